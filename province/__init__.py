@@ -1,0 +1,1 @@
+"""The province node: customers, catalog, orders, work orders, billing and tickets."""

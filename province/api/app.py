@@ -1,0 +1,37 @@
+"""The province node's FastAPI app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI
+
+from province.api.routes import billing, catalog, customer, order, ticket
+from province.application import ProvinceApplication
+from shared.api.common import crm_app
+from shared.api.errors import install_error_handlers
+
+
+def create_app(application: ProvinceApplication) -> FastAPI:
+    settings = application.settings
+    api = FastAPI(
+        title=f"CRM province node {settings.node_code}",
+        description="Provincial CRM desk: TM Forum Open API v4 resources backed by an event store.",
+        version="0.1.0",
+    )
+    api.state.crm = application
+    install_error_handlers(api)
+    for module in (customer, catalog, order, billing, ticket):
+        api.include_router(module.router)
+
+    @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
+    def health(app: Any = Depends(crm_app)) -> dict[str, Any]:
+        return {
+            "status": "up",
+            "nodeCode": app.settings.node_code,
+            "tier": app.settings.tier,
+            "store": app.settings.store,
+            "lastEventPosition": app.head_position(),
+        }
+
+    return api

@@ -1,0 +1,5 @@
+"""Routes (to be built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

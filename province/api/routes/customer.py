@@ -1,0 +1,102 @@
+"""TMF629 Customer Management: customers and group members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from shared.api.common import Paging, crm_app, idempotent_create, operator, page_response
+from shared.domain.customer import CustomerKind, CustomerStatus
+from shared.domain.values import Grade
+
+router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["customer"])
+
+CUSTOMER_EXAMPLE = {
+    "name": "张三",
+    "customerKind": "individual",
+    "certificate": {"type": "idCard", "number": "11010519491231002X"},
+    "grade": "3A",
+    "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": "13800138000"}}],
+    "customerManager": {"id": "M001", "name": "李经理"},
+}
+
+
+@router.post("/customer", status_code=201, summary="Register a customer (individual or group)")
+def create_customer(
+    body: dict[str, Any] = Body(..., examples=[CUSTOMER_EXAMPLE]),
+    by: dict[str, str] = Depends(operator),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
+    app: Any = Depends(crm_app),
+) -> Response:
+    return idempotent_create(app, idempotency_key, body, lambda key: app.register_customer(body, by, key))
+
+
+@router.get("/customer", summary="List customers")
+def list_customers(
+    paging: Paging = Depends(),
+    status: CustomerStatus | None = Query(None),
+    grade: Grade | None = Query(None),
+    customer_kind: CustomerKind | None = Query(None, alias="customerKind"),
+    manager_id: str | None = Query(None, alias="customerManager.id", max_length=64),
+    industry: str | None = Query(None, max_length=128),
+    name: str | None = Query(None, max_length=128, description="Part of the name."),
+    app: Any = Depends(crm_app),
+) -> JSONResponse:
+    page = app.list_customers(
+        status=status.value if status else None,
+        grade=grade.value if grade else None,
+        kind=customer_kind.value if customer_kind else None,
+        manager_id=manager_id,
+        industry=industry,
+        name=name,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
+    return page_response(page)
+
+
+@router.get("/customer/{customer_id}", summary="One customer")
+def get_customer(customer_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return app.get_customer(customer_id)
+
+
+@router.patch(
+    "/customer/{customer_id}",
+    summary="Change a customer (JSON merge patch)",
+    description="Patchable: name, status (+statusReason), grade, contactMedium, industry, customerManager.",
+)
+def patch_customer(
+    customer_id: str,
+    body: dict[str, Any] = Body(..., examples=[{"status": "active"}, {"grade": "2A"}]),
+    by: dict[str, str] = Depends(operator),
+    app: Any = Depends(crm_app),
+) -> dict[str, Any]:
+    return app.update_customer(customer_id, body, by)
+
+
+@router.post("/customer/{customer_id}/member", status_code=201, summary="Add a member to a group")
+def add_member(
+    customer_id: str,
+    body: dict[str, Any] = Body(
+        ..., examples=[{"name": "王五", "phoneNumber": "13900139000", "province": "BJ", "centrallyPaid": True}]
+    ),
+    by: dict[str, str] = Depends(operator),
+    app: Any = Depends(crm_app),
+) -> JSONResponse:
+    member = app.add_member(customer_id, body, by)
+    return JSONResponse(member, status_code=201, headers={"Location": member["href"]})
+
+
+@router.get("/customer/{customer_id}/member", summary="A group's members")
+def list_members(customer_id: str, paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResponse:
+    return page_response(app.list_members(customer_id, paging.offset, paging.limit))
+
+
+@router.delete("/customer/{customer_id}/member/{member_id}", status_code=204, summary="Remove a member")
+def remove_member(
+    customer_id: str, member_id: str, by: dict[str, str] = Depends(operator), app: Any = Depends(crm_app)
+) -> Response:
+    app.remove_member(customer_id, member_id, by)
+    return Response(status_code=204)

@@ -1,0 +1,12 @@
+"""Billing commands and read model (to be built)."""
+
+from __future__ import annotations
+
+from shared.persistence.readmodel import Table
+
+TABLES: tuple[Table, ...] = ()
+PROJECTORS: dict = {}
+
+
+class BillingCommands:
+    """Mixed into the province application."""

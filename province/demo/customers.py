@@ -1,0 +1,70 @@
+"""Demo customers: individuals of every grade, groups with members in several provinces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.domain.values import id_card_check_digit, uscc_check_char
+
+SURNAMES = "王李张刘陈杨黄赵吴周"
+GIVEN = "伟芳娜敏静磊洋艳勇军"
+INDUSTRIES = ("manufacturing", "finance", "government", "education", "logistics")
+PROVINCES = ("BJ", "SH", "GD", "ZJ", "SC")
+
+
+def _id_card(province: str, n: int) -> str:
+    first17 = f"{sum(map(ord, province)) % 90 + 10:02d}0106198{n % 10}0{n % 9 + 1}1{n % 9 + 1}{n % 1000:03d}"[:17]
+    return first17 + id_card_check_digit(first17)
+
+
+def _uscc(province: str, n: int) -> str:
+    first17 = f"91{sum(map(ord, province)) % 90 + 10:02d}01{n:011d}"[:17]
+    return first17 + uscc_check_char(first17)
+
+
+def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
+    code = app.settings.node_code
+    grades = ("1A", "2A", "3A", "4A", "5A")
+    customers = []
+    for n in range(10):
+        grade = grades[n % 5]
+        body = {
+            "name": SURNAMES[n] + GIVEN[n],
+            "customerKind": "individual",
+            "certificate": {"type": "idCard", "number": _id_card(code, n)},
+            "grade": grade,
+            "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": f"1380013{n:04d}"}}],
+            "customerManager": {"id": f"{code}-M{n % 3 + 1}", "name": f"经理{n % 3 + 1}"},
+        }
+        customers.append(app.register_customer(body, by))
+    groups = []
+    for n in range(5):
+        body = {
+            "name": f"{code}{INDUSTRIES[n]}集团{n + 1}",
+            "customerKind": "group",
+            "certificate": {"type": "unifiedSocialCreditCode", "number": _uscc(code, n + 1)},
+            "grade": grades[n % 5],
+            "industry": INDUSTRIES[n],
+            "customerManager": {"id": f"{code}-M{n % 3 + 1}", "name": f"经理{n % 3 + 1}"},
+        }
+        group = app.register_customer(body, by)
+        for m in range(3):
+            app.add_member(
+                group["id"],
+                {
+                    "name": f"成员{m + 1}",
+                    "phoneNumber": f"1390{n:02d}{m:05d}",
+                    "province": PROVINCES[(n + m) % len(PROVINCES)],
+                    "centrallyPaid": m != 2,
+                },
+                by,
+            )
+        groups.append(group)
+    for i, c in enumerate(customers + groups):
+        if i % 4 != 3:
+            app.update_customer(c["id"], {"status": "active"}, by)
+    app.update_customer(customers[6]["id"], {"status": "suspended", "statusReason": "arrears"}, by)
+    app.update_customer(customers[9]["id"], {"status": "closed", "statusReason": "moved away"}, by)
+    context["customers"] = customers
+    context["groups"] = groups
+    return {"customers": len(customers) + len(groups)}

@@ -1,0 +1,12 @@
+"""Order commands and read model (to be built)."""
+
+from __future__ import annotations
+
+from shared.persistence.readmodel import Table
+
+TABLES: tuple[Table, ...] = ()
+PROJECTORS: dict = {}
+
+
+class OrderCommands:
+    """Mixed into the province application."""

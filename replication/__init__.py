@@ -1,0 +1,1 @@
+"""gRPC log service, followers and the event-type classification's transport side."""

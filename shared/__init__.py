@@ -1,0 +1,1 @@
+"""What both tiers use: domain model, settings, persistence adapters and the REST error model."""

@@ -1,0 +1,68 @@
+"""Request plumbing shared by every resource router: operator headers, paging, idempotent creates."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from fastapi import Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from shared.application import ConcurrentChange, CrmApplication, IdempotencyKey, Outcome
+from shared.domain.operator import Operator
+from shared.persistence.queries import Page
+
+
+def operator(
+    x_actor: str | None = Header(None, description="Who acts (R-25); required for every change."),
+    x_role: str | None = Header(None, description="The actor's role, e.g. staff, customerManager."),
+    x_channel: str | None = Header(None, description="businessHall, callCentre, web, agent, …"),
+) -> dict[str, str]:
+    return Operator.parse(x_actor, x_role, x_channel).as_dict()
+
+
+def crm_app(request: Request) -> Any:
+    return request.app.state.crm
+
+
+class Paging:
+    def __init__(
+        self,
+        offset: int = Query(0, ge=0, description="Index of the first item returned."),
+        limit: int = Query(100, ge=1, le=1000, description="At most this many items."),
+    ) -> None:
+        self.offset = offset
+        self.limit = limit
+
+
+def page_response(page: Page) -> JSONResponse:
+    return JSONResponse(
+        page.items,
+        headers={"X-Total-Count": str(page.total), "X-Result-Count": str(len(page.items))},
+    )
+
+
+def idempotent_create(
+    app: CrmApplication,
+    key: str | None,
+    payload: Any,
+    command: Callable[[IdempotencyKey | None], dict[str, Any]],
+    status: int = 201,
+) -> Response:
+    """Run a create once per `Idempotency-Key`; a repeat with the same body replays the first answer."""
+    idempotency = IdempotencyKey.of(key, payload) if key else None
+    previous = app.replay_outcome(idempotency)
+    if previous is not None:
+        return JSONResponse(previous.body, status_code=previous.status)
+    try:
+        body = command(idempotency)
+    except ConcurrentChange:
+        previous = app.replay_outcome(idempotency)  # the same key won a race: answer as it did
+        if previous is None:
+            raise
+        return JSONResponse(previous.body, status_code=previous.status)
+    headers = {"Location": body["href"]} if "href" in body else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def outcome_for(body: dict[str, Any], status: int = 201) -> Outcome:
+    return Outcome(status=status, body=body)

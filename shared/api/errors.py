@@ -1,0 +1,77 @@
+"""Every 4xx is `{"code", "reason", "field"}`; FastAPI's 422 bodies are mapped into that form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.domain.errors import Conflict, DomainError, IllegalTransition, InvalidValue, NotFound
+
+STATUS_OF = {NotFound: 404, Conflict: 409, IllegalTransition: 409, InvalidValue: 400}
+
+
+def status_of(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 400
+
+
+def error_body(code: str, reason: str, field: str | None, **details: Any) -> dict[str, Any]:
+    return {"code": code, "reason": reason, "field": field, **details}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _field_of(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        source, parts = parts[0], parts[1:]
+        if not parts:
+            return source
+        if source == "header":
+            return "-".join(p.title() for p in parts[0].split("_"))
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+    return path
+
+
+def _validation_reason(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return f"the body is not valid JSON: {error.get('ctx', {}).get('error', 'malformed')}"
+    return str(error.get("msg", "is invalid"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        details = {_camel(k): v for k, v in error.details.items()}
+        return JSONResponse(
+            error_body(error.code, error.reason, error.field, **details), status_code=status_of(error)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": ("body",), "msg": "is invalid"}
+        code = "malformedJson" if first.get("type") == "json_invalid" else "invalidValue"
+        return JSONResponse(
+            error_body(code, _validation_reason(first), _field_of(tuple(first.get("loc", ())))),
+            status_code=400,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "notFound", 405: "methodNotAllowed"}.get(error.status_code, "httpError")
+        return JSONResponse(
+            error_body(code, str(error.detail), None),
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
+        )

@@ -1,0 +1,159 @@
+"""The base of every node's `eventsourcing` application: events and read-model rows in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, ClassVar, Iterable
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from shared.domain.errors import Conflict, NotFound
+from shared.persistence.queries import ReadModelQueries
+from shared.persistence.readmodel import IdempotencyRecord, Operation, ReadModelSchema, Table, to_doc
+from shared.settings import Settings
+
+Projector = Callable[[Any], list[Operation]]
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's `Idempotency-Key` with a fingerprint of the request it came with."""
+
+    key: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, key: str, payload: Any) -> "IdempotencyKey":
+        digest = hashlib.sha256(to_doc({"payload": payload}).encode()).hexdigest()
+        return cls(key=key, request_hash=digest)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command answered; replayed verbatim for a repeated idempotency key."""
+
+    status: int
+    body: dict[str, Any]
+
+
+class ConcurrentChange(Conflict):
+    code = "concurrentChange"
+
+
+class CrmApplication(Application):
+    """One node's application; subclasses list their read-model tables and projectors."""
+
+    tables: ClassVar[tuple[Table, ...]] = ()
+    projectors: ClassVar[dict[type, Projector]] = {}
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = settings.app_name
+        self.settings = settings
+        super().__init__(env=settings.eventsourcing_env())
+        self.schema = ReadModelSchema(settings.app_name, self.tables)
+        self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]
+        self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
+        self.queries.create_tables()
+        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    def construct_recorder(self):  # type: ignore[no-untyped-def]
+        # A process recorder: the same store can later take tracking records for followed logs.
+        return self.factory.process_recorder()
+
+    # --- recording -------------------------------------------------------------------------
+
+    def project(self, aggregate: Aggregate) -> list[Operation]:
+        for cls in type(aggregate).__mro__:
+            projector = self.projectors.get(cls)
+            if projector is not None:
+                return projector(aggregate)
+        return []
+
+    def record(
+        self,
+        *aggregates: Aggregate,
+        idempotency: IdempotencyKey | None = None,
+        outcome: Outcome | None = None,
+        extra: Iterable[Operation] = (),
+        **kwargs: Any,
+    ) -> None:
+        """Save aggregates with their read-model rows; a lost race becomes a 409, never a 500."""
+        operations = [op for agg in aggregates for op in self.project(agg)]
+        operations.extend(extra)
+        receipt = None
+        if idempotency is not None and outcome is not None:
+            receipt = IdempotencyRecord(
+                idempotency.key, idempotency.request_hash, outcome.status, to_doc(outcome.body)
+            )
+        try:
+            self.save(*aggregates, read_model=operations, idempotency=receipt, **kwargs)
+        except IntegrityError as error:
+            raise ConcurrentChange(
+                "another change to the same resource was recorded first; read it again and retry",
+                field=None,
+            ) from error
+
+    def replay_outcome(self, idempotency: IdempotencyKey | None) -> Outcome | None:
+        """The first answer for a repeated key; a 409 when the key came with another request."""
+        if idempotency is None:
+            return None
+        previous = self.queries.idempotency(idempotency.key)
+        if previous is None:
+            return None
+        if previous.request_hash != idempotency.request_hash:
+            raise Conflict(
+                "this Idempotency-Key was already used with a different request",
+                field="Idempotency-Key",
+            )
+        return Outcome(previous.status, json.loads(previous.body))
+
+    def load(self, cls: type, aggregate_id: str | UUID, field: str = "id") -> Any:
+        """An aggregate of the given class, or NotFound naming the field that referred to it."""
+        try:
+            uuid = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
+        except ValueError:
+            raise NotFound(f"no {cls.__name__} with id '{aggregate_id}'", field=field) from None
+        try:
+            aggregate = self.repository.get(uuid)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {cls.__name__} with id '{aggregate_id}'", field=field) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no {cls.__name__} with id '{aggregate_id}'", field=field)
+        return aggregate
+
+    # --- read models -------------------------------------------------------------------------
+
+    def rebuild_read_models(self) -> int:
+        """Clear every read-model table and re-project each aggregate from the event store."""
+        ids: list[UUID] = []
+        seen: set[UUID] = set()
+        for notification in self._all_notifications():
+            if notification.originator_id not in seen:
+                seen.add(notification.originator_id)
+                ids.append(notification.originator_id)
+        operations = [op for i in ids for op in self.project(self.repository.get(i))]
+        with self.queries.cursor(commit=True) as cursor:
+            for statement in self.schema.clear_statements():
+                self.queries.execute(cursor, statement)
+            for op in operations:
+                for sql, params in self.schema.statements_for(op):
+                    self.queries.execute(cursor, sql, params)
+        return len(ids)
+
+    def _all_notifications(self):  # type: ignore[no-untyped-def]
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start=start, limit=1000)
+            if not batch:
+                return
+            yield from batch
+            start = batch[-1].id + 1
+
+    def head_position(self) -> int:
+        return self.recorder.max_notification_id() or 0

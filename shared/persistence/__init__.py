@@ -1,0 +1,1 @@
+"""Adapters to the event store's databases: read-model tables written in the events' own transaction."""

@@ -1,0 +1,102 @@
+"""Reads of the read-model tables (never the event store) through the recorder's own connection pool."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+from shared.persistence.readmodel import IdempotencyRecord, ReadModelSchema
+from shared.persistence.recorders import ReadModelWriting
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One SQL condition with `?` placeholders, e.g. Filter("status = ?", ("active",))."""
+
+    condition: str
+    params: Sequence[Any] = ()
+
+
+class ReadModelQueries:
+    def __init__(self, recorder: ReadModelWriting, schema: ReadModelSchema) -> None:
+        self.recorder = recorder
+        self.schema = schema
+
+    @contextmanager
+    def cursor(self, commit: bool = False) -> Iterator[Any]:
+        with self.recorder.datastore.transaction(commit=commit) as c:  # type: ignore[attr-defined]
+            yield c
+
+    def execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
+        cursor.execute(self.recorder.dialect(sql), params)
+
+    def create_tables(self) -> None:
+        with self.cursor(commit=True) as c:
+            for statement in self.schema.create_statements():
+                self.execute(c, statement)
+
+    def page(
+        self,
+        table: str,
+        filters: Sequence[Filter] = (),
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        order_by: str = "id",
+    ) -> Page:
+        name = self.schema.physical(table)
+        where = " AND ".join(f"({f.condition})" for f in filters) or "1 = 1"
+        params = [p for f in filters for p in f.params]
+        with self.cursor() as c:
+            self.execute(c, f"SELECT COUNT(*) AS n FROM {name} WHERE {where}", params)
+            total = c.fetchone()["n"]
+            self.execute(
+                c,
+                f"SELECT doc FROM {name} WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+            items = [json.loads(row["doc"]) for row in c.fetchall()]
+        return Page(total=total, items=items)
+
+    def get(self, table: str, row_id: str) -> dict[str, Any] | None:
+        with self.cursor() as c:
+            self.execute(c, f"SELECT doc FROM {self.schema.physical(table)} WHERE id = ?", [row_id])
+            row = c.fetchone()
+        return json.loads(row["doc"]) if row else None
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """A free query; `{table}` placeholders name read-model tables, e.g. `{customer}`."""
+        physical = {t: self.schema.physical(t) for t in self.schema.tables}
+        with self.cursor() as c:
+            self.execute(c, sql.format(**physical), params)
+            return [dict(row) for row in c.fetchall()]
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        with self.cursor() as c:
+            self.execute(
+                c,
+                f"SELECT key, request_hash, status, body FROM {self.schema.prefix}_idempotency WHERE key = ?",
+                [key],
+            )
+            row = c.fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(row["key"], row["request_hash"], row["status"], row["body"])
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, ordered: what a rebuild must reproduce."""
+        out = {}
+        for table in self.schema.tables.values():
+            columns = ", ".join(table.column_names)
+            with self.cursor() as c:
+                self.execute(c, f"SELECT {columns} FROM {self.schema.physical(table.name)} ORDER BY id")
+                out[table.name] = [tuple(row[col] for col in table.column_names) for row in c.fetchall()]
+        return out

@@ -1,0 +1,60 @@
+"""Process recorders that also write read-model rows and idempotency records in the events' transaction.
+
+The application passes `read_model=[…operations]` and `idempotency=IdempotencyRecord` through
+`Application.save(**kwargs)`; the library hands those kwargs to `_insert_events` inside its transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteProcessRecorder
+
+from shared.persistence.readmodel import IdempotencyRecord, Operation, ReadModelSchema
+
+
+class ReadModelWriting:
+    """Mixed into a process recorder: knows the node's read-model schema and its SQL dialect."""
+
+    read_model_schema: ReadModelSchema | None = None
+    placeholder = "?"
+
+    def dialect(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def write_read_model(self, cursor: Any, kwargs: dict[str, Any]) -> None:
+        schema = self.read_model_schema
+        operations: Sequence[Operation] = kwargs.get("read_model") or ()
+        if operations and schema is None:
+            raise RuntimeError("read-model operations given to a recorder without a schema")
+        for op in operations:
+            for sql, params in schema.statements_for(op):  # type: ignore[union-attr]
+                cursor.execute(self.dialect(sql), params)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None and schema is not None:
+            cursor.execute(
+                self.dialect(
+                    f"INSERT INTO {schema.prefix}_idempotency (key, request_hash, status, body) "
+                    "VALUES (?, ?, ?, ?)"
+                ),
+                (record.key, record.request_hash, record.status, record.body),
+            )
+
+
+class SQLiteReadModelRecorder(ReadModelWriting, SQLiteProcessRecorder):
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        self.write_read_model(c, kwargs)
+        return notification_ids
+
+
+class PostgresReadModelRecorder(ReadModelWriting, PostgresProcessRecorder):
+    placeholder = "%s"
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        self.write_read_model(curs, kwargs)

@@ -1,0 +1,88 @@
+"""The one settings object: every host, port, path and secret comes from the environment (or `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Settings of one node. Environment names are the field names upper-cased with prefix `CRM_`."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_", env_file=".env", extra="ignore")
+
+    node_code: str = Field("GD", description="Province code (GD, BJ, …) or HQ.")
+    tier: Literal["province", "hq"] = "province"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8101
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 9101
+    data_dir: Path = REPO_ROOT / "data"
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: str = ""
+    pg_dbname: str = ""
+    pg_pool_size: int = 5
+    pg_max_overflow: int = 10
+    holidays: str = Field("", description="Comma-separated ISO dates that are not working days.")
+    extra_working_days: str = Field("", description="Comma-separated ISO weekend dates worked (调休).")
+    catalog_file: Path = REPO_ROOT / "province" / "default_catalog.json"
+    snapshot_interval: int = 50
+    max_page_size: int = 1000
+    upstreams: str = Field("", description="Comma-separated CODE=host:port of logs this node follows.")
+
+    @field_validator("node_code")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @property
+    def app_name(self) -> str:
+        """Names the node's tables: `<app_name>_events`, `<app_name>_rm_customer`, …"""
+        return self.node_code.lower()
+
+    @property
+    def database_name(self) -> str:
+        return self.pg_dbname or f"crm_{self.app_name}"
+
+    def sqlite_path(self) -> Path:
+        return self.data_dir / f"{self.app_name}.sqlite3"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The `env` handed to the node's `eventsourcing.Application`."""
+        if self.store == "postgres":
+            from shared.persistence.recorders import PostgresReadModelRecorder as recorder
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": self.database_name,
+                "POSTGRES_HOST": self.pg_host,
+                "POSTGRES_PORT": str(self.pg_port),
+                "POSTGRES_USER": self.pg_user,
+                "POSTGRES_PASSWORD": self.pg_password,
+                "POSTGRES_POOL_SIZE": str(self.pg_pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(self.pg_max_overflow),
+                "POSTGRES_LOCK_TIMEOUT": "5",
+            }
+        else:
+            from shared.persistence.recorders import SQLiteReadModelRecorder as recorder
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path()),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        env["PROCESS_RECORDER_TOPIC"] = f"{recorder.__module__}:{recorder.__qualname__}"
+        return env
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,45 @@
+"""Fixtures: every application and API test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from province.api.app import create_app
+from province.application import ProvinceApplication
+from shared.settings import Settings
+from tests.stores import node_settings
+
+STAFF = {"X-Actor": "zhang.san", "X-Role": "staff", "X-Channel": "businessHall"}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings(store: str, tmp_path: Path) -> Iterator[Settings]:
+    with node_settings(store, tmp_path) as s:
+        yield s
+
+
+@pytest.fixture
+def province(settings: Settings) -> Iterator[ProvinceApplication]:
+    app = ProvinceApplication(settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def client(province: ProvinceApplication) -> Iterator[TestClient]:
+    with TestClient(create_app(province), headers=STAFF) as c:
+        yield c
+
+
+def event_count(app: ProvinceApplication) -> int:
+    """How many events the node has recorded: a rejected command must leave this unchanged."""
+    return app.head_position()

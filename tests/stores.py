@@ -1,0 +1,74 @@
+"""Test stores: a temporary SQLite directory or a PostgreSQL database created and dropped per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+import pytest
+
+from shared.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def admin_settings() -> Settings:
+    return Settings()
+
+
+def postgres_reachable() -> str | None:
+    """None when the server answers, else why not."""
+    s = admin_settings()
+    try:
+        with psycopg.connect(
+            host=s.pg_host, port=s.pg_port, user=s.pg_user, password=s.pg_password, dbname="postgres",
+            connect_timeout=3,
+        ):
+            return None
+    except psycopg.Error as error:
+        return f"PostgreSQL at {s.pg_host}:{s.pg_port} is unreachable: {error}"
+
+
+def require_postgres() -> None:
+    problem = postgres_reachable()
+    if problem is None:
+        return
+    if IN_CI:
+        pytest.fail(f"{problem} (CI=true: PostgreSQL tests never skip)")
+    pytest.skip(problem)
+
+
+def _admin(statement: str) -> None:
+    s = admin_settings()
+    with psycopg.connect(
+        host=s.pg_host, port=s.pg_port, user=s.pg_user, password=s.pg_password, dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(statement)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    require_postgres()
+    name = f"crm_test_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def node_settings(store: str, tmp_path: Path, code: str = "GD", **overrides: object) -> Iterator[Settings]:
+    """Settings for one node on the given store, its storage removed afterwards."""
+    if store == "postgres":
+        with postgres_database() as dbname:
+            yield Settings(
+                node_code=code, store="postgres", pg_dbname=dbname, data_dir=tmp_path, **overrides
+            )
+    else:
+        yield Settings(node_code=code, store="sqlite", data_dir=tmp_path / code.lower(), **overrides)
