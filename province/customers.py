@@ -31,8 +31,15 @@ TABLES = (
     ),
     Table(
         "customer_member",
-        (("customer_id", "TEXT"), ("phone_number", "TEXT"), ("province", "TEXT")),
+        (
+            ("customer_id", "TEXT"),  # the group
+            ("phone_number", "TEXT"),
+            ("province", "TEXT"),
+            ("member_customer_id", "TEXT"),  # the member's own customer record, when linked
+            ("centrally_paid", "BIGINT"),  # 1 when the group's account pays for the member
+        ),
         parent="customer_id",
+        indexes=("member_customer_id",),
     ),
 )
 
@@ -100,6 +107,8 @@ def project_customer(c: Customer) -> list[Operation]:
             "customer_id": str(c.id),
             "phone_number": m["phoneNumber"],
             "province": m["province"],
+            "member_customer_id": m["customerId"],
+            "centrally_paid": 1 if m["centrallyPaid"] else 0,
             "doc": member_document(c, m),
         }
         for m in c.members.values()

@@ -211,3 +211,31 @@ def test_restart_keeps_everything_and_rebuild_reproduces_read_models(settings, p
         assert restarted.queries.dump() == before
     finally:
         restarted.close()
+
+
+def test_customer_and_group_are_valid_tmf629_customers(client):
+    from tests.tmf import assert_tmf_valid
+
+    c = create(client, individual(customerManager={"id": "M1", "name": "王经理"}))
+    g = create(client, group())
+    client.post(f"{g['href']}/member", json={"name": "甲", "phoneNumber": "13800000001", "province": "BJ"})
+    for doc in (client.get(c["href"]).json(), client.get(g["href"]).json(), *client.get(BASE).json()):
+        assert_tmf_valid(doc, "TMF629", "Customer")
+
+
+def test_two_stale_copies_saved_one_after_the_other_the_second_is_refused(province):
+    from uuid import UUID
+
+    from shared.application import ConcurrentChange
+    from shared.domain.customer import Customer
+
+    doc = province.register_customer(individual(), {"actor": "a", "role": "r", "channel": "web"})
+    first = province.load(Customer, doc["id"])
+    second = province.load(Customer, doc["id"])
+    first.regrade("1A", {"actor": "a", "role": "r", "channel": "web"})
+    second.regrade("5A", {"actor": "b", "role": "r", "channel": "web"})
+    province.record(first)
+    with pytest.raises(ConcurrentChange):
+        province.record(second)
+    assert province.get_customer(doc["id"])["grade"] == "1A"
+    assert province.repository.get(UUID(doc["id"])).version == 2
