@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.domain.errors import InvalidValue
+from shared.domain.values import fen, text
 
 
 class OfferingKind(str, Enum):
@@ -46,3 +53,71 @@ class OfferingTerms:
     @property
     def orderable(self) -> bool:
         return self.lifecycle_status == LifecycleStatus.RELEASED.value
+
+
+def parse_offering(entry: Any) -> dict[str, Any]:
+    """Validate one catalog entry (from the shipped file or from HQ) into the stored form."""
+    if not isinstance(entry, dict):
+        raise InvalidValue("must be an object", field="productOffering")
+    kind = entry.get("kind")
+    if kind not in {k.value for k in OfferingKind}:
+        raise InvalidValue(f"unknown offering kind '{kind}'", field="kind")
+    status = entry.get("lifecycleStatus")
+    if status not in {s.value for s in LifecycleStatus}:
+        raise InvalidValue(f"unknown lifecycleStatus '{status}'", field="lifecycleStatus")
+    circuit = entry.get("circuitType")
+    if circuit is not None and circuit not in {c.value for c in CircuitType}:
+        raise InvalidValue(f"unknown circuitType '{circuit}'", field="circuitType")
+    bundled = entry.get("bundledOffering") or []
+    if not isinstance(bundled, list) or not all(isinstance(b, str) for b in bundled):
+        raise InvalidValue("must be a list of offering ids", field="bundledOffering")
+    return {
+        "id": text(entry.get("id"), "id", max_length=64),
+        "name": text(entry.get("name"), "name"),
+        "kind": kind,
+        "lifecycleStatus": status,
+        "circuitType": circuit,
+        "oneTimeFee": fen(entry.get("oneTimeFee"), "oneTimeFee"),
+        "monthlyFee": fen(entry.get("monthlyFee"), "monthlyFee"),
+        "description": text(entry.get("description"), "description", max_length=2000, required=False),
+        "bundledOffering": list(bundled),
+    }
+
+
+def terms_of(offering: dict[str, Any]) -> OfferingTerms:
+    return OfferingTerms(
+        id=offering["id"],
+        name=offering["name"],
+        kind=offering["kind"],
+        lifecycle_status=offering["lifecycleStatus"],
+        one_time_fee=offering["oneTimeFee"],
+        monthly_fee=offering["monthlyFee"],
+        circuit_type=offering.get("circuitType"),
+    )
+
+
+class CatalogEntry(Aggregate):
+    """A province's read-only copy of one offering; its source is the shipped default catalog or HQ."""
+
+    @staticmethod
+    def create_id(offering_id: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"crm:catalog-entry:{offering_id}")
+
+    @event("Copied")
+    def __init__(self, offering_id: str, offering: dict[str, Any], source: str, by: dict[str, str]) -> None:
+        self.offering_id = offering_id
+        self.offering = offering
+        self.source = source
+
+    def replace(self, offering: dict[str, Any], source: str, by: dict[str, str]) -> None:
+        if offering != self.offering or source != self.source:
+            self._replaced(offering=offering, source=source, by=by)
+
+    @event("Replaced")
+    def _replaced(self, offering: dict[str, Any], source: str, by: dict[str, str]) -> None:
+        self.offering = offering
+        self.source = source
+
+    @property
+    def terms(self) -> OfferingTerms:
+        return terms_of(self.offering)

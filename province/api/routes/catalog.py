@@ -1,5 +1,64 @@
-"""Routes (to be built)."""
+"""TMF620 Product Catalog: the province's read-only copy (HQ owns the catalog, R-11)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from shared.api.common import Paging, crm_app, page_response
+from shared.api.errors import error_body
+from shared.domain.catalog import LifecycleStatus, OfferingKind
+
+router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["productOffering"])
+
+
+@router.get("/productOffering", summary="List catalog offerings")
+def list_offerings(
+    paging: Paging = Depends(),
+    lifecycle_status: LifecycleStatus | None = Query(None, alias="lifecycleStatus"),
+    kind: OfferingKind | None = Query(None, alias="category.id", description="basic, spcp, service, package"),
+    name: str | None = Query(None, max_length=128),
+    app: Any = Depends(crm_app),
+) -> JSONResponse:
+    page = app.list_offerings(
+        lifecycle_status=lifecycle_status.value if lifecycle_status else None,
+        kind=kind.value if kind else None,
+        name=name,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
+    return page_response(page)
+
+
+@router.get("/productOffering/{offering_id}", summary="One offering")
+def get_offering(offering_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return app.get_offering(offering_id)
+
+
+def _read_only() -> JSONResponse:
+    return JSONResponse(
+        error_body(
+            "catalogReadOnly",
+            "the product catalog is owned by HQ; a province node holds a read-only copy",
+            "productOffering",
+        ),
+        status_code=405,
+        headers={"Allow": "GET"},
+    )
+
+
+@router.post("/productOffering", status_code=405, summary="Refused: HQ owns the catalog")
+def create_offering() -> JSONResponse:
+    return _read_only()
+
+
+@router.patch("/productOffering/{offering_id}", status_code=405, summary="Refused: HQ owns the catalog")
+def patch_offering(offering_id: str) -> JSONResponse:
+    return _read_only()
+
+
+@router.delete("/productOffering/{offering_id}", status_code=405, summary="Refused: HQ owns the catalog")
+def delete_offering(offering_id: str) -> JSONResponse:
+    return _read_only()
