@@ -11,10 +11,11 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from shared.domain.errors import Conflict, NotFound
 from shared.persistence.queries import ReadModelQueries
+from shared.persistence.transcodings import DateAsISO
 from shared.persistence.readmodel import IdempotencyRecord, Operation, ReadModelSchema, Table, to_doc
 from shared.settings import Settings
 
@@ -61,6 +62,10 @@ class CrmApplication(Application):
         self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
         self.queries.create_tables()
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
 
     def construct_recorder(self):  # type: ignore[no-untyped-def]
         # A process recorder: the same store can later take tracking records for followed logs.

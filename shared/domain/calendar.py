@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 
 @dataclass(frozen=True)
@@ -42,3 +42,12 @@ class WorkingCalendar:
             if self.is_working_day(current):
                 count += 1
         return count
+
+
+# Working days are counted on China Standard Time dates, while every stored time is UTC.
+BUSINESS_TIMEZONE = timezone(timedelta(hours=8))
+
+
+def business_date(moment: datetime) -> date:
+    """The date in the operators' time zone of a timezone-aware UTC moment."""
+    return moment.astimezone(BUSINESS_TIMEZONE).date()

@@ -1,5 +1,145 @@
-"""Routes (to be built)."""
+"""TMF622 Product Ordering and TMF641 Service Ordering (our work orders)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from shared.api.common import Paging, crm_app, idempotent_create, operator, page_response
+from shared.domain.order import OrderState, SlaClass
+from shared.domain.work_order import WorkKind, WorkState
+
+orders = APIRouter(prefix="/tmf-api/productOrderingManagement/v4", tags=["productOrder"])
+work = APIRouter(prefix="/tmf-api/serviceOrdering/v4", tags=["serviceOrder"])
+
+ORDER_EXAMPLE = {
+    "relatedParty": [{"id": "<customer id>", "role": "customer", "@referredType": "Customer"}],
+    "productOrderItem": [{"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "PO-DC-2M"}}],
+    "slaClass": "urgent",
+    "acceptanceKind": "newInstall",
+    "description": "2M circuit for the Guangzhou office",
+}
+
+
+@orders.post(
+    "/productOrder", status_code=201, summary="Accept an order",
+    description="Splits the order into three work orders (resourceConfirmation, provisioning, billingSetup); "
+    "the due date follows the SLA class in working days (R-16).",
+)
+def create_order(
+    body: dict[str, Any] = Body(..., examples=[ORDER_EXAMPLE]),
+    by: dict[str, str] = Depends(operator),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
+    app: Any = Depends(crm_app),
+) -> Response:
+    return idempotent_create(app, idempotency_key, body, lambda key: app.place_order(body, by, key))
+
+
+@orders.get("/productOrder", summary="List orders")
+def list_orders(
+    paging: Paging = Depends(),
+    state: OrderState | None = Query(None),
+    customer_id: str | None = Query(None, alias="relatedParty.id", max_length=64),
+    sla_class: SlaClass | None = Query(None, alias="slaClass"),
+    sla_overdue: bool | None = Query(None, alias="slaOverdue", description="Due date passed, not finished."),
+    callback_overdue: bool | None = Query(None, alias="callbackOverdue", description="Callback due and not done."),
+    app: Any = Depends(crm_app),
+) -> JSONResponse:
+    return page_response(
+        app.list_orders(
+            state=state.value if state else None, customer_id=customer_id,
+            sla_class=sla_class.value if sla_class else None, sla_overdue=sla_overdue,
+            callback_overdue=callback_overdue, offset=paging.offset, limit=paging.limit,
+        )
+    )
+
+
+@orders.get("/productOrder/{order_id}", summary="One order")
+def get_order(order_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return app.get_order(order_id)
+
+
+@orders.patch(
+    "/productOrder/{order_id}", summary="Move an order to another state (JSON merge patch)",
+    description="Body: {state, stateReason}. Completion comes from the work orders; cancellation from "
+    "cancelProductOrder. An illegal transition is a 409 naming the current state.",
+)
+def patch_order(
+    order_id: str,
+    body: dict[str, Any] = Body(..., examples=[{"state": "held", "stateReason": "customer site not ready"}]),
+    by: dict[str, str] = Depends(operator),
+    app: Any = Depends(crm_app),
+) -> dict[str, Any]:
+    return app.change_order(order_id, body, by)
+
+
+@orders.post("/productOrder/{order_id}/callback", summary="Record the callback after completion (回访, R-17)")
+def order_callback(
+    order_id: str,
+    body: dict[str, Any] = Body(..., examples=[{"result": "satisfied with the installation", "satisfied": True}]),
+    by: dict[str, str] = Depends(operator),
+    app: Any = Depends(crm_app),
+) -> dict[str, Any]:
+    return app.record_order_callback(order_id, body, by)
+
+
+@orders.post("/cancelProductOrder", status_code=201, summary="Cancel an order (TMF622 CancelProductOrder)")
+def cancel_order(
+    body: dict[str, Any] = Body(..., examples=[{"productOrder": {"id": "<order id>"}, "cancellationReason": "customer withdrew"}]),
+    by: dict[str, str] = Depends(operator),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
+    app: Any = Depends(crm_app),
+) -> Response:
+    return idempotent_create(app, idempotency_key, body, lambda key: app.cancel_order(body, by, key))
+
+
+@orders.get("/cancelProductOrder", summary="List cancellations")
+def list_cancellations(paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResponse:
+    return page_response(app.list_cancellations(paging.offset, paging.limit))
+
+
+@orders.get("/cancelProductOrder/{cancellation_id}", summary="One cancellation")
+def get_cancellation(cancellation_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return app.get_cancellation(cancellation_id)
+
+
+@work.get("/serviceOrder", summary="List work orders")
+def list_work_orders(
+    paging: Paging = Depends(),
+    state: WorkState | None = Query(None),
+    order_id: str | None = Query(None, alias="productOrder.id", max_length=64),
+    kind: WorkKind | None = Query(None, alias="category"),
+    app: Any = Depends(crm_app),
+) -> JSONResponse:
+    return page_response(
+        app.list_work_orders(
+            state=state.value if state else None, order_id=order_id, kind=kind.value if kind else None,
+            offset=paging.offset, limit=paging.limit,
+        )
+    )
+
+
+@work.get("/serviceOrder/{work_id}", summary="One work order")
+def get_work_order(work_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return app.get_work_order(work_id)
+
+
+@work.patch(
+    "/serviceOrder/{work_id}", summary="Start, complete or fail a work order",
+    description="Body: {state: inProgress|completed|failed, stateReason}. Work orders run in sequence; "
+    "completing the last one completes the order and posts its charges in the same transaction.",
+)
+def patch_work_order(
+    work_id: str,
+    body: dict[str, Any] = Body(..., examples=[{"state": "inProgress"}, {"state": "completed"}]),
+    by: dict[str, str] = Depends(operator),
+    app: Any = Depends(crm_app),
+) -> dict[str, Any]:
+    return app.change_work_order(work_id, body, by)
+
 
 router = APIRouter()
+router.include_router(orders)
+router.include_router(work)
