@@ -1,18 +1,345 @@
-"""Billing commands and read model (to be built)."""
+"""Billing accounts, bills and payments of a province (R-22, R-23): commands and read models."""
 
 from __future__ import annotations
 
+from datetime import date, timezone
 from typing import Any
+from uuid import uuid4
 
-from shared.persistence.readmodel import Table
+from shared.application import IdempotencyKey, Outcome
+from shared.domain.billing import (
+    BillingAccount,
+    BillState,
+    CustomerBill,
+    Payment,
+    account_id_for,
+    parse_cycle,
+    parse_method,
+)
+from shared.domain.calendar import business_date
+from shared.domain.customer import Customer
+from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.persistence.queries import Filter, Page
+from shared.persistence.readmodel import Operation, Table, Upsert
 
-TABLES: tuple[Table, ...] = ()
-PROJECTORS: dict = {}
+ACCOUNT_BASE = "/tmf-api/accountManagement/v4/billingAccount"
+BILL_BASE = "/tmf-api/customerBillManagement/v4/customerBill"
+ON_DEMAND_BASE = "/tmf-api/customerBillManagement/v4/customerBillOnDemand"
+PAYMENT_BASE = "/tmf-api/paymentManagement/v4/payment"
+CUSTOMER_BASE = "/tmf-api/customerManagement/v4/customer"
+
+TABLES = (
+    Table(
+        "billing_account",
+        (("customer_id", "TEXT"), ("outstanding", "BIGINT"), ("unbilled", "BIGINT"), ("name", "TEXT")),
+        indexes=("customer_id",),
+    ),
+    Table(
+        "customer_bill",
+        (
+            ("account_id", "TEXT"),
+            ("customer_id", "TEXT"),
+            ("cycle", "TEXT"),
+            ("state", "TEXT"),
+            ("due_date", "TEXT"),
+            ("amount_due", "BIGINT"),
+            ("remaining", "BIGINT"),
+        ),
+        indexes=("account_id", "state", "due_date"),
+    ),
+    Table(
+        "payment",
+        (("account_id", "TEXT"), ("bill_id", "TEXT"), ("amount", "BIGINT"), ("paid_at", "TEXT")),
+        indexes=("account_id", "bill_id"),
+    ),
+)
+
+
+def money(value: int) -> dict[str, Any]:
+    return {"unit": "fen", "value": value}
+
+
+def account_document(a: BillingAccount) -> dict[str, Any]:
+    """TMF666 BillingAccount; balances in fen."""
+    stamp = a.modified_on.isoformat()
+    return {
+        "id": str(a.id),
+        "href": f"{ACCOUNT_BASE}/{a.id}",
+        "@type": "BillingAccount",
+        "name": a.name,
+        "accountType": "billing",
+        "state": "active",
+        "relatedParty": [
+            {"id": a.customer_id, "name": a.name, "role": "owner", "href": f"{CUSTOMER_BASE}/{a.customer_id}",
+             "@referredType": "Customer"}
+        ],
+        "accountBalance": [
+            {"balanceType": "outstanding", "amount": money(a.outstanding), "validFor": {"startDateTime": stamp}},
+            {"balanceType": "unbilled", "amount": money(a.unbilled_amount), "validFor": {"startDateTime": stamp}},
+        ],
+        "unbilledCharge": a.unbilled,
+        "subscription": a.subscriptions,
+        "billedCycle": sorted(a.billed_cycles),
+        "province": a.province,
+        "lastModified": stamp,
+    }
+
+
+def bill_document(b: CustomerBill) -> dict[str, Any]:
+    """TMF678 CustomerBill."""
+    year, month = b.cycle.split("-")
+    return {
+        "id": str(b.id),
+        "href": f"{BILL_BASE}/{b.id}",
+        "@type": "CustomerBill",
+        "billNo": f"{b.cycle}-{str(b.id)[:8]}",
+        "billDate": b.issued_at.astimezone(timezone.utc).isoformat(),
+        "billingPeriod": {"startDateTime": f"{year}-{month}-01T00:00:00+08:00"},
+        "billingCycle": b.cycle,
+        "category": "normal",
+        "runType": "onCycle",
+        "state": b.state,
+        "paymentDueDate": f"{b.due_date.isoformat()}T23:59:59+08:00",
+        "dueDate": b.due_date.isoformat(),
+        "amountDue": money(b.amount_due),
+        "remainingAmount": money(b.remaining),
+        "taxIncludedAmount": money(b.amount_due),
+        "billingAccount": {"id": str(b.account_id), "href": f"{ACCOUNT_BASE}/{b.account_id}", "@referredType": "BillingAccount"},
+        "relatedParty": [{"id": b.customer_id, "role": "customer", "@referredType": "Customer", "name": b.customer_id}],
+        "appliedPayment": [
+            {"appliedAmount": money(p["amount"]), "payment": {"id": p["paymentId"], "href": f"{PAYMENT_BASE}/{p['paymentId']}"}}
+            for p in b.payments
+        ],
+        "billLine": b.lines,
+        "lastUpdate": b.modified_on.isoformat(),
+    }
+
+
+def payment_document(p: Payment) -> dict[str, Any]:
+    """TMF676 Payment (the v4 definition is not among our references; its field names are used)."""
+    return {
+        "id": str(p.id),
+        "href": f"{PAYMENT_BASE}/{p.id}",
+        "@type": "Payment",
+        "paymentDate": p.paid_at.astimezone(timezone.utc).isoformat(),
+        "status": "done",
+        "totalAmount": money(p.amount),
+        "amount": money(p.amount),
+        "paymentMethod": {"@type": p.method, "name": p.method},
+        "account": {"id": str(p.account_id), "href": f"{ACCOUNT_BASE}/{p.account_id}", "@referredType": "BillingAccount"},
+        "paymentItem": [{"item": {"id": str(p.bill_id), "href": f"{BILL_BASE}/{p.bill_id}", "@referredType": "CustomerBill"},
+                         "amount": money(p.amount)}],
+        "channel": {"name": p.channel},
+    }
+
+
+def project_account(a: BillingAccount) -> list[Operation]:
+    return [Upsert("billing_account", {"id": str(a.id), "customer_id": a.customer_id, "outstanding": a.outstanding,
+                                       "unbilled": a.unbilled_amount, "name": a.name, "doc": account_document(a)})]
+
+
+def project_bill(b: CustomerBill) -> list[Operation]:
+    return [Upsert("customer_bill", {
+        "id": str(b.id), "account_id": str(b.account_id), "customer_id": b.customer_id, "cycle": b.cycle,
+        "state": b.state, "due_date": b.due_date.isoformat(), "amount_due": b.amount_due,
+        "remaining": b.remaining, "doc": bill_document(b)})]
+
+
+def project_payment(p: Payment) -> list[Operation]:
+    return [Upsert("payment", {"id": str(p.id), "account_id": str(p.account_id), "bill_id": str(p.bill_id),
+                               "amount": p.amount, "paid_at": p.paid_at.astimezone(timezone.utc).isoformat(),
+                               "doc": payment_document(p)})]
+
+
+PROJECTORS = {BillingAccount: project_account, CustomerBill: project_bill, Payment: project_payment}
+
+OVERDUE = "(due_date < ? AND remaining > 0)"
 
 
 class BillingCommands:
     """Mixed into the province application."""
 
+    def on_customer_registered(self, customer: Customer, by: dict[str, str]) -> list[Any]:
+        """Every customer gets its billing account in the registration's transaction."""
+        extra = super().on_customer_registered(customer, by)  # type: ignore[misc]
+        return [*extra, BillingAccount(str(customer.id), name=customer.name, province=customer.province, by=by)]
+
+    def payer_account(self, customer_id: str) -> tuple[BillingAccount, str]:
+        """The account that pays for a customer: its group's, when the group pays centrally (集团统一付费)."""
+        rows = self.queries.rows(
+            "SELECT customer_id FROM {customer_member} WHERE member_customer_id = ? AND centrally_paid = 1",
+            [customer_id],
+        )
+        payer = rows[0]["customer_id"] if rows else customer_id
+        return self.load(BillingAccount, account_id_for(payer), field="customerId"), payer
+
+    def charge_customer(self, customer_id: str, charges: list[dict[str, Any]], by: dict[str, str]) -> list[Any]:
+        """Post charges to the payer's account; returns the changed account for the caller to save."""
+        if not charges:
+            return []
+        account, _ = self.payer_account(customer_id)
+        for charge in charges:
+            account.post_charge(charge, customer_id, self.clock(), by)
+        return [account]
+
     def charges_for_completed_order(self, order: Any, by: dict[str, str]) -> list[Any]:
         """Aggregates changed by charging a completed order's fees; saved with the order (one transaction)."""
-        return []
+        return self.charge_customer(order.customer_id, order.charges(), by)
+
+    def bill_on_demand(
+        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
+        """TMF678 CustomerBillOnDemand: bill one account for one cycle now."""
+        reference = data.get("billingAccount")
+        if not isinstance(reference, dict) or not reference.get("id"):
+            raise InvalidValue("is required: the account to bill", field="billingAccount.id")
+        try:
+            account: BillingAccount = self.load(BillingAccount, reference["id"], field="billingAccount.id")
+        except NotFound as missing:
+            raise InvalidValue(missing.reason, field="billingAccount.id") from None
+        cycle = parse_cycle(data.get("billingCycle", business_date(self.clock()).strftime("%Y-%m")), "billingCycle")
+        bill = account.bill(cycle, self.calendar, self.clock(), by)
+        if bill is None:
+            raise IllegalTransition("the account has nothing to bill", field="billingAccount.id", current_state="noCharges")
+        document = {
+            "id": str(bill.id),
+            "href": f"{ON_DEMAND_BASE}/{bill.id}",
+            "@type": "CustomerBillOnDemand",
+            "name": f"bill {cycle}",
+            "state": "done",
+            "billingAccount": {"id": str(account.id), "href": f"{ACCOUNT_BASE}/{account.id}"},
+            "customerBill": {"id": str(bill.id), "href": f"{BILL_BASE}/{bill.id}"},
+            "lastUpdate": bill.created_on.isoformat(),
+        }
+        self.record(account, bill, idempotency=idempotency, outcome=Outcome(201, document))
+        return document
+
+    def run_bill_cycle(self, cycle: str, by: dict[str, str]) -> int:
+        """Bill every account that has charges and has not been billed for the cycle yet."""
+        cycle = parse_cycle(cycle)
+        billed = 0
+        for row in self.queries.rows("SELECT id FROM {billing_account} ORDER BY id"):
+            account: BillingAccount = self.load(BillingAccount, row["id"])
+            if cycle in account.billed_cycles:
+                continue
+            bill = account.bill(cycle, self.calendar, self.clock(), by)
+            if bill is not None:
+                self.record(account, bill)
+                billed += 1
+        return billed
+
+    def change_bill(self, bill_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+        unknown = sorted(set(patch) - {"state"})
+        if unknown:
+            raise InvalidValue("cannot be changed here; patchable: state", field=unknown[0])
+        bill: CustomerBill = self.load(CustomerBill, bill_id)
+        target = patch.get("state")
+        if target not in {s.value for s in BillState}:
+            raise InvalidValue(f"unknown state '{target}'", field="state")
+        if target != BillState.SENT.value:
+            raise IllegalTransition(
+                f"a bill becomes {target} by payments, not by a change", field="state", current_state=bill.state
+            )
+        bill.send(self.clock(), by)
+        self.record(bill)
+        return bill_document(bill)
+
+    def pay(self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None) -> dict[str, Any]:
+        bill_ref = data.get("bill") or {}
+        if not isinstance(bill_ref, dict) or not bill_ref.get("id"):
+            raise InvalidValue("is required: the bill paid", field="bill.id")
+        try:
+            bill: CustomerBill = self.load(CustomerBill, bill_ref["id"], field="bill.id")
+        except NotFound as missing:
+            raise InvalidValue(missing.reason, field="bill.id") from None
+        total = data.get("totalAmount")
+        if not isinstance(total, dict) or total.get("unit", "fen") != "fen":
+            raise InvalidValue("is required: {unit: fen, value: integer amount}", field="totalAmount")
+        method = parse_method(data.get("paymentMethod"))
+        account: BillingAccount = self.load(BillingAccount, bill.account_id)
+        now = self.clock()
+        payment_id = uuid4()
+        amount = bill.apply_payment(payment_id, total.get("value"), now, by)
+        payment = Payment(
+            id=payment_id, bill_id=bill.id, account_id=account.id, amount=amount, method=method, paid_at=now, by=by
+        )
+        account.receive(amount, bill.id, by)
+        document = payment_document(payment)
+        self.record(payment, bill, account, idempotency=idempotency, outcome=Outcome(201, document))
+        return document
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def _today(self) -> str:
+        return business_date(self.clock()).isoformat()
+
+    def list_accounts(self, *, customer_id: str | None = None, has_arrears: bool | None = None,
+                      offset: int = 0, limit: int = 100) -> Page:
+        filters = [Filter("customer_id = ?", (customer_id,))] if customer_id else []
+        if has_arrears is not None:
+            bills = self.schema.physical("customer_bill")
+            exists = f"EXISTS (SELECT 1 FROM {bills} b WHERE b.account_id = {self.schema.physical('billing_account')}.id AND b.due_date < ? AND b.remaining > 0)"
+            filters.append(Filter(exists if has_arrears else f"NOT {exists}", (self._today(),)))
+        return self.queries.page("billing_account", filters, offset=offset, limit=limit)
+
+    def get_account(self, account_id: str) -> dict[str, Any]:
+        doc = self.queries.get("billing_account", account_id)
+        if doc is None:
+            raise NotFound(f"no billing account with id '{account_id}'", field="id")
+        arrears = self.queries.rows(
+            "SELECT COALESCE(SUM(remaining), 0) AS n FROM {customer_bill} WHERE account_id = ? AND due_date < ? AND remaining > 0",
+            [account_id, self._today()],
+        )[0]["n"]
+        doc["arrears"] = money(int(arrears))
+        return doc
+
+    def list_bills(self, *, state: str | None = None, account_id: str | None = None, cycle: str | None = None,
+                   overdue: bool | None = None, offset: int = 0, limit: int = 100) -> Page:
+        filters = [
+            Filter(f"{column} = ?", (value,))
+            for column, value in (("state", state), ("account_id", account_id), ("cycle", cycle))
+            if value is not None
+        ]
+        if overdue is not None:
+            filters.append(Filter(OVERDUE if overdue else f"NOT {OVERDUE}", (self._today(),)))
+        return self.queries.page("customer_bill", filters, offset=offset, limit=limit, order_by="cycle, id")
+
+    def get_bill(self, bill_id: str) -> dict[str, Any]:
+        doc = self.queries.get("customer_bill", bill_id)
+        if doc is None:
+            raise NotFound(f"no customer bill with id '{bill_id}'", field="id")
+        return doc
+
+    def arrears_reminders(self, offset: int = 0, limit: int = 100) -> Page:
+        """催缴 (R-23): every overdue unpaid bill, oldest first, with how much and how long."""
+        today = self._today()
+        page = self.queries.page("customer_bill", [Filter(OVERDUE, (today,))], offset=offset, limit=limit,
+                                 order_by="due_date, id")
+        items = [
+            {
+                "bill": {"id": b["id"], "href": b["href"]},
+                "billingAccount": b["billingAccount"],
+                "customer": b["relatedParty"][0],
+                "billingCycle": b["billingCycle"],
+                "dueDate": b["dueDate"],
+                "daysOverdue": (business_date(self.clock()) - date.fromisoformat(b["dueDate"])).days,
+                "remainingAmount": b["remainingAmount"],
+            }
+            for b in page.items
+        ]
+        return Page(total=page.total, items=items)
+
+    def list_payments(self, *, account_id: str | None = None, bill_id: str | None = None,
+                      offset: int = 0, limit: int = 100) -> Page:
+        filters = [
+            Filter(f"{column} = ?", (value,))
+            for column, value in (("account_id", account_id), ("bill_id", bill_id))
+            if value is not None
+        ]
+        return self.queries.page("payment", filters, offset=offset, limit=limit, order_by="paid_at, id")
+
+    def get_payment(self, payment_id: str) -> dict[str, Any]:
+        doc = self.queries.get("payment", payment_id)
+        if doc is None:
+            raise NotFound(f"no payment with id '{payment_id}'", field="id")
+        return doc

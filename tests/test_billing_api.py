@@ -1,0 +1,175 @@
+"""Accounts, bills, payments and arrears (R-22, R-23), on both stores."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.conftest import event_count
+from tests.factories import group, individual
+from tests.tmf import assert_tmf_valid
+
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+ACCOUNTS = "/tmf-api/accountManagement/v4/billingAccount"
+BILLS = "/tmf-api/customerBillManagement/v4/customerBill"
+ON_DEMAND = "/tmf-api/customerBillManagement/v4/customerBillOnDemand"
+ARREARS = "/tmf-api/customerBillManagement/v4/arrearsReminder"
+PAYMENTS = "/tmf-api/paymentManagement/v4/payment"
+ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+WORK = "/tmf-api/serviceOrdering/v4/serviceOrder"
+NOV = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+BY = {"actor": "t", "role": "staff", "channel": "web"}
+
+
+def register(client, body=None):
+    c = client.post(CUSTOMERS, json=body or individual()).json()
+    client.patch(c["href"], json={"status": "active"})
+    return c
+
+
+def account_of(client, customer):
+    return client.get(ACCOUNTS, params={"relatedParty.id": customer["id"]}).json()[0]
+
+
+def bill(client, account, cycle="2026-11"):
+    response = client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": cycle})
+    assert response.status_code == 201, response.text
+    return client.get(response.json()["customerBill"]["href"]).json()
+
+
+@pytest.fixture
+def charged(client, province):
+    province.clock = lambda: NOV
+    customer = register(client)
+    province.record(*province.charge_customer(customer["id"], [
+        {"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"},
+        {"kind": "monthly", "amount": 9900, "description": "broadband", "reference": "o-1"},
+    ], BY))
+    return customer
+
+
+def pay(client, bill_doc, value, **headers):
+    return client.post(PAYMENTS, json={"bill": {"id": bill_doc["id"]}, "totalAmount": {"unit": "fen", "value": value},
+                                       "paymentMethod": "wechatPay"}, headers=headers)
+
+
+def test_every_customer_gets_a_billing_account(client):
+    customer = register(client)
+    account = account_of(client, customer)
+    assert account["relatedParty"][0]["id"] == customer["id"]
+    assert_tmf_valid(account, "TMF666", "BillingAccount")
+    assert_tmf_valid(client.get(account["href"]).json(), "TMF666", "BillingAccount")
+
+
+def test_completed_order_charges_the_account(client, province):
+    customer = register(client)
+    order = client.post(ORDERS, json={
+        "relatedParty": [{"id": customer["id"], "role": "customer"}], "slaClass": "normal",
+        "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-BB-300M"}}]}).json()
+    for w in client.get(WORK, params={"productOrder.id": order["id"]}).json():
+        client.patch(w["href"], json={"state": "inProgress"})
+        client.patch(w["href"], json={"state": "completed"})
+    account = client.get(account_of(client, customer)["href"]).json()
+    assert [c["amount"] for c in account["unbilledCharge"]] == [10000]
+    assert [c["amount"] for c in account["subscription"]] == [9900]
+
+
+def test_group_pays_centrally_for_linked_members(client, province):
+    g = register(client, group())
+    member = register(client)
+    paid_alone = register(client)
+    client.post(f"{g['href']}/member", json={"name": "甲", "phoneNumber": "13800000001", "province": "GD",
+                                             "customerId": member["id"], "centrallyPaid": True})
+    client.post(f"{g['href']}/member", json={"name": "乙", "phoneNumber": "13800000002", "province": "GD",
+                                             "customerId": paid_alone["id"], "centrallyPaid": False})
+    for c in (member, paid_alone):
+        province.record(*province.charge_customer(c["id"], [{"kind": "oneTime", "amount": 500, "reference": "x"}], BY))
+    group_account = client.get(account_of(client, g)["href"]).json()
+    assert [c["forCustomerId"] for c in group_account["unbilledCharge"]] == [member["id"]]
+    assert client.get(account_of(client, member)["href"]).json()["unbilledCharge"] == []
+    assert len(client.get(account_of(client, paid_alone)["href"]).json()["unbilledCharge"]) == 1
+
+
+def test_bill_cycle_send_pay_settle(client, province, charged):
+    account = account_of(client, charged)
+    doc = bill(client, account)
+    assert doc["state"] == "new" and doc["amountDue"] == {"unit": "fen", "value": 29900}
+    assert doc["dueDate"] == "2026-12-21"  # the 20th is a Sunday: next working day
+    assert_tmf_valid(doc, "TMF678", "CustomerBill")
+    before = event_count(province)
+    early = pay(client, doc, 100)
+    assert early.status_code == 409 and early.json()["currentState"] == "new"
+    for state in ("partiallyPaid", "settled"):
+        assert client.patch(doc["href"], json={"state": state}).status_code == 409
+    assert client.patch(doc["href"], json={"state": "paid"}).status_code == 400
+    assert event_count(province) == before
+    assert client.patch(doc["href"], json={"state": "sent"}).json()["state"] == "sent"
+    assert client.patch(doc["href"], json={"state": "sent"}).json()["currentState"] == "sent"
+    first = pay(client, doc, 10000)
+    assert first.status_code == 201, first.text
+    assert client.get(doc["href"]).json()["state"] == "partiallyPaid"
+    before = event_count(province)
+    over = pay(client, doc, 19901)
+    assert over.status_code == 400 and over.json()["field"] == "totalAmount.value"
+    for bad in (0, -5, 10.5, "100"):
+        assert pay(client, doc, bad).status_code == 400
+    assert event_count(province) == before
+    assert pay(client, doc, 19900).status_code == 201
+    settled = client.get(doc["href"]).json()
+    assert settled["state"] == "settled" and settled["remainingAmount"]["value"] == 0
+    late = pay(client, doc, 1)
+    assert late.status_code == 409 and late.json()["currentState"] == "settled"
+    assert client.get(PAYMENTS, params={"bill.id": doc["id"]}).headers["X-Total-Count"] == "2"
+    assert client.get(account["href"]).json()["accountBalance"][0]["amount"]["value"] == 0
+
+
+def test_second_bill_for_the_same_cycle_is_refused(client, province, charged):
+    account = account_of(client, charged)
+    first = bill(client, account)
+    before = event_count(province)
+    again = client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": "2026-11"})
+    assert again.status_code == 409 and again.json()["existingId"] == first["id"]
+    assert client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": "2026-13"}).status_code == 400
+    assert client.post(ON_DEMAND, json={"billingAccount": {"id": "nope"}}).status_code == 400
+    assert event_count(province) == before
+    december = bill(client, account, "2026-12")
+    assert december["amountDue"]["value"] == 9900  # only the monthly fee: the one-time charge was billed
+
+
+def test_arrears_reminders_and_overdue_filters(client, province, charged):
+    account = account_of(client, charged)
+    doc = bill(client, account)
+    client.patch(doc["href"], json={"state": "sent"})
+    pay(client, doc, 9900)
+    assert client.get(ARREARS).headers["X-Total-Count"] == "0"
+    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)
+    reminders = client.get(ARREARS).json()
+    assert [(r["bill"]["id"], r["remainingAmount"]["value"]) for r in reminders] == [(doc["id"], 20000)]
+    assert reminders[0]["daysOverdue"] == 15
+    assert client.get(BILLS, params={"overdue": "true"}).headers["X-Total-Count"] == "1"
+    assert client.get(ACCOUNTS, params={"hasArrears": "true"}).json()[0]["id"] == account["id"]
+    assert client.get(account["href"]).json()["arrears"]["value"] == 20000
+
+
+def test_payment_idempotency(client, province, charged):
+    doc = bill(client, account_of(client, charged))
+    client.patch(doc["href"], json={"state": "sent"})
+    first = pay(client, doc, 5000, **{"Idempotency-Key": "p-1"})
+    before = event_count(province)
+    again = pay(client, doc, 5000, **{"Idempotency-Key": "p-1"})
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert event_count(province) == before
+    assert client.get(doc["href"]).json()["remainingAmount"]["value"] == 24900
+    assert pay(client, doc, 6000, **{"Idempotency-Key": "p-1"}).status_code == 409
+
+
+def test_bill_run_for_all_accounts_and_rebuild(client, province, charged):
+    other = register(client)
+    province.record(*province.charge_customer(other["id"], [{"kind": "monthly", "amount": 100, "reference": "r"}], BY))
+    assert province.run_bill_cycle("2026-11", BY) == 2
+    assert province.run_bill_cycle("2026-11", BY) == 0
+    assert client.get(BILLS, params={"billingCycle": "2026-11"}).headers["X-Total-Count"] == "2"
+    before = province.queries.dump()
+    province.rebuild_read_models()
+    assert province.queries.dump() == before
