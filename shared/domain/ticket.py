@@ -1,0 +1,153 @@
+"""Trouble ticket (投诉/故障申告, TMF621, R-17, R-24): priority from grade, states, callback before close."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.values import MAX_TEXT, Grade, text
+
+
+class TicketType(str, Enum):
+    COMPLAINT = "complaint"  # 投诉
+    FAULT = "fault"  # 故障申告
+
+
+class TicketStatus(str, Enum):
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "inProgress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+T = TicketStatus
+ALLOWED_TICKET_TRANSITIONS = {
+    T.ACKNOWLEDGED: frozenset({T.IN_PROGRESS, T.REJECTED}),
+    T.IN_PROGRESS: frozenset({T.RESOLVED}),
+    T.RESOLVED: frozenset({T.CLOSED, T.IN_PROGRESS}),  # reopened when the fix did not hold
+    T.CLOSED: frozenset(),
+    T.REJECTED: frozenset(),
+}
+
+# R-7: the grade drives service priority; 1A (five stars) is served first.
+PRIORITY_OF_GRADE = {"1A": "critical", "2A": "high", "3A": "medium", "4A": "low", "5A": "low"}
+RESOLUTION_TARGET = {"critical": timedelta(hours=4), "high": timedelta(hours=8),
+                     "medium": timedelta(hours=24), "low": timedelta(hours=48)}
+CALLBACK_WITHIN = timedelta(days=3)  # R-17: call back within 3 days after a fault is handled
+
+
+def parse_ticket_type(value: object) -> TicketType:
+    try:
+        return TicketType(value)
+    except ValueError:
+        raise InvalidValue("unknown ticketType; one of complaint, fault", field="ticketType") from None
+
+
+def parse_status(value: object) -> TicketStatus:
+    try:
+        return TicketStatus(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in TicketStatus)
+        raise InvalidValue(f"unknown status '{value}'; one of {allowed}", field="status") from None
+
+
+class TroubleTicket(Aggregate):
+    @classmethod
+    def open(
+        cls, *, customer_id: str, customer_name: str, grade: str, ticket_type: object, name: object,
+        description: object, opened_at: datetime, by: dict[str, str],
+    ) -> "TroubleTicket":
+        priority = PRIORITY_OF_GRADE[Grade.parse(grade).value]
+        return cls(
+            customer_id=customer_id,
+            customer_name=customer_name,
+            grade=grade,
+            ticket_type=parse_ticket_type(ticket_type).value,
+            name=text(name, "name", required=False),
+            description=text(description, "description", max_length=MAX_TEXT),
+            priority=priority,
+            expected_resolution=opened_at + RESOLUTION_TARGET[priority],
+            opened_at=opened_at,
+            by=by,
+        )
+
+    @event("Opened")
+    def __init__(
+        self, *, customer_id: str, customer_name: str, grade: str, ticket_type: str, name: str,
+        description: str, priority: str, expected_resolution: datetime, opened_at: datetime,
+        by: dict[str, str],
+    ) -> None:
+        self.customer_id = customer_id
+        self.customer_name = customer_name
+        self.grade = grade
+        self.ticket_type = ticket_type
+        self.name = name
+        self.description = description
+        self.priority = priority
+        self.expected_resolution = expected_resolution
+        self.opened_at = opened_at
+        self.status = TicketStatus.ACKNOWLEDGED.value
+        self.changes: list[dict[str, Any]] = [
+            {"status": self.status, "changeDate": opened_at.isoformat(), "changeReason": "opened", "by": by}
+        ]
+        self.resolution = ""
+        self.resolved_at: datetime | None = None
+        self.callback_due: datetime | None = None
+        self.callback: dict[str, Any] | None = None
+
+    def change_status(self, status: object, reason: object, resolution: object, at: datetime,
+                      by: dict[str, str]) -> None:
+        target = parse_status(status)
+        current = TicketStatus(self.status)
+        if target is current:
+            return
+        if target not in ALLOWED_TICKET_TRANSITIONS[current]:
+            raise IllegalTransition(
+                f"a {current.value} ticket cannot become {target.value}", field="status", current_state=current.value
+            )
+        why = text(reason, "statusChangeReason", max_length=MAX_TEXT, required=False)
+        if target is TicketStatus.RESOLVED:
+            self._resolved(resolution=text(resolution, "resolution", max_length=MAX_TEXT), reason=why,
+                           at=at, callback_due=at + CALLBACK_WITHIN, by=by)
+        elif target is TicketStatus.CLOSED and self.callback is None:
+            raise IllegalTransition(
+                "record the customer callback (回访) before closing", field="status", current_state=current.value
+            )
+        else:
+            self._status_changed(status=target.value, reason=why, at=at, by=by)
+
+    @event("StatusChanged")
+    def _status_changed(self, status: str, reason: str, at: datetime, by: dict[str, str]) -> None:
+        if status == TicketStatus.IN_PROGRESS.value and self.status == TicketStatus.RESOLVED.value:
+            self.resolved_at, self.callback_due, self.callback = None, None, None  # reopened
+        self.status = status
+        self.changes.append({"status": status, "changeDate": at.isoformat(), "changeReason": reason, "by": by})
+
+    @event("Resolved")
+    def _resolved(self, resolution: str, reason: str, at: datetime, callback_due: datetime,
+                  by: dict[str, str]) -> None:
+        self.status = TicketStatus.RESOLVED.value
+        self.resolution = resolution
+        self.resolved_at = at
+        self.callback_due = callback_due
+        self.changes.append({"status": self.status, "changeDate": at.isoformat(), "changeReason": reason, "by": by})
+
+    def record_callback(self, result: object, satisfied: object, at: datetime, by: dict[str, str]) -> None:
+        if self.status != TicketStatus.RESOLVED.value:
+            raise IllegalTransition("a ticket is called back once resolved", field="result",
+                                    current_state=self.status)
+        if self.callback is not None:
+            raise IllegalTransition("the callback is already recorded", field="result", current_state=self.status)
+        if not isinstance(satisfied, bool):
+            raise InvalidValue("must be true or false", field="satisfied")
+        self._callback_recorded(result=text(result, "result", max_length=MAX_TEXT), satisfied=satisfied,
+                                at=at, by=by)
+
+    @event("CallbackRecorded")
+    def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: dict[str, str]) -> None:
+        self.callback = {"result": result, "satisfied": satisfied, "at": at.isoformat(), "by": by}
