@@ -1,9 +1,60 @@
-"""Demo orders (to be built)."""
+"""Demo orders in several states, with their work orders moved along."""
 
 from __future__ import annotations
 
 from typing import Any
 
+PLAN = (  # (offering, SLA class, how far the order gets)
+    ("PO-DC-2M", "urgent", "completed"),
+    ("PO-DDN-64K", "expedited", "inProgress"),
+    ("PO-FRATM-2M", "normal", "acknowledged"),
+    ("PO-BB-300M", "normal", "completed"),
+    ("PO-PKG-ENT", "expedited", "held"),
+    ("PO-MOB-99", "normal", "cancelled"),
+    ("PO-SVC-7X24", "urgent", "failed"),
+    ("PO-DC-10M", "urgent", "completed"),
+)
+
+
+def _work(app: Any, order_id: str) -> list[dict[str, Any]]:
+    return app.list_work_orders(order_id=order_id).items
+
+
+def _advance(app: Any, order: dict[str, Any], target: str, by: dict[str, str]) -> None:
+    works = _work(app, order["id"])
+    if target == "completed":
+        for w in works:
+            app.change_work_order(w["id"], {"state": "inProgress"}, by)
+            app.change_work_order(w["id"], {"state": "completed"}, by)
+    elif target == "inProgress":
+        app.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
+    elif target == "held":
+        app.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
+        app.change_order(order["id"], {"state": "held", "stateReason": "customer site not ready"}, by)
+    elif target == "cancelled":
+        app.cancel_order({"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}, by)
+    elif target == "failed":
+        app.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
+        app.change_work_order(works[0]["id"], {"state": "failed", "stateReason": "no free port"}, by)
+
 
 def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
-    return {}
+    active = [c for c in context["customers"] + context["groups"]
+              if app.get_customer(c["id"])["status"] in ("active", "prospect")]
+    orders = []
+    for n, (offering, sla, target) in enumerate(PLAN):
+        customer = active[n % len(active)]
+        order = app.place_order(
+            {
+                "relatedParty": [{"id": customer["id"], "role": "customer"}],
+                "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offering}}],
+                "slaClass": sla,
+                "acceptanceKind": "newInstall" if n % 3 else "changeWithLeaseChange",
+                "description": f"demo order {n + 1}",
+            },
+            by,
+        )
+        _advance(app, order, target, by)
+        orders.append(order)
+    context["orders"] = orders
+    return {"orders": len(orders)}

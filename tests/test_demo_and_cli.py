@@ -1,0 +1,48 @@
+"""Demo data covers every kind of thing a desk sees; the CLI rebuilds read models exactly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from province import demo
+from province.application import ProvinceApplication
+from shared.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_demo_data_has_every_kind_grade_and_state(province):
+    created = demo.load(province)
+    assert created["customers"] == 15 and created["orders"] >= 5
+    customers = province.list_customers(limit=100).items
+    assert {c["grade"] for c in customers} == {"1A", "2A", "3A", "4A", "5A"}
+    assert {c["customerKind"] for c in customers} == {"individual", "group"}
+    assert {"prospect", "active", "suspended", "closed"} <= {c["status"] for c in customers}
+    states = {o["state"] for o in province.list_orders(limit=100).items}
+    assert {"acknowledged", "inProgress", "completed", "held", "cancelled", "failed"} <= states
+    assert {"sent", "partiallyPaid", "settled"} <= {b["state"] for b in province.list_bills(limit=100).items}
+    assert province.arrears_reminders().total >= 1
+    assert {"acknowledged", "inProgress", "resolved", "closed"} <= {t["status"] for t in province.list_tickets(limit=100).items}
+    assert demo.load(province) == {}  # a second load does nothing
+
+
+def test_cli_demo_data_then_projections_rebuild(tmp_path):
+    def crm(*args):
+        return subprocess.run([sys.executable, "-m", "shared.cli", *args, "--data-dir", str(tmp_path)],
+                              cwd=REPO, capture_output=True, text=True, timeout=120, check=True).stdout
+
+    assert "customers" in crm("demo-data", "--code", "BJ")
+    app = ProvinceApplication(Settings(node_code="BJ", data_dir=tmp_path))
+    try:
+        before = app.queries.dump()
+    finally:
+        app.close()
+    assert "rebuilt" in crm("projections", "rebuild", "--code", "BJ")
+    app = ProvinceApplication(Settings(node_code="BJ", data_dir=tmp_path))
+    try:
+        assert app.queries.dump() == before
+        assert app.list_customers().total == 15
+    finally:
+        app.close()
