@@ -29,6 +29,10 @@ class ProvinceApplication(
         self.calendar = WorkingCalendar.from_text(settings.holidays, settings.extra_working_days)
         self.after_start()
 
+    def apply_replicated(self, upstream: str, records: list, last_hash: bytes) -> None:
+        """A province follows only HQ, whose log carries the catalog (R-11)."""
+        self.apply_hq_catalog(upstream, records, last_hash)
+
     def after_start(self) -> None:
         """Hooks of the areas that need start-up work (loading the shipped catalog, say)."""
         for area in type(self).__mro__:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import StoredEvent
+
+from shared.api.offering import tmf_offering
 from shared.domain.catalog import CatalogEntry, OfferingTerms, parse_offering, terms_of
 from shared.domain.errors import InvalidValue, NotFound
 from shared.domain.operator import SYSTEM
 from shared.persistence.queries import Filter, Page
 from shared.persistence.readmodel import Operation, Table, Upsert
 
-BASE = "/tmf-api/productCatalogManagement/v4/productOffering"
-PRICE_TYPES = (("oneTime", "oneTimeFee", None), ("recurring", "monthlyFee", "month"))
 
 TABLES = (
     Table(
@@ -24,38 +27,7 @@ TABLES = (
 
 
 def offering_document(entry: CatalogEntry) -> dict[str, Any]:
-    """TMF620 ProductOffering with tariffs as productOfferingPrice in fen."""
-    o = entry.offering
-    href = f"{BASE}/{o['id']}"
-    prices = [
-        {
-            "name": f"{o['name']} {price_type}",
-            "priceType": price_type,
-            **({"recurringChargePeriod": period} if period else {}),
-            "price": {"taxIncludedAmount": {"unit": "fen", "value": o[field]}},
-        }
-        for price_type, field, period in PRICE_TYPES
-    ]
-    doc: dict[str, Any] = {
-        "id": o["id"],
-        "href": href,
-        "@type": "ProductOffering",
-        "name": o["name"],
-        "description": o.get("description") or None,
-        "lifecycleStatus": o["lifecycleStatus"],
-        "isBundle": o["kind"] == "package",
-        "isSellable": o["lifecycleStatus"] == "released",
-        "category": [{"id": o["kind"], "name": o["kind"]}],
-        "productOfferingPrice": prices,
-        "bundledProductOffering": [
-            {"id": b, "href": f"{BASE}/{b}"} for b in o.get("bundledOffering", [])
-        ],
-        "circuitType": o.get("circuitType"),
-        "oneTimeFee": {"unit": "fen", "value": o["oneTimeFee"]},
-        "monthlyFee": {"unit": "fen", "value": o["monthlyFee"]},
-        "catalogSource": entry.source,
-    }
-    return {k: v for k, v in doc.items() if v is not None}
+    return tmf_offering(entry.offering, entry.source)
 
 
 def project_entry(entry: CatalogEntry) -> list[Operation]:
@@ -93,6 +65,37 @@ class CatalogCommands:
             entries.append(CatalogEntry(offering["id"], offering, "default", SYSTEM.as_dict()))
         self.record(*entries)
         return len(entries)
+
+    def apply_hq_catalog(self, upstream: str, records: list[Any], last_hash: bytes) -> None:
+        """HQ's catalog events replace the local copy; HQ's catalog supersedes the shipped default (R-11)."""
+        entries: dict[str, CatalogEntry] = {}
+        replacing_default = self.queries.page("product_offering", [Filter("source = ?", ("HQ",))], limit=1).total == 0
+        for record in records:
+            change = self.mapper.to_domain_event(
+                StoredEvent(originator_id=UUID(record.originator_id), originator_version=record.originator_version,
+                            topic=record.topic, state=record.state)
+            )
+            offering = change.offering
+            entry = entries.get(offering["id"]) or self._catalog_entry(offering["id"])
+            if entry is None:
+                entry = CatalogEntry(offering["id"], offering, "HQ", change.by)
+            else:
+                entry.replace(offering, "HQ", change.by)
+            entries[offering["id"]] = entry
+        if replacing_default:
+            for row in self.queries.rows("SELECT id FROM {product_offering} WHERE source = ?", ["default"]):
+                if row["id"] not in entries:
+                    entry = self._catalog_entry(row["id"])
+                    entry.replace({**entry.offering, "lifecycleStatus": "retired"}, "default", SYSTEM.as_dict())
+                    entries[row["id"]] = entry
+        last = records[-1]
+        self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *entries.values())
+
+    def _catalog_entry(self, offering_id: str) -> CatalogEntry | None:
+        try:
+            return self.repository.get(CatalogEntry.create_id(offering_id))
+        except AggregateNotFoundError:
+            return None
 
     def orderable_offering(self, offering_id: object, field: str) -> OfferingTerms:
         """The terms of a released offering; unknown or not released is a 400 naming the field."""

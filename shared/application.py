@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
 
 from shared.domain.errors import Conflict, NotFound
 from shared.persistence.queries import ReadModelQueries
@@ -47,6 +48,28 @@ class ConcurrentChange(Conflict):
     code = "concurrentChange"
 
 
+class Pulse:
+    """Wakes threads waiting for new events (the log service's tails) without polling the store."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._count = 0
+
+    def beat(self) -> None:
+        with self._condition:
+            self._count += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        with self._condition:
+            self._condition.wait_for(lambda: self._count != seen, timeout=timeout)
+            return self._count
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+
 class CrmApplication(Application):
     """One node's application; subclasses list their read-model tables and projectors."""
 
@@ -61,7 +84,13 @@ class CrmApplication(Application):
         self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]
         self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
         self.queries.create_tables()
+        self._create_upstream_table()
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self.pulse = Pulse()
+
+    def _notify(self, recordings):  # type: ignore[no-untyped-def]
+        super()._notify(recordings)
+        self.pulse.beat()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -131,6 +160,63 @@ class CrmApplication(Application):
         if not isinstance(aggregate, cls):
             raise NotFound(f"no {cls.__name__} with id '{aggregate_id}'", field=field)
         return aggregate
+
+    # --- replication ----------------------------------------------------------------------------
+
+    @property
+    def upstream_table(self) -> str:
+        return f"{self.schema.prefix}_upstream"
+
+    def _create_upstream_table(self) -> None:
+        with self.queries.cursor(commit=True) as c:
+            self.queries.execute(
+                c,
+                f"CREATE TABLE IF NOT EXISTS {self.upstream_table} (upstream TEXT PRIMARY KEY, "
+                "position BIGINT NOT NULL, running_hash TEXT NOT NULL, recorded_at TEXT NOT NULL)",
+            )
+
+    def replication_position(self, upstream: str) -> tuple[int, bytes, str]:
+        """Where this node stands on an upstream's log: the library's tracking record and our running hash."""
+        position = self.recorder.max_tracking_id(upstream) or 0  # type: ignore[attr-defined]
+        rows = self.queries.rows(
+            f"SELECT position, running_hash, recorded_at FROM {self.upstream_table} WHERE upstream = ?", [upstream]
+        )
+        if not rows:
+            return position, bytes(32), ""
+        if int(rows[0]["position"]) != position:
+            raise RuntimeError(f"tracking and running hash disagree for upstream {upstream}")
+        return position, bytes.fromhex(rows[0]["running_hash"]), rows[0]["recorded_at"]
+
+    def record_replicated(
+        self,
+        upstream: str,
+        position: int,
+        running_hash: bytes,
+        recorded_at: str,
+        *aggregates: Aggregate,
+        operations: Iterable[Operation] = (),
+        bulk: Iterable[tuple[str, list[tuple[Any, ...]]]] = (),
+    ) -> None:
+        """Apply a batch from an upstream exactly once: effects, tracking record and running hash, one transaction.
+
+        A batch already applied fails on the tracking record (the library's IntegrityError) and changes nothing.
+        """
+        state = (
+            f"INSERT INTO {self.upstream_table} (upstream, position, running_hash, recorded_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (upstream) DO UPDATE SET position = excluded.position, "
+            "running_hash = excluded.running_hash, recorded_at = excluded.recorded_at"
+        )
+        ops = [op for agg in aggregates for op in self.project(agg)]
+        ops.extend(operations)
+        processing = ProcessingEvent(Tracking(application_name=upstream, notification_id=position))
+        processing.collect_events(
+            *aggregates,
+            read_model=ops,
+            bulk=[*bulk, (state, [(upstream, position, running_hash.hex(), recorded_at)])],
+        )
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
 
     # --- read models -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 
 from province.api.routes import billing, catalog, customer, order, ticket
 from province.application import ProvinceApplication
+from replication import api as replication_api
 from shared.api.common import crm_app
 from shared.api.errors import install_error_handlers
 
@@ -23,6 +24,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     install_error_handlers(api)
     for module in (customer, catalog, order, billing, ticket):
         api.include_router(module.router)
+    api.include_router(replication_api.router)
 
     @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
     def health(app: Any = Depends(crm_app)) -> dict[str, Any]:

@@ -30,6 +30,9 @@ class LifecycleStatus(str, Enum):
     RETIRED = "retired"
 
 
+LIFECYCLE_ORDER = tuple(LifecycleStatus)
+
+
 class CircuitType(str, Enum):
     """R-16 columns: the provisioning due date depends on the circuit type."""
 

@@ -1,6 +1,7 @@
 """Process recorders that also write read-model rows and idempotency records in the events' transaction.
 
-The application passes `read_model=[…operations]` and `idempotency=IdempotencyRecord` through
+The application passes `read_model=[…operations]`, `bulk=[(sql, rows)]` (many rows of one statement,
+for replicated batches) and `idempotency=IdempotencyRecord` through
 `Application.save(**kwargs)`; the library hands those kwargs to `_insert_events` inside its transaction.
 """
 
@@ -32,6 +33,9 @@ class ReadModelWriting:
         for op in operations:
             for sql, params in schema.statements_for(op):  # type: ignore[union-attr]
                 cursor.execute(self.dialect(sql), params)
+        for sql, rows in kwargs.get("bulk") or ():
+            if rows:
+                cursor.executemany(self.dialect(sql), rows)
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None and schema is not None:
             cursor.execute(

@@ -1,0 +1,92 @@
+"""HQ's catalog master (R-11, R-12): products created and moved through their lifecycle here only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from shared.api.offering import tmf_offering
+from shared.application import IdempotencyKey, Outcome
+from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offering
+from shared.domain.errors import Conflict, InvalidValue, NotFound
+from shared.domain.operator import SYSTEM
+from shared.domain.product import Product, product_id
+from shared.persistence.queries import Filter, Page
+from shared.persistence.readmodel import Operation, Table, Upsert
+
+TABLES = (
+    Table(
+        "product_offering",
+        (("lifecycle_status", "TEXT"), ("kind", "TEXT"), ("name", "TEXT"), ("source", "TEXT")),
+        indexes=("lifecycle_status",),
+    ),
+)
+
+
+def project_product(p: Product) -> list[Operation]:
+    o = p.offering
+    return [Upsert("product_offering", {"id": o["id"], "lifecycle_status": o["lifecycleStatus"], "kind": o["kind"],
+                                        "name": o["name"], "source": "HQ", "doc": tmf_offering(o, "HQ")})]
+
+
+PROJECTORS = {Product: project_product}
+
+
+class HqCatalogCommands:
+    def on_start(self) -> None:
+        """A new HQ starts with the shipped catalog as its own products, each taken to its shipped status."""
+        if self.queries.page("product_offering", limit=1).total == 0:
+            document = json.loads(self.settings.catalog_file.read_text(encoding="utf-8"))
+            products = []
+            for raw in document["offerings"]:
+                target = parse_offering(raw)["lifecycleStatus"]
+                product = Product.design(raw, SYSTEM.as_dict())
+                for status in LIFECYCLE_ORDER[1 : LIFECYCLE_ORDER.index(LifecycleStatus(target)) + 1]:
+                    product.move_to(status.value, SYSTEM.as_dict())
+                products.append(product)
+            self.record(*products)
+
+    def create_product(self, data: dict[str, Any], by: dict[str, str],
+                       idempotency: IdempotencyKey | None = None) -> dict[str, Any]:
+        product = Product.design(data, by)
+        if self._product(product.offering["id"]) is not None:
+            raise Conflict("an offering with this id exists", field="id", existing_id=product.offering["id"])
+        document = tmf_offering(product.offering, "HQ")
+        self.record(product, idempotency=idempotency, outcome=Outcome(201, document))
+        return document
+
+    def change_product(self, offering_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+        allowed = {"lifecycleStatus", "oneTimeFee", "monthlyFee"}
+        unknown = sorted(set(patch) - allowed)
+        if unknown:
+            raise InvalidValue(f"cannot be changed; patchable: {', '.join(sorted(allowed))}", field=unknown[0])
+        product = self._product(offering_id)
+        if product is None:
+            raise NotFound(f"no offering '{offering_id}'", field="id")
+        if "oneTimeFee" in patch or "monthlyFee" in patch:
+            product.change_tariff(patch.get("oneTimeFee"), patch.get("monthlyFee"), by)
+        if "lifecycleStatus" in patch:
+            product.move_to(patch["lifecycleStatus"], by)
+        self.record(product)
+        return tmf_offering(product.offering, "HQ")
+
+    def _product(self, offering_id: str) -> Product | None:
+        try:
+            return self.repository.get(product_id(offering_id))
+        except AggregateNotFoundError:
+            return None
+
+    def list_offerings(self, *, lifecycle_status: str | None = None, kind: str | None = None,
+                       name: str | None = None, offset: int = 0, limit: int = 100) -> Page:
+        filters = [Filter(f"{c} = ?", (v,)) for c, v in (("lifecycle_status", lifecycle_status), ("kind", kind)) if v]
+        if name:
+            filters.append(Filter("name LIKE ?", (f"%{name}%",)))
+        return self.queries.page("product_offering", filters, offset=offset, limit=limit)
+
+    def get_offering(self, offering_id: str) -> dict[str, Any]:
+        doc = self.queries.get("product_offering", offering_id)
+        if doc is None:
+            raise NotFound(f"no offering '{offering_id}'", field="id")
+        return doc

@@ -1,0 +1,167 @@
+"""The national customer registry (统一客户视图, R-9, R-26): one national customer per certificate number.
+
+HQ keeps each province's customer as a replica aggregate, rebuilt by the province's own events (the domain's
+`mutate`) and stored as a library snapshot beside its row; the national view groups the parts by certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import StoredEvent
+
+from shared.domain.customer import Customer
+from shared.domain.values import Grade
+from shared.persistence.queries import Filter, Page
+from shared.persistence.readmodel import Operation, Table, Upsert
+
+BASE = "/tmf-api/customerManagement/v4/customer"
+CUSTOMER_TOPIC_PREFIX = "shared.domain.customer:Customer."
+
+TABLES = (
+    Table(
+        "province_customer",
+        (
+            ("province", "TEXT"),
+            ("customer_id", "TEXT"),
+            ("certificate", "TEXT"),
+            ("national_id", "TEXT"),
+            ("kind", "TEXT"),
+            ("grade", "TEXT"),
+            ("status", "TEXT"),
+            ("industry", "TEXT"),
+            ("national", "BIGINT"),
+            ("registered_at", "TEXT"),
+            ("replica_version", "BIGINT"),
+            ("replica_topic", "TEXT"),
+            ("replica_state", "TEXT"),
+        ),
+        indexes=("certificate", "national_id", "grade", "industry", "province"),
+    ),
+)
+
+
+def national_id(certificate: str) -> str:
+    """The same national identity wherever the customer was first registered (dedupe by certificate)."""
+    return str(uuid5(NAMESPACE_URL, f"crm:national-customer:{certificate}"))
+
+
+def is_national(customer: Customer) -> bool:
+    """High-end individuals (1A–3A) and every group customer (R-5, R-26)."""
+    return customer.is_group or Grade(customer.grade).is_national
+
+
+def part_document(province: str, c: Customer) -> dict[str, Any]:
+    manager = c.current_manager
+    return {
+        "province": province,
+        "id": str(c.id),
+        "name": c.name,
+        "status": c.status,
+        "grade": c.grade,
+        "customerKind": c.kind,
+        "industry": c.industry or None,
+        "customerManager": manager,
+        "registeredAt": c.created_on.isoformat(),
+        "member": [{**m, "registeredIn": province} for m in c.members.values()],
+    }
+
+
+class Registry:
+    """Applies replicated customer events and answers national queries, inside the HQ application."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def operations(self, upstream: str, events: list[Any]) -> list[Operation]:
+        replicas: dict[UUID, Customer | None] = {}
+        for event in events:
+            if event.originator_id not in replicas:
+                replicas[event.originator_id] = self._replica(upstream, event.originator_id)
+            replicas[event.originator_id] = event.mutate(replicas[event.originator_id])
+        return [self._row(upstream, c) for c in replicas.values() if c is not None]
+
+    def _replica(self, province: str, customer_id: UUID) -> Customer | None:
+        rows = self.app.queries.rows(
+            "SELECT replica_version, replica_topic, replica_state FROM {province_customer} WHERE id = ?",
+            [f"{province}:{customer_id}"],
+        )
+        if not rows:
+            return None
+        stored = StoredEvent(originator_id=customer_id, originator_version=int(rows[0]["replica_version"]), topic=rows[0]["replica_topic"],
+                             state=base64.b64decode(rows[0]["replica_state"]))
+        snapshot = self.app.mapper.to_domain_event(stored)
+        return snapshot.mutate(None)
+
+    def _row(self, province: str, c: Customer) -> Upsert:
+        stored = self.app.mapper.to_stored_event(Snapshot.take(c))
+        return Upsert("province_customer", {
+            "id": f"{province}:{c.id}",
+            "province": province,
+            "customer_id": str(c.id),
+            "certificate": f"{c.certificate_type}:{c.certificate_number}",
+            "national_id": national_id(f"{c.certificate_type}:{c.certificate_number}"),
+            "kind": c.kind,
+            "grade": c.grade,
+            "status": c.status,
+            "industry": c.industry or None,
+            "national": 1 if is_national(c) else 0,
+            "registered_at": c.created_on.isoformat(),
+            "replica_version": stored.originator_version,
+            "replica_topic": stored.topic,
+            "replica_state": base64.b64encode(stored.state).decode(),
+            "doc": part_document(province, c),
+        })
+
+    # --- national view ---------------------------------------------------------------------------
+
+    def list_national(self, *, grade: str | None = None, industry: str | None = None, province: str | None = None,
+                      kind: str | None = None, offset: int = 0, limit: int = 100) -> Page:
+        filters = [Filter("national = 1")] + [
+            Filter(f"{column} = ?", (value,))
+            for column, value in (("grade", grade), ("industry", industry), ("province", province), ("kind", kind))
+            if value is not None
+        ]
+        where = " AND ".join(f"({f.condition})" for f in filters)
+        params = [p for f in filters for p in f.params]
+        total = self.app.queries.rows(
+            f"SELECT COUNT(DISTINCT certificate) AS n FROM {{province_customer}} WHERE {where}", params)[0]["n"]
+        certificates = [r["certificate"] for r in self.app.queries.rows(
+            f"SELECT certificate, MIN(registered_at) AS first FROM {{province_customer}} WHERE {where} "
+            "GROUP BY certificate ORDER BY first, certificate LIMIT ? OFFSET ?", [*params, limit, offset])]
+        return Page(total=int(total), items=[self.national(c) for c in certificates])
+
+    def national(self, certificate: str) -> dict[str, Any]:
+        rows = self.app.queries.rows(
+            "SELECT doc FROM {province_customer} WHERE certificate = ? ORDER BY registered_at, id", [certificate])
+        parts = [json.loads(r["doc"]) for r in rows]
+        first = parts[0]
+        cert_type, _, number = certificate.partition(":")
+        nid = national_id(certificate)
+        best = min((p["grade"] for p in parts), key=lambda g: Grade(g).rank)
+        return {
+            "id": nid,
+            "href": f"{BASE}/{nid}",
+            "@type": "Customer",
+            "name": first["name"],
+            "status": "active" if any(p["status"] == "active" for p in parts) else first["status"],
+            "customerKind": first["customerKind"],
+            "grade": best,
+            "starLevel": Grade(best).stars,
+            "certificate": {"type": cert_type, "number": number},
+            "industry": next((p["industry"] for p in parts if p.get("industry")), None),
+            "homeProvince": first["province"],
+            "provinces": sorted({p["province"] for p in parts}),
+            "engagedParty": {"id": nid, "name": first["name"],
+                             "@referredType": "Organization" if first["customerKind"] == "group" else "Individual"},
+            "provincialCustomer": [{k: v for k, v in p.items() if k != "member"} for p in parts],
+            "member": [m for p in parts for m in p["member"]],
+        }
+
+    def by_national_id(self, nid: str) -> dict[str, Any] | None:
+        rows = self.app.queries.rows("SELECT certificate FROM {province_customer} WHERE national_id = ? LIMIT 1", [nid])
+        return self.national(rows[0]["certificate"]) if rows else None

@@ -1,0 +1,86 @@
+"""What runs beside a node's REST API: its log service and one follower per configured upstream."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from replication.audit import audit_upstream
+from replication.follower import Backoff, Follower, parse_upstreams
+from replication.server import serve_log, stop_log
+
+log = logging.getLogger(__name__)
+
+
+class NodeRuntime:
+    def __init__(self, app: Any, *, follow: bool = True) -> None:
+        self.app = app
+        self.follow = follow
+        self.server: Any = None
+        self.service: Any = None
+        self.grpc_port = 0
+        self.followers: dict[str, Follower] = {}
+        self.upstreams = parse_upstreams(app.settings.upstreams)
+
+    def start(self) -> "NodeRuntime":
+        settings = self.app.settings
+        self.server, self.service, self.grpc_port = serve_log(self.app, settings.grpc_host, settings.grpc_port)
+        if self.follow:
+            for code in self.upstreams:
+                self.start_follower(code)
+        return self
+
+    def start_follower(self, code: str) -> Follower:
+        old = self.followers.get(code)
+        if old is not None and old.is_alive():
+            return old
+        backoff = Backoff(self.app.settings.reconnect_initial_seconds, self.app.settings.reconnect_cap_seconds)
+        follower = Follower(self.app, code, self.upstreams[code], self.app.apply_replicated, backoff=backoff)
+        self.followers[code] = follower
+        follower.start()
+        return follower
+
+    def add_upstream(self, code: str, target: str) -> Follower:
+        self.upstreams[code] = target
+        return self.start_follower(code)
+
+    def stop(self) -> None:
+        for follower in self.followers.values():
+            follower.stop()
+        for follower in self.followers.values():
+            follower.join(timeout=5)
+        if self.server is not None:
+            stop_log(self.server, self.service)
+
+    def status(self) -> dict[str, Any]:
+        chain = self.service.chain if self.service else None
+        if chain is not None:
+            chain.extend()
+        return {
+            "node": self.app.settings.node_code,
+            "tier": self.app.settings.tier,
+            "log": {
+                "headPosition": chain.head_position if chain else 0,
+                "runningHash": chain.head_hash.hex() if chain else "",
+                "recordedAt": chain.head_recorded_at if chain else "",
+                "grpcPort": self.grpc_port,
+            },
+            "upstreams": [f.status.view() for f in self.followers.values()],
+        }
+
+    def audit(self, code: str) -> dict[str, Any]:
+        """Re-read an upstream from the start; a difference stops its follower loudly."""
+        if code not in self.upstreams:
+            from shared.domain.errors import NotFound
+
+            raise NotFound(f"no upstream '{code}'", field="upstream")
+        result = audit_upstream(self.app, code, self.upstreams[code])
+        if not result["ok"]:
+            follower = self.followers.get(code)
+            message = f"audit: {result['mismatch']['reason']} at position {result['mismatch']['position']}"
+            log.error("upstream %s failed its audit: %s", code, message)
+            if follower is not None:
+                follower.stop()
+                follower.status.state = "stopped"
+                follower.status.last_error = message
+        return result

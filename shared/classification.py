@@ -1,0 +1,59 @@
+"""Which events leave a node (R-4), in one place: public types by channel (R-2); everything else stays.
+
+A topic is `module:Class.Event`. Only the topics listed here are public; an unknown topic is local, so a
+new event type never leaks by accident.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Channel(str, Enum):
+    """The four HQ–province interfaces of R-2, plus catalog distribution downwards."""
+
+    WORK_ORDERS = "workOrders"  # 工单接口 (cross-province orders; they arrive with R-19)
+    BUSINESS_DATA = "businessData"  # 业务资料接口
+    CROSS_PROVINCE_BILLS = "crossProvinceBills"  # 跨省账单接口
+    STATISTICS = "statistics"  # 统计报表接口
+    CATALOG = "catalog"  # HQ → provinces
+
+
+_CUSTOMER = "shared.domain.customer:Customer"
+_BILLING = "shared.domain.billing"
+_PRODUCT = "shared.domain.product:Product"
+
+PROVINCE_PUBLIC: dict[str, Channel] = {
+    **{
+        f"{_CUSTOMER}.{name}": Channel.BUSINESS_DATA
+        for name in (
+            "Registered", "Renamed", "ContactsChanged", "IndustryChanged", "StatusChanged",
+            "GradeChanged", "ManagerAssigned", "MemberAdded", "MemberRemoved",
+        )
+    },
+    **{f"{_BILLING}:BillingAccount.{name}": Channel.BUSINESS_DATA for name in ("Opened", "Billed", "PaymentReceived")},
+    **{f"{_BILLING}:CustomerBill.{name}": Channel.CROSS_PROVINCE_BILLS for name in ("Issued", "Sent", "PaymentApplied")},
+    f"{_BILLING}:Payment.Received": Channel.CROSS_PROVINCE_BILLS,
+    "shared.domain.statistics:MonthlyReport.Published": Channel.STATISTICS,
+}
+"""What a province sends up. Not listed, so never sent: catalog copies, orders and work orders delivered
+in the province itself, trouble tickets, a billing account's charge details (`ChargePosted`), and any
+opportunity, internal note or service activity."""
+
+HQ_PUBLIC: dict[str, Channel] = {
+    f"{_PRODUCT}.{name}": Channel.CATALOG
+    for name in ("Designed", "TariffChanged", "LifecycleChanged")
+}
+"""What HQ sends down to every province."""
+
+
+def public_topics(tier: str) -> dict[str, Channel]:
+    return HQ_PUBLIC if tier == "hq" else PROVINCE_PUBLIC
+
+
+def is_public(topic: str, tier: str = "province") -> bool:
+    return topic in public_topics(tier)
+
+
+def channel_of(topic: str, tier: str = "province") -> Channel | None:
+    return public_topics(tier).get(topic)

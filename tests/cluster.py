@@ -1,0 +1,76 @@
+"""Multi-node test helpers: real applications, real gRPC servers on loopback ports, real stores."""
+
+from __future__ import annotations
+
+import socket
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from hq.application import HqApplication
+from province.application import ProvinceApplication
+from replication.node import NodeRuntime
+from tests.stores import node_settings
+
+BY = {"actor": "test", "role": "staff", "channel": "web"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def eventually(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout}s: {predicate}")
+        time.sleep(interval)
+
+
+class Node:
+    def __init__(self, app: Any, runtime: NodeRuntime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.runtime.grpc_port}"
+
+    def follower(self, code: str) -> Any:
+        return self.runtime.followers[code]
+
+    def stop(self) -> None:
+        self.runtime.stop()
+        self.app.close()
+
+
+@contextmanager
+def start_node(store: str, tmp_path: Path, code: str, **settings: Any) -> Iterator[Node]:
+    tier = "hq" if code == "HQ" else "province"
+    with node_settings(store, tmp_path, code, tier=tier, grpc_port=free_port(),
+                       reconnect_initial_seconds=0.05, reconnect_cap_seconds=0.5, **settings) as s:
+        app = HqApplication(s) if tier == "hq" else ProvinceApplication(s)
+        node = Node(app, NodeRuntime(app).start())
+        try:
+            yield node
+        finally:
+            node.stop()
+
+
+@contextmanager
+def cluster(store: str, tmp_path: Path, provinces: tuple[str, ...] = ("GD",)) -> Iterator[dict[str, Node]]:
+    """HQ following every province; every province following HQ."""
+    with ExitStack() as stack:
+        nodes = {code: stack.enter_context(start_node(store, tmp_path, code)) for code in provinces}
+        hq = stack.enter_context(start_node(store, tmp_path, "HQ"))
+        for code, node in nodes.items():
+            hq.runtime.add_upstream(code, node.target)
+            node.runtime.add_upstream("HQ", hq.target)
+        nodes["HQ"] = hq
+        yield nodes
