@@ -57,10 +57,15 @@ class UpstreamStatus:
     def view(self) -> dict[str, Any]:
         lag_events = max(0, self.head_position - self.position)
         return {
-            **{k: v for k, v in asdict(self).items()},
+            **{_camel(k): v for k, v in asdict(self).items()},
             "lagEvents": lag_events,
             "lagSeconds": _seconds_between(self.recorded_at, self.head_recorded_at) if lag_events else 0.0,
         }
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _seconds_between(earlier: str, later: str) -> float:

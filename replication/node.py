@@ -35,7 +35,8 @@ class NodeRuntime:
         if old is not None and old.is_alive():
             return old
         backoff = Backoff(self.app.settings.reconnect_initial_seconds, self.app.settings.reconnect_cap_seconds)
-        follower = Follower(self.app, code, self.upstreams[code], self.app.apply_replicated, backoff=backoff)
+        follower = Follower(self.app, code, self.upstreams[code], self.app.apply_replicated, backoff=backoff,
+                            batch=self.app.settings.replication_batch)
         self.followers[code] = follower
         follower.start()
         return follower

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
 from shared.settings import Settings
+
+GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless given
 
 
 def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:
@@ -20,35 +28,62 @@ def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:
     return Settings(**overrides)
 
 
-def _province_app(settings: Settings) -> Any:
+def _application(settings: Settings) -> Any:
+    if settings.tier == "hq" or settings.node_code == "HQ":
+        from hq.application import HqApplication
+
+        return HqApplication(settings.model_copy(update={"tier": "hq", "node_code": "HQ"}))
     from province.application import ProvinceApplication
 
     return ProvinceApplication(settings)
 
 
-def province_serve(args: argparse.Namespace) -> None:
+def _serve(settings: Settings, demo_data: bool) -> None:
     import uvicorn
 
-    from province.api.app import create_app
+    from replication.node import NodeRuntime
 
-    settings = _settings(args, tier="province")
-    application = _province_app(settings)
-    if args.demo_data:
-        from province import demo
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    application = _application(settings)
+    if settings.tier == "hq":
+        from hq.api.app import create_app
+    else:
+        from province.api.app import create_app
 
-        demo.load(application)
-    print(f"province {settings.node_code}: http://{settings.http_host}:{settings.http_port}  "
-          f"docs http://{settings.http_host}:{settings.http_port}/docs", flush=True)
+        if demo_data:
+            from province import demo
+
+            demo.load(application)
+    runtime = NodeRuntime(application).start()
+    api = create_app(application)
+    api.state.runtime = runtime
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    print(f"{settings.node_code}: {base}  docs {base}/docs  gRPC {settings.grpc_host}:{runtime.grpc_port}", flush=True)
     try:
-        uvicorn.run(create_app(application), host=settings.http_host, port=settings.http_port, log_level="warning")
+        uvicorn.run(api, host=settings.http_host, port=settings.http_port, log_level="warning")
     finally:
+        runtime.stop()
         application.close()
+
+
+def province_serve(args: argparse.Namespace) -> None:
+    _serve(_settings(args, tier="province"), args.demo_data)
+
+
+def hq_serve(args: argparse.Namespace) -> None:
+    defaults = Settings()
+    settings = _settings(args, node_code="HQ", tier="hq")
+    if args.port is None and "CRM_HTTP_PORT" not in os.environ:
+        settings = settings.model_copy(update={"http_port": defaults.hq_http_port})
+    if args.grpc_port is None and "CRM_GRPC_PORT" not in os.environ:
+        settings = settings.model_copy(update={"grpc_port": defaults.hq_grpc_port})
+    _serve(settings, False)
 
 
 def demo_data(args: argparse.Namespace) -> None:
     from province import demo
 
-    application = _province_app(_settings(args))
+    application = _application(_settings(args))
     try:
         created = demo.load(application)
         print(created or "the node already holds data; nothing loaded")
@@ -58,7 +93,7 @@ def demo_data(args: argparse.Namespace) -> None:
 
 def projections_rebuild(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    application = _province_app(settings)
+    application = _application(settings)
     try:
         count = application.rebuild_read_models()
         print(f"{settings.node_code}: read models rebuilt from {count} aggregates")
@@ -66,14 +101,82 @@ def projections_rebuild(args: argparse.Namespace) -> None:
         application.close()
 
 
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+
+
+def cluster_up(args: argparse.Namespace) -> None:
+    """HQ and the provinces as separate OS processes on SQLite; Ctrl-C stops them all."""
+    settings = Settings()
+    provinces = [p.strip().upper() for p in args.provinces.split(",") if p.strip()]
+    host = settings.http_host
+    base = args.base_port
+    grpc_base = args.grpc_base_port or base + GRPC_PORT_OFFSET
+    data_dir = Path(args.data_dir or settings.data_dir)
+    plan = [("HQ", base, grpc_base)] + [(code, base + 1 + i, grpc_base + 1 + i) for i, code in enumerate(provinces)]
+    hq_target = f"{settings.grpc_host}:{grpc_base}"
+    processes: list[tuple[str, str, subprocess.Popen]] = []
+    try:
+        for code, port, grpc_port in plan:
+            env = {**os.environ, "CRM_DATA_DIR": str(data_dir), "CRM_STORE": "sqlite",
+                   "CRM_HTTP_PORT": str(port), "CRM_GRPC_PORT": str(grpc_port), "CRM_NODE_CODE": code}
+            if code == "HQ":
+                env["CRM_TIER"] = "hq"
+                env["CRM_UPSTREAMS"] = ",".join(f"{c}={settings.grpc_host}:{g}" for c, _, g in plan[1:])
+                command = [sys.executable, "-m", "shared.cli", "hq", "serve"]
+            else:
+                env["CRM_TIER"] = "province"
+                env["CRM_UPSTREAMS"] = f"HQ={hq_target}"
+                command = [sys.executable, "-m", "shared.cli", "province", "serve", "--demo-data"]
+            url = f"http://{host}:{port}"
+            processes.append((code, url, subprocess.Popen(command, env=env)))
+        for code, url, process in processes:
+            _wait_healthy(url, process)
+        print("\nCluster up (Ctrl-C stops every node):", flush=True)
+        for (code, url, _), (_, _, grpc_port) in zip(processes, plan):
+            role = "HQ      " if code == "HQ" else f"province"
+            print(f"  {role} {code}: {url}  docs {url}/docs  replication {url}/replication/status  "
+                  f"gRPC {settings.grpc_host}:{grpc_port}", flush=True)
+        while all(p.poll() is None for _, _, p in processes):
+            time.sleep(0.5)
+        raise SystemExit("a node stopped; stopping the cluster")
+    except KeyboardInterrupt:
+        print("\nstopping the cluster …", flush=True)
+    finally:
+        _stop_all([p for _, _, p in processes])
+
+
+def _stop_all(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run(args: argparse.Namespace) -> None:
-    """`make run`: a province node with demo data on the embedded SQLite store."""
-    args.demo_data = True
-    province_serve(args)
+    """`make run`: HQ and three provinces with demo data, on SQLite."""
+    settings = Settings()
+    args.provinces = args.provinces or "GD,BJ,SH"
+    args.base_port = args.base_port or settings.hq_http_port
+    cluster_up(args)
 
 
 def _node_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--code", help="province code, e.g. GD (settings: CRM_NODE_CODE)")
+    parser.add_argument("--code", help="node code, e.g. GD or HQ (settings: CRM_NODE_CODE)")
     parser.add_argument("--port", type=int, help="REST port (CRM_HTTP_PORT)")
     parser.add_argument("--grpc-port", dest="grpc_port", type=int, help="gRPC port (CRM_GRPC_PORT)")
     parser.add_argument("--host", help="interface to listen on (CRM_HTTP_HOST)")
@@ -81,17 +184,36 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", choices=("sqlite", "postgres"), help="event store (CRM_STORE)")
 
 
+def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--provinces", required=required, help="comma-separated province codes, e.g. GD,BJ,SH")
+    parser.add_argument("--base-port", dest="base_port", type=int, required=required,
+                        help="HQ's REST port; provinces take the following ports in order")
+    parser.add_argument("--grpc-base-port", dest="grpc_base_port", type=int,
+                        help=f"HQ's gRPC port (default: base port + {GRPC_PORT_OFFSET})")
+    parser.add_argument("--data-dir", dest="data_dir", type=Path, help="where the SQLite files live")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     province = commands.add_parser("province", help="province node").add_subparsers(dest="action", required=True)
-    serve = province.add_parser("serve", help="serve a province node's REST API")
+    serve = province.add_parser("serve", help="serve a province node: REST, its log over gRPC, following HQ")
     _node_options(serve)
     serve.add_argument("--demo-data", action="store_true", help="load demo data into an empty node first")
     serve.set_defaults(func=province_serve)
 
-    demo = commands.add_parser("demo-data", help="load demo data into a node's store")
+    hq = commands.add_parser("hq", help="HQ node").add_subparsers(dest="action", required=True)
+    hq_serve_parser = hq.add_parser("serve", help="serve HQ: national view, catalog master, following provinces")
+    _node_options(hq_serve_parser)
+    hq_serve_parser.set_defaults(func=hq_serve)
+
+    cluster = commands.add_parser("cluster", help="a local cluster").add_subparsers(dest="action", required=True)
+    up = cluster.add_parser("up", help="start HQ and provinces as separate processes on SQLite")
+    _cluster_options(up, required=True)
+    up.set_defaults(func=cluster_up)
+
+    demo = commands.add_parser("demo-data", help="load demo data into a province's store")
     _node_options(demo)
     demo.set_defaults(func=demo_data)
 
@@ -100,8 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(rebuild)
     rebuild.set_defaults(func=projections_rebuild)
 
-    run_parser = commands.add_parser("run", help="what `make run` starts")
-    _node_options(run_parser)
+    run_parser = commands.add_parser("run", help="what `make run` starts: HQ + GD, BJ, SH with demo data")
+    _cluster_options(run_parser, required=False)
     run_parser.set_defaults(func=run)
     return parser
 

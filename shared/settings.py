@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     snapshot_interval: int = 50
     max_page_size: int = 1000
     upstreams: str = Field("", description="Comma-separated CODE=host:port of logs this node follows.")
+    replication_batch: int = Field(2000, description="Notifications per gRPC message and per applied transaction.")
     reconnect_initial_seconds: float = 0.2
     reconnect_cap_seconds: float = 10.0
     hq_http_port: int = 8100

@@ -74,3 +74,33 @@ def cluster(store: str, tmp_path: Path, provinces: tuple[str, ...] = ("GD",)) ->
             node.runtime.add_upstream("HQ", hq.target)
         nodes["HQ"] = hq
         yield nodes
+
+
+def register_many(app: Any, count: int, chunk: int = 250, start: int = 0) -> int:
+    """`count` customers with their accounts (two public events each), many per transaction."""
+    from shared.domain.billing import BillingAccount
+    from shared.domain.customer import Customer
+    from tests.factories import id_card
+
+    grades = ("1A", "2A", "3A", "4A", "5A")
+    for first in range(start, start + count, chunk):
+        aggregates = []
+        for n in range(first, min(first + chunk, start + count)):
+            customer = Customer.register(
+                province=app.settings.node_code, kind="individual", name=f"客户{n}",
+                certificate_type="idCard", certificate_number=id_card(n), grade=grades[n % 5], by=BY,
+            )
+            aggregates += [customer, BillingAccount(str(customer.id), name=customer.name,
+                                                    province=customer.province, by=BY)]
+        app.record(*aggregates)
+    return 2 * count
+
+
+def node_env(settings: Any, **extra: Any) -> dict[str, str]:
+    """The environment a node subprocess needs to run on the same store as `settings`."""
+    import os
+
+    env = {**os.environ, "CRM_STORE": settings.store, "CRM_DATA_DIR": str(settings.data_dir),
+           "CRM_PG_DBNAME": settings.pg_dbname, "CRM_NODE_CODE": settings.node_code, "CRM_TIER": settings.tier}
+    env.update({f"CRM_{k.upper()}": str(v) for k, v in extra.items()})
+    return env

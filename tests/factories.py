@@ -12,7 +12,7 @@ _serial = itertools.count(1)
 
 def id_card(n: int | None = None) -> str:
     n = next(_serial) if n is None else n
-    first17 = f"440106199001{(n % 28) + 1:02d}{n % 1000:03d}"
+    first17 = f"{440000 + n // 1000:06d}199001{(n % 28) + 1:02d}{n % 1000:03d}"
     return first17 + id_card_check_digit(first17)
 
 
