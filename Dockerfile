@@ -1,0 +1,11 @@
+# One image for every node; docker-compose.yml picks the role with its command and CRM_* settings.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY shared shared
+COPY province province
+COPY hq hq
+COPY replication replication
+COPY proto proto
+RUN pip install --no-cache-dir . && python -m replication.build_proto
+ENV CRM_HTTP_HOST=0.0.0.0 CRM_GRPC_HOST=0.0.0.0

@@ -1,0 +1,51 @@
+"""docker-compose.yml runs HQ and three provinces, each on its own PostgreSQL, with the settings the nodes read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from replication.follower import parse_upstreams
+from shared.settings import Settings
+
+COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
+
+
+def load() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_every_setting_in_compose_is_one_the_nodes_read():
+    known = {f"CRM_{name.upper()}" for name in Settings.model_fields}
+    for name, service in load()["services"].items():
+        if name.startswith("pg-"):
+            continue
+        env = service["environment"]
+        assert set(env) <= known, f"{name}: unknown settings {set(env) - known}"
+        Settings(**{key[4:].lower(): value for key, value in env.items()})  # every value parses
+
+
+def test_hq_and_three_provinces_each_with_its_own_healthy_postgres():
+    services = load()["services"]
+    nodes = {n: s for n, s in services.items() if not n.startswith("pg-")}
+    tiers = sorted(s["environment"]["CRM_TIER"] for s in nodes.values())
+    assert tiers == ["hq", "province", "province", "province"]
+    pg_hosts = [s["environment"]["CRM_PG_HOST"] for s in nodes.values()]
+    assert len(set(pg_hosts)) == 4 and all(h in services for h in pg_hosts)
+    for name, node in nodes.items():
+        assert node["environment"]["CRM_STORE"] == "postgres"
+        assert "healthcheck" in node and "healthcheck" in services[node["environment"]["CRM_PG_HOST"]]
+        assert node["depends_on"][node["environment"]["CRM_PG_HOST"]]["condition"] == "service_healthy"
+
+
+def test_upstreams_point_at_the_services_grpc_ports():
+    services = load()["services"]
+    grpc = {n: s["environment"]["CRM_GRPC_PORT"] for n, s in services.items() if not n.startswith("pg-")}
+    for name, node in services.items():
+        if name.startswith("pg-"):
+            continue
+        for code, target in parse_upstreams(node["environment"]["CRM_UPSTREAMS"]).items():
+            host, port = target.split(":")
+            assert host in grpc and grpc[host] == port
+            assert services[host]["environment"]["CRM_NODE_CODE"] == code
