@@ -78,24 +78,29 @@ class Registry:
         self.app = app
 
     def operations(self, upstream: str, events: list[Any]) -> list[Operation]:
-        replicas: dict[UUID, Customer | None] = {}
+        """Replay a batch's customer events onto the province customers' replicas; one row per customer."""
+        replicas = self._replicas(upstream, [e.originator_id for e in events if e.originator_version > 1])
         for event in events:
-            if event.originator_id not in replicas:
-                replicas[event.originator_id] = self._replica(upstream, event.originator_id)
-            replicas[event.originator_id] = event.mutate(replicas[event.originator_id])
+            replicas[event.originator_id] = event.mutate(replicas.get(event.originator_id))
         return [self._row(upstream, c) for c in replicas.values() if c is not None]
 
-    def _replica(self, province: str, customer_id: UUID) -> Customer | None:
-        rows = self.app.queries.rows(
-            "SELECT replica_version, replica_topic, replica_state FROM {province_customer} WHERE id = ?",
-            [f"{province}:{customer_id}"],
-        )
-        if not rows:
-            return None
-        stored = StoredEvent(originator_id=customer_id, originator_version=int(rows[0]["replica_version"]), topic=rows[0]["replica_topic"],
-                             state=base64.b64decode(rows[0]["replica_state"]))
-        snapshot = self.app.mapper.to_domain_event(stored)
-        return snapshot.mutate(None)
+    def _replicas(self, province: str, customer_ids: list[UUID]) -> dict[UUID, Customer]:
+        """The stored replicas (library snapshots) of the customers a batch changes, in one query."""
+        wanted = sorted({f"{province}:{i}" for i in customer_ids})
+        replicas: dict[UUID, Customer] = {}
+        for first in range(0, len(wanted), 500):
+            chunk = wanted[first : first + 500]
+            rows = self.app.queries.rows(
+                "SELECT customer_id, replica_version, replica_topic, replica_state FROM {province_customer} "
+                f"WHERE id IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+            for row in rows:
+                customer_id = UUID(row["customer_id"])
+                stored = StoredEvent(originator_id=customer_id, originator_version=int(row["replica_version"]),
+                                     topic=row["replica_topic"], state=base64.b64decode(row["replica_state"]))
+                replicas[customer_id] = self.app.mapper.to_domain_event(stored).mutate(None)
+        return replicas
 
     def _row(self, province: str, c: Customer) -> Upsert:
         stored = self.app.mapper.to_stored_event(Snapshot.take(c))

@@ -30,9 +30,16 @@ class ReadModelWriting:
         operations: Sequence[Operation] = kwargs.get("read_model") or ()
         if operations and schema is None:
             raise RuntimeError("read-model operations given to a recorder without a schema")
+        pending_sql, pending_rows = None, []
         for op in operations:
             for sql, params in schema.statements_for(op):  # type: ignore[union-attr]
-                cursor.execute(self.dialect(sql), params)
+                if sql != pending_sql and pending_rows:
+                    cursor.executemany(self.dialect(pending_sql), pending_rows)
+                    pending_rows = []
+                pending_sql = sql
+                pending_rows.append(params)
+        if pending_rows:  # runs of one statement go as one executemany: a replicated batch is many rows
+            cursor.executemany(self.dialect(pending_sql), pending_rows)
         for sql, rows in kwargs.get("bulk") or ():
             if rows:
                 cursor.executemany(self.dialect(sql), rows)

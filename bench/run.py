@@ -1,0 +1,6 @@
+"""`make bench`: every benchmark, figures as ratios against baselines measured in the same run."""
+
+from bench import replication_catchup
+
+if __name__ == "__main__":
+    replication_catchup.main()
