@@ -8,12 +8,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from hq import catalog, registry
+from hq import catalog, registry, statistics
 from shared.application import CrmApplication
 from shared.domain.product import Product
 from shared.settings import Settings
 
-AREAS = (catalog, registry)
+AREAS = (catalog, registry, statistics)
 
 
 class HqApplication(catalog.HqCatalogCommands, CrmApplication):
@@ -24,6 +24,7 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.registry = registry.Registry(self)
+        self.statistics = statistics.Statistics(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
         self._create_mirror()
         self.on_start()
@@ -49,18 +50,23 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
         ]
         insert = (f"INSERT INTO {self.mirror_table} (upstream, position, topic, originator_id, originator_version, "
                   "state, recorded_at, running_hash, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        operations = self.registry.operations(upstream, self._customer_events(records))
+        operations = self._derived(upstream, records)
         last = records[-1]
         self.record_replicated(upstream, last.position, last_hash, last.recorded_at,
                                operations=operations, bulk=[(insert, mirror)])
 
-    def _customer_events(self, records: list[Any]) -> list[Any]:
+    def _derived(self, upstream: str, records: list[Any]) -> list[Any]:
+        """The registry's and the statistics' rows for a batch (both rebuildable from the mirror)."""
+        customers = self._decode(r for r in records if r.topic.startswith(registry.CUSTOMER_TOPIC_PREFIX))
+        figures = self._decode(r for r in records if statistics.is_statistical(r.topic))
+        return [*self.registry.operations(upstream, customers), *self.statistics.operations(upstream, figures)]
+
+    def _decode(self, records: Any) -> list[Any]:
         return [
             self.mapper.to_domain_event(StoredEvent(originator_id=UUID(r.originator_id),
                                                     originator_version=r.originator_version,
                                                     topic=r.topic, state=r.state))
             for r in records
-            if r.topic.startswith(registry.CUSTOMER_TOPIC_PREFIX)
         ]
 
     def mirror_page(self, upstream: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
@@ -83,7 +89,7 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
             after = 0
             while rows := self.mirror_page(upstream, after, 5000):
                 records = [_MirrorRecord(r) for r in rows]
-                operations = self.registry.operations(upstream, self._customer_events(records))
+                operations = self._derived(upstream, records)
                 with self.queries.cursor(commit=True) as cursor:
                     for op in operations:
                         for sql, params in self.schema.statements_for(op):
@@ -93,6 +99,9 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
 
     def list_national_customers(self, **filters: Any) -> Any:
         return self.registry.list_national(**filters)
+
+    def national_statistics(self, month: str | None = None, province: str | None = None) -> list[dict[str, Any]]:
+        return self.statistics.national(month, province)
 
     def get_national_customer(self, nid: str) -> dict[str, Any]:
         from shared.domain.errors import NotFound

@@ -7,12 +7,13 @@ from shared.domain.calendar import WorkingCalendar
 from shared.domain.customer import Customer
 from shared.settings import Settings
 
-from province import billing, catalog, customers, orders, tickets
+from province import billing, catalog, customers, orders, statistics, tickets
 
-AREAS = (customers, catalog, orders, billing, tickets)
+AREAS = (customers, catalog, orders, billing, tickets, statistics)
 
 
 class ProvinceApplication(
+    statistics.StatisticsCommands,
     billing.BillingCommands,
     tickets.TicketCommands,
     orders.OrderCommands,

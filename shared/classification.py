@@ -35,6 +35,7 @@ PROVINCE_PUBLIC: dict[str, Channel] = {
     **{f"{_BILLING}:CustomerBill.{name}": Channel.CROSS_PROVINCE_BILLS for name in ("Issued", "Sent", "PaymentApplied")},
     f"{_BILLING}:Payment.Received": Channel.CROSS_PROVINCE_BILLS,
     "shared.domain.statistics:MonthlyReport.Published": Channel.STATISTICS,
+    "shared.domain.statistics:MonthlyReport.Republished": Channel.STATISTICS,
 }
 """What a province sends up. Not listed, so never sent: catalog copies, orders and work orders delivered
 in the province itself, trouble tickets, a billing account's charge details (`ChargePosted`), and any

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_demo_data_has_every_kind_grade_and_state(province):
     created = demo.load(province)
-    assert created["customers"] == 15 and created["orders"] >= 5
+    assert created["customers"] == 15 and created["orders"] >= 5 and created["reports"] == 1
     customers = province.list_customers(limit=100).items
     assert {c["grade"] for c in customers} == {"1A", "2A", "3A", "4A", "5A"}
     assert {c["customerKind"] for c in customers} == {"individual", "group"}

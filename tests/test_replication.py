@@ -92,3 +92,32 @@ def test_no_local_only_event_leaves_a_province(store, tmp_path):
         wire = {row["topic"] for row in hq.app.mirror_page("GD", 0, 100000)}
         assert wire and wire <= set(PROVINCE_PUBLIC)
         assert not wire & local_topics
+
+
+def test_national_statistics_from_bills_registry_and_monthly_reports(store, tmp_path):
+    from province import demo
+
+    with cluster(store, tmp_path, ("GD",)) as nodes:
+        gd, hq = nodes["GD"], nodes["HQ"]
+        demo.load(gd.app)
+        eventually(lambda: synced(hq, "GD", gd))
+        bills = gd.app.list_bills(limit=1000).items
+        cycle = bills[0]["billingCycle"]
+        entry = hq.app.national_statistics(cycle, "GD")[0]
+        assert entry["revenueBilled"]["value"] == sum(b["amountDue"]["value"] for b in bills if b["billingCycle"] == cycle)
+        paid = sum(b["amountDue"]["value"] - b["remainingAmount"]["value"] for b in bills if b["billingCycle"] == cycle)
+        assert entry["revenuePaid"]["value"] == paid > 0
+        assert sum(entry["customersByGrade"].values()) == 15
+        month = gd.app.clock().strftime("%Y-%m")
+        report = eventually(lambda: hq.app.national_statistics(month, "GD")[0]["report"])
+        local = gd.app.monthly_figures(month)
+        assert report["ordersByState"] == local["ordersByState"] and sum(report["ordersByState"].values()) == 8
+        assert report["ticketsByType"] == local["ticketsByType"]
+        gd.app.open_ticket({"ticketType": "fault", "description": "again",
+                            "relatedParty": [{"id": gd.app.list_customers(limit=1).items[0]["id"]}]}, BY)
+        gd.app.publish_monthly_report(month, BY)  # the month's report is refreshed; HQ keeps the latest
+        eventually(lambda: hq.app.national_statistics(month, "GD")[0]["report"]["ticketsByType"]
+                   == gd.app.monthly_figures(month)["ticketsByType"])
+        before = hq.app.queries.dump()
+        hq.app.rebuild_read_models()
+        assert hq.app.queries.dump() == before

@@ -79,12 +79,24 @@ def get_offering(offering_id: str, app: Any = Depends(crm_app)) -> dict[str, Any
     return app.get_offering(offering_id)
 
 
+statistics = APIRouter(prefix="/crm/v1", tags=["national statistics"])
+
+
+@statistics.get("/statistics", summary="Per province and month: customers by grade, revenue, reported totals")
+def national_statistics(
+    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
+    province: str | None = Query(None, max_length=2),
+    app: Any = Depends(crm_app),
+) -> list[dict[str, Any]]:
+    return app.national_statistics(month, province.upper() if province else None)
+
+
 def create_app(application: HqApplication) -> FastAPI:
     api = FastAPI(title="CRM HQ node", version="0.1.0",
                   description="National view: customer registry, catalog master, replication from provinces.")
     api.state.crm = application
     install_error_handlers(api)
-    for router in (customers, offerings, replication_api.router, replication_api.audit_router):
+    for router in (customers, offerings, statistics, replication_api.router, replication_api.audit_router):
         api.include_router(router)
 
     @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")

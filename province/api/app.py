@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from province.api.routes import billing, catalog, customer, order, ticket
+from province.api.routes import billing, catalog, customer, order, statistics, ticket
 from province.application import ProvinceApplication
 from replication import api as replication_api
 from shared.api.common import crm_app
@@ -22,7 +22,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     )
     api.state.crm = application
     install_error_handlers(api)
-    for module in (customer, catalog, order, billing, ticket):
+    for module in (customer, catalog, order, billing, ticket, statistics):
         api.include_router(module.router)
     api.include_router(replication_api.router)
 

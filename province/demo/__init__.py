@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.calendar import business_date
+
 DEMO_OPERATOR = {"actor": "demo.loader", "role": "staff", "channel": "system"}
 
 
@@ -21,4 +23,7 @@ def load(app: Any) -> dict[str, int]:
     context: dict[str, Any] = {}
     for part in (customers, orders, billing, tickets):
         created.update(part.load(app, context, DEMO_OPERATOR))
+    month = business_date(app.clock()).strftime("%Y-%m")
+    app.publish_monthly_report(month, DEMO_OPERATOR)
+    created["reports"] = 1
     return created
