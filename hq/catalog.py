@@ -13,28 +13,20 @@ from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offeri
 from shared.domain.errors import Conflict, InvalidValue, NotFound
 from shared.domain.operator import SYSTEM
 from shared.domain.product import Product, product_id
-from shared.persistence.queries import Filter, Page
-from shared.persistence.readmodel import Operation, Table, Upsert
+from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row
+from shared.persistence.readmodel import Operation
 
-TABLES = (
-    Table(
-        "product_offering",
-        (("lifecycle_status", "TEXT"), ("kind", "TEXT"), ("name", "TEXT"), ("source", "TEXT")),
-        indexes=("lifecycle_status",),
-    ),
-)
+TABLES = (OFFERING_TABLE,)
 
 
 def project_product(p: Product) -> list[Operation]:
-    o = p.offering
-    return [Upsert("product_offering", {"id": o["id"], "lifecycle_status": o["lifecycleStatus"], "kind": o["kind"],
-                                        "name": o["name"], "source": "HQ", "doc": tmf_offering(o, "HQ")})]
+    return [offering_row(p.offering, "HQ")]
 
 
 PROJECTORS = {Product: project_product}
 
 
-class HqCatalogCommands:
+class HqCatalogCommands(OfferingQueries):
     def on_start(self) -> None:
         """A new HQ starts with the shipped catalog as its own products, each taken to its shipped status."""
         if self.queries.page("product_offering", limit=1).total == 0:
@@ -77,16 +69,3 @@ class HqCatalogCommands:
             return self.repository.get(product_id(offering_id))
         except AggregateNotFoundError:
             return None
-
-    def list_offerings(self, *, lifecycle_status: str | None = None, kind: str | None = None,
-                       name: str | None = None, offset: int = 0, limit: int = 100) -> Page:
-        filters = [Filter(f"{c} = ?", (v,)) for c, v in (("lifecycle_status", lifecycle_status), ("kind", kind)) if v]
-        if name:
-            filters.append(Filter("name LIKE ?", (f"%{name}%",)))
-        return self.queries.page("product_offering", filters, offset=offset, limit=limit)
-
-    def get_offering(self, offering_id: str) -> dict[str, Any]:
-        doc = self.queries.get("product_offering", offering_id)
-        if doc is None:
-            raise NotFound(f"no offering '{offering_id}'", field="id")
-        return doc

@@ -16,7 +16,7 @@ from eventsourcing.persistence import StoredEvent
 
 from shared.domain.customer import Customer
 from shared.domain.values import Grade
-from shared.persistence.queries import Filter, Page
+from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
 
 BASE = "/tmf-api/customerManagement/v4/customer"
@@ -134,11 +134,7 @@ class Registry:
 
     def list_national(self, *, grade: str | None = None, industry: str | None = None, province: str | None = None,
                       kind: str | None = None, offset: int = 0, limit: int = 100) -> Page:
-        filters = [Filter("national = 1")] + [
-            Filter(f"{column} = ?", (value,))
-            for column, value in (("grade", grade), ("industry", industry), ("province", province), ("kind", kind))
-            if value is not None
-        ]
+        filters = [Filter("national = 1")] + equal(("grade", grade), ("industry", industry), ("province", province), ("kind", kind))
         where = " AND ".join(f"({f.condition})" for f in filters)
         params = [p for f in filters for p in f.params]
         total = self.app.queries.rows(

@@ -19,7 +19,7 @@ from shared.domain.billing import (
 from shared.domain.calendar import business_date
 from shared.domain.customer import Customer
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
-from shared.persistence.queries import Filter, Page
+from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
 
 ACCOUNT_BASE = "/tmf-api/accountManagement/v4/billingAccount"
@@ -295,20 +295,13 @@ class BillingCommands:
 
     def list_bills(self, *, state: str | None = None, account_id: str | None = None, cycle: str | None = None,
                    overdue: bool | None = None, offset: int = 0, limit: int = 100) -> Page:
-        filters = [
-            Filter(f"{column} = ?", (value,))
-            for column, value in (("state", state), ("account_id", account_id), ("cycle", cycle))
-            if value is not None
-        ]
+        filters = equal(("state", state), ("account_id", account_id), ("cycle", cycle))
         if overdue is not None:
             filters.append(Filter(OVERDUE if overdue else f"NOT {OVERDUE}", (self._today(),)))
         return self.queries.page("customer_bill", filters, offset=offset, limit=limit, order_by="cycle, id")
 
     def get_bill(self, bill_id: str) -> dict[str, Any]:
-        doc = self.queries.get("customer_bill", bill_id)
-        if doc is None:
-            raise NotFound(f"no customer bill with id '{bill_id}'", field="id")
-        return doc
+        return self.document("customer_bill", bill_id, "customer bill")
 
     def arrears_reminders(self, offset: int = 0, limit: int = 100) -> Page:
         """催缴 (R-23): every overdue unpaid bill, oldest first, with how much and how long."""
@@ -331,15 +324,8 @@ class BillingCommands:
 
     def list_payments(self, *, account_id: str | None = None, bill_id: str | None = None,
                       offset: int = 0, limit: int = 100) -> Page:
-        filters = [
-            Filter(f"{column} = ?", (value,))
-            for column, value in (("account_id", account_id), ("bill_id", bill_id))
-            if value is not None
-        ]
+        filters = equal(("account_id", account_id), ("bill_id", bill_id))
         return self.queries.page("payment", filters, offset=offset, limit=limit, order_by="paid_at, id")
 
     def get_payment(self, payment_id: str) -> dict[str, Any]:
-        doc = self.queries.get("payment", payment_id)
-        if doc is None:
-            raise NotFound(f"no payment with id '{payment_id}'", field="id")
-        return doc
+        return self.document("payment", payment_id, "payment")

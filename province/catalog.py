@@ -9,48 +9,24 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import StoredEvent
 
-from shared.api.offering import tmf_offering
 from shared.domain.catalog import CatalogEntry, OfferingTerms, parse_offering, terms_of
-from shared.domain.errors import InvalidValue, NotFound
+from shared.domain.errors import InvalidValue
 from shared.domain.operator import SYSTEM
-from shared.persistence.queries import Filter, Page
-from shared.persistence.readmodel import Operation, Table, Upsert
+from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row
+from shared.persistence.queries import Filter
+from shared.persistence.readmodel import Operation
 
-
-TABLES = (
-    Table(
-        "product_offering",
-        (("lifecycle_status", "TEXT"), ("kind", "TEXT"), ("name", "TEXT"), ("source", "TEXT")),
-        indexes=("lifecycle_status",),
-    ),
-)
-
-
-def offering_document(entry: CatalogEntry) -> dict[str, Any]:
-    return tmf_offering(entry.offering, entry.source)
+TABLES = (OFFERING_TABLE,)
 
 
 def project_entry(entry: CatalogEntry) -> list[Operation]:
-    o = entry.offering
-    return [
-        Upsert(
-            "product_offering",
-            {
-                "id": o["id"],
-                "lifecycle_status": o["lifecycleStatus"],
-                "kind": o["kind"],
-                "name": o["name"],
-                "source": entry.source,
-                "doc": offering_document(entry),
-            },
-        )
-    ]
+    return [offering_row(entry.offering, entry.source)]
 
 
 PROJECTORS = {CatalogEntry: project_entry}
 
 
-class CatalogCommands:
+class CatalogCommands(OfferingQueries):
     """Mixed into the province application. Provinces never create or change offerings."""
 
     def on_start(self) -> None:
@@ -122,27 +98,3 @@ class CatalogCommands:
                 lifecycle_status=terms.lifecycle_status,
             )
         return terms
-
-    def list_offerings(
-        self,
-        *,
-        lifecycle_status: str | None = None,
-        kind: str | None = None,
-        name: str | None = None,
-        offset: int = 0,
-        limit: int = 100,
-    ) -> Page:
-        filters = [
-            Filter(f"{column} = ?", (value,))
-            for column, value in (("lifecycle_status", lifecycle_status), ("kind", kind))
-            if value is not None
-        ]
-        if name:
-            filters.append(Filter("name LIKE ?", (f"%{name}%",)))
-        return self.queries.page("product_offering", filters, offset=offset, limit=limit)
-
-    def get_offering(self, offering_id: str) -> dict[str, Any]:
-        doc = self.queries.get("product_offering", offering_id)
-        if doc is None:
-            raise NotFound(f"no offering '{offering_id}'", field="id")
-        return doc

@@ -6,9 +6,9 @@ from typing import Any
 
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.customer import Customer
-from shared.domain.errors import Conflict, InvalidValue, NotFound
+from shared.domain.errors import Conflict, InvalidValue
 from shared.domain.values import Grade
-from shared.persistence.queries import Filter, Page
+from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, ReplaceChildren, Table, Upsert
 
 BASE = "/tmf-api/customerManagement/v4/customer"
@@ -219,26 +219,15 @@ class CustomerCommands:
         offset: int = 0,
         limit: int = 100,
     ) -> Page:
-        filters = [
-            Filter(f"{column} = ?", (value,))
-            for column, value in (
-                ("status", status),
-                ("grade", grade),
-                ("kind", kind),
-                ("manager_id", manager_id),
-                ("industry", industry),
-            )
-            if value is not None
-        ]
+        filters = equal(
+            ("status", status), ("grade", grade), ("kind", kind), ("manager_id", manager_id), ("industry", industry)
+        )
         if name:
             filters.append(Filter("name LIKE ?", (f"%{name}%",)))
         return self.queries.page("customer", filters, offset=offset, limit=limit, order_by="created_at, id")
 
     def get_customer(self, customer_id: str) -> dict[str, Any]:
-        doc = self.queries.get("customer", customer_id)
-        if doc is None:
-            raise NotFound(f"no customer with id '{customer_id}'", field="id")
-        return doc
+        return self.document("customer", customer_id, "customer")
 
     def list_members(self, customer_id: str, offset: int = 0, limit: int = 100) -> Page:
         self.get_customer(customer_id)

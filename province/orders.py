@@ -13,7 +13,7 @@ from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
 from shared.domain.order import FINAL_STATES, OrderState, ProductOrder
 from shared.domain.values import text
 from shared.domain.work_order import WorkOrder, WorkState, parse_work_state
-from shared.persistence.queries import Filter, Page
+from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
 
 ORDER_BASE = "/tmf-api/productOrderingManagement/v4/productOrder"
@@ -329,11 +329,7 @@ class OrderCommands:
         offset: int = 0,
         limit: int = 100,
     ) -> Page:
-        filters = [
-            Filter(f"{column} = ?", (value,))
-            for column, value in (("state", state), ("customer_id", customer_id), ("sla_class", sla_class))
-            if value is not None
-        ]
+        filters = equal(("state", state), ("customer_id", customer_id), ("sla_class", sla_class))
         today = business_date(self.clock()).isoformat()
         if sla_overdue is not None:
             overdue = "(due_date < ? AND is_final = 0)"
@@ -344,19 +340,13 @@ class OrderCommands:
         return self.queries.page("product_order", filters, offset=offset, limit=limit, order_by="created_at, id")
 
     def get_order(self, order_id: str) -> dict[str, Any]:
-        doc = self.queries.get("product_order", order_id)
-        if doc is None:
-            raise NotFound(f"no product order with id '{order_id}'", field="id")
-        return doc
+        return self.document("product_order", order_id, "product order")
 
     def list_cancellations(self, offset: int = 0, limit: int = 100) -> Page:
         return self.queries.page("cancel_product_order", offset=offset, limit=limit, order_by="created_at, id")
 
     def get_cancellation(self, cancellation: str) -> dict[str, Any]:
-        doc = self.queries.get("cancel_product_order", cancellation)
-        if doc is None:
-            raise NotFound(f"no cancelProductOrder with id '{cancellation}'", field="id")
-        return doc
+        return self.document("cancel_product_order", cancellation, "cancelProductOrder")
 
     # --- work orders ---------------------------------------------------------------------------
 
@@ -439,15 +429,8 @@ class OrderCommands:
         self, *, state: str | None = None, order_id: str | None = None, kind: str | None = None,
         offset: int = 0, limit: int = 100,
     ) -> Page:
-        filters = [
-            Filter(f"{column} = ?", (value,))
-            for column, value in (("state", state), ("order_id", order_id), ("kind", kind))
-            if value is not None
-        ]
+        filters = equal(("state", state), ("order_id", order_id), ("kind", kind))
         return self.queries.page("work_order", filters, offset=offset, limit=limit, order_by="order_id, sequence")
 
     def get_work_order(self, work_id: str) -> dict[str, Any]:
-        doc = self.queries.get("work_order", work_id)
-        if doc is None:
-            raise NotFound(f"no service order with id '{work_id}'", field="id")
-        return doc
+        return self.document("work_order", work_id, "service order")

@@ -10,7 +10,7 @@ from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
 from shared.domain.ticket import TroubleTicket
 from shared.domain.values import text
-from shared.persistence.queries import Filter, Page
+from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
 
 BASE = "/tmf-api/troubleTicket/v4/troubleTicket"
@@ -142,22 +142,14 @@ class TicketCommands:
         self, *, status: str | None = None, ticket_type: str | None = None, priority: str | None = None,
         customer_id: str | None = None, callback_overdue: bool | None = None, offset: int = 0, limit: int = 100,
     ) -> Page:
-        filters = [
-            Filter(f"{column} = ?", (value,))
-            for column, value in (("status", status), ("ticket_type", ticket_type), ("priority", priority),
-                                  ("customer_id", customer_id))
-            if value is not None
-        ]
+        filters = equal(("status", status), ("ticket_type", ticket_type), ("priority", priority), ("customer_id", customer_id))
         if callback_overdue is not None:
             now = _utc(self.clock())
             filters.append(Filter(CALLBACK_OVERDUE if callback_overdue else f"NOT {CALLBACK_OVERDUE}", (now,)))
         return self.queries.page("trouble_ticket", filters, offset=offset, limit=limit, order_by="created_at, id")
 
     def get_ticket(self, ticket_id: str) -> dict[str, Any]:
-        doc = self.queries.get("trouble_ticket", ticket_id)
-        if doc is None:
-            raise NotFound(f"no trouble ticket with id '{ticket_id}'", field="id")
-        return doc
+        return self.document("trouble_ticket", ticket_id, "trouble ticket")
 
     def overdue_callbacks(self, offset: int = 0, limit: int = 100) -> Page:
         """回访 overdue (R-17): completed orders past 7 days and resolved tickets past 3 days, oldest first."""

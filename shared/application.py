@@ -218,6 +218,13 @@ class CrmApplication(Application):
         self._take_snapshots(processing)
         self._notify(recordings)
 
+    def document(self, table: str, row_id: str, noun: str) -> dict[str, Any]:
+        """One read-model document, or NotFound naming what was asked for."""
+        doc = self.queries.get(table, row_id)
+        if doc is None:
+            raise NotFound(f"no {noun} with id '{row_id}'", field="id")
+        return doc
+
     # --- read models -------------------------------------------------------------------------
 
     def rebuild_read_models(self) -> int:

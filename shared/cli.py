@@ -143,7 +143,7 @@ def cluster_up(args: argparse.Namespace) -> None:
             _wait_healthy(url, process)
         print("\nCluster up (Ctrl-C stops every node):", flush=True)
         for (code, url, _), (_, _, grpc_port) in zip(processes, plan):
-            role = "HQ      " if code == "HQ" else f"province"
+            role = "HQ      " if code == "HQ" else "province"
             print(f"  {role} {code}: {url}  docs {url}/docs  replication {url}/replication/status  "
                   f"gRPC {settings.grpc_host}:{grpc_port}", flush=True)
         while all(p.poll() is None for _, _, p in processes):

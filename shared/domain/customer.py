@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
-from shared.domain.values import MAX_TEXT, Grade, certificate, phone, province_code, text
+from shared.domain.values import MAX_TEXT, Grade, certificate, parse_enum, phone, province_code, text
 
 
 class CustomerKind(str, Enum):
@@ -38,18 +38,11 @@ MAX_MEMBERS_PER_COMMAND = 1
 
 
 def parse_kind(value: object) -> CustomerKind:
-    try:
-        return CustomerKind(value)
-    except ValueError:
-        raise InvalidValue("unknown customer kind; one of individual, group", field="customerKind") from None
+    return parse_enum(CustomerKind, value, "customerKind")
 
 
 def parse_status(value: object, field: str = "status") -> CustomerStatus:
-    try:
-        return CustomerStatus(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in CustomerStatus)
-        raise InvalidValue(f"unknown status '{value}'; one of {allowed}", field=field) from None
+    return parse_enum(CustomerStatus, value, field)
 
 
 def parse_contacts(value: object, field: str = "contactMedium") -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.catalog import CircuitType, OfferingTerms
 from shared.domain.errors import IllegalTransition, InvalidValue
-from shared.domain.values import MAX_TEXT, text
+from shared.domain.values import MAX_TEXT, parse_enum, text
 
 
 class OrderState(str, Enum):
@@ -73,14 +73,6 @@ SURCHARGE_PERCENT = {SlaClass.URGENT: 150, SlaClass.EXPEDITED: 130, SlaClass.NOR
 COMPENSATION_PERCENT_PER_LATE_DAY = {SlaClass.URGENT: 5, SlaClass.EXPEDITED: 5, SlaClass.NORMAL: 2}
 CALLBACK_WITHIN = timedelta(days=7)  # call back within a week after provisioning
 MAX_ITEMS = 50
-
-
-def parse_enum(cls: type[Enum], value: object, field: str) -> Any:
-    try:
-        return cls(value)
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in cls)
-        raise InvalidValue(f"unknown value '{value}'; one of {allowed}", field=field) from None
 
 
 def percent_of(amount: int, percent: int) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue
-from shared.domain.values import MAX_TEXT, Grade, text
+from shared.domain.values import MAX_TEXT, Grade, parse_enum, text
 
 
 class TicketType(str, Enum):
@@ -42,18 +42,11 @@ CALLBACK_WITHIN = timedelta(days=3)  # R-17: call back within 3 days after a fau
 
 
 def parse_ticket_type(value: object) -> TicketType:
-    try:
-        return TicketType(value)
-    except ValueError:
-        raise InvalidValue("unknown ticketType; one of complaint, fault", field="ticketType") from None
+    return parse_enum(TicketType, value, "ticketType")
 
 
 def parse_status(value: object) -> TicketStatus:
-    try:
-        return TicketStatus(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in TicketStatus)
-        raise InvalidValue(f"unknown status '{value}'; one of {allowed}", field="status") from None
+    return parse_enum(TicketStatus, value, "status")
 
 
 class TroubleTicket(Aggregate):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
+from typing import TypeVar
 
 from shared.domain.errors import InvalidValue
 
@@ -14,6 +15,18 @@ HQ_CODE = "HQ"
 
 MAX_NAME = 128
 MAX_TEXT = 2000
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def parse_enum(cls: type[E], value: object, field: str) -> E:
+    """A member of `cls`, or InvalidValue naming the field and the allowed values."""
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in cls)
+        raise InvalidValue(f"unknown value '{value}'; one of {allowed}", field=field) from None
 
 
 def province_code(value: str, field: str = "province") -> str:

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.domain.errors import IllegalTransition, InvalidValue
-from shared.domain.values import MAX_TEXT, text
+from shared.domain.errors import IllegalTransition
+from shared.domain.values import MAX_TEXT, parse_enum, text
 
 
 class WorkKind(str, Enum):
@@ -43,11 +43,7 @@ ALLOWED_WORK_TRANSITIONS = {
 
 
 def parse_work_state(value: object) -> WorkState:
-    try:
-        return WorkState(value)
-    except ValueError:
-        allowed = ", ".join(s.value for s in WorkState)
-        raise InvalidValue(f"unknown state '{value}'; one of {allowed}", field="state") from None
+    return parse_enum(WorkState, value, "state")
 
 
 class WorkOrder(Aggregate):

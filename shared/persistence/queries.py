@@ -25,6 +25,11 @@ class Filter:
     params: Sequence[Any] = ()
 
 
+def equal(*pairs: tuple[str, Any]) -> list[Filter]:
+    """`column = value` for each pair whose value was given."""
+    return [Filter(f"{column} = ?", (value,)) for column, value in pairs if value is not None]
+
+
 class ReadModelQueries:
     def __init__(self, recorder: ReadModelWriting, schema: ReadModelSchema) -> None:
         self.recorder = recorder
