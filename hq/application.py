@@ -10,6 +10,7 @@ from eventsourcing.persistence import StoredEvent
 
 from hq import catalog, registry, statistics
 from shared.application import CrmApplication
+from shared.domain.errors import NotFound
 from shared.domain.product import Product
 from shared.settings import Settings
 
@@ -104,8 +105,6 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
         return self.statistics.national(month, province)
 
     def get_national_customer(self, nid: str) -> dict[str, Any]:
-        from shared.domain.errors import NotFound
-
         doc = self.registry.by_national_id(nid)
         if doc is None:
             raise NotFound(f"no national customer with id '{nid}'", field="id")

@@ -154,13 +154,14 @@ class TicketCommands:
     def overdue_callbacks(self, offset: int = 0, limit: int = 100) -> Page:
         """回访 overdue (R-17): completed orders past 7 days and resolved tickets past 3 days, oldest first."""
         now = _utc(self.clock())
-        sql = (
+        union = (
             "SELECT id, 'troubleTicket' AS kind, customer_id, callback_due FROM {trouble_ticket} "
             f"WHERE {CALLBACK_OVERDUE} UNION ALL "
             "SELECT id, 'productOrder' AS kind, customer_id, callback_due FROM {product_order} "
-            f"WHERE {CALLBACK_OVERDUE} ORDER BY callback_due, id"
+            f"WHERE {CALLBACK_OVERDUE}"
         )
-        rows = self.queries.rows(sql, [now, now])
+        total = self.queries.rows(f"SELECT COUNT(*) AS n FROM ({union}) AS due", [now, now])[0]["n"]
+        rows = self.queries.rows(f"{union} ORDER BY callback_due, id LIMIT ? OFFSET ?", [now, now, limit, offset])
         base = {"troubleTicket": BASE, "productOrder": ORDER_BASE}
         items = [
             {"id": r["id"], "href": f"{base[r['kind']]}/{r['id']}", "@referredType": r["kind"],
@@ -168,4 +169,4 @@ class TicketCommands:
              "callbackDue": r["callback_due"]}
             for r in rows
         ]
-        return Page(total=len(items), items=items[offset: offset + limit])
+        return Page(total=int(total), items=items)

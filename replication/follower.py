@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -200,12 +199,3 @@ def parse_upstreams(text: str) -> dict[str, str]:
             raise ValueError(f"upstream '{part}' is not CODE=host:port")
         upstreams[code.strip().upper()] = target.strip()
     return upstreams
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

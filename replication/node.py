@@ -8,6 +8,7 @@ from typing import Any
 from replication.audit import audit_upstream
 from replication.follower import Backoff, Follower, parse_upstreams
 from replication.server import serve_log, stop_log
+from shared.domain.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,6 @@ class NodeRuntime:
     def audit(self, code: str) -> dict[str, Any]:
         """Re-read an upstream from the start; a difference stops its follower loudly."""
         if code not in self.upstreams:
-            from shared.domain.errors import NotFound
-
             raise NotFound(f"no upstream '{code}'", field="upstream")
         result = audit_upstream(self.app, code, self.upstreams[code])
         if not result["ok"]:

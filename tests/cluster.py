@@ -53,7 +53,8 @@ class Node:
 @contextmanager
 def start_node(store: str, tmp_path: Path, code: str, **settings: Any) -> Iterator[Node]:
     tier = "hq" if code == "HQ" else "province"
-    with node_settings(store, tmp_path, code, tier=tier, grpc_port=free_port(),
+    grpc_port = settings.pop("grpc_port", None) or free_port()
+    with node_settings(store, tmp_path, code, tier=tier, grpc_port=grpc_port,
                        reconnect_initial_seconds=0.05, reconnect_cap_seconds=0.5, **settings) as s:
         app = HqApplication(s) if tier == "hq" else ProvinceApplication(s)
         node = Node(app, NodeRuntime(app).start())

@@ -168,3 +168,25 @@ def test_tampered_upstream_is_detected_and_reported(store, tmp_path):
         assert result["ok"] is False and result["mismatch"]["position"] == first.id
         status = hq.runtime.status()["upstreams"][0]
         assert status["state"] == "stopped" and "audit" in status["lastError"]
+
+
+def test_upstream_whose_history_changed_stops_its_follower_loudly(store, tmp_path):
+    with cluster(store, tmp_path, ("GD",)) as nodes:
+        gd, hq = nodes["GD"], nodes["HQ"]
+        gd.app.register_customer(individual(grade="1A"), BY)
+        eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
+        recorded = hq.follower("GD").status.position
+        port = gd.runtime.grpc_port
+        gd.runtime.stop()
+        # Another store answers on GD's address: a log whose history differs from what HQ recorded.
+        with start_node(store, tmp_path / "impostor", "GD", grpc_port=port) as impostor:
+            for grade in ("1A", "2A", "3A"):
+                impostor.app.register_customer(individual(grade=grade), BY)
+            status = eventually(lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status)
+            assert "history changed" in status.last_error
+            assert hq.follower("GD").status.position == recorded
+            assert hq.app.list_national_customers().total == 1  # nothing of the other history was applied
+            assert not hq.follower("GD").is_alive()
+            view = hq.runtime.status()["upstreams"][0]
+            assert view["state"] == "stopped" and "history changed" in view["lastError"]
+        gd.runtime.stop = lambda: None
