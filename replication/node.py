@@ -27,9 +27,12 @@ class NodeRuntime:
         settings = self.app.settings
         self.server, self.service, self.grpc_port = serve_log(self.app, settings.grpc_host, settings.grpc_port)
         if self.follow:
-            for code in self.upstreams:
-                self.start_follower(code)
+            self.start_followers()
         return self
+
+    def start_followers(self) -> None:
+        for code in self.upstreams:
+            self.start_follower(code)
 
     def start_follower(self, code: str) -> Follower:
         old = self.followers.get(code)

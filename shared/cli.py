@@ -54,9 +54,10 @@ def _serve(settings: Settings, demo_data: bool) -> None:
             from province import demo
 
             demo.load(application)
-    runtime = NodeRuntime(application).start()
+    runtime = NodeRuntime(application, follow=False).start()
     api = create_app(application)
     api.state.runtime = runtime
+    api.router.on_startup.append(runtime.start_followers)  # follow once /replication/status can answer
     base = f"http://{settings.http_host}:{settings.http_port}"
     print(f"{settings.node_code}: {base}  docs {base}/docs  gRPC {settings.grpc_host}:{runtime.grpc_port}", flush=True)
     try:

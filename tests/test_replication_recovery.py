@@ -48,13 +48,13 @@ def test_hq_killed_mid_stream_resumes_with_exactly_the_public_events(store, tmp_
     with start_node(store, tmp_path, "GD") as gd, \
             node_settings(store, tmp_path, "HQ", tier="hq") as hq_settings:
         register_many(gd.app, 2600)  # 5,200 public events waiting
-        head = gd.runtime.service.chain.extend()
         port = free_port()
         hq = start_hq_process(hq_settings, port, gd.target)
         writer = threading.Thread(target=register_many, args=(gd.app, 300), kwargs={"chunk": 10, "start": 5000})
         writer.start()  # the province keeps recording while HQ streams
         try:
-            eventually(lambda: 0 < follower_position(port) < head, timeout=60, interval=0.005)
+            eventually(lambda: 0 < follower_position(port) < gd.runtime.service.chain.extend(), timeout=60,
+                       interval=0.005)
         finally:
             hq.send_signal(signal.SIGKILL)
             hq.wait()
