@@ -10,9 +10,10 @@ from eventsourcing.application import AggregateNotFoundError
 from shared.api.offering import tmf_offering
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offering
-from shared.domain.errors import Conflict, InvalidValue, NotFound
+from shared.domain.errors import Conflict, NotFound
 from shared.domain.operator import SYSTEM
 from shared.domain.product import Product, product_id
+from shared.domain.values import only_fields
 from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row
 from shared.persistence.readmodel import Operation
 
@@ -51,9 +52,7 @@ class HqCatalogCommands(OfferingQueries):
 
     def change_product(self, offering_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         allowed = {"lifecycleStatus", "oneTimeFee", "monthlyFee"}
-        unknown = sorted(set(patch) - allowed)
-        if unknown:
-            raise InvalidValue(f"cannot be changed; patchable: {', '.join(sorted(allowed))}", field=unknown[0])
+        only_fields(patch, allowed)
         product = self._product(offering_id)
         if product is None:
             raise NotFound(f"no offering '{offering_id}'", field="id")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from province import billing, catalog, customers, orders, statistics, tickets
 from shared.application import CrmApplication
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.customer import Customer
 from shared.settings import Settings
-
-from province import billing, catalog, customers, orders, statistics, tickets
 
 AREAS = (customers, catalog, orders, billing, tickets, statistics)
 

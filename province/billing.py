@@ -19,6 +19,7 @@ from shared.domain.billing import (
 from shared.domain.calendar import business_date
 from shared.domain.customer import Customer
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.values import only_fields
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
 
@@ -193,10 +194,7 @@ class BillingCommands:
         reference = data.get("billingAccount")
         if not isinstance(reference, dict) or not reference.get("id"):
             raise InvalidValue("is required: the account to bill", field="billingAccount.id")
-        try:
-            account: BillingAccount = self.load(BillingAccount, reference["id"], field="billingAccount.id")
-        except NotFound as missing:
-            raise InvalidValue(missing.reason, field="billingAccount.id") from None
+        account: BillingAccount = self.load_referenced(BillingAccount, reference["id"], "billingAccount.id")
         cycle = parse_cycle(data.get("billingCycle", business_date(self.clock()).strftime("%Y-%m")), "billingCycle")
         bill = account.bill(cycle, self.calendar, self.clock(), by)
         if bill is None:
@@ -229,9 +227,7 @@ class BillingCommands:
         return billed
 
     def change_bill(self, bill_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
-        unknown = sorted(set(patch) - {"state"})
-        if unknown:
-            raise InvalidValue("cannot be changed here; patchable: state", field=unknown[0])
+        only_fields(patch, {"state"})
         bill: CustomerBill = self.load(CustomerBill, bill_id)
         target = patch.get("state")
         if target not in {s.value for s in BillState}:
@@ -248,10 +244,7 @@ class BillingCommands:
         bill_ref = data.get("bill") or {}
         if not isinstance(bill_ref, dict) or not bill_ref.get("id"):
             raise InvalidValue("is required: the bill paid", field="bill.id")
-        try:
-            bill: CustomerBill = self.load(CustomerBill, bill_ref["id"], field="bill.id")
-        except NotFound as missing:
-            raise InvalidValue(missing.reason, field="bill.id") from None
+        bill: CustomerBill = self.load_referenced(CustomerBill, bill_ref["id"], "bill.id")
         total = data.get("totalAmount")
         if not isinstance(total, dict) or total.get("unit", "fen") != "fen":
             raise InvalidValue("is required: {unit: fen, value: integer amount}", field="totalAmount")

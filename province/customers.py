@@ -7,7 +7,7 @@ from typing import Any
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.customer import Customer
 from shared.domain.errors import Conflict, InvalidValue
-from shared.domain.values import Grade
+from shared.domain.values import Grade, only_fields
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, ReplaceChildren, Table, Upsert
 
@@ -175,11 +175,7 @@ class CustomerCommands:
             )
 
     def update_customer(self, customer_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
-        unknown = sorted(set(patch) - set(PATCHABLE))
-        if unknown:
-            raise InvalidValue(
-                f"cannot be changed here; patchable: {', '.join(PATCHABLE)}", field=unknown[0]
-            )
+        only_fields(patch, PATCHABLE)
         customer: Customer = self.load(Customer, customer_id)
         if "name" in patch:
             customer.rename(patch["name"], by)

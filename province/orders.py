@@ -9,9 +9,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.calendar import business_date
 from shared.domain.customer import Customer, CustomerStatus
-from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.order import FINAL_STATES, OrderState, ProductOrder
-from shared.domain.values import text
+from shared.domain.values import only_fields, text
 from shared.domain.work_order import WorkOrder, WorkState, parse_work_state
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
@@ -241,10 +241,7 @@ class OrderCommands:
 
     def _ordering_customer(self, data: dict[str, Any]) -> Customer:
         customer_id, field = _customer_reference(data)
-        try:
-            customer: Customer = self.load(Customer, customer_id, field=field)
-        except NotFound as missing:
-            raise InvalidValue(missing.reason, field=field) from None
+        customer: Customer = self.load_referenced(Customer, customer_id, field)
         if customer.status in (CustomerStatus.CLOSED.value, CustomerStatus.SUSPENDED.value):
             raise IllegalTransition(
                 f"a {customer.status} customer cannot place orders", field=field, current_state=customer.status
@@ -277,9 +274,7 @@ class OrderCommands:
         return items
 
     def change_order(self, order_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
-        unknown = sorted(set(patch) - {"state", "stateReason"})
-        if unknown:
-            raise InvalidValue("cannot be changed here; patchable: state, stateReason", field=unknown[0])
+        only_fields(patch, {"state", "stateReason"})
         if "state" not in patch:
             raise InvalidValue("is required", field="state")
         order: ProductOrder = self.load(ProductOrder, order_id)
@@ -301,10 +296,7 @@ class OrderCommands:
         reference = data.get("productOrder")
         if not isinstance(reference, dict) or not reference.get("id"):
             raise InvalidValue("is required: the order to cancel", field="productOrder.id")
-        try:
-            order: ProductOrder = self.load(ProductOrder, reference["id"], field="productOrder.id")
-        except NotFound as missing:
-            raise InvalidValue(missing.reason, field="productOrder.id") from None
+        order: ProductOrder = self.load_referenced(ProductOrder, reference["id"], "productOrder.id")
         now = self.clock()
         order.cancel(data.get("cancellationReason"), now, by)
         work = self._close_open_work(order, WorkState.CANCELLED, "order cancelled", now, by)
@@ -351,9 +343,7 @@ class OrderCommands:
     # --- work orders ---------------------------------------------------------------------------
 
     def change_work_order(self, work_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
-        unknown = sorted(set(patch) - {"state", "stateReason"})
-        if unknown:
-            raise InvalidValue("cannot be changed here; patchable: state, stateReason", field=unknown[0])
+        only_fields(patch, {"state", "stateReason"})
         target = parse_work_state(patch.get("state"))
         work: WorkOrder = self.load(WorkOrder, work_id)
         order: ProductOrder = self.load(ProductOrder, work.order_id)

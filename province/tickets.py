@@ -7,9 +7,9 @@ from typing import Any
 
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.customer import Customer, CustomerStatus
-from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.ticket import TroubleTicket
-from shared.domain.values import text
+from shared.domain.values import only_fields, text
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
 
@@ -111,19 +111,14 @@ class TicketCommands:
             raise InvalidValue("is required: a list naming the customer", field="relatedParty")
         field = "relatedParty[0].id"
         customer_id = text(parties[0].get("id"), field, max_length=64)
-        try:
-            customer: Customer = self.load(Customer, customer_id, field=field)
-        except NotFound as missing:
-            raise InvalidValue(missing.reason, field=field) from None
+        customer: Customer = self.load_referenced(Customer, customer_id, field)
         if customer.status == CustomerStatus.CLOSED.value:
             raise IllegalTransition("a closed customer cannot open tickets", field=field, current_state=customer.status)
         return customer
 
     def change_ticket(self, ticket_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         allowed = {"status", "statusChangeReason", "resolution"}
-        unknown = sorted(set(patch) - allowed)
-        if unknown:
-            raise InvalidValue(f"cannot be changed here; patchable: {', '.join(sorted(allowed))}", field=unknown[0])
+        only_fields(patch, allowed)
         if "status" not in patch:
             raise InvalidValue("is required", field="status")
         ticket: TroubleTicket = self.load(TroubleTicket, ticket_id)

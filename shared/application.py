@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
 
-from shared.domain.errors import Conflict, NotFound
+from shared.domain.errors import Conflict, InvalidValue, NotFound
 from shared.persistence.queries import ReadModelQueries
+from shared.persistence.readmodel import (
+    IdempotencyRecord,
+    Operation,
+    ReadModelSchema,
+    Table,
+    to_doc,
+)
 from shared.persistence.transcodings import DateAsISO
-from shared.persistence.readmodel import IdempotencyRecord, Operation, ReadModelSchema, Table, to_doc
 from shared.settings import Settings
 
 Projector = Callable[[Any], list[Operation]]
@@ -224,6 +234,13 @@ class CrmApplication(Application):
         if doc is None:
             raise NotFound(f"no {noun} with id '{row_id}'", field="id")
         return doc
+
+    def load_referenced(self, cls: type, aggregate_id: object, field: str) -> Any:
+        """An aggregate a request body refers to; a missing one makes the request invalid (400), not a 404."""
+        try:
+            return self.load(cls, str(aggregate_id), field=field)
+        except NotFound as missing:
+            raise InvalidValue(missing.reason, field=field) from None
 
     # --- read models -------------------------------------------------------------------------
 

@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The `env` handed to the node's `eventsourcing.Application`."""
         if self.store == "postgres":
-            from shared.persistence.recorders import PostgresReadModelRecorder as recorder
+            from shared.persistence.recorders import (
+                PostgresReadModelRecorder as recorder,
+            )
             env = {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
                 "POSTGRES_DBNAME": self.database_name,

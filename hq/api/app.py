@@ -9,7 +9,13 @@ from fastapi.responses import JSONResponse
 
 from hq.application import HqApplication
 from replication import api as replication_api
-from shared.api.common import Paging, crm_app, idempotent_create, operator, page_response
+from shared.api.common import (
+    Paging,
+    crm_app,
+    idempotent_create,
+    operator,
+    page_response,
+)
 from shared.api.errors import install_error_handlers
 from shared.domain.catalog import LifecycleStatus, OfferingKind
 from shared.domain.customer import CustomerKind

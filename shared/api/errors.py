@@ -9,7 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.domain.errors import Conflict, DomainError, IllegalTransition, InvalidValue, NotFound
+from shared.domain.errors import (
+    Conflict,
+    DomainError,
+    IllegalTransition,
+    InvalidValue,
+    NotFound,
+)
 
 STATUS_OF = {NotFound: 404, Conflict: 409, IllegalTransition: 409, InvalidValue: 400}
 

@@ -10,7 +10,15 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
-from shared.domain.values import MAX_TEXT, Grade, certificate, parse_enum, phone, province_code, text
+from shared.domain.values import (
+    MAX_TEXT,
+    Grade,
+    certificate,
+    parse_enum,
+    phone,
+    province_code,
+    text,
+)
 
 
 class CustomerKind(str, Enum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import TypeVar
+from typing import Any, Iterable, TypeVar
 
 from shared.domain.errors import InvalidValue
 
@@ -27,6 +27,14 @@ def parse_enum(cls: type[E], value: object, field: str) -> E:
     except ValueError:
         allowed = ", ".join(str(m.value) for m in cls)
         raise InvalidValue(f"unknown value '{value}'; one of {allowed}", field=field) from None
+
+
+def only_fields(patch: dict[str, Any], allowed: Iterable[str]) -> None:
+    """A merge patch may name only the fields a change can touch."""
+    allowed = sorted(allowed)
+    unknown = sorted(set(patch) - set(allowed))
+    if unknown:
+        raise InvalidValue(f"cannot be changed here; patchable: {', '.join(allowed)}", field=unknown[0])
 
 
 def province_code(value: str, field: str = "province") -> str:

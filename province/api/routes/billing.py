@@ -7,7 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from shared.api.common import Paging, crm_app, idempotent_create, operator, page_response
+from shared.api.common import (
+    Paging,
+    crm_app,
+    idempotent_create,
+    operator,
+    page_response,
+)
 from shared.domain.billing import BillState
 
 accounts = APIRouter(prefix="/tmf-api/accountManagement/v4", tags=["billingAccount"])

@@ -7,7 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from shared.api.common import Paging, crm_app, idempotent_create, operator, page_response
+from shared.api.common import (
+    Paging,
+    crm_app,
+    idempotent_create,
+    operator,
+    page_response,
+)
 from shared.domain.order import OrderState, SlaClass
 from shared.domain.work_order import WorkKind, WorkState
 
