@@ -5,6 +5,7 @@ from __future__ import annotations
 from province import billing, catalog, customers, orders, statistics, tickets
 from shared.application import CrmApplication
 from shared.domain.calendar import WorkingCalendar
+from shared.domain.billing import BillingAccount
 from shared.domain.customer import Customer
 from shared.settings import Settings
 
@@ -22,7 +23,7 @@ class ProvinceApplication(
 ):
     tables = tuple(t for area in AREAS for t in area.TABLES)
     projectors = {cls: p for area in AREAS for cls, p in area.PROJECTORS.items()}
-    snapshotting_intervals = {Customer: 50}
+    snapshotting_intervals = {Customer: 50, BillingAccount: 50}
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)

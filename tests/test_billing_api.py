@@ -173,3 +173,15 @@ def test_bill_run_for_all_accounts_and_rebuild(client, province, charged):
     before = province.queries.dump()
     province.rebuild_read_models()
     assert province.queries.dump() == before
+
+
+def test_long_lived_account_is_snapshotted_and_reads_back_the_same(client, province, charged):
+    from shared.domain.billing import BillingAccount, account_id_for
+
+    for n in range(60):
+        province.record(*province.charge_customer(charged["id"], [{"kind": "oneTime", "amount": 100 + n, "reference": f"r{n}"}], BY))
+    account_id = account_id_for(charged["id"])
+    assert province.snapshots is not None and list(province.snapshots.get(account_id))  # taken at version 50
+    account = province.repository.get(account_id)
+    assert isinstance(account, BillingAccount) and account.version == 1 + 2 + 60  # opened, fixture charges, ours
+    assert account.unbilled_amount == 20000 + sum(100 + n for n in range(60))
