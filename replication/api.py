@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from replication.audit import verify_mirror
 from shared.api.common import crm_app
 
 router = APIRouter(prefix="/replication", tags=["replication"])
@@ -26,6 +27,12 @@ def status(node: Any = Depends(runtime), app: Any = Depends(crm_app)) -> dict[st
 @audit_router.post("/audit/{upstream}", summary="Re-read an upstream's log and compare it with what this node recorded")
 def audit(upstream: str, node: Any = Depends(runtime)) -> dict[str, Any]:
     return node.audit(upstream.upper())
+
+
+@audit_router.get("/mirror/{upstream}/verify",
+                  summary="Recompute the running hash over the mirror and compare it with the stored and tracked hashes")
+def verify(upstream: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return verify_mirror(app, upstream.upper())
 
 
 @audit_router.get("/mirror/{upstream}", summary="The verbatim public events received from an upstream (auditors)")

@@ -56,6 +56,7 @@ class LogService(pb_grpc.NotificationLogServicer):
         limit = min(request.max_batch or DEFAULT_BATCH, MAX_BATCH)
         log.info("%s follows %s from %d", request.follower or "?", self.source, after)
         seen = self.app.pulse.count
+        context.add_callback(self.app.pulse.beat)  # a cancelled tail wakes at once and ends
         while context.is_active() and not self.stopping.is_set():
             head = self.chain.extend()
             if after < head:

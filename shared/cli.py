@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -100,6 +101,28 @@ def projections_rebuild(args: argparse.Namespace) -> None:
         print(f"{settings.node_code}: read models rebuilt from {count} aggregates")
     finally:
         application.close()
+
+
+def audit(args: argparse.Namespace) -> None:
+    """R-30 at HQ: prove the mirror of a province is a whole chain and, unless offline, equals its log now."""
+    from replication.audit import audit_upstream, verify_mirror
+    from replication.follower import parse_upstreams
+
+    settings = _settings(args, node_code="HQ", tier="hq")
+    application = _application(settings)
+    try:
+        code = args.upstream.upper()
+        results = [verify_mirror(application, code)]
+        if not args.offline:
+            target = parse_upstreams(settings.upstreams).get(code)
+            if target is None:
+                raise SystemExit(f"no upstream {code} in CRM_UPSTREAMS; use --offline to check the mirror alone")
+            results.append(audit_upstream(application, code, target))
+    finally:
+        application.close()
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    if not all(r["ok"] for r in results):
+        raise SystemExit(1)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -222,6 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = projections.add_parser("rebuild", help="rebuild every read model from the event store")
     _node_options(rebuild)
     rebuild.set_defaults(func=projections_rebuild)
+
+    audit_parser = commands.add_parser("audit", help="HQ: verify a province's mirror and compare it with its log")
+    _node_options(audit_parser)
+    audit_parser.add_argument("--upstream", required=True, help="province code, e.g. GD")
+    audit_parser.add_argument("--offline", action="store_true", help="check HQ's mirror chain only")
+    audit_parser.set_defaults(func=audit)
 
     run_parser = commands.add_parser("run", help="what `make run` starts: HQ + GD, BJ, SH with demo data")
     _cluster_options(run_parser, required=False)

@@ -67,3 +67,4 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
             assert client.get("/crm/v1/statistics", params={"month": "2026-13-01"}).status_code == 400
             assert client.post("/replication/audit/GD").json()["ok"] is True
             assert client.get("/replication/mirror/GD", params={"limit": 5}).json()[0]["upstream"] == "GD"
+            assert client.get("/replication/mirror/GD/verify").json()["ok"] is True
