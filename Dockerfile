@@ -7,5 +7,6 @@ COPY province province
 COPY hq hq
 COPY replication replication
 COPY proto proto
-RUN pip install --no-cache-dir . && python -m replication.build_proto
+# Generate the gRPC code first so that the installed `replication` package carries it.
+RUN pip install --no-cache-dir "grpcio-tools>=1.60" && python -m replication.build_proto && pip install --no-cache-dir .
 ENV CRM_HTTP_HOST=0.0.0.0 CRM_GRPC_HOST=0.0.0.0

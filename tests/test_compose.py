@@ -49,3 +49,10 @@ def test_upstreams_point_at_the_services_grpc_ports():
             host, port = target.split(":")
             assert host in grpc and grpc[host] == port
             assert services[host]["environment"]["CRM_NODE_CODE"] == code
+
+
+def test_the_image_installs_replication_with_its_generated_grpc_code():
+    """The nodes run the installed packages, so `make proto`'s output must exist before `pip install .`."""
+    steps = (COMPOSE.parent / "Dockerfile").read_text()
+    assert "COPY proto proto" in steps
+    assert steps.index("replication.build_proto") < steps.index("pip install --no-cache-dir .")
