@@ -48,6 +48,8 @@ def ticket_document(t: TroubleTicket) -> dict[str, Any]:
         "description": t.description,
         "ticketType": t.ticket_type,
         "priority": t.priority,
+        "severity": t.severity or None,
+        "channel": {"id": t.channel, "name": t.channel} if t.channel else None,
         "status": t.status,
         "creationDate": _utc(t.opened_at),
         "expectedResolutionDate": _utc(t.expected_resolution),
@@ -99,7 +101,7 @@ class TicketCommands:
         ticket = TroubleTicket.open(
             customer_id=str(customer.id), customer_name=customer.name, grade=customer.grade,
             ticket_type=data.get("ticketType"), name=data.get("name"), description=data.get("description"),
-            opened_at=self.clock(), by=by,
+            severity=data.get("severity"), opened_at=self.clock(), by=by,
         )
         document = ticket_document(ticket)
         self.record(ticket, idempotency=idempotency, outcome=Outcome(201, document))
@@ -149,14 +151,15 @@ class TicketCommands:
     def overdue_callbacks(self, offset: int = 0, limit: int = 100) -> Page:
         """回访 overdue (R-17): completed orders past 7 days and resolved tickets past 3 days, oldest first."""
         now = _utc(self.clock())
-        union = (
-            "SELECT id, 'troubleTicket' AS kind, customer_id, callback_due FROM {trouble_ticket} "
-            f"WHERE {CALLBACK_OVERDUE} UNION ALL "
-            "SELECT id, 'productOrder' AS kind, customer_id, callback_due FROM {product_order} "
-            f"WHERE {CALLBACK_OVERDUE}"
-        )
-        total = self.queries.rows(f"SELECT COUNT(*) AS n FROM ({union}) AS due", [now, now])[0]["n"]
-        rows = self.queries.rows(f"{union} ORDER BY callback_due, id LIMIT ? OFFSET ?", [now, now, limit, offset])
+        parts = [("SELECT id, 'troubleTicket' AS kind, customer_id, callback_due FROM {trouble_ticket} "
+                  f"WHERE {CALLBACK_OVERDUE}")]
+        if "product_order" in self.schema.tables:
+            parts.append(("SELECT id, 'productOrder' AS kind, customer_id, callback_due FROM {product_order} "
+                          f"WHERE {CALLBACK_OVERDUE}"))
+        union = " UNION ALL ".join(parts)
+        params = [now] * len(parts)
+        total = self.queries.rows(f"SELECT COUNT(*) AS n FROM ({union}) AS due", params)[0]["n"]
+        rows = self.queries.rows(f"{union} ORDER BY callback_due, id LIMIT ? OFFSET ?", [*params, limit, offset])
         base = {"troubleTicket": BASE, "productOrder": ORDER_BASE}
         items = [
             {"id": r["id"], "href": f"{base[r['kind']]}/{r['id']}", "@referredType": r["kind"],

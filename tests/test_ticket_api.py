@@ -106,6 +106,9 @@ def test_overdue_callbacks_across_tickets_and_orders(client, province):
         ({"description": ""}, "description"),
         ({"relatedParty": [{"id": "00000000-0000-0000-0000-000000000000"}]}, "relatedParty[0].id"),
         ({"relatedParty": []}, "relatedParty"),
+        ({"relatedParty": [{"id": "not-a-uuid"}]}, "relatedParty[0].id"),
+        ({"severity": "catastrophic"}, "severity"),
+        ({"ticketType": None}, "ticketType"),
     ],
 )
 def test_bad_tickets_are_400_and_record_nothing(client, province, change, field):
@@ -139,3 +142,169 @@ def test_ticket_idempotency_and_rebuild(client, province):
     snapshot = province.queries.dump()
     province.rebuild_read_models()
     assert province.queries.dump() == snapshot
+
+
+def _ticket_in(client, customer, state):
+    """A ticket driven through the API to `state`; "calledBack" is resolved with its callback recorded."""
+    href = open_ticket(client, customer)["href"]
+    steps = {"acknowledged": [], "rejected": ["rejected"], "inProgress": ["inProgress"],
+             "resolved": ["inProgress", "resolved"], "calledBack": ["inProgress", "resolved", "callback"],
+             "closed": ["inProgress", "resolved", "callback", "closed"]}[state]
+    for step in steps:
+        if step == "callback":
+            response = client.post(f"{href}/callback", json={"result": "ok", "satisfied": True})
+        else:
+            response = client.patch(href, json={"status": step, "resolution": "fixed"})
+        assert response.status_code == 200, response.text
+    return href
+
+
+REFUSED = {  # state: the targets it must refuse (409 naming the state)
+    "acknowledged": ["resolved", "closed"],
+    "inProgress": ["acknowledged", "closed", "rejected"],
+    "resolved": ["acknowledged", "closed", "rejected"],  # closed: not before the callback
+    "calledBack": ["acknowledged", "rejected"],
+    "closed": ["acknowledged", "inProgress", "resolved", "rejected"],
+    "rejected": ["acknowledged", "inProgress", "resolved", "closed"],
+}
+
+
+def test_every_illegal_transition_is_409_and_records_nothing(client, province):
+    customer = register(client)
+    for state, targets in REFUSED.items():
+        href = _ticket_in(client, customer, state)
+        current = "resolved" if state == "calledBack" else state
+        before = event_count(province)
+        for target in targets:
+            refused = client.patch(href, json={"status": target, "statusChangeReason": "try", "resolution": "r"})
+            assert refused.status_code == 409, (state, target, refused.text)
+            assert refused.json()["currentState"] == current and refused.json()["field"] == "status"
+        if state not in ("resolved", "calledBack"):
+            refused = client.post(f"{href}/callback", json={"result": "ok", "satisfied": True})
+            assert refused.status_code == 409 and refused.json()["currentState"] == current
+        if state == "calledBack":
+            assert client.post(f"{href}/callback", json={"result": "again", "satisfied": True}).status_code == 409
+        same = client.patch(href, json={"status": current})
+        assert same.status_code == 200 and same.json()["status"] == current  # asking again is a no-op
+        assert event_count(province) == before, state
+        assert client.get(href).json()["status"] == current
+
+
+def test_rejected_and_reopened_tickets_keep_who_when_and_why(client, province):
+    province.clock = lambda: T0
+    customer = register(client, "1A")
+    href = open_ticket(client, customer, "complaint", severity="minor", name="营业厅排队")["href"]
+    rejected = client.patch(href, json={"status": "rejected", "statusChangeReason": "not a service issue"}).json()
+    assert (rejected["status"], rejected["statusChangeReason"]) == ("rejected", "not a service issue")
+    assert rejected["statusChangeDate"] == T0.isoformat()
+    assert (rejected["severity"], rejected["priority"], rejected["channel"]["id"]) == ("minor", "critical", "businessHall")
+    assert_tmf_valid(rejected, "TMF621", "TroubleTicket")
+    ticket = open_ticket(client, customer, severity="critical")
+    assert ticket["expectedResolutionDate"] == (T0 + timedelta(hours=4)).isoformat()
+    assert ticket["relatedParty"][0]["id"] == customer["id"]
+
+
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({}, 400, "status"),
+        ({"status": "done"}, 400, "status"),
+        ({"status": "inProgress", "priority": "critical"}, 400, "priority"),
+        ({"status": "inProgress", "statusChangeReason": "x" * 2001}, 400, "statusChangeReason"),
+    ],
+)
+def test_bad_patches_are_400_and_record_nothing(client, province, body, status, field):
+    href = open_ticket(client, register(client))["href"]
+    before = event_count(province)
+    response = client.patch(href, json=body)
+    assert response.status_code == status and response.json()["field"] == field
+    assert event_count(province) == before
+
+
+def test_bad_callbacks_and_unknown_tickets(client, province):
+    customer = register(client)
+    href = _ticket_in(client, customer, "resolved")
+    before = event_count(province)
+    for body, field in [({"result": "ok"}, "satisfied"), ({"result": "ok", "satisfied": "yes"}, "satisfied"),
+                        ({"satisfied": True}, "result"), ({"result": "r" * 2001, "satisfied": True}, "result")]:
+        response = client.post(f"{href}/callback", json=body)
+        assert response.status_code == 400 and response.json()["field"] == field, body
+    assert client.post(f"{href}/callback", content=b"{", headers={"Content-Type": "application/json"}).status_code == 400
+    missing = f"{TICKETS}/00000000-0000-0000-0000-000000000000"
+    assert client.get(missing).status_code == 404
+    assert client.get(f"{TICKETS}/nonsense").status_code == 404
+    assert client.patch(missing, json={"status": "inProgress"}).status_code == 404
+    assert client.post(f"{missing}/callback", json={"result": "ok", "satisfied": True}).status_code == 404
+    assert client.patch(customer["href"].replace(CUSTOMERS, TICKETS), json={"status": "inProgress"}).status_code == 404
+    assert event_count(province) == before
+
+
+def test_list_filters_and_paging(client, province):
+    province.clock = lambda: T0
+    gold, plain = register(client, "1A"), register(client, "4A")
+    open_ticket(client, gold, "complaint")
+    _ticket_in(client, gold, "resolved")
+    for _ in range(3):
+        open_ticket(client, plain)
+
+    def total(**params):
+        response = client.get(TICKETS, params=params)
+        assert response.status_code == 200, response.text
+        return int(response.headers["X-Total-Count"])
+
+    assert total() == 5
+    assert total(ticketType="complaint") == 1 and total(ticketType="fault") == 4
+    assert total(status="resolved") == 1 and total(status="acknowledged") == 4
+    assert total(priority="critical") == 2 and total(priority="low") == 3
+    assert total(**{"relatedParty.id": gold["id"]}) == 2 and total(**{"relatedParty.id": gold["id"], "status": "resolved"}) == 1
+    assert total(callbackOverdue="true") == 0 and total(callbackOverdue="false") == 5
+    page = client.get(TICKETS, params={"offset": 1, "limit": 2})
+    assert len(page.json()) == 2 and page.headers["X-Result-Count"] == "2" and page.headers["X-Total-Count"] == "5"
+    for doc in page.json():
+        assert_tmf_valid(doc, "TMF621", "TroubleTicket")
+    for bad in ({"priority": "urgent"}, {"status": "open"}, {"ticketType": "praise"}, {"limit": 0},
+                {"callbackOverdue": "maybe"}):
+        assert client.get(TICKETS, params=bad).status_code == 400, bad
+
+
+def test_callback_due_boundary_and_overdue_paging(client, province):
+    province.clock = lambda: T0
+    customer = register(client)
+    hrefs = [_ticket_in(client, customer, "resolved") for _ in range(3)]
+    due = (T0 + timedelta(days=3)).isoformat()
+    assert all(client.get(h).json()["callbackDue"] == due for h in hrefs)
+    province.clock = lambda: T0 + timedelta(days=3)
+    assert client.get(OVERDUE).headers["X-Total-Count"] == "0"  # due now is not yet overdue
+    province.clock = lambda: T0 + timedelta(days=3, seconds=1)
+    page = client.get(OVERDUE, params={"offset": 1, "limit": 1})
+    assert page.headers["X-Total-Count"] == "3" and len(page.json()) == 1
+    assert page.json()[0]["callbackDue"] == due and page.json()[0]["@referredType"] == "troubleTicket"
+    client.post(f"{hrefs[0]}/callback", json={"result": "late but done", "satisfied": True})
+    assert client.get(OVERDUE).headers["X-Total-Count"] == "2"
+    assert client.get(TICKETS, params={"callbackOverdue": "true"}).headers["X-Total-Count"] == "2"
+    client.patch(hrefs[1], json={"status": "inProgress", "statusChangeReason": "fault came back"})
+    assert client.get(OVERDUE).headers["X-Total-Count"] == "1"  # reopened: no callback owed until resolved again
+
+
+def test_reused_idempotency_key_with_another_body_is_409(client, province):
+    customer = register(client)
+    body = {"ticketType": "fault", "description": "断网", "relatedParty": [{"id": customer["id"]}]}
+    assert client.post(TICKETS, json=body, headers={"Idempotency-Key": "t-2"}).status_code == 201
+    before = event_count(province)
+    other = client.post(TICKETS, json={**body, "description": "又断网"}, headers={"Idempotency-Key": "t-2"})
+    assert other.status_code == 409 and other.json()["field"] == "Idempotency-Key"
+    assert event_count(province) == before
+
+
+def test_demo_tickets_cover_every_state_and_overdue_callbacks(province):
+    from province import demo
+
+    created = demo.load(province)
+    assert created["tickets"] >= 5 and created["overdueTicketCallbacks"] == 2
+    docs = province.list_tickets(limit=100).items
+    assert {t["status"] for t in docs} == {"acknowledged", "inProgress", "resolved", "closed", "rejected"}
+    assert len({t["priority"] for t in docs}) >= 2
+    kinds = [i["@referredType"] for i in province.overdue_callbacks().items]
+    assert kinds.count("troubleTicket") == 2
+    for doc in docs:
+        assert_tmf_valid(doc, "TMF621", "TroubleTicket")

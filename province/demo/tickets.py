@@ -1,28 +1,53 @@
-"""Demo tickets in every state, one resolved long enough ago to need its callback."""
+"""Demo tickets in every state; two were resolved days ago and still wait for their callback (回访)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-PLAN = (("fault", "acknowledged"), ("complaint", "inProgress"), ("fault", "resolved"),
-        ("complaint", "closed"), ("fault", "rejected"))
+RESOLVE = [{"status": "inProgress"}, {"status": "resolved", "resolution": "line card replaced"}]
+CALLBACK = {"result": "service restored, customer satisfied", "satisfied": True}
+PLAN = (  # (ticket type, severity, target state, days ago it was opened)
+    ("fault", "critical", "acknowledged", 0),
+    ("complaint", None, "inProgress", 0),
+    ("fault", "major", "resolved", 0),  # callback due in 3 days
+    ("fault", "major", "resolved", 5),  # callback overdue
+    ("complaint", None, "resolved", 6),  # callback overdue
+    ("complaint", "minor", "closed", 2),
+    ("fault", "minor", "rejected", 1),
+    ("fault", None, "reopened", 1),
+)
 
 
 def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
-    customers = [c for c in context["customers"] if app.get_customer(c["id"])["status"] != "closed"]
-    for n, (kind, target) in enumerate(PLAN):
-        customer = customers[n % len(customers)]
-        ticket = app.open_ticket({"ticketType": kind, "description": f"demo {kind} {n + 1}",
-                                  "relatedParty": [{"id": customer["id"], "role": "customer"}]}, by)
-        steps = {
-            "acknowledged": [], "rejected": [{"status": "rejected", "statusChangeReason": "not our network"}],
-            "inProgress": [{"status": "inProgress"}],
-            "resolved": [{"status": "inProgress"}, {"status": "resolved", "resolution": "line card replaced"}],
-            "closed": [{"status": "inProgress"}, {"status": "resolved", "resolution": "apologised, refunded"}],
-        }[target]
-        for step in steps:
-            app.change_ticket(ticket["id"], step, by)
-        if target == "closed":
-            app.record_ticket_callback(ticket["id"], {"result": "satisfied", "satisfied": True}, by)
-            app.change_ticket(ticket["id"], {"status": "closed"}, by)
-    return {"tickets": len(PLAN)}
+    customers = [c for c in context["customers"] + context.get("groups", [])
+                 if app.get_customer(c["id"])["status"] != "closed"]
+    clock = app.clock
+    try:
+        for n, (kind, severity, target, days_ago) in enumerate(PLAN):
+            app.clock = lambda days=days_ago: clock() - timedelta(days=days)
+            _one(app, customers[n % len(customers)], n, kind, severity, target, by)
+    finally:
+        app.clock = clock
+    overdue = app.list_tickets(callback_overdue=True, limit=1).total
+    return {"tickets": len(PLAN), "overdueTicketCallbacks": overdue}
+
+
+def _one(app: Any, customer: dict[str, Any], n: int, kind: str, severity: str | None, target: str,
+         by: dict[str, str]) -> None:
+    body = {"ticketType": kind, "description": f"demo {kind} {n + 1}", "severity": severity,
+            "relatedParty": [{"id": customer["id"], "role": "customer"}]}
+    ticket = app.open_ticket({k: v for k, v in body.items() if v is not None}, by)
+    steps = {
+        "acknowledged": [],
+        "inProgress": RESOLVE[:1],
+        "resolved": RESOLVE,
+        "closed": RESOLVE,
+        "rejected": [{"status": "rejected", "statusChangeReason": "fault is in the customer's own equipment"}],
+        "reopened": [*RESOLVE, {"status": "inProgress", "statusChangeReason": "fault came back"}],
+    }[target]
+    for step in steps:
+        app.change_ticket(ticket["id"], step, by)
+    if target == "closed":
+        app.record_ticket_callback(ticket["id"], CALLBACK, by)
+        app.change_ticket(ticket["id"], {"status": "closed", "statusChangeReason": "callback done"}, by)

@@ -1,4 +1,16 @@
-"""Trouble ticket (投诉/故障申告, TMF621, R-17, R-24): priority from grade, states, callback before close."""
+"""Trouble ticket (投诉/故障申告, TMF621, R-7, R-17, R-24): priority from grade, states, callback before close.
+
+Rules, as decided here:
+- priority comes from the customer's grade when the ticket is opened (1A critical, 2A high, 3A medium,
+  4A and 5A low; TMF621's example names) and is not changed by a later regrading; severity (critical,
+  major, minor) is the optional reporter's view of the impact and does not change the priority.
+- states (TMF621 names): acknowledged → inProgress → resolved → closed; acknowledged → rejected (not ours);
+  resolved → inProgress reopens (the fix did not hold) and forgets the resolution's callback; closed and
+  rejected are final. Asking for the current state again is a no-op that records nothing.
+- the callback (回访, R-17) is due 3 calendar days (72 hours) after resolution, for faults and complaints
+  alike: the customer is called whatever the day, so working days are not used.
+- a resolved ticket is closed only after its callback (result, satisfied, who, when) is recorded.
+"""
 
 from __future__ import annotations
 
@@ -34,10 +46,25 @@ ALLOWED_TICKET_TRANSITIONS = {
     T.REJECTED: frozenset(),
 }
 
+class TicketPriority(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class TicketSeverity(str, Enum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+P = TicketPriority
 # R-7: the grade drives service priority; 1A (five stars) is served first.
-PRIORITY_OF_GRADE = {"1A": "critical", "2A": "high", "3A": "medium", "4A": "low", "5A": "low"}
-RESOLUTION_TARGET = {"critical": timedelta(hours=4), "high": timedelta(hours=8),
-                     "medium": timedelta(hours=24), "low": timedelta(hours=48)}
+PRIORITY_OF_GRADE = {"1A": P.CRITICAL.value, "2A": P.HIGH.value, "3A": P.MEDIUM.value, "4A": P.LOW.value,
+                     "5A": P.LOW.value}
+RESOLUTION_TARGET = {P.CRITICAL.value: timedelta(hours=4), P.HIGH.value: timedelta(hours=8),
+                     P.MEDIUM.value: timedelta(hours=24), P.LOW.value: timedelta(hours=48)}
 CALLBACK_WITHIN = timedelta(days=3)  # R-17: call back within 3 days after a fault is handled
 
 
@@ -49,11 +76,15 @@ def parse_status(value: object) -> TicketStatus:
     return parse_enum(TicketStatus, value, "status")
 
 
+def parse_severity(value: object) -> str:
+    return "" if value is None else parse_enum(TicketSeverity, value, "severity").value
+
+
 class TroubleTicket(Aggregate):
     @classmethod
     def open(
         cls, *, customer_id: str, customer_name: str, grade: str, ticket_type: object, name: object,
-        description: object, opened_at: datetime, by: dict[str, str],
+        description: object, opened_at: datetime, by: dict[str, str], severity: object = None,
     ) -> "TroubleTicket":
         priority = PRIORITY_OF_GRADE[Grade.parse(grade).value]
         return cls(
@@ -64,6 +95,7 @@ class TroubleTicket(Aggregate):
             name=text(name, "name", required=False),
             description=text(description, "description", max_length=MAX_TEXT),
             priority=priority,
+            severity=parse_severity(severity),
             expected_resolution=opened_at + RESOLUTION_TARGET[priority],
             opened_at=opened_at,
             by=by,
@@ -73,7 +105,7 @@ class TroubleTicket(Aggregate):
     def __init__(
         self, *, customer_id: str, customer_name: str, grade: str, ticket_type: str, name: str,
         description: str, priority: str, expected_resolution: datetime, opened_at: datetime,
-        by: dict[str, str],
+        by: dict[str, str], severity: str = "",
     ) -> None:
         self.customer_id = customer_id
         self.customer_name = customer_name
@@ -82,6 +114,8 @@ class TroubleTicket(Aggregate):
         self.name = name
         self.description = description
         self.priority = priority
+        self.severity = severity
+        self.channel = by.get("channel", "")  # R-25: where the complaint or fault came in
         self.expected_resolution = expected_resolution
         self.opened_at = opened_at
         self.status = TicketStatus.ACKNOWLEDGED.value

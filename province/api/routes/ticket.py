@@ -14,7 +14,7 @@ from shared.api.common import (
     operator,
     page_response,
 )
-from shared.domain.ticket import TicketStatus, TicketType
+from shared.domain.ticket import TicketPriority, TicketStatus, TicketType
 
 tickets = APIRouter(prefix="/tmf-api/troubleTicket/v4", tags=["troubleTicket"])
 worklists = APIRouter(prefix="/crm/v1", tags=["worklists"])
@@ -23,7 +23,8 @@ worklists = APIRouter(prefix="/crm/v1", tags=["worklists"])
 @tickets.post("/troubleTicket", status_code=201, summary="Open a complaint or fault ticket")
 def create_ticket(
     body: dict[str, Any] = Body(..., examples=[{
-        "ticketType": "fault", "description": "专线中断", "relatedParty": [{"id": "<customer id>", "role": "customer"}]}]),
+        "ticketType": "fault", "description": "专线中断", "severity": "major",
+        "relatedParty": [{"id": "<customer id>", "role": "customer"}]}]),
     by: dict[str, str] = Depends(operator),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
     app: Any = Depends(crm_app),
@@ -36,14 +37,15 @@ def list_tickets(
     paging: Paging = Depends(),
     status: TicketStatus | None = Query(None),
     ticket_type: TicketType | None = Query(None, alias="ticketType"),
-    priority: str | None = Query(None, max_length=16),
+    priority: TicketPriority | None = Query(None),
     customer_id: str | None = Query(None, alias="relatedParty.id", max_length=64),
-    callback_overdue: bool | None = Query(None, alias="callbackOverdue"),
+    callback_overdue: bool | None = Query(None, alias="callbackOverdue",
+                                          description="true: resolved, callback due before now and not done"),
     app: Any = Depends(crm_app),
 ) -> JSONResponse:
     return page_response(app.list_tickets(
         status=status.value if status else None, ticket_type=ticket_type.value if ticket_type else None,
-        priority=priority, customer_id=customer_id, callback_overdue=callback_overdue,
+        priority=priority.value if priority else None, customer_id=customer_id, callback_overdue=callback_overdue,
         offset=paging.offset, limit=paging.limit))
 
 
