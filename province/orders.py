@@ -258,7 +258,10 @@ class OrderCommands:
             where = f"productOrderItem[{n}]"
             if not isinstance(item, dict):
                 raise InvalidValue("must be an object", field=where)
-            item_id = text(str(item.get("id", n + 1)), f"{where}.id", max_length=64)
+            raw_id = item.get("id", str(n + 1))
+            if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+                raw_id = str(raw_id)
+            item_id = text(raw_id, f"{where}.id", max_length=64)
             if item_id in seen:
                 raise InvalidValue("item ids must be unique within the order", field=f"{where}.id")
             seen.add(item_id)

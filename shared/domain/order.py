@@ -114,6 +114,16 @@ class ProductOrder(Aggregate):
         by: dict[str, str],
     ) -> "ProductOrder":
         """`offerings` holds (item id, released offering terms, quantity) per order item."""
+        if not offerings or len(offerings) > MAX_ITEMS:
+            raise InvalidValue(f"from 1 to {MAX_ITEMS} order items", field="productOrderItem")
+        for n, (_, terms, quantity) in enumerate(offerings):
+            if not terms.orderable:
+                raise InvalidValue(
+                    f"offering '{terms.id}' is {terms.lifecycle_status}; only released offerings can be ordered",
+                    field=f"productOrderItem[{n}].productOffering.id",
+                )
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+                raise InvalidValue("must be a positive integer", field=f"productOrderItem[{n}].quantity")
         sla = parse_enum(SlaClass, sla_class if sla_class is not None else "normal", "slaClass")
         kind = parse_enum(AcceptanceKind, acceptance_kind if acceptance_kind is not None else "newInstall", "acceptanceKind")
         items = []
@@ -243,10 +253,20 @@ class ProductOrder(Aggregate):
             )
 
     def cancel(self, reason: object, at: datetime, by: dict[str, str]) -> None:
-        """TMF622 cancelProductOrder: assessingCancellation → pendingCancellation → cancelled."""
+        """TMF622 cancelProductOrder: assessingCancellation → pendingCancellation → cancelled.
+
+        An order the desk already put in assessingCancellation or pendingCancellation (PATCH) goes on
+        from where it stands; any other state must allow assessingCancellation.
+        """
         why = text(reason, "cancellationReason", max_length=MAX_TEXT, required=False)
-        self.ensure_can_move_to(OrderState.ASSESSING_CANCELLATION, field="productOrder.id")
-        for target in (S.ASSESSING_CANCELLATION, S.PENDING_CANCELLATION, S.CANCELLED):
+        steps = (S.ASSESSING_CANCELLATION, S.PENDING_CANCELLATION, S.CANCELLED)
+        current = OrderState(self.state)
+        if current in steps[:2]:
+            remaining = steps[steps.index(current) + 1:]
+        else:
+            self.ensure_can_move_to(OrderState.ASSESSING_CANCELLATION, field="productOrder.id")
+            remaining = steps
+        for target in remaining:
             self._state_changed(from_state=self.state, to_state=target.value, reason=why, at=at, by=by)
         self._cancellation_recorded(reason=why, at=at, by=by)
 
