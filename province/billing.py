@@ -8,11 +8,14 @@ from uuid import uuid4
 
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.billing import (
+    DETAIL_MONTHS,
+    SUMMARY_MONTHS,
     BillingAccount,
     BillState,
     CustomerBill,
     Payment,
     account_id_for,
+    cycle_of,
     parse_cycle,
     parse_method,
 )
@@ -155,6 +158,7 @@ def project_payment(p: Payment) -> list[Operation]:
 PROJECTORS = {BillingAccount: project_account, CustomerBill: project_bill, Payment: project_payment}
 
 OVERDUE = "(due_date < ? AND remaining > 0)"
+ONLINE = "(cycle >= ? OR remaining > 0)"  # R-23: summaries online six months, unpaid bills until paid
 
 
 class BillingCommands:
@@ -176,6 +180,8 @@ class BillingCommands:
 
     def charge_customer(self, customer_id: str, charges: list[dict[str, Any]], by: dict[str, str]) -> list[Any]:
         """Post charges to the payer's account; returns the changed account for the caller to save."""
+        if not isinstance(charges, list):
+            raise InvalidValue("a list of charges", field="charges")
         if not charges:
             return []
         account, _ = self.payer_account(customer_id)
@@ -185,7 +191,8 @@ class BillingCommands:
 
     def charges_for_completed_order(self, order: Any, by: dict[str, str]) -> list[Any]:
         """Aggregates changed by charging a completed order's fees; saved with the order (one transaction)."""
-        return self.charge_customer(order.customer_id, order.charges(), by)
+        charges = getattr(order, "charges", None)
+        return self.charge_customer(order.customer_id, charges(), by) if callable(charges) else []
 
     def bill_on_demand(
         self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
@@ -234,7 +241,8 @@ class BillingCommands:
             raise InvalidValue(f"unknown state '{target}'", field="state")
         if target != BillState.SENT.value:
             raise IllegalTransition(
-                f"a bill becomes {target} by payments, not by a change", field="state", current_state=bill.state
+                f"only 'sent' can be set; a bill becomes {target} by its issue or payments",
+                field="state", current_state=bill.state,
             )
         bill.send(self.clock(), by)
         self.record(bill)
@@ -266,6 +274,13 @@ class BillingCommands:
     def _today(self) -> str:
         return business_date(self.clock()).isoformat()
 
+    def _online(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """R-23: bill lines are shown for three months; older bills keep their summary only."""
+        if doc["billingCycle"] < cycle_of(business_date(self.clock()), DETAIL_MONTHS):
+            doc["billLine"] = []
+            doc["billLineArchived"] = True
+        return doc
+
     def list_accounts(self, *, customer_id: str | None = None, has_arrears: bool | None = None,
                       offset: int = 0, limit: int = 100) -> Page:
         filters = [Filter("customer_id = ?", (customer_id,))] if customer_id else []
@@ -273,28 +288,51 @@ class BillingCommands:
             bills = self.schema.physical("customer_bill")
             exists = f"EXISTS (SELECT 1 FROM {bills} b WHERE b.account_id = {self.schema.physical('billing_account')}.id AND b.due_date < ? AND b.remaining > 0)"
             filters.append(Filter(exists if has_arrears else f"NOT {exists}", (self._today(),)))
-        return self.queries.page("billing_account", filters, offset=offset, limit=limit)
+        page = self.queries.page("billing_account", filters, offset=offset, limit=limit)
+        return Page(total=page.total, items=self._with_arrears(page.items))
 
     def get_account(self, account_id: str) -> dict[str, Any]:
         doc = self.queries.get("billing_account", account_id)
         if doc is None:
             raise NotFound(f"no billing account with id '{account_id}'", field="id")
-        arrears = self.queries.rows(
-            "SELECT COALESCE(SUM(remaining), 0) AS n FROM {customer_bill} WHERE account_id = ? AND due_date < ? AND remaining > 0",
-            [account_id, self._today()],
-        )[0]["n"]
-        doc["arrears"] = money(int(arrears))
-        return doc
+        return self._with_arrears([doc])[0]
+
+    def _with_arrears(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Arrears (欠费) are computed when asked: what is still owed on bills past their due date today."""
+        if not docs:
+            return docs
+        marks = ", ".join("?" for _ in docs)
+        rows = self.queries.rows(
+            "SELECT account_id, SUM(remaining) AS n FROM {customer_bill} "
+            f"WHERE account_id IN ({marks}) AND due_date < ? AND remaining > 0 GROUP BY account_id",
+            [*(d["id"] for d in docs), self._today()],
+        )
+        owed = {r["account_id"]: int(r["n"]) for r in rows}
+        for doc in docs:
+            doc["arrears"] = money(owed.get(doc["id"], 0))
+        return docs
 
     def list_bills(self, *, state: str | None = None, account_id: str | None = None, cycle: str | None = None,
                    overdue: bool | None = None, offset: int = 0, limit: int = 100) -> Page:
         filters = equal(("state", state), ("account_id", account_id), ("cycle", cycle))
+        filters.append(Filter(ONLINE, (cycle_of(business_date(self.clock()), SUMMARY_MONTHS),)))
         if overdue is not None:
             filters.append(Filter(OVERDUE if overdue else f"NOT {OVERDUE}", (self._today(),)))
-        return self.queries.page("customer_bill", filters, offset=offset, limit=limit, order_by="cycle, id")
+        page = self.queries.page("customer_bill", filters, offset=offset, limit=limit, order_by="cycle, id")
+        return Page(total=page.total, items=[self._online(doc) for doc in page.items])
 
-    def get_bill(self, bill_id: str) -> dict[str, Any]:
-        return self.document("customer_bill", bill_id, "customer bill")
+    def get_bill(self, bill_id: str, replay: bool = False) -> dict[str, Any]:
+        """The online bill; `replay` rebuilds it, lines and all, from the event store whatever its age."""
+        if replay:
+            return {**bill_document(self.load(CustomerBill, bill_id)), "replayed": True}
+        doc = self.document("customer_bill", bill_id, "customer bill")
+        horizon = cycle_of(business_date(self.clock()), SUMMARY_MONTHS)
+        if doc["billingCycle"] < horizon and doc["remainingAmount"]["value"] == 0:
+            raise NotFound(
+                f"bill '{bill_id}' is settled and older than {SUMMARY_MONTHS} months: ask with replay=true",
+                field="id", archived=True,
+            )
+        return self._online(doc)
 
     def arrears_reminders(self, offset: int = 0, limit: int = 100) -> Page:
         """催缴 (R-23): every overdue unpaid bill, oldest first, with how much and how long."""

@@ -185,3 +185,71 @@ def test_long_lived_account_is_snapshotted_and_reads_back_the_same(client, provi
     account = province.repository.get(account_id)
     assert isinstance(account, BillingAccount) and account.version == 1 + 2 + 60  # opened, fixture charges, ours
     assert account.unbilled_amount == 20000 + sum(100 + n for n in range(60))
+
+
+def test_every_refused_bill_change_names_the_current_state(client, province, charged):
+    doc = bill(client, account_of(client, charged))
+    before = event_count(province)
+    assert client.patch(doc["href"], json={"state": "sent", "amountDue": 1}).json()["field"] == "amountDue"
+    assert client.patch(f"{BILLS}/00000000-0000-0000-0000-000000000000", json={"state": "sent"}).status_code == 404
+    assert client.post(PAYMENTS, json={"bill": {"id": doc["id"]}, "totalAmount": {"unit": "yuan", "value": 1}}).json()["field"] == "totalAmount"
+    assert client.post(PAYMENTS, json={"bill": {"id": "missing"}, "totalAmount": {"unit": "fen", "value": 1}}).json()["field"] == "bill.id"
+    assert event_count(province) == before
+    client.patch(doc["href"], json={"state": "sent"})
+    pay(client, doc, 100)
+    for state in ("sent", "new", "settled"):
+        refused = client.patch(doc["href"], json={"state": state})
+        assert refused.status_code == 409 and refused.json()["currentState"] == "partiallyPaid"
+    pay(client, doc, 29800)
+    for state in ("sent", "partiallyPaid"):
+        refused = client.patch(doc["href"], json={"state": state})
+        assert refused.status_code == 409 and refused.json()["currentState"] == "settled"
+    assert client.get(f"{PAYMENTS}/nope").status_code == 404
+
+
+def test_lists_are_tmf_documents_with_arrears(client, province, charged):
+    doc = bill(client, account_of(client, charged))
+    client.patch(doc["href"], json={"state": "sent"})
+    payment = pay(client, doc, 900).json()
+    assert client.get(payment["href"]).json() == payment
+    for item in client.get(BILLS, params={"state": "partiallyPaid"}).json():
+        assert_tmf_valid(item, "TMF678", "CustomerBill")
+    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)
+    accounts = client.get(ACCOUNTS, params={"relatedParty.id": charged["id"]}).json()
+    assert accounts[0]["arrears"] == {"unit": "fen", "value": 29000}
+    assert_tmf_valid(accounts[0], "TMF666", "BillingAccount")
+    assert client.get(ACCOUNTS, params={"relatedParty.id": charged["id"], "hasArrears": "false"}).json() == []
+
+
+def test_charges_are_validated_and_an_order_without_charges_posts_none(province, charged):
+    from shared.domain.errors import InvalidValue
+
+    for charges, field in (([{"kind": "yearly", "amount": 1}], "kind"), ([{"kind": "oneTime", "amount": 1.5}], "amount"),
+                           ("100", "charges")):
+        with pytest.raises(InvalidValue) as refused:
+            province.charge_customer(charged["id"], charges, BY)
+        assert refused.value.field == field
+    assert province.charge_customer(charged["id"], [], BY) == []
+    assert province.charges_for_completed_order(object(), BY) == []
+
+
+def test_old_bills_go_offline_but_replay_from_the_event_store(client, province, charged):
+    """R-23: summaries online six months (unpaid ones until paid), lines three months; replay=true for any age."""
+    paid = bill(client, account_of(client, charged))
+    client.patch(paid["href"], json={"state": "sent"})
+    pay(client, paid, 29900)
+    debtor = register(client)
+    province.record(*province.charge_customer(debtor["id"], [{"kind": "oneTime", "amount": 700, "reference": "r"}], BY))
+    unpaid = bill(client, account_of(client, debtor))
+    province.clock = lambda: datetime(2027, 3, 1, 2, 0, tzinfo=timezone.utc)
+    summary = client.get(paid["href"]).json()
+    assert summary["billLine"] == [] and summary["billLineArchived"] is True
+    assert summary["amountDue"]["value"] == 29900
+    assert_tmf_valid(summary, "TMF678", "CustomerBill")
+    province.clock = lambda: datetime(2027, 6, 1, 2, 0, tzinfo=timezone.utc)
+    assert [b["id"] for b in client.get(BILLS).json()] == [unpaid["id"]]
+    gone = client.get(paid["href"])
+    assert gone.status_code == 404 and gone.json()["archived"] is True
+    replayed = client.get(paid["href"], params={"replay": "true"}).json()
+    assert replayed["state"] == "settled" and len(replayed["billLine"]) == 2 and replayed["replayed"] is True
+    assert [r["bill"]["id"] for r in client.get(ARREARS).json()] == [unpaid["id"]]

@@ -11,9 +11,11 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue
-from shared.domain.values import fen, text
+from shared.domain.values import fen, parse_enum, text
 
 BILL_DUE_DAY = 20  # bills fall due on the 20th of the month after the cycle (next working day)
+SUMMARY_MONTHS = 6  # R-23: bill summaries stay online six months (older: replay the event store)
+DETAIL_MONTHS = 3  # R-23: bill lines stay online three months
 PAYMENT_METHODS = ("cash", "bankTransfer", "card", "wechatPay", "alipay", "groupAccount")
 
 
@@ -40,6 +42,12 @@ def parse_cycle(value: object, field: str = "cycle") -> str:
     except ValueError:
         raise InvalidValue("a billing cycle is written YYYY-MM", field=field) from None
     return value
+
+
+def cycle_of(day: date, months_back: int = 0) -> str:
+    """The `YYYY-MM` cycle `months_back` months before the one containing `day`."""
+    index = day.year * 12 + day.month - 1 - months_back
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def cycle_due_date(cycle: str, calendar: WorkingCalendar) -> date:
@@ -71,12 +79,14 @@ class BillingAccount(Aggregate):
         self.billed_cycles: dict[str, str] = {}
         self.outstanding = 0
 
-    def post_charge(self, charge: dict[str, Any], for_customer_id: str, at: datetime, by: dict[str, str]) -> None:
-        kind = ChargeKind(charge["kind"])
+    def post_charge(self, charge: object, for_customer_id: str, at: datetime, by: dict[str, str]) -> None:
+        if not isinstance(charge, dict):
+            raise InvalidValue("a charge is {kind, amount, description, reference}", field="charge")
+        kind = parse_enum(ChargeKind, charge.get("kind"), "kind")
         self._charge_posted(
             charge_id=str(uuid4()),
             kind=kind.value,
-            amount=fen(charge["amount"], "amount", positive=True),
+            amount=fen(charge.get("amount"), "amount", positive=True),
             description=text(charge.get("description"), "description", max_length=200, required=False),
             reference=text(charge.get("reference"), "reference", max_length=64, required=False),
             for_customer_id=for_customer_id,

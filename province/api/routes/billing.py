@@ -60,9 +60,13 @@ def list_bills(
                                         overdue=overdue, offset=paging.offset, limit=paging.limit))
 
 
-@bills.get("/customerBill/{bill_id}", summary="One bill")
-def get_bill(bill_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_bill(bill_id)
+@bills.get("/customerBill/{bill_id}", summary="One bill (online 6 months, lines 3 months; replay=true for any age)")
+def get_bill(
+    bill_id: str,
+    replay: bool = Query(False, description="Rebuild the bill from the event store, whatever its age."),
+    app: Any = Depends(crm_app),
+) -> dict[str, Any]:
+    return app.get_bill(bill_id, replay)
 
 
 @bills.patch("/customerBill/{bill_id}", summary="Send a bill: {state: sent}")
