@@ -115,6 +115,7 @@ def bill_document(b: CustomerBill) -> dict[str, Any]:
             for p in b.payments
         ],
         "billLine": b.lines,
+        "revenueShare": [{"province": p, "amount": money(v)} for p, v in sorted(b.revenue_share.items())],
         "lastUpdate": b.modified_on.isoformat(),
     }
 

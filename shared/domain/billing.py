@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue
-from shared.domain.values import fen, parse_enum, text
+from shared.domain.values import fen, parse_enum, province_code, text
 
 BILL_DUE_DAY = 20  # bills fall due on the 20th of the month after the cycle (next working day)
 SUMMARY_MONTHS = 6  # R-23: bill summaries stay online six months (older: replay the event store)
@@ -83,6 +83,7 @@ class BillingAccount(Aggregate):
         if not isinstance(charge, dict):
             raise InvalidValue("a charge is {kind, amount, description, reference}", field="charge")
         kind = parse_enum(ChargeKind, charge.get("kind"), "kind")
+        delivering = charge.get("deliveringProvince")
         self._charge_posted(
             charge_id=str(uuid4()),
             kind=kind.value,
@@ -92,16 +93,19 @@ class BillingAccount(Aggregate):
             for_customer_id=for_customer_id,
             at=at,
             by=by,
+            delivering_province=self.province if delivering is None else province_code(delivering, "deliveringProvince"),
         )
 
     @event("ChargePosted")
     def _charge_posted(
         self, charge_id: str, kind: str, amount: int, description: str, reference: str,
-        for_customer_id: str, at: datetime, by: dict[str, str],
+        for_customer_id: str, at: datetime, by: dict[str, str], delivering_province: str = "",
     ) -> None:
         line = {
             "id": charge_id, "kind": kind, "amount": amount, "description": description,
             "reference": reference, "forCustomerId": for_customer_id, "postedAt": at.isoformat(),
+            # R-21 one-point billing: billed here, apportioned by HQ to the province that delivered.
+            "deliveringProvince": delivering_province or self.province,
         }
         (self.unbilled if kind == ChargeKind.ONE_TIME.value else self.subscriptions).append(line)
 
@@ -191,6 +195,16 @@ class CustomerBill(Aggregate):
         self.remaining -= amount
         self.payments.append({"paymentId": str(payment_id), "amount": amount, "at": at.isoformat()})
         self.state = BillState.SETTLED.value if self.remaining == 0 else BillState.PARTIALLY_PAID.value
+
+
+    @property
+    def revenue_share(self) -> dict[str, int]:
+        """R-21: the bill's amount per delivering province, for HQ's settlement ledger."""
+        share: dict[str, int] = {}
+        for line in self.lines:
+            province = line.get("deliveringProvince", "")
+            share[province] = share.get(province, 0) + line["amount"]
+        return share
 
 
 class Payment(Aggregate):
