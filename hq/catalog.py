@@ -1,4 +1,15 @@
-"""HQ's catalog master (R-11, R-12): products created and moved through their lifecycle here only."""
+"""HQ's catalog master (R-11, R-12): products and packages are created and moved through their lifecycle here only.
+
+Wiring (hq/application.py does this): mix `HqCatalogCommands` into the HQ application before `CrmApplication`,
+add `TABLES` to its `tables` and `PROJECTORS` to its `projectors`, call `self.on_start()` once the store is open
+(a new HQ then takes the shipped catalog as its own products, each at its shipped status), and mount
+`hq.api.catalog_routes.router`. The `Product` events (`shared.domain.product:Product.*`) are HQ's public catalog
+channel (shared/classification.py); a province applies them with `CatalogCommands.apply_hq_catalog`
+(province/catalog.py), which replaces its copy of each offering with HQ's.
+
+Rules beyond one aggregate: a package bundles existing, not retired offerings, and is released only when
+every offering it bundles is released.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 from shared.api.offering import tmf_offering
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offering
-from shared.domain.errors import Conflict, NotFound
+from shared.domain.errors import Conflict, IllegalTransition, InvalidValue, NotFound
 from shared.domain.operator import SYSTEM
 from shared.domain.product import Product, product_id
 from shared.domain.values import only_fields
@@ -18,6 +29,7 @@ from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row
 from shared.persistence.readmodel import Operation
 
 TABLES = (OFFERING_TABLE,)
+PATCHABLE = ("lifecycleStatus", "oneTimeFee", "monthlyFee")
 
 
 def project_product(p: Product) -> list[Operation]:
@@ -46,22 +58,40 @@ class HqCatalogCommands(OfferingQueries):
         product = Product.design(data, by)
         if self._product(product.offering["id"]) is not None:
             raise Conflict("an offering with this id exists", field="id", existing_id=product.offering["id"])
+        for bundled_id in product.offering["bundledOffering"]:
+            bundled = self._product(bundled_id)
+            if bundled is None or bundled.status is LifecycleStatus.RETIRED:
+                state = "retired" if bundled else "unknown"
+                raise InvalidValue(f"bundles {state} offering '{bundled_id}'", field="bundledOffering")
         document = tmf_offering(product.offering, "HQ")
         self.record(product, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
     def change_product(self, offering_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
-        allowed = {"lifecycleStatus", "oneTimeFee", "monthlyFee"}
-        only_fields(patch, allowed)
+        """A merge patch: the tariff (before release) and/or one lifecycle step forward."""
+        only_fields(patch, PATCHABLE)
         product = self._product(offering_id)
         if product is None:
             raise NotFound(f"no offering '{offering_id}'", field="id")
         if "oneTimeFee" in patch or "monthlyFee" in patch:
             product.change_tariff(patch.get("oneTimeFee"), patch.get("monthlyFee"), by)
         if "lifecycleStatus" in patch:
+            releasing = product.status is LifecycleStatus.TARIFF_APPROVAL
+            if releasing and patch["lifecycleStatus"] == LifecycleStatus.RELEASED.value:
+                self._check_bundle_released(product)
             product.move_to(patch["lifecycleStatus"], by)
         self.record(product)
         return tmf_offering(product.offering, "HQ")
+
+    def _check_bundle_released(self, package: Product) -> None:
+        for bundled_id in package.offering["bundledOffering"]:
+            bundled = self._product(bundled_id)
+            if bundled is None or bundled.status is not LifecycleStatus.RELEASED:
+                raise IllegalTransition(
+                    f"a package is released only when all it bundles are; '{bundled_id}' is "
+                    f"{bundled.status.value if bundled else 'unknown'}",
+                    field="lifecycleStatus", current_state=package.status.value,
+                )
 
     def _product(self, offering_id: str) -> Product | None:
         try:

@@ -1,22 +1,41 @@
-"""The province's read-only copy of the product catalog (R-11, R-12): shipped default until HQ's arrives."""
+"""The province's read-only copy of the product catalog (R-11, R-12): shipped default until HQ's arrives.
+
+Each offering is one `CatalogEntry` aggregate in the province's own store (source "default" or "HQ"), so a
+restart or `rebuild_read_models` reproduces the copy. HQ's catalog replaces the shipped one:
+- an HQ `Product` event carries the whole offering afterwards, so the entry with the same id is replaced by it;
+- with the first HQ catalog events the province applies, every shipped default offering that is not in them
+  is retired in the copy (source stays "default"), so only HQ's catalog is orderable from then on. HQ seeds
+  its master from the same shipped file, so those ids normally arrive in that same first batch; should a
+  first batch hold only part of HQ's catalog, a retired default comes back when HQ's version of it arrives.
+A product retired at HQ is retired here when that event arrives, and `orderable_offering` refuses it.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import StoredEvent
 
-from shared.domain.catalog import CatalogEntry, OfferingTerms, parse_offering, terms_of
+from shared.classification import Channel, channel_of
+from shared.domain.catalog import (
+    CatalogEntry,
+    LifecycleStatus,
+    OfferingTerms,
+    parse_offering,
+    terms_of,
+)
 from shared.domain.errors import InvalidValue
 from shared.domain.operator import SYSTEM
 from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row
-from shared.persistence.queries import Filter
+from shared.persistence.queries import equal
 from shared.persistence.readmodel import Operation
 
 TABLES = (OFFERING_TABLE,)
+DEFAULT, HQ = "default", "HQ"
 
 
 def project_entry(entry: CatalogEntry) -> list[Operation]:
@@ -26,8 +45,12 @@ def project_entry(entry: CatalogEntry) -> list[Operation]:
 PROJECTORS = {CatalogEntry: project_entry}
 
 
+def is_hq_catalog(topic: str) -> bool:
+    return channel_of(topic, "hq") is Channel.CATALOG
+
+
 class CatalogCommands(OfferingQueries):
-    """Mixed into the province application. Provinces never create or change offerings."""
+    """Mixed into the province application. Provinces never create or change offerings themselves."""
 
     def on_start(self) -> None:
         if self.queries.page("product_offering", limit=1).total == 0:
@@ -38,34 +61,42 @@ class CatalogCommands(OfferingQueries):
         entries = []
         for raw in document["offerings"]:
             offering = parse_offering(raw)
-            entries.append(CatalogEntry(offering["id"], offering, "default", SYSTEM.as_dict()))
+            entries.append(CatalogEntry(offering["id"], offering, DEFAULT, SYSTEM.as_dict()))
         self.record(*entries)
         return len(entries)
 
     def apply_hq_catalog(self, upstream: str, records: list[Any], last_hash: bytes) -> None:
-        """HQ's catalog events replace the local copy; HQ's catalog supersedes the shipped default (R-11)."""
-        entries: dict[str, CatalogEntry] = {}
-        replacing_default = self.queries.page("product_offering", [Filter("source = ?", ("HQ",))], limit=1).total == 0
-        for record in records:
-            change = self.mapper.to_domain_event(
-                StoredEvent(originator_id=UUID(record.originator_id), originator_version=record.originator_version,
-                            topic=record.topic, state=record.state)
-            )
-            offering = change.offering
-            entry = entries.get(offering["id"]) or self._catalog_entry(offering["id"])
-            if entry is None:
-                entry = CatalogEntry(offering["id"], offering, "HQ", change.by)
-            else:
-                entry.replace(offering, "HQ", change.by)
-            entries[offering["id"]] = entry
-        if replacing_default:
-            for row in self.queries.rows("SELECT id FROM {product_offering} WHERE source = ?", ["default"]):
-                if row["id"] not in entries:
-                    entry = self._catalog_entry(row["id"])
-                    entry.replace({**entry.offering, "lifecycleStatus": "retired"}, "default", SYSTEM.as_dict())
-                    entries[row["id"]] = entry
+        """A batch of HQ's log: catalog events change the copy; all of it is tracked, in one transaction."""
+        events = [self._decode(r) for r in records if is_hq_catalog(r.topic)]
         last = records[-1]
-        self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *entries.values())
+        self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *self.hq_catalog_entries(events))
+
+    def hq_catalog_entries(self, events: Iterable[Any]) -> list[CatalogEntry]:
+        """The entries HQ's catalog events (decoded `Product` events, in log order) change; to be saved together."""
+        changed: dict[str, CatalogEntry] = {}
+        first_from_hq = self.queries.page("product_offering", equal(("source", HQ)), limit=1).total == 0
+        for change in events:
+            offering = change.offering
+            entry = changed.get(offering["id"]) or self._catalog_entry(offering["id"])
+            if entry is None:
+                entry = CatalogEntry(offering["id"], offering, HQ, change.by)
+            else:
+                entry.replace(offering, HQ, change.by)
+            changed[offering["id"]] = entry
+        if first_from_hq and changed:
+            for row in self.queries.rows("SELECT id FROM {product_offering} WHERE source = ?", [DEFAULT]):
+                if row["id"] not in changed:
+                    entry = self._catalog_entry(row["id"])
+                    retired = {**entry.offering, "lifecycleStatus": LifecycleStatus.RETIRED.value}
+                    entry.replace(retired, DEFAULT, SYSTEM.as_dict())
+                    changed[row["id"]] = entry
+        return list(changed.values())
+
+    def _decode(self, record: Any) -> Any:
+        return self.mapper.to_domain_event(
+            StoredEvent(originator_id=UUID(record.originator_id), originator_version=record.originator_version,
+                        topic=record.topic, state=record.state)
+        )
 
     def _catalog_entry(self, offering_id: str) -> CatalogEntry | None:
         try:
@@ -77,20 +108,10 @@ class CatalogCommands(OfferingQueries):
         """The terms of a released offering; unknown or not released is a 400 naming the field."""
         if not isinstance(offering_id, str) or not offering_id:
             raise InvalidValue("is required: the id of a catalog offering", field=field)
-        doc = self.queries.get("product_offering", offering_id)
-        if doc is None:
+        entry = self._catalog_entry(offering_id)
+        if entry is None:
             raise InvalidValue(f"no offering '{offering_id}' in the catalog", field=field)
-        terms = terms_of(
-            {
-                "id": doc["id"],
-                "name": doc["name"],
-                "kind": doc["category"][0]["id"],
-                "lifecycleStatus": doc["lifecycleStatus"],
-                "oneTimeFee": doc["oneTimeFee"]["value"],
-                "monthlyFee": doc["monthlyFee"]["value"],
-                "circuitType": doc.get("circuitType"),
-            }
-        )
+        terms = terms_of(entry.offering)
         if not terms.orderable:
             raise InvalidValue(
                 f"offering '{offering_id}' is {terms.lifecycle_status}; only released offerings can be ordered",

@@ -57,3 +57,27 @@ def test_unknown_offering_is_404_and_restart_does_not_reload(settings, province,
         assert event_count(again) == before
     finally:
         again.close()
+
+
+def test_list_filters_and_pages(client):
+    named = client.get(BASE, params={"name": "数字电路"})
+    assert sorted(o["id"] for o in named.json()) == ["PO-DC-10M", "PO-DC-2M"]
+    total = int(client.get(BASE).headers["X-Total-Count"])
+    page = client.get(BASE, params={"offset": 2, "limit": 3})
+    assert page.headers["X-Total-Count"] == str(total) and len(page.json()) == 3
+    assert client.get(BASE, params={"lifecycleStatus": "obsolete"}).json()["field"] == "lifecycleStatus"
+    assert [o["id"] for o in client.get(BASE, params={"lifecycleStatus": "inDesign"}).json()] == ["PO-SDWAN"]
+    one = client.get(f"{BASE}/PO-PKG-ENT").json()
+    assert [b["id"] for b in one["bundledProductOffering"]] == ["PO-DC-10M", "PO-SVC-7X24", "PO-MOB-99"]
+    assert {p["priceType"] for p in one["productOfferingPrice"]} == {"oneTime", "recurring"}
+    assert_tmf_valid(one, "TMF620", "ProductOffering")
+
+
+def test_refusal_names_the_lifecycle_status(province):
+    import pytest
+
+    from shared.domain.errors import InvalidValue
+
+    with pytest.raises(InvalidValue, match="tariffApproval") as refused:
+        province.orderable_offering("PO-5G-SLICE", "x")
+    assert refused.value.details["lifecycle_status"] == "tariffApproval"

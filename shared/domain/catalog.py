@@ -71,11 +71,10 @@ def parse_offering(entry: Any) -> dict[str, Any]:
     circuit = entry.get("circuitType")
     if circuit is not None and circuit not in {c.value for c in CircuitType}:
         raise InvalidValue(f"unknown circuitType '{circuit}'", field="circuitType")
-    bundled = entry.get("bundledOffering") or []
-    if not isinstance(bundled, list) or not all(isinstance(b, str) for b in bundled):
-        raise InvalidValue("must be a list of offering ids", field="bundledOffering")
+    offering_id = text(entry.get("id"), "id", max_length=64)
+    bundled = _bundled(entry.get("bundledOffering"), kind, offering_id)
     return {
-        "id": text(entry.get("id"), "id", max_length=64),
+        "id": offering_id,
         "name": text(entry.get("name"), "name"),
         "kind": kind,
         "lifecycleStatus": status,
@@ -83,8 +82,22 @@ def parse_offering(entry: Any) -> dict[str, Any]:
         "oneTimeFee": fen(entry.get("oneTimeFee"), "oneTimeFee"),
         "monthlyFee": fen(entry.get("monthlyFee"), "monthlyFee"),
         "description": text(entry.get("description"), "description", max_length=2000, required=False),
-        "bundledOffering": list(bundled),
+        "bundledOffering": bundled,
     }
+
+
+def _bundled(value: Any, kind: str, offering_id: str) -> list[str]:
+    """A package (产品包) bundles two or more other offerings, each once; any other kind bundles none."""
+    bundled = value or []
+    if not isinstance(bundled, list) or not all(isinstance(b, str) and b for b in bundled):
+        raise InvalidValue("must be a list of offering ids", field="bundledOffering")
+    if kind != OfferingKind.PACKAGE.value:
+        if bundled:
+            raise InvalidValue("only a package bundles other offerings", field="bundledOffering")
+        return []
+    if len(bundled) < 2 or len(set(bundled)) != len(bundled) or offering_id in bundled:
+        raise InvalidValue("a package bundles two or more other offerings, each once", field="bundledOffering")
+    return list(bundled)
 
 
 def terms_of(offering: dict[str, Any]) -> OfferingTerms:

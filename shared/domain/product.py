@@ -24,12 +24,20 @@ def product_id(offering_id: str) -> UUID:
 
 
 class Product(Aggregate):
+    """One HQ product or product package (kind "package", with its bundled offerings) and its tariff model.
+
+    Lifecycle (R-12), one step forward at a time: inDesign → inDevelopment → tariffApproval → released →
+    retired; a skipped or backward step is an IllegalTransition naming the current state. The tariff (one-time
+    and monthly fee, integer fen) may change only before release: a released or retired product's price is
+    what customers were sold, so a new tariff means a new product. Only released products can be ordered.
+    """
+
     @staticmethod
     def create_id(offering: dict[str, Any], by: dict[str, str]) -> UUID:
         return product_id(offering["id"])
 
     @classmethod
-    def design(cls, data: Any, by: dict[str, str]) -> "Product":
+    def design(cls, data: Any, by: dict[str, str]) -> Product:
         """A new product starts in design (设计), whatever status the request names."""
         if not isinstance(data, dict):
             raise InvalidValue("must be an object", field="productOffering")
