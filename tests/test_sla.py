@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -112,3 +112,43 @@ def test_unknown_sla_class_and_acceptance_kind():
             acceptance_kind="teleport", sla_class="normal", description="", channel="web",
             accepted_at=MONDAY, calendar=WorkingCalendar(), by=BY,
         )
+
+
+def test_accept_refuses_no_items_and_unreleased_terms():
+    with pytest.raises(InvalidValue) as empty:
+        ProductOrder.accept(
+            customer_id="c", customer_name="n", province="GD", offerings=[], acceptance_kind=None,
+            sla_class=None, description=None, channel="web", accepted_at=MONDAY, calendar=WorkingCalendar(), by=BY,
+        )
+    assert empty.value.field == "productOrderItem"
+    retired = OfferingTerms("OLD", "isdn", "basic", "retired", 1, 1, None)
+    with pytest.raises(InvalidValue) as bad:
+        accept(offerings=[("1", DC, 1), ("2", retired, 1)])
+    assert bad.value.field == "productOrderItem[1].productOffering.id"
+
+
+def test_defaults_and_completion_time_in_utc():
+    order = ProductOrder.accept(
+        customer_id="c", customer_name="n", province="GD", offerings=[("1", PLAIN, 2)], acceptance_kind=None,
+        sla_class=None, description=None, channel="web", accepted_at=MONDAY, calendar=WorkingCalendar(), by=BY,
+    )
+    assert (order.sla_class, order.acceptance_kind) == ("normal", "newInstall")
+    assert order.one_time_fee == 20_000 and order.monthly_fee == 19_800
+    assert order.due_date == date(2026, 12, 21)  # normal, no circuit type: digital-circuit column, 20 days
+    order.move_to("inProgress", "", MONDAY, BY)
+    beijing = timezone(timedelta(hours=8))
+    order.complete(datetime(2026, 12, 1, 10, 0, tzinfo=beijing), WorkingCalendar(), None, BY)
+    assert order.completion["callbackDue"] == "2026-12-08T02:00:00+00:00"
+    assert order.completion["notice"]["to"] is None
+
+
+def test_cancellation_goes_through_the_tmf_steps():
+    order = accept()
+    order.move_to("assessingCancellation", "asked", MONDAY, BY)
+    order.cancel("agreed", MONDAY, BY)
+    assert [h["state"] for h in order.history] == [
+        "acknowledged", "assessingCancellation", "pendingCancellation", "cancelled"
+    ]
+    with pytest.raises(IllegalTransition) as again:
+        order.cancel("", MONDAY, BY)
+    assert again.value.details["current_state"] == "cancelled"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
@@ -279,6 +279,7 @@ class ProductOrder(Aggregate):
     ) -> None:
         """All work orders done: compensation for lateness (R-16) and the completion notice (R-18)."""
         self.ensure_can_move_to(OrderState.COMPLETED)
+        at = at.astimezone(timezone.utc)  # callbackDue is compared as an ISO UTC string in the read model
         late = calendar.working_days_between(self.due_date, business_date(at))
         owed = compensation(SlaClass(self.sla_class), self.one_time_fee, late)
         notice = {

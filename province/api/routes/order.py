@@ -81,7 +81,11 @@ def patch_order(
     return app.change_order(order_id, body, by)
 
 
-@orders.post("/productOrder/{order_id}/callback", summary="Record the callback after completion (回访, R-17)")
+@orders.post(
+    "/productOrder/{order_id}/callback", summary="Record the callback after completion (回访, R-17)",
+    description="Body: {result, satisfied}. Allowed once, after completion; the callback is due 7 days after "
+    "completion, and `GET productOrder?callbackOverdue=true` lists completed orders still waiting for it.",
+)
 def order_callback(
     order_id: str,
     body: dict[str, Any] = Body(..., examples=[{"result": "satisfied with the installation", "satisfied": True}]),
