@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import datetime, timezone
 from typing import Any
 
 from replication.audit import audit_upstream
@@ -22,6 +24,9 @@ class NodeRuntime:
         self.grpc_port = 0
         self.followers: dict[str, Follower] = {}
         self.upstreams = parse_upstreams(app.settings.upstreams)
+        self.audits: dict[str, dict[str, Any]] = {}
+        self._auditor: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> "NodeRuntime":
         settings = self.app.settings
@@ -33,6 +38,27 @@ class NodeRuntime:
     def start_followers(self) -> None:
         for code in self.upstreams:
             self.start_follower(code)
+        self.start_auditor()
+
+    def start_auditor(self) -> None:
+        """At HQ, every `audit_interval_seconds`, audit each province that is caught up: a changed history is
+        found without anyone asking, and reported on the status endpoint."""
+        interval = self.app.settings.audit_interval_seconds
+        if self.app.settings.tier != "hq" or interval <= 0 or self._auditor is not None:  # HQ keeps the mirrors
+            return
+        self._auditor = threading.Thread(target=self._audit_every, args=(interval,), name="auditor", daemon=True)
+        self._auditor.start()
+
+    def _audit_every(self, interval: float) -> None:
+        while not self._stopping.wait(interval):
+            for code, follower in list(self.followers.items()):
+                status = follower.status
+                if status.state != "streaming" or status.position < status.head_position:
+                    continue
+                try:
+                    self.audit(code)
+                except Exception as error:  # noqa: BLE001 — an unreachable upstream is audited next time
+                    log.warning("audit of %s did not finish: %s", code, error)
 
     def start_follower(self, code: str) -> Follower:
         old = self.followers.get(code)
@@ -50,6 +76,9 @@ class NodeRuntime:
         return self.start_follower(code)
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._auditor is not None:
+            self._auditor.join(timeout=5)
         for follower in self.followers.values():
             follower.stop()
         for follower in self.followers.values():
@@ -70,7 +99,7 @@ class NodeRuntime:
                 "recordedAt": chain.head_recorded_at if chain else "",
                 "grpcPort": self.grpc_port,
             },
-            "upstreams": [f.status.view() for f in self.followers.values()],
+            "upstreams": [{**f.status.view(), "lastAudit": self.audits.get(code)} for code, f in self.followers.items()],
         }
 
     def audit(self, code: str) -> dict[str, Any]:
@@ -78,6 +107,8 @@ class NodeRuntime:
         if code not in self.upstreams:
             raise NotFound(f"no upstream '{code}'", field="upstream")
         result = audit_upstream(self.app, code, self.upstreams[code])
+        self.audits[code] = {"at": datetime.now(timezone.utc).isoformat(), "ok": result["ok"],
+                             "checked": result["checked"], "mismatch": result["mismatch"]}
         if not result["ok"]:
             follower = self.followers.get(code)
             message = f"audit: {result['mismatch']['reason']} at position {result['mismatch']['position']}"

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     replication_batch: int = Field(2000, description="Notifications per gRPC message and per applied transaction.")
     reconnect_initial_seconds: float = 0.2
     reconnect_cap_seconds: float = 10.0
+    audit_interval_seconds: float = Field(
+        3600.0, description="How often a node re-reads each upstream's whole log to prove its copy (R-30); 0: never.")
     hq_http_port: int = 8100
     hq_grpc_port: int = 9100
 

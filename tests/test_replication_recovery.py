@@ -190,3 +190,22 @@ def test_upstream_whose_history_changed_stops_its_follower_loudly(store, tmp_pat
             view = hq.runtime.status()["upstreams"][0]
             assert view["state"] == "stopped" and "history changed" in view["lastError"]
         gd.runtime.stop = lambda: None
+
+
+def test_hq_audits_on_its_own_and_reports_a_changed_upstream_history(store, tmp_path):
+    with start_node(store, tmp_path, "GD") as gd, \
+            start_node(store, tmp_path, "HQ", audit_interval_seconds=0.2) as hq:
+        hq.runtime.add_upstream("GD", gd.target)
+        hq.runtime.start_auditor()
+        gd.app.register_customer(individual(grade="1A"), BY)
+        eventually(lambda: (hq.runtime.status()["upstreams"][0]["lastAudit"] or {}).get("checked"))
+        assert hq.runtime.status()["upstreams"][0]["lastAudit"]["ok"] is True
+        first = next(n for n in gd.app.recorder.select_notifications(start=1, limit=1000) if n.topic in PROVINCE_PUBLIC)
+        table, key = ("stored_events", "rowid") if store == "sqlite" else ("gd_events", "notification_id")
+        with gd.app.queries.cursor(commit=True) as cursor:
+            gd.app.queries.execute(cursor, f"UPDATE {table} SET state = ? WHERE {key} = ?",
+                                   [first.state.replace(b'"grade":"1A"', b'"grade":"5A"'), first.id])
+        view = eventually(lambda: hq.runtime.status()["upstreams"][0]["state"] == "stopped"
+                          and hq.runtime.status()["upstreams"][0])
+        assert view["lastAudit"]["ok"] is False and view["lastAudit"]["mismatch"]["position"] == first.id
+        assert "audit" in view["lastError"]
