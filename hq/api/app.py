@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
+from hq.api import catalog_routes
 from hq.application import HqApplication
 from replication import api as replication_api
-from shared.api.common import (
-    Paging,
-    crm_app,
-    idempotent_create,
-    operator,
-    page_response,
-)
+from shared.api.common import Paging, crm_app, page_response
 from shared.api.errors import install_error_handlers
-from shared.domain.catalog import LifecycleStatus, OfferingKind
 from shared.domain.customer import CustomerKind
 from shared.domain.values import Grade
 
 customers = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["national customer"])
-offerings = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["productOffering (master)"])
 
 
 @customers.get("/customer", summary="National customers: high-end individuals (1A–3A) and groups, deduplicated")
@@ -44,47 +37,6 @@ def get_national(national_id: str, app: Any = Depends(crm_app)) -> dict[str, Any
     return app.get_national_customer(national_id)
 
 
-@offerings.post("/productOffering", status_code=201, summary="Design a product or package (starts inDesign)")
-def create_offering(
-    body: dict[str, Any] = Body(..., examples=[{"id": "PO-IPTV", "name": "IPTV", "kind": "service",
-                                                "oneTimeFee": 0, "monthlyFee": 2000}]),
-    by: dict[str, str] = Depends(operator),
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
-    app: Any = Depends(crm_app),
-) -> Response:
-    return idempotent_create(app, idempotency_key, body, lambda key: app.create_product(body, by, key))
-
-
-@offerings.patch("/productOffering/{offering_id}", summary="Move through the lifecycle or change the tariff",
-                 description="Body: {lifecycleStatus} one step forward (inDesign → inDevelopment → tariffApproval → "
-                 "released → retired) and/or {oneTimeFee, monthlyFee} before release.")
-def patch_offering(
-    offering_id: str,
-    body: dict[str, Any] = Body(..., examples=[{"lifecycleStatus": "released"}]),
-    by: dict[str, str] = Depends(operator),
-    app: Any = Depends(crm_app),
-) -> dict[str, Any]:
-    return app.change_product(offering_id, body, by)
-
-
-@offerings.get("/productOffering", summary="The catalog master")
-def list_offerings(
-    paging: Paging = Depends(),
-    lifecycle_status: LifecycleStatus | None = Query(None, alias="lifecycleStatus"),
-    kind: OfferingKind | None = Query(None, alias="category.id"),
-    name: str | None = Query(None, max_length=128),
-    app: Any = Depends(crm_app),
-) -> JSONResponse:
-    return page_response(app.list_offerings(lifecycle_status=lifecycle_status.value if lifecycle_status else None,
-                                            kind=kind.value if kind else None, name=name,
-                                            offset=paging.offset, limit=paging.limit))
-
-
-@offerings.get("/productOffering/{offering_id}", summary="One product")
-def get_offering(offering_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_offering(offering_id)
-
-
 statistics = APIRouter(prefix="/crm/v1", tags=["national statistics"])
 
 
@@ -102,7 +54,7 @@ def create_app(application: HqApplication) -> FastAPI:
                   description="National view: customer registry, catalog master, replication from provinces.")
     api.state.crm = application
     install_error_handlers(api)
-    for router in (customers, offerings, statistics, replication_api.router, replication_api.audit_router):
+    for router in (customers, catalog_routes.router, statistics, replication_api.router, replication_api.audit_router):
         api.include_router(router)
 
     @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
