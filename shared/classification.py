@@ -1,7 +1,9 @@
 """Which events leave a node (R-4), in one place: public types by channel (R-2); everything else stays.
 
 A topic is `module:Class.Event`. Only the topics listed here are public; an unknown topic is local, so a
-new event type never leaks by accident.
+new event type never leaks by accident. Every `Customer` event must be public and every `Product` event
+HQ-public: the receivers replay those aggregates whole (the library checks that each version follows the
+last), so a local fact about a customer belongs in another aggregate (tests/test_replication_wire.py).
 """
 
 from __future__ import annotations

@@ -33,6 +33,24 @@ def test_every_public_topic_names_an_event_class_and_unknown_topics_stay_local()
     assert channel_of("shared.domain.customer:Customer.Registered").value == "businessData"
 
 
+def _recorded_events(aggregate: type) -> set[str]:
+    from eventsourcing.domain import CanMutateAggregate
+    from eventsourcing.utils import get_topic
+
+    return {get_topic(e) for name, e in vars(aggregate).items()
+            if isinstance(e, type) and issubclass(e, CanMutateAggregate) and name not in ("Event", "Created")}
+
+
+def test_aggregates_followed_whole_have_every_event_public():
+    """HQ replays a province's customer events onto replicas (the library checks each version follows the
+    last), and provinces replay HQ's product events: one local-only event type there would break the chain."""
+    from shared.domain.customer import Customer
+    from shared.domain.product import Product
+
+    assert _recorded_events(Customer) and _recorded_events(Customer) <= set(PROVINCE_PUBLIC)
+    assert _recorded_events(Product) and _recorded_events(Product) <= set(HQ_PUBLIC)
+
+
 def test_the_wire_carries_only_public_types_in_batches_with_a_chain_that_verifies(store, tmp_path):
     from province import demo
 
