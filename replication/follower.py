@@ -146,12 +146,12 @@ class Follower(threading.Thread):
 
     def _follow_once(self) -> None:
         self.status.state = "connecting"
+        position, running_hash, recorded_at = self.app.replication_position(self.upstream)
+        self.status.position, self.status.recorded_at = position, recorded_at  # shown even while the upstream is down
         with grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS) as channel:
             stub = pb_grpc.NotificationLogStub(channel)
             head = stub.Head(pb.HeadRequest(), timeout=self.deadline)
             self.status.head_position, self.status.head_recorded_at = head.position, head.recorded_at
-            position, running_hash, recorded_at = self.app.replication_position(self.upstream)
-            self.status.position, self.status.recorded_at = position, recorded_at
             if head.position < position:
                 raise HistoryChanged(f"upstream head {head.position} is behind the recorded position {position}")
             request = pb.SubscribeRequest(after_position=position, tail=True, max_batch=self.batch,

@@ -101,6 +101,12 @@ def test_province_down_then_back_is_caught_up(store, tmp_path):
         eventually(lambda: hq.follower("GD").status.state in ("disconnected", "connecting")
                    and hq.follower("GD").status.last_error)
         assert hq.app.list_national_customers().total == 1  # HQ keeps serving
+        recorded = hq.follower("GD").status.position
+        hq.follower("GD").stop()
+        hq.follower("GD").join(timeout=5)
+        hq.runtime.start_follower("GD")  # a follower started while its upstream is down shows where it stands
+        eventually(lambda: hq.follower("GD").status.reconnects > 0)
+        assert hq.follower("GD").status.position == recorded > 0
         from province.application import ProvinceApplication
         from replication.node import NodeRuntime
 
