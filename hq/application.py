@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import base64
+import threading
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-
-from hq import catalog, registry, statistics
+from hq import catalog, group_shares, registry, routing, settlement, statistics
 from shared.application import CrmApplication
 from shared.domain.errors import NotFound
 from shared.domain.product import Product
 from shared.settings import Settings
 
-AREAS = (catalog, registry, statistics)
+AREAS = (catalog, registry, statistics, routing, group_shares, settlement)
 
 
-class HqApplication(catalog.HqCatalogCommands, CrmApplication):
+class HqApplication(
+    settlement.SettlementLedger, group_shares.GroupSharing, routing.Routing, catalog.HqCatalogCommands, CrmApplication,
+):
     tables = tuple(t for area in AREAS for t in area.TABLES)
-    projectors = {cls: p for cls, p in catalog.PROJECTORS.items()}
+    projectors = {cls: p for area in AREAS for cls, p in getattr(area, "PROJECTORS", {}).items()}
     snapshotting_intervals = {Product: 50}
 
     def __init__(self, settings: Settings) -> None:
@@ -27,8 +28,10 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
+        self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self._create_mirror()
-        self.on_start()
+        catalog.HqCatalogCommands.on_start(self)
+        settlement.SettlementLedger.on_start(self)
 
     def _create_mirror(self) -> None:
         with self.queries.cursor(commit=True) as c:
@@ -43,7 +46,9 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
     # --- replication from provinces ------------------------------------------------------------
 
     def apply_replicated(self, upstream: str, records: list[Any], last_hash: bytes) -> None:
-        """A province's batch: verbatim mirror rows, registry updates, tracking — one transaction."""
+        """A province's batch, in one transaction with its tracking record: verbatim mirror rows, the registry and
+        statistics, and HQ's own records it causes — routing and relays (R-19), group shares (R-20), ledger
+        entries (R-21)."""
         mirror = [
             (upstream, r.position, r.topic, r.originator_id, r.originator_version,
              base64.b64encode(r.state).decode(), r.recorded_at, r.running_hash.hex(), r.channel)
@@ -51,24 +56,25 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
         ]
         insert = (f"INSERT INTO {self.mirror_table} (upstream, position, topic, originator_id, originator_version, "
                   "state, recorded_at, running_hash, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        operations = self._derived(upstream, records)
-        last = records[-1]
-        self.record_replicated(upstream, last.position, last_hash, last.recorded_at,
-                               operations=operations, bulk=[(insert, mirror)])
+        with self._applying, self.batch() as batch:
+            customers, operations = self._derived(upstream, records)
+            self.share_groups(customers)
+            for record in records:
+                if routing.is_cross_province(record.topic):
+                    self.route(upstream, self.decode(record))
+                elif record.topic == settlement.BILL_ISSUED:
+                    self.apportion(upstream, self.decode(record))
+            last = records[-1]
+            self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *batch.changed(),
+                                   operations=operations, bulk=[(insert, mirror)])
 
-    def _derived(self, upstream: str, records: list[Any]) -> list[Any]:
-        """The registry's and the statistics' rows for a batch (both rebuildable from the mirror)."""
-        customers = self._decode(r for r in records if r.topic.startswith(registry.CUSTOMER_TOPIC_PREFIX))
-        figures = self._decode(r for r in records if statistics.is_statistical(r.topic))
-        return [*self.registry.operations(upstream, customers), *self.statistics.operations(upstream, figures)]
-
-    def _decode(self, records: Any) -> list[Any]:
-        return [
-            self.mapper.to_domain_event(StoredEvent(originator_id=UUID(r.originator_id),
-                                                    originator_version=r.originator_version,
-                                                    topic=r.topic, state=r.state))
-            for r in records
-        ]
+    def _derived(self, upstream: str, records: list[Any]) -> tuple[list[registry.Touched], list[Any]]:
+        """The registry's and the statistics' rows for a batch (both rebuildable from the mirror), and the
+        customers the batch touched with who last changed each."""
+        events = [self.decode(r) for r in records if r.topic.startswith(registry.CUSTOMER_TOPIC_PREFIX)]
+        figures = [self.decode(r) for r in records if statistics.is_statistical(r.topic)]
+        touched, operations = self.registry.apply(upstream, events)
+        return touched, [*operations, *self.statistics.operations(upstream, figures)]
 
     def mirror_page(self, upstream: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         return self.queries.rows(
@@ -90,7 +96,7 @@ class HqApplication(catalog.HqCatalogCommands, CrmApplication):
             after = 0
             while rows := self.mirror_page(upstream, after, 5000):
                 records = [_MirrorRecord(r) for r in rows]
-                operations = self._derived(upstream, records)
+                _, operations = self._derived(upstream, records)
                 with self.queries.cursor(commit=True) as cursor:
                     for op in operations:
                         for sql, params in self.schema.statements_for(op):

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 from shared.domain.customer import Customer
-from shared.domain.values import Grade
-from shared.persistence.queries import Filter, Page, equal
-from shared.persistence.readmodel import Operation, Table, Upsert
+from shared.domain.values import Grade, phone_key
+from shared.persistence.queries import Filter, Page, contains, equal
+from shared.persistence.readmodel import Operation, ReplaceChildren, Table, Upsert
 
 BASE = "/tmf-api/customerManagement/v4/customer"
 CUSTOMER_TOPIC_PREFIX = "shared.domain.customer:Customer."
@@ -39,10 +39,19 @@ TABLES = (
             ("replica_version", "BIGINT"),
             ("replica_topic", "TEXT"),
             ("replica_state", "TEXT"),
+            ("name", "TEXT"),
         ),
         indexes=("certificate", "national_id", "grade", "industry", "province"),
     ),
+    Table("province_customer_phone", (("part_id", "TEXT"), ("phone", "TEXT")), parent="part_id", indexes=("phone",)),
 )
+
+
+class Touched(NamedTuple):
+    """A province customer a batch changed, as it stands after the batch, and who made its last change."""
+
+    customer: Customer
+    by: dict[str, str]
 
 
 def national_id(certificate: str) -> str:
@@ -85,12 +94,15 @@ class Registry:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    def operations(self, upstream: str, events: list[Any]) -> list[Operation]:
-        """Replay a batch's customer events onto the province customers' replicas; one row per customer."""
+    def apply(self, upstream: str, events: list[Any]) -> tuple[list[Touched], list[Operation]]:
+        """Replay a batch's customer events onto the province customers' replicas; rows per customer touched."""
         replicas = self._replicas(upstream, [e.originator_id for e in events if e.originator_version > 1])
+        causes = {}
         for event in events:
             replicas[event.originator_id] = event.mutate(replicas.get(event.originator_id))
-        return [self._row(upstream, c) for c in replicas.values() if c is not None]
+            causes[event.originator_id] = event.by
+        touched = [Touched(replicas[i], by) for i, by in causes.items() if replicas[i] is not None]
+        return touched, [op for t in touched for op in self._rows(upstream, t.customer)]
 
     def _replicas(self, province: str, customer_ids: list[UUID]) -> dict[UUID, Customer]:
         """The stored replicas (library snapshots) of the customers a batch changes, in one query."""
@@ -110,10 +122,13 @@ class Registry:
                 replicas[customer_id] = self.app.mapper.to_domain_event(stored).mutate(None)
         return replicas
 
-    def _row(self, province: str, c: Customer) -> Upsert:
+    def _rows(self, province: str, c: Customer) -> list[Operation]:
         stored = self.app.mapper.to_stored_event(replica_snapshot(c))
-        return Upsert("province_customer", {
-            "id": f"{province}:{c.id}",
+        part = f"{province}:{c.id}"
+        phones = sorted({phone_key(m["characteristic"]["phoneNumber"]) for m in c.contacts if m["mediumType"] == "phone"}
+                        | {phone_key(m["phoneNumber"]) for m in c.members.values()})
+        return [Upsert("province_customer", {
+            "id": part,
             "province": province,
             "customer_id": str(c.id),
             "certificate": f"{c.certificate_type}:{c.certificate_number}",
@@ -127,15 +142,27 @@ class Registry:
             "replica_version": stored.originator_version,
             "replica_topic": stored.topic,
             "replica_state": base64.b64encode(stored.state).decode(),
+            "name": c.name,
             "doc": part_document(province, c),
-        })
+        }), ReplaceChildren("province_customer_phone", part, tuple(
+            {"id": f"{part}:{k}", "part_id": part, "phone": k, "doc": {"phoneNumber": k}} for k in phones))]
 
     # --- national view ---------------------------------------------------------------------------
 
     def list_national(self, *, grade: str | None = None, industry: str | None = None, province: str | None = None,
-                      kind: str | None = None, offset: int = 0, limit: int = 100) -> Page:
-        filters = [Filter("national = 1")] + equal(("grade", grade), ("industry", industry), ("province", province), ("kind", kind))
-        where = " AND ".join(f"({f.condition})" for f in filters)
+                      kind: str | None = None, certificate_number: str | None = None, phone_number: str | None = None,
+                      name: str | None = None, offset: int = 0, limit: int = 100) -> Page:
+        lookup = certificate_number is not None or phone_number is not None  # finds any customer, national or not
+        filters = [] if lookup else [Filter("national = 1")]
+        filters += equal(("grade", grade), ("industry", industry), ("province", province), ("kind", kind))
+        filters += contains("name", name)
+        if certificate_number is not None:
+            number = certificate_number.strip().upper()
+            filters.append(Filter("certificate IN (?, ?)", (f"idCard:{number}", f"unifiedSocialCreditCode:{number}")))
+        if phone_number is not None:
+            phones = self.app.schema.physical("province_customer_phone")
+            filters.append(Filter(f"id IN (SELECT part_id FROM {phones} WHERE phone = ?)", (phone_key(phone_number),)))
+        where = " AND ".join(f"({f.condition})" for f in filters) or "1 = 1"
         params = [p for f in filters for p in f.params]
         total = self.app.queries.rows(
             f"SELECT COUNT(DISTINCT certificate) AS n FROM {{province_customer}} WHERE {where}", params)[0]["n"]

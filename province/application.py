@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from province import billing, catalog, customers, orders, statistics, tickets
+from typing import Any, Callable
+
+from province import billing, catalog, customers, order_documents, settlement, statistics, tickets
+from province.cross_province import CrossProvinceHandlers
+from province.orders import OrderCommands
+from province.work_orders import WorkOrderCommands
 from shared.application import CrmApplication
-from shared.domain.calendar import WorkingCalendar
+from shared.classification import Channel, channel_of
 from shared.domain.billing import BillingAccount
+from shared.domain.calendar import WorkingCalendar
 from shared.domain.customer import Customer
 from shared.settings import Settings
 
-AREAS = (customers, catalog, orders, billing, tickets, statistics)
+AREAS = (customers, catalog, order_documents, billing, tickets, statistics, settlement)
 
 
 class ProvinceApplication(
+    settlement.SettlementCopies,
+    CrossProvinceHandlers,
     statistics.StatisticsCommands,
     billing.BillingCommands,
     tickets.TicketCommands,
-    orders.OrderCommands,
+    WorkOrderCommands,
+    OrderCommands,
     catalog.CatalogCommands,
     customers.CustomerCommands,
     CrmApplication,
@@ -31,8 +40,31 @@ class ProvinceApplication(
         self.after_start()
 
     def apply_replicated(self, upstream: str, records: list, last_hash: bytes) -> None:
-        """A province follows only HQ, whose log carries the catalog (R-11)."""
-        self.apply_hq_catalog(upstream, records, last_hash)
+        """A batch of HQ's log: the catalog (R-11), and what HQ addressed to this province — forwarded work and
+        relayed states (R-19), group shares (R-20), settlement statements (R-21) — applied in one transaction
+        with the batch's tracking record."""
+        with self.batch() as batch:
+            catalog_events = []
+            for record in records:
+                channel = channel_of(record.topic, "hq")
+                if channel is None:
+                    continue
+                event = self.decode(record)
+                if channel is Channel.CATALOG:
+                    catalog_events.append(event)
+                elif getattr(event, "destination", None) == self.settings.node_code:
+                    self._handler_of(record.topic)(event)
+            self.apply_hq_catalog(catalog_events)
+            last = records[-1]
+            self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *batch.changed())
+
+    def _handler_of(self, topic: str) -> Callable[[Any], None]:
+        aggregate = topic.partition(":")[2].partition(".")[0]
+        return {
+            "CrossProvinceOrder": self.apply_work_order_channel,
+            "GroupShare": self.apply_group_share,
+            "SettlementStatement": self.apply_statement,
+        }[aggregate]
 
     def after_start(self) -> None:
         """Hooks of the areas that need start-up work (loading the shipped catalog, say)."""

@@ -6,7 +6,7 @@ from datetime import date, timezone
 from typing import Any
 from uuid import uuid4
 
-from shared.application import IdempotencyKey, Outcome
+from shared.application import retried, IdempotencyKey, Outcome
 from shared.domain.billing import (
     DETAIL_MONTHS,
     SUMMARY_MONTHS,
@@ -195,6 +195,7 @@ class BillingCommands:
         charges = getattr(order, "charges", None)
         return self.charge_customer(order.customer_id, charges(), by) if callable(charges) else []
 
+    @retried
     def bill_on_demand(
         self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
@@ -249,6 +250,7 @@ class BillingCommands:
         self.record(bill)
         return bill_document(bill)
 
+    @retried
     def pay(self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None) -> dict[str, Any]:
         bill_ref = data.get("bill") or {}
         if not isinstance(bill_ref, dict) or not bill_ref.get("id"):

@@ -15,10 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import StoredEvent
 
 from shared.classification import Channel, channel_of
 from shared.domain.catalog import (
@@ -65,11 +62,9 @@ class CatalogCommands(OfferingQueries):
         self.record(*entries)
         return len(entries)
 
-    def apply_hq_catalog(self, upstream: str, records: list[Any], last_hash: bytes) -> None:
-        """A batch of HQ's log: catalog events change the copy; all of it is tracked, in one transaction."""
-        events = [self._decode(r) for r in records if is_hq_catalog(r.topic)]
-        last = records[-1]
-        self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *self.hq_catalog_entries(events))
+    def apply_hq_catalog(self, events: list[Any]) -> None:
+        """HQ's catalog events of a replicated batch (decoded, in log order) change the copy, in its unit of work."""
+        self.created(*self.hq_catalog_entries(events))
 
     def hq_catalog_entries(self, events: Iterable[Any]) -> list[CatalogEntry]:
         """The entries HQ's catalog events (decoded `Product` events, in log order) change; to be saved together."""
@@ -92,17 +87,8 @@ class CatalogCommands(OfferingQueries):
                     changed[row["id"]] = entry
         return list(changed.values())
 
-    def _decode(self, record: Any) -> Any:
-        return self.mapper.to_domain_event(
-            StoredEvent(originator_id=UUID(record.originator_id), originator_version=record.originator_version,
-                        topic=record.topic, state=record.state)
-        )
-
     def _catalog_entry(self, offering_id: str) -> CatalogEntry | None:
-        try:
-            return self.repository.get(CatalogEntry.create_id(offering_id))
-        except AggregateNotFoundError:
-            return None
+        return self.find(CatalogEntry, CatalogEntry.create_id(offering_id))
 
     def orderable_offering(self, offering_id: object, field: str) -> OfferingTerms:
         """The terms of a released offering; unknown or not released is a 400 naming the field."""

@@ -6,10 +6,11 @@ from typing import Any
 
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.customer import Customer
-from shared.domain.errors import Conflict, InvalidValue
-from shared.domain.values import Grade, only_fields
-from shared.persistence.queries import Filter, Page, equal
-from shared.persistence.readmodel import Operation, ReplaceChildren, Table, Upsert
+from shared.domain.errors import Conflict, InvalidValue, NotFound, ReadOnly
+from shared.domain.group_share import RemoteGroup
+from shared.domain.values import Grade, only_fields, phone_key
+from shared.persistence.queries import Filter, Page, contains, equal
+from shared.persistence.readmodel import Delete, Operation, ReplaceChildren, Table, Upsert
 
 BASE = "/tmf-api/customerManagement/v4/customer"
 
@@ -23,11 +24,13 @@ TABLES = (
             ("manager_id", "TEXT"),
             ("industry", "TEXT"),
             ("certificate", "TEXT"),
+            ("own_certificate", "TEXT"),  # unique among the customers this province registered; NULL for others
             ("name", "TEXT"),
             ("created_at", "TEXT"),
+            ("home_province", "TEXT"),
         ),
-        indexes=("status", "grade", "manager_id"),
-        unique=("certificate",),
+        indexes=("status", "grade", "manager_id", "certificate", "home_province"),
+        unique=("own_certificate",),
     ),
     Table(
         "customer_member",
@@ -41,7 +44,14 @@ TABLES = (
         parent="customer_id",
         indexes=("member_customer_id",),
     ),
+    Table("customer_phone", (("customer_id", "TEXT"), ("phone", "TEXT")), parent="customer_id", indexes=("phone",)),
 )
+
+
+def _phones(customer_id: str, numbers: list[str]) -> ReplaceChildren:
+    keys = sorted({phone_key(n) for n in numbers})
+    return ReplaceChildren("customer_phone", customer_id, tuple(
+        {"id": f"{customer_id}:{k}", "customer_id": customer_id, "phone": k, "doc": {"phoneNumber": k}} for k in keys))
 
 
 def customer_document(c: Customer) -> dict[str, Any]:
@@ -61,6 +71,7 @@ def customer_document(c: Customer) -> dict[str, Any]:
         "certificate": {"type": c.certificate_type, "number": c.certificate_number},
         "industry": c.industry or None,
         "province": c.province,
+        "homeProvince": c.province,
         "engagedParty": {
             "id": str(c.id),
             "name": c.name,
@@ -89,6 +100,7 @@ def member_document(c: Customer, member: dict[str, Any]) -> dict[str, Any]:
 
 def project_customer(c: Customer) -> list[Operation]:
     manager = c.current_manager
+    certificate = certificate_key(c.certificate_type, c.certificate_number)
     row = {
         "id": str(c.id),
         "status": c.status,
@@ -96,31 +108,84 @@ def project_customer(c: Customer) -> list[Operation]:
         "kind": c.kind,
         "manager_id": manager["id"] if manager else None,
         "industry": c.industry or None,
-        "certificate": certificate_key(c.certificate_type, c.certificate_number),
+        "certificate": certificate,
+        "own_certificate": certificate,
         "name": c.name,
         "created_at": c.created_on.isoformat(),
+        "home_province": c.province,
         "doc": customer_document(c),
     }
-    members = tuple(
+    phones = [m["characteristic"]["phoneNumber"] for m in c.contacts if m["mediumType"] == "phone"]
+    phones += [m["phoneNumber"] for m in c.members.values()]
+    return [Upsert("customer", row), _members(str(c.id), c.members.values()), _phones(str(c.id), phones)]
+
+
+def _members(group_id: str, members: Any) -> ReplaceChildren:
+    return ReplaceChildren("customer_member", group_id, tuple(
         {
             "id": m["id"],
-            "customer_id": str(c.id),
+            "customer_id": group_id,
             "phone_number": m["phoneNumber"],
             "province": m["province"],
-            "member_customer_id": m["customerId"],
-            "centrally_paid": 1 if m["centrallyPaid"] else 0,
-            "doc": member_document(c, m),
+            "member_customer_id": m.get("customerId"),
+            "centrally_paid": 1 if m.get("centrallyPaid") else 0,
+            "doc": {**m, "href": f"{BASE}/{group_id}/member/{m['id']}", "groupId": group_id},
         }
-        for m in c.members.values()
-    )
-    return [Upsert("customer", row), ReplaceChildren("customer_member", str(c.id), members)]
+        for m in members
+    ))
+
+
+def remote_group_document(g: RemoteGroup) -> dict[str, Any]:
+    """A group registered in another province, as this province may see it (R-20): read-only, its own members."""
+    v = g.view
+    manager = v.get("customerManager")
+    doc = {
+        "id": v["id"],
+        "href": f"{BASE}/{v['id']}",
+        "@type": "Customer",
+        "name": v["name"],
+        "status": v["status"],
+        "customerKind": "group",
+        "grade": v["grade"],
+        "starLevel": Grade(v["grade"]).stars,
+        "certificate": v["certificate"],
+        "industry": v.get("industry") or None,
+        "province": v["homeProvince"],
+        "homeProvince": v["homeProvince"],
+        "readOnly": True,
+        "engagedParty": {"id": v["id"], "name": v["name"], "@referredType": "Organization"},
+        "relatedParty": ([{"id": manager["id"], "name": manager["name"], "role": "customerManager",
+                           "@referredType": "Individual"}] if manager else []),
+        "customerManager": manager,
+        "member": [{**m, "href": f"{BASE}/{v['id']}/member/{m['id']}", "groupId": v["id"]} for m in v["member"]],
+        "version": g.version,
+        "lastUpdate": g.modified_on.isoformat(),
+    }
+    return {k: val for k, val in doc.items() if val is not None}
+
+
+def project_remote_group(g: RemoteGroup) -> list[Operation]:
+    group_id = str(g.id)
+    if g.withdrawn:
+        return [Delete("customer", group_id), _members(group_id, []), _phones(group_id, [])]
+    v = g.view
+    manager = v.get("customerManager")
+    row = {
+        "id": group_id, "status": v["status"], "grade": v["grade"], "kind": "group",
+        "manager_id": manager["id"] if manager else None, "industry": v.get("industry") or None,
+        "certificate": certificate_key(v["certificate"]["type"], v["certificate"]["number"]),
+        "own_certificate": None, "name": v["name"], "created_at": g.created_on.isoformat(),
+        "home_province": v["homeProvince"], "doc": remote_group_document(g),
+    }
+    return [Upsert("customer", row), _members(group_id, v["member"]),
+            _phones(group_id, [m["phoneNumber"] for m in v["member"]])]
 
 
 def certificate_key(kind: str, number: str) -> str:
     return f"{kind}:{number}"
 
 
-PROJECTORS = {Customer: project_customer}
+PROJECTORS = {Customer: project_customer, RemoteGroup: project_remote_group}
 
 PATCHABLE = ("name", "status", "statusReason", "grade", "contactMedium", "industry", "customerManager")
 
@@ -165,7 +230,7 @@ class CustomerCommands:
 
     def _refuse_duplicate_certificate(self, customer: Customer) -> None:
         key = certificate_key(customer.certificate_type, customer.certificate_number)
-        rows = self.queries.rows("SELECT id FROM {customer} WHERE certificate = ?", [key])
+        rows = self.queries.rows("SELECT id FROM {customer} WHERE own_certificate = ?", [key])
         if rows:
             raise Conflict(
                 "a customer with this certificate is already registered in this province",
@@ -176,7 +241,7 @@ class CustomerCommands:
 
     def update_customer(self, customer_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(patch, PATCHABLE)
-        customer: Customer = self.load(Customer, customer_id)
+        customer: Customer = self.load_customer(customer_id)
         if "name" in patch:
             customer.rename(patch["name"], by)
         if "contactMedium" in patch:
@@ -193,15 +258,29 @@ class CustomerCommands:
         return customer_document(customer)
 
     def add_member(self, customer_id: str, member: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
-        customer: Customer = self.load(Customer, customer_id)
+        customer: Customer = self.load_customer(customer_id)
         member_id = customer.add_member(member, by)
         self.record(customer)
         return member_document(customer, customer.members[member_id])
 
     def remove_member(self, customer_id: str, member_id: str, by: dict[str, str]) -> None:
-        customer: Customer = self.load(Customer, customer_id)
+        customer: Customer = self.load_customer(customer_id)
         customer.remove_member(member_id, by)
         self.record(customer)
+
+    def load_customer(self, customer_id: str, field: str = "id", referenced: bool = False) -> Customer:
+        """One of this province's customers; a group another province owns is read-only here (409), an unknown
+        id is a 404 (or, referred to from a request body, a 400)."""
+        customer = self.find(Customer, customer_id)
+        if customer is not None:
+            return customer
+        remote = self.find(RemoteGroup, customer_id)
+        if remote is not None and not remote.withdrawn:
+            home = remote.view["homeProvince"]
+            raise ReadOnly(f"group '{customer_id}' is registered in {home}, which owns it: changes and orders are "
+                           f"made there (one-point acceptance)", field=field, home_province=home)
+        missing = InvalidValue if referenced else NotFound
+        raise missing(f"no Customer with id '{customer_id}'", field=field)
 
     def list_customers(
         self,
@@ -212,14 +291,24 @@ class CustomerCommands:
         manager_id: str | None = None,
         industry: str | None = None,
         name: str | None = None,
+        certificate_number: str | None = None,
+        phone_number: str | None = None,
+        home_province: str | None = None,
         offset: int = 0,
         limit: int = 100,
     ) -> Page:
         filters = equal(
-            ("status", status), ("grade", grade), ("kind", kind), ("manager_id", manager_id), ("industry", industry)
+            ("status", status), ("grade", grade), ("kind", kind), ("manager_id", manager_id), ("industry", industry),
+            ("home_province", home_province),
         )
-        if name:
-            filters.append(Filter("name LIKE ?", (f"%{name}%",)))
+        filters += contains("name", name)
+        if certificate_number is not None:
+            number = certificate_number.strip().upper()
+            filters.append(Filter("certificate IN (?, ?)", (certificate_key("idCard", number),
+                                                            certificate_key("unifiedSocialCreditCode", number))))
+        if phone_number is not None:
+            phones = self.schema.physical("customer_phone")
+            filters.append(Filter(f"id IN (SELECT customer_id FROM {phones} WHERE phone = ?)", (phone_key(phone_number),)))
         return self.queries.page("customer", filters, offset=offset, limit=limit, order_by="created_at, id")
 
     def get_customer(self, customer_id: str) -> dict[str, Any]:
@@ -230,3 +319,23 @@ class CustomerCommands:
         return self.queries.page(
             "customer_member", [Filter("customer_id = ?", (customer_id,))], offset=offset, limit=limit
         )
+
+    def get_member(self, customer_id: str, member_id: str) -> dict[str, Any]:
+        doc = self.queries.get("customer_member", member_id)
+        if doc is None or doc.get("groupId") != customer_id:
+            raise NotFound(f"no member '{member_id}' in group '{customer_id}'", field="memberId")
+        return doc
+
+    def apply_group_share(self, event: Any) -> None:
+        """HQ told this province of a group registered elsewhere with members here (R-20); in a replicated batch."""
+        name = type(event).__qualname__
+        if name == "GroupShare.Withdrawn":
+            group = self.find(RemoteGroup, event.group_id)
+            if group is not None:
+                group.withdraw(event.by)
+            return
+        group = self.find(RemoteGroup, event.view["id"])
+        if group is None:
+            self.created(RemoteGroup(view=event.view, by=event.by))
+        else:
+            group.replace(event.view, event.by)

@@ -113,7 +113,7 @@ class TicketCommands:
             raise InvalidValue("is required: a list naming the customer", field="relatedParty")
         field = "relatedParty[0].id"
         customer_id = text(parties[0].get("id"), field, max_length=64)
-        customer: Customer = self.load_referenced(Customer, customer_id, field)
+        customer: Customer = self.load_customer(customer_id, field, referenced=True)
         if customer.status == CustomerStatus.CLOSED.value:
             raise IllegalTransition("a closed customer cannot open tickets", field=field, current_state=customer.status)
         return customer

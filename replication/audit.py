@@ -19,7 +19,7 @@ def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0
     mismatch: dict[str, Any] | None = None
     with grpc.insecure_channel(target, options=CHANNEL_OPTIONS) as channel:
         stub = pb_grpc.NotificationLogStub(channel)
-        request = pb.SubscribeRequest(after_position=0, tail=False, max_batch=2000, follower=f"audit:{app.settings.node_code}")
+        request = pb.SubscribeRequest(after_position=0, tail=False, max_batch=2000, follower=app.settings.node_code)
         for batch in stub.Subscribe(request, timeout=deadline):
             for n in batch.notifications:
                 if not mirror:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 GENESIS = bytes(32)
 
@@ -65,79 +65,118 @@ def recorded_at(state: bytes) -> str:
     return stamp if isinstance(stamp, str) else ""
 
 
-class LogChain:
-    """Extends `<prefix>_log_chain` (position, hash, recorded time) over the node's public notifications.
+class Head(NamedTuple):
+    position: int
+    hash: bytes
+    recorded_at: str
 
-    Only the node's own process extends it, in notification order, so the chain is deterministic.
+
+EMPTY = Head(0, GENESIS, "")
+Route = Callable[[Any], Iterable[str]]
+"""The destinations of one public notification: a province sends everything to HQ; HQ addresses each record."""
+
+
+class LogChain:
+    """Extends `<prefix>_chain` (destination, position, hash, recorded time) over the node's public notifications.
+
+    Each destination has its own running hash over exactly the records addressed to it, so a province can prove
+    it received all that HQ sent it, in order, without seeing what went to another province. Only the node's own
+    process extends the chain, in notification order, so every chain is deterministic.
     """
 
-    def __init__(self, app: Any, public: dict[str, Any]) -> None:
+    def __init__(self, app: Any, public: dict[str, Any], route: Route, primary: str | None = None) -> None:
         self.app = app
         self.public = public
-        self.table = f"{app.schema.prefix}_log_chain"
+        self.route = route
+        self.primary = primary
+        self.table = f"{app.schema.prefix}_chain"
         self._lock = threading.Lock()
         self._create()
-        self.head_position, self.head_hash, self.head_recorded_at = self._load_head()
+        self.heads = self._load_heads()
         self.scanned = self._load_scanned()
 
     def _create(self) -> None:
         q = self.app.queries
         with q.cursor(commit=True) as c:
-            q.execute(c, f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY, "
-                         "hash TEXT NOT NULL, recorded_at TEXT NOT NULL)")
+            q.execute(c, f"CREATE TABLE IF NOT EXISTS {self.table} (destination TEXT NOT NULL, position BIGINT NOT NULL, "
+                         "hash TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (destination, position))")
             q.execute(c, f"CREATE TABLE IF NOT EXISTS {self.table}_scan (id TEXT PRIMARY KEY, scanned BIGINT NOT NULL)")
 
-    def _load_head(self) -> tuple[int, bytes, str]:
+    def _load_heads(self) -> dict[str, Head]:
         rows = self.app.queries.rows(
-            f"SELECT position, hash, recorded_at FROM {self.table} ORDER BY position DESC LIMIT 1"
+            f"SELECT c.destination, c.position, c.hash, c.recorded_at FROM {self.table} c JOIN "
+            f"(SELECT destination, MAX(position) AS position FROM {self.table} GROUP BY destination) h "
+            "ON c.destination = h.destination AND c.position = h.position"
         )
-        if not rows:
-            return 0, GENESIS, ""
-        return int(rows[0]["position"]), bytes.fromhex(rows[0]["hash"]), rows[0]["recorded_at"]
+        return {r["destination"]: Head(int(r["position"]), bytes.fromhex(r["hash"]), r["recorded_at"]) for r in rows}
 
     def _load_scanned(self) -> int:
         rows = self.app.queries.rows(f"SELECT scanned FROM {self.table}_scan WHERE id = 'head'")
         return int(rows[0]["scanned"]) if rows else 0
 
     def extend(self, page: int = 2000) -> int:
-        """Hash every public notification recorded since the last call; returns the head position."""
+        """Chain every public notification recorded since the last call; returns the primary head position."""
         with self._lock:
             while True:
                 notifications = self.app.recorder.select_notifications(start=self.scanned + 1, limit=page)
                 if not notifications:
-                    return self.head_position
+                    return self.head().position
+                heads = dict(self.heads)
                 rows = []
-                position, current, stamp = self.head_position, self.head_hash, self.head_recorded_at
                 for n in notifications:
-                    if n.topic in self.public:
-                        current = link(current, n.id, n.topic, str(n.originator_id), n.originator_version, n.state)
-                        position, stamp = n.id, recorded_at(n.state)
-                        rows.append((n.id, current.hex(), stamp))
+                    if n.topic not in self.public:
+                        continue
+                    stamp = recorded_at(n.state)
+                    for destination in self.route(n):
+                        previous = heads.get(destination, EMPTY).hash
+                        current = link(previous, n.id, n.topic, str(n.originator_id), n.originator_version, n.state)
+                        heads[destination] = Head(n.id, current, stamp)
+                        rows.append((destination, n.id, current.hex(), stamp))
                 self._store(rows, notifications[-1].id)
-                self.head_position, self.head_hash, self.head_recorded_at = position, current, stamp
-                self.scanned = notifications[-1].id
+                self.heads, self.scanned = heads, notifications[-1].id
 
-    def _store(self, rows: list[tuple[int, str, str]], scanned: int) -> None:
+    def _store(self, rows: list[tuple[str, int, str, str]], scanned: int) -> None:
         q = self.app.queries
         upsert = (f"INSERT INTO {self.table}_scan (id, scanned) VALUES ('head', ?) "
                   "ON CONFLICT (id) DO UPDATE SET scanned = excluded.scanned")
         with q.cursor(commit=True) as c:
             if rows:
                 c.executemany(self.app.recorder.dialect(
-                    f"INSERT INTO {self.table} (position, hash, recorded_at) VALUES (?, ?, ?)"), rows)
+                    f"INSERT INTO {self.table} (destination, position, hash, recorded_at) VALUES (?, ?, ?, ?)"), rows)
             q.execute(c, upsert, [scanned])
 
-    def hashes(self, after: int, upto: int) -> dict[int, tuple[bytes, str]]:
-        rows = self.app.queries.rows(
-            f"SELECT position, hash, recorded_at FROM {self.table} WHERE position > ? AND position <= ?",
-            [after, upto],
-        )
-        return {int(r["position"]): (bytes.fromhex(r["hash"]), r["recorded_at"]) for r in rows}
+    def head(self, destination: str | None = None) -> Head:
+        return self.heads.get(destination or self.primary or "", EMPTY)
 
-    def hash_at(self, position: int) -> bytes:
+    @property
+    def head_position(self) -> int:
+        return self.head().position
+
+    @property
+    def head_hash(self) -> bytes:
+        return self.head().hash
+
+    @property
+    def head_recorded_at(self) -> str:
+        return self.head().recorded_at
+
+    def destinations(self) -> list[str]:
+        return sorted(self.heads)
+
+    def records(self, destination: str, after: int, upto: int, limit: int) -> list[Head]:
+        """The chained positions addressed to `destination` in (after, upto], at most `limit`."""
+        rows = self.app.queries.rows(
+            f"SELECT position, hash, recorded_at FROM {self.table} WHERE destination = ? AND position > ? "
+            "AND position <= ? ORDER BY position LIMIT ?",
+            [destination, after, upto, limit],
+        )
+        return [Head(int(r["position"]), bytes.fromhex(r["hash"]), r["recorded_at"]) for r in rows]
+
+    def hash_at(self, position: int, destination: str | None = None) -> bytes:
         if position == 0:
             return GENESIS
-        rows = self.app.queries.rows(f"SELECT hash FROM {self.table} WHERE position = ?", [position])
+        rows = self.app.queries.rows(f"SELECT hash FROM {self.table} WHERE destination = ? AND position = ?",
+                                     [destination or self.primary, position])
         if not rows:
-            raise LookupError(f"position {position} is not a public notification of this node")
+            raise LookupError(f"position {position} is not a public notification of this node for {destination}")
         return bytes.fromhex(rows[0]["hash"])

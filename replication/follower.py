@@ -34,6 +34,9 @@ CHANNEL_OPTIONS = [
 ]
 
 
+CONFLICT_RETRIES = 20
+
+
 class HistoryChanged(Exception):
     """The upstream's running hash does not follow what this node recorded: its history was altered."""
 
@@ -150,7 +153,7 @@ class Follower(threading.Thread):
         self.status.position, self.status.recorded_at = position, recorded_at  # shown even while the upstream is down
         with grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS) as channel:
             stub = pb_grpc.NotificationLogStub(channel)
-            head = stub.Head(pb.HeadRequest(), timeout=self.deadline)
+            head = stub.Head(pb.HeadRequest(follower=self.app.settings.node_code), timeout=self.deadline)
             self.status.head_position, self.status.head_recorded_at = head.position, head.recorded_at
             if head.position < position:
                 raise HistoryChanged(f"upstream head {head.position} is behind the recorded position {position}")
@@ -164,6 +167,21 @@ class Follower(threading.Thread):
                     return
                 running_hash = self._apply(message, running_hash)
 
+    def _apply_once(self, records: list[LogRecord], last_hash: bytes) -> bytes:
+        """Apply a batch; a lost race with a local command on the same aggregate is retried at once (the batch is
+        applied again from the store), a batch already recorded is skipped."""
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                self.apply(self.upstream, records, last_hash)
+                return last_hash
+            except IntegrityError:
+                position, recorded_hash, _ = self.app.replication_position(self.upstream)
+                if position >= records[-1].position:
+                    return recorded_hash  # already applied: another delivery won
+                if attempt == CONFLICT_RETRIES or self._stopping.wait(_conflict_pause(attempt)):
+                    raise
+        return last_hash
+
     def _apply(self, message: pb.NotificationBatch, previous: bytes) -> bytes:
         records = [
             LogRecord(n.position, n.topic, n.originator_id, n.originator_version, n.state, n.recorded_at,
@@ -173,13 +191,7 @@ class Follower(threading.Thread):
         last_hash, broken = verify(previous, records)
         if broken is not None:
             raise HistoryChanged(f"running hash at position {broken.position} does not follow")
-        try:
-            self.apply(self.upstream, records, last_hash)
-        except IntegrityError:
-            # Already applied (another delivery won): resume from what is recorded.
-            position, last_hash, _ = self.app.replication_position(self.upstream)
-            if position < records[-1].position:
-                raise
+        last_hash = self._apply_once(records, last_hash)
         last = records[-1]
         status = self.status
         status.position, status.recorded_at = last.position, last.recorded_at
@@ -188,6 +200,10 @@ class Follower(threading.Thread):
         status.applied_batches += 1
         status.applied_events += len(records)
         return last_hash
+
+
+def _conflict_pause(attempt: int) -> float:
+    return 0.01 * attempt
 
 
 def parse_upstreams(text: str) -> dict[str, str]:

@@ -9,10 +9,11 @@ from typing import Any, Iterator
 
 import grpc
 
-from replication.chain import LogChain
+from replication.chain import Head, LogChain, Route
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
-from shared.classification import public_topics
+from shared.classification import is_broadcast, public_topics
+from shared.domain.values import HQ_CODE, PROVINCES
 
 log = logging.getLogger(__name__)
 
@@ -33,34 +34,60 @@ SERVER_OPTIONS = [
 ]
 
 
+def route_of(app: Any) -> tuple[Route, str | None]:
+    """Where each public record goes: a province's all go to HQ; HQ's catalog to every province, and every other
+    record to the one province its event names (`destination`)."""
+    if app.settings.tier != "hq":
+        return (lambda notification: (HQ_CODE,)), HQ_CODE
+
+    def addressed(notification: Any) -> tuple[str, ...]:
+        if is_broadcast(notification.topic, "hq"):
+            return tuple(sorted(PROVINCES))
+        destination = getattr(app.mapper.to_domain_event(notification), "destination", "")
+        return (destination,) if destination in PROVINCES else ()
+
+    return addressed, None
+
+
 class LogService(pb_grpc.NotificationLogServicer):
     def __init__(self, app: Any) -> None:
         self.app = app
         self.source = app.settings.node_code
-        self.public = public_topics(app.settings.tier)
-        self.topics = sorted(self.public)
-        self.chain = LogChain(app, self.public)
+        self.tier = app.settings.tier
+        self.public = public_topics(self.tier)
+        route, primary = route_of(app)
+        self.chain = LogChain(app, self.public, route, primary)
         self.stopping = threading.Event()
 
+    def _destination(self, follower: str, context: grpc.ServicerContext) -> str:
+        """Whose share of the log a caller gets; a province serves HQ only, HQ serves provinces only."""
+        code = follower.strip().upper()
+        allowed = PROVINCES if self.tier == "hq" else {HQ_CODE}
+        if code not in allowed:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                          f"{self.source} serves its log to {'provinces' if self.tier == 'hq' else 'HQ'} only, "
+                          f"not to '{follower[:16]}'")
+        return code
+
     def Head(self, request: pb.HeadRequest, context: grpc.ServicerContext) -> pb.HeadReply:
+        destination = self._destination(request.follower, context)
         self.chain.extend()
-        return pb.HeadReply(
-            source=self.source,
-            position=self.chain.head_position,
-            running_hash=self.chain.head_hash,
-            recorded_at=self.chain.head_recorded_at,
-        )
+        head = self.chain.head(destination)
+        return pb.HeadReply(source=self.source, position=head.position, running_hash=head.hash,
+                            recorded_at=head.recorded_at)
 
     def Subscribe(self, request: pb.SubscribeRequest, context: grpc.ServicerContext) -> Iterator[pb.NotificationBatch]:
+        destination = self._destination(request.follower, context)
         after = max(0, request.after_position)
         limit = min(request.max_batch or DEFAULT_BATCH, MAX_BATCH)
-        log.info("%s follows %s from %d", request.follower or "?", self.source, after)
+        log.info("%s follows %s from %d", destination, self.source, after)
         seen = self.app.pulse.count
         context.add_callback(self.app.pulse.beat)  # a cancelled tail wakes at once and ends
         while context.is_active() and not self.stopping.is_set():
-            head = self.chain.extend()
-            if after < head:
-                batch = self._batch(after, head, limit)
+            self.chain.extend()
+            head = self.chain.head(destination)
+            if after < head.position:
+                batch = self._batch(destination, after, head, limit)
                 after = batch.notifications[-1].position
                 yield batch
                 continue
@@ -68,20 +95,17 @@ class LogService(pb_grpc.NotificationLogServicer):
                 return
             seen = self.app.pulse.wait(seen, SAFETY_RECHECK_SECONDS)
 
-    def _batch(self, after: int, head: int, limit: int) -> pb.NotificationBatch:
-        notifications = self.app.recorder.select_notifications(
-            start=after + 1, limit=limit, stop=head, topics=self.topics
-        )
-        hashes = self.chain.hashes(after, notifications[-1].id)
-        batch = pb.NotificationBatch(head_position=head, head_recorded_at=self.chain.head_recorded_at)
+    def _batch(self, destination: str, after: int, head: Head, limit: int) -> pb.NotificationBatch:
+        chained = self.chain.records(destination, after, head.position, limit)
+        notifications = self.app.recorder.select_notifications_at([c.position for c in chained])
+        batch = pb.NotificationBatch(head_position=head.position, head_recorded_at=head.recorded_at)
         size = 0
-        for n in notifications:
-            running_hash, stamp = hashes[n.id]
+        for n, link in zip(notifications, chained):
             batch.notifications.append(
                 pb.Notification(
                     position=n.id, topic=n.topic, originator_id=str(n.originator_id),
-                    originator_version=n.originator_version, state=n.state, recorded_at=stamp,
-                    source=self.source, running_hash=running_hash, channel=self.public[n.topic].value,
+                    originator_version=n.originator_version, state=n.state, recorded_at=link.recorded_at,
+                    source=self.source, running_hash=link.hash, channel=self.public[n.topic].value,
                 )
             )
             size += len(n.state) + 200

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -16,7 +18,7 @@ from eventsourcing.application import (
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Tracking
 
 from shared.domain.errors import Conflict, InvalidValue, NotFound
 from shared.persistence.queries import ReadModelQueries
@@ -31,6 +33,28 @@ from shared.persistence.transcodings import DateAsISO
 from shared.settings import Settings
 
 Projector = Callable[[Any], list[Operation]]
+A = TypeVar("A", bound=Aggregate)
+
+
+class Batch:
+    """The aggregates one replicated batch loads or creates: each loaded once, all saved together with the
+    batch's tracking record, so commands run for several records of a batch see each other's changes."""
+
+    def __init__(self) -> None:
+        self.aggregates: dict[UUID, Aggregate] = {}
+
+    def add(self, *aggregates: Aggregate) -> None:
+        for aggregate in aggregates:
+            self.aggregates[aggregate.id] = aggregate
+
+    def get(self, aggregate_id: UUID) -> Aggregate | None:
+        return self.aggregates.get(aggregate_id)
+
+    def of_type(self, cls: type[A]) -> list[A]:
+        return [a for a in self.aggregates.values() if isinstance(a, cls)]
+
+    def changed(self) -> list[Aggregate]:
+        return [a for a in self.aggregates.values() if a.pending_events]
 
 
 @dataclass(frozen=True)
@@ -56,6 +80,27 @@ class Outcome:
 
 class ConcurrentChange(Conflict):
     code = "concurrentChange"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+COMMAND_ATTEMPTS = 3
+
+
+def retried(command: F) -> F:
+    """Run a command again when it lost a race to another save of the same aggregate (a replicated batch, say):
+    it reloads what it reads and checks its rules again, so a retry is the same request made a moment later."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, COMMAND_ATTEMPTS + 1):
+            try:
+                return command(*args, **kwargs)
+            except ConcurrentChange:
+                if attempt == COMMAND_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run  # type: ignore[return-value]
 
 
 class Pulse:
@@ -97,6 +142,8 @@ class CrmApplication(Application):
         self._create_upstream_table()
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self.pulse = Pulse()
+        self._local = threading.local()
+        self.peers: set[str] = set()  # the nodes this one follows (set by its runtime)
 
     def _notify(self, recordings):  # type: ignore[no-untyped-def]
         super()._notify(recordings)
@@ -159,17 +206,57 @@ class CrmApplication(Application):
 
     def load(self, cls: type, aggregate_id: str | UUID, field: str = "id") -> Any:
         """An aggregate of the given class, or NotFound naming the field that referred to it."""
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"no {cls.__name__} with id '{aggregate_id}'", field=field)
+        return aggregate
+
+    def find(self, cls: type[A], aggregate_id: str | UUID) -> A | None:
+        """An aggregate of the given class or None; inside a replicated batch, the batch's own copy."""
         try:
             uuid = aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id))
         except ValueError:
-            raise NotFound(f"no {cls.__name__} with id '{aggregate_id}'", field=field) from None
+            return None
+        batch: Batch | None = getattr(self._local, "batch", None)
+        aggregate = batch.get(uuid) if batch is not None else None
+        if aggregate is None:
+            try:
+                aggregate = self.repository.get(uuid)
+            except AggregateNotFoundError:
+                return None
+            if batch is not None:
+                batch.add(aggregate)
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def created(self, *aggregates: Aggregate) -> None:
+        """New aggregates of the current replicated batch (outside one, the caller saves them itself)."""
+        batch: Batch | None = getattr(self._local, "batch", None)
+        if batch is not None:
+            batch.add(*aggregates)
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """A unit of work: every aggregate loaded once, so a command's (or a replicated batch's) steps see each
+        other's changes; the caller saves `batch.changed()` in one transaction. Nested uses share the outer one."""
+        outer: Batch | None = getattr(self._local, "batch", None)
+        if outer is not None:
+            yield outer
+            return
+        self._local.batch = Batch()
         try:
-            aggregate = self.repository.get(uuid)
-        except AggregateNotFoundError:
-            raise NotFound(f"no {cls.__name__} with id '{aggregate_id}'", field=field) from None
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"no {cls.__name__} with id '{aggregate_id}'", field=field)
-        return aggregate
+            yield self._local.batch
+        finally:
+            self._local.batch = None
+
+    def in_batch(self, cls: type[A]) -> list[A]:
+        batch: Batch | None = getattr(self._local, "batch", None)
+        return batch.of_type(cls) if batch is not None else []
+
+    def decode(self, record: Any) -> Any:
+        """A replicated record (or mirror row) as the domain event it is."""
+        return self.mapper.to_domain_event(StoredEvent(
+            originator_id=UUID(str(record.originator_id)), originator_version=record.originator_version,
+            topic=record.topic, state=record.state))
 
     # --- replication ----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from enum import Enum
 class Channel(str, Enum):
     """The four HQ–province interfaces of R-2, plus catalog distribution downwards."""
 
-    WORK_ORDERS = "workOrders"  # 工单接口 (cross-province orders; they arrive with R-19)
+    WORK_ORDERS = "workOrders"  # 工单接口 (cross-province orders, R-19)
     BUSINESS_DATA = "businessData"  # 业务资料接口
     CROSS_PROVINCE_BILLS = "crossProvinceBills"  # 跨省账单接口
     STATISTICS = "statistics"  # 统计报表接口
@@ -24,6 +24,7 @@ class Channel(str, Enum):
 _CUSTOMER = "shared.domain.customer:Customer"
 _BILLING = "shared.domain.billing"
 _PRODUCT = "shared.domain.product:Product"
+_CROSS = "shared.domain.cross_province"
 
 PROVINCE_PUBLIC: dict[str, Channel] = {
     **{
@@ -38,16 +39,30 @@ PROVINCE_PUBLIC: dict[str, Channel] = {
     f"{_BILLING}:Payment.Received": Channel.CROSS_PROVINCE_BILLS,
     "shared.domain.statistics:MonthlyReport.Published": Channel.STATISTICS,
     "shared.domain.statistics:MonthlyReport.Republished": Channel.STATISTICS,
+    **{f"{_CROSS}:CrossProvinceRequest.{name}": Channel.WORK_ORDERS
+       for name in ("Submitted", "CancellationRequested", "HomeStateChanged")},
+    **{f"{_CROSS}:DeliveryLeg.{name}": Channel.WORK_ORDERS
+       for name in ("Received", "WorkProgressed", "CancellationAnswered")},
 }
-"""What a province sends up. Not listed, so never sent: catalog copies, orders and work orders delivered
-in the province itself, trouble tickets, a billing account's charge details (`ChargePosted`), and any
-opportunity, internal note or service activity."""
+"""What a province sends up. Not listed, so never sent: catalog copies, orders and work orders themselves
+(only a cross-province order's request and a delivering province's reports leave), trouble tickets, a billing
+account's charge details (`ChargePosted`), copies of what HQ sent, and any opportunity, internal note or
+service activity."""
 
 HQ_PUBLIC: dict[str, Channel] = {
-    f"{_PRODUCT}.{name}": Channel.CATALOG
-    for name in ("Designed", "TariffChanged", "LifecycleChanged")
+    **{f"{_PRODUCT}.{name}": Channel.CATALOG for name in ("Designed", "TariffChanged", "LifecycleChanged")},
+    **{f"{_CROSS}:CrossProvinceOrder.{name}": Channel.WORK_ORDERS
+       for name in ("Forwarded", "LegProgressed", "CancellationForwarded", "CancellationAnswered")},
+    **{f"shared.domain.group_share:GroupShare.{name}": Channel.BUSINESS_DATA
+       for name in ("Shared", "Updated", "Withdrawn")},
+    **{f"shared.domain.settlement:SettlementStatement.{name}": Channel.CROSS_PROVINCE_BILLS
+       for name in ("Issued", "Reissued")},
 }
-"""What HQ sends down to every province."""
+"""What HQ sends down: the catalog to every province; everything else to the one province its event names in
+`destination` (forwarded work and cancellations, relayed states and answers, group shares, settlement
+statements). HQ's routing records, ledger entries and rules stay at HQ."""
+
+BROADCAST = frozenset({Channel.CATALOG})
 
 
 def public_topics(tier: str) -> dict[str, Channel]:
@@ -60,3 +75,8 @@ def is_public(topic: str, tier: str = "province") -> bool:
 
 def channel_of(topic: str, tier: str = "province") -> Channel | None:
     return public_topics(tier).get(topic)
+
+
+def is_broadcast(topic: str, tier: str) -> bool:
+    """Sent to every follower; any other public record of HQ goes to the one province it is addressed to."""
+    return channel_of(topic, tier) in BROADCAST

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     reconnect_cap_seconds: float = 10.0
     audit_interval_seconds: float = Field(
         3600.0, description="How often a node re-reads each upstream's whole log to prove its copy (R-30); 0: never.")
+    settlement_monthly_percent: int = Field(
+        70, ge=0, le=100, description="Default share of a monthly fee owed to the delivering province (R-21); "
+        "one-time fees go to it whole. HQ records it as its default settlement rule when first started.")
     hq_http_port: int = 8100
     hq_grpc_port: int = 9100
 

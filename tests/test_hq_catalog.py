@@ -197,7 +197,7 @@ def hq_log(hq: HqApplication, after: int = 0) -> list[LogRecord]:
 def deliver(province: ProvinceApplication, records: list[LogRecord], batch: int = 2000) -> None:
     for start in range(0, len(records), batch):
         chunk = records[start:start + batch]
-        province.apply_hq_catalog("HQ", chunk, chunk[-1].running_hash)
+        province.apply_replicated("HQ", chunk, chunk[-1].running_hash)
 
 
 def refusal(province: ProvinceApplication, offering_id: str) -> InvalidValue:

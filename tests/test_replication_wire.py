@@ -61,9 +61,9 @@ def test_the_wire_carries_only_public_types_in_batches_with_a_chain_that_verifie
         assert any("TroubleTicket" in t for t in local) and any("ProductOrder" in t for t in local)
         with grpc.insecure_channel(gd.target) as channel:
             stub = pb_grpc.NotificationLogStub(channel)
-            batches = list(stub.Subscribe(pb.SubscribeRequest(after_position=0, tail=False, max_batch=50),
-                                          timeout=30))
-            head = stub.Head(pb.HeadRequest(), timeout=5)
+            batches = list(stub.Subscribe(pb.SubscribeRequest(after_position=0, tail=False, max_batch=50,
+                                                              follower="HQ"), timeout=30))
+            head = stub.Head(pb.HeadRequest(follower="HQ"), timeout=5)
         records = [r for b in batches for r in _records(b)]
         assert len(batches) > 1 and all(len(b.notifications) <= 50 for b in batches)
         wire = {r.topic for r in records}
@@ -81,7 +81,8 @@ def test_a_tail_is_woken_by_the_nodes_own_save_not_by_polling(store, tmp_path):
     with start_node(store, tmp_path, "GD") as gd:
         gd.app.register_customer(individual(grade="1A"), BY)
         with grpc.insecure_channel(gd.target) as channel:
-            stream = pb_grpc.NotificationLogStub(channel).Subscribe(pb.SubscribeRequest(after_position=0, tail=True))
+            stream = pb_grpc.NotificationLogStub(channel).Subscribe(
+                pb.SubscribeRequest(after_position=0, tail=True, follower="HQ"))
             first = next(stream)
             assert first.notifications
             time.sleep(0.3)  # the tail is now waiting

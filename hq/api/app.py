@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
-from hq.api import catalog_routes
+from hq.api import catalog_routes, order_desk_routes, settlement_routes
 from hq.application import HqApplication
 from replication import api as replication_api
 from shared.api.common import Paging, crm_app, page_response
@@ -25,11 +25,19 @@ def list_national(
     industry: str | None = Query(None, max_length=128),
     province: str | None = Query(None, max_length=2, description="A province the customer is registered in."),
     kind: CustomerKind | None = Query(None, alias="customerKind"),
+    certificate_number: str | None = Query(None, alias="certificateNumber", max_length=32,
+                                           description="Exactly this certificate number: any customer registered "
+                                           "anywhere, national or not."),
+    phone_number: str | None = Query(None, alias="phoneNumber", max_length=20,
+                                     description="Exactly this phone number (a contact's or a group member's): "
+                                     "any customer, national or not."),
+    name: str | None = Query(None, max_length=128, description="Part of the name."),
     app: Any = Depends(crm_app),
 ) -> JSONResponse:
     return page_response(app.list_national_customers(
         grade=grade.value if grade else None, industry=industry, province=province.upper() if province else None,
-        kind=kind.value if kind else None, offset=paging.offset, limit=paging.limit))
+        kind=kind.value if kind else None, certificate_number=certificate_number, phone_number=phone_number,
+        name=name, offset=paging.offset, limit=paging.limit))
 
 
 @customers.get("/customer/{national_id}", summary="One national customer with every province's part")
@@ -54,7 +62,8 @@ def create_app(application: HqApplication) -> FastAPI:
                   description="National view: customer registry, catalog master, replication from provinces.")
     api.state.crm = application
     install_error_handlers(api)
-    for router in (customers, catalog_routes.router, statistics, replication_api.router, replication_api.audit_router):
+    for router in (customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
+                   replication_api.router, replication_api.audit_router):
         api.include_router(router)
 
     @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")

@@ -94,18 +94,22 @@ class BillingAccount(Aggregate):
             at=at,
             by=by,
             delivering_province=self.province if delivering is None else province_code(delivering, "deliveringProvince"),
+            offering_id=text(charge.get("offeringId"), "offeringId", max_length=64, required=False),
+            order_item_id=text(charge.get("orderItemId"), "orderItemId", max_length=64, required=False),
         )
 
     @event("ChargePosted")
     def _charge_posted(
         self, charge_id: str, kind: str, amount: int, description: str, reference: str,
         for_customer_id: str, at: datetime, by: dict[str, str], delivering_province: str = "",
+        offering_id: str = "", order_item_id: str = "",
     ) -> None:
         line = {
             "id": charge_id, "kind": kind, "amount": amount, "description": description,
             "reference": reference, "forCustomerId": for_customer_id, "postedAt": at.isoformat(),
             # R-21 one-point billing: billed here, apportioned by HQ to the province that delivered.
             "deliveringProvince": delivering_province or self.province,
+            "offeringId": offering_id or None, "orderItemId": order_item_id or None,
         }
         (self.unbilled if kind == ChargeKind.ONE_TIME.value else self.subscriptions).append(line)
 

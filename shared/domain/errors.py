@@ -37,3 +37,9 @@ class NotFound(DomainError):
     """A referenced resource does not exist."""
 
     code = "notFound"
+
+
+class ReadOnly(Conflict):
+    """The resource is owned by another node (HQ's catalog, a group's home province); change it there."""
+
+    code = "readOnly"

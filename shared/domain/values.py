@@ -160,3 +160,8 @@ def phone(value: object, field: str) -> str:
     if not digits.isdigit() or not 5 <= len(digits) <= 15:
         raise InvalidValue("a phone number has 5 to 15 digits", field=field)
     return number
+
+
+def phone_key(number: str) -> str:
+    """Phone numbers compare by their digits: 138-0013-8000 and 13800138000 are one number."""
+    return "".join(ch for ch in number if ch.isdigit())

@@ -30,6 +30,14 @@ def equal(*pairs: tuple[str, Any]) -> list[Filter]:
     return [Filter(f"{column} = ?", (value,)) for column, value in pairs if value is not None]
 
 
+def contains(column: str, part: str | None) -> list[Filter]:
+    """`column` contains `part` literally: LIKE's wildcards in it match only themselves."""
+    if not part:
+        return []
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [Filter(f"{column} LIKE ? ESCAPE '\\'", (f"%{escaped}%",))]
+
+
 class ReadModelQueries:
     def __init__(self, recorder: ReadModelWriting, schema: ReadModelSchema) -> None:
         self.recorder = recorder

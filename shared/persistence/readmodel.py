@@ -41,7 +41,15 @@ class ReplaceChildren:
     rows: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
-Operation = Upsert | ReplaceChildren
+@dataclass(frozen=True)
+class Delete:
+    """Remove one row (an aggregate that no longer belongs in the table, such as a withdrawn group share)."""
+
+    table: str
+    row_id: str
+
+
+Operation = Upsert | ReplaceChildren | Delete
 
 
 def to_doc(document: dict[str, Any]) -> str:
@@ -86,6 +94,8 @@ class ReadModelSchema:
         name = self.physical(table.name)
         if isinstance(op, Upsert):
             return [self._upsert(table, name, op.row)]
+        if isinstance(op, Delete):
+            return [(f"DELETE FROM {name} WHERE id = ?", (op.row_id,))]
         statements = [(f"DELETE FROM {name} WHERE {table.parent} = ?", (op.parent_id,))]
         statements.extend(self._upsert(table, name, row) for row in op.rows)
         return statements

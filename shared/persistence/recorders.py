@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 
@@ -55,6 +55,18 @@ class ReadModelWriting:
 
 
 class SQLiteReadModelRecorder(ReadModelWriting, SQLiteProcessRecorder):
+    def select_notifications_at(self, positions: Sequence[int]) -> list[Notification]:
+        """The notifications at exactly these positions (a destination's share of the log), in order."""
+        if not positions:
+            return []
+        marks = ",".join("?" for _ in positions)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid IN ({marks}) ORDER BY rowid",
+                      list(positions))
+            return [Notification(id=row["rowid"], originator_id=self.convert_originator_id(row["originator_id"]),
+                                 originator_version=row["originator_version"], topic=row["topic"], state=row["state"])
+                    for row in c.fetchall()]
+
     def _insert_events(
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -65,6 +77,19 @@ class SQLiteReadModelRecorder(ReadModelWriting, SQLiteProcessRecorder):
 
 class PostgresReadModelRecorder(ReadModelWriting, PostgresProcessRecorder):
     placeholder = "%s"
+
+    def select_notifications_at(self, positions: Sequence[int]) -> list[Notification]:
+        """The notifications at exactly these positions (a destination's share of the log), in order."""
+        if not positions:
+            return []
+        table = f'"{self.datastore.schema}"."{self.events_table_name}"'
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT * FROM {table} WHERE notification_id = ANY(%s) ORDER BY notification_id",
+                         [list(positions)])
+            return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
+                                 originator_version=row["originator_version"], topic=row["topic"],
+                                 state=bytes(row["state"]))
+                    for row in curs.fetchall()]
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_events(curs, stored_events, **kwargs)

@@ -48,6 +48,13 @@ def list_customers(
     manager_id: str | None = Query(None, alias="customerManager.id", max_length=64),
     industry: str | None = Query(None, max_length=128),
     name: str | None = Query(None, max_length=128, description="Part of the name."),
+    certificate_number: str | None = Query(None, alias="certificateNumber", max_length=32,
+                                           description="Exactly this ID card or credit code number."),
+    phone_number: str | None = Query(None, alias="phoneNumber", max_length=20,
+                                     description="Exactly this phone number (a contact's or a group member's)."),
+    home_province: str | None = Query(None, alias="homeProvince", min_length=2, max_length=2,
+                                      description="The province that owns the customer (groups of other provinces "
+                                      "with members here are listed read-only, R-20)."),
     app: Any = Depends(crm_app),
 ) -> JSONResponse:
     page = app.list_customers(
@@ -57,6 +64,9 @@ def list_customers(
         manager_id=manager_id,
         industry=industry,
         name=name,
+        certificate_number=certificate_number,
+        phone_number=phone_number,
+        home_province=home_province.upper() if home_province else None,
         offset=paging.offset,
         limit=paging.limit,
     )
@@ -98,6 +108,11 @@ def add_member(
 @router.get("/customer/{customer_id}/member", summary="A group's members")
 def list_members(customer_id: str, paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResponse:
     return page_response(app.list_members(customer_id, paging.offset, paging.limit))
+
+
+@router.get("/customer/{customer_id}/member/{member_id}", summary="One member of a group")
+def get_member(customer_id: str, member_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return app.get_member(customer_id, member_id)
 
 
 @router.delete("/customer/{customer_id}/member/{member_id}", status_code=204, summary="Remove a member")

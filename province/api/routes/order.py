@@ -31,8 +31,10 @@ ORDER_EXAMPLE = {
 
 @orders.post(
     "/productOrder", status_code=201, summary="Accept an order",
-    description="Splits the order into three work orders (resourceConfirmation, provisioning, billingSetup); "
-    "the due date follows the SLA class in working days (R-16).",
+    description="Splits the order into three work orders (resourceConfirmation, provisioning, billingSetup) per "
+    "delivering province; the due date follows the SLA class in working days (R-16). An item delivered in another "
+    "province names it in `deliveringProvince` (or is for a `groupMember` living there): HQ forwards it there, and "
+    "the order follows that province's work as HQ relays it (R-19).",
 )
 def create_order(
     body: dict[str, Any] = Body(..., examples=[ORDER_EXAMPLE]),
@@ -51,13 +53,16 @@ def list_orders(
     sla_class: SlaClass | None = Query(None, alias="slaClass"),
     sla_overdue: bool | None = Query(None, alias="slaOverdue", description="Due date passed, not finished."),
     callback_overdue: bool | None = Query(None, alias="callbackOverdue", description="Callback due and not done."),
+    cross_province: bool | None = Query(None, alias="crossProvince",
+                                        description="true: orders with items delivered in other provinces (R-19)."),
     app: Any = Depends(crm_app),
 ) -> JSONResponse:
     return page_response(
         app.list_orders(
             state=state.value if state else None, customer_id=customer_id,
             sla_class=sla_class.value if sla_class else None, sla_overdue=sla_overdue,
-            callback_overdue=callback_overdue, offset=paging.offset, limit=paging.limit,
+            callback_overdue=callback_overdue, cross_province=cross_province, offset=paging.offset,
+            limit=paging.limit,
         )
     )
 
@@ -121,12 +126,15 @@ def list_work_orders(
     state: WorkState | None = Query(None),
     order_id: str | None = Query(None, alias="productOrder.id", max_length=64),
     kind: WorkKind | None = Query(None, alias="category"),
+    home_province: str | None = Query(None, alias="homeProvince", min_length=2, max_length=2,
+                                      description="Work forwarded from the order of this province (R-19)."),
     app: Any = Depends(crm_app),
 ) -> JSONResponse:
     return page_response(
         app.list_work_orders(
             state=state.value if state else None, order_id=order_id, kind=kind.value if kind else None,
-            offset=paging.offset, limit=paging.limit,
+            home_province=home_province.upper() if home_province else None, offset=paging.offset,
+            limit=paging.limit,
         )
     )
 
@@ -138,8 +146,10 @@ def get_work_order(work_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
 
 @work.patch(
     "/serviceOrder/{work_id}", summary="Start, complete or fail a work order",
-    description="Body: {state: inProgress|completed|failed, stateReason}. Work orders run in sequence; "
-    "completing the last one completes the order and posts its charges in the same transaction.",
+    description="Body: {state: inProgress|held|pending|completed|failed|rejected, stateReason}. Work orders run "
+    "in sequence; resource confirmation may reject (no resources, no coverage). Completing a leg's last one "
+    "completes it; for a local order that completes the order and posts its charges in the same transaction, for "
+    "work forwarded from another province the state goes back to it through HQ.",
 )
 def patch_work_order(
     work_id: str,

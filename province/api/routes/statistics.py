@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import JSONResponse
 
-from shared.api.common import crm_app, operator
+from shared.api.common import Paging, crm_app, operator, page_response
 
 router = APIRouter(prefix="/crm/v1", tags=["statistics"])
 
@@ -25,3 +26,17 @@ def preview(month: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     from shared.domain.billing import parse_cycle
 
     return {"province": app.settings.node_code, "month": month, "figures": app.monthly_figures(parse_cycle(month, "month"))}
+
+
+@router.get("/settlementStatement", summary="This province's settlement statements as HQ issued them (R-21)")
+def list_statements(
+    paging: Paging = Depends(),
+    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
+    app: Any = Depends(crm_app),
+) -> JSONResponse:
+    return page_response(app.list_statements(month, paging.offset, paging.limit))
+
+
+@router.get("/settlementStatement/{statement_id}", summary="One settlement statement")
+def get_statement(statement_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return app.get_statement(statement_id)

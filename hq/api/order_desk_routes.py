@@ -1,0 +1,38 @@
+"""HQ's cross-province order desk (R-26): every order one province accepted for another to deliver (TMF622, read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from hq.api.deps import HqApp
+from shared.api.common import Paging, page_response
+from shared.domain.order import OrderState
+
+router = APIRouter(prefix="/tmf-api/productOrderingManagement/v4", tags=["cross-province order desk"])
+
+PROVINCE = {"min_length": 2, "max_length": 2, "pattern": "^[A-Za-z]{2}$"}
+
+
+@router.get("/productOrder", summary="Cross-province orders: route, each item's state, age, due date, overdue")
+def list_orders(
+    app: HqApp,
+    paging: Paging = Depends(),
+    home_province: str | None = Query(None, alias="homeProvince", description="Where the order was accepted.",
+                                      **PROVINCE),
+    delivering_province: str | None = Query(None, alias="deliveringProvince",
+                                            description="A province delivering part of it.", **PROVINCE),
+    state: OrderState | None = Query(None, description="The order's state in its home province."),
+    overdue: bool | None = Query(None, description="true: past its due date and not finished."),
+) -> JSONResponse:
+    return page_response(app.list_cross_province_orders(
+        home=home_province.upper() if home_province else None,
+        delivering=delivering_province.upper() if delivering_province else None,
+        state=state.value if state else None, overdue=overdue, offset=paging.offset, limit=paging.limit))
+
+
+@router.get("/productOrder/{order_id}", summary="One cross-province order (the home province's order id)")
+def get_order(order_id: str, app: HqApp) -> dict[str, Any]:
+    return app.get_cross_province_order(order_id)

@@ -1,0 +1,72 @@
+"""What a province does with HQ's work-order channel (R-2, R-19): forwarded work and cancellations when it
+delivers, relayed states and answers when it is the home province.
+
+Each handler runs inside the replicated batch's unit of work (`CrmApplication.batch`): the aggregates it loads
+or creates are saved together with the batch's tracking record, exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from shared.domain.cross_province import DeliveryLeg, leg_id
+from shared.domain.order import OrderState, ProductOrder
+from shared.domain.work_order import WorkOrder, WorkState, close_open
+
+PREFIX = "CrossProvinceOrder."
+
+
+class CrossProvinceHandlers:
+    """Mixed into the province application."""
+
+    def apply_work_order_channel(self, event: Any) -> None:
+        """One HQ record addressed to this province."""
+        handler = {
+            "Forwarded": self._receive_leg,
+            "CancellationForwarded": self._answer_cancellation,
+            "LegProgressed": self._follow_relayed_progress,
+            "CancellationAnswered": self._follow_relayed_answer,
+        }[type(event).__qualname__.removeprefix(PREFIX)]
+        handler(event)
+
+    # --- as the delivering province ---------------------------------------------------------------
+
+    def _receive_leg(self, e: Any) -> None:
+        """Work forwarded from another province's order: a leg with the same three work orders as local work."""
+        here = self.settings.node_code
+        leg = DeliveryLeg(order_id=e.order_id, province=here, home=e.home, customer=e.customer, items=e.items,
+                          sla_class=e.sla_class, due_date=e.due_date, accepted_at=e.accepted_at, by=e.by)
+        work = WorkOrder.split(UUID(e.order_id), here, e.by, home_province=e.home, customer=e.customer,
+                               items=e.items)
+        self.created(leg, *work)
+
+    def _answer_cancellation(self, e: Any) -> None:
+        """The home province cancels: unfinished work stops here; work already delivered is not undone."""
+        here = self.settings.node_code
+        leg: DeliveryLeg = self.load(DeliveryLeg, leg_id(e.order_id, here))
+        now = self.clock()
+        if leg.is_open:
+            closed = close_open(self.work_orders_of(UUID(e.order_id), here), f"cancelled by {leg.home}: {e.reason}",
+                                now, e.by)
+            if closed:
+                leg.report(closed[-1].kind, WorkState.CANCELLED.value, WorkState.CANCELLED.value, e.reason, now, e.by)
+        leg.answer_cancellation(now, e.by)
+
+    # --- as the home province -----------------------------------------------------------------------
+
+    def _follow_relayed_progress(self, e: Any) -> None:
+        order: ProductOrder = self.load(ProductOrder, e.order_id)
+        self.leg_moved(order, province=e.province, work_kind=e.work_kind, work_state=e.work_state,
+                       leg_state=e.leg_state, reason=e.reason, at=e.at, by=e.by)
+
+    def _follow_relayed_answer(self, e: Any) -> None:
+        order: ProductOrder = self.load(ProductOrder, e.order_id)
+        was_finished = order.completion is not None
+        order.answer_cancellation(province=e.province, accepted=e.accepted, reason=e.reason, at=e.at,
+                                  calendar=self.calendar, manager=self._manager_of(order), by=e.by)
+        if order.completion is not None and not was_finished:  # refused by a province that had delivered
+            self.charges_for_completed_order(order, e.by)
+        if order.state == OrderState.CANCELLED.value:
+            self._close_local_work(order, "order cancelled", e.at, e.by)
+        self.report_home_state(order, e.at, e.by)
