@@ -6,6 +6,7 @@ COPY shared shared
 COPY province province
 COPY hq hq
 COPY replication replication
+COPY crm crm
 COPY proto proto
 # Generate the gRPC code first so that the installed `replication` package carries it.
 RUN pip install --no-cache-dir "grpcio-tools>=1.60" && python -m replication.build_proto && pip install --no-cache-dir .

@@ -21,8 +21,7 @@ from eventsourcing.domain import Aggregate
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from replication.node import NodeRuntime
-from tests.cluster import free_port, register_many
-from tests.stores import node_settings
+from bench.nodes import free_port, register_many, store_settings
 
 
 class Probe(Aggregate):
@@ -37,8 +36,8 @@ def baseline(app: Any, count: int) -> float:
 
 
 def catch_up(store: str, tmp: Path, events: int, batch: int) -> dict[str, float]:
-    with node_settings(store, tmp, "GD", grpc_port=free_port()) as gd_settings, \
-            node_settings(store, tmp, "HQ", tier="hq", grpc_port=free_port(), replication_batch=batch) as hq_settings:
+    with store_settings(store, tmp, "GD", grpc_port=free_port()) as gd_settings, \
+            store_settings(store, tmp, "HQ", grpc_port=free_port(), replication_batch=batch) as hq_settings:
         gd = ProvinceApplication(gd_settings)
         gd_runtime = NodeRuntime(gd, follow=False).start()
         register_many(gd, events // 2, chunk=500)

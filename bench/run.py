@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, figures as ratios against baselines measured in the same run."""
 
-from bench import replication_catchup
+from bench import cross_province, replication_catchup
 
 if __name__ == "__main__":
-    replication_catchup.main()
+    replication_catchup.main([])
+    cross_province.main([])

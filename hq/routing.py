@@ -7,7 +7,7 @@ province, each in the same transaction as the tracking record of the batch that 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from shared.domain.calendar import business_date
@@ -126,7 +126,7 @@ class Routing:
     @staticmethod
     def _with_age(doc: dict[str, Any], today: date) -> dict[str, Any]:
         """Age and lateness are as of today, so they are worked out when asked, not stored."""
-        accepted = date.fromisoformat(doc["orderDate"][:10])
+        accepted = business_date(datetime.fromisoformat(doc["orderDate"]))
         due = date.fromisoformat(doc["dueDate"])
         open_ = OrderState(doc["state"]) not in FINAL_STATES
         return {**doc, "ageDays": (today - accepted).days, "overdue": open_ and due < today}

@@ -47,6 +47,7 @@ class UpstreamStatus:
     target: str
     state: str = "starting"  # connecting, streaming, disconnected, stopped
     position: int = 0
+    running_hash: str = ""  # ours after `position`; equal to the upstream's at that position, or we would stop
     recorded_at: str = ""
     head_position: int = 0
     head_recorded_at: str = ""
@@ -151,6 +152,7 @@ class Follower(threading.Thread):
         self.status.state = "connecting"
         position, running_hash, recorded_at = self.app.replication_position(self.upstream)
         self.status.position, self.status.recorded_at = position, recorded_at  # shown even while the upstream is down
+        self.status.running_hash = running_hash.hex()
         with grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS) as channel:
             stub = pb_grpc.NotificationLogStub(channel)
             head = stub.Head(pb.HeadRequest(follower=self.app.settings.node_code), timeout=self.deadline)
@@ -195,6 +197,7 @@ class Follower(threading.Thread):
         last = records[-1]
         status = self.status
         status.position, status.recorded_at = last.position, last.recorded_at
+        status.running_hash = last_hash.hex()
         status.head_position = max(message.head_position, last.position)
         status.head_recorded_at = message.head_recorded_at or last.recorded_at
         status.applied_batches += 1

@@ -100,6 +100,11 @@ class NodeRuntime:
                 "runningHash": chain.head_hash.hex() if chain else "",
                 "recordedAt": chain.head_recorded_at if chain else "",
                 "grpcPort": self.grpc_port,
+                "destinations": [  # each follower's share of the log and its own running hash
+                    {"destination": d, "headPosition": chain.head(d).position,
+                     "runningHash": chain.head(d).hash.hex(), "recordedAt": chain.head(d).recorded_at}
+                    for d in chain.destinations()
+                ] if chain else [],
             },
             "upstreams": [{**f.status.view(), "lastAudit": self.audits.get(code)} for code, f in self.followers.items()],
         }

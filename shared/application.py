@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import random
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -83,12 +85,14 @@ class ConcurrentChange(Conflict):
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-COMMAND_ATTEMPTS = 3
+COMMAND_ATTEMPTS = 8
+RETRY_PAUSE_SECONDS = 0.005
 
 
 def retried(command: F) -> F:
     """Run a command again when it lost a race to another save of the same aggregate (a replicated batch, say):
-    it reloads what it reads and checks its rules again, so a retry is the same request made a moment later."""
+    it reloads what it reads and checks its rules again, so a retry is the same request made a moment later.
+    The pause grows and is jittered, so a command does not keep meeting a stream of replicated saves in step."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -98,6 +102,7 @@ def retried(command: F) -> F:
             except ConcurrentChange:
                 if attempt == COMMAND_ATTEMPTS:
                     raise
+                time.sleep(RETRY_PAUSE_SECONDS * attempt * random.random())
         raise AssertionError("unreachable")
 
     return run  # type: ignore[return-value]

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from bench.nodes import free_port, register_many  # noqa: F401  (re-exported for the tests)
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from replication.node import NodeRuntime
 from tests.stores import node_settings
 
 BY = {"actor": "test", "role": "staff", "channel": "web"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def eventually(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
@@ -75,26 +69,6 @@ def cluster(store: str, tmp_path: Path, provinces: tuple[str, ...] = ("GD",)) ->
             node.runtime.add_upstream("HQ", hq.target)
         nodes["HQ"] = hq
         yield nodes
-
-
-def register_many(app: Any, count: int, chunk: int = 250, start: int = 0) -> int:
-    """`count` customers with their accounts (two public events each), many per transaction."""
-    from shared.domain.billing import BillingAccount
-    from shared.domain.customer import Customer
-    from tests.factories import id_card
-
-    grades = ("1A", "2A", "3A", "4A", "5A")
-    for first in range(start, start + count, chunk):
-        aggregates = []
-        for n in range(first, min(first + chunk, start + count)):
-            customer = Customer.register(
-                province=app.settings.node_code, kind="individual", name=f"客户{n}",
-                certificate_type="idCard", certificate_number=id_card(n), grade=grades[n % 5], by=BY,
-            )
-            aggregates += [customer, BillingAccount(str(customer.id), name=customer.name,
-                                                    province=customer.province, by=BY)]
-        app.record(*aggregates)
-    return 2 * count
 
 
 def node_env(settings: Any, **extra: Any) -> dict[str, str]:

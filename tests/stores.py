@@ -11,6 +11,7 @@ from typing import Iterator
 import psycopg
 import pytest
 
+from shared.persistence.databases import drop_database, ensure_database
 from shared.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -42,24 +43,15 @@ def require_postgres() -> None:
     pytest.skip(problem)
 
 
-def _admin(statement: str) -> None:
-    s = admin_settings()
-    with psycopg.connect(
-        host=s.pg_host, port=s.pg_port, user=s.pg_user, password=s.pg_password, dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(statement)
-
-
 @contextmanager
 def postgres_database() -> Iterator[str]:
     require_postgres()
-    name = f"crm_test_{uuid.uuid4().hex[:12]}"
-    _admin(f'CREATE DATABASE "{name}"')
+    settings = admin_settings().model_copy(update={"pg_dbname": f"crm_test_{uuid.uuid4().hex[:12]}"})
+    ensure_database(settings)
     try:
-        yield name
+        yield settings.database_name
     finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(settings)
 
 
 @contextmanager

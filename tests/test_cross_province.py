@@ -151,6 +151,25 @@ def test_a_rejection_reaches_the_home_order_and_its_manager(nodes):
     assert {line["deliveringProvince"] for line in charged} == {"GD"}  # only what was delivered is billed
 
 
+def test_the_home_order_is_held_or_pending_while_the_delivering_province_says_so(nodes):
+    gd, bj = nodes["GD"].app, nodes["BJ"].app
+    c = customer(gd)
+    placed = order(gd, c["id"], ("PO-DC-2M", "BJ"), ("PO-DC-10M", None))
+    first = forwarded(bj, placed["id"])[0]
+    bj.change_work_order(first["id"], {"state": "inProgress"}, BY)
+    bj.change_work_order(first["id"], {"state": "held", "stateReason": "waiting for the landlord's consent"}, BY)
+    held = order_state(gd, placed["id"], "held")
+    assert held["stateHistory"][-1]["reason"] == "BJ resourceConfirmation held: waiting for the landlord's consent"
+    local = gd.list_work_orders(order_id=placed["id"]).items[0]
+    gd.change_work_order(local["id"], {"state": "inProgress"}, BY)  # GD's own work goes on meanwhile
+    bj.change_work_order(first["id"], {"state": "inProgress"}, BY)
+    order_state(gd, placed["id"], "inProgress")
+    bj.change_work_order(first["id"], {"state": "pending", "stateReason": "customer to confirm the site"}, BY)
+    order_state(gd, placed["id"], "pending")
+    with pytest.raises(IllegalTransition):  # the desk does not move a cross-province order: its legs do
+        gd.change_order(placed["id"], {"state": "inProgress"}, BY)
+
+
 def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes):
     gd, bj, hq = nodes["GD"].app, nodes["BJ"].app, nodes["HQ"].app
     c = customer(gd)
@@ -243,6 +262,10 @@ def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
         mine = next(s for s in statements if s["province"] == code)
         received = eventually(lambda: nodes[code].app.list_statements(cycle).items)
         assert received[0]["net"] == mine["net"] and received[0]["province"] == code
+    for app in (gd, bj, sh, hq):  # every read model, HQ's ledger and desk included, rebuilds from the events
+        before = app.queries.dump()
+        app.rebuild_read_models()
+        assert app.queries.dump() == before
 
 
 def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_members(nodes):
@@ -277,6 +300,10 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
     assert national[0]["homeProvince"] == "GD" and national[0]["grade"] == "1A"
     assert hq.list_national_customers(phone_number="13800000002").items[0]["id"] == national[0]["id"]
     assert hq.list_national_customers(name="粤海").total == 1 and hq.list_national_customers(name="%").total == 0
+    for app in (bj, sh, hq):
+        before = app.queries.dump()
+        app.rebuild_read_models()
+        assert app.queries.dump() == before
 
 
 def test_a_group_members_item_is_delivered_where_the_member_lives(nodes):

@@ -30,7 +30,7 @@ def test_demo_data_has_every_kind_grade_and_state(province):
 
 def test_cli_demo_data_then_projections_rebuild(tmp_path):
     def crm(*args):
-        return subprocess.run([sys.executable, "-m", "shared.cli", *args, "--data-dir", str(tmp_path)],
+        return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)],
                               cwd=REPO, capture_output=True, text=True, timeout=120, check=True).stdout
 
     assert "customers" in crm("demo-data", "--code", "BJ")

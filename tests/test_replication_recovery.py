@@ -32,7 +32,7 @@ def hq_status(port: int) -> dict:
 def start_hq_process(settings, http_port: int, gd_target: str) -> subprocess.Popen:
     env = node_env(settings, http_port=http_port, grpc_port=free_port(), upstreams=f"GD={gd_target}",
                    replication_batch=100, reconnect_initial_seconds=0.05, reconnect_cap_seconds=0.5)
-    return subprocess.Popen([sys.executable, "-m", "shared.cli", "hq", "serve"], cwd=REPO, env=env,
+    return subprocess.Popen([sys.executable, "-m", "crm.cli", "hq", "serve"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

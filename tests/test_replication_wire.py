@@ -13,7 +13,7 @@ from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.server import SAFETY_RECHECK_SECONDS
-from shared import cli
+from crm import cli
 from shared.classification import HQ_PUBLIC, PROVINCE_PUBLIC, channel_of, is_public
 from tests.cluster import BY, cluster, eventually, start_node
 from tests.factories import individual

@@ -1,4 +1,6 @@
-"""The `crm` command line: serve a node, run a local cluster, load demo data, rebuild read models."""
+"""The `crm` command line: serve a node, run a local cluster, load demo data, rebuild read models.
+
+The composition root: the only place that puts provinces, HQ and replication together."""
 
 from __future__ import annotations
 
@@ -156,15 +158,16 @@ def cluster_up(args: argparse.Namespace) -> None:
             if code == "HQ":
                 env["CRM_TIER"] = "hq"
                 env["CRM_UPSTREAMS"] = ",".join(f"{c}={settings.grpc_host}:{g}" for c, _, g in plan[1:])
-                command = [sys.executable, "-m", "shared.cli", "hq", "serve"]
+                command = [sys.executable, "-m", "crm.cli", "hq", "serve"]
             else:
                 env["CRM_TIER"] = "province"
                 env["CRM_UPSTREAMS"] = f"HQ={hq_target}"
-                command = [sys.executable, "-m", "shared.cli", "province", "serve", "--demo-data"]
+                command = [sys.executable, "-m", "crm.cli", "province", "serve", "--demo-data"]
             url = f"http://{host}:{port}"
             processes.append((code, url, subprocess.Popen(command, env=env)))
         for code, url, process in processes:
             _wait_healthy(url, process)
+        _cross_province_demo({code: url for code, url, _ in processes})
         print("\nCluster up (Ctrl-C stops every node):", flush=True)
         for (code, url, _), (_, _, grpc_port) in zip(processes, plan):
             role = "HQ      " if code == "HQ" else "province"
@@ -177,6 +180,18 @@ def cluster_up(args: argparse.Namespace) -> None:
         print("\nstopping the cluster …", flush=True)
     finally:
         _stop_all([p for _, _, p in processes])
+
+
+def _cross_province_demo(urls: dict[str, str]) -> None:
+    from crm import cluster_demo
+
+    try:
+        created = cluster_demo.load(urls)
+    except (OSError, TimeoutError) as error:  # the cluster still serves; only the demo is incomplete
+        print(f"cross-province demo data not loaded: {error}", flush=True)
+        return
+    if created:
+        print(f"cross-province demo data: {created}", flush=True)
 
 
 def _stop_all(processes: list[subprocess.Popen]) -> None:

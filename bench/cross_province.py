@@ -1,0 +1,115 @@
+"""Round trip of a cross-province order (R-19) through HQ, beside one replication hop, on each store.
+
+Three nodes (HQ, GD, BJ), each its own application, store and gRPC log service on loopback, following each other
+as in production. For each of N orders:
+- forward: GD accepts an order delivered in BJ → BJ holds its work orders (GD → HQ → BJ, two hops);
+- back: BJ completes the last work order → GD's order is completed (BJ → HQ → GD, two hops).
+Baseline, in the same run: one hop, a customer registered in GD → applied at HQ.
+Times are taken when the command returns and when a 1 ms poll of the receiving node's store first sees the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Callable
+
+from bench.nodes import BY, free_port, id_card, store_settings
+from hq.application import HqApplication
+from province.application import ProvinceApplication
+from replication.node import NodeRuntime
+
+
+def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> float:
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("not replicated in time")
+        time.sleep(0.001)
+    return time.perf_counter()
+
+
+def _cluster(stack: ExitStack, store: str, tmp: Path) -> dict[str, Any]:
+    nodes: dict[str, Any] = {}
+    for code in ("GD", "BJ", "HQ"):
+        settings = stack.enter_context(store_settings(store, tmp, code, grpc_port=free_port(),
+                                                      reconnect_initial_seconds=0.05))
+        app = HqApplication(settings) if code == "HQ" else ProvinceApplication(settings)
+        runtime = NodeRuntime(app).start()
+        stack.callback(app.close)
+        stack.callback(runtime.stop)
+        nodes[code] = (app, runtime)
+    hq_runtime = nodes["HQ"][1]
+    for code in ("GD", "BJ"):
+        hq_runtime.add_upstream(code, f"127.0.0.1:{nodes[code][1].grpc_port}")
+        nodes[code][1].add_upstream("HQ", f"127.0.0.1:{hq_runtime.grpc_port}")
+    return {code: app for code, (app, _) in nodes.items()}
+
+
+def _customer(gd: Any, n: int) -> str:
+    body = {"name": f"客户{n}", "customerKind": "individual", "grade": "1A",
+            "certificate": {"type": "idCard", "number": id_card(n)}}
+    customer = gd.register_customer(body, BY)
+    gd.update_customer(customer["id"], {"status": "active"}, BY)
+    return customer["id"]
+
+
+def one_hop(gd: Any, hq: Any, count: int) -> list[float]:
+    """Seconds from GD's commit to HQ having applied it."""
+    latencies = []
+    for n in range(count):
+        customer = gd.register_customer({"name": f"单跳{n}", "customerKind": "individual", "grade": "1A",
+                                         "certificate": {"type": "idCard", "number": id_card(500_000 + n)}}, BY)
+        committed = time.perf_counter()
+        done = _until(lambda: hq.queries.rows("SELECT 1 FROM {province_customer} WHERE customer_id = ?",
+                                              [customer["id"]]))
+        latencies.append(done - committed)
+    return latencies
+
+
+def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]:
+    customer_id = _customer(gd, 1)
+    forward, back = [], []
+    for _ in range(count):
+        order = gd.place_order({"relatedParty": [{"id": customer_id, "role": "customer"}], "productOrderItem": [
+            {"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "BJ"}]}, BY)
+        accepted = time.perf_counter()
+        arrived = _until(lambda: bj.list_work_orders(order_id=order["id"]).total == 3)
+        forward.append(arrived - accepted)
+        for w in bj.list_work_orders(order_id=order["id"]).items:
+            bj.change_work_order(w["id"], {"state": "inProgress"}, BY)
+            bj.change_work_order(w["id"], {"state": "completed"}, BY)
+        finished = time.perf_counter()
+        completed = _until(lambda: gd.get_order(order["id"])["state"] == "completed")
+        back.append(completed - finished)
+    return forward, back
+
+
+def _ms(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return 1000 * statistics.median(ordered), 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--stores", default="sqlite,postgres")
+    args = parser.parse_args(argv)
+    print(f"Cross-province round trip, {args.orders} orders GD → BJ (median / p99), against one hop GD → HQ")
+    for store in args.stores.split(","):
+        with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+            apps = _cluster(stack, store, Path(tmp))
+            hop = _ms(one_hop(apps["GD"], apps["HQ"], args.orders))
+            forward_s, back_s = round_trips(apps["GD"], apps["BJ"], args.orders)
+            forward, back = _ms(forward_s), _ms(back_s)
+        print(f"  {store:9s} one hop {hop[0]:6.1f} / {hop[1]:6.1f} ms | accepted at GD → work orders at BJ "
+              f"{forward[0]:6.1f} / {forward[1]:6.1f} ms = {forward[0] / hop[0]:4.1f}x hop | BJ's last completion "
+              f"→ GD completed {back[0]:6.1f} / {back[1]:6.1f} ms = {back[0] / hop[0]:4.1f}x hop", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Cross-province demo data for a running cluster (`make run`): orders one province accepts for another to deliver,
+left in several states, billed at home, apportioned at HQ, with a month's settlement statements issued.
+
+It needs every node up (the work travels through HQ), so the cluster supervisor runs it over REST once they
+answer. It does nothing when HQ's order desk already holds orders.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+CANCEL = "/tmf-api/productOrderingManagement/v4/cancelProductOrder"
+WORK = "/tmf-api/serviceOrdering/v4/serviceOrder"
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+ACCOUNTS = "/tmf-api/accountManagement/v4/billingAccount"
+BILL_RUN = "/tmf-api/customerBillManagement/v4/customerBillOnDemand"
+OPERATOR = {"X-Actor": "demo.loader", "X-Role": "staff", "X-Channel": "system"}
+
+PLAN = (  # (home, delivering, offering, where it is left, with a local item too)
+    ("GD", "BJ", "PO-DC-2M", "completed", True),
+    ("GD", "SH", "PO-DC-10M", "inProgress", False),
+    ("BJ", "GD", "PO-DDN-64K", "rejected", False),
+    ("SH", "BJ", "PO-DC-2M", "cancelled", False),
+    ("BJ", "SH", "PO-BB-300M", "completed", False),
+    ("SH", "GD", "PO-DC-2M", "acknowledged", False),
+)
+
+
+class Node:
+    """A node's REST API, as the demo loader calls it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def call(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
+        target = self.url + path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(target, data=data, method=method,
+                                         headers={**OPERATOR, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+
+def _wait(what: Callable[[], Any], timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = what()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise TimeoutError("the cluster did not get there in time")
+
+
+def load(urls: dict[str, str]) -> dict[str, int]:
+    """Run the plan against the nodes at `urls` (code → REST base URL); returns what it created."""
+    nodes = {code: Node(url) for code, url in urls.items()}
+    if nodes["HQ"].call("GET", ORDERS, limit=1):
+        return {}
+    return populate(nodes)
+
+
+def populate(nodes: dict[str, Node]) -> dict[str, int]:
+    hq = nodes["HQ"]
+    customers = {code: nodes[code].call("GET", CUSTOMERS, status="active", customerKind="individual", limit=1)[0]
+                 for code in {home for home, *_ in PLAN}}
+    placed = [(step, _place(nodes[step[0]], customers[step[0]]["id"], step)) for step in PLAN]
+    for (home, delivering, _, target, local), order in placed:
+        _advance(nodes[home], nodes[delivering], order, target, local)
+    for (home, _, _, target, _), order in placed:
+        _wait(lambda: nodes[home].call("GET", f"{ORDERS}/{order['id']}")["state"] in _settled(target))
+    month = datetime.now(timezone.utc).strftime("%Y-%m")
+    billed = sum(_bill(nodes[code], customers[code]["id"], month) for code in customers)
+    _wait(lambda: hq.call("GET", "/crm/v1/settlementEntry", month=month, limit=1))
+    statements = hq.call("POST", "/crm/v1/settlementStatement", {"month": month})
+    return {"crossProvinceOrders": len(placed), "bills": billed, "settlementStatements": len(statements)}
+
+
+def _place(home: Node, customer_id: str, step: tuple[str, str, str, str, bool]) -> dict[str, Any]:
+    _, delivering, offering, _, local = step
+    items = [{"id": "1", "productOffering": {"id": offering}, "deliveringProvince": delivering}]
+    if local:
+        items.append({"id": "2", "productOffering": {"id": "PO-BB-300M"}})
+    return home.call("POST", ORDERS, {"relatedParty": [{"id": customer_id, "role": "customer"}],
+                                      "productOrderItem": items, "slaClass": "expedited",
+                                      "description": f"cross-province demo: delivered in {delivering}"})
+
+
+def _advance(home: Node, delivering: Node, order: dict[str, Any], target: str, local: bool) -> None:
+    if target == "cancelled":
+        home.call("POST", CANCEL, {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"})
+        return
+    works = _wait(lambda: delivering.call("GET", WORK, **{"productOrder.id": order["id"]}))
+    if target == "rejected":
+        delivering.call("PATCH", f"{WORK}/{works[0]['id']}", {"state": "rejected", "stateReason": "no free port"})
+    elif target == "inProgress":
+        delivering.call("PATCH", f"{WORK}/{works[0]['id']}", {"state": "inProgress"})
+    elif target == "completed":
+        _complete(delivering, works)
+        if local:
+            _complete(home, home.call("GET", WORK, **{"productOrder.id": order["id"]}))
+
+
+def _complete(node: Node, works: list[dict[str, Any]]) -> None:
+    for w in works:
+        node.call("PATCH", f"{WORK}/{w['id']}", {"state": "inProgress"})
+        node.call("PATCH", f"{WORK}/{w['id']}", {"state": "completed"})
+
+
+def _settled(target: str) -> set[str]:
+    return {"rejected": {"failed"}, "cancelled": {"cancelled"}}.get(target, {target})
+
+
+def _bill(home: Node, customer_id: str, month: str) -> int:
+    account = home.call("GET", ACCOUNTS, **{"relatedParty.id": customer_id})[0]
+    try:
+        home.call("POST", BILL_RUN, {"billingAccount": {"id": account["id"]}, "billingCycle": month})
+        return 1
+    except urllib.error.HTTPError:  # nothing to bill, or this month already billed
+        return 0
