@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
+from shared.auth.tokens import create_issuer_keys
 from shared.settings import Settings
 
 GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless given
@@ -148,6 +149,9 @@ def cluster_up(args: argparse.Namespace) -> None:
     base = args.base_port
     grpc_base = args.grpc_base_port or base + GRPC_PORT_OFFSET
     data_dir = Path(args.data_dir or settings.data_dir)
+    settings = settings.model_copy(update={"data_dir": data_dir})
+    if create_issuer_keys(settings.signing_key_path(), settings.jwks_path()):
+        print(f"staff token keys created in {settings.keys_path()}", flush=True)
     plan = [("HQ", base, grpc_base)] + [(code, base + 1 + i, grpc_base + 1 + i) for i, code in enumerate(provinces)]
     hq_target = f"{settings.grpc_host}:{grpc_base}"
     processes: list[tuple[str, str, subprocess.Popen]] = []
@@ -167,7 +171,7 @@ def cluster_up(args: argparse.Namespace) -> None:
             processes.append((code, url, subprocess.Popen(command, env=env)))
         for code, url, process in processes:
             _wait_healthy(url, process)
-        _cross_province_demo({code: url for code, url, _ in processes})
+        _cross_province_demo({code: url for code, url, _ in processes}, settings)
         print("\nCluster up (Ctrl-C stops every node):", flush=True)
         for (code, url, _), (_, _, grpc_port) in zip(processes, plan):
             role = "HQ      " if code == "HQ" else "province"
@@ -182,11 +186,18 @@ def cluster_up(args: argparse.Namespace) -> None:
         _stop_all([p for _, _, p in processes])
 
 
-def _cross_province_demo(urls: dict[str, str]) -> None:
+def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
     from crm import cluster_demo
+    from shared.auth.tokens import TokenIssuer
 
+    issuer = TokenIssuer(settings.signing_key_path(), settings.auth_issuer, settings.auth_audience,
+                         settings.auth_access_seconds, settings.auth_refresh_seconds)
+    nodes = {}
+    for code, url in urls.items():
+        user, role, province = cluster_demo.staff_of(code)
+        nodes[code] = cluster_demo.Node(url, issuer.issue(user, user, role, province))
     try:
-        created = cluster_demo.load(urls)
+        created = cluster_demo.load(nodes)
     except (OSError, TimeoutError) as error:  # the cluster still serves; only the demo is incomplete
         print(f"cross-province demo data not loaded: {error}", flush=True)
         return
@@ -214,6 +225,12 @@ def run(args: argparse.Namespace) -> None:
     cluster_up(args)
 
 
+def _roles() -> list:
+    from shared.auth.roles import Role
+
+    return list(Role)
+
+
 def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--code", help="node code, e.g. GD or HQ (settings: CRM_NODE_CODE)")
     parser.add_argument("--port", type=int, help="REST port (CRM_HTTP_PORT)")
@@ -230,6 +247,33 @@ def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--grpc-base-port", dest="grpc_base_port", type=int,
                         help=f"HQ's gRPC port (default: base port + {GRPC_PORT_OFFSET})")
     parser.add_argument("--data-dir", dest="data_dir", type=Path, help="where the SQLite files live")
+
+
+def keys_init(args: argparse.Namespace) -> None:
+    """The embedded issuer's signing key and public JWKS in the data directory's keys/ (owner-only)."""
+    settings = _settings(args)
+    created = create_issuer_keys(settings.signing_key_path(), settings.jwks_path())
+    print(f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()} and public "
+          f"keys {settings.jwks_path()}")
+
+
+def token_issue(args: argparse.Namespace) -> None:
+    """Print a staff token valid on every node whose keys live in the data directory."""
+    from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
+    from shared.auth.tokens import TokenIssuer
+    from shared.domain.values import PROVINCES
+
+    settings = _settings(args)
+    role = Role(args.role)
+    province = "HQ" if role in HQ_ROLES | EVERY_NODE_ROLES else (args.province or "").upper()
+    if province not in PROVINCES | {"HQ"}:
+        raise SystemExit(f"a {role.value} works in a province: give --province (e.g. GD)")
+    try:
+        issuer = TokenIssuer(settings.signing_key_path(), settings.auth_issuer, settings.auth_audience,
+                             args.ttl or settings.auth_access_seconds, settings.auth_refresh_seconds)
+    except FileNotFoundError as missing:
+        raise SystemExit(str(missing)) from None
+    print(issuer.issue(args.user, args.name or args.user, role.value, province))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -266,6 +310,21 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.add_argument("--upstream", required=True, help="province code, e.g. GD")
     audit_parser.add_argument("--offline", action="store_true", help="check HQ's mirror chain only")
     audit_parser.set_defaults(func=audit)
+
+    keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
+    keys_init_parser = keys.add_parser("init", help="create the token signing key and its public JWKS")
+    _node_options(keys_init_parser)
+    keys_init_parser.set_defaults(func=keys_init)
+
+    token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
+    issue = token.add_parser("issue", help="print a bearer token for a staff member (scripts, tests, operators)")
+    issue.add_argument("--user", required=True, help="the staff member's user name (the token's subject)")
+    issue.add_argument("--name", help="display name, full UTF-8 (default: the user name)")
+    issue.add_argument("--role", required=True, choices=[r.value for r in _roles()])
+    issue.add_argument("--province", help="home province of province staff, e.g. GD")
+    issue.add_argument("--ttl", type=int, help="seconds the token is valid (default CRM_AUTH_ACCESS_SECONDS)")
+    _node_options(issue)
+    issue.set_defaults(func=token_issue)
 
     run_parser = commands.add_parser("run", help="what `make run` starts: HQ + GD, BJ, SH with demo data")
     _cluster_options(run_parser, required=False)

@@ -20,7 +20,7 @@ WORK = "/tmf-api/serviceOrdering/v4/serviceOrder"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 ACCOUNTS = "/tmf-api/accountManagement/v4/billingAccount"
 BILL_RUN = "/tmf-api/customerBillManagement/v4/customerBillOnDemand"
-OPERATOR = {"X-Actor": "demo.loader", "X-Role": "staff", "X-Channel": "system"}
+DEMO_STAFF = {"HQ": ("demo.settlement", "settlementClerk")}  # provinces: their province administrator
 
 PLAN = (  # (home, delivering, offering, where it is left, with a local item too)
     ("GD", "BJ", "PO-DC-2M", "completed", True),
@@ -33,16 +33,17 @@ PLAN = (  # (home, delivering, offering, where it is left, with a local item too
 
 
 class Node:
-    """A node's REST API, as the demo loader calls it."""
+    """A node's REST API, as the demo loader calls it with a staff token of that node."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str) -> None:
         self.url = url
+        self.token = token
 
     def call(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
         target = self.url + path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(target, data=data, method=method,
-                                         headers={**OPERATOR, "Content-Type": "application/json"})
+        request = urllib.request.Request(target, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "X-Channel": "system", "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
 
@@ -57,9 +58,14 @@ def _wait(what: Callable[[], Any], timeout: float = 60.0) -> Any:
     raise TimeoutError("the cluster did not get there in time")
 
 
-def load(urls: dict[str, str]) -> dict[str, int]:
-    """Run the plan against the nodes at `urls` (code → REST base URL); returns what it created."""
-    nodes = {code: Node(url) for code, url in urls.items()}
+def staff_of(code: str) -> tuple[str, str, str]:
+    """(user, role, province) the demo acts as on a node."""
+    user, role = DEMO_STAFF.get(code, (f"demo.{code.lower()}", "provinceAdmin"))
+    return user, role, code if code != "HQ" else "HQ"
+
+
+def load(nodes: dict[str, Node]) -> dict[str, int]:
+    """Run the plan against the nodes (code → its REST API); returns what it created."""
     if nodes["HQ"].call("GET", ORDERS, limit=1):
         return {}
     return populate(nodes)

@@ -6,7 +6,8 @@ from typing import Any
 
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.customer import Customer
-from shared.domain.errors import Conflict, InvalidValue, NotFound, ReadOnly
+from shared.auth.roles import Role
+from shared.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ReadOnly
 from shared.domain.group_share import RemoteGroup
 from shared.domain.values import Grade, only_fields, phone_key
 from shared.persistence.queries import Filter, Page, contains, equal
@@ -190,6 +191,15 @@ PROJECTORS = {Customer: project_customer, RemoteGroup: project_remote_group}
 PATCHABLE = ("name", "status", "statusReason", "grade", "contactMedium", "industry", "customerManager")
 
 
+def ensure_manages(customer: Customer, by: dict[str, str]) -> None:
+    """A customer manager changes only the customers and groups they manage (R-8, R-29)."""
+    if by.get("role") != Role.CUSTOMER_MANAGER.value:
+        return
+    manager = customer.current_manager
+    if manager is None or manager["id"] != by["actor"]:
+        raise Forbidden("a customer manager changes only the customers they manage", field="customerManager")
+
+
 class CustomerCommands:
     """Mixed into the province application."""
 
@@ -242,6 +252,7 @@ class CustomerCommands:
     def update_customer(self, customer_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(patch, PATCHABLE)
         customer: Customer = self.load_customer(customer_id)
+        ensure_manages(customer, by)
         if "name" in patch:
             customer.rename(patch["name"], by)
         if "contactMedium" in patch:
@@ -259,12 +270,14 @@ class CustomerCommands:
 
     def add_member(self, customer_id: str, member: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         customer: Customer = self.load_customer(customer_id)
+        ensure_manages(customer, by)
         member_id = customer.add_member(member, by)
         self.record(customer)
         return member_document(customer, customer.members[member_id])
 
     def remove_member(self, customer_id: str, member_id: str, by: dict[str, str]) -> None:
         customer: Customer = self.load_customer(customer_id)
+        ensure_manages(customer, by)
         customer.remove_member(member_id, by)
         self.record(customer)
 

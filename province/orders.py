@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from province.customers import ensure_manages
 from province.order_documents import cancellation_document, order_document, utc
 from shared.application import retried, IdempotencyKey, Outcome
 from shared.domain.calendar import business_date
@@ -51,7 +52,7 @@ class OrderCommands:
     def place_order(
         self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
-        customer = self._ordering_customer(data)
+        customer = self._ordering_customer(data, by)
         lines = self._order_lines(data.get("productOrderItem"), customer, data.get("deliveringProvince"))
         home = self.settings.node_code
         order = ProductOrder.accept(
@@ -80,9 +81,10 @@ class OrderCommands:
         self.record(*aggregates, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def _ordering_customer(self, data: dict[str, Any]) -> Customer:
+    def _ordering_customer(self, data: dict[str, Any], by: dict[str, str]) -> Customer:
         customer_id, field = _customer_reference(data)
         customer: Customer = self.load_customer(customer_id, field, referenced=True)
+        ensure_manages(customer, by)
         if customer.status in (CustomerStatus.CLOSED.value, CustomerStatus.SUSPENDED.value):
             raise IllegalTransition(
                 f"a {customer.status} customer cannot place orders", field=field, current_state=customer.status

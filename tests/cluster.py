@@ -76,6 +76,7 @@ def node_env(settings: Any, **extra: Any) -> dict[str, str]:
     import os
 
     env = {**os.environ, "CRM_STORE": settings.store, "CRM_DATA_DIR": str(settings.data_dir),
-           "CRM_PG_DBNAME": settings.pg_dbname, "CRM_NODE_CODE": settings.node_code, "CRM_TIER": settings.tier}
+           "CRM_PG_DBNAME": settings.pg_dbname, "CRM_NODE_CODE": settings.node_code, "CRM_TIER": settings.tier,
+           "CRM_KEYS_DIR": str(settings.keys_path())}
     env.update({f"CRM_{k.upper()}": str(v) for k, v in extra.items()})
     return env

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from province.api.app import create_app
 from province.application import ProvinceApplication
 from shared.settings import Settings
+from tests.auth import staff
 from tests.stores import node_settings
 
-STAFF = {"X-Actor": "zhang.san", "X-Role": "staff", "X-Channel": "businessHall"}
+STAFF = staff()  # GD's province administrator zhang.san, at the business hall
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

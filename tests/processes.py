@@ -13,11 +13,11 @@ from typing import Any, Iterator
 import httpx
 
 from shared.settings import Settings
+from tests.auth import staff
 from tests.cluster import free_port, node_env
 from tests.stores import node_settings
 
 REPO = Path(__file__).resolve().parent.parent
-STAFF = {"X-Actor": "desk.clerk", "X-Role": "staff", "X-Channel": "businessHall"}
 
 
 class NodeProcess:
@@ -32,7 +32,8 @@ class NodeProcess:
         self.upstreams = upstreams
         self.log = log
         self.process: subprocess.Popen | None = None
-        self.http = httpx.Client(base_url=self.url, headers=STAFF, timeout=30)
+        role = "auditor" if self.code == "HQ" else "provinceAdmin"  # HQ's desk is read here; provinces work
+        self.http = httpx.Client(base_url=self.url, headers=staff(role, self.code, "desk.clerk"), timeout=30)
 
     @property
     def url(self) -> str:

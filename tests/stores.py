@@ -13,6 +13,7 @@ import pytest
 
 from shared.persistence.databases import drop_database, ensure_database
 from shared.settings import Settings
+from tests.auth import keys_dir
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -56,7 +57,9 @@ def postgres_database() -> Iterator[str]:
 
 @contextmanager
 def node_settings(store: str, tmp_path: Path, code: str = "GD", **overrides: object) -> Iterator[Settings]:
-    """Settings for one node on the given store, its storage removed afterwards."""
+    """Settings for one node on the given store, its storage removed afterwards; tokens of the run's test issuer
+    are valid there."""
+    overrides.setdefault("keys_dir", keys_dir())
     if store == "postgres":
         with postgres_database() as dbname:
             yield Settings(

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from shared.domain.work_order import leg_state
+from tests.auth import token
 from tests.cluster import eventually
 from tests.factories import individual
 from tests.processes import NodeProcess, process_cluster
@@ -147,7 +148,11 @@ def test_200_orders_accepted_at_once_across_three_provinces_end_the_same_everywh
 def test_the_cluster_demo_leaves_orders_in_several_states_and_issues_statements(live):
     from crm import cluster_demo
 
-    created = cluster_demo.populate({code: cluster_demo.Node(node.url) for code, node in live.items()})
+    nodes = {}
+    for code, node in live.items():
+        user, role, province = cluster_demo.staff_of(code)
+        nodes[code] = cluster_demo.Node(node.url, token(role, province, user))
+    created = cluster_demo.populate(nodes)
     assert created["crossProvinceOrders"] == len(cluster_demo.PLAN) and created["settlementStatements"] >= 2
     desk = live["HQ"].get(ORDERS, limit=1000)
     assert {"completed", "inProgress", "failed", "cancelled", "acknowledged"} <= {o["state"] for o in desk}

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.auth import staff
 from tests.conftest import STAFF, event_count
 from tests.factories import group, id_card, individual
 
@@ -28,22 +29,26 @@ def test_register_then_read_back_and_list(client):
     assert [c["id"] for c in listed.json()] == [customer["id"]]
 
 
-def test_every_event_records_actor_role_and_channel(client, province):
+def test_every_event_records_actor_role_province_and_channel_from_the_token(client, province):
     customer = create(client)
     client.patch(f"{BASE}/{customer['id']}", json={"status": "active"},
-                 headers={"X-Actor": "li.si", "X-Role": "supervisor", "X-Channel": "callCentre"})
+                 headers=staff("clerk", "GD", "li.si", "李四", channel="callCentre"))
     from uuid import UUID
 
     events = list(province.events.get(UUID(customer["id"])))
-    assert events[0].by == {"actor": "zhang.san", "role": "staff", "channel": "businessHall"}
-    assert events[-1].by == {"actor": "li.si", "role": "supervisor", "channel": "callCentre"}
+    assert events[0].by == {"actor": "zhang.san", "name": "张三", "role": "provinceAdmin", "province": "GD",
+                            "channel": "businessHall"}
+    assert events[-1].by == {"actor": "li.si", "name": "李四", "role": "clerk", "province": "GD",
+                             "channel": "callCentre"}  # a Chinese name in full: it travels in the token, not a header
 
 
-def test_missing_actor_is_400_and_records_nothing(client, province):
+def test_no_token_is_401_an_unknown_channel_is_400_and_neither_records_anything(client, province):
     before = event_count(province)
-    response = client.post(BASE, json=individual(), headers={"X-Actor": ""})
-    assert response.status_code == 400
-    assert response.json()["field"] == "X-Actor"
+    response = client.post(BASE, json=individual(), headers={"Authorization": ""})
+    assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    response = client.post(BASE, json=individual(), headers={"X-Channel": "carrierPigeon"})
+    assert response.status_code == 400 and response.json()["field"] == "X-Channel"
     assert event_count(province) == before
 
 

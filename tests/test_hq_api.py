@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 
 from hq.api.app import create_app
 from tests.cluster import BY, cluster, eventually
-from tests.conftest import STAFF, event_count
+from tests.auth import staff
+from tests.conftest import event_count
 from tests.factories import group
 from tests.tmf import assert_tmf_valid
 
@@ -19,7 +20,7 @@ def test_catalog_master_lifecycle_and_refusals(store, tmp_path):
         hq = nodes["HQ"]
         api = create_app(hq.app)
         api.state.runtime = hq.runtime
-        with TestClient(api, headers=STAFF) as client:
+        with TestClient(api, headers=staff("catalogAdmin", "HQ", "wang.catalog")) as client:
             assert int(client.get(OFFERINGS).headers["X-Total-Count"]) >= 10  # the shipped catalog, as HQ's own
             created = client.post(OFFERINGS, json={"id": "PO-IPTV", "name": "IPTV", "kind": "service",
                                                    "oneTimeFee": 0, "monthlyFee": 2000, "lifecycleStatus": "released"})
@@ -52,7 +53,7 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
             nodes[code].app.register_customer(body, BY)
         api = create_app(hq.app)
         api.state.runtime = hq.runtime
-        with TestClient(api, headers=STAFF) as client:
+        with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             # one national customer as soon as GD's part arrives; BJ's part joins it
             eventually(lambda: [c["provinces"] for c in client.get(CUSTOMERS).json()] == [["BJ", "GD"]])
             assert client.get(CUSTOMERS).headers["X-Total-Count"] == "1"

@@ -21,7 +21,9 @@ from shared.classification import channel_of
 from shared.domain.catalog import parse_offering
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.product import Product
-from tests.conftest import STAFF, event_count
+from shared.api.security import validator_for
+from tests.auth import staff
+from tests.conftest import event_count
 from tests.stores import node_settings
 from tests.tmf import assert_tmf_valid
 
@@ -105,8 +107,9 @@ def hq_client(hq: HqApplication) -> Iterator[TestClient]:
     api = FastAPI()
     api.state.crm = hq
     install_error_handlers(api)
+    api.state.tokens = validator_for(hq.settings)
     api.include_router(catalog_routes.router)
-    with TestClient(api, headers=STAFF) as client:
+    with TestClient(api, headers=staff("catalogAdmin", "HQ", "wang.catalog")) as client:
         yield client
 
 

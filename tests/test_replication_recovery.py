@@ -13,6 +13,7 @@ from pathlib import Path
 from hq.application import HqApplication
 from replication.chain import GENESIS
 from shared.classification import PROVINCE_PUBLIC
+from tests.auth import staff
 from tests.cluster import BY, cluster, eventually, free_port, node_env, register_many, start_node
 from tests.factories import individual
 from tests.stores import node_settings
@@ -25,7 +26,9 @@ def public_count(app) -> int:
 
 
 def hq_status(port: int) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/replication/status", timeout=2) as response:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/replication/status",
+                                     headers=staff("systemAdmin", "HQ", "ops"))
+    with urllib.request.urlopen(request, timeout=2) as response:
         return json.loads(response.read())
 
 

@@ -12,13 +12,16 @@ from hq.application import HqApplication
 from replication import api as replication_api
 from shared.api.common import Paging, crm_app, page_response
 from shared.api.errors import install_error_handlers
+from shared.api.security import document_roles, validator_for
 from shared.domain.customer import CustomerKind
 from shared.domain.values import Grade
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 customers = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["national customer"])
 
 
-@customers.get("/customer", summary="National customers: high-end individuals (1A–3A) and groups, deduplicated")
+@customers.get("/customer", dependencies=[reading(P.READ_NATIONAL)], summary="National customers: high-end individuals (1A–3A) and groups, deduplicated")
 def list_national(
     paging: Paging = Depends(),
     grade: Grade | None = Query(None),
@@ -40,7 +43,7 @@ def list_national(
         name=name, offset=paging.offset, limit=paging.limit))
 
 
-@customers.get("/customer/{national_id}", summary="One national customer with every province's part")
+@customers.get("/customer/{national_id}", dependencies=[reading(P.READ_NATIONAL)], summary="One national customer with every province's part")
 def get_national(national_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_national_customer(national_id)
 
@@ -48,7 +51,7 @@ def get_national(national_id: str, app: Any = Depends(crm_app)) -> dict[str, Any
 statistics = APIRouter(prefix="/crm/v1", tags=["national statistics"])
 
 
-@statistics.get("/statistics", summary="Per province and month: customers by grade, revenue, reported totals")
+@statistics.get("/statistics", dependencies=[reading(P.READ_NATIONAL)], summary="Per province and month: customers by grade, revenue, reported totals")
 def national_statistics(
     month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
     province: str | None = Query(None, max_length=2),
@@ -62,9 +65,11 @@ def create_app(application: HqApplication) -> FastAPI:
                   description="National view: customer registry, catalog master, replication from provinces.")
     api.state.crm = application
     install_error_handlers(api)
+    api.state.tokens = validator_for(application.settings)
     for router in (customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
                    replication_api.router, replication_api.audit_router):
         api.include_router(router)
+    document_roles(api, "hq", application.settings.token_url())
 
     @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
     def health(app: Any = Depends(crm_app)) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from shared.api.common import Paging, crm_app, idempotent_create, operator, page_response
+from shared.api.common import Paging, crm_app, idempotent_create, page_response
 from shared.domain.catalog import LifecycleStatus, OfferingKind
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["productOffering (master)"])
 
@@ -20,7 +22,7 @@ router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["product
 def create_offering(
     body: dict[str, Any] = Body(..., examples=[{"id": "PO-IPTV", "name": "IPTV", "kind": "service",
                                                 "oneTimeFee": 0, "monthlyFee": 2000}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.MANAGE_CATALOG),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
     app: Any = Depends(crm_app),
 ) -> Response:
@@ -33,13 +35,13 @@ def create_offering(
 def patch_offering(
     offering_id: str,
     body: dict[str, Any] = Body(..., examples=[{"lifecycleStatus": "released"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.MANAGE_CATALOG),
     app: Any = Depends(crm_app),
 ) -> dict[str, Any]:
     return app.change_product(offering_id, body, by)
 
 
-@router.get("/productOffering", summary="The catalog master")
+@router.get("/productOffering", dependencies=[reading(P.READ_CATALOG)], summary="The catalog master")
 def list_offerings(
     paging: Paging = Depends(),
     lifecycle_status: LifecycleStatus | None = Query(None, alias="lifecycleStatus"),
@@ -52,6 +54,6 @@ def list_offerings(
                                             offset=paging.offset, limit=paging.limit))
 
 
-@router.get("/productOffering/{offering_id}", summary="One product or package")
+@router.get("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], summary="One product or package")
 def get_offering(offering_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_offering(offering_id)

@@ -10,13 +10,15 @@ from fastapi.responses import JSONResponse
 from hq.api.deps import HqApp
 from shared.api.common import Paging, page_response
 from shared.domain.order import OrderState
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/tmf-api/productOrderingManagement/v4", tags=["cross-province order desk"])
 
 PROVINCE = {"min_length": 2, "max_length": 2, "pattern": "^[A-Za-z]{2}$"}
 
 
-@router.get("/productOrder", summary="Cross-province orders: route, each item's state, age, due date, overdue")
+@router.get("/productOrder", dependencies=[reading(P.READ_NATIONAL)], summary="Cross-province orders: route, each item's state, age, due date, overdue")
 def list_orders(
     app: HqApp,
     paging: Paging = Depends(),
@@ -33,6 +35,6 @@ def list_orders(
         state=state.value if state else None, overdue=overdue, offset=paging.offset, limit=paging.limit))
 
 
-@router.get("/productOrder/{order_id}", summary="One cross-province order (the home province's order id)")
+@router.get("/productOrder/{order_id}", dependencies=[reading(P.READ_NATIONAL)], summary="One cross-province order (the home province's order id)")
 def get_order(order_id: str, app: HqApp) -> dict[str, Any]:
     return app.get_cross_province_order(order_id)

@@ -9,7 +9,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hq.api.deps import HqApp
-from shared.api.common import Paging, operator, page_response
+from shared.api.common import Paging, page_response
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/crm/v1", tags=["settlement"])
 
@@ -31,12 +33,12 @@ class StatementRun(BaseModel):
     month: str = Field(pattern=MONTH, description="The billing month, YYYY-MM.")
 
 
-@router.get("/settlementRule", summary="Settlement rules: the default, and any per offering")
+@router.get("/settlementRule", dependencies=[reading(P.READ_SETTLEMENT)], summary="Settlement rules: the default, and any per offering")
 def list_rules(app: HqApp, paging: Paging = Depends()) -> JSONResponse:
     return page_response(app.list_settlement_rules(paging.offset, paging.limit))
 
 
-@router.get("/settlementRule/{offering_id}", summary="One rule ('default' for the default)")
+@router.get("/settlementRule/{offering_id}", dependencies=[reading(P.READ_SETTLEMENT)], summary="One rule ('default' for the default)")
 def get_rule(offering_id: str, app: HqApp) -> dict[str, Any]:
     return app.get_settlement_rule(offering_id)
 
@@ -45,11 +47,11 @@ def get_rule(offering_id: str, app: HqApp) -> dict[str, Any]:
             description="Lines billed from then on are apportioned by it; entries already recorded keep the rule "
             "(and version) they were made under.")
 def put_rule(offering_id: str, body: RuleUpdate, app: HqApp,
-             by: dict[str, str] = Depends(operator)) -> dict[str, Any]:
+             by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)) -> dict[str, Any]:
     return app.set_settlement_rule(offering_id, body.model_dump(exclude_none=True), by)
 
 
-@router.get("/settlementEntry", summary="The ledger: one entry per billed line another province delivered")
+@router.get("/settlementEntry", dependencies=[reading(P.READ_SETTLEMENT)], summary="The ledger: one entry per billed line another province delivered")
 def list_entries(
     app: HqApp,
     paging: Paging = Depends(),
@@ -63,7 +65,7 @@ def list_entries(
         offset=paging.offset, limit=paging.limit))
 
 
-@router.get("/settlementStatement", summary="Each province's statement for a month as the ledger stands",
+@router.get("/settlementStatement", dependencies=[reading(P.READ_SETTLEMENT)], summary="Each province's statement for a month as the ledger stands",
             description="Per province: receivable (for what it delivered), payable (for what others delivered to its "
             "customers) per counterpart; `issued` tells whether the province has been sent exactly this.")
 def statements(app: HqApp, month: str = Query(..., pattern=MONTH)) -> list[dict[str, Any]]:
@@ -73,5 +75,5 @@ def statements(app: HqApp, month: str = Query(..., pattern=MONTH)) -> list[dict[
 @router.post("/settlementStatement", status_code=201, summary="Issue a month's statements to the provinces",
              description="Each province receives its own statement on the cross-province bill channel; issuing "
              "again after more lines were billed sends a new revision.")
-def issue(body: StatementRun, app: HqApp, by: dict[str, str] = Depends(operator)) -> list[dict[str, Any]]:
+def issue(body: StatementRun, app: HqApp, by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)) -> list[dict[str, Any]]:
     return app.issue_statements(body.month, by)

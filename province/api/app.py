@@ -11,6 +11,7 @@ from province.application import ProvinceApplication
 from replication import api as replication_api
 from shared.api.common import crm_app
 from shared.api.errors import install_error_handlers
+from shared.api.security import document_roles, validator_for
 
 
 def create_app(application: ProvinceApplication) -> FastAPI:
@@ -22,9 +23,11 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     )
     api.state.crm = application
     install_error_handlers(api)
+    api.state.tokens = validator_for(application.settings)
     for module in (customer, catalog, order, billing, ticket, statistics):
         api.include_router(module.router)
     api.include_router(replication_api.router)
+    document_roles(api, settings.tier, settings.token_url())
 
     @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
     def health(app: Any = Depends(crm_app)) -> dict[str, Any]:

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from fastapi import Header, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shared.application import ConcurrentChange, CrmApplication, IdempotencyKey, Outcome
-from shared.domain.operator import Operator
 from shared.persistence.queries import Page
-
-
-def operator(
-    x_actor: str | None = Header(None, description="Who acts (R-25); required for every change."),
-    x_role: str | None = Header(None, description="The actor's role, e.g. staff, customerManager."),
-    x_channel: str | None = Header(None, description="businessHall, callCentre, web, agent, …"),
-) -> dict[str, str]:
-    return Operator.parse(x_actor, x_role, x_channel).as_dict()
 
 
 def crm_app(request: Request) -> Any:

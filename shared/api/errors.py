@@ -12,12 +12,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.domain.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     IllegalTransition,
     InvalidValue,
     NotFound,
+    Unauthenticated,
 )
 
-STATUS_OF = {NotFound: 404, Conflict: 409, IllegalTransition: 409, InvalidValue: 400}
+STATUS_OF = {NotFound: 404, Conflict: 409, IllegalTransition: 409, InvalidValue: 400, Unauthenticated: 401,
+             Forbidden: 403}
 
 
 def status_of(error: DomainError) -> int:
@@ -60,9 +63,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         details = {_camel(k): v for k, v in error.details.items()}
-        return JSONResponse(
-            error_body(error.code, error.reason, error.field, **details), status_code=status_of(error)
-        )
+        status = status_of(error)
+        headers = {"WWW-Authenticate": 'Bearer realm="crm"'} if status == 401 else None
+        return JSONResponse(error_body(error.code, error.reason, error.field, **details), status_code=status,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:

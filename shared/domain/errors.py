@@ -43,3 +43,15 @@ class ReadOnly(Conflict):
     """The resource is owned by another node (HQ's catalog, a group's home province); change it there."""
 
     code = "readOnly"
+
+
+class Unauthenticated(DomainError):
+    """No valid token: who is asking is not known (401)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The caller is known but their role or province does not allow this (403)."""
+
+    code = "forbidden"

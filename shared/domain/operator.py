@@ -1,4 +1,4 @@
-"""Who caused an event (R-25, R-28): actor, role and channel travel with every event."""
+"""Who caused an event (R-25, R-28): actor, role, province and channel travel with every event."""
 
 from __future__ import annotations
 
@@ -19,35 +19,36 @@ class Channel(str, Enum):
     SYSTEM = "system"
 
 
-MAX_ACTOR_LENGTH = 64
+def parse_channel(value: str | None) -> str:
+    try:
+        return Channel(value or Channel.BUSINESS_HALL.value).value
+    except ValueError:
+        allowed = ", ".join(c.value for c in Channel)
+        raise InvalidValue(f"unknown channel; one of {allowed}", field="X-Channel") from None
 
 
 @dataclass(frozen=True)
 class Operator:
-    """The person or process behind a command."""
+    """The person or process behind a command: who (from their signed token), in which role and province, and
+    through which channel."""
 
     actor: str
     role: str
     channel: str
+    name: str = ""
+    province: str = ""
 
     @classmethod
-    def parse(cls, actor: str | None, role: str | None, channel: str | None) -> "Operator":
-        if not actor or not actor.strip():
-            raise InvalidValue("the actor is required", field="X-Actor")
-        if len(actor) > MAX_ACTOR_LENGTH:
-            raise InvalidValue(f"at most {MAX_ACTOR_LENGTH} characters", field="X-Actor")
-        role = (role or "staff").strip()
-        if len(role) > MAX_ACTOR_LENGTH:
-            raise InvalidValue(f"at most {MAX_ACTOR_LENGTH} characters", field="X-Role")
-        try:
-            channel_value = Channel(channel or Channel.BUSINESS_HALL.value).value
-        except ValueError:
-            allowed = ", ".join(c.value for c in Channel)
-            raise InvalidValue(f"unknown channel; one of {allowed}", field="X-Channel") from None
-        return cls(actor=actor.strip(), role=role, channel=channel_value)
+    def signed_in(cls, *, actor: str, name: str, role: str, province: str, channel: str | None) -> "Operator":
+        return cls(actor=actor, role=role, channel=parse_channel(channel), name=name, province=province)
 
     def as_dict(self) -> dict[str, str]:
-        return {"actor": self.actor, "role": self.role, "channel": self.channel}
+        who = {"actor": self.actor, "role": self.role, "channel": self.channel}
+        if self.name and self.name != self.actor:
+            who["name"] = self.name
+        if self.province:
+            who["province"] = self.province
+        return who
 
 
 SYSTEM = Operator(actor="system", role="system", channel=Channel.SYSTEM.value)

@@ -11,17 +11,18 @@ from shared.api.common import (
     Paging,
     crm_app,
     idempotent_create,
-    operator,
     page_response,
 )
 from shared.domain.billing import BillState
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 accounts = APIRouter(prefix="/tmf-api/accountManagement/v4", tags=["billingAccount"])
 bills = APIRouter(prefix="/tmf-api/customerBillManagement/v4", tags=["customerBill"])
 payments = APIRouter(prefix="/tmf-api/paymentManagement/v4", tags=["payment"])
 
 
-@accounts.get("/billingAccount", summary="List billing accounts")
+@accounts.get("/billingAccount", dependencies=[reading(P.READ_BILLING)], summary="List billing accounts")
 def list_accounts(
     paging: Paging = Depends(),
     customer_id: str | None = Query(None, alias="relatedParty.id", max_length=64),
@@ -32,7 +33,7 @@ def list_accounts(
                                            offset=paging.offset, limit=paging.limit))
 
 
-@accounts.get("/billingAccount/{account_id}", summary="One account with its arrears")
+@accounts.get("/billingAccount/{account_id}", dependencies=[reading(P.READ_BILLING)], summary="One account with its arrears")
 def get_account(account_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_account(account_id)
 
@@ -40,14 +41,14 @@ def get_account(account_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
 @bills.post("/customerBillOnDemand", status_code=201, summary="Bill one account for a cycle (YYYY-MM) now")
 def bill_on_demand(
     body: dict[str, Any] = Body(..., examples=[{"billingAccount": {"id": "<account id>"}, "billingCycle": "2026-11"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.RUN_BILLING),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
     app: Any = Depends(crm_app),
 ) -> Response:
     return idempotent_create(app, idempotency_key, body, lambda key: app.bill_on_demand(body, by, key))
 
 
-@bills.get("/customerBill", summary="List bills")
+@bills.get("/customerBill", dependencies=[reading(P.READ_BILLING)], summary="List bills")
 def list_bills(
     paging: Paging = Depends(),
     state: BillState | None = Query(None),
@@ -60,7 +61,7 @@ def list_bills(
                                         overdue=overdue, offset=paging.offset, limit=paging.limit))
 
 
-@bills.get("/customerBill/{bill_id}", summary="One bill (online 6 months, lines 3 months; replay=true for any age)")
+@bills.get("/customerBill/{bill_id}", dependencies=[reading(P.READ_BILLING)], summary="One bill (online 6 months, lines 3 months; replay=true for any age)")
 def get_bill(
     bill_id: str,
     replay: bool = Query(False, description="Rebuild the bill from the event store, whatever its age."),
@@ -73,13 +74,13 @@ def get_bill(
 def patch_bill(
     bill_id: str,
     body: dict[str, Any] = Body(..., examples=[{"state": "sent"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.RUN_BILLING),
     app: Any = Depends(crm_app),
 ) -> dict[str, Any]:
     return app.change_bill(bill_id, body, by)
 
 
-@bills.get("/arrearsReminder", summary="Arrears reminders (催缴): overdue unpaid bills, oldest first")
+@bills.get("/arrearsReminder", dependencies=[reading(P.READ_BILLING)], summary="Arrears reminders (催缴): overdue unpaid bills, oldest first")
 def arrears(paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResponse:
     return page_response(app.arrears_reminders(paging.offset, paging.limit))
 
@@ -88,14 +89,14 @@ def arrears(paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResp
 def pay(
     body: dict[str, Any] = Body(..., examples=[{"bill": {"id": "<bill id>"}, "totalAmount": {"unit": "fen", "value": 10000},
                                                  "paymentMethod": "wechatPay"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.TAKE_PAYMENTS),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
     app: Any = Depends(crm_app),
 ) -> Response:
     return idempotent_create(app, idempotency_key, body, lambda key: app.pay(body, by, key))
 
 
-@payments.get("/payment", summary="List payments")
+@payments.get("/payment", dependencies=[reading(P.READ_BILLING)], summary="List payments")
 def list_payments(
     paging: Paging = Depends(),
     account_id: str | None = Query(None, alias="account.id", max_length=64),
@@ -106,7 +107,7 @@ def list_payments(
                                            offset=paging.offset, limit=paging.limit))
 
 
-@payments.get("/payment/{payment_id}", summary="One payment")
+@payments.get("/payment/{payment_id}", dependencies=[reading(P.READ_BILLING)], summary="One payment")
 def get_payment(payment_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_payment(payment_id)
 

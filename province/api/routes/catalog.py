@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse
 from shared.api.common import Paging, crm_app, page_response
 from shared.api.errors import error_body
 from shared.domain.catalog import LifecycleStatus, OfferingKind
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["productOffering"])
 
 
-@router.get("/productOffering", summary="List catalog offerings")
+@router.get("/productOffering", dependencies=[reading(P.READ_CATALOG)], summary="List catalog offerings")
 def list_offerings(
     paging: Paging = Depends(),
     lifecycle_status: LifecycleStatus | None = Query(None, alias="lifecycleStatus"),
@@ -32,7 +34,7 @@ def list_offerings(
     return page_response(page)
 
 
-@router.get("/productOffering/{offering_id}", summary="One offering")
+@router.get("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], summary="One offering")
 def get_offering(offering_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_offering(offering_id)
 
@@ -49,16 +51,16 @@ def _read_only() -> JSONResponse:
     )
 
 
-@router.post("/productOffering", status_code=405, summary="Refused: HQ owns the catalog")
+@router.post("/productOffering", dependencies=[reading(P.READ_CATALOG)], status_code=405, summary="Refused: HQ owns the catalog")
 def create_offering() -> JSONResponse:
     return _read_only()
 
 
-@router.patch("/productOffering/{offering_id}", status_code=405, summary="Refused: HQ owns the catalog")
+@router.patch("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], status_code=405, summary="Refused: HQ owns the catalog")
 def patch_offering(offering_id: str) -> JSONResponse:
     return _read_only()
 
 
-@router.delete("/productOffering/{offering_id}", status_code=405, summary="Refused: HQ owns the catalog")
+@router.delete("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], status_code=405, summary="Refused: HQ owns the catalog")
 def delete_offering(offering_id: str) -> JSONResponse:
     return _read_only()

@@ -11,11 +11,12 @@ from shared.api.common import (
     Paging,
     crm_app,
     idempotent_create,
-    operator,
     page_response,
 )
 from shared.domain.customer import CustomerKind, CustomerStatus
 from shared.domain.values import Grade
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["customer"])
 
@@ -32,14 +33,14 @@ CUSTOMER_EXAMPLE = {
 @router.post("/customer", status_code=201, summary="Register a customer (individual or group)")
 def create_customer(
     body: dict[str, Any] = Body(..., examples=[CUSTOMER_EXAMPLE]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_CUSTOMERS),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
     app: Any = Depends(crm_app),
 ) -> Response:
     return idempotent_create(app, idempotency_key, body, lambda key: app.register_customer(body, by, key))
 
 
-@router.get("/customer", summary="List customers")
+@router.get("/customer", dependencies=[reading(P.READ_CUSTOMERS)], summary="List customers")
 def list_customers(
     paging: Paging = Depends(),
     status: CustomerStatus | None = Query(None),
@@ -73,7 +74,7 @@ def list_customers(
     return page_response(page)
 
 
-@router.get("/customer/{customer_id}", summary="One customer")
+@router.get("/customer/{customer_id}", dependencies=[reading(P.READ_CUSTOMERS)], summary="One customer")
 def get_customer(customer_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_customer(customer_id)
 
@@ -86,7 +87,7 @@ def get_customer(customer_id: str, app: Any = Depends(crm_app)) -> dict[str, Any
 def patch_customer(
     customer_id: str,
     body: dict[str, Any] = Body(..., examples=[{"status": "active"}, {"grade": "2A"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_CUSTOMERS),
     app: Any = Depends(crm_app),
 ) -> dict[str, Any]:
     return app.update_customer(customer_id, body, by)
@@ -98,26 +99,26 @@ def add_member(
     body: dict[str, Any] = Body(
         ..., examples=[{"name": "王五", "phoneNumber": "13900139000", "province": "BJ", "centrallyPaid": True}]
     ),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_CUSTOMERS),
     app: Any = Depends(crm_app),
 ) -> JSONResponse:
     member = app.add_member(customer_id, body, by)
     return JSONResponse(member, status_code=201, headers={"Location": member["href"]})
 
 
-@router.get("/customer/{customer_id}/member", summary="A group's members")
+@router.get("/customer/{customer_id}/member", dependencies=[reading(P.READ_CUSTOMERS)], summary="A group's members")
 def list_members(customer_id: str, paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResponse:
     return page_response(app.list_members(customer_id, paging.offset, paging.limit))
 
 
-@router.get("/customer/{customer_id}/member/{member_id}", summary="One member of a group")
+@router.get("/customer/{customer_id}/member/{member_id}", dependencies=[reading(P.READ_CUSTOMERS)], summary="One member of a group")
 def get_member(customer_id: str, member_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_member(customer_id, member_id)
 
 
 @router.delete("/customer/{customer_id}/member/{member_id}", status_code=204, summary="Remove a member")
 def remove_member(
-    customer_id: str, member_id: str, by: dict[str, str] = Depends(operator), app: Any = Depends(crm_app)
+    customer_id: str, member_id: str, by: dict[str, str] = acting(P.WRITE_CUSTOMERS), app: Any = Depends(crm_app)
 ) -> Response:
     app.remove_member(customer_id, member_id, by)
     return Response(status_code=204)

@@ -11,11 +11,12 @@ from shared.api.common import (
     Paging,
     crm_app,
     idempotent_create,
-    operator,
     page_response,
 )
 from shared.domain.order import OrderState, SlaClass
 from shared.domain.work_order import WorkKind, WorkState
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 orders = APIRouter(prefix="/tmf-api/productOrderingManagement/v4", tags=["productOrder"])
 work = APIRouter(prefix="/tmf-api/serviceOrdering/v4", tags=["serviceOrder"])
@@ -38,14 +39,14 @@ ORDER_EXAMPLE = {
 )
 def create_order(
     body: dict[str, Any] = Body(..., examples=[ORDER_EXAMPLE]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_ORDERS),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
     app: Any = Depends(crm_app),
 ) -> Response:
     return idempotent_create(app, idempotency_key, body, lambda key: app.place_order(body, by, key))
 
 
-@orders.get("/productOrder", summary="List orders")
+@orders.get("/productOrder", dependencies=[reading(P.READ_ORDERS)], summary="List orders")
 def list_orders(
     paging: Paging = Depends(),
     state: OrderState | None = Query(None),
@@ -67,7 +68,7 @@ def list_orders(
     )
 
 
-@orders.get("/productOrder/{order_id}", summary="One order")
+@orders.get("/productOrder/{order_id}", dependencies=[reading(P.READ_ORDERS)], summary="One order")
 def get_order(order_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_order(order_id)
 
@@ -80,7 +81,7 @@ def get_order(order_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
 def patch_order(
     order_id: str,
     body: dict[str, Any] = Body(..., examples=[{"state": "held", "stateReason": "customer site not ready"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_ORDERS),
     app: Any = Depends(crm_app),
 ) -> dict[str, Any]:
     return app.change_order(order_id, body, by)
@@ -94,7 +95,7 @@ def patch_order(
 def order_callback(
     order_id: str,
     body: dict[str, Any] = Body(..., examples=[{"result": "satisfied with the installation", "satisfied": True}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_ORDERS),
     app: Any = Depends(crm_app),
 ) -> dict[str, Any]:
     return app.record_order_callback(order_id, body, by)
@@ -103,24 +104,24 @@ def order_callback(
 @orders.post("/cancelProductOrder", status_code=201, summary="Cancel an order (TMF622 CancelProductOrder)")
 def cancel_order(
     body: dict[str, Any] = Body(..., examples=[{"productOrder": {"id": "<order id>"}, "cancellationReason": "customer withdrew"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_ORDERS),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
     app: Any = Depends(crm_app),
 ) -> Response:
     return idempotent_create(app, idempotency_key, body, lambda key: app.cancel_order(body, by, key))
 
 
-@orders.get("/cancelProductOrder", summary="List cancellations")
+@orders.get("/cancelProductOrder", dependencies=[reading(P.READ_ORDERS)], summary="List cancellations")
 def list_cancellations(paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResponse:
     return page_response(app.list_cancellations(paging.offset, paging.limit))
 
 
-@orders.get("/cancelProductOrder/{cancellation_id}", summary="One cancellation")
+@orders.get("/cancelProductOrder/{cancellation_id}", dependencies=[reading(P.READ_ORDERS)], summary="One cancellation")
 def get_cancellation(cancellation_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_cancellation(cancellation_id)
 
 
-@work.get("/serviceOrder", summary="List work orders")
+@work.get("/serviceOrder", dependencies=[reading(P.READ_ORDERS)], summary="List work orders")
 def list_work_orders(
     paging: Paging = Depends(),
     state: WorkState | None = Query(None),
@@ -139,7 +140,7 @@ def list_work_orders(
     )
 
 
-@work.get("/serviceOrder/{work_id}", summary="One work order")
+@work.get("/serviceOrder/{work_id}", dependencies=[reading(P.READ_ORDERS)], summary="One work order")
 def get_work_order(work_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_work_order(work_id)
 
@@ -154,7 +155,7 @@ def get_work_order(work_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
 def patch_work_order(
     work_id: str,
     body: dict[str, Any] = Body(..., examples=[{"state": "inProgress"}, {"state": "completed"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WORK_ORDERS),
     app: Any = Depends(crm_app),
 ) -> dict[str, Any]:
     return app.change_work_order(work_id, body, by)

@@ -11,10 +11,11 @@ from shared.api.common import (
     Paging,
     crm_app,
     idempotent_create,
-    operator,
     page_response,
 )
 from shared.domain.ticket import TicketPriority, TicketStatus, TicketType
+from shared.api.security import acting, reading
+from shared.auth.roles import Permission as P
 
 tickets = APIRouter(prefix="/tmf-api/troubleTicket/v4", tags=["troubleTicket"])
 worklists = APIRouter(prefix="/crm/v1", tags=["worklists"])
@@ -25,14 +26,14 @@ def create_ticket(
     body: dict[str, Any] = Body(..., examples=[{
         "ticketType": "fault", "description": "专线中断", "severity": "major",
         "relatedParty": [{"id": "<customer id>", "role": "customer"}]}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_TICKETS),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
     app: Any = Depends(crm_app),
 ) -> Response:
     return idempotent_create(app, idempotency_key, body, lambda key: app.open_ticket(body, by, key))
 
 
-@tickets.get("/troubleTicket", summary="List tickets")
+@tickets.get("/troubleTicket", dependencies=[reading(P.READ_TICKETS)], summary="List tickets")
 def list_tickets(
     paging: Paging = Depends(),
     status: TicketStatus | None = Query(None),
@@ -49,7 +50,7 @@ def list_tickets(
         offset=paging.offset, limit=paging.limit))
 
 
-@tickets.get("/troubleTicket/{ticket_id}", summary="One ticket")
+@tickets.get("/troubleTicket/{ticket_id}", dependencies=[reading(P.READ_TICKETS)], summary="One ticket")
 def get_ticket(ticket_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return app.get_ticket(ticket_id)
 
@@ -62,7 +63,7 @@ def get_ticket(ticket_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
 def patch_ticket(
     ticket_id: str,
     body: dict[str, Any] = Body(..., examples=[{"status": "resolved", "resolution": "replaced the line card"}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_TICKETS),
     app: Any = Depends(crm_app),
 ) -> dict[str, Any]:
     return app.change_ticket(ticket_id, body, by)
@@ -72,13 +73,13 @@ def patch_ticket(
 def ticket_callback(
     ticket_id: str,
     body: dict[str, Any] = Body(..., examples=[{"result": "fault cleared, customer satisfied", "satisfied": True}]),
-    by: dict[str, str] = Depends(operator),
+    by: dict[str, str] = acting(P.WRITE_TICKETS),
     app: Any = Depends(crm_app),
 ) -> dict[str, Any]:
     return app.record_ticket_callback(ticket_id, body, by)
 
 
-@worklists.get("/overdueCallback", summary="Callbacks overdue: orders (7 days) and tickets (3 days)")
+@worklists.get("/overdueCallback", dependencies=[reading(P.READ_TICKETS)], summary="Callbacks overdue: orders (7 days) and tickets (3 days)")
 def overdue_callbacks(paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResponse:
     return page_response(app.overdue_callbacks(paging.offset, paging.limit))
 

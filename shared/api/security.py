@@ -1,0 +1,102 @@
+"""Bearer tokens on every request and the permission each operation needs (R-29).
+
+Each route asks for one permission with `acting(P.X)` (a change: it gets the operator every event records) or
+`reading(P.X)`. The permission is the operation's OAuth2 scope in the OpenAPI, which also lists the roles that
+hold it (from the one table in shared/auth/roles.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Request, Security
+from fastapi.openapi.utils import get_openapi
+from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+
+from shared.auth.roles import GRANTS, Permission, acts_at, roles_with
+from shared.auth.tokens import InvalidToken, Principal, TokenValidator, TrustedIssuer
+from shared.domain.errors import Forbidden, Unauthenticated
+from shared.domain.operator import Operator
+from shared.settings import Settings
+
+SCHEME = "staffToken"
+oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/auth/token", scheme_name=SCHEME, auto_error=False,
+    scopes={p.value: f"the {p.value} permission" for p in Permission},
+    description="A staff token: `POST /auth/token` at HQ (user name and password), or `crm token issue`.",
+)
+
+
+def validator_for(settings: Settings) -> TokenValidator:
+    """The issuers this node trusts: HQ's embedded one, and an external OpenID provider when configured."""
+    issuers = [TrustedIssuer.from_file(settings.auth_issuer, settings.auth_audience, settings.jwks_path())]
+    if settings.auth_external_issuer and settings.auth_external_jwks_file:
+        issuers.append(TrustedIssuer.from_file(
+            settings.auth_external_issuer, settings.auth_external_audience, settings.auth_external_jwks_file,
+            role_claim=settings.auth_external_role_claim, province_claim=settings.auth_external_province_claim,
+            name_claim=settings.auth_external_name_claim))
+    return TokenValidator(issuers)
+
+
+def principal_of(request: Request, token: str | None) -> Principal:
+    if not token:
+        raise Unauthenticated("a bearer token is required (Authorization: Bearer …)", field="Authorization")
+    try:
+        principal = request.app.state.tokens.principal(token)
+    except InvalidToken as error:
+        raise Unauthenticated(f"the token is not valid: {error}", field="Authorization") from None
+    if not request.app.state.crm.may_sign_in(principal.subject, principal.issuer):
+        raise Unauthenticated("this staff member is disabled", field="Authorization")
+    return principal
+
+
+def guard(
+    request: Request,
+    scopes: SecurityScopes,
+    token: Annotated[str | None, Security(oauth2)],
+    x_channel: Annotated[str | None, Header(description="businessHall, callCentre, web, agent, customerManager, "
+                                            "system (R-25); default businessHall")] = None,
+) -> dict[str, str]:
+    """The checked operator of a request: token valid, role holds the permission, role acts on this node."""
+    principal = principal_of(request, token)
+    permission = Permission(scopes.scopes[0])
+    settings = request.app.state.crm.settings
+    if permission not in GRANTS[principal.role]:
+        raise Forbidden(f"a {principal.role.value} may not {permission.value}", field="Authorization")
+    if not acts_at(principal.role, principal.province, settings.node_code, settings.tier):
+        raise Forbidden(f"a {principal.role.value} of {principal.province or 'HQ'} does not act on node "
+                        f"{settings.node_code}", field="Authorization")
+    return Operator.signed_in(actor=principal.subject, name=principal.name, role=principal.role.value,
+                              province=principal.province, channel=x_channel).as_dict()
+
+
+def acting(permission: Permission) -> Any:
+    """`by: dict[str, str] = acting(P.WRITE_CUSTOMERS)`: the checked operator of a change."""
+    return Security(guard, scopes=[permission.value])
+
+
+def reading(permission: Permission) -> Any:
+    """`dependencies=[reading(P.READ_CUSTOMERS)]` on a read."""
+    return Security(guard, scopes=[permission.value])
+
+
+def document_roles(app: FastAPI, tier: str, token_url: str) -> None:
+    """Each operation of the OpenAPI names its permission (`x-permission`) and the roles holding it (`x-roles`)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            for item in spec.get("paths", {}).values():
+                for operation in item.values():
+                    needs = [s for requirement in operation.get("security", []) for s in requirement.get(SCHEME, [])]
+                    if needs:
+                        roles = roles_with(Permission(needs[0]), tier)
+                        operation["x-permission"], operation["x-roles"] = needs[0], roles
+                        operation["description"] = (operation.get("description", "") +
+                                                    f"\n\nRoles: {', '.join(roles) or 'none on this node'}.")
+            flows = spec.get("components", {}).get("securitySchemes", {}).get(SCHEME, {}).get("flows", {})
+            flows.get("password", {})["tokenUrl"] = token_url
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

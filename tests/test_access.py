@@ -1,0 +1,196 @@
+"""Who may do what (R-29): every operation × every role on a province and at HQ; broken tokens; an external
+OpenID Connect issuer; a customer manager's own customers."""
+
+from __future__ import annotations
+
+import base64
+import re
+import json
+import time
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+
+from hq.api.app import create_app as create_hq_app
+from hq.application import HqApplication
+from province.api.app import create_app as create_province_app
+from replication.node import NodeRuntime
+from shared.auth.roles import EVERY_NODE_ROLES, GRANTS, HQ_ROLES, Permission, Role, acts_at
+from shared.auth.tokens import TokenIssuer, create_issuer_keys, key_id
+from tests.auth import AUDIENCE, ISSUER, keys_dir, staff, token
+from tests.conftest import event_count
+from tests.factories import individual
+from tests.stores import node_settings
+
+DUMMY = "00000000-0000-0000-0000-000000000000"
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+
+
+def _home(role: Role, node: str) -> str:
+    return "HQ" if role in HQ_ROLES or role in EVERY_NODE_ROLES else node
+
+
+def _operations(client) -> list[tuple[str, str, Permission]]:
+    """Every guarded operation of a node's OpenAPI: (method, path with dummy ids, permission it needs)."""
+    ops = []
+    for path, item in client.get("/openapi.json").json()["paths"].items():
+        for method, operation in item.items():
+            if "x-permission" in operation:
+                filled = re.sub(r"\{upstream\}", "GD", path)
+                ops.append((method.upper(), re.sub(r"\{[a-z_]+\}", DUMMY, filled),
+                            Permission(operation["x-permission"])))
+    return ops
+
+
+def _matrix(client, node: str, tier: str) -> int:
+    checked = 0
+    for method, path, permission in _operations(client):
+        body = {} if method in ("POST", "PATCH", "PUT") else None
+        anonymous = client.request(method, path, json=body, headers={"Authorization": ""})
+        assert anonymous.status_code == 401, (method, path)
+        for role in Role:
+            response = client.request(method, path, json=body, headers=staff(role.value, _home(role, node), "t"))
+            allowed = permission in GRANTS[role] and acts_at(role, _home(role, node), node, tier)
+            if allowed:
+                assert response.status_code not in (401, 403), (role, method, path, response.text)
+            else:
+                assert response.status_code == 403, (role, method, path, response.status_code)
+                assert response.json()["code"] == "forbidden"
+            checked += 1
+    return checked
+
+
+def test_every_operation_every_role_on_a_province_node(province):
+    api = create_province_app(province)
+    api.state.runtime = NodeRuntime(province, follow=False)
+    with TestClient(api) as client:
+        before = event_count(province)
+        assert _matrix(client, "GD", "province") > 300
+        assert event_count(province) == before  # nobody's empty body recorded anything
+        for role in ("clerk", "provinceAdmin", "billingClerk", "customerManager"):  # BJ's staff at GD
+            response = client.get(CUSTOMERS, headers=staff(role, "BJ", "bj.staff"))
+            assert response.status_code == 403 and "does not act on node GD" in response.json()["reason"]
+        spec = client.get("/openapi.json").json()
+        pay = spec["paths"]["/tmf-api/paymentManagement/v4/payment"]["post"]
+        assert pay["x-roles"] == ["provinceAdmin", "billingClerk"]  # payments only by billing roles
+
+
+def test_every_operation_every_role_at_hq(store, tmp_path):
+    with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
+        hq = HqApplication(settings)
+        try:
+            api = create_hq_app(hq)
+            api.state.runtime = NodeRuntime(hq, follow=False)
+            with TestClient(api) as client:
+                before = event_count(hq)
+                assert _matrix(client, "HQ", "hq") > 150
+                assert event_count(hq) == before
+                spec = client.get("/openapi.json").json()
+                release = spec["paths"]["/tmf-api/productCatalogManagement/v4/productOffering/{offering_id}"]
+                assert release["patch"]["x-roles"] == ["catalogAdmin"]  # only the catalog administrator
+        finally:
+            hq.close()
+
+
+def test_auditors_read_everything_and_change_nothing(client, province):
+    created = client.post(CUSTOMERS, json=individual()).json()
+    auditor = staff("auditor", "HQ", "zhao.audit")
+    assert client.get(created["href"], headers=auditor).status_code == 200
+    assert client.get("/replication/status", headers=auditor).status_code == 200
+    before = event_count(province)
+    assert client.patch(created["href"], json={"name": "改名"}, headers=auditor).status_code == 403
+    assert client.post(CUSTOMERS, json=individual(), headers=auditor).status_code == 403
+    assert event_count(province) == before
+
+
+def _forge(claims: dict, key=None, kid: str | None = None, algorithm: str = "EdDSA") -> str:
+    signer = key or TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, 60, 60)
+    private = signer if key is not None else signer.key
+    header_kid = kid or key_id(private.public_key())
+    return jwt.encode(claims, private, algorithm=algorithm, headers={"kid": header_kid})
+
+
+def _claims(**overrides) -> dict:
+    now = int(time.time())
+    return {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "role": "provinceAdmin", "province": "GD", "iat": now,
+            "exp": now + 300, **overrides}
+
+
+def test_broken_tokens_are_401_and_record_nothing(client, province):
+    own_kid = key_id(TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, 60, 60).key.public_key())
+    good = token()
+    header, payload, signature = good.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    tampered_payload = base64.urlsafe_b64encode(json.dumps({**claims, "role": "auditor"}).encode()).rstrip(b"=")
+    none_header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": own_kid}).encode()).rstrip(b"=")
+    broken = {
+        "expired": _forge(_claims(exp=int(time.time()) - 10)),
+        "tampered": f"{header}.{tampered_payload.decode()}.{signature}",
+        "alg none": f"{none_header.decode()}.{payload}.",
+        "wrong key": _forge(_claims(), key=Ed25519PrivateKey.generate(), kid=own_kid),
+        "wrong audience": _forge(_claims(aud="someone-else")),
+        "wrong issuer": _forge(_claims(iss="https://evil.example")),
+        "refresh token": TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, 60, 60).issue(
+            "x", "x", "provinceAdmin", "GD", kind="refresh"),
+        "not a token": "let-me-in",
+        "unknown role": _forge(_claims(role="superadmin")),
+    }
+    before = event_count(province)
+    for what, bad in broken.items():
+        response = client.post(CUSTOMERS, json=individual(), headers={"Authorization": f"Bearer {bad}"})
+        assert response.status_code == 401, (what, response.text)
+        assert response.json()["code"] == "unauthenticated" and response.json()["field"] == "Authorization"
+    assert client.post(CUSTOMERS, json=individual(), headers={"Authorization": f"Bearer {good}"}).status_code == 201
+    assert event_count(province) > before
+
+
+def test_an_external_openid_issuer_is_trusted_with_its_claims_mapped(store, tmp_path):
+    external = tmp_path / "sso"
+    create_issuer_keys(external / "key.pem", external / "jwks.json")
+    sso = "https://sso.example.com/realms/crm"
+    with node_settings(store, tmp_path, "GD", auth_external_issuer=sso, auth_external_jwks_file=external / "jwks.json",
+                       auth_external_role_claim="realm_access.roles", auth_external_province_claim="crm_province",
+                       auth_external_audience="crm-gd") as settings:
+        from province.application import ProvinceApplication
+
+        app = ProvinceApplication(settings)
+        try:
+            with TestClient(create_province_app(app)) as client:
+                key = TokenIssuer(external / "key.pem", sso, "crm-gd", 60, 60).key
+                now = int(time.time())
+                claims = {"iss": sso, "aud": "crm-gd", "sub": "5f1c-kc-user", "name": "周 Keycloak", "iat": now,
+                          "exp": now + 300, "realm_access": {"roles": ["offline_access", "clerk"]},
+                          "crm_province": "GD"}
+                bearer = {"Authorization": f"Bearer {_forge(claims, key=key)}"}
+                created = client.post(CUSTOMERS, json=individual(), headers=bearer)
+                assert created.status_code == 201, created.text
+                from uuid import UUID
+
+                by = next(iter(app.events.get(UUID(created.json()["id"])))).by
+                assert by["actor"] == "5f1c-kc-user" and by["role"] == "clerk" and by["name"] == "周 Keycloak"
+                wrong_province = _forge({**claims, "crm_province": "BJ"}, key=key)
+                assert client.get(CUSTOMERS, headers={"Authorization": f"Bearer {wrong_province}"}).status_code == 403
+        finally:
+            app.close()
+
+
+def test_a_customer_manager_changes_only_their_own_customers(client, province):
+    mine = client.post(CUSTOMERS, json=individual(customerManager={"id": "li.jingli", "name": "李经理"})).json()
+    theirs = client.post(CUSTOMERS, json=individual(customerManager={"id": "wang.jingli", "name": "王经理"})).json()
+    manager = staff("customerManager", "GD", "li.jingli", "李经理", channel="customerManager")
+    assert client.patch(mine["href"], json={"grade": "1A"}, headers=manager).status_code == 200
+    before = event_count(province)
+    refused = client.patch(theirs["href"], json={"grade": "1A"}, headers=manager)
+    assert refused.status_code == 403 and "customers they manage" in refused.json()["reason"]
+    assert event_count(province) == before
+    assert client.get(theirs["href"], headers=manager).status_code == 200  # reading is not changing
+
+
+def test_no_province_role_acts_at_hq_and_no_hq_role_in_a_province():
+    for role in Role:
+        for node, tier in (("GD", "province"), ("HQ", "hq")):
+            province = "GD" if role not in HQ_ROLES and role not in EVERY_NODE_ROLES else "HQ"
+            expected = role in EVERY_NODE_ROLES or (tier == "hq") == (role in HQ_ROLES)
+            assert acts_at(role, province, node, tier) is expected, (role, node)
+
