@@ -30,6 +30,7 @@ class HqApplication(
         self.mirror_table = f"{self.schema.prefix}_mirror"
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self._create_mirror()
+        self.rebuild_if_reshaped()
         catalog.HqCatalogCommands.on_start(self)
         settlement.SettlementLedger.on_start(self)
 

@@ -95,7 +95,7 @@ class Routing:
         if name == "CrossProvinceRequest.CancellationRequested":
             order.forward_cancellation(e.provinces, e.reason, e.at, e.by)
         elif name == "CrossProvinceRequest.HomeStateChanged":
-            order.record_home_state(e.state, e.at, e.by)
+            order.record_home_state(e.state, getattr(e, "home_leg", ""), e.at, e.by)
         elif name == "DeliveryLeg.WorkProgressed":
             order.relay_progress(upstream, e.work_kind, e.work_state, e.leg_state, e.reason, e.at, e.by)
         elif name == "DeliveryLeg.CancellationAnswered":

@@ -22,6 +22,7 @@ from shared.domain.settlement import (
 )
 from shared.persistence.queries import Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
+from shared.api.documents import money, statement_document
 
 BILL_ISSUED = "shared.domain.billing:CustomerBill.Issued"
 BASE = "/crm/v1"
@@ -38,10 +39,6 @@ TABLES = (
 )
 
 
-def money(value: int) -> dict[str, Any]:
-    return {"unit": "fen", "value": value}
-
-
 def rule_document(r: SettlementRule) -> dict[str, Any]:
     return {"id": r.offering_id, "href": f"{BASE}/settlementRule/{r.offering_id}", "@type": "SettlementRule",
             "offeringId": None if r.offering_id == DEFAULT_RULE else r.offering_id,
@@ -56,15 +53,6 @@ def entry_document(e: SettlementEntry) -> dict[str, Any]:
             "productOffering": {"id": e.offering_id}, "chargeKind": e.kind, "billedAmount": money(e.billed),
             "sharePercent": e.share_percent, "shareAmount": money(e.share), "rule": e.rule,
             "recordedAt": e.created_on.isoformat()}
-
-
-def statement_document(province: str, month: str, figures: dict[str, Any], entries: int) -> dict[str, Any]:
-    return {
-        "province": province, "month": month, "receivable": money(figures["receivable"]),
-        "payable": money(figures["payable"]), "net": money(figures["net"]), "entries": entries,
-        "counterpart": [{"province": c["province"], "receivable": money(c["receivable"]),
-                         "payable": money(c["payable"]), "net": money(c["net"])} for c in figures["counterparts"]],
-    }
 
 
 def project_rule(r: SettlementRule) -> list[Operation]:

@@ -37,6 +37,7 @@ class ProvinceApplication(
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.calendar = WorkingCalendar.from_text(settings.holidays, settings.extra_working_days)
+        self.rebuild_if_reshaped()
         self.after_start()
 
     def apply_replicated(self, upstream: str, records: list, last_hash: bytes) -> None:

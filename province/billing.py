@@ -25,6 +25,7 @@ from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
 from shared.domain.values import only_fields
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
+from shared.api.documents import money
 
 ACCOUNT_BASE = "/tmf-api/accountManagement/v4/billingAccount"
 BILL_BASE = "/tmf-api/customerBillManagement/v4/customerBill"
@@ -57,10 +58,6 @@ TABLES = (
         indexes=("account_id", "bill_id"),
     ),
 )
-
-
-def money(value: int) -> dict[str, Any]:
-    return {"unit": "fen", "value": value}
 
 
 def account_document(a: BillingAccount) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from typing import Any
 
 
-from shared.classification import Channel, channel_of
 from shared.domain.catalog import (
     CatalogEntry,
     LifecycleStatus,
@@ -40,10 +39,6 @@ def project_entry(entry: CatalogEntry) -> list[Operation]:
 
 
 PROJECTORS = {CatalogEntry: project_entry}
-
-
-def is_hq_catalog(topic: str) -> bool:
-    return channel_of(topic, "hq") is Channel.CATALOG
 
 
 class CatalogCommands(OfferingQueries):

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from shared.domain.cross_province import DeliveryLeg, leg_id
 from shared.domain.order import OrderState, ProductOrder
-from shared.domain.work_order import WorkOrder, WorkState, close_open
+from shared.domain.work_order import WorkOrder, WorkState, close_open, leg_state
 
 PREFIX = "CrossProvinceOrder."
 
@@ -47,10 +47,10 @@ class CrossProvinceHandlers:
         leg: DeliveryLeg = self.load(DeliveryLeg, leg_id(e.order_id, here))
         now = self.clock()
         if leg.is_open:
-            closed = close_open(self.work_orders_of(UUID(e.order_id), here), f"cancelled by {leg.home}: {e.reason}",
-                                now, e.by)
-            if closed:
-                leg.report(closed[-1].kind, WorkState.CANCELLED.value, WorkState.CANCELLED.value, e.reason, now, e.by)
+            work = self.work_orders_of(UUID(e.order_id), here)
+            for closed in close_open(work, f"cancelled by {leg.home}: {e.reason}", now, e.by):
+                leg.report(closed.kind, WorkState.CANCELLED.value, leg_state(w.state for w in work).value, e.reason,
+                           now, e.by)
         leg.answer_cancellation(now, e.by)
 
     # --- as the home province -----------------------------------------------------------------------

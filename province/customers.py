@@ -121,15 +121,17 @@ def project_customer(c: Customer) -> list[Operation]:
     return [Upsert("customer", row), _members(str(c.id), c.members.values()), _phones(str(c.id), phones)]
 
 
-def _members(group_id: str, members: Any) -> ReplaceChildren:
+def _members(group_id: str, members: Any, own: bool = True) -> ReplaceChildren:
+    """A group's member rows; only a group this province registered links members to customers it bills
+    (a group owned elsewhere pays nothing here: `payer_account` must never find it)."""
     return ReplaceChildren("customer_member", group_id, tuple(
         {
             "id": m["id"],
             "customer_id": group_id,
             "phone_number": m["phoneNumber"],
             "province": m["province"],
-            "member_customer_id": m.get("customerId"),
-            "centrally_paid": 1 if m.get("centrallyPaid") else 0,
+            "member_customer_id": m.get("customerId") if own else None,
+            "centrally_paid": 1 if own and m.get("centrallyPaid") else 0,
             "doc": {**m, "href": f"{BASE}/{group_id}/member/{m['id']}", "groupId": group_id},
         }
         for m in members
@@ -168,7 +170,7 @@ def remote_group_document(g: RemoteGroup) -> dict[str, Any]:
 def project_remote_group(g: RemoteGroup) -> list[Operation]:
     group_id = str(g.id)
     if g.withdrawn:
-        return [Delete("customer", group_id), _members(group_id, []), _phones(group_id, [])]
+        return [Delete("customer", group_id), _members(group_id, [], own=False), _phones(group_id, [])]
     v = g.view
     manager = v.get("customerManager")
     row = {
@@ -178,7 +180,7 @@ def project_remote_group(g: RemoteGroup) -> list[Operation]:
         "own_certificate": None, "name": v["name"], "created_at": g.created_on.isoformat(),
         "home_province": v["homeProvince"], "doc": remote_group_document(g),
     }
-    return [Upsert("customer", row), _members(group_id, v["member"]),
+    return [Upsert("customer", row), _members(group_id, v["member"], own=False),
             _phones(group_id, [m["phoneNumber"] for m in v["member"]])]
 
 

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, uuid5
 from shared.domain.order import FINAL_STATES, OrderState, ProductOrder
 from shared.domain.work_order import WorkOrder
 from shared.persistence.readmodel import Operation, Table, Upsert
+from shared.api.documents import money
 
 ORDER_BASE = "/tmf-api/productOrderingManagement/v4/productOrder"
 CANCEL_BASE = "/tmf-api/productOrderingManagement/v4/cancelProductOrder"
@@ -40,10 +41,6 @@ TABLES = (
         indexes=("order_id", "state", "home_province"),
     ),
 )
-
-
-def money(value: int) -> dict[str, Any]:
-    return {"unit": "fen", "value": value}
 
 
 def utc(moment: Any) -> str:

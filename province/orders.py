@@ -25,6 +25,8 @@ from shared.persistence.queries import Filter, Page, equal
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000
 ITEM_ACTIONS = ("add", "modify", "delete", "noChange")
+ORDER_FIELDS = ("relatedParty", "productOrderItem", "slaClass", "acceptanceKind", "description",
+                "deliveringProvince", "@type")
 ITEM_FIELDS = ("id", "action", "quantity", "productOffering", "deliveringProvince", "groupMember", "@type")
 
 
@@ -52,6 +54,9 @@ class OrderCommands:
     def place_order(
         self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
+        unknown = sorted(set(data) - set(ORDER_FIELDS))
+        if unknown:
+            raise InvalidValue(f"not a field of an order here; known: {', '.join(ORDER_FIELDS)}", field=unknown[0])
         customer = self._ordering_customer(data, by)
         lines = self._order_lines(data.get("productOrderItem"), customer, data.get("deliveringProvince"))
         home = self.settings.node_code
@@ -75,7 +80,7 @@ class OrderCommands:
             aggregates.append(CrossProvinceRequest(
                 order_id=str(order.id), home=home, customer=customer_reference(customer),
                 sla_class=order.sla_class, acceptance_kind=order.acceptance_kind, due_date=order.due_date,
-                accepted_at=order.accepted_at, legs={p: order.items_of(p) for p in order.remote_provinces}, by=by,
+                accepted_at=order.accepted_at, legs={p: order.items_of(p) for p in order.legs}, by=by,
             ))
         document = order_document(order)
         self.record(*aggregates, idempotency=idempotency, outcome=Outcome(201, document))
@@ -224,7 +229,8 @@ class OrderCommands:
         """A cross-province order's state goes up too, so HQ's desk shows what this province shows."""
         if order.is_cross_province:
             request: CrossProvinceRequest = self.load(CrossProvinceRequest, request_id(str(order.id)))
-            request.report_state(order.state, at, by)
+            home = order.legs.get(order.province)
+            request.report_state(order.state, home["state"] if home else None, at, by)
 
     def _close_local_work(self, order: ProductOrder, reason: str, at: datetime, by: dict[str, str]) -> None:
         home = self.settings.node_code

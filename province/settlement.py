@@ -7,31 +7,11 @@ from typing import Any
 from shared.domain.settlement import ReceivedStatement
 from shared.persistence.queries import Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
+from shared.api.documents import statement_document
 
 BASE = "/crm/v1/settlementStatement"
 
 TABLES = (Table("settlement_statement", (("month", "TEXT"),), indexes=("month",)),)
-
-
-def money(value: int) -> dict[str, Any]:
-    return {"unit": "fen", "value": value}
-
-
-def statement_document(province: str, month: str, figures: dict[str, Any], entries: int) -> dict[str, Any]:
-    """A province's month of settlement: per counterpart province, what it is owed and owes, in fen."""
-    return {
-        "province": province,
-        "month": month,
-        "receivable": money(figures["receivable"]),
-        "payable": money(figures["payable"]),
-        "net": money(figures["net"]),
-        "counterpart": [
-            {"province": c["province"], "receivable": money(c["receivable"]), "payable": money(c["payable"]),
-             "net": money(c["net"])}
-            for c in figures["counterparts"]
-        ],
-        "entries": entries,
-    }
 
 
 def project_statement(s: ReceivedStatement) -> list[Operation]:

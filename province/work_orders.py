@@ -48,10 +48,9 @@ class WorkOrderCommands:
     def work_orders_of(self, order_id: UUID, province: str) -> list[WorkOrder]:
         """One leg's work orders in sequence: recorded ones, and those the current unit of work created."""
         rows = self.queries.rows("SELECT id FROM {work_order} WHERE order_id = ?", [str(order_id)])
-        for row in rows:
-            self.load(WorkOrder, row["id"])  # into the unit of work, once
-        work = [w for w in self.in_batch(WorkOrder) if w.order_id == order_id and w.province == province]
-        return sorted(work, key=lambda w: w.sequence)
+        found = {w.id: w for w in self.in_batch(WorkOrder) if w.order_id == order_id}
+        found.update((w.id, w) for w in (self.load(WorkOrder, row["id"]) for row in rows) if w.id not in found)
+        return sorted((w for w in found.values() if w.province == province), key=lambda w: w.sequence)
 
     def list_work_orders(
         self, *, state: str | None = None, order_id: str | None = None, kind: str | None = None,

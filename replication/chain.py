@@ -171,12 +171,3 @@ class LogChain:
             [destination, after, upto, limit],
         )
         return [Head(int(r["position"]), bytes.fromhex(r["hash"]), r["recorded_at"]) for r in rows]
-
-    def hash_at(self, position: int, destination: str | None = None) -> bytes:
-        if position == 0:
-            return GENESIS
-        rows = self.app.queries.rows(f"SELECT hash FROM {self.table} WHERE destination = ? AND position = ?",
-                                     [destination or self.primary, position])
-        if not rows:
-            raise LookupError(f"position {position} is not a public notification of this node for {destination}")
-        return bytes.fromhex(rows[0]["hash"])

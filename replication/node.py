@@ -95,10 +95,10 @@ class NodeRuntime:
         return {
             "node": self.app.settings.node_code,
             "tier": self.app.settings.tier,
-            "log": {
-                "headPosition": chain.head_position if chain else 0,
-                "runningHash": chain.head_hash.hex() if chain else "",
-                "recordedAt": chain.head_recorded_at if chain else "",
+            "log": {  # a province's one share (HQ's); at HQ, each province's share is under destinations
+                "headPosition": max((h.position for h in chain.heads.values()), default=0) if chain else 0,
+                "runningHash": chain.head_hash.hex() if chain and chain.primary else None,
+                "recordedAt": chain.head_recorded_at if chain and chain.primary else None,
                 "grpcPort": self.grpc_port,
                 "destinations": [  # each follower's share of the log and its own running hash
                     {"destination": d, "headPosition": chain.head(d).position,

@@ -143,12 +143,18 @@ class CrmApplication(Application):
         self.schema = ReadModelSchema(settings.app_name, self.tables)
         self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]
         self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
-        self.queries.create_tables()
+        self._reshaped = self.queries.create_tables()
         self._create_upstream_table()
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self.pulse = Pulse()
         self._local = threading.local()
         self.peers: set[str] = set()  # the nodes this one follows (set by its runtime)
+
+    def rebuild_if_reshaped(self) -> None:
+        """After start-up: read models whose tables changed shape are filled again from the event store."""
+        if self._reshaped and self.head_position():
+            self.rebuild_read_models()
+        self._reshaped = False
 
     def may_sign_in(self, subject: str, issuer: str) -> bool:
         """Whether a validly signed token's holder may still act here (a disabled staff member may not)."""

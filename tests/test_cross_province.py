@@ -93,8 +93,9 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     assert {i["state"] for i in done["productOrderItem"]} == {"completed"}
     assert done["compensation"]["value"] == 0
     desk = eventually(lambda: (d := hq.get_cross_province_order(placed["id"]))["state"] == "completed" and d)
-    assert desk["homeProvince"] == "GD" and desk["deliveringProvinces"] == ["BJ"] and desk["overdue"] is False
-    assert [i["state"] for i in desk["productOrderItem"]] == ["completed"]
+    assert desk["homeProvince"] == "GD" and desk["deliveringProvinces"] == ["BJ", "GD"] and desk["overdue"] is False
+    assert {i["deliveringProvince"]: i["state"] for i in desk["productOrderItem"]} == {
+        "GD": "completed", "BJ": "completed"}  # the home province's own item as it reported it
 
     # One bill, at home, for both items; each line names the province that delivered it.
     cycle = datetime.now(timezone.utc).strftime("%Y-%m")
@@ -333,7 +334,41 @@ def test_a_routing_hint_is_never_dropped(nodes):
             gd.place_order({"relatedParty": [{"id": c["id"], "role": "customer"}],
                             "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}, **item}]}, BY)
         assert bad.value.field == field, item
+    for order_field in ("place", "deliveringProvinces"):  # a hint at order level is never dropped either
+        with pytest.raises(InvalidValue) as bad:
+            gd.place_order({"relatedParty": [{"id": c["id"], "role": "customer"}], order_field: "BJ",
+                            "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}}]}, BY)
+        assert bad.value.field == order_field
     assert gd.head_position() == before
+
+
+def test_a_cancellation_racing_a_refusal_of_no_route_still_ends(nodes):
+    gd = nodes["GD"].app
+    c = customer(gd)
+    follower = nodes["GD"].follower("HQ")
+    follower.stop()
+    follower.join(timeout=5)
+    placed = order(gd, c["id"], ("PO-DC-2M", "XZ"))  # GD does not hear HQ's refusal before it cancels
+    asked = gd.cancel_order({"productOrder": {"id": placed["id"]}, "cancellationReason": "changed mind"}, BY)
+    assert asked["awaitingAnswerFrom"] == ["XZ"]
+    nodes["GD"].runtime.start_follower("HQ")
+    done = order_state(gd, placed["id"], "cancelled")
+    assert done["productOrderItem"][0]["state"] == "rejected"
+    assert gd.get_cancellation(asked["id"])["state"] == "done"
+
+
+def test_a_group_owned_elsewhere_never_pays_for_a_local_customer(nodes):
+    gd, bj = nodes["GD"].app, nodes["BJ"].app
+    x = customer(bj)
+    g = gd.register_customer(group(grade="1A"), BY)
+    gd.add_member(g["id"], {"name": "乙", "phoneNumber": "13900000009", "province": "BJ", "customerId": x["id"],
+                            "centrallyPaid": True}, BY)
+    eventually(lambda: bj.list_customers(home_province="GD").total == 1)
+    local = order(bj, x["id"], ("PO-DC-2M", None))
+    work_through(bj, bj.list_work_orders(order_id=local["id"]).items)
+    assert bj.get_order(local["id"])["state"] == "completed"
+    charged = bj.list_accounts(customer_id=x["id"]).items[0]["unbilledCharge"]
+    assert charged and {ch["forCustomerId"] for ch in charged} == {x["id"]}
 
 
 def test_a_province_hq_has_no_route_to_is_refused_back_home(nodes):

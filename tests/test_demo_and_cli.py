@@ -46,3 +46,23 @@ def test_cli_demo_data_then_projections_rebuild(tmp_path):
         assert app.list_customers().total == 15
     finally:
         app.close()
+
+
+def test_read_models_whose_tables_changed_shape_are_rebuilt_from_the_events(settings):
+    """A store opened by an older version (other columns) gets its read models dropped and rebuilt at start."""
+    app = ProvinceApplication(settings)
+    try:
+        demo.load(app)
+        before = app.queries.dump()
+        with app.queries.cursor(commit=True) as cursor:
+            app.queries.execute(cursor, f"UPDATE {app.schema.prefix}_rm_schema SET fingerprint = 'older'")
+            app.queries.execute(cursor, f"DROP TABLE {app.schema.physical('customer')}")
+            app.queries.execute(cursor, f"CREATE TABLE {app.schema.physical('customer')} (id TEXT PRIMARY KEY, "
+                                        "certificate TEXT, doc TEXT)")
+    finally:
+        app.close()
+    reopened = ProvinceApplication(settings)
+    try:
+        assert reopened.queries.dump() == before
+    finally:
+        reopened.close()

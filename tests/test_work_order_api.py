@@ -148,3 +148,14 @@ def test_bad_work_order_changes_are_refused_and_record_nothing(client, customer,
     assert client.patch(first["href"], json=["inProgress"]).status_code == 400
     assert event_count(province) == before
     assert client.get(first["href"]).json()["state"] == "acknowledged"
+
+
+def test_a_later_work_order_waits_for_the_earlier_ones_whatever_it_is_moved_to(client, customer, province):
+    order = place(client, customer["id"])
+    first, second, third = work_orders(client, order)
+    before = event_count(province)
+    for target in ("inProgress", "held", "pending", "completed"):
+        refused = client.patch(third["href"], json={"state": target})
+        assert refused.status_code == 409, target
+    assert client.patch(third["href"], json={"state": "rejected"}).status_code == 409  # only the first rejects
+    assert event_count(province) == before

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from province.api.routes import billing, catalog, customer, order, statistics, ticket
+from province.api.routes import billing, catalog, customer, order, settlement, statistics, ticket
 from province.application import ProvinceApplication
 from replication import api as replication_api
 from shared.api.common import crm_app
@@ -24,7 +24,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     api.state.crm = application
     install_error_handlers(api)
     api.state.tokens = validator_for(application.settings)
-    for module in (customer, catalog, order, billing, ticket, statistics):
+    for module in (customer, catalog, order, billing, ticket, statistics, settlement):
         api.include_router(module.router)
     api.include_router(replication_api.router)
     document_roles(api, settings.tier, settings.token_url())

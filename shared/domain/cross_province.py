@@ -52,6 +52,7 @@ class CrossProvinceRequest(Aggregate):
         self.accepted_at = accepted_at
         self.legs = legs
         self.home_state = "acknowledged"
+        self.home_leg = WorkState.ACKNOWLEDGED.value
 
     def request_cancellation(self, provinces: list[str], reason: str, at: datetime, by: dict[str, str]) -> None:
         self._cancellation_requested(order_id=self.order_id, provinces=provinces, reason=reason, at=at, by=by)
@@ -61,14 +62,17 @@ class CrossProvinceRequest(Aggregate):
                                 by: dict[str, str]) -> None:
         pass
 
-    def report_state(self, state: str, at: datetime, by: dict[str, str]) -> None:
-        """The home order's own state, so HQ's order desk shows what the home province shows (R-26)."""
-        if state != self.home_state:
-            self._home_state_changed(order_id=self.order_id, state=state, at=at, by=by)
+    def report_state(self, state: str, home_leg: str | None, at: datetime, by: dict[str, str]) -> None:
+        """The home order's state and its own leg's, so HQ's order desk shows what the home province shows (R-26)."""
+        home_leg = home_leg or self.home_leg
+        if (state, home_leg) != (self.home_state, self.home_leg):
+            self._home_state_changed(order_id=self.order_id, state=state, home_leg=home_leg, at=at, by=by)
 
     @event("HomeStateChanged")
-    def _home_state_changed(self, order_id: str, state: str, at: datetime, by: dict[str, str]) -> None:
+    def _home_state_changed(self, order_id: str, state: str, at: datetime, by: dict[str, str],
+                            home_leg: str = "") -> None:
         self.home_state = state
+        self.home_leg = home_leg or self.home_leg
 
 
 class DeliveryLeg(Aggregate):
@@ -116,8 +120,12 @@ class DeliveryLeg(Aggregate):
         """Work already delivered is not undone: a completed leg refuses; any other agrees (its open work is
         cancelled by the caller). Returns whether the cancellation was accepted."""
         accepted = self.state != WorkState.COMPLETED.value
-        reason = ("cancelled before completion" if accepted
-                  else f"{self.province} completed the work at {self.completed_at}")
+        if not accepted:
+            reason = f"{self.province} completed the work at {self.completed_at}"
+        elif self.is_open:
+            reason = "cancelled before completion"
+        else:
+            reason = f"nothing left to cancel: the work was {self.state}"
         self._cancellation_answered(order_id=self.order_id, accepted=accepted, reason=reason, at=at, by=by)
         return accepted
 
@@ -145,6 +153,8 @@ class CrossProvinceOrder(Aggregate):
                     sla_class=request.sla_class, due_date=request.due_date, accepted_at=request.accepted_at,
                     legs={p: {"items": items} for p, items in request.legs.items()}, by=by)
         for province, items in sorted(request.legs.items()):
+            if province == request.home:
+                continue  # delivered at home: HQ only shows it
             if province in routes:
                 order._forwarded(destination=province, order_id=request.order_id, home=request.home,
                                  customer=request.customer, items=items, sla_class=request.sla_class,
@@ -194,10 +204,17 @@ class CrossProvinceOrder(Aggregate):
         leg["work"].append({"workKind": work_kind, "state": work_state, "reason": reason, "at": at.isoformat()})
 
     def forward_cancellation(self, provinces: list[str], reason: str, at: datetime, by: dict[str, str]) -> None:
+        """Each delivering province decides for its own work; for a leg HQ never forwarded (no route) HQ answers
+        itself, so the home province never waits for a province that knows nothing of the order."""
         for province in provinces:
-            if province in self.legs:
+            if province not in self.legs:
+                continue
+            if self.legs[province]["forwarded"]:
                 self._cancellation_forwarded(destination=province, order_id=self.order_id, reason=reason, at=at,
                                              by=by)
+            else:
+                self.relay_cancellation_answer(province, True, f"never forwarded to {province}: nothing to cancel",
+                                               at, by)
 
     @event("CancellationForwarded")
     def _cancellation_forwarded(self, destination: str, order_id: str, reason: str, at: datetime,
@@ -215,10 +232,13 @@ class CrossProvinceOrder(Aggregate):
         if self.cancellation is not None:
             self.cancellation["answers"][province] = {"accepted": accepted, "reason": reason, "at": at.isoformat()}
 
-    def record_home_state(self, state: str, at: datetime, by: dict[str, str]) -> None:
-        self._home_state_reported(order_id=self.order_id, state=state, at=at, by=by)
+    def record_home_state(self, state: str, home_leg: str, at: datetime, by: dict[str, str]) -> None:
+        self._home_state_reported(order_id=self.order_id, state=state, home_leg=home_leg, at=at, by=by)
 
     @event("HomeStateReported")
-    def _home_state_reported(self, order_id: str, state: str, at: datetime, by: dict[str, str]) -> None:
+    def _home_state_reported(self, order_id: str, state: str, at: datetime, by: dict[str, str],
+                             home_leg: str = "") -> None:
         self.home_state = state
         self.home_state_at = at.isoformat()
+        if home_leg and self.home in self.legs:
+            self.legs[self.home].update(state=home_leg, updatedAt=at.isoformat())

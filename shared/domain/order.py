@@ -217,7 +217,6 @@ class ProductOrder(Aggregate):
             {"state": self.state, "at": accepted_at.isoformat(), "reason": "", "by": by}
         ]
         self.notices: list[dict[str, Any]] = []
-        self.state_before_cancellation: str | None = None
         self.cancellation: dict[str, Any] | None = None
         self.completion: dict[str, Any] | None = None
         self.callback: dict[str, Any] | None = None
@@ -288,8 +287,6 @@ class ProductOrder(Aggregate):
     def _state_changed(
         self, from_state: str, to_state: str, reason: str, at: datetime, by: dict[str, str]
     ) -> None:
-        if to_state == OrderState.ASSESSING_CANCELLATION.value:
-            self.state_before_cancellation = from_state
         self.state = to_state
         self.history.append({"state": to_state, "at": at.isoformat(), "reason": reason, "by": by})
         if to_state in LEG_STATE_OF_FINAL:  # the desk ended the order: its unfinished legs end with it
@@ -408,6 +405,9 @@ class ProductOrder(Aggregate):
             "callbackDue": callback_due.isoformat(),
             "items": items or {},
         }
+        if items is None:  # recorded before orders had legs: its one leg completed with it
+            for leg in self.legs.values():
+                leg.update(state=WorkState.COMPLETED.value, completedAt=at.isoformat())
 
     # --- cancellation ---------------------------------------------------------------------------
 
@@ -490,10 +490,8 @@ class ProductOrder(Aggregate):
 
     @event("CancellationRecorded")
     def _cancellation_recorded(self, reason: str, at: datetime, by: dict[str, str]) -> None:
-        asked = (self.cancellation or {}).get("asked", [])
-        answers = (self.cancellation or {}).get("answers", {})
-        self.cancellation = {"reason": reason, "at": at.isoformat(), "by": by, "state": "done", "asked": asked,
-                             "answers": answers}
+        asked = self.cancellation or {"requestedAt": at.isoformat(), "by": by}  # when and by whom it was asked
+        self.cancellation = {**asked, "reason": reason, "at": at.isoformat(), "state": "done"}
         for leg in self.legs.values():
             if WorkState(leg["state"]) not in FINAL_WORK_STATES:
                 leg["state"] = WorkState.CANCELLED.value

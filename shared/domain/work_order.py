@@ -153,7 +153,7 @@ def advance(work: WorkOrder, leg: list[WorkOrder], target: WorkState, reason: ob
     """
     if target is WorkState.CANCELLED:
         raise IllegalTransition("work orders are cancelled with their order", field="state", current_state=work.state)
-    if target is WorkState.IN_PROGRESS and work.state == WorkState.ACKNOWLEDGED.value:
+    if work.state == WorkState.ACKNOWLEDGED.value:  # its first move: held, pending or started, in turn
         for earlier in leg:
             if earlier.sequence < work.sequence and earlier.state != WorkState.COMPLETED.value:
                 raise IllegalTransition(f"{earlier.kind} must complete before {work.kind} starts",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,10 +52,25 @@ class ReadModelQueries:
     def execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
         cursor.execute(self.recorder.dialect(sql), params)
 
-    def create_tables(self) -> None:
+    def create_tables(self) -> bool:
+        """Create the read-model tables. When their shape differs from what the store last had (a new column, a
+        new index), they are dropped and created anew: returns True, and the caller rebuilds them from the
+        events — read models are derived, never migrated by hand."""
+        marker = f"{self.schema.prefix}_rm_schema"
+        fingerprint = hashlib.sha256("\n".join(self.schema.create_statements()).encode()).hexdigest()
         with self.cursor(commit=True) as c:
+            self.execute(c, f"CREATE TABLE IF NOT EXISTS {marker} (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            self.execute(c, f"SELECT fingerprint FROM {marker} WHERE id = 'tables'")
+            row = c.fetchone()
+            changed = row is None or row["fingerprint"] != fingerprint
+            if changed:
+                for table in self.schema.tables:
+                    self.execute(c, f"DROP TABLE IF EXISTS {self.schema.physical(table)}")
+                self.execute(c, f"INSERT INTO {marker} (id, fingerprint) VALUES ('tables', ?) "
+                                "ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint", [fingerprint])
             for statement in self.schema.create_statements():
                 self.execute(c, statement)
+        return changed
 
     def page(
         self,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends
 
-from shared.api.common import Paging, crm_app, page_response
+from shared.api.common import crm_app
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 
@@ -29,16 +28,3 @@ def preview(month: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
 
     return {"province": app.settings.node_code, "month": month, "figures": app.monthly_figures(parse_cycle(month, "month"))}
 
-
-@router.get("/settlementStatement", dependencies=[reading(P.READ_SETTLEMENT)], summary="This province's settlement statements as HQ issued them (R-21)")
-def list_statements(
-    paging: Paging = Depends(),
-    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
-    app: Any = Depends(crm_app),
-) -> JSONResponse:
-    return page_response(app.list_statements(month, paging.offset, paging.limit))
-
-
-@router.get("/settlementStatement/{statement_id}", dependencies=[reading(P.READ_SETTLEMENT)], summary="One settlement statement")
-def get_statement(statement_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_statement(statement_id)
