@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -152,6 +153,7 @@ def cluster_up(args: argparse.Namespace) -> None:
     settings = settings.model_copy(update={"data_dir": data_dir})
     if create_issuer_keys(settings.signing_key_path(), settings.jwks_path()):
         print(f"staff token keys created in {settings.keys_path()}", flush=True)
+    demo_staff = enrol_demo_staff(settings, provinces)
     plan = [("HQ", base, grpc_base)] + [(code, base + 1 + i, grpc_base + 1 + i) for i, code in enumerate(provinces)]
     hq_target = f"{settings.grpc_host}:{grpc_base}"
     processes: list[tuple[str, str, subprocess.Popen]] = []
@@ -172,6 +174,10 @@ def cluster_up(args: argparse.Namespace) -> None:
         for code, url, process in processes:
             _wait_healthy(url, process)
         _cross_province_demo({code: url for code, url, _ in processes}, settings)
+        print(f"\nDemo staff (sign in: curl -d username=USER -d password=PASSWORD {urls_of(processes)['HQ']}/auth/token):",
+              flush=True)
+        for user, role, province, password in demo_staff:
+            print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
         print("\nCluster up (Ctrl-C stops every node):", flush=True)
         for (code, url, _), (_, _, grpc_port) in zip(processes, plan):
             role = "HQ      " if code == "HQ" else "province"
@@ -184,6 +190,10 @@ def cluster_up(args: argparse.Namespace) -> None:
         print("\nstopping the cluster …", flush=True)
     finally:
         _stop_all([p for _, _, p in processes])
+
+
+def urls_of(processes: list[tuple[str, str, Any]]) -> dict[str, str]:
+    return {code: url for code, url, _ in processes}
 
 
 def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
@@ -276,6 +286,49 @@ def token_issue(args: argparse.Namespace) -> None:
     print(issuer.issue(args.user, args.name or args.user, role.value, province))
 
 
+def users_add(args: argparse.Namespace) -> None:
+    """Enrol a staff member in HQ's directory (HQ's store in the data directory), recorded as done by `--by`."""
+    from hq.application import HqApplication
+
+    password = args.password or secrets.token_urlsafe(12)
+    app = HqApplication(_settings(args, node_code="HQ", tier="hq"))
+    try:
+        member = app.enrol_staff({"username": args.user, "name": args.name or args.user, "role": args.role,
+                                  "province": args.province, "password": password},
+                                 {"actor": args.by, "role": "systemAdmin", "channel": "system"})
+    finally:
+        app.close()
+    print(f"enrolled {member['username']} ({member['role']}, {member['province']})"
+          + ("" if args.password else f"; password: {password}"))
+
+
+def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str, str, str, str]]:
+    """The demo cluster's staff, once: (user, role, province, password); the passwords are kept owner-only in
+    <keys>/demo-staff.txt so that each start can print them again."""
+    from hq.application import HqApplication
+
+    listing = settings.keys_path() / "demo-staff.txt"
+    if listing.exists():
+        return [tuple(line.split("\t")) for line in listing.read_text().splitlines() if line]  # type: ignore[misc]
+    plan = [(f"{code.lower()}.{role}", role, code) for code in provinces
+            for role in ("clerk", "customerManager", "provinceAdmin", "billingClerk")]
+    plan += [(f"hq.{role}", role, "HQ") for role in ("hqAnalyst", "catalogAdmin", "settlementClerk", "auditor",
+                                                      "systemAdmin")]
+    app = HqApplication(settings.model_copy(update={"node_code": "HQ", "tier": "hq"}))
+    staff = []
+    try:
+        for user, role, province in plan:
+            password = secrets.token_urlsafe(12)
+            app.enrol_staff({"username": user, "role": role, "province": province, "password": password},
+                            {"actor": "crm.cluster", "role": "systemAdmin", "channel": "system"})
+            staff.append((user, role, province, password))
+    finally:
+        app.close()
+    listing.touch(mode=0o600)
+    listing.write_text("".join("\t".join(s) + "\n" for s in staff))
+    return staff
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -316,6 +369,17 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(keys_init_parser)
     keys_init_parser.set_defaults(func=keys_init)
 
+    users = commands.add_parser("users", help="HQ's staff directory").add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="enrol a staff member (a password is made up and printed if not given)")
+    add.add_argument("--user", required=True, help="user name: 2-64 of a-z 0-9 . _ -")
+    add.add_argument("--name", help="display name, full UTF-8")
+    add.add_argument("--role", required=True, choices=[r.value for r in _roles()])
+    add.add_argument("--province", help="home province of province staff, e.g. GD")
+    add.add_argument("--password", help="at least 10 characters")
+    add.add_argument("--by", default="crm.cli", help="who enrols them (recorded on the event)")
+    _node_options(add)
+    add.set_defaults(func=users_add)
+
     token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
     issue = token.add_parser("issue", help="print a bearer token for a staff member (scripts, tests, operators)")
     issue.add_argument("--user", required=True, help="the staff member's user name (the token's subject)")
@@ -333,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    os.umask(0o077)  # a node's data files, keys and logs are its operator's only
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], None] = args.func
     try:

@@ -7,16 +7,18 @@ import threading
 from typing import Any
 from uuid import UUID
 
-from hq import catalog, group_shares, registry, routing, settlement, statistics
+from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
 from shared.application import CrmApplication
+from shared.auth.throttle import SignInThrottle
 from shared.domain.errors import NotFound
 from shared.domain.product import Product
 from shared.settings import Settings
 
-AREAS = (catalog, registry, statistics, routing, group_shares, settlement)
+AREAS = (catalog, registry, statistics, routing, group_shares, settlement, staff)
 
 
 class HqApplication(
+    staff.StaffDirectory,
     settlement.SettlementLedger, group_shares.GroupSharing, routing.Routing, catalog.HqCatalogCommands, CrmApplication,
 ):
     tables = tuple(t for area in AREAS for t in area.TABLES)
@@ -28,6 +30,7 @@ class HqApplication(
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
+        self.throttle = SignInThrottle()
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self._create_mirror()
         self.rebuild_if_reshaped()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from province import billing, catalog, customers, order_documents, settlement, statistics, tickets
+from province import billing, catalog, customers, order_documents, settlement, staff, statistics, tickets
 from province.cross_province import CrossProvinceHandlers
 from province.orders import OrderCommands
 from province.work_orders import WorkOrderCommands
@@ -15,10 +15,11 @@ from shared.domain.calendar import WorkingCalendar
 from shared.domain.customer import Customer
 from shared.settings import Settings
 
-AREAS = (customers, catalog, order_documents, billing, tickets, statistics, settlement)
+AREAS = (customers, catalog, order_documents, billing, tickets, statistics, settlement, staff)
 
 
 class ProvinceApplication(
+    staff.StaffCopies,
     settlement.SettlementCopies,
     CrossProvinceHandlers,
     statistics.StatisticsCommands,
@@ -65,6 +66,7 @@ class ProvinceApplication(
             "CrossProvinceOrder": self.apply_work_order_channel,
             "GroupShare": self.apply_group_share,
             "SettlementStatement": self.apply_statement,
+            "StaffMember": self.apply_staff,
         }[aggregate]
 
     def after_start(self) -> None:

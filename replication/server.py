@@ -13,6 +13,7 @@ from replication.chain import Head, LogChain, Route
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from shared.classification import is_broadcast, public_topics
+from shared.domain.staff import EVERYWHERE
 from shared.domain.values import HQ_CODE, PROVINCES
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ def route_of(app: Any) -> tuple[Route, str | None]:
         if is_broadcast(notification.topic, "hq"):
             return tuple(sorted(PROVINCES))
         destination = getattr(app.mapper.to_domain_event(notification), "destination", "")
+        if destination == EVERYWHERE:
+            return tuple(sorted(PROVINCES))
         return (destination,) if destination in PROVINCES else ()
 
     return addressed, None

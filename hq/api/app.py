@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 
-from hq.api import catalog_routes, order_desk_routes, settlement_routes
+from hq.api import auth_routes, catalog_routes, order_desk_routes, settlement_routes
 from hq.application import HqApplication
 from replication import api as replication_api
 from shared.api.common import Paging, crm_app, page_response
@@ -66,7 +66,7 @@ def create_app(application: HqApplication) -> FastAPI:
     api.state.crm = application
     install_error_handlers(api)
     api.state.tokens = validator_for(application.settings)
-    for router in (customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
+    for router in (auth_routes.auth, auth_routes.staff, customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
                    replication_api.router, replication_api.audit_router):
         api.include_router(router)
     document_roles(api, "hq", application.settings.token_url())

@@ -16,11 +16,12 @@ from shared.domain.errors import (
     IllegalTransition,
     InvalidValue,
     NotFound,
+    TooManyAttempts,
     Unauthenticated,
 )
 
 STATUS_OF = {NotFound: 404, Conflict: 409, IllegalTransition: 409, InvalidValue: 400, Unauthenticated: 401,
-             Forbidden: 403}
+             Forbidden: 403, TooManyAttempts: 429}
 
 
 def status_of(error: DomainError) -> int:
@@ -65,6 +66,8 @@ def install_error_handlers(app: FastAPI) -> None:
         details = {_camel(k): v for k, v in error.details.items()}
         status = status_of(error)
         headers = {"WWW-Authenticate": 'Bearer realm="crm"'} if status == 401 else None
+        if status == 429:
+            headers = {"Retry-After": str(int(error.details.get("retry_after", 1)) + 1)}
         return JSONResponse(error_body(error.code, error.reason, error.field, **details), status_code=status,
                             headers=headers)
 

@@ -66,7 +66,14 @@ class TokenValidator:
     def __init__(self, issuers: list[TrustedIssuer]) -> None:
         self.issuers = {i.issuer: i for i in issuers}
 
-    def principal(self, token: str) -> Principal:
+    def subject_of_refresh(self, token: str) -> str:
+        """The user a refresh token was issued to (it must be one: an access token does not refresh)."""
+        claims = self._claims(token)
+        if claims.get("typ") != "refresh":
+            raise InvalidToken("not a refresh token")
+        return str(claims["sub"])
+
+    def _claims(self, token: str) -> dict[str, Any]:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
             trusted = self.issuers.get(str(unverified.get("iss")))
@@ -76,10 +83,14 @@ class TokenValidator:
             key = next((k for k in trusted.keys.keys if k.key_id == kid), None)
             if key is None:
                 raise InvalidToken("the token was not signed with a key of its issuer")
-            claims = jwt.decode(token, key.key, algorithms=ALGORITHMS, audience=trusted.audience,
-                                issuer=trusted.issuer, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+            return jwt.decode(token, key.key, algorithms=ALGORITHMS, audience=trusted.audience,
+                              issuer=trusted.issuer, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
+
+    def principal(self, token: str) -> Principal:
+        claims = self._claims(token)
+        trusted = self.issuers[claims["iss"]]
         if claims.get("typ", "access") != "access":
             raise InvalidToken("a refresh token is exchanged at /auth/token, not used as a bearer token")
         return Principal(subject=str(claims["sub"]), name=str(_claim(claims, trusted.name_claim) or claims["sub"]),

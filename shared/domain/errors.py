@@ -55,3 +55,9 @@ class Forbidden(DomainError):
     """The caller is known but their role or province does not allow this (403)."""
 
     code = "forbidden"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins: try again after `retry_after` seconds (429)."""
+
+    code = "tooManyAttempts"
