@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from shared.auth.tokens import create_cipher_key, create_issuer_keys
 from shared.domain.billing import BillingAccount
 from shared.domain.customer import Customer
 from shared.domain.values import id_card_check_digit
@@ -27,6 +28,10 @@ def free_port() -> int:
 def store_settings(store: str, tmp: Path, code: str, **overrides: Any) -> Iterator[Settings]:
     """A node's settings on a store that exists only for the benchmark."""
     tier = "hq" if code == "HQ" else "province"
+    keys = tmp / "keys"
+    create_issuer_keys(keys / "issuer.pem", keys / "jwks.json")
+    create_cipher_key(keys / f"{code.lower()}.cipher.key")
+    overrides.setdefault("keys_dir", keys)
     if store == "sqlite":
         yield Settings(node_code=code, tier=tier, store="sqlite", data_dir=tmp / code.lower(), **overrides)
         return

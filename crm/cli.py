@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
-from shared.auth.tokens import create_issuer_keys
+from shared.auth.tokens import create_cipher_key, create_issuer_keys
 from shared.settings import Settings
 
 GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless given
@@ -26,7 +26,7 @@ GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless
 def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:
     overrides = {k: v for k, v in fixed.items() if v is not None}
     for option, field in (("code", "node_code"), ("port", "http_port"), ("grpc_port", "grpc_port"),
-                          ("data_dir", "data_dir"), ("store", "store"), ("host", "http_host")):
+                          ("data_dir", "data_dir"), ("store", "store"), ("host", "http_host"), ("keys_dir", "keys_dir")):
         value = getattr(args, option, None)
         if value is not None:
             overrides[field] = value
@@ -66,7 +66,7 @@ def _serve(settings: Settings, demo_data: bool) -> None:
     base = f"http://{settings.http_host}:{settings.http_port}"
     print(f"{settings.node_code}: {base}  docs {base}/docs  gRPC {settings.grpc_host}:{runtime.grpc_port}", flush=True)
     try:
-        uvicorn.run(api, host=settings.http_host, port=settings.http_port, log_level="warning")
+        uvicorn.run(api, host=settings.http_host, port=settings.http_port, log_level="warning", server_header=False)
     finally:
         runtime.stop()
         application.close()
@@ -151,10 +151,12 @@ def cluster_up(args: argparse.Namespace) -> None:
     grpc_base = args.grpc_base_port or base + GRPC_PORT_OFFSET
     data_dir = Path(args.data_dir or settings.data_dir)
     settings = settings.model_copy(update={"data_dir": data_dir})
+    plan = [("HQ", base, grpc_base)] + [(code, base + 1 + i, grpc_base + 1 + i) for i, code in enumerate(provinces)]
     if create_issuer_keys(settings.signing_key_path(), settings.jwks_path()):
         print(f"staff token keys created in {settings.keys_path()}", flush=True)
+    for code, _, _ in plan:
+        create_cipher_key(settings.model_copy(update={"node_code": code}).cipher_key_path())
     demo_staff = enrol_demo_staff(settings, provinces)
-    plan = [("HQ", base, grpc_base)] + [(code, base + 1 + i, grpc_base + 1 + i) for i, code in enumerate(provinces)]
     hq_target = f"{settings.grpc_host}:{grpc_base}"
     processes: list[tuple[str, str, subprocess.Popen]] = []
     try:
@@ -265,6 +267,9 @@ def keys_init(args: argparse.Namespace) -> None:
     created = create_issuer_keys(settings.signing_key_path(), settings.jwks_path())
     print(f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()} and public "
           f"keys {settings.jwks_path()}")
+    for code in [c.strip().upper() for c in (args.code or settings.node_code).split(",")]:
+        path = settings.model_copy(update={"node_code": code}).cipher_key_path()
+        print(f"{'created' if create_cipher_key(path) else 'kept the existing'} data key of {code}: {path}")
 
 
 def token_issue(args: argparse.Namespace) -> None:
@@ -365,8 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.set_defaults(func=audit)
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
-    keys_init_parser = keys.add_parser("init", help="create the token signing key and its public JWKS")
+    keys_init_parser = keys.add_parser("init", help="create the token signing key, its public JWKS, and each "
+                                       "node's data key (--code HQ,GD,BJ,SH)")
     _node_options(keys_init_parser)
+    keys_init_parser.add_argument("--keys-dir", dest="keys_dir", type=Path, help="default <data dir>/keys")
     keys_init_parser.set_defaults(func=keys_init)
 
     users = commands.add_parser("users", help="HQ's staff directory").add_subparsers(dest="action", required=True)

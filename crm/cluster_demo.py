@@ -82,9 +82,16 @@ def populate(nodes: dict[str, Node]) -> dict[str, int]:
         _wait(lambda: nodes[home].call("GET", f"{ORDERS}/{order['id']}")["state"] in _settled(target))
     month = datetime.now(timezone.utc).strftime("%Y-%m")
     billed = sum(_bill(nodes[code], customers[code]["id"], month) for code in customers)
-    _wait(lambda: hq.call("GET", "/crm/v1/settlementEntry", month=month, limit=1))
+    _wait(lambda: _hq_has_all_of(hq, {code: nodes[code] for code in customers}))
     statements = hq.call("POST", "/crm/v1/settlementStatement", {"month": month})
     return {"crossProvinceOrders": len(placed), "bills": billed, "settlementStatements": len(statements)}
+
+
+def _hq_has_all_of(hq: Node, provinces: dict[str, Node]) -> bool:
+    """HQ has applied everything these provinces recorded so far (their bills included)."""
+    at_hq = {u["upstream"]: u["position"] for u in hq.call("GET", "/replication/status")["upstreams"]}
+    return all(at_hq.get(code, -1) >= node.call("GET", "/replication/status")["log"]["headPosition"]
+               for code, node in provinces.items())
 
 
 def _place(home: Node, customer_id: str, step: tuple[str, str, str, str, bool]) -> dict[str, Any]:

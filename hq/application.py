@@ -55,7 +55,7 @@ class HqApplication(
         entries (R-21)."""
         mirror = [
             (upstream, r.position, r.topic, r.originator_id, r.originator_version,
-             base64.b64encode(r.state).decode(), r.recorded_at, r.running_hash.hex(), r.channel)
+             base64.b64encode(self.sealed(r.state)).decode(), r.recorded_at, r.running_hash.hex(), r.channel)
             for r in records
         ]
         insert = (f"INSERT INTO {self.mirror_table} (upstream, position, topic, originator_id, originator_version, "
@@ -81,12 +81,22 @@ class HqApplication(
         return touched, [*operations, *self.statistics.operations(upstream, figures)]
 
     def mirror_page(self, upstream: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        return self.queries.rows(
+        """Mirrored records as the province sent them (kept encrypted under HQ's own key, decrypted here)."""
+        rows = self.queries.rows(
             f"SELECT upstream, position, topic, originator_id, originator_version, state, recorded_at, "
             f"running_hash, channel FROM {self.mirror_table} WHERE upstream = ? AND position > ? "
             "ORDER BY position LIMIT ?",
             [upstream, after, limit],
         )
+        for row in rows:
+            row["state"] = base64.b64encode(self._mirrored(base64.b64decode(row["state"]))).decode()
+        return rows
+
+    def _mirrored(self, sealed: bytes) -> bytes:
+        try:
+            return self.plain(sealed)
+        except ValueError:  # changed behind HQ's back: the chain will not follow it, and says where
+            return b"(a mirror row that HQ's key does not open)"
 
     def mirror_count(self, upstream: str) -> int:
         return int(self.queries.rows(
@@ -114,8 +124,8 @@ class HqApplication(
     def national_statistics(self, month: str | None = None, province: str | None = None) -> list[dict[str, Any]]:
         return self.statistics.national(month, province)
 
-    def get_national_customer(self, nid: str) -> dict[str, Any]:
-        doc = self.registry.by_national_id(nid)
+    def get_national_customer(self, nid: str, unmask: bool = False) -> dict[str, Any]:
+        doc = self.registry.by_national_id(nid, unmask)
         if doc is None:
             raise NotFound(f"no national customer with id '{nid}'", field="id")
         return doc

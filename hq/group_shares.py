@@ -13,7 +13,7 @@ from shared.domain.group_share import GroupShare, group_view, share_id
 from shared.persistence.readmodel import Operation, Table, Upsert
 
 TABLES = (Table("group_share", (("group_id", "TEXT"), ("province", "TEXT"), ("withdrawn", "BIGINT")),
-                indexes=("group_id",)),)
+                indexes=("group_id",), personal=True),)
 
 
 def project_share(s: GroupShare) -> list[Operation]:

@@ -42,8 +42,12 @@ TABLES = (
             ("name", "TEXT"),
         ),
         indexes=("certificate", "national_id", "grade", "industry", "province"),
+        personal=True,
+        blind=("certificate", "national_id"),
+        sealed=("replica_state",),
     ),
-    Table("province_customer_phone", (("part_id", "TEXT"), ("phone", "TEXT")), parent="part_id", indexes=("phone",)),
+    Table("province_customer_phone", (("part_id", "TEXT"), ("phone", "TEXT")), parent="part_id", indexes=("phone",),
+          personal=True, blind=("phone",)),
 )
 
 
@@ -75,6 +79,8 @@ def part_document(province: str, c: Customer) -> dict[str, Any]:
         "customerKind": c.kind,
         "industry": c.industry or None,
         "customerManager": manager,
+        "certificate": {"type": c.certificate_type, "number": c.certificate_number},
+        "nationalId": national_id(f"{c.certificate_type}:{c.certificate_number}"),
         "registeredAt": c.created_on.isoformat(),
         "member": [{**m, "registeredIn": province} for m in c.members.values()],
     }
@@ -118,12 +124,13 @@ class Registry:
             for row in rows:
                 customer_id = UUID(row["customer_id"])
                 stored = StoredEvent(originator_id=customer_id, originator_version=int(row["replica_version"]),
-                                     topic=row["replica_topic"], state=base64.b64decode(row["replica_state"]))
-                replicas[customer_id] = self.app.mapper.to_domain_event(stored).mutate(None)
+                                     topic=row["replica_topic"],
+                                     state=base64.b64decode(self.app.schema.unseal(row["replica_state"])))
+                replicas[customer_id] = self.app.wire.to_domain_event(stored).mutate(None)
         return replicas
 
     def _rows(self, province: str, c: Customer) -> list[Operation]:
-        stored = self.app.mapper.to_stored_event(replica_snapshot(c))
+        stored = self.app.wire.to_stored_event(replica_snapshot(c))  # sealed by the table, as the row is written
         part = f"{province}:{c.id}"
         phones = sorted({phone_key(m["characteristic"]["phoneNumber"]) for m in c.contacts if m["mediumType"] == "phone"}
                         | {phone_key(m["phoneNumber"]) for m in c.members.values()})
@@ -145,7 +152,8 @@ class Registry:
             "name": c.name,
             "doc": part_document(province, c),
         }), ReplaceChildren("province_customer_phone", part, tuple(
-            {"id": f"{part}:{k}", "part_id": part, "phone": k, "doc": {"phoneNumber": k}} for k in phones))]
+            {"id": f"{part}:{n}", "part_id": part, "phone": k, "doc": {"phoneNumber": k}}
+            for n, k in enumerate(phones)))]
 
     # --- national view ---------------------------------------------------------------------------
 
@@ -156,12 +164,15 @@ class Registry:
         filters = [] if lookup else [Filter("national = 1")]
         filters += equal(("grade", grade), ("industry", industry), ("province", province), ("kind", kind))
         filters += contains("name", name)
+        blind = self.app.queries.blind
         if certificate_number is not None:
             number = certificate_number.strip().upper()
-            filters.append(Filter("certificate IN (?, ?)", (f"idCard:{number}", f"unifiedSocialCreditCode:{number}")))
+            filters.append(Filter("certificate IN (?, ?)", (blind(f"idCard:{number}"),
+                                                            blind(f"unifiedSocialCreditCode:{number}"))))
         if phone_number is not None:
             phones = self.app.schema.physical("province_customer_phone")
-            filters.append(Filter(f"id IN (SELECT part_id FROM {phones} WHERE phone = ?)", (phone_key(phone_number),)))
+            filters.append(Filter(f"id IN (SELECT part_id FROM {phones} WHERE phone = ?)",
+                                  (blind(phone_key(phone_number)),)))
         where = " AND ".join(f"({f.condition})" for f in filters) or "1 = 1"
         params = [p for f in filters for p in f.params]
         total = self.app.queries.rows(
@@ -171,13 +182,16 @@ class Registry:
             "GROUP BY certificate ORDER BY first, certificate LIMIT ? OFFSET ?", [*params, limit, offset])]
         return Page(total=int(total), items=[self.national(c) for c in certificates])
 
-    def national(self, certificate: str) -> dict[str, Any]:
+    def national(self, certificate: str, unmask: bool = False) -> dict[str, Any]:
+        """One national customer from its provinces' parts; `certificate` as stored (its keyed hash)."""
+        column = "sealed" if unmask else "doc"
         rows = self.app.queries.rows(
-            "SELECT doc FROM {province_customer} WHERE certificate = ? ORDER BY registered_at, id", [certificate])
-        parts = [json.loads(r["doc"]) for r in rows]
+            f"SELECT {column} AS doc FROM {{province_customer}} WHERE certificate = ? ORDER BY registered_at, id",
+            [certificate])
+        parts = [self.app.schema._protection().unseal(r["doc"]) if unmask else json.loads(r["doc"]) for r in rows]
         first = parts[0]
-        cert_type, _, number = certificate.partition(":")
-        nid = national_id(certificate)
+        cert_type, number = first["certificate"]["type"], first["certificate"]["number"]
+        nid = first["nationalId"]
         best = min((p["grade"] for p in parts), key=lambda g: Grade(g).rank)
         return {
             "id": nid,
@@ -198,6 +212,7 @@ class Registry:
             "member": [m for p in parts for m in p["member"]],
         }
 
-    def by_national_id(self, nid: str) -> dict[str, Any] | None:
-        rows = self.app.queries.rows("SELECT certificate FROM {province_customer} WHERE national_id = ? LIMIT 1", [nid])
-        return self.national(rows[0]["certificate"]) if rows else None
+    def by_national_id(self, nid: str, unmask: bool = False) -> dict[str, Any] | None:
+        rows = self.app.queries.rows("SELECT certificate FROM {province_customer} WHERE national_id = ? LIMIT 1",
+                                     [self.app.queries.blind(nid)])
+        return self.national(rows[0]["certificate"], unmask) if rows else None

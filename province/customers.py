@@ -32,6 +32,8 @@ TABLES = (
         ),
         indexes=("status", "grade", "manager_id", "certificate", "home_province"),
         unique=("own_certificate",),
+        personal=True,
+        blind=("certificate", "own_certificate"),
     ),
     Table(
         "customer_member",
@@ -44,15 +46,19 @@ TABLES = (
         ),
         parent="customer_id",
         indexes=("member_customer_id",),
+        personal=True,
+        blind=("phone_number",),
     ),
-    Table("customer_phone", (("customer_id", "TEXT"), ("phone", "TEXT")), parent="customer_id", indexes=("phone",)),
+    Table("customer_phone", (("customer_id", "TEXT"), ("phone", "TEXT")), parent="customer_id", indexes=("phone",),
+          personal=True, blind=("phone",)),
 )
 
 
 def _phones(customer_id: str, numbers: list[str]) -> ReplaceChildren:
     keys = sorted({phone_key(n) for n in numbers})
     return ReplaceChildren("customer_phone", customer_id, tuple(
-        {"id": f"{customer_id}:{k}", "customer_id": customer_id, "phone": k, "doc": {"phoneNumber": k}} for k in keys))
+        {"id": f"{customer_id}:{n}", "customer_id": customer_id, "phone": k, "doc": {"phoneNumber": k}}
+        for n, k in enumerate(keys)))
 
 
 def customer_document(c: Customer) -> dict[str, Any]:
@@ -242,7 +248,7 @@ class CustomerCommands:
 
     def _refuse_duplicate_certificate(self, customer: Customer) -> None:
         key = certificate_key(customer.certificate_type, customer.certificate_number)
-        rows = self.queries.rows("SELECT id FROM {customer} WHERE own_certificate = ?", [key])
+        rows = self.queries.rows("SELECT id FROM {customer} WHERE own_certificate = ?", [self.queries.blind(key)])
         if rows:
             raise Conflict(
                 "a customer with this certificate is already registered in this province",
@@ -311,6 +317,7 @@ class CustomerCommands:
         home_province: str | None = None,
         offset: int = 0,
         limit: int = 100,
+        unmask: bool = False,
     ) -> Page:
         filters = equal(
             ("status", status), ("grade", grade), ("kind", kind), ("manager_id", manager_id), ("industry", industry),
@@ -319,15 +326,21 @@ class CustomerCommands:
         filters += contains("name", name)
         if certificate_number is not None:
             number = certificate_number.strip().upper()
-            filters.append(Filter("certificate IN (?, ?)", (certificate_key("idCard", number),
-                                                            certificate_key("unifiedSocialCreditCode", number))))
+            blind = self.queries.blind
+            filters.append(Filter("certificate IN (?, ?)", (blind(certificate_key("idCard", number)),
+                                                            blind(certificate_key("unifiedSocialCreditCode", number)))))
         if phone_number is not None:
             phones = self.schema.physical("customer_phone")
-            filters.append(Filter(f"id IN (SELECT customer_id FROM {phones} WHERE phone = ?)", (phone_key(phone_number),)))
-        return self.queries.page("customer", filters, offset=offset, limit=limit, order_by="created_at, id")
+            filters.append(Filter(f"id IN (SELECT customer_id FROM {phones} WHERE phone = ?)",
+                                  (self.queries.blind(phone_key(phone_number)),)))
+        return self.queries.page("customer", filters, offset=offset, limit=limit, order_by="created_at, id",
+                                 unmask=unmask)
 
-    def get_customer(self, customer_id: str) -> dict[str, Any]:
-        return self.document("customer", customer_id, "customer")
+    def get_customer(self, customer_id: str, unmask: bool = False) -> dict[str, Any]:
+        doc = self.queries.get("customer", customer_id, unmask=unmask)
+        if doc is None:
+            raise NotFound(f"no customer with id '{customer_id}'", field="id")
+        return doc
 
     def list_members(self, customer_id: str, offset: int = 0, limit: int = 100) -> Page:
         self.get_customer(customer_id)

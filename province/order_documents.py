@@ -33,12 +33,14 @@ TABLES = (
             ("cross_province", "BIGINT"),
         ),
         indexes=("state", "customer_id", "due_date", "callback_due"),
+        personal=True,  # an item for a group member names the member's phone number
     ),
     Table("cancel_product_order", (("order_id", "TEXT"), ("created_at", "TEXT")), indexes=("order_id",)),
     Table(
         "work_order",
         (("state", "TEXT"), ("order_id", "TEXT"), ("kind", "TEXT"), ("sequence", "BIGINT"), ("home_province", "TEXT")),
         indexes=("order_id", "state", "home_province"),
+        personal=True,
     ),
 )
 

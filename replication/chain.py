@@ -126,10 +126,11 @@ class LogChain:
                 for n in notifications:
                     if n.topic not in self.public:
                         continue
-                    stamp = recorded_at(n.state)
+                    state = self.app.plain(n.state)  # the chain covers records as they travel
+                    stamp = recorded_at(state)
                     for destination in self.route(n):
                         previous = heads.get(destination, EMPTY).hash
-                        current = link(previous, n.id, n.topic, str(n.originator_id), n.originator_version, n.state)
+                        current = link(previous, n.id, n.topic, str(n.originator_id), n.originator_version, state)
                         heads[destination] = Head(n.id, current, stamp)
                         rows.append((destination, n.id, current.hex(), stamp))
                 self._store(rows, notifications[-1].id)

@@ -107,7 +107,8 @@ class LogService(pb_grpc.NotificationLogServicer):
             batch.notifications.append(
                 pb.Notification(
                     position=n.id, topic=n.topic, originator_id=str(n.originator_id),
-                    originator_version=n.originator_version, state=n.state, recorded_at=link.recorded_at,
+                    originator_version=n.originator_version, state=self.app.plain(n.state),
+                    recorded_at=link.recorded_at,
                     source=self.source, running_hash=link.hash, channel=self.public[n.topic].value,
                 )
             )

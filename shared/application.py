@@ -10,7 +10,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 from uuid import UUID
 
@@ -20,9 +20,11 @@ from eventsourcing.application import (
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Tracking
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent, Tracking
 
+from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
+from shared.persistence.protection import Protection
 from shared.persistence.queries import ReadModelQueries
 from shared.persistence.readmodel import (
     IdempotencyRecord,
@@ -140,7 +142,8 @@ class CrmApplication(Application):
         self.name = settings.app_name
         self.settings = settings
         super().__init__(env=settings.eventsourcing_env())
-        self.schema = ReadModelSchema(settings.app_name, self.tables)
+        self.schema = ReadModelSchema(settings.app_name, self.tables, Protection(self.mapper.cipher))
+        self.wire = Mapper(transcoder=self.mapper.transcoder)  # records between nodes travel decrypted (TLS)
         self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]
         self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
         self._reshaped = self.queries.create_tables()
@@ -155,6 +158,10 @@ class CrmApplication(Application):
         if self._reshaped and self.head_position():
             self.rebuild_read_models()
         self._reshaped = False
+
+    def record_personal_read(self, resource: str, subjects: list[str], by: dict[str, str]) -> None:
+        """Who saw whose certificate and phone numbers in full, when, through which channel (PIPL)."""
+        self.record(PersonalDataRead(resource=resource, subjects=subjects, by=by))
 
     def may_sign_in(self, subject: str, issuer: str) -> bool:
         """Whether a validly signed token's holder may still act here (a disabled staff member may not)."""
@@ -194,9 +201,8 @@ class CrmApplication(Application):
         operations.extend(extra)
         receipt = None
         if idempotency is not None and outcome is not None:
-            receipt = IdempotencyRecord(
-                idempotency.key, idempotency.request_hash, outcome.status, to_doc(outcome.body)
-            )
+            receipt = IdempotencyRecord(idempotency.key, idempotency.request_hash, outcome.status,
+                                        to_doc(outcome.body), self.clock().astimezone(timezone.utc).isoformat())
         try:
             self.save(*aggregates, read_model=operations, idempotency=receipt, **kwargs)
         except IntegrityError as error:
@@ -211,6 +217,10 @@ class CrmApplication(Application):
             return None
         previous = self.queries.idempotency(idempotency.key)
         if previous is None:
+            return None
+        kept_since = (self.clock() - timedelta(hours=self.settings.idempotency_hours)).astimezone(timezone.utc)
+        if previous.recorded_at < kept_since.isoformat():
+            self.queries.forget_idempotency_before(kept_since.isoformat())  # expired: a new request
             return None
         if previous.request_hash != idempotency.request_hash:
             raise Conflict(
@@ -267,9 +277,16 @@ class CrmApplication(Application):
         batch: Batch | None = getattr(self._local, "batch", None)
         return batch.of_type(cls) if batch is not None else []
 
+    def plain(self, state: bytes) -> bytes:
+        """A stored event's state as it travels and is hashed: decrypted (by this node's key)."""
+        return self.mapper.cipher.decrypt(state) if self.mapper.cipher else state
+
+    def sealed(self, state: bytes) -> bytes:
+        return self.mapper.cipher.encrypt(state) if self.mapper.cipher else state
+
     def decode(self, record: Any) -> Any:
-        """A replicated record (or mirror row) as the domain event it is."""
-        return self.mapper.to_domain_event(StoredEvent(
+        """A replicated record (or mirror row), as it travels (decrypted), as the domain event it is."""
+        return self.wire.to_domain_event(StoredEvent(
             originator_id=UUID(str(record.originator_id)), originator_version=record.originator_version,
             topic=record.topic, state=record.state))
 

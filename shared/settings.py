@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     pg_port: int = 5432
     pg_user: str = "postgres"
     pg_password: str = ""
+    pg_password_file: Path | None = Field(None, description="Read the database password from this file (a secret).")
     pg_dbname: str = ""
     pg_pool_size: int = 5
     pg_max_overflow: int = 10
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
         70, ge=0, le=100, description="Default share of a monthly fee owed to the delivering province (R-21); "
         "one-time fees go to it whole. HQ records it as its default settlement rule when first started.")
     keys_dir: Path | None = Field(None, description="Signing keys, JWKS, certificates; default <data_dir>/keys.")
+    cipher_key: str = Field("", description="This node's AES key (base64) for events and personal data at rest; "
+                            "default: read from <keys>/<node>.cipher.key (`crm keys init`).")
+    cipher_old_keys: str = Field("", description="Comma-separated earlier keys, still read after a rotation.")
+    idempotency_hours: float = Field(24.0, gt=0, description="How long a create's first answer is kept for replay.")
     auth_issuer: str = Field("crm-hq", description="The embedded issuer's name (HQ's staff directory).")
     auth_audience: str = "crm"
     auth_jwks_file: Path | None = Field(None, description="Public keys of the embedded issuer; default <keys>/jwks.json.")
@@ -80,6 +85,9 @@ class Settings(BaseSettings):
     def database_name(self) -> str:
         return self.pg_dbname or f"crm_{self.app_name}"
 
+    def database_password(self) -> str:
+        return self.pg_password_file.read_text().strip() if self.pg_password_file else self.pg_password
+
     def keys_path(self) -> Path:
         return self.keys_dir or self.data_dir / "keys"
 
@@ -91,6 +99,18 @@ class Settings(BaseSettings):
 
     def token_url(self) -> str:
         return self.auth_token_url or f"http://{self.http_host}:{self.hq_http_port}/auth/token"
+
+    def cipher_key_path(self) -> Path:
+        return self.keys_path() / f"{self.app_name}.cipher.key"
+
+    def cipher_key_value(self) -> str:
+        if self.cipher_key:
+            return self.cipher_key
+        path = self.cipher_key_path()
+        if not path.is_file():
+            raise FileNotFoundError(f"no cipher key for {self.node_code} at {path}: run `crm keys init --code "
+                                    f"{self.node_code}` (or set CRM_CIPHER_KEY)")
+        return path.read_text().strip()
 
     def sqlite_path(self) -> Path:
         return self.data_dir / f"{self.app_name}.sqlite3"
@@ -107,7 +127,7 @@ class Settings(BaseSettings):
                 "POSTGRES_HOST": self.pg_host,
                 "POSTGRES_PORT": str(self.pg_port),
                 "POSTGRES_USER": self.pg_user,
-                "POSTGRES_PASSWORD": self.pg_password,
+                "POSTGRES_PASSWORD": self.database_password(),
                 "POSTGRES_POOL_SIZE": str(self.pg_pool_size),
                 "POSTGRES_MAX_OVERFLOW": str(self.pg_max_overflow),
                 "POSTGRES_LOCK_TIMEOUT": "5",
@@ -121,6 +141,9 @@ class Settings(BaseSettings):
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         env["PROCESS_RECORDER_TOPIC"] = f"{recorder.__module__}:{recorder.__qualname__}"
+        env["CIPHER_TOPIC"] = "shared.persistence.protection:RotatingAESCipher"
+        env["CIPHER_KEY"] = self.cipher_key_value()
+        env["CIPHER_OLD_KEYS"] = self.cipher_old_keys
         return env
 
 

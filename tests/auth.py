@@ -6,7 +6,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from shared.auth.tokens import TokenIssuer, create_issuer_keys
+from shared.auth.tokens import TokenIssuer, create_cipher_key, create_issuer_keys
+from shared.domain.values import PROVINCES
 
 ISSUER, AUDIENCE = "crm-hq", "crm"
 
@@ -16,6 +17,8 @@ def keys_dir() -> Path:
     """Where the run's issuer keys live (created once); node settings point their JWKS here."""
     directory = Path(tempfile.mkdtemp(prefix="crm-test-keys-"))
     create_issuer_keys(directory / "issuer.pem", directory / "jwks.json")
+    for code in (*PROVINCES, "HQ"):  # each node its own data key, as in production
+        create_cipher_key(directory / f"{code.lower()}.cipher.key")
     return directory
 
 

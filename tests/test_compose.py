@@ -56,3 +56,14 @@ def test_the_image_installs_replication_with_its_generated_grpc_code():
     steps = (COMPOSE.parent / "Dockerfile").read_text()
     assert "COPY proto proto" in steps
     assert steps.index("replication.build_proto") < steps.index("pip install --no-cache-dir .")
+
+
+def test_no_secret_stands_in_the_compose_file():
+    text = COMPOSE.read_text()
+    services = load()["services"]
+    for name, service in services.items():
+        for key, value in service.get("environment", {}).items():
+            assert not (key.endswith("PASSWORD") or key.endswith("_KEY")), f"{name}: {key} in clear"
+    assert load()["secrets"]["pg_password"]["file"] == "./secrets/pg_password"
+    assert "secrets/" in (COMPOSE.parent / ".gitignore").read_text()
+    assert "password: crm" not in text.lower()

@@ -88,9 +88,10 @@ def test_malformed_json_is_400(client, province):
 
 
 def test_same_certificate_twice_is_409_naming_the_existing_customer(client, province):
-    first = create(client)
+    body = individual()
+    first = create(client, body)
     before = event_count(province)
-    again = client.post(BASE, json=individual(certificate=first["certificate"], name="冒名"))
+    again = client.post(BASE, json=individual(certificate=body["certificate"], name="冒名"))
     assert again.status_code == 409
     assert again.json()["existingId"] == first["id"]
     assert event_count(province) == before

@@ -33,6 +33,7 @@ def test_cli_demo_data_then_projections_rebuild(tmp_path):
         return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)],
                               cwd=REPO, capture_output=True, text=True, timeout=120, check=True).stdout
 
+    assert "data key of BJ" in crm("keys", "init", "--code", "BJ")
     assert "customers" in crm("demo-data", "--code", "BJ")
     app = ProvinceApplication(Settings(node_code="BJ", data_dir=tmp_path))
     try:

@@ -190,10 +190,11 @@ def hq_log(hq: HqApplication, after: int = 0) -> list[LogRecord]:
         channel = channel_of(n.topic, "hq")
         if channel is None:
             continue
-        running = link(running, n.id, n.topic, str(n.originator_id), n.originator_version, n.state)
+        state = hq.plain(n.state)  # as it travels: decrypted
+        running = link(running, n.id, n.topic, str(n.originator_id), n.originator_version, state)
         if n.id > after:
-            records.append(LogRecord(n.id, n.topic, str(n.originator_id), n.originator_version, n.state,
-                                     recorded_at(n.state), "HQ", running, channel.value))
+            records.append(LogRecord(n.id, n.topic, str(n.originator_id), n.originator_version, state,
+                                     recorded_at(state), "HQ", running, channel.value))
     return records
 
 

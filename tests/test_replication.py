@@ -24,7 +24,10 @@ def test_customer_registered_in_gd_appears_in_the_national_registry(store, tmp_p
         eventually(lambda: synced(hq, "GD", gd))
         national = hq.app.list_national_customers()
         assert national.total == 1
-        assert national.items[0]["certificate"] == vip["certificate"]
+        assert national.items[0]["certificate"]["number"] == vip["certificate"]["number"][:6] + "********" + \
+            vip["certificate"]["number"][-4:]  # masked in the national view too
+        unmasked = hq.app.get_national_customer(national.items[0]["id"], unmask=True)
+        assert unmasked["certificate"] == vip["certificate"]
         assert national.items[0]["provincialCustomer"][0]["id"] == vip["id"]
         gd.app.update_customer(vip["id"], {"grade": "2A", "status": "active"}, BY)
         eventually(lambda: hq.app.list_national_customers(grade="2A").total == 1)

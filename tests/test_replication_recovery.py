@@ -166,8 +166,8 @@ def test_tampered_upstream_is_detected_and_reported(store, tmp_path):
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         assert hq.runtime.audit("GD")["ok"] is True
         first = next(n for n in gd.app.recorder.select_notifications(start=1, limit=1000) if n.topic in PROVINCE_PUBLIC)
-        forged = first.state.replace(b'"grade":"1A"', b'"grade":"5A"')
-        assert forged != first.state
+        forged = gd.app.sealed(gd.app.plain(first.state).replace(b'"grade":"1A"', b'"grade":"5A"'))
+        assert gd.app.plain(forged) != gd.app.plain(first.state)
         table = "stored_events" if store == "sqlite" else "gd_events"
         with gd.app.queries.cursor(commit=True) as cursor:
             key = "rowid" if store == "sqlite" else "notification_id"
@@ -213,7 +213,8 @@ def test_hq_audits_on_its_own_and_reports_a_changed_upstream_history(store, tmp_
         table, key = ("stored_events", "rowid") if store == "sqlite" else ("gd_events", "notification_id")
         with gd.app.queries.cursor(commit=True) as cursor:
             gd.app.queries.execute(cursor, f"UPDATE {table} SET state = ? WHERE {key} = ?",
-                                   [first.state.replace(b'"grade":"1A"', b'"grade":"5A"'), first.id])
+                                   [gd.app.sealed(gd.app.plain(first.state).replace(b'"grade":"1A"', b'"grade":"5A"')),
+                                    first.id])
         view = eventually(lambda: hq.runtime.status()["upstreams"][0]["state"] == "stopped"
                           and hq.runtime.status()["upstreams"][0])
         assert view["lastAudit"]["ok"] is False and view["lastAudit"]["mismatch"]["position"] == first.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import grpc
@@ -107,15 +108,17 @@ def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(stor
 
         hs = hq.app.settings
         for key, value in {"CRM_STORE": hs.store, "CRM_DATA_DIR": str(hs.data_dir), "CRM_PG_DBNAME": hs.pg_dbname,
+                           "CRM_KEYS_DIR": str(hs.keys_path()),
                            "CRM_UPSTREAMS": f"GD={gd.target}"}.items():
             monkeypatch.setenv(key, value)
         cli.main(["audit", "--upstream", "gd"])  # the mirror's chain, then the province's log now: both agree
         assert '"ok": true' in capsys.readouterr().out
 
         second = hq.app.mirror_page("GD", 0, 2)[1]
+        changed_state = base64.b64encode(hq.app.sealed(b" " + base64.b64decode(second["state"])))
         with hq.app.queries.cursor(commit=True) as cursor:
             hq.app.queries.execute(cursor, f"UPDATE {hq.app.mirror_table} SET state = ? WHERE upstream = ? AND position = ?",
-                                   [second["state"].replace("A", "B", 1), "GD", second["position"]])
+                                   [changed_state.decode(), "GD", second["position"]])
         changed = verify_mirror(hq.app, "GD")
         assert not changed["ok"] and changed["mismatch"]["position"] == int(second["position"])
         with pytest.raises(SystemExit):

@@ -10,12 +10,12 @@ from fastapi.responses import JSONResponse
 from hq.api import auth_routes, catalog_routes, order_desk_routes, settlement_routes
 from hq.application import HqApplication
 from replication import api as replication_api
-from shared.api.common import Paging, crm_app, page_response
+from shared.api.common import MaskedJSONResponse, Paging, crm_app, page_response
 from shared.api.errors import install_error_handlers
 from shared.api.security import document_roles, validator_for
 from shared.domain.customer import CustomerKind
 from shared.domain.values import Grade
-from shared.api.security import acting, reading
+from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
 
 customers = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["national customer"])
@@ -43,9 +43,18 @@ def list_national(
         name=name, offset=paging.offset, limit=paging.limit))
 
 
-@customers.get("/customer/{national_id}", dependencies=[reading(P.READ_NATIONAL)], summary="One national customer with every province's part")
-def get_national(national_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_national_customer(national_id)
+@customers.get("/customer/{national_id}", summary="One national customer with every province's part")
+def get_national(
+    national_id: str,
+    unmask: bool = Query(False, description="Certificate and phone numbers in full (roles that may see personal "
+                                            "data); the read is recorded."),
+    app: Any = Depends(crm_app),
+    by: dict[str, str] = acting(P.READ_NATIONAL),
+) -> Any:
+    if not unmask:
+        return app.get_national_customer(national_id)
+    return shown_in_full(app, by, "nationalCustomer", lambda: app.get_national_customer(national_id, unmask=True),
+                         lambda doc: [doc["id"]])
 
 
 statistics = APIRouter(prefix="/crm/v1", tags=["national statistics"])
@@ -62,7 +71,8 @@ def national_statistics(
 
 def create_app(application: HqApplication) -> FastAPI:
     api = FastAPI(title="CRM HQ node", version="0.1.0",
-                  description="National view: customer registry, catalog master, replication from provinces.")
+                  description="National view: customer registry, catalog master, replication from provinces.",
+                  default_response_class=MaskedJSONResponse)
     api.state.crm = application
     install_error_handlers(api)
     api.state.tokens = validator_for(application.settings)

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from province.api.routes import billing, catalog, customer, order, settlement, statistics, ticket
 from province.application import ProvinceApplication
 from replication import api as replication_api
-from shared.api.common import crm_app
+from shared.api.common import MaskedJSONResponse, crm_app
 from shared.api.errors import install_error_handlers
 from shared.api.security import document_roles, validator_for
 
@@ -20,6 +20,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
         title=f"CRM province node {settings.node_code}",
         description="Provincial CRM desk: TM Forum Open API v4 resources backed by an event store.",
         version="0.1.0",
+        default_response_class=MaskedJSONResponse,
     )
     api.state.crm = application
     install_error_handlers(api)

@@ -8,6 +8,7 @@ from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from shared.application import ConcurrentChange, CrmApplication, IdempotencyKey, Outcome
+from shared.persistence.protection import mask
 from shared.persistence.queries import Page
 
 
@@ -25,11 +26,22 @@ class Paging:
         self.limit = limit
 
 
-def page_response(page: Page) -> JSONResponse:
-    return JSONResponse(
-        page.items,
-        headers={"X-Total-Count": str(page.total), "X-Result-Count": str(len(page.items))},
-    )
+class MaskedJSONResponse(JSONResponse):
+    """Every answer, unless a permitted reader asked for personal data in full: certificate and phone numbers
+    masked wherever they stand (440106********123X, 138****8000)."""
+
+    def render(self, content: Any) -> bytes:
+        return super().render(mask(content))
+
+
+def page_response(page: Page, unmasked: bool = False) -> JSONResponse:
+    response = JSONResponse if unmasked else MaskedJSONResponse
+    return response(page.items, headers={"X-Total-Count": str(page.total), "X-Result-Count": str(len(page.items))})
+
+
+def full(document: Any) -> JSONResponse:
+    """An answer with personal data in full; only for a read that was checked and recorded."""
+    return JSONResponse(document)
 
 
 def idempotent_create(
@@ -43,16 +55,16 @@ def idempotent_create(
     idempotency = IdempotencyKey.of(key, payload) if key else None
     previous = app.replay_outcome(idempotency)
     if previous is not None:
-        return JSONResponse(previous.body, status_code=previous.status)
+        return MaskedJSONResponse(previous.body, status_code=previous.status)
     try:
         body = command(idempotency)
     except ConcurrentChange:
         previous = app.replay_outcome(idempotency)  # the same key won a race: answer as it did
         if previous is None:
             raise
-        return JSONResponse(previous.body, status_code=previous.status)
+        return MaskedJSONResponse(previous.body, status_code=previous.status)
     headers = {"Location": body["href"]} if "href" in body else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    return MaskedJSONResponse(body, status_code=status, headers=headers)
 
 
 def outcome_for(body: dict[str, Any], status: int = 201) -> Outcome:

@@ -13,7 +13,8 @@ from fastapi import FastAPI, Header, Request, Security
 from fastapi.openapi.utils import get_openapi
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
-from shared.auth.roles import GRANTS, Permission, acts_at, roles_with
+from shared.api.common import full
+from shared.auth.roles import GRANTS, Permission, Role, acts_at, roles_with
 from shared.auth.tokens import InvalidToken, Principal, TokenValidator, TrustedIssuer
 from shared.domain.errors import Forbidden, Unauthenticated
 from shared.domain.operator import Operator
@@ -100,3 +101,17 @@ def document_roles(app: FastAPI, tier: str, token_url: str) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def ensure_may_see_personal_data(by: dict[str, str]) -> None:
+    """Asking for certificate and phone numbers in full (`unmask=true`) needs a role that may see them."""
+    if Permission.SEE_PERSONAL_DATA not in GRANTS[Role(by["role"])]:
+        raise Forbidden(f"a {by['role']} sees certificate and phone numbers masked only", field="unmask")
+
+
+def shown_in_full(app: Any, by: dict[str, str], resource: str, fetch: Any, subjects: Any) -> Any:
+    """Personal data in full for a role that may see it: fetched, the read recorded (PIPL), answered unmasked."""
+    ensure_may_see_personal_data(by)
+    document = fetch()
+    app.record_personal_read(resource, subjects(document), by)
+    return full(document)

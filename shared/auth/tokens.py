@@ -148,3 +148,15 @@ def create_issuer_keys(private_key_file: Path, jwks_file: Path) -> bool:
     jwks_file.write_text(json.dumps({"keys": [{**jwk, "kid": key_id(key.public_key()), "use": "sig",
                                                "alg": "EdDSA"}]}, indent=2))
     return True
+
+
+def create_cipher_key(path: Path) -> bool:
+    """A node's AES-256 key for data at rest (owner-only); nothing is overwritten. True when created."""
+    if path.exists():
+        return False
+    from eventsourcing.cryptography import AESCipher
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.touch(mode=0o600)
+    path.write_text(AESCipher.create_key(32))
+    return True

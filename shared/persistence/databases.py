@@ -12,7 +12,7 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 def _admin(settings: Settings) -> psycopg.Connection:
     return psycopg.connect(host=settings.pg_host, port=settings.pg_port, user=settings.pg_user,
-                           password=settings.pg_password, dbname="postgres", autocommit=True,
+                           password=settings.database_password(), dbname="postgres", autocommit=True,
                            connect_timeout=CONNECT_TIMEOUT_SECONDS)
 
 

@@ -63,9 +63,9 @@ class ReadModelQueries:
             self.execute(c, f"SELECT fingerprint FROM {marker} WHERE id = 'tables'")
             row = c.fetchone()
             changed = row is None or row["fingerprint"] != fingerprint
-            if changed:
-                for table in self.schema.tables:
-                    self.execute(c, f"DROP TABLE IF EXISTS {self.schema.physical(table)}")
+            if changed:  # idempotency receipts are derived too: an older shape goes with the tables
+                for table in [*map(self.schema.physical, self.schema.tables), f"{self.schema.prefix}_idempotency"]:
+                    self.execute(c, f"DROP TABLE IF EXISTS {table}")
                 self.execute(c, f"INSERT INTO {marker} (id, fingerprint) VALUES ('tables', ?) "
                                 "ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint", [fingerprint])
             for statement in self.schema.create_statements():
@@ -80,26 +80,40 @@ class ReadModelQueries:
         offset: int = 0,
         limit: int = 100,
         order_by: str = "id",
+        unmask: bool = False,
     ) -> Page:
+        """A page of documents; `unmask` gives personal tables' full documents (the caller records that read)."""
         name = self.schema.physical(table)
         where = " AND ".join(f"({f.condition})" for f in filters) or "1 = 1"
         params = [p for f in filters for p in f.params]
+        column = self._document_column(table, unmask)
         with self.cursor() as c:
             self.execute(c, f"SELECT COUNT(*) AS n FROM {name} WHERE {where}", params)
             total = c.fetchone()["n"]
             self.execute(
                 c,
-                f"SELECT doc FROM {name} WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                f"SELECT {column} AS doc FROM {name} WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?",
                 [*params, limit, offset],
             )
-            items = [json.loads(row["doc"]) for row in c.fetchall()]
+            items = [self._document(row["doc"], column) for row in c.fetchall()]
         return Page(total=total, items=items)
 
-    def get(self, table: str, row_id: str) -> dict[str, Any] | None:
+    def get(self, table: str, row_id: str, unmask: bool = False) -> dict[str, Any] | None:
+        column = self._document_column(table, unmask)
         with self.cursor() as c:
-            self.execute(c, f"SELECT doc FROM {self.schema.physical(table)} WHERE id = ?", [row_id])
+            self.execute(c, f"SELECT {column} AS doc FROM {self.schema.physical(table)} WHERE id = ?", [row_id])
             row = c.fetchone()
-        return json.loads(row["doc"]) if row else None
+        return self._document(row["doc"], column) if row else None
+
+    def _document_column(self, table: str, unmask: bool) -> str:
+        return "sealed" if unmask and self.schema.tables[table].personal else "doc"
+
+    def _document(self, value: str, column: str) -> dict[str, Any]:
+        return self.schema._protection().unseal(value) if column == "sealed" else json.loads(value)
+
+    def blind(self, value: str) -> str:
+        """How a searchable personal number is stored, to look it up."""
+        return self.schema.blind(value)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """A free query; `{table}` placeholders name read-model tables, e.g. `{customer}`."""
@@ -112,13 +126,26 @@ class ReadModelQueries:
         with self.cursor() as c:
             self.execute(
                 c,
-                f"SELECT key, request_hash, status, body FROM {self.schema.prefix}_idempotency WHERE key = ?",
+                f"SELECT key, request_hash, status, body, recorded_at FROM {self.schema.prefix}_idempotency "
+                "WHERE key = ?",
                 [key],
             )
             row = c.fetchone()
         if row is None:
             return None
-        return IdempotencyRecord(row["key"], row["request_hash"], row["status"], row["body"])
+        body = self.schema._protection().unseal(row["body"])
+        return IdempotencyRecord(row["key"], row["request_hash"], row["status"], body, row["recorded_at"])
+
+    def forget_idempotency_before(self, moment: str) -> None:
+        """Receipts older than their time to live go: a key used again after that is a new request."""
+        with self.cursor(commit=True) as c:
+            self.execute(c, f"DELETE FROM {self.schema.prefix}_idempotency WHERE recorded_at < ?", [moment])
+
+    def _comparable(self, value: Any, column: str, table: Any) -> Any:
+        """Sealed values differ in every sealing (a fresh nonce): they compare by what they hold."""
+        if value is not None and (column == "sealed" or column in table.sealed):
+            return self.schema._protection().unseal(value)
+        return value
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table, ordered: what a rebuild must reproduce."""
@@ -127,5 +154,6 @@ class ReadModelQueries:
             columns = ", ".join(table.column_names)
             with self.cursor() as c:
                 self.execute(c, f"SELECT {columns} FROM {self.schema.physical(table.name)} ORDER BY id")
-                out[table.name] = [tuple(row[col] for col in table.column_names) for row in c.fetchall()]
+                out[table.name] = [tuple(self._comparable(row[col], col, table) for col in table.column_names)
+                                   for row in c.fetchall()]
         return out

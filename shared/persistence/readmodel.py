@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from shared.persistence.protection import Protection, mask
+
 
 @dataclass(frozen=True)
 class Table:
@@ -20,10 +22,13 @@ class Table:
     indexes: tuple[str, ...] = ()
     parent: str | None = None  # column naming the owning aggregate, for child tables
     unique: tuple[str, ...] = ()  # columns no two rows may share (NULLs exempt)
+    personal: bool = False  # documents hold certificate or phone numbers: stored masked, the full one sealed
+    blind: tuple[str, ...] = ()  # columns holding such numbers: stored as keyed hashes, searched the same way
+    sealed: tuple[str, ...] = ()  # other columns holding them: stored encrypted, read back with `unseal`
 
     @property
     def column_names(self) -> tuple[str, ...]:
-        return ("id", *(c for c, _ in self.columns), "doc")
+        return ("id", *(c for c, _ in self.columns), *(("sealed",) if self.personal else ()), "doc")
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,10 @@ def to_doc(document: dict[str, Any]) -> str:
 class ReadModelSchema:
     """The tables of one node, named `<prefix>_rm_<table>` in its database."""
 
-    def __init__(self, prefix: str, tables: Iterable[Table]) -> None:
+    def __init__(self, prefix: str, tables: Iterable[Table], protection: Protection | None = None) -> None:
         self.prefix = prefix
         self.tables = {t.name: t for t in tables}
+        self.protection = protection
 
     def physical(self, table: str) -> str:
         return f"{self.prefix}_rm_{table}"
@@ -69,7 +75,7 @@ class ReadModelSchema:
     def create_statements(self) -> list[str]:
         statements = []
         for table in self.tables.values():
-            cols = ", ".join(f"{c} {t}" for c, t in table.columns)
+            cols = ", ".join(f"{c} {t}" for c, t in table.columns) + (", sealed TEXT" if table.personal else "")
             name = self.physical(table.name)
             statements.append(
                 f"CREATE TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY, {cols}, doc TEXT NOT NULL)"
@@ -83,8 +89,8 @@ class ReadModelSchema:
                     f"CREATE UNIQUE INDEX IF NOT EXISTS {name}_{column}_key ON {name} ({column})"
                 )
         statements.append(
-            f"CREATE TABLE IF NOT EXISTS {self.prefix}_idempotency ("
-            "key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status BIGINT NOT NULL, body TEXT NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {self.prefix}_idempotency (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, "
+            "status BIGINT NOT NULL, body TEXT NOT NULL, recorded_at TEXT NOT NULL)"
         )
         return statements
 
@@ -100,16 +106,37 @@ class ReadModelSchema:
         statements.extend(self._upsert(table, name, row) for row in op.rows)
         return statements
 
-    @staticmethod
-    def _upsert(table: Table, name: str, row: dict[str, Any]) -> tuple[str, Sequence[Any]]:
+    def _upsert(self, table: Table, name: str, row: dict[str, Any]) -> tuple[str, Sequence[Any]]:
         columns = table.column_names
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
         sql = (
             f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
             f"ON CONFLICT (id) DO UPDATE SET {updates}"
         )
-        values = [row.get(c) for c in columns[:-1]] + [to_doc(row["doc"])]
-        return sql, values
+        values = [self._stored(table, c, row.get(c)) for c in columns[:-1]]
+        document = row["doc"]
+        if table.personal:
+            values[-1] = self._protection().seal(document)
+            document = mask(document)
+        return sql, [*values, to_doc(document)]
+
+    def _stored(self, table: Table, column: str, value: Any) -> Any:
+        if column in table.blind:
+            return self.blind(value)
+        if column in table.sealed and value is not None:
+            return self._protection().seal(value)
+        return value
+
+    def unseal(self, value: str) -> Any:
+        return self._protection().unseal(value)
+
+    def blind(self, value: Any) -> Any:
+        return self._protection().blind(value) if isinstance(value, str) else value
+
+    def _protection(self) -> Protection:
+        if self.protection is None:
+            raise RuntimeError("personal data written without the node's keys")
+        return self.protection
 
     def clear_statements(self) -> list[str]:
         return [f"DELETE FROM {self.physical(t)}" for t in self.tables]
@@ -121,3 +148,4 @@ class IdempotencyRecord:
     request_hash: str
     status: int
     body: str
+    recorded_at: str = ""

@@ -44,13 +44,14 @@ class ReadModelWriting:
             if rows:
                 cursor.executemany(self.dialect(sql), rows)
         record: IdempotencyRecord | None = kwargs.get("idempotency")
-        if record is not None and schema is not None:
+        if record is not None and schema is not None:  # the first answer, sealed: it may hold personal data
             cursor.execute(
                 self.dialect(
-                    f"INSERT INTO {schema.prefix}_idempotency (key, request_hash, status, body) "
-                    "VALUES (?, ?, ?, ?)"
+                    f"INSERT INTO {schema.prefix}_idempotency (key, request_hash, status, body, recorded_at) "
+                    "VALUES (?, ?, ?, ?, ?)"
                 ),
-                (record.key, record.request_hash, record.status, record.body),
+                (record.key, record.request_hash, record.status, schema._protection().seal(record.body),
+                 record.recorded_at),
             )
 
 

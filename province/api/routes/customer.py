@@ -10,15 +10,18 @@ from fastapi.responses import JSONResponse
 from shared.api.common import (
     Paging,
     crm_app,
+    MaskedJSONResponse,
     idempotent_create,
     page_response,
 )
 from shared.domain.customer import CustomerKind, CustomerStatus
 from shared.domain.values import Grade
-from shared.api.security import acting, reading
+from shared.api.security import acting, ensure_may_see_personal_data, reading, shown_in_full
 from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["customer"])
+UNMASK = Query(False, description="Certificate and phone numbers in full: for roles that may see personal data; "
+                                   "the read is recorded (who saw whose data, when).")
 
 CUSTOMER_EXAMPLE = {
     "name": "张三",
@@ -40,9 +43,11 @@ def create_customer(
     return idempotent_create(app, idempotency_key, body, lambda key: app.register_customer(body, by, key))
 
 
-@router.get("/customer", dependencies=[reading(P.READ_CUSTOMERS)], summary="List customers")
+@router.get("/customer", summary="List customers (unmask=true: personal data in full, the read recorded)")
 def list_customers(
     paging: Paging = Depends(),
+    unmask: bool = UNMASK,
+    by: dict[str, str] = acting(P.READ_CUSTOMERS),
     status: CustomerStatus | None = Query(None),
     grade: Grade | None = Query(None),
     customer_kind: CustomerKind | None = Query(None, alias="customerKind"),
@@ -70,13 +75,21 @@ def list_customers(
         home_province=home_province.upper() if home_province else None,
         offset=paging.offset,
         limit=paging.limit,
+        unmask=unmask,
     )
-    return page_response(page)
+    if unmask:
+        ensure_may_see_personal_data(by)
+        app.record_personal_read("customer", [c["id"] for c in page.items], by)
+    return page_response(page, unmasked=unmask)
 
 
-@router.get("/customer/{customer_id}", dependencies=[reading(P.READ_CUSTOMERS)], summary="One customer")
-def get_customer(customer_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_customer(customer_id)
+@router.get("/customer/{customer_id}", summary="One customer")
+def get_customer(customer_id: str, unmask: bool = UNMASK, app: Any = Depends(crm_app),
+                 by: dict[str, str] = acting(P.READ_CUSTOMERS)) -> Any:
+    if not unmask:
+        return app.get_customer(customer_id)
+    return shown_in_full(app, by, "customer", lambda: app.get_customer(customer_id, unmask=True),
+                         lambda doc: [doc["id"]])
 
 
 @router.patch(
@@ -103,7 +116,7 @@ def add_member(
     app: Any = Depends(crm_app),
 ) -> JSONResponse:
     member = app.add_member(customer_id, body, by)
-    return JSONResponse(member, status_code=201, headers={"Location": member["href"]})
+    return MaskedJSONResponse(member, status_code=201, headers={"Location": member["href"]})
 
 
 @router.get("/customer/{customer_id}/member", dependencies=[reading(P.READ_CUSTOMERS)], summary="A group's members")

@@ -1,0 +1,14 @@
+"""Reading personal data in full is itself a fact on record (PIPL): who saw whose data, when, through which channel."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate, event
+
+
+class PersonalDataRead(Aggregate):
+    """One read of certificate or phone numbers in full, by a role allowed to ask for them."""
+
+    @event("Recorded")
+    def __init__(self, *, resource: str, subjects: list[str], by: dict[str, str]) -> None:
+        self.resource = resource
+        self.subjects = subjects

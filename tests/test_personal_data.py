@@ -1,0 +1,95 @@
+"""Personal data (PIPL, R-29): no certificate or phone number in clear in any file of a node's data directory or
+any database row, at a province and at HQ; masked answers; a full read only for roles that may, and recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import UUID
+
+import psycopg
+from fastapi.testclient import TestClient
+
+from hq.api.app import create_app as create_hq_app
+from province.api.app import create_app as create_province_app
+from shared.domain.access import PersonalDataRead
+from tests.auth import staff
+from tests.cluster import cluster, eventually
+from tests.factories import group, id_card, individual
+
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+
+
+def _clear_anywhere(app, needles: list[str]) -> list[str]:
+    """Where any of the numbers stands in clear: files of the node's data directory, or rows of its database."""
+    found = []
+    if app.settings.store == "sqlite":
+        for path in Path(app.settings.data_dir).rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                found += [f"{path.name}: {n}" for n in needles if n.encode() in data]
+        return found
+    s = app.settings
+    with psycopg.connect(host=s.pg_host, port=s.pg_port, user=s.pg_user, password=s.pg_password,
+                         dbname=s.database_name) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").fetchall()]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"').fetchall():
+                text = " ".join(bytes(v).decode("latin-1") if isinstance(v, (bytes, memoryview)) else str(v)
+                                for v in row)
+                found += [f"{table}: {n}" for n in needles if n in text]
+    return found
+
+
+def test_no_certificate_or_phone_number_in_clear_at_rest_and_answers_are_masked(store, tmp_path):
+    certificate, phone, member_phone = id_card(770001), "13912345678", "13787654321"
+    with cluster(store, tmp_path, ("GD",)) as nodes:
+        gd, hq = nodes["GD"], nodes["HQ"]
+        with TestClient(create_province_app(gd.app), headers=staff()) as client:
+            body = individual(grade="1A", certificate={"type": "idCard", "number": certificate},
+                              contactMedium=[{"mediumType": "phone", "characteristic": {"phoneNumber": phone}}])
+            created = client.post(CUSTOMERS, json=body, headers={"Idempotency-Key": "pii-1"})
+            assert created.status_code == 201
+            assert created.json()["certificate"]["number"] == certificate[:6] + "********" + certificate[-4:]
+            assert created.json()["contactMedium"][0]["characteristic"]["phoneNumber"] == "139****5678"
+            groups = client.post(CUSTOMERS, json=group(grade="2A")).json()
+            member = client.post(f"{groups['href']}/member", json={"name": "成员", "phoneNumber": member_phone,
+                                                                   "province": "GD"})
+            assert member.status_code == 201 and member.json()["phoneNumber"] == "137****4321"
+            client.patch(groups["href"], json={"status": "active"})
+            ordered = client.post(ORDERS, json={"relatedParty": [{"id": groups["id"], "role": "customer"}],
+                                                "productOrderItem": [{"productOffering": {"id": "PO-MOB-99"},
+                                                                      "groupMember": {"id": member.json()["id"]}}]})
+            assert ordered.status_code == 201, ordered.text
+            assert client.get(CUSTOMERS, params={"phoneNumber": phone}).json()[0]["id"] == created.json()["id"]
+            assert client.get(CUSTOMERS, params={"certificateNumber": certificate}).headers["X-Total-Count"] == "1"
+
+            clerk = staff("clerk", "GD", "clerk.wang")
+            refused = client.get(created.json()["href"], params={"unmask": "true"}, headers=clerk)
+            assert refused.status_code == 403 and refused.json()["field"] == "unmask"
+            before = gd.app.head_position()
+            shown = client.get(created.json()["href"], params={"unmask": "true"})
+            assert shown.json()["certificate"]["number"] == certificate
+            assert shown.headers["Cache-Control"] == "no-store"
+            reads = [n for n in gd.app.recorder.select_notifications(start=before + 1, limit=10)
+                     if n.topic.endswith("PersonalDataRead.Recorded")]
+            assert len(reads) == 1
+            read = gd.app.repository.get(UUID(str(reads[0].originator_id)))
+            assert isinstance(read, PersonalDataRead) and read.subjects == [created.json()["id"]]
+
+        eventually(lambda: hq.app.list_national_customers(certificate_number=certificate).total == 1)
+        with TestClient(create_hq_app(hq.app), headers=staff("auditor", "HQ", "zhao.audit")) as at_hq:
+            national = at_hq.get(CUSTOMERS, params={"certificateNumber": certificate}).json()[0]
+            assert certificate not in str(national) and phone not in str(national)
+            full = at_hq.get(national["href"], params={"unmask": "true"}).json()
+            assert full["certificate"]["number"] == certificate
+        for app in (gd.app, hq.app):
+            assert _clear_anywhere(app, [certificate, phone, member_phone]) == [], app.settings.node_code
+
+
+def test_security_headers_on_every_answer(client):
+    for response in (client.get("/health"), client.get(CUSTOMERS), client.get(f"{CUSTOMERS}/nope")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "server" not in response.headers
