@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from replication.tls import create_certificates
 from shared.auth.tokens import create_cipher_key, create_issuer_keys
 from shared.domain.billing import BillingAccount
 from shared.domain.customer import Customer
@@ -31,6 +32,7 @@ def store_settings(store: str, tmp: Path, code: str, **overrides: Any) -> Iterat
     keys = tmp / "keys"
     create_issuer_keys(keys / "issuer.pem", keys / "jwks.json")
     create_cipher_key(keys / f"{code.lower()}.cipher.key")
+    create_certificates(keys / "tls", ["HQ", "GD", "BJ", "SH"])
     overrides.setdefault("keys_dir", keys)
     if store == "sqlite":
         yield Settings(node_code=code, tier=tier, store="sqlite", data_dir=tmp / code.lower(), **overrides)

@@ -156,6 +156,9 @@ def cluster_up(args: argparse.Namespace) -> None:
         print(f"staff token keys created in {settings.keys_path()}", flush=True)
     for code, _, _ in plan:
         create_cipher_key(settings.model_copy(update={"node_code": code}).cipher_key_path())
+    from replication.tls import create_certificates, tls_dir
+
+    create_certificates(tls_dir(settings), [code for code, _, _ in plan])
     demo_staff = enrol_demo_staff(settings, provinces)
     hq_target = f"{settings.grpc_host}:{grpc_base}"
     processes: list[tuple[str, str, subprocess.Popen]] = []
@@ -272,6 +275,18 @@ def keys_init(args: argparse.Namespace) -> None:
         print(f"{'created' if create_cipher_key(path) else 'kept the existing'} data key of {code}: {path}")
 
 
+def certs_init(args: argparse.Namespace) -> None:
+    """A development CA and, per node, a TLS certificate and a head-signing key, for mutually authenticated
+    replication (production: the operator's own CA; keep ca.key off the nodes)."""
+    from replication.tls import create_certificates, tls_dir
+
+    settings = _settings(args)
+    nodes = [n.strip().upper() for n in args.nodes.split(",") if n.strip()]
+    hosts = tuple(h.strip() for h in (args.hosts or "localhost").split(",") if h.strip())
+    made = create_certificates(tls_dir(settings), nodes, hosts)
+    print(f"certificates in {tls_dir(settings)}: made for {', '.join(made) or 'none (all existed)'}")
+
+
 def token_issue(args: argparse.Namespace) -> None:
     """Print a staff token valid on every node whose keys live in the data directory."""
     from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
@@ -386,6 +401,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--by", default="crm.cli", help="who enrols them (recorded on the event)")
     _node_options(add)
     add.set_defaults(func=users_add)
+
+    certs = commands.add_parser("certs", help="replication TLS").add_subparsers(dest="action", required=True)
+    certs_init_parser = certs.add_parser("init", help="a development CA, and a certificate and head-signing key "
+                                         "per node")
+    certs_init_parser.add_argument("--nodes", required=True, help="node codes, e.g. HQ,GD,BJ,SH")
+    certs_init_parser.add_argument("--hosts", help="extra DNS names in every certificate (default localhost)")
+    certs_init_parser.add_argument("--keys-dir", dest="keys_dir", type=Path, help="default <data dir>/keys")
+    _node_options(certs_init_parser)
+    certs_init_parser.set_defaults(func=certs_init)
 
     token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
     issue = token.add_parser("issue", help="print a bearer token for a staff member (scripts, tests, operators)")

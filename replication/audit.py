@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import grpc
-
 from replication.chain import GENESIS, link
 from replication.follower import CHANNEL_OPTIONS
+from replication.tls import secure_channel
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 
@@ -17,7 +16,7 @@ def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0
     """Compare every mirrored record with the upstream's current log and recompute the running hash."""
     checked, previous, mirror, after = 0, GENESIS, [], 0
     mismatch: dict[str, Any] | None = None
-    with grpc.insecure_channel(target, options=CHANNEL_OPTIONS) as channel:
+    with secure_channel(app.settings, target, upstream, CHANNEL_OPTIONS) as channel:
         stub = pb_grpc.NotificationLogStub(channel)
         request = pb.SubscribeRequest(after_position=0, tail=False, max_batch=2000, follower=app.settings.node_code)
         for batch in stub.Subscribe(request, timeout=deadline):

@@ -20,6 +20,7 @@ from replication.chain import LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.server import MAX_MESSAGE
+from replication.tls import IdentityError, is_identity_failure, secure_channel, verify_head
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +130,15 @@ class Follower(threading.Thread):
                 self._fail(f"history changed: {error}", "stopped")
                 log.error("replication from %s stopped: %s", self.upstream, error)
                 return
+            except IdentityError as error:
+                self._fail(f"identity: {error}", "stopped")
+                log.error("replication from %s stopped: %s", self.upstream, error)
+                return
             except grpc.RpcError as error:
                 if self._stopping.is_set():
                     break
-                self._fail(f"{error.code().name}: {error.details()}", "disconnected")
+                what = "identity: TLS refused" if is_identity_failure(error) else error.code().name
+                self._fail(f"{what}: {error.details()}", "disconnected")
             except Exception as error:  # noqa: BLE001 — keep following; the node must keep serving
                 if self._stopping.is_set():
                     break
@@ -153,7 +159,7 @@ class Follower(threading.Thread):
         position, running_hash, recorded_at = self.app.replication_position(self.upstream)
         self.status.position, self.status.recorded_at = position, recorded_at  # shown even while the upstream is down
         self.status.running_hash = running_hash.hex()
-        with grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS) as channel:
+        with secure_channel(self.app.settings, self.target, self.upstream, CHANNEL_OPTIONS) as channel:
             stub = pb_grpc.NotificationLogStub(channel)
             head = stub.Head(pb.HeadRequest(follower=self.app.settings.node_code), timeout=self.deadline)
             self.status.head_position, self.status.head_recorded_at = head.position, head.recorded_at
@@ -193,6 +199,9 @@ class Follower(threading.Thread):
         last_hash, broken = verify(previous, records)
         if broken is not None:
             raise HistoryChanged(f"running hash at position {broken.position} does not follow")
+        if not self.app.settings.replication_plaintext:
+            verify_head(self.app.settings, self.upstream, self.app.settings.node_code, records[-1].position,
+                        last_hash, message.head_signature)
         last_hash = self._apply_once(records, last_hash)
         last = records[-1]
         status = self.status

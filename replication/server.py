@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import grpc
 
 from replication.chain import Head, LogChain, Route
+from replication.tls import HeadSigner, caller_of, server_credentials
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from shared.classification import is_broadcast, public_topics
@@ -61,10 +62,19 @@ class LogService(pb_grpc.NotificationLogServicer):
         route, primary = route_of(app)
         self.chain = LogChain(app, self.public, route, primary)
         self.stopping = threading.Event()
+        self.signer = None if app.settings.replication_plaintext else HeadSigner(app.settings)
 
     def _destination(self, follower: str, context: grpc.ServicerContext) -> str:
-        """Whose share of the log a caller gets; a province serves HQ only, HQ serves provinces only."""
+        """Whose share of the log a caller gets — by its certificate; a province serves HQ only, HQ provinces."""
         code = follower.strip().upper()
+        certified = caller_of(context)
+        if certified is not None and code and code != certified:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                          f"the caller's certificate names {certified}, not '{follower[:16]}'")
+        if certified is not None:
+            code = certified
+        elif self.signer is not None:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
         allowed = PROVINCES if self.tier == "hq" else {HQ_CODE}
         if code not in allowed:
             context.abort(grpc.StatusCode.PERMISSION_DENIED,
@@ -115,6 +125,9 @@ class LogService(pb_grpc.NotificationLogServicer):
             size += len(n.state) + 200
             if size > MAX_BATCH_BYTES:
                 break
+        if self.signer is not None:
+            last = batch.notifications[-1]
+            batch.head_signature = self.signer.sign(self.source, destination, last.position, last.running_hash)
         return batch
 
 
@@ -123,7 +136,10 @@ def serve_log(app: Any, host: str, port: int, workers: int = 16) -> tuple[grpc.S
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=SERVER_OPTIONS)
     service = LogService(app)
     pb_grpc.add_NotificationLogServicer_to_server(service, server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    if app.settings.replication_plaintext:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    else:
+        bound = server.add_secure_port(f"{host}:{port}", server_credentials(app.settings))
     if bound == 0:
         raise OSError(f"cannot listen for gRPC on {host}:{port}")
     server.start()

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     max_page_size: int = 1000
     upstreams: str = Field("", description="Comma-separated CODE=host:port of logs this node follows.")
     replication_batch: int = Field(2000, description="Notifications per gRPC message and per applied transaction.")
+    replication_plaintext: bool = Field(False, description="Development only: replicate without TLS and peer "
+                                        "identity. Off everywhere else; compose never sets it.")
     reconnect_initial_seconds: float = 0.2
     reconnect_cap_seconds: float = 10.0
     audit_interval_seconds: float = Field(

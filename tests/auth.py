@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from shared.auth.tokens import TokenIssuer, create_cipher_key, create_issuer_keys
+from replication.tls import create_certificates
 from shared.domain.values import PROVINCES
 
 ISSUER, AUDIENCE = "crm-hq", "crm"
@@ -19,6 +20,7 @@ def keys_dir() -> Path:
     create_issuer_keys(directory / "issuer.pem", directory / "jwks.json")
     for code in (*PROVINCES, "HQ"):  # each node its own data key, as in production
         create_cipher_key(directory / f"{code.lower()}.cipher.key")
+    create_certificates(directory / "tls", ["HQ", *sorted(PROVINCES)])
     return directory
 
 

@@ -80,3 +80,12 @@ def node_env(settings: Any, **extra: Any) -> dict[str, str]:
            "CRM_KEYS_DIR": str(settings.keys_path())}
     env.update({f"CRM_{k.upper()}": str(v) for k, v in extra.items()})
     return env
+
+
+def channel_as(code: str, target: str, peer: str) -> Any:
+    """A gRPC channel to `peer`'s log at `target`, presenting node `code`'s certificate (the test CA's)."""
+    from replication.tls import secure_channel
+    from shared.settings import Settings
+    from tests.auth import keys_dir
+
+    return secure_channel(Settings(node_code=code, keys_dir=keys_dir()), target, peer, [])

@@ -16,7 +16,7 @@ from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from shared.classification import HQ_PUBLIC, Channel
 from shared.domain.errors import IllegalTransition, InvalidValue
-from tests.cluster import BY, cluster, eventually
+from tests.cluster import BY, channel_as, cluster, eventually
 from tests.factories import group, individual
 
 MANAGER = {"id": "GD-M9", "name": "陈经理"}
@@ -388,7 +388,7 @@ def test_each_province_receives_only_what_is_addressed_to_it_with_its_own_chain(
     forwarded(sh.app, to_sh["id"])
     received = {}
     for code in ("BJ", "SH"):
-        with grpc.insecure_channel(hq.target) as channel:
+        with channel_as(code, hq.target, "HQ") as channel:
             stub = pb_grpc.NotificationLogStub(channel)
             batches = stub.Subscribe(pb.SubscribeRequest(after_position=0, tail=False, follower=code), timeout=20)
             records = [LogRecord(n.position, n.topic, n.originator_id, n.originator_version, n.state, n.recorded_at,
@@ -403,7 +403,7 @@ def test_each_province_receives_only_what_is_addressed_to_it_with_its_own_chain(
     orders_seen = {code: {hq.app.decode(r).order_id for r in rs if "CrossProvinceOrder" in r.topic}
                    for code, rs in received.items()}
     assert orders_seen == {"BJ": {to_bj["id"]}, "SH": {to_sh["id"]}}
-    with grpc.insecure_channel(hq.target) as channel:  # not a province: nothing at all
+    with channel_as("BJ", hq.target, "HQ") as channel:  # BJ's certificate asking for SH's share: nothing at all
         with pytest.raises(grpc.RpcError) as denied:
-            list(pb_grpc.NotificationLogStub(channel).Subscribe(pb.SubscribeRequest(follower="XX"), timeout=5))
+            list(pb_grpc.NotificationLogStub(channel).Subscribe(pb.SubscribeRequest(follower="SH"), timeout=5))
     assert denied.value.code() is grpc.StatusCode.PERMISSION_DENIED

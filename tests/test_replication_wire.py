@@ -16,7 +16,7 @@ from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.server import SAFETY_RECHECK_SECONDS
 from crm import cli
 from shared.classification import HQ_PUBLIC, PROVINCE_PUBLIC, channel_of, is_public
-from tests.cluster import BY, cluster, eventually, start_node
+from tests.cluster import BY, channel_as, cluster, eventually, start_node
 from tests.factories import individual
 
 
@@ -60,7 +60,7 @@ def test_the_wire_carries_only_public_types_in_batches_with_a_chain_that_verifie
         stored = {n.topic for n in gd.app.recorder.select_notifications(start=1, limit=100000)}
         local = stored - set(PROVINCE_PUBLIC)
         assert any("TroubleTicket" in t for t in local) and any("ProductOrder" in t for t in local)
-        with grpc.insecure_channel(gd.target) as channel:
+        with channel_as("HQ", gd.target, "GD") as channel:
             stub = pb_grpc.NotificationLogStub(channel)
             batches = list(stub.Subscribe(pb.SubscribeRequest(after_position=0, tail=False, max_batch=50,
                                                               follower="HQ"), timeout=30))
@@ -81,7 +81,7 @@ def test_the_wire_carries_only_public_types_in_batches_with_a_chain_that_verifie
 def test_a_tail_is_woken_by_the_nodes_own_save_not_by_polling(store, tmp_path):
     with start_node(store, tmp_path, "GD") as gd:
         gd.app.register_customer(individual(grade="1A"), BY)
-        with grpc.insecure_channel(gd.target) as channel:
+        with channel_as("HQ", gd.target, "GD") as channel:
             stream = pb_grpc.NotificationLogStub(channel).Subscribe(
                 pb.SubscribeRequest(after_position=0, tail=True, follower="HQ"))
             first = next(stream)
