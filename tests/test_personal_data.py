@@ -93,3 +93,33 @@ def test_security_headers_on_every_answer(client):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Cache-Control"] == "no-store"
         assert "server" not in response.headers
+
+
+def test_idempotency_receipts_expire(client, province):
+    from datetime import timedelta
+
+    body = individual()
+    first = client.post(CUSTOMERS, json=body, headers={"Idempotency-Key": "old-key"})
+    assert client.post(CUSTOMERS, json=body, headers={"Idempotency-Key": "old-key"}).json() == first.json()
+    clock = province.clock
+    province.clock = lambda: clock() + timedelta(hours=province.settings.idempotency_hours, minutes=1)
+    again = client.post(CUSTOMERS, json=body, headers={"Idempotency-Key": "old-key"})
+    assert again.status_code == 409 and again.json()["field"] == "certificate.number"  # a new request now
+    assert province.queries.idempotency("old-key") is None
+
+
+def test_a_nodes_files_are_its_operators_only(tmp_path):
+    import stat
+    import subprocess
+    import sys
+
+    from tests.processes import REPO
+
+    def crm(*args):
+        subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)], cwd=REPO, check=True,
+                       capture_output=True, timeout=120)
+
+    crm("keys", "init", "--code", "BJ")
+    crm("demo-data", "--code", "BJ")
+    for path in tmp_path.rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
