@@ -43,7 +43,7 @@ TABLES = (
         ),
         indexes=("certificate", "national_id", "grade", "industry", "province"),
         personal=True,
-        blind=("certificate", "national_id"),
+        blind=("certificate",),
         sealed=("replica_state",),
     ),
     Table("province_customer_phone", (("part_id", "TEXT"), ("phone", "TEXT")), parent="part_id", indexes=("phone",),
@@ -58,9 +58,10 @@ class Touched(NamedTuple):
     by: dict[str, str]
 
 
-def national_id(certificate: str) -> str:
-    """The same national identity wherever the customer was first registered (dedupe by certificate)."""
-    return str(uuid5(NAMESPACE_URL, f"crm:national-customer:{certificate}"))
+def national_id(blind_certificate: str) -> str:
+    """The same national identity wherever the customer was first registered (dedupe by certificate): from the
+    certificate's keyed hash, so the id does not lead back to the number without HQ's key."""
+    return str(uuid5(NAMESPACE_URL, f"crm:national-customer:{blind_certificate}"))
 
 
 def is_national(customer: Customer) -> bool:
@@ -68,7 +69,7 @@ def is_national(customer: Customer) -> bool:
     return customer.is_group or Grade(customer.grade).is_national
 
 
-def part_document(province: str, c: Customer) -> dict[str, Any]:
+def part_document(province: str, c: Customer, nid: str) -> dict[str, Any]:
     manager = c.current_manager
     return {
         "province": province,
@@ -80,7 +81,7 @@ def part_document(province: str, c: Customer) -> dict[str, Any]:
         "industry": c.industry or None,
         "customerManager": manager,
         "certificate": {"type": c.certificate_type, "number": c.certificate_number},
-        "nationalId": national_id(f"{c.certificate_type}:{c.certificate_number}"),
+        "nationalId": nid,
         "registeredAt": c.created_on.isoformat(),
         "member": [{**m, "registeredIn": province} for m in c.members.values()],
     }
@@ -132,6 +133,7 @@ class Registry:
     def _rows(self, province: str, c: Customer) -> list[Operation]:
         stored = self.app.wire.to_stored_event(replica_snapshot(c))  # sealed by the table, as the row is written
         part = f"{province}:{c.id}"
+        nid = national_id(self.app.queries.blind(f"{c.certificate_type}:{c.certificate_number}"))
         phones = sorted({phone_key(m["characteristic"]["phoneNumber"]) for m in c.contacts if m["mediumType"] == "phone"}
                         | {phone_key(m["phoneNumber"]) for m in c.members.values()})
         return [Upsert("province_customer", {
@@ -139,7 +141,7 @@ class Registry:
             "province": province,
             "customer_id": str(c.id),
             "certificate": f"{c.certificate_type}:{c.certificate_number}",
-            "national_id": national_id(f"{c.certificate_type}:{c.certificate_number}"),
+            "national_id": nid,
             "kind": c.kind,
             "grade": c.grade,
             "status": c.status,
@@ -150,7 +152,7 @@ class Registry:
             "replica_topic": stored.topic,
             "replica_state": base64.b64encode(stored.state).decode(),
             "name": c.name,
-            "doc": part_document(province, c),
+            "doc": part_document(province, c, nid),
         }), ReplaceChildren("province_customer_phone", part, tuple(
             {"id": f"{part}:{n}", "part_id": part, "phone": k, "doc": {"phoneNumber": k}}
             for n, k in enumerate(phones)))]
@@ -214,5 +216,5 @@ class Registry:
 
     def by_national_id(self, nid: str, unmask: bool = False) -> dict[str, Any] | None:
         rows = self.app.queries.rows("SELECT certificate FROM {province_customer} WHERE national_id = ? LIMIT 1",
-                                     [self.app.queries.blind(nid)])
+                                     [nid])
         return self.national(rows[0]["certificate"], unmask) if rows else None

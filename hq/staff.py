@@ -24,6 +24,7 @@ from shared.staff_table import STAFF_TABLE, StaffLookup, staff_row
 TABLES = (STAFF_TABLE,)
 MIN_PASSWORD = 10
 REFUSED = "unknown user name or wrong password"
+UNKNOWN_HASH = PasswordHasher().hash("no such staff member")
 
 
 def project_member(m: StaffMember) -> list[Operation]:
@@ -106,7 +107,7 @@ class StaffDirectory(StaffLookup):
             raise TooManyAttempts(f"too many failed sign-ins; try again in {int(wait) + 1} s", field="username",
                                   retry_after=wait)
         member = self.find(StaffMember, staff_id(name)) if name else None
-        if member is None or not member.enabled or not self._matches(member, str(password or "")):
+        if not self._matches(member, str(password or "")) or member is None or not member.enabled:
             self.throttle.failed(f"user:{name}", f"client:{client}")
             raise Unauthenticated(REFUSED, field="password")
         self.throttle.succeeded(f"user:{name}")
@@ -125,9 +126,10 @@ class StaffDirectory(StaffLookup):
             raise Unauthenticated("this staff member is disabled", field="refresh_token")
         return self._tokens(member)
 
-    def _matches(self, member: StaffMember, password: str) -> bool:
+    def _matches(self, member: StaffMember | None, password: str) -> bool:
+        """An unknown or disabled user costs one Argon2 verification too: timing does not tell who exists."""
         try:
-            return self.hasher.verify(member.password_hash, password)
+            return self.hasher.verify(member.password_hash if member else UNKNOWN_HASH, password) and bool(member)
         except (VerificationError, InvalidHashError):
             return False
 

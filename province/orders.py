@@ -170,6 +170,7 @@ class OrderCommands:
             raise InvalidValue("is required", field="state")
         with self.batch() as batch:
             order: ProductOrder = self.load(ProductOrder, order_id)
+            ensure_manages(self.load(Customer, order.customer_id), by)
             if patch["state"] == OrderState.CANCELLED.value:
                 raise IllegalTransition(
                     "cancel an order with POST cancelProductOrder", field="state", current_state=order.state
@@ -190,6 +191,7 @@ class OrderCommands:
             raise InvalidValue("is required: the order to cancel", field="productOrder.id")
         with self.batch() as batch:
             order: ProductOrder = self.load_referenced(ProductOrder, reference["id"], "productOrder.id")
+            ensure_manages(self.load(Customer, order.customer_id), by)
             now = self.clock()
             asked = order.cancel(data.get("cancellationReason"), now, by)
             if asked:

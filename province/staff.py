@@ -30,8 +30,10 @@ class StaffCopies(StaffLookup):
                                        province=event.province, by=event.by))
             return
         copy = self.find(StaffCopy, staff_id(event.username))
-        if copy is None:
-            return  # a member moved here from elsewhere arrives with their RoleChanged below
+        if copy is None:  # moved here from elsewhere: known from this record on
+            copy = StaffCopy(username=event.username, name=event.username, role=getattr(event, "role", ""),
+                             province=getattr(event, "province", ""), by=event.by)
+            self.created(copy)
         enabled = {"StaffMember.Disabled": False, "StaffMember.Enabled": True}.get(name, copy.enabled)
         role = getattr(event, "role", copy.role)
         copy.update(enabled, role, getattr(event, "province", copy.province), event.by)

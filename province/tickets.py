@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Any
 
+from province.customers import ensure_manages
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition, InvalidValue
@@ -97,7 +98,7 @@ class TicketCommands:
     def open_ticket(
         self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
-        customer = self._ticket_customer(data)
+        customer = self._ticket_customer(data, by)
         ticket = TroubleTicket.open(
             customer_id=str(customer.id), customer_name=customer.name, grade=customer.grade,
             ticket_type=data.get("ticketType"), name=data.get("name"), description=data.get("description"),
@@ -107,13 +108,14 @@ class TicketCommands:
         self.record(ticket, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def _ticket_customer(self, data: dict[str, Any]) -> Customer:
+    def _ticket_customer(self, data: dict[str, Any], by: dict[str, str]) -> Customer:
         parties = data.get("relatedParty")
         if not isinstance(parties, list) or not parties or not isinstance(parties[0], dict):
             raise InvalidValue("is required: a list naming the customer", field="relatedParty")
         field = "relatedParty[0].id"
         customer_id = text(parties[0].get("id"), field, max_length=64)
         customer: Customer = self.load_customer(customer_id, field, referenced=True)
+        ensure_manages(customer, by)
         if customer.status == CustomerStatus.CLOSED.value:
             raise IllegalTransition("a closed customer cannot open tickets", field=field, current_state=customer.status)
         return customer
@@ -124,6 +126,7 @@ class TicketCommands:
         if "status" not in patch:
             raise InvalidValue("is required", field="status")
         ticket: TroubleTicket = self.load(TroubleTicket, ticket_id)
+        ensure_manages(self.load(Customer, ticket.customer_id), by)
         ticket.change_status(patch["status"], patch.get("statusChangeReason"), patch.get("resolution"),
                              self.clock(), by)
         self.record(ticket)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from replication.audit import verify_mirror
 from shared.api.common import crm_app
-from shared.api.security import acting, reading
+from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/replication", tags=["replication"])
@@ -26,7 +26,7 @@ def status(node: Any = Depends(runtime), app: Any = Depends(crm_app)) -> dict[st
     return node.status()
 
 
-@audit_router.post("/audit/{upstream}", dependencies=[reading(P.AUDIT)], summary="Re-read an upstream's log and compare it with what this node recorded")
+@audit_router.post("/audit/{upstream}", dependencies=[reading(P.OPERATE)], summary="Re-read an upstream's log and compare it with what this node recorded")
 def audit(upstream: str, node: Any = Depends(runtime)) -> dict[str, Any]:
     return node.audit(upstream.upper())
 
@@ -37,7 +37,10 @@ def verify(upstream: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
     return verify_mirror(app, upstream.upper())
 
 
-@audit_router.get("/mirror/{upstream}", dependencies=[reading(P.AUDIT)], summary="The verbatim public events received from an upstream (auditors)")
+@audit_router.get("/mirror/{upstream}", summary="The verbatim public events received from an upstream (auditors)",
+                  description="The records hold personal data in full: only for roles that may see it, and each "
+                  "page read is recorded (who saw which records, when).")
 def mirror(upstream: str, after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
-           app: Any = Depends(crm_app)) -> list[dict[str, Any]]:
-    return app.mirror_page(upstream.upper(), after, limit)
+           app: Any = Depends(crm_app), by: dict[str, str] = acting(P.AUDIT)) -> Any:
+    return shown_in_full(app, by, f"mirror:{upstream.upper()}", lambda: app.mirror_page(upstream.upper(), after, limit),
+                         lambda rows: sorted({r["originator_id"] for r in rows}))

@@ -88,6 +88,7 @@ class ConcurrentChange(Conflict):
 
 F = TypeVar("F", bound=Callable[..., Any])
 COMMAND_ATTEMPTS = 8
+RECEIPT_PURGE_EVERY = 100
 RETRY_PAUSE_SECONDS = 0.005
 
 
@@ -142,7 +143,8 @@ class CrmApplication(Application):
         self.name = settings.app_name
         self.settings = settings
         super().__init__(env=settings.eventsourcing_env())
-        self.schema = ReadModelSchema(settings.app_name, self.tables, Protection(self.mapper.cipher))
+        self.schema = ReadModelSchema(settings.app_name, self.tables,
+                                      Protection(self.mapper.cipher, settings.index_key_value()))
         self.wire = Mapper(transcoder=self.mapper.transcoder)  # records between nodes travel decrypted (TLS)
         self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]
         self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
@@ -203,6 +205,8 @@ class CrmApplication(Application):
         if idempotency is not None and outcome is not None:
             receipt = IdempotencyRecord(idempotency.key, idempotency.request_hash, outcome.status,
                                         to_doc(outcome.body), self.clock().astimezone(timezone.utc).isoformat())
+        if receipt is not None:
+            self._forget_expired_receipts()
         try:
             self.save(*aggregates, read_model=operations, idempotency=receipt, **kwargs)
         except IntegrityError as error:
@@ -210,6 +214,13 @@ class CrmApplication(Application):
                 "another change to the same resource was recorded first; read it again and retry",
                 field=None,
             ) from error
+
+    def _forget_expired_receipts(self) -> None:
+        """Receipts hold first answers (personal data sealed): none is kept past its time to live."""
+        self._receipts_written = getattr(self, "_receipts_written", 0) + 1
+        if self._receipts_written % RECEIPT_PURGE_EVERY == 1:
+            kept_since = self.clock() - timedelta(hours=self.settings.idempotency_hours)
+            self.queries.forget_idempotency_before(kept_since.astimezone(timezone.utc).isoformat())
 
     def replay_outcome(self, idempotency: IdempotencyKey | None) -> Outcome | None:
         """The first answer for a repeated key; a 409 when the key came with another request."""

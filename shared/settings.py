@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -113,6 +114,14 @@ class Settings(BaseSettings):
             raise FileNotFoundError(f"no cipher key for {self.node_code} at {path}: run `crm keys init --code "
                                     f"{self.node_code}` (or set CRM_CIPHER_KEY)")
         return path.read_text().strip()
+
+    def index_key_value(self) -> bytes:
+        """The key of this node's blind indexes (keyed hashes of certificate and phone numbers)."""
+        path = self.cipher_key_path().with_name(f"{self.app_name}.index.key")
+        if not path.is_file():
+            raise FileNotFoundError(f"no index key for {self.node_code} at {path}: run `crm keys init --code "
+                                    f"{self.node_code}`")
+        return base64.b64decode(path.read_text().strip())
 
     def sqlite_path(self) -> Path:
         return self.data_dir / f"{self.app_name}.sqlite3"

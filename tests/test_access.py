@@ -160,6 +160,7 @@ def test_an_external_openid_issuer_is_trusted_with_its_claims_mapped(store, tmp_
                 key = TokenIssuer(external / "key.pem", sso, "crm-gd", 60, 60).key
                 now = int(time.time())
                 claims = {"iss": sso, "aud": "crm-gd", "sub": "5f1c-kc-user", "name": "周 Keycloak", "iat": now,
+                          "typ": "Bearer",  # as Keycloak marks its access tokens
                           "exp": now + 300, "realm_access": {"roles": ["offline_access", "clerk"]},
                           "crm_province": "GD"}
                 bearer = {"Authorization": f"Bearer {_forge(claims, key=key)}"}
@@ -171,6 +172,9 @@ def test_an_external_openid_issuer_is_trusted_with_its_claims_mapped(store, tmp_
                 assert by["actor"] == "5f1c-kc-user" and by["role"] == "clerk" and by["name"] == "周 Keycloak"
                 wrong_province = _forge({**claims, "crm_province": "BJ"}, key=key)
                 assert client.get(CUSTOMERS, headers={"Authorization": f"Bearer {wrong_province}"}).status_code == 403
+                for other in ("ID", "Refresh"):  # the provider's ID and refresh tokens are not bearer tokens
+                    not_access = {"Authorization": f"Bearer {_forge({**claims, 'typ': other}, key=key)}"}
+                    assert client.get(CUSTOMERS, headers=not_access).status_code == 401
         finally:
             app.close()
 
@@ -185,6 +189,20 @@ def test_a_customer_manager_changes_only_their_own_customers(client, province):
     assert refused.status_code == 403 and "customers they manage" in refused.json()["reason"]
     assert event_count(province) == before
     assert client.get(theirs["href"], headers=manager).status_code == 200  # reading is not changing
+    assert client.get(theirs["href"], params={"unmask": "true"}, headers=manager).status_code == 403
+    assert client.get(mine["href"], params={"unmask": "true"}, headers=manager).status_code == 200
+    assert client.get(CUSTOMERS, params={"unmask": "true"}, headers=manager).status_code == 403
+    client.patch(theirs["href"], json={"status": "active"})
+    order = client.post("/tmf-api/productOrderingManagement/v4/productOrder", json={
+        "relatedParty": [{"id": theirs["id"], "role": "customer"}],
+        "productOrderItem": [{"productOffering": {"id": "PO-MOB-99"}}]}).json()
+    before = event_count(province)
+    cancel = client.post("/tmf-api/productOrderingManagement/v4/cancelProductOrder",
+                         json={"productOrder": {"id": order["id"]}}, headers=manager)
+    ticket = client.post("/tmf-api/troubleTicket/v4/troubleTicket", headers=manager, json={
+        "ticketType": "fault", "description": "断网", "relatedParty": [{"id": theirs["id"], "role": "customer"}]})
+    assert (cancel.status_code, ticket.status_code) == (403, 403)
+    assert event_count(province) == before
 
 
 def test_no_province_role_acts_at_hq_and_no_hq_role_in_a_province():

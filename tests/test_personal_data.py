@@ -4,7 +4,7 @@ any database row, at a province and at HQ; masked answers; a full read only for 
 from __future__ import annotations
 
 from pathlib import Path
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import psycopg
 from fastapi.testclient import TestClient
@@ -82,8 +82,14 @@ def test_no_certificate_or_phone_number_in_clear_at_rest_and_answers_are_masked(
         with TestClient(create_hq_app(hq.app), headers=staff("auditor", "HQ", "zhao.audit")) as at_hq:
             national = at_hq.get(CUSTOMERS, params={"certificateNumber": certificate}).json()[0]
             assert certificate not in str(national) and phone not in str(national)
+            assert national["id"] != str(uuid5(NAMESPACE_URL, f"crm:national-customer:idCard:{certificate}"))
             full = at_hq.get(national["href"], params={"unmask": "true"}).json()
             assert full["certificate"]["number"] == certificate
+            before = hq.app.head_position()
+            assert at_hq.get("/replication/mirror/GD").status_code == 200  # records in full: the read is recorded
+            read = [n for n in hq.app.recorder.select_notifications(start=before + 1, limit=10)
+                    if n.topic.endswith("PersonalDataRead.Recorded")]
+            assert len(read) == 1
         for app in (gd.app, hq.app):
             assert _clear_anywhere(app, [certificate, phone, member_phone]) == [], app.settings.node_code
 

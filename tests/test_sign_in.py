@@ -64,3 +64,17 @@ def test_staff_sign_in_refresh_throttle_and_a_disabled_member_is_refused_everywh
                 assert wrong.status_code == 401 and wrong.json()["reason"] == "unknown user name or wrong password"
             throttled = at_hq.post(TOKEN, data={"username": "li.si", "password": "correct horse battery"})
             assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+
+
+def test_a_member_moved_to_another_province_and_then_disabled_is_refused_there(store, tmp_path):
+    with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
+        hq, bj = nodes["HQ"], nodes["BJ"]
+        with TestClient(create_hq_app(hq.app)) as at_hq, TestClient(create_province_app(bj.app)) as at_bj:
+            at_hq.post(STAFF, json={"username": "zhou.qi", "role": "clerk", "province": "GD",
+                                    "password": "a fine long passphrase"}, headers=ADMIN)
+            moved = at_hq.patch(f"{STAFF}/zhou.qi", json={"province": "BJ"}, headers=ADMIN)
+            assert moved.status_code == 200 and moved.json()["province"] == "BJ"
+            bearer = {"Authorization": f"Bearer {staff('clerk', 'BJ', 'zhou.qi')['Authorization'][7:]}"}
+            assert at_bj.get(CUSTOMERS, headers=bearer).status_code == 200
+            at_hq.patch(f"{STAFF}/zhou.qi", json={"enabled": False}, headers=ADMIN)
+            eventually(lambda: at_bj.get(CUSTOMERS, headers=bearer).status_code == 401)

@@ -113,5 +113,7 @@ def shown_in_full(app: Any, by: dict[str, str], resource: str, fetch: Any, subje
     """Personal data in full for a role that may see it: fetched, the read recorded (PIPL), answered unmasked."""
     ensure_may_see_personal_data(by)
     document = fetch()
-    app.record_personal_read(resource, subjects(document), by)
+    seen = subjects(document)
+    if seen:  # an empty page showed nobody's data
+        app.record_personal_read(resource, seen, by)
     return full(document)

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from shared.auth.roles import Role
 
 ALGORITHMS = ["EdDSA", "ES256"]
+NOT_ACCESS = frozenset({"refresh", "id", "offline"})  # our refresh tokens; an OpenID provider's ID/refresh tokens
 
 
 class InvalidToken(Exception):
@@ -91,8 +92,8 @@ class TokenValidator:
     def principal(self, token: str) -> Principal:
         claims = self._claims(token)
         trusted = self.issuers[claims["iss"]]
-        if claims.get("typ", "access") != "access":
-            raise InvalidToken("a refresh token is exchanged at /auth/token, not used as a bearer token")
+        if str(claims.get("typ", "access")).lower() in NOT_ACCESS:
+            raise InvalidToken("only an access token is a bearer token (refresh and ID tokens are not)")
         return Principal(subject=str(claims["sub"]), name=str(_claim(claims, trusted.name_claim) or claims["sub"]),
                          role=_role(_claim(claims, trusted.role_claim)),
                          province=str(_claim(claims, trusted.province_claim) or "").upper(), issuer=trusted.issuer)
@@ -151,12 +152,18 @@ def create_issuer_keys(private_key_file: Path, jwks_file: Path) -> bool:
 
 
 def create_cipher_key(path: Path) -> bool:
-    """A node's AES-256 key for data at rest (owner-only); nothing is overwritten. True when created."""
+    """A node's AES-256 key for data at rest and, beside it, its blind-index key (kept apart, so that a data key
+    rotates without changing how personal numbers are looked up); owner-only, never overwritten."""
     if path.exists():
         return False
     from eventsourcing.cryptography import AESCipher
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.touch(mode=0o600)
-    path.write_text(AESCipher.create_key(32))
+    for key_file in (path, index_key_path(path)):
+        key_file.touch(mode=0o600)
+        key_file.write_text(AESCipher.create_key(32))
     return True
+
+
+def index_key_path(cipher_key_path: Path) -> Path:
+    return cipher_key_path.with_name(cipher_key_path.name.replace(".cipher.key", ".index.key"))

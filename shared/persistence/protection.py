@@ -2,8 +2,9 @@
 masked with the full document sealed beside them, searchable numbers as keyed hashes (blind indexes).
 
 Rotation: a new key goes in `CRM_CIPHER_KEY` and the old one moves to `CRM_CIPHER_OLD_KEYS`; everything written
-from then on uses the new key, everything written before stays readable, and `crm projections rebuild` re-seals
-the read models under the new key.
+from then on uses the new key, everything written before stays readable (keep old keys as long as events they
+encrypted are kept), and `crm projections rebuild` re-seals the read models under the new key. Blind indexes
+have their own key (`<node>.index.key`), so lookups by number keep working across a rotation.
 """
 
 from __future__ import annotations
@@ -79,9 +80,9 @@ def mask(document: Any) -> Any:
 class Protection:
     """One node's sealing and blind indexes, from its cipher (each node has its own key)."""
 
-    def __init__(self, cipher: AESCipher) -> None:
+    def __init__(self, cipher: AESCipher, index_key: bytes) -> None:
         self.cipher = cipher
-        self.index_key = hashlib.sha256(b"crm blind index\0" + cipher.key).digest()
+        self.index_key = index_key
 
     def seal(self, document: Any) -> str:
         raw = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -16,7 +16,10 @@ from shared.api.common import (
 )
 from shared.domain.customer import CustomerKind, CustomerStatus
 from shared.domain.values import Grade
+from province.customers import ensure_manages
 from shared.api.security import acting, ensure_may_see_personal_data, reading, shown_in_full
+from shared.auth.roles import Role
+from shared.domain.errors import Forbidden
 from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["customer"])
@@ -63,6 +66,10 @@ def list_customers(
                                       "with members here are listed read-only, R-20)."),
     app: Any = Depends(crm_app),
 ) -> JSONResponse:
+    if unmask:
+        ensure_may_see_personal_data(by)
+        if by["role"] == Role.CUSTOMER_MANAGER.value:
+            raise Forbidden("a customer manager sees one of their own customers in full at a time", field="unmask")
     page = app.list_customers(
         status=status.value if status else None,
         grade=grade.value if grade else None,
@@ -78,7 +85,6 @@ def list_customers(
         unmask=unmask,
     )
     if unmask:
-        ensure_may_see_personal_data(by)
         app.record_personal_read("customer", [c["id"] for c in page.items], by)
     return page_response(page, unmasked=unmask)
 
@@ -88,6 +94,8 @@ def get_customer(customer_id: str, unmask: bool = UNMASK, app: Any = Depends(crm
                  by: dict[str, str] = acting(P.READ_CUSTOMERS)) -> Any:
     if not unmask:
         return app.get_customer(customer_id)
+    if by["role"] == Role.CUSTOMER_MANAGER.value:  # their own customers only
+        ensure_manages(app.load_customer(customer_id), by)
     return shown_in_full(app, by, "customer", lambda: app.get_customer(customer_id, unmask=True),
                          lambda doc: [doc["id"]])
 
