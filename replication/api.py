@@ -40,7 +40,7 @@ def verify(upstream: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
 @audit_router.get("/mirror/{upstream}", summary="The verbatim public events received from an upstream (auditors)",
                   description="The records hold personal data in full: only for roles that may see it, and each "
                   "page read is recorded (who saw which records, when).")
-def mirror(upstream: str, after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+def mirror(upstream: str, after: int = Query(0, ge=0, le=2**62), limit: int = Query(100, ge=1, le=1000),
            app: Any = Depends(crm_app), by: dict[str, str] = acting(P.AUDIT)) -> Any:
     return shown_in_full(app, by, f"mirror:{upstream.upper()}", lambda: app.mirror_page(upstream.upper(), after, limit),
                          lambda rows: sorted({r["originator_id"] for r in rows}))

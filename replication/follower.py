@@ -29,6 +29,7 @@ CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE),
     ("grpc.keepalive_time_ms", 10_000),
     ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.http2.ping_timeout_ms", 5_000),  # the one gRPC enforces: a frozen upstream is noticed within ~15 s
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
     ("grpc.enable_retries", 0),  # a broken stream is resubscribed from the recorded position instead
@@ -169,7 +170,6 @@ class Follower(threading.Thread):
                                           follower=self.app.settings.node_code)
             self._call = stub.Subscribe(request)
             self.status.state = "streaming"
-            self.backoff.reset()
             for message in self._call:
                 if self._stopping.is_set():
                     return
@@ -211,6 +211,7 @@ class Follower(threading.Thread):
         status.head_recorded_at = message.head_recorded_at or last.recorded_at
         status.applied_batches += 1
         status.applied_events += len(records)
+        self.backoff.reset()  # only a batch applied proves the link works: a poison record keeps backing off
         return last_hash
 
 

@@ -16,10 +16,13 @@ def crm_app(request: Request) -> Any:
     return request.app.state.crm
 
 
+MAX_OFFSET = 2**31 - 1  # well inside every store's integers
+
+
 class Paging:
     def __init__(
         self,
-        offset: int = Query(0, ge=0, description="Index of the first item returned."),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET, description="Index of the first item returned."),
         limit: int = Query(100, ge=1, le=1000, description="At most this many items."),
     ) -> None:
         self.offset = offset

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +21,8 @@ from shared.domain.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS_OF = {NotFound: 404, Conflict: 409, IllegalTransition: 409, InvalidValue: 400, Unauthenticated: 401,
              Forbidden: 403, TooManyAttempts: 429}
@@ -94,6 +98,14 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, _validation_reason(first), _field_of(tuple(first.get("loc", ())))),
             status_code=400,
         )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, error: Exception) -> JSONResponse:
+        """Never a plain-text 500: the error form with a request id that the log line carries too."""
+        request_id = uuid.uuid4().hex[:16]
+        log.exception("request %s (%s %s) failed", request_id, request.method, request.url.path)
+        return JSONResponse(error_body("internalError", "the node could not answer this request; it is logged "
+                                       "under the request id", None, requestId=request_id), status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -15,6 +15,7 @@ HQ_CODE = "HQ"
 
 MAX_NAME = 128
 MAX_TEXT = 2000
+MAX_FEN = 10**13  # 1,000 亿元: any one amount; sums of many stay far inside 64-bit integers
 
 
 E = TypeVar("E", bound=Enum)
@@ -53,7 +54,18 @@ def text(value: object, field: str, *, max_length: int = MAX_NAME, required: boo
         raise InvalidValue("must be a string", field=field)
     if len(value) > max_length:
         raise InvalidValue(f"at most {max_length} characters", field=field)
+    unfit = next((ch for ch in value if not printable(ch)), None)
+    if unfit is not None:
+        raise InvalidValue(f"holds a character text may not hold (U+{ord(unfit):04X})", field=field)
     return value.strip()
+
+
+def printable(ch: str) -> bool:
+    """One rule for both stores: no NUL or other control character but tab and line breaks, no lone surrogate."""
+    code = ord(ch)
+    if code < 0x20:
+        return ch in "\t\n\r"
+    return not (0x7F <= code < 0xA0 or 0xD800 <= code <= 0xDFFF)
 
 
 def fen(value: object, field: str, *, positive: bool = False) -> int:
@@ -62,6 +74,8 @@ def fen(value: object, field: str, *, positive: bool = False) -> int:
         raise InvalidValue("must be an integer amount in fen", field=field)
     if value < 0 or (positive and value == 0):
         raise InvalidValue("must be positive" if positive else "must not be negative", field=field)
+    if value > MAX_FEN:
+        raise InvalidValue(f"at most {MAX_FEN} fen", field=field)
     return value
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
+from shared.domain.errors import InvalidValue
 from shared.persistence.readmodel import IdempotencyRecord, ReadModelSchema
 from shared.persistence.recorders import ReadModelWriting
 
@@ -35,6 +36,8 @@ def contains(column: str, part: str | None) -> list[Filter]:
     """`column` contains `part` literally: LIKE's wildcards in it match only themselves."""
     if not part:
         return []
+    if "\x00" in part:
+        raise InvalidValue("holds a character text may not hold (U+0000)", field=column)
     escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return [Filter(f"{column} LIKE ? ESCAPE '\\'", (f"%{escaped}%",))]
 

@@ -1,0 +1,52 @@
+"""Hostile input gets a 4xx in the error form and records nothing; a failure inside is a JSON 500 with a request id."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from province.api.app import create_app
+from tests.conftest import STAFF, event_count
+from tests.factories import individual
+
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+
+
+def test_out_of_range_offsets_nul_and_lone_surrogates_are_400_and_record_nothing(client, province):
+    before = event_count(province)
+    for params in ({"offset": "9223372036854775808"}, {"offset": "-1"}, {"limit": "100000"}, {"name": "a\x00b"}):
+        response = client.get(CUSTOMERS, params=params)
+        assert response.status_code == 400, (params, response.text)
+        assert set(response.json()) >= {"code", "reason", "field"}
+    for name in ("张\x00三", "\ud800", "tab\x07bell"):
+        raw = json.dumps(individual(name=name))  # \\ud800 travels as JSON escapes, as a fuzzer sends it
+        response = client.post(CUSTOMERS, content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400 and response.json()["field"] == "name", name
+    assert client.get(CUSTOMERS, params={"name": "%"}).headers["X-Total-Count"] == "0"  # wildcards are literal
+    assert event_count(province) == before
+
+
+def test_money_has_an_upper_bound(client, province):
+    customer = client.post(CUSTOMERS, json=individual()).json()
+    account = client.get("/tmf-api/accountManagement/v4/billingAccount",
+                         params={"relatedParty.id": customer["id"]}).json()[0]
+    before = event_count(province)
+    from shared.domain.errors import InvalidValue
+
+    try:
+        province.charge_customer(customer["id"], [{"kind": "oneTime", "amount": 2**70}], STAFF)
+    except InvalidValue as refused:
+        assert refused.field == "amount"
+    else:
+        raise AssertionError("2**70 fen was accepted")
+    assert event_count(province) == before and account["id"]
+
+
+def test_a_failure_inside_is_a_json_500_with_a_request_id(province, monkeypatch):
+    monkeypatch.setattr(province, "list_customers", lambda **_: (_ for _ in ()).throw(RuntimeError("boom")))
+    with TestClient(create_app(province), headers=STAFF, raise_server_exceptions=False) as client:
+        response = client.get(CUSTOMERS)
+    assert response.status_code == 500 and response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["code"] == "internalError" and len(body["requestId"]) == 16 and "boom" not in response.text
