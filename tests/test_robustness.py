@@ -50,3 +50,21 @@ def test_a_failure_inside_is_a_json_500_with_a_request_id(province, monkeypatch)
     assert response.status_code == 500 and response.headers["content-type"] == "application/json"
     body = response.json()
     assert body["code"] == "internalError" and len(body["requestId"]) == 16 and "boom" not in response.text
+
+
+def test_concurrent_creates_with_one_idempotency_key_all_get_the_first_answer(client, province):
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = individual()
+    before = event_count(province)
+
+    def create(_):
+        response = client.post(CUSTOMERS, json=body, headers={"Idempotency-Key": "race-1"})
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(create, range(20)))
+    assert {status for status, _ in answers} == {201}, [a for a in answers if a[0] != 201][:2]
+    assert len({doc["id"] for _, doc in answers}) == 1
+    assert client.get(CUSTOMERS).headers["X-Total-Count"] == "1"
+    assert event_count(province) > before

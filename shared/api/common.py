@@ -7,7 +7,8 @@ from typing import Any, Callable
 from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from shared.application import ConcurrentChange, CrmApplication, IdempotencyKey, Outcome
+from shared.application import CrmApplication, IdempotencyKey, Outcome
+from shared.domain.errors import Conflict
 from shared.persistence.protection import mask
 from shared.persistence.queries import Page
 
@@ -61,8 +62,10 @@ def idempotent_create(
         return MaskedJSONResponse(previous.body, status_code=previous.status)
     try:
         body = command(idempotency)
-    except ConcurrentChange:
-        previous = app.replay_outcome(idempotency)  # the same key won a race: answer as it did
+    except Conflict:
+        # Lost a race to the same key (the first request committed meanwhile: a lost save, or a duplicate it
+        # recorded): every repeat gets the first answer; anything else is the conflict it is.
+        previous = app.replay_outcome(idempotency)
         if previous is None:
             raise
         return MaskedJSONResponse(previous.body, status_code=previous.status)
