@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from replication.tls import create_certificates
-from shared.auth.tokens import create_cipher_key, create_issuer_keys
+from shared.auth.tokens import create_issuer_keys
+from shared.persistence.protection import create_cipher_key
 from shared.domain.billing import BillingAccount
 from shared.domain.customer import Customer
 from shared.domain.values import id_card_check_digit

@@ -17,7 +17,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
-from shared.auth.tokens import create_cipher_key, create_issuer_keys
+from shared.auth.roles import Role
+from shared.auth.tokens import create_issuer_keys
+from shared.persistence.protection import create_cipher_key
 from shared.settings import Settings
 
 GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless given
@@ -240,10 +242,11 @@ def run(args: argparse.Namespace) -> None:
     cluster_up(args)
 
 
-def _roles() -> list:
-    from shared.auth.roles import Role
-
-    return list(Role)
+def _staff_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", required=True, help="user name: 2-64 of a-z 0-9 . _ - (a token's subject)")
+    parser.add_argument("--name", help="display name, full UTF-8 (default: the user name)")
+    parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    parser.add_argument("--province", help="home province of province staff, e.g. GD")
 
 
 def _node_options(parser: argparse.ArgumentParser) -> None:
@@ -393,10 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = commands.add_parser("users", help="HQ's staff directory").add_subparsers(dest="action", required=True)
     add = users.add_parser("add", help="enrol a staff member (a password is made up and printed if not given)")
-    add.add_argument("--user", required=True, help="user name: 2-64 of a-z 0-9 . _ -")
-    add.add_argument("--name", help="display name, full UTF-8")
-    add.add_argument("--role", required=True, choices=[r.value for r in _roles()])
-    add.add_argument("--province", help="home province of province staff, e.g. GD")
+    _staff_options(add)
     add.add_argument("--password", help="at least 10 characters")
     add.add_argument("--by", default="crm.cli", help="who enrols them (recorded on the event)")
     _node_options(add)
@@ -413,10 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
     issue = token.add_parser("issue", help="print a bearer token for a staff member (scripts, tests, operators)")
-    issue.add_argument("--user", required=True, help="the staff member's user name (the token's subject)")
-    issue.add_argument("--name", help="display name, full UTF-8 (default: the user name)")
-    issue.add_argument("--role", required=True, choices=[r.value for r in _roles()])
-    issue.add_argument("--province", help="home province of province staff, e.g. GD")
+    _staff_options(issue)
     issue.add_argument("--ttl", type=int, help="seconds the token is valid (default CRM_AUTH_ACCESS_SECONDS)")
     _node_options(issue)
     issue.set_defaults(func=token_issue)

@@ -190,7 +190,7 @@ class Registry:
         rows = self.app.queries.rows(
             f"SELECT {column} AS doc FROM {{province_customer}} WHERE certificate = ? ORDER BY registered_at, id",
             [certificate])
-        parts = [self.app.schema._protection().unseal(r["doc"]) if unmask else json.loads(r["doc"]) for r in rows]
+        parts = [self.app.schema.unseal(r["doc"]) if unmask else json.loads(r["doc"]) for r in rows]
         first = parts[0]
         cert_type, number = first["certificate"]["type"], first["certificate"]["number"]
         nid = first["nationalId"]

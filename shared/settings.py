@@ -117,7 +117,9 @@ class Settings(BaseSettings):
 
     def index_key_value(self) -> bytes:
         """The key of this node's blind indexes (keyed hashes of certificate and phone numbers)."""
-        path = self.cipher_key_path().with_name(f"{self.app_name}.index.key")
+        from shared.persistence.protection import index_key_path
+
+        path = index_key_path(self.cipher_key_path())
         if not path.is_file():
             raise FileNotFoundError(f"no index key for {self.node_code} at {path}: run `crm keys init --code "
                                     f"{self.node_code}`")

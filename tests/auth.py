@@ -6,7 +6,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from shared.auth.tokens import TokenIssuer, create_cipher_key, create_issuer_keys
+from shared.auth.tokens import TokenIssuer, create_issuer_keys
+from shared.persistence.protection import create_cipher_key
 from replication.tls import create_certificates
 from shared.domain.values import PROVINCES
 

@@ -150,20 +150,3 @@ def create_issuer_keys(private_key_file: Path, jwks_file: Path) -> bool:
                                                "alg": "EdDSA"}]}, indent=2))
     return True
 
-
-def create_cipher_key(path: Path) -> bool:
-    """A node's AES-256 key for data at rest and, beside it, its blind-index key (kept apart, so that a data key
-    rotates without changing how personal numbers are looked up); owner-only, never overwritten."""
-    if path.exists():
-        return False
-    from eventsourcing.cryptography import AESCipher
-
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for key_file in (path, index_key_path(path)):
-        key_file.touch(mode=0o600)
-        key_file.write_text(AESCipher.create_key(32))
-    return True
-
-
-def index_key_path(cipher_key_path: Path) -> Path:
-    return cipher_key_path.with_name(cipher_key_path.name.replace(".cipher.key", ".index.key"))

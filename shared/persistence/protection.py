@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.cryptography import AESCipher
@@ -96,3 +97,19 @@ class Protection:
         if value is None:
             return None
         return hmac.new(self.index_key, value.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def create_cipher_key(path: Path) -> bool:
+    """A node's AES-256 key for data at rest and, beside it, its blind-index key (kept apart, so that a data key
+    rotates without changing how personal numbers are looked up); owner-only, never overwritten."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for key_file in (path, index_key_path(path)):
+        key_file.touch(mode=0o600)
+        key_file.write_text(AESCipher.create_key(32))
+    return True
+
+
+def index_key_path(cipher_key_path: Path) -> Path:
+    return cipher_key_path.with_name(cipher_key_path.name.replace(".cipher.key", ".index.key"))

@@ -112,7 +112,7 @@ class ReadModelQueries:
         return "sealed" if unmask and self.schema.tables[table].personal else "doc"
 
     def _document(self, value: str, column: str) -> dict[str, Any]:
-        return self.schema._protection().unseal(value) if column == "sealed" else json.loads(value)
+        return self.schema.unseal(value) if column == "sealed" else json.loads(value)
 
     def blind(self, value: str) -> str:
         """How a searchable personal number is stored, to look it up."""
@@ -136,7 +136,7 @@ class ReadModelQueries:
             row = c.fetchone()
         if row is None:
             return None
-        body = self.schema._protection().unseal(row["body"])
+        body = self.schema.unseal(row["body"])
         return IdempotencyRecord(row["key"], row["request_hash"], row["status"], body, row["recorded_at"])
 
     def forget_idempotency_before(self, moment: str) -> None:
@@ -147,7 +147,7 @@ class ReadModelQueries:
     def _comparable(self, value: Any, column: str, table: Any) -> Any:
         """Sealed values differ in every sealing (a fresh nonce): they compare by what they hold."""
         if value is not None and (column == "sealed" or column in table.sealed):
-            return self.schema._protection().unseal(value)
+            return self.schema.unseal(value)
         return value
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:

@@ -127,6 +127,9 @@ class ReadModelSchema:
             return self._protection().seal(value)
         return value
 
+    def seal(self, value: Any) -> str:
+        return self._protection().seal(value)
+
     def unseal(self, value: str) -> Any:
         return self._protection().unseal(value)
 

@@ -50,7 +50,7 @@ class ReadModelWriting:
                     f"INSERT INTO {schema.prefix}_idempotency (key, request_hash, status, body, recorded_at) "
                     "VALUES (?, ?, ?, ?, ?)"
                 ),
-                (record.key, record.request_hash, record.status, schema._protection().seal(record.body),
+                (record.key, record.request_hash, record.status, schema.seal(record.body),
                  record.recorded_at),
             )
 
