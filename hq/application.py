@@ -10,6 +10,7 @@ from uuid import UUID
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
 from shared.application import CrmApplication
 from shared.auth.throttle import SignInThrottle
+from shared.domain.billing import parse_cycle
 from shared.domain.errors import NotFound
 from shared.domain.product import Product
 from shared.settings import Settings
@@ -122,7 +123,7 @@ class HqApplication(
         return self.registry.list_national(**filters)
 
     def national_statistics(self, month: str | None = None, province: str | None = None) -> list[dict[str, Any]]:
-        return self.statistics.national(month, province)
+        return self.statistics.national(parse_cycle(month, "month") if month else None, province)
 
     def get_national_customer(self, nid: str, unmask: bool = False) -> dict[str, Any]:
         doc = self.registry.by_national_id(nid, unmask)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.domain.billing import billable_cycle, parse_cycle
+from shared.domain.calendar import business_date
 from shared.domain.operator import SYSTEM
 from shared.domain.settlement import (
     DEFAULT_RULE,
@@ -115,6 +117,7 @@ class SettlementLedger:
 
     def issue_statements(self, month: str, by: dict[str, str]) -> list[dict[str, Any]]:
         """Each province with entries in the month gets its statement (again, when entries arrived since)."""
+        month = billable_cycle(month, business_date(self.clock()), "month")
         issued = []
         for province in self._provinces_in(month):
             figures, entries = self._figures(province, month)
@@ -138,12 +141,13 @@ class SettlementLedger:
 
     def list_settlement_entries(self, *, month: str | None = None, home: str | None = None,
                                 delivering: str | None = None, offset: int = 0, limit: int = 100) -> Page:
-        filters = equal(("month", month), ("home", home), ("delivering", delivering))
+        filters = equal(("month", parse_cycle(month, "month") if month else None), ("home", home), ("delivering", delivering))
         return self.queries.page("settlement_entry", filters, offset=offset, limit=limit,
                                  order_by="recorded_at, id")
 
     def settlement_statements(self, month: str) -> list[dict[str, Any]]:
         """Every province's statement for the month as the ledger stands now, with what was last issued."""
+        month = parse_cycle(month, "month")
         issued = {r["province"]: r for r in self.queries.rows(
             "SELECT province, doc FROM {settlement_statement} WHERE month = ?", [month])}
         out = []

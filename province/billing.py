@@ -16,6 +16,7 @@ from shared.domain.billing import (
     Payment,
     account_id_for,
     cycle_of,
+    billable_cycle,
     parse_cycle,
     parse_method,
 )
@@ -83,6 +84,20 @@ def account_document(a: BillingAccount) -> dict[str, Any]:
         "billedCycle": sorted(a.billed_cycles),
         "province": a.province,
         "lastModified": stamp,
+    }
+
+
+def on_demand_document(bill_id: str, account_id: str, cycle: str, billed_at: str) -> dict[str, Any]:
+    """TMF678 CustomerBillOnDemand: the request carries its bill's id, as the bill is cut at once."""
+    return {
+        "id": bill_id,
+        "href": f"{ON_DEMAND_BASE}/{bill_id}",
+        "@type": "CustomerBillOnDemand",
+        "name": f"bill {cycle}",
+        "state": "done",
+        "billingAccount": {"id": account_id, "href": f"{ACCOUNT_BASE}/{account_id}"},
+        "customerBill": {"id": bill_id, "href": f"{BILL_BASE}/{bill_id}"},
+        "lastUpdate": billed_at,
     }
 
 
@@ -201,26 +216,18 @@ class BillingCommands:
         if not isinstance(reference, dict) or not reference.get("id"):
             raise InvalidValue("is required: the account to bill", field="billingAccount.id")
         account: BillingAccount = self.load_referenced(BillingAccount, reference["id"], "billingAccount.id")
-        cycle = parse_cycle(data.get("billingCycle", business_date(self.clock()).strftime("%Y-%m")), "billingCycle")
+        today = business_date(self.clock())
+        cycle = billable_cycle(data.get("billingCycle", cycle_of(today)), today, "billingCycle")
         bill = account.bill(cycle, self.calendar, self.clock(), by)
         if bill is None:
             raise IllegalTransition("the account has nothing to bill", field="billingAccount.id", current_state="noCharges")
-        document = {
-            "id": str(bill.id),
-            "href": f"{ON_DEMAND_BASE}/{bill.id}",
-            "@type": "CustomerBillOnDemand",
-            "name": f"bill {cycle}",
-            "state": "done",
-            "billingAccount": {"id": str(account.id), "href": f"{ACCOUNT_BASE}/{account.id}"},
-            "customerBill": {"id": str(bill.id), "href": f"{BILL_BASE}/{bill.id}"},
-            "lastUpdate": bill.created_on.isoformat(),
-        }
+        document = on_demand_document(str(bill.id), str(account.id), cycle, bill_document(bill)["billDate"])
         self.record(account, bill, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
     def run_bill_cycle(self, cycle: str, by: dict[str, str]) -> int:
         """Bill every account that has charges and has not been billed for the cycle yet."""
-        cycle = parse_cycle(cycle)
+        cycle = billable_cycle(cycle, business_date(self.clock()))
         billed = 0
         for row in self.queries.rows("SELECT id FROM {billing_account} ORDER BY id"):
             account: BillingAccount = self.load(BillingAccount, row["id"])
@@ -314,12 +321,18 @@ class BillingCommands:
 
     def list_bills(self, *, state: str | None = None, account_id: str | None = None, cycle: str | None = None,
                    overdue: bool | None = None, offset: int = 0, limit: int = 100) -> Page:
+        cycle = parse_cycle(cycle, "billingCycle") if cycle else None
         filters = equal(("state", state), ("account_id", account_id), ("cycle", cycle))
         filters.append(Filter(ONLINE, (cycle_of(business_date(self.clock()), SUMMARY_MONTHS),)))
         if overdue is not None:
             filters.append(Filter(OVERDUE if overdue else f"NOT {OVERDUE}", (self._today(),)))
         page = self.queries.page("customer_bill", filters, offset=offset, limit=limit, order_by="cycle, id")
         return Page(total=page.total, items=[self._online(doc) for doc in page.items])
+
+    def get_bill_on_demand(self, request_id: str) -> dict[str, Any]:
+        """A bill-on-demand request answers at its `Location`: it ran at once, so it is its bill."""
+        bill = self.document("customer_bill", request_id, "customer bill on demand")
+        return on_demand_document(bill["id"], bill["billingAccount"]["id"], bill["billingCycle"], bill["billDate"])
 
     def get_bill(self, bill_id: str, replay: bool = False) -> dict[str, Any]:
         """The online bill; `replay` rebuilds it, lines and all, from the event store whatever its age."""

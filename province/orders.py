@@ -24,7 +24,9 @@ from shared.persistence.queries import Filter, Page, equal
 
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000
-ITEM_ACTIONS = ("add", "modify", "delete", "noChange")
+# New products only: no product inventory is kept, so a modify or delete could not be checked against what the
+# customer holds and would be provisioned and charged as an installation.
+ITEM_ACTIONS = ("add",)
 ORDER_FIELDS = ("relatedParty", "productOrderItem", "slaClass", "acceptanceKind", "description",
                 "deliveringProvince", "@type")
 ITEM_FIELDS = ("id", "action", "quantity", "productOffering", "deliveringProvince", "groupMember", "@type")
@@ -116,7 +118,8 @@ class OrderCommands:
                 raise InvalidValue("item ids must be unique within the order", field=f"{where}.id")
             seen.add(item_id)
             if item.get("action", "add") not in ITEM_ACTIONS:
-                raise InvalidValue(f"one of {', '.join(ITEM_ACTIONS)}", field=f"{where}.action")
+                raise InvalidValue("only 'add' (a new product) is ordered here; changes and removals of products "
+                                   "the customer holds are not supported", field=f"{where}.action")
             quantity = item.get("quantity", 1)
             if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
                 raise InvalidValue(f"an integer from 1 to {MAX_QUANTITY}", field=f"{where}.quantity")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.billing import parse_cycle
 from shared.domain.settlement import ReceivedStatement
 from shared.persistence.queries import Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
@@ -38,6 +39,7 @@ class SettlementCopies:
             statement.replace(event.figures, event.entries, issued_at, event.by)
 
     def list_statements(self, month: str | None = None, offset: int = 0, limit: int = 100) -> Page:
+        month = parse_cycle(month, "month") if month else None
         return self.queries.page("settlement_statement", equal(("month", month)), offset=offset, limit=limit,
                                  order_by="month DESC, id")
 

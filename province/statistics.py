@@ -8,7 +8,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from shared.domain.billing import parse_cycle
+from shared.domain.billing import billable_cycle, parse_cycle
 from shared.domain.calendar import business_date
 from shared.domain.statistics import MonthlyReport, report_id
 from shared.persistence.readmodel import Table
@@ -21,7 +21,7 @@ class StatisticsCommands:
     """Mixed into the province application."""
 
     def publish_monthly_report(self, month: object, by: dict[str, str]) -> dict[str, Any]:
-        month = parse_cycle(month, "month")
+        month = billable_cycle(month, business_date(self.clock()), "month")
         figures = self.monthly_figures(month)
         try:
             report: MonthlyReport = self.repository.get(report_id(self.settings.node_code, month))

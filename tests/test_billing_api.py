@@ -134,6 +134,7 @@ def test_second_bill_for_the_same_cycle_is_refused(client, province, charged):
     assert client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": "2026-13"}).status_code == 400
     assert client.post(ON_DEMAND, json={"billingAccount": {"id": "nope"}}).status_code == 400
     assert event_count(province) == before
+    province.clock = lambda: datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # December has begun
     december = bill(client, account, "2026-12")
     assert december["amountDue"]["value"] == 9900  # only the monthly fee: the one-time charge was billed
 

@@ -145,6 +145,8 @@ BAD_ORDERS = [  # (change to a valid body, the field the 400 names)
                            {"id": "1", "productOffering": {"id": "PO-DDN-64K"}}]}, "productOrderItem[1].id"),
     ({"productOrderItem": [{"id": "1", "action": "explode", "productOffering": {"id": "PO-DC-2M"}}]},
      "productOrderItem[0].action"),
+    ({"productOrderItem": [{"id": "1", "action": "delete", "productOffering": {"id": "PO-DC-2M"}}]},
+     "productOrderItem[0].action"),
     ({"productOrderItem": [{"id": str(n), "productOffering": {"id": "PO-DC-2M"}} for n in range(51)]},
      "productOrderItem"),
     ({"productOrderItem": "PO-DC-2M"}, "productOrderItem"),

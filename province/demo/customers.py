@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.regions import DIVISION_OF_PROVINCE
 from shared.domain.values import id_card_check_digit, uscc_check_char
 
 SURNAMES = "王李张刘陈杨黄赵吴周"
@@ -13,12 +14,12 @@ PROVINCES = ("BJ", "SH", "GD", "ZJ", "SC")
 
 
 def _id_card(province: str, n: int) -> str:
-    first17 = f"{sum(map(ord, province)) % 90 + 10:02d}0106198{n % 10}0{n % 9 + 1}1{n % 9 + 1}{n % 1000:03d}"[:17]
+    first17 = f"{DIVISION_OF_PROVINCE[province]}0106198{n % 10}0{n % 9 + 1}1{n % 9 + 1}{n % 1000:03d}"[:17]
     return first17 + id_card_check_digit(first17)
 
 
 def _uscc(province: str, n: int) -> str:
-    first17 = f"91{sum(map(ord, province)) % 90 + 10:02d}01{n:011d}"[:17]
+    first17 = f"91{DIVISION_OF_PROVINCE[province]}01{n:011d}"[:17]
     return first17 + uscc_check_char(first17)
 
 

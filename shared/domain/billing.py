@@ -44,6 +44,14 @@ def parse_cycle(value: object, field: str = "cycle") -> str:
     return value
 
 
+def billable_cycle(value: object, today: date, field: str = "cycle") -> str:
+    """A cycle that can be billed: not one that has not begun yet."""
+    cycle = parse_cycle(value, field)
+    if cycle > cycle_of(today):
+        raise InvalidValue(f"the cycle {cycle} has not begun yet (today is in {cycle_of(today)})", field=field)
+    return cycle
+
+
 def cycle_of(day: date, months_back: int = 0) -> str:
     """The `YYYY-MM` cycle `months_back` months before the one containing `day`."""
     index = day.year * 12 + day.month - 1 - months_back

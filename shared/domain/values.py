@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any, Iterable, TypeVar
 
 from shared.domain.errors import InvalidValue
+from shared.domain.regions import is_province_level_division
 
 PROVINCES = frozenset(
     "BJ TJ HE SX NM LN JL HL SH JS ZJ AH FJ JX SD HA HB HN GD GX HI CQ SC GZ YN XZ SN GS QH NX XJ".split()
@@ -131,14 +132,24 @@ def uscc_check_char(first17: str) -> str:
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 
-def validate_id_card(number: str, field: str) -> str:
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def validate_id_card(number: str, field: str, today: date | None = None) -> str:
+    """GB 11643: region code (GB/T 2260), birth date, sequence, check character."""
     number = number.strip().upper()
     if len(number) != 18 or not number[:17].isdigit():
         raise InvalidValue("an ID card number has 17 digits and a check character", field=field)
+    if not is_province_level_division(number[:6]):
+        raise InvalidValue(f"the region code {number[:6]} is not in the national division list (GB/T 2260)",
+                           field=field)
     try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidValue("the birth date in the ID card number is not a date", field=field) from None
+    if not EARLIEST_BIRTH <= born <= (today or datetime.now(timezone.utc).date()):
+        raise InvalidValue(f"the birth date in the ID card number ({born.isoformat()}) is before 1900 or in the "
+                           "future", field=field)
     if id_card_check_digit(number[:17]) != number[17]:
         raise InvalidValue("the ID card number's check digit is wrong", field=field)
     return number
@@ -151,6 +162,9 @@ def validate_uscc(code: str, field: str) -> str:
             "a unified social credit code has 18 characters from 0-9 and A-Y without I, O, S, V, Z",
             field=field,
         )
+    if not is_province_level_division(code[2:8]):
+        raise InvalidValue(f"the region code {code[2:8]} is not in the national division list (GB/T 2260)",
+                           field=field)
     if uscc_check_char(code[:17]) != code[17]:
         raise InvalidValue("the unified social credit code's check character is wrong", field=field)
     return code

@@ -115,3 +115,9 @@ def get_payment(payment_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
 router = APIRouter()
 for part in (accounts, bills, payments):
     router.include_router(part)
+
+
+@bills.get("/customerBillOnDemand/{request_id}", dependencies=[reading(P.READ_BILLING)],
+           summary="One bill-on-demand request (its Location)")
+def get_bill_on_demand(request_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
+    return app.get_bill_on_demand(request_id)
