@@ -63,9 +63,9 @@ def guard(
     permission = Permission(scopes.scopes[0])
     settings = request.app.state.crm.settings
     if permission not in GRANTS[principal.role]:
-        raise Forbidden(f"a {principal.role.value} may not {permission.value}", field="Authorization")
+        raise Forbidden(f"{_a(principal.role)} may not {permission.value}", field="Authorization")
     if not acts_at(principal.role, principal.province, settings.node_code, settings.tier):
-        raise Forbidden(f"a {principal.role.value} of {principal.province or 'HQ'} does not act on node "
+        raise Forbidden(f"{_a(principal.role)} of {principal.province or 'HQ'} does not act on node "
                         f"{settings.node_code}", field="Authorization")
     return Operator.signed_in(actor=principal.subject, name=principal.name, role=principal.role.value,
                               province=principal.province, channel=x_channel).as_dict()
@@ -117,3 +117,7 @@ def shown_in_full(app: Any, by: dict[str, str], resource: str, fetch: Any, subje
     if seen:  # an empty page showed nobody's data
         app.record_personal_read(resource, seen, by)
     return full(document)
+
+
+def _a(role: Role) -> str:
+    return f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value}"
