@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
+from hq.audit import AUDITED
 from shared.application import CrmApplication
 from shared.auth.throttle import SignInThrottle
 from shared.domain.billing import parse_cycle
@@ -23,6 +24,7 @@ class HqApplication(
     settlement.SettlementLedger, group_shares.GroupSharing, routing.Routing, catalog.HqCatalogCommands, CrmApplication,
 ):
     tables = tuple(t for area in AREAS for t in area.TABLES)
+    audited_resources = AUDITED
     projectors = {cls: p for area in AREAS for cls, p in getattr(area, "PROJECTORS", {}).items()}
     snapshotting_intervals = {Product: 50}
 

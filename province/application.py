@@ -8,6 +8,7 @@ from province import billing, catalog, customers, order_documents, settlement, s
 from province.cross_province import CrossProvinceHandlers
 from province.orders import OrderCommands
 from province.work_orders import WorkOrderCommands
+from province.audit import AUDITED
 from shared.application import CrmApplication
 from shared.classification import Channel, channel_of
 from shared.domain.billing import BillingAccount
@@ -32,6 +33,7 @@ class ProvinceApplication(
     CrmApplication,
 ):
     tables = tuple(t for area in AREAS for t in area.TABLES)
+    audited_resources = AUDITED
     projectors = {cls: p for area in AREAS for cls, p in area.PROJECTORS.items()}
     snapshotting_intervals = {Customer: 50, BillingAccount: 50}
 

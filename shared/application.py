@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, St
 
 from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
+from shared.audit.trail import AuditedResource
 from shared.persistence.protection import Protection
 from shared.persistence.queries import ReadModelQueries
 from shared.persistence.readmodel import (
@@ -138,6 +139,7 @@ class CrmApplication(Application):
 
     tables: ClassVar[tuple[Table, ...]] = ()
     projectors: ClassVar[dict[type, Projector]] = {}
+    audited_resources: ClassVar[tuple[AuditedResource, ...]] = ()
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.app_name

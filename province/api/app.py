@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from province.api.routes import billing, catalog, customer, order, settlement, statistics, ticket
 from province.application import ProvinceApplication
 from replication import api as replication_api
+from shared.api.audit_routes import audit_router
 from shared.api.common import MaskedJSONResponse, crm_app
 from shared.api.errors import install_error_handlers
 from shared.api.security import document_roles, validator_for
@@ -28,6 +29,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     for module in (customer, catalog, order, billing, ticket, statistics, settlement):
         api.include_router(module.router)
     api.include_router(replication_api.router)
+    api.include_router(audit_router(application.audited_resources))
     document_roles(api, settings.tier, settings.token_url())
 
     @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")

@@ -15,7 +15,7 @@ import hmac
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
@@ -61,12 +61,29 @@ def mask_phone(number: str) -> str:
 PHONE_KEYS = frozenset({"phoneNumber", "phone"})
 
 
+def _masker_of(field_path: str) -> Callable[[str], str] | None:
+    """How to mask a value named by its path (`contactMedium[0].characteristic.phoneNumber`), as audit trails
+    name changed fields."""
+    if field_path.endswith("certificate.number"):
+        return mask_certificate
+    return mask_phone if field_path.rsplit(".", 1)[-1] in PHONE_KEYS else None
+
+
+def _mask_change(change: dict[str, Any]) -> dict[str, Any]:
+    masker = _masker_of(change["field"])
+    if masker is None:
+        return change
+    return {**change, **{side: masker(change[side]) for side in ("before", "after") if isinstance(change[side], str)}}
+
+
 def mask(document: Any) -> Any:
     """A copy of a document with every certificate number and phone number masked, wherever they stand."""
     if isinstance(document, list):
         return [mask(item) for item in document]
     if not isinstance(document, dict):
         return document
+    if isinstance(document.get("field"), str) and {"before", "after"} <= document.keys():
+        return _mask_change(document)
     out = {}
     for key, value in document.items():
         if key in PHONE_KEYS and isinstance(value, str):

@@ -8,6 +8,7 @@ for replicated batches) and `idempotency=IdempotencyRecord` through
 from __future__ import annotations
 
 from typing import Any, Sequence
+from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
@@ -68,6 +69,13 @@ class SQLiteReadModelRecorder(ReadModelWriting, SQLiteProcessRecorder):
                                  originator_version=row["originator_version"], topic=row["topic"], state=row["state"])
                     for row in c.fetchall()]
 
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        """Where each version of one aggregate stands in the node's log: {version: position}."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT rowid, originator_version FROM {self.events_table_name} WHERE originator_id = ?",
+                      [originator_id.hex if isinstance(originator_id, UUID) else originator_id])
+            return {row["originator_version"]: row["rowid"] for row in c.fetchall()}
+
     def _insert_events(
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -91,6 +99,14 @@ class PostgresReadModelRecorder(ReadModelWriting, PostgresProcessRecorder):
                                  originator_version=row["originator_version"], topic=row["topic"],
                                  state=bytes(row["state"]))
                     for row in curs.fetchall()]
+
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        """Where each version of one aggregate stands in the node's log: {version: position}."""
+        table = f'"{self.datastore.schema}"."{self.events_table_name}"'
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(f"SELECT notification_id, originator_version FROM {table} WHERE originator_id = %s",
+                         [originator_id])
+            return {row["originator_version"]: row["notification_id"] for row in curs.fetchall()}
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_events(curs, stored_events, **kwargs)

@@ -1,0 +1,112 @@
+"""The `/audit` surface on every node (R-28, R-30): history, time travel and the operation log. Read-only.
+
+Each resource's history and past states need the permission that reads the resource (auditors hold them all);
+the operation log, which spans every resource, needs `audit`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+
+from shared.api.common import Paging, page_response
+from shared.api.security import reading
+from shared.application import CrmApplication
+from shared.audit.trail import AuditedResource, AuditTrail
+from shared.auth.roles import Permission as P
+from shared.persistence.queries import Page
+
+
+class Change(BaseModel):
+    field: str = Field(description="Path of the changed attribute, e.g. contactMedium[0].characteristic.phoneNumber")
+    before: JsonValue
+    after: JsonValue
+
+
+class Operator(BaseModel):
+    actor: str | None = Field(description="Who (staff id, or a node for replicated work)")
+    role: str | None
+    channel: str | None = Field(description="businessHall, callCentre, web, agent, customerManager, system")
+
+
+class HistoryEntry(Operator):
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "position": 42, "version": 2, "time": "2026-11-25T08:00:00+00:00", "actor": "zhang.san",
+        "role": "clerk", "channel": "businessHall", "eventType": "Customer.StatusChanged",
+        "changes": [{"field": "status", "before": "prospect", "after": "active"}]}})
+    position: int | None = Field(description="Position of the event in this node's log")
+    version: int
+    time: str
+    eventType: str
+    changes: list[Change]
+
+
+class PastState(BaseModel):
+    resource: str
+    id: str
+    version: int
+    recordedAt: str = Field(description="When the event that made this version was recorded")
+    document: dict[str, JsonValue] = Field(description="The resource's document as it stood then")
+
+
+class Operation(Operator):
+    position: int
+    time: str
+    aggregateType: str
+    aggregateId: str
+    version: int
+    eventType: str
+    subjects: list[str] | None = Field(None, description="Whose personal data was read in full (reads only)")
+
+
+def trail(request: Request) -> AuditTrail:
+    app: CrmApplication = request.app.state.crm
+    return AuditTrail(app, app.audited_resources)
+
+
+Trail = Annotated[AuditTrail, Depends(trail)]
+
+
+def _paged(items: list[dict], paging: Paging) -> JSONResponse:
+    return page_response(Page(total=len(items), items=items[paging.offset:paging.offset + paging.limit]))
+
+
+def _resource_routes(router: APIRouter, resource: AuditedResource) -> None:
+    name = resource.name
+
+    @router.get(f"/{name}/{{resource_id}}/history", dependencies=[reading(resource.permission)],
+                response_model=list[HistoryEntry], summary=f"Every event of one {name}, with field changes",
+                operation_id=f"audit_{name}_history")
+    def history(resource_id: str, audit: Trail, paging: Paging = Depends()) -> JSONResponse:
+        return _paged(audit.history(resource, resource_id), paging)
+
+    @router.get(f"/{name}/{{resource_id}}", dependencies=[reading(resource.permission)], response_model=PastState,
+                summary=f"One {name} as it stood at a version or a time (replayed from its events)",
+                operation_id=f"audit_{name}_state")
+    def state(resource_id: str, audit: Trail,
+              version: int | None = Query(None, ge=1, le=2**31 - 1, description="After this event"),
+              as_of: AwareDatetime | None = Query(None, alias="asOf", description="ISO time with zone")) -> dict:
+        return audit.state(resource, resource_id, version=version, as_of=as_of)
+
+
+def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
+    router = APIRouter(prefix="/audit", tags=["audit"])
+    for resource in resources:
+        _resource_routes(router, resource)
+
+    @router.get("/operations", dependencies=[reading(P.AUDIT)], response_model=list[Operation],
+                summary="Operation log (R-28): who did what, when, through which channel, on which aggregate")
+    def operations(audit: Trail, paging: Paging = Depends(),
+                   actor: str | None = Query(None, max_length=128), role: str | None = Query(None, max_length=32),
+                   channel: str | None = Query(None, max_length=32),
+                   aggregate_type: str | None = Query(None, alias="aggregateType", max_length=64),
+                   since: AwareDatetime | None = Query(None, description="From this time (inclusive)"),
+                   until: AwareDatetime | None = Query(None, description="Before this time")) -> JSONResponse:
+        found = list(audit.operations(actor=actor, role=role, channel=channel, aggregate_type=aggregate_type,
+                                      since=since, until=until))
+        return _paged(found, paging)
+
+    return router

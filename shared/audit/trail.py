@@ -1,0 +1,139 @@
+"""Every event of one aggregate, decoded, with who did it and what it changed; its document as of any time.
+
+Documents come from the node's own projectors, so an aggregate as of version N reads exactly as its read-model
+row read after event N. History replays from the first event; time travel may start from a snapshot, which the
+library keeps equal to that replay.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterator
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import resolve_topic
+
+from shared.audit.changes import changes, flatten
+from shared.auth.roles import Permission
+from shared.domain.errors import InvalidValue, NotFound
+from shared.persistence.readmodel import Upsert
+
+
+def uuid_of(resource_id: str) -> UUID:
+    try:
+        return UUID(resource_id)
+    except ValueError:
+        raise NotFound(f"no such id '{resource_id[:64]}'", field="id") from None
+
+
+@dataclass(frozen=True)
+class AuditedResource:
+    """A resource the audit surface shows: its TMF name, the aggregates behind it, who may read it."""
+
+    name: str
+    kinds: tuple[type[Aggregate], ...]
+    permission: Permission
+    aggregate_id: Callable[[str], UUID] = uuid_of
+
+
+def document_of(app: Any, aggregate: Aggregate) -> dict[str, Any]:
+    """The aggregate as its read model shows it (its own row), or its attributes where nothing projects it."""
+    rows = [op.row for op in app.project(aggregate) if isinstance(op, Upsert)]
+    own = next((r for r in rows if r.get("id") == str(aggregate.id)), rows[0] if rows else None)
+    if own is None:
+        state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
+        return {"id": str(aggregate.id), "@type": type(aggregate).__name__, **json.loads(json.dumps(state, default=str))}
+    doc = own["doc"]
+    return json.loads(doc) if isinstance(doc, str) else json.loads(json.dumps(doc, default=str))
+
+
+def operator_of(event: Any) -> dict[str, Any]:
+    by = getattr(event, "by", None) or {}
+    return {"actor": by.get("actor"), "role": by.get("role"), "channel": by.get("channel")}
+
+
+def event_type(event: Any) -> str:
+    return type(event).__qualname__
+
+
+class AuditTrail:
+    """Read-only: nothing here records an event."""
+
+    def __init__(self, app: Any, resources: tuple[AuditedResource, ...]) -> None:
+        self.app = app
+        self.resources = {r.name: r for r in resources}
+
+    def _events(self, resource: AuditedResource, resource_id: str) -> tuple[UUID, list[Any]]:
+        aggregate_id = resource.aggregate_id(resource_id)
+        events = list(self.app.events.get(aggregate_id))
+        if not events or not issubclass(_created_class(events[0]), resource.kinds):
+            raise NotFound(f"no {resource.name} '{resource_id[:64]}'", field="id")
+        return aggregate_id, events
+
+    def history(self, resource: AuditedResource, resource_id: str) -> list[dict[str, Any]]:
+        """Every event in order: position, version, time, operator, type and field changes."""
+        aggregate_id, events = self._events(resource, resource_id)
+        positions = self.app.recorder.positions_of(aggregate_id)
+        entries, aggregate, before = [], None, {}
+        for event in events:
+            aggregate = event.mutate(aggregate)
+            after = flatten(document_of(self.app, aggregate)) if aggregate is not None else {}
+            entries.append({
+                "position": positions.get(event.originator_version),
+                "version": event.originator_version,
+                "time": event.timestamp.isoformat(),
+                **operator_of(event),
+                "eventType": event_type(event),
+                "changes": changes(before, after),
+            })
+            before = after
+        return entries
+
+    def state(self, resource: AuditedResource, resource_id: str, *, version: int | None = None,
+              as_of: datetime | None = None) -> dict[str, Any]:
+        """The document as it stood after `version`, or at time `as_of`."""
+        aggregate_id, events = self._events(resource, resource_id)
+        if as_of is not None:
+            earlier = [e.originator_version for e in events if e.timestamp <= as_of]
+            if not earlier:
+                raise InvalidValue(f"the {resource.name} did not exist yet at {as_of.isoformat()} (it was created "
+                                   f"{events[0].timestamp.isoformat()})", field="asOf")
+            version = earlier[-1] if version is None else min(version, earlier[-1])
+        last = events[-1].originator_version
+        if version is None:
+            version = last
+        if not events[0].originator_version <= version <= last:
+            raise InvalidValue(f"versions run from {events[0].originator_version} to {last}", field="version")
+        try:
+            aggregate = self.app.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {resource.name} '{resource_id[:64]}'", field="id") from None
+        at = next(e.timestamp for e in events if e.originator_version == version)
+        return {"resource": resource.name, "id": resource_id, "version": version, "recordedAt": at.isoformat(),
+                "document": document_of(self.app, aggregate)}
+
+    def operations(self, *, actor: str | None = None, role: str | None = None, channel: str | None = None,
+                   aggregate_type: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """The operation log (R-28), derived from the events: who did what, when, how, on which aggregate."""
+        for notification in self.app._all_notifications():
+            event = self.app.mapper.to_domain_event(notification)
+            who = operator_of(event)
+            kind = event_type(event).split(".")[0]
+            if (actor and who["actor"] != actor) or (role and who["role"] != role) or \
+                    (channel and who["channel"] != channel) or (aggregate_type and kind != aggregate_type) or \
+                    (since and event.timestamp < since) or (until and event.timestamp >= until):
+                continue
+            yield {"position": notification.id, "time": event.timestamp.isoformat(), **who,
+                   "aggregateType": kind, "aggregateId": str(event.originator_id),
+                   "version": event.originator_version, "eventType": event_type(event),
+                   "subjects": getattr(event, "subjects", None)}
+
+
+def _created_class(first_event: Any) -> type:
+    """The aggregate class an aggregate's first event created."""
+    return resolve_topic(first_event.originator_topic)
