@@ -105,11 +105,19 @@ class HqApplication(
         return int(self.queries.rows(
             f"SELECT COUNT(*) AS n FROM {self.mirror_table} WHERE upstream = ?", [upstream])[0]["n"])
 
+    def mirrored_upstreams(self) -> list[str]:
+        return [r["upstream"] for r in self.queries.rows(
+            f"SELECT DISTINCT upstream FROM {self.mirror_table} ORDER BY upstream")]
+
+    def integrity(self) -> dict[str, Any]:
+        """HQ's own log, and each province's mirror proved against the chain HQ accepted."""
+        from replication.audit import verify_mirror
+        return {**super().integrity(), "mirrors": [verify_mirror(self, code) for code in self.mirrored_upstreams()]}
+
     def rebuild_read_models(self) -> int:
         """HQ's own aggregates from its store, then the registry again from the mirror."""
         count = super().rebuild_read_models()
-        upstreams = [r["upstream"] for r in self.queries.rows(f"SELECT DISTINCT upstream FROM {self.mirror_table}")]
-        for upstream in upstreams:
+        for upstream in self.mirrored_upstreams():
             after = 0
             while rows := self.mirror_page(upstream, after, 5000):
                 records = [_MirrorRecord(r) for r in rows]

@@ -6,13 +6,13 @@ source recorded, in the same order.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
-GENESIS = bytes(32)
+from shared.persistence.integrity import GENESIS, link  # one chain rule for logs and what travels
+
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,6 @@ class LogRecord:
     source: str
     running_hash: bytes
     channel: str
-
-
-def link(previous: bytes, position: int, topic: str, originator_id: str, version: int, state: bytes) -> bytes:
-    digest = hashlib.sha256(previous)
-    digest.update(position.to_bytes(8, "big"))
-    digest.update(topic.encode())
-    digest.update(b"\0")
-    digest.update(originator_id.encode())
-    digest.update(b"\0")
-    digest.update(version.to_bytes(8, "big"))
-    digest.update(state)
-    return digest.digest()
 
 
 def verify(previous: bytes, records: Sequence[LogRecord]) -> tuple[bytes, LogRecord | None]:

@@ -92,6 +92,35 @@ def _resource_routes(router: APIRouter, resource: AuditedResource) -> None:
         return audit.state(resource, resource_id, version=version, as_of=as_of)
 
 
+class LogProof(BaseModel):
+    ok: bool
+    checked: int = Field(description="Events whose chain link was recomputed and matched")
+    headPosition: int | None = None
+    runningHash: str | None = None
+    firstBadPosition: int | None = Field(description="Where the log stops following its chain")
+    reason: str | None
+
+
+class MirrorMismatch(BaseModel):
+    position: int
+    reason: str
+
+
+class MirrorProof(BaseModel):
+    upstream: str
+    ok: bool
+    checked: int
+    position: int
+    runningHash: str
+    mismatch: MirrorMismatch | None
+
+
+class Integrity(BaseModel):
+    node: str
+    log: LogProof
+    mirrors: list[MirrorProof] | None = Field(None, description="At HQ: each province's mirror")
+
+
 def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
     router = APIRouter(prefix="/audit", tags=["audit"])
     for resource in resources:
@@ -108,5 +137,11 @@ def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
         found = list(audit.operations(actor=actor, role=role, channel=channel, aggregate_type=aggregate_type,
                                       since=since, until=until))
         return _paged(found, paging)
+
+    @router.get("/integrity", dependencies=[reading(P.AUDIT)], response_model=Integrity,
+                summary="Recompute the chain over this node's whole log (and, at HQ, each mirror); the first "
+                        "position that does not follow is named")
+    def integrity(request: Request) -> dict:
+        return request.app.state.crm.integrity()
 
     return router

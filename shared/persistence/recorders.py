@@ -14,6 +14,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 
+from shared.persistence.integrity import GENESIS, chain_table, links_for
 from shared.persistence.readmodel import IdempotencyRecord, Operation, ReadModelSchema
 
 
@@ -25,6 +26,18 @@ class ReadModelWriting:
 
     def dialect(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def seal_log(self, cursor: Any, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]) -> None:
+        """Extend the whole-log chain over the events just inserted, in their transaction."""
+        schema = self.read_model_schema
+        if schema is None or not positions:
+            return
+        table = chain_table(schema.prefix)
+        cursor.execute(f"SELECT hash FROM {table} ORDER BY position DESC LIMIT 1")
+        last = cursor.fetchone()
+        previous = bytes.fromhex(last["hash"]) if last else GENESIS
+        cursor.executemany(self.dialect(f"INSERT INTO {table} (position, hash) VALUES (?, ?)"),
+                           links_for(previous, positions, stored_events))
 
     def write_read_model(self, cursor: Any, kwargs: dict[str, Any]) -> None:
         schema = self.read_model_schema
@@ -80,6 +93,7 @@ class SQLiteReadModelRecorder(ReadModelWriting, SQLiteProcessRecorder):
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        self.seal_log(c, notification_ids, stored_events)
         self.write_read_model(c, kwargs)
         return notification_ids
 
@@ -111,3 +125,10 @@ class PostgresReadModelRecorder(ReadModelWriting, PostgresProcessRecorder):
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
         self.write_read_model(curs, kwargs)
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        # The library's insert lock is held until commit: links are made in notification order.
+        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        self.seal_log(curs, notification_ids, stored_events)
+        return notification_ids
