@@ -12,6 +12,7 @@ from shared.observability.metrics import NodeMetrics, is_store_error
 
 access_log = logging.getLogger("crm.access")
 
+QUIET = ("/health", "/metrics")  # probed every few seconds: their lines would drown the rest
 UNMATCHED = "unmatched"  # every path no route answers shares one label: raw paths would grow without bound
 
 
@@ -50,4 +51,5 @@ class ObserveRequests:
             route = getattr(scope.get("route"), "path", None) or UNMATCHED
             self.metrics.observe(scope["method"], route, status, seconds)
             # the path without its query: filters may hold certificate or phone numbers
-            access_log.info("%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000)
+            level = logging.DEBUG if route.startswith(QUIET) else logging.INFO
+            access_log.log(level, "%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000)
