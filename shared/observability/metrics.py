@@ -5,6 +5,7 @@ per upstream, the follower's position, lag and state."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 import psycopg
@@ -90,6 +91,9 @@ class NodeCollector(Collector):
             "reconnects": CounterMetricFamily("crm_replication_reconnects", "Times the follower reconnected since "
                                               "this process started", labels=["upstream"]),
         }
+        silence = GaugeMetricFamily("crm_replication_last_message_age_seconds", "Seconds since the upstream last "
+                                    "sent anything (batch or keepalive), where the follower reports it",
+                                    labels=["upstream"])
         state = GaugeMetricFamily("crm_replication_follower_state", "1 for the follower's current state",
                                   labels=["upstream", "state"])
         for code, follower in sorted(followers.items()):
@@ -98,10 +102,26 @@ class NodeCollector(Collector):
                 value = view.get(key)
                 if isinstance(value, (int, float)):
                     family.add_metric([code], value)
+            age = _age_seconds(view.get("lastMessageAt"))
+            if age is not None:
+                silence.add_metric([code], age)
             current = view.get("state")
             for name in dict.fromkeys((*FOLLOWER_STATES, current)):
                 if name:
                     state.add_metric([code, name], 1 if name == current else 0)
         yield from gauges.values()
         yield from counters.values()
+        yield silence
         yield state
+
+
+def _age_seconds(moment: object) -> float | None:
+    if not isinstance(moment, str) or not moment:
+        return None
+    try:
+        then = datetime.fromisoformat(moment)
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        return None
+    return max(0.0, (datetime.now(timezone.utc) - then).total_seconds())
