@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from crm import cluster_config
 from shared.auth.roles import Role
 from shared.auth.tokens import create_issuer_keys
 from shared.persistence.protection import create_cipher_key
-from crm import cluster_config
 from shared.settings import Settings
 
 log = logging.getLogger("crm")
@@ -156,8 +156,8 @@ def cluster_plan(settings: Settings, provinces: list[str], base: int, grpc_base:
                                           upstreams=upstreams)
 
     hq = {"HQ": f"{settings.grpc_host}:{grpc_base}"}
-    return [node("HQ", "hq", 0, {code: f"{settings.grpc_host}:{grpc_base + 1 + i}" for i, code in enumerate(provinces)})]\
-        + [node(code, "province", 1 + i, hq) for i, code in enumerate(provinces)]
+    every_province = {code: f"{settings.grpc_host}:{grpc_base + 1 + i}" for i, code in enumerate(provinces)}
+    return [node("HQ", "hq", 0, every_province), *(node(code, "province", 1 + i, hq) for i, code in enumerate(provinces))]
 
 
 def serve_command(node: cluster_config.ClusterNode, data_dir: Path, demo_data: bool) -> list[str]:
