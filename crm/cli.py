@@ -9,18 +9,17 @@ import json
 import logging
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
+from crm import cluster_config
 from shared.auth.roles import Role
 from shared.auth.tokens import create_issuer_keys
 from shared.persistence.protection import create_cipher_key
 from shared.settings import Settings
+
+log = logging.getLogger("crm")
 
 GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless given
 
@@ -28,7 +27,8 @@ GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless
 def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:
     overrides = {k: v for k, v in fixed.items() if v is not None}
     for option, field in (("code", "node_code"), ("port", "http_port"), ("grpc_port", "grpc_port"),
-                          ("data_dir", "data_dir"), ("store", "store"), ("host", "http_host"), ("keys_dir", "keys_dir")):
+                          ("data_dir", "data_dir"), ("store", "store"), ("host", "http_host"), ("keys_dir", "keys_dir"),
+                          ("upstreams", "upstreams")):
         value = getattr(args, option, None)
         if value is not None:
             overrides[field] = value
@@ -49,8 +49,12 @@ def _serve(settings: Settings, demo_data: bool) -> None:
     import uvicorn
 
     from replication.node import NodeRuntime
+    from shared.observability.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(settings.node_code, settings.log_format)
+    if not settings.upstreams:
+        log.warning("%s starts with no upstreams: it will not replicate (give --upstreams, or start it with the "
+                    "data directory whose %s names it)", settings.node_code, cluster_config.FILE_NAME)
     application = _application(settings)
     if settings.tier == "hq":
         from hq.api.app import create_app
@@ -66,26 +70,32 @@ def _serve(settings: Settings, demo_data: bool) -> None:
     api.state.runtime = runtime
     api.router.on_startup.append(runtime.start_followers)  # follow once /replication/status can answer
     base = f"http://{settings.http_host}:{settings.http_port}"
-    print(f"{settings.node_code}: {base}  docs {base}/docs  gRPC {settings.grpc_host}:{runtime.grpc_port}", flush=True)
+    log.info("%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s", settings.node_code, base, base, settings.grpc_host,
+             runtime.grpc_port, settings.upstreams or "none")
     try:
-        uvicorn.run(api, host=settings.http_host, port=settings.http_port, log_level="warning", server_header=False)
+        uvicorn.run(api, host=settings.http_host, port=settings.http_port, log_level="warning", server_header=False,
+                    log_config=None)  # uvicorn's lines go through the node's log format
     finally:
         runtime.stop()
         application.close()
 
 
+def _node_settings(args: argparse.Namespace, tier: str) -> Settings:
+    """Flags, then CRM_* variables, then the cluster's file in the data directory, then the defaults."""
+    fixed = {"tier": tier, "node_code": "HQ"} if tier == "hq" else {"tier": tier}
+    settings = cluster_config.complete(_settings(args, **fixed))
+    if tier == "hq":  # HQ's own default ports
+        defaults = {"http_port": settings.hq_http_port, "grpc_port": settings.hq_grpc_port}
+        settings = settings.model_copy(update={k: v for k, v in defaults.items() if k not in settings.model_fields_set})
+    return settings
+
+
 def province_serve(args: argparse.Namespace) -> None:
-    _serve(_settings(args, tier="province"), args.demo_data)
+    _serve(_node_settings(args, "province"), args.demo_data)
 
 
 def hq_serve(args: argparse.Namespace) -> None:
-    defaults = Settings()
-    settings = _settings(args, node_code="HQ", tier="hq")
-    if args.port is None and "CRM_HTTP_PORT" not in os.environ:
-        settings = settings.model_copy(update={"http_port": defaults.hq_http_port})
-    if args.grpc_port is None and "CRM_GRPC_PORT" not in os.environ:
-        settings = settings.model_copy(update={"grpc_port": defaults.hq_grpc_port})
-    _serve(settings, False)
+    _serve(_node_settings(args, "hq"), False)
 
 
 def demo_data(args: argparse.Namespace) -> None:
@@ -114,7 +124,7 @@ def audit(args: argparse.Namespace) -> None:
     from replication.audit import audit_upstream, verify_mirror
     from replication.follower import parse_upstreams
 
-    settings = _settings(args, node_code="HQ", tier="hq")
+    settings = _node_settings(args, "hq")
     application = _application(settings)
     try:
         code = args.upstream.upper()
@@ -122,7 +132,8 @@ def audit(args: argparse.Namespace) -> None:
         if not args.offline:
             target = parse_upstreams(settings.upstreams).get(code)
             if target is None:
-                raise SystemExit(f"no upstream {code} in CRM_UPSTREAMS; use --offline to check the mirror alone")
+                raise SystemExit(f"no upstream {code} (--upstreams, CRM_UPSTREAMS or the data directory's "
+                                 f"{cluster_config.FILE_NAME}); use --offline to check the mirror alone")
             results.append(audit_upstream(application, code, target))
     finally:
         application.close()
@@ -131,76 +142,82 @@ def audit(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+# what the cluster's file decides for each node; a value inherited from the supervisor's own environment must not
+# override it
+PER_NODE_VARIABLES = ("CRM_NODE_CODE", "CRM_TIER", "CRM_HTTP_HOST", "CRM_HTTP_PORT", "CRM_GRPC_HOST", "CRM_GRPC_PORT",
+                      "CRM_STORE", "CRM_UPSTREAMS", "CRM_DATA_DIR")
+
+
+def cluster_plan(settings: Settings, provinces: list[str], base: int, grpc_base: int) -> list[cluster_config.ClusterNode]:
+    """HQ on the base ports following every province; each province on the next ports following HQ."""
+    def node(code: str, tier: str, offset: int, upstreams: dict[str, str]) -> cluster_config.ClusterNode:
+        return cluster_config.ClusterNode(code=code, tier=tier, http_host=settings.http_host, http_port=base + offset,
+                                          grpc_host=settings.grpc_host, grpc_port=grpc_base + offset, store="sqlite",
+                                          upstreams=upstreams)
+
+    hq = {"HQ": f"{settings.grpc_host}:{grpc_base}"}
+    every_province = {code: f"{settings.grpc_host}:{grpc_base + 1 + i}" for i, code in enumerate(provinces)}
+    return [node("HQ", "hq", 0, every_province), *(node(code, "province", 1 + i, hq) for i, code in enumerate(provinces))]
+
+
+def serve_command(node: cluster_config.ClusterNode, data_dir: Path, demo_data: bool) -> list[str]:
+    """How the supervisor starts (and restarts) a node: the README's restart command, its upstreams and ports
+    from the cluster's file."""
+    if node.tier == "hq":
+        return [sys.executable, "-m", "crm.cli", "hq", "serve", "--data-dir", str(data_dir)]
+    return [sys.executable, "-m", "crm.cli", "province", "serve", "--code", node.code, "--data-dir", str(data_dir),
+            *(["--demo-data"] if demo_data else [])]
 
 
 def cluster_up(args: argparse.Namespace) -> None:
-    """HQ and the provinces as separate OS processes on SQLite; Ctrl-C stops them all."""
+    """HQ and the provinces as separate OS processes on SQLite, supervised: a node that dies is restarted with
+    backoff; SIGINT or SIGTERM stops them all."""
+    from crm.supervisor import Stopping, Supervisor
+    from shared.observability.logs import configure_logging
+
     settings = Settings()
+    configure_logging("cluster", settings.log_format)
     provinces = [p.strip().upper() for p in args.provinces.split(",") if p.strip()]
-    host = settings.http_host
     base = args.base_port
     grpc_base = args.grpc_base_port or base + GRPC_PORT_OFFSET
-    data_dir = Path(args.data_dir or settings.data_dir)
+    data_dir = Path(args.data_dir or settings.data_dir).resolve()
     settings = settings.model_copy(update={"data_dir": data_dir})
-    plan = [("HQ", base, grpc_base)] + [(code, base + 1 + i, grpc_base + 1 + i) for i, code in enumerate(provinces)]
+    plan = cluster_plan(settings, provinces, base, grpc_base)
     if create_issuer_keys(settings.signing_key_path(), settings.jwks_path()):
         print(f"staff token keys created in {settings.keys_path()}", flush=True)
-    for code, _, _ in plan:
-        create_cipher_key(settings.model_copy(update={"node_code": code}).cipher_key_path())
+    for node in plan:
+        create_cipher_key(settings.model_copy(update={"node_code": node.code}).cipher_key_path())
     from replication.tls import create_certificates, tls_dir
 
-    create_certificates(tls_dir(settings), [code for code, _, _ in plan])
-    demo_staff = enrol_demo_staff(settings, provinces)
-    hq_target = f"{settings.grpc_host}:{grpc_base}"
-    processes: list[tuple[str, str, subprocess.Popen]] = []
+    create_certificates(tls_dir(settings), [node.code for node in plan])
+    print(f"cluster config: {cluster_config.write(data_dir, plan)}", flush=True)
+    demo = not args.no_demo_data
+    demo_staff = enrol_demo_staff(settings, provinces) if demo else []
+    env = {k: v for k, v in os.environ.items() if k not in PER_NODE_VARIABLES}
+    supervisor = Supervisor(initial=settings.restart_initial_seconds, cap=settings.restart_cap_seconds,
+                            stable=settings.restart_stable_seconds, grace=settings.stop_grace_seconds)
     try:
-        for code, port, grpc_port in plan:
-            env = {**os.environ, "CRM_DATA_DIR": str(data_dir), "CRM_STORE": "sqlite",
-                   "CRM_HTTP_PORT": str(port), "CRM_GRPC_PORT": str(grpc_port), "CRM_NODE_CODE": code}
-            if code == "HQ":
-                env["CRM_TIER"] = "hq"
-                env["CRM_UPSTREAMS"] = ",".join(f"{c}={settings.grpc_host}:{g}" for c, _, g in plan[1:])
-                command = [sys.executable, "-m", "crm.cli", "hq", "serve"]
-            else:
-                env["CRM_TIER"] = "province"
-                env["CRM_UPSTREAMS"] = f"HQ={hq_target}"
-                command = [sys.executable, "-m", "crm.cli", "province", "serve", "--demo-data"]
-            url = f"http://{host}:{port}"
-            processes.append((code, url, subprocess.Popen(command, env=env)))
-        for code, url, process in processes:
-            _wait_healthy(url, process)
-        _cross_province_demo({code: url for code, url, _ in processes}, settings)
-        print(f"\nDemo staff (sign in: curl -d username=USER -d password=PASSWORD {urls_of(processes)['HQ']}/auth/token):",
-              flush=True)
-        for user, role, province, password in demo_staff:
-            print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
-        print("\nCluster up (Ctrl-C stops every node):", flush=True)
-        for (code, url, _), (_, _, grpc_port) in zip(processes, plan):
-            role = "HQ      " if code == "HQ" else "province"
-            print(f"  {role} {code}: {url}  docs {url}/docs  replication {url}/replication/status  "
-                  f"gRPC {settings.grpc_host}:{grpc_port}", flush=True)
-        while all(p.poll() is None for _, _, p in processes):
-            time.sleep(0.5)
-        raise SystemExit("a node stopped; stopping the cluster")
-    except KeyboardInterrupt:
-        print("\nstopping the cluster …", flush=True)
-    finally:
-        _stop_all([p for _, _, p in processes])
-
-
-def urls_of(processes: list[tuple[str, str, Any]]) -> dict[str, str]:
-    return {code: url for code, url, _ in processes}
+        with supervisor:
+            children = [supervisor.add(node.code, serve_command(node, data_dir, demo), env,
+                                       f"http://{node.http_host}:{node.http_port}") for node in plan]
+            for child in children:
+                supervisor.wait_healthy(child)
+            urls = {child.name: child.url for child in children}
+            if demo:
+                _cross_province_demo(urls, settings)
+                print(f"\nDemo staff (sign in: curl -d username=USER -d password=PASSWORD {urls['HQ']}/auth/token):",
+                      flush=True)
+                for user, role, province, password in demo_staff:
+                    print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
+            print("\nCluster up (a node that stops is restarted; Ctrl-C stops every node):", flush=True)
+            for node in plan:
+                url = urls[node.code]
+                role = "HQ      " if node.tier == "hq" else "province"
+                print(f"  {role} {node.code}: {url}  docs {url}/docs  replication {url}/replication/status  "
+                      f"metrics {url}/metrics  gRPC {node.grpc_host}:{node.grpc_port}", flush=True)
+            supervisor.watch()
+    except Stopping as signal_name:
+        print(f"\n{signal_name}: the cluster stopped", flush=True)
 
 
 def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
@@ -220,18 +237,6 @@ def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
         return
     if created:
         print(f"cross-province demo data: {created}", flush=True)
-
-
-def _stop_all(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def run(args: argparse.Namespace) -> None:
@@ -258,13 +263,21 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", choices=("sqlite", "postgres"), help="event store (CRM_STORE)")
 
 
+def _upstream_option(parser: argparse.ArgumentParser, example: str) -> None:
+    parser.add_argument("--upstreams", help=f"the logs this node follows, CODE=host:port,… e.g. {example} "
+                        f"(CRM_UPSTREAMS; default: the data directory's {cluster_config.FILE_NAME})")
+
+
 def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--provinces", required=required, help="comma-separated province codes, e.g. GD,BJ,SH")
     parser.add_argument("--base-port", dest="base_port", type=int, required=required,
                         help="HQ's REST port; provinces take the following ports in order")
     parser.add_argument("--grpc-base-port", dest="grpc_base_port", type=int,
                         help=f"HQ's gRPC port (default: base port + {GRPC_PORT_OFFSET})")
-    parser.add_argument("--data-dir", dest="data_dir", type=Path, help="where the SQLite files live")
+    parser.add_argument("--data-dir", dest="data_dir", type=Path, help="where the SQLite files, the keys and the "
+                        f"cluster's {cluster_config.FILE_NAME} live")
+    parser.add_argument("--no-demo-data", dest="no_demo_data", action="store_true",
+                        help="start empty: no demo data, no demo staff")
 
 
 def keys_init(args: argparse.Namespace) -> None:
@@ -359,16 +372,19 @@ def build_parser() -> argparse.ArgumentParser:
     province = commands.add_parser("province", help="province node").add_subparsers(dest="action", required=True)
     serve = province.add_parser("serve", help="serve a province node: REST, its log over gRPC, following HQ")
     _node_options(serve)
+    _upstream_option(serve, "HQ=127.0.0.1:9100")
     serve.add_argument("--demo-data", action="store_true", help="load demo data into an empty node first")
     serve.set_defaults(func=province_serve)
 
     hq = commands.add_parser("hq", help="HQ node").add_subparsers(dest="action", required=True)
     hq_serve_parser = hq.add_parser("serve", help="serve HQ: national view, catalog master, following provinces")
     _node_options(hq_serve_parser)
+    _upstream_option(hq_serve_parser, "GD=127.0.0.1:9101,BJ=127.0.0.1:9102")
     hq_serve_parser.set_defaults(func=hq_serve)
 
     cluster = commands.add_parser("cluster", help="a local cluster").add_subparsers(dest="action", required=True)
-    up = cluster.add_parser("up", help="start HQ and provinces as separate processes on SQLite")
+    up = cluster.add_parser("up", help="start HQ and provinces as separate processes on SQLite, restart any that "
+                            "dies, write <data dir>/cluster.json")
     _cluster_options(up, required=True)
     up.set_defaults(func=cluster_up)
 
@@ -384,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser = commands.add_parser("audit", help="HQ: verify a province's mirror and compare it with its log")
     _node_options(audit_parser)
     audit_parser.add_argument("--upstream", required=True, help="province code, e.g. GD")
+    _upstream_option(audit_parser, "GD=127.0.0.1:9101")
     audit_parser.add_argument("--offline", action="store_true", help="check HQ's mirror chain only")
     audit_parser.set_defaults(func=audit)
 

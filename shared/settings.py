@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     auth_external_name_claim: str = "name"
     hq_http_port: int = 8100
     hq_grpc_port: int = 9100
+    log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per log line (time, "
+                                                "level, logger, message, node, requestId).")
+    metrics_token: str = Field("", description="If set, GET /metrics needs `Authorization: Bearer <this>`; empty: "
+                               "open (the metrics hold no personal data).")
+    restart_initial_seconds: float = Field(1.0, gt=0, description="`crm cluster up`: first wait before restarting "
+                                           "a node that died; doubles per quick death.")
+    restart_cap_seconds: float = Field(30.0, gt=0, description="`crm cluster up`: longest wait between restarts.")
+    restart_stable_seconds: float = Field(60.0, gt=0, description="`crm cluster up`: a node that ran this long "
+                                          "before dying is restarted after the first wait again.")
+    stop_grace_seconds: float = Field(10.0, gt=0, description="`crm cluster up`: how long nodes get to stop on "
+                                      "SIGTERM before they are killed.")
 
     @field_validator("node_code")
     @classmethod

@@ -13,6 +13,7 @@ from replication import api as replication_api
 from shared.api.audit_routes import audit_router
 from shared.api.common import MaskedJSONResponse, Paging, crm_app, page_response
 from shared.api.errors import install_error_handlers
+from shared.observability import install_metrics
 from shared.api.security import document_roles, validator_for
 from shared.domain.customer import CustomerKind
 from shared.domain.values import Grade
@@ -76,6 +77,7 @@ def create_app(application: HqApplication) -> FastAPI:
                   default_response_class=MaskedJSONResponse)
     api.state.crm = application
     install_error_handlers(api)
+    install_metrics(api, application)
     api.state.tokens = validator_for(application.settings)
     for router in (auth_routes.auth, auth_routes.staff, customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
                    replication_api.router, replication_api.audit_router):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.observability import request_id as ids
 
 from shared.domain.errors import (
     Conflict,
@@ -102,10 +103,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> JSONResponse:
         """Never a plain-text 500: the error form with a request id that the log line carries too."""
-        request_id = uuid.uuid4().hex[:16]
+        request_id = ids.request_id()  # the middleware's, so the log line, body and header agree
         log.exception("request %s (%s %s) failed", request_id, request.method, request.url.path)
         return JSONResponse(error_body("internalError", "the node could not answer this request; it is logged "
-                                       "under the request id", None, requestId=request_id), status_code=500)
+                                       "under the request id", None, requestId=request_id), status_code=500,
+                            headers={ids.HEADER: request_id})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

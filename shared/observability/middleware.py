@@ -1,0 +1,55 @@
+"""One pass around every HTTP request: its id (kept from a sane `X-Request-ID`, else made up, always answered
+back), its count and latency by route template, store errors that escaped, and one access log line."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from shared.observability import request_id as ids
+from shared.observability.metrics import NodeMetrics, is_store_error
+
+access_log = logging.getLogger("crm.access")
+
+QUIET = ("/health", "/metrics")  # probed every few seconds: their lines would drown the rest
+UNMATCHED = "unmatched"  # every path no route answers shares one label: raw paths would grow without bound
+
+
+class ObserveRequests:
+    def __init__(self, app: Any, metrics: NodeMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), None)
+        request_id = ids.accept(incoming)
+        ids.current.set(request_id)  # not reset: the 500 handler outside this middleware logs the same id
+        status = 500
+        started = time.perf_counter()
+
+        async def answer(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, answer)
+        except Exception as error:
+            status = 500
+            if is_store_error(error):
+                self.metrics.store_errors.inc()
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            self.metrics.observe(scope["method"], route, status, seconds)
+            # the path without its query: filters may hold certificate or phone numbers
+            level = logging.DEBUG if route.startswith(QUIET) else logging.INFO
+            access_log.log(level, "%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000)

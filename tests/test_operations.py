@@ -1,0 +1,350 @@
+"""Operating a cluster as its operator would: `crm cluster up` restarts a node killed outright while the others
+keep serving and leaves no process behind on SIGTERM; one node restarted alone by the README's command (upstreams
+from the cluster's file or from --upstreams) replicates; /metrics and JSON logs with request ids tell what
+happens. Real processes, real gRPC, SQLite (what `crm cluster up` runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from fastapi.testclient import TestClient
+
+from crm.cli import PER_NODE_VARIABLES
+from crm.supervisor import RestartPolicy
+from province.api.app import create_app
+from province.application import ProvinceApplication
+from tests.auth import keys_dir, staff
+from tests.cluster import eventually, free_port
+from tests.factories import individual
+from tests.stores import node_settings
+
+REPO = Path(__file__).resolve().parent.parent
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+
+pytestmark = pytest.mark.multinode
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    """The operator's environment: the test run's keys, nothing that decides a node's place in the cluster."""
+    env = {k: v for k, v in os.environ.items() if k not in PER_NODE_VARIABLES}
+    env.update({"CRM_KEYS_DIR": str(keys_dir()), "CRM_LOG_FORMAT": "json", "CRM_RECONNECT_INITIAL_SECONDS": "0.05",
+                "CRM_RECONNECT_CAP_SECONDS": "0.5", "CRM_AUDIT_INTERVAL_SECONDS": "0", **extra})
+    return env
+
+
+def _port_run(count: int) -> int:
+    """A first port with the `count - 1` ports after it free as well (the cluster takes consecutive ports)."""
+    for _ in range(50):
+        first = free_port()
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise AssertionError("no run of free ports")
+
+
+def _processes() -> dict[int, tuple[int, str, str]]:
+    """pid → (parent pid, state, command line) of every live process (no psutil: /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        found[int(entry.name)] = (int(parent), state, command)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = _processes().get(pid, (0, "X", ""))[1]
+    return state not in ("Z", "X")  # a zombie is dead, only not yet reaped
+
+
+def _children(parent: int) -> dict[str, int]:
+    """Node code → pid of the node processes a supervisor started."""
+    nodes = {}
+    for pid, (ppid, state, command) in _processes().items():
+        if ppid == parent and state != "Z" and "serve" in command:
+            nodes["HQ" if " hq serve" in command else command.split("--code ")[1].split()[0]] = pid
+    return nodes
+
+
+class Client:
+    def __init__(self, url: str, code: str) -> None:
+        role = "auditor" if code == "HQ" else "provinceAdmin"
+        self.url = url
+        self.http = httpx.Client(base_url=url, headers=staff(role, code, "ops.desk"), timeout=30)
+
+    def healthy(self) -> bool:
+        try:
+            return self.http.get("/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """Every sample of /metrics: (name, sorted labels) → value."""
+        response = self.http.get("/metrics", headers={"Authorization": ""})
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(response.text) for s in family.samples}
+
+    def register(self) -> str:
+        """A 2A customer (national, so HQ keeps it); its certificate number."""
+        body = individual(grade="2A")
+        assert self.http.post(CUSTOMERS, json=body).status_code == 201
+        return body["certificate"]["number"]
+
+    def knows(self, certificate: str) -> bool:
+        response = self.http.get(CUSTOMERS, params={"certificateNumber": certificate})
+        return response.status_code == 200 and len(response.json()) == 1
+
+
+def _serve(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "crm.cli", *command], cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Cluster:
+    supervisor: subprocess.Popen
+    data: Path
+    log: Path
+    nodes: dict[str, Client]
+
+    def lines(self) -> list[str]:
+        return self.log.read_text(errors="replace").splitlines()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    data = tmp_path_factory.mktemp("cluster")
+    base, grpc_base = _port_run(3), _port_run(3)
+    log = data / "cluster.log"
+    supervisor = _serve(["cluster", "up", "--provinces", "GD,BJ", "--base-port", str(base), "--grpc-base-port",
+                         str(grpc_base), "--data-dir", str(data), "--no-demo-data"], log,
+                        _environment(CRM_RESTART_INITIAL_SECONDS="0.5"))
+    nodes = {code: Client(f"http://127.0.0.1:{base + i}", code) for i, code in enumerate(("HQ", "GD", "BJ"))}
+    started = Cluster(supervisor, data, log, nodes)
+    try:
+        eventually(lambda: supervisor.poll() is not None or any("Cluster up" in line for line in started.lines()),
+                   timeout=90, interval=0.2)
+        assert supervisor.poll() is None, log.read_text()
+        yield started
+    finally:
+        leftovers = _children(supervisor.pid)
+        _stop(supervisor)
+        for pid in leftovers.values():  # only if the supervisor failed at its job
+            if _alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+        for client in nodes.values():
+            client.http.close()
+
+
+def _sample(metrics: dict, name: str, **labels: str) -> float | None:
+    return metrics.get((name, tuple(sorted(labels.items()))))
+
+
+def test_metrics_count_requests_by_route_and_show_replication(cluster):
+    hq, gd = cluster.nodes["HQ"], cluster.nodes["GD"]
+    before = gd.metrics()
+    certificate = gd.register()
+    for _ in range(3):
+        assert gd.http.get(CUSTOMERS).status_code == 200
+    assert gd.http.get(f"{CUSTOMERS}/no-such-customer").status_code == 404
+    assert gd.http.get("/no/such/path/4711").status_code == 404
+    after = gd.metrics()
+
+    def grew(name: str, **labels: str) -> float:
+        return (_sample(after, name, **labels) or 0) - (_sample(before, name, **labels) or 0)
+
+    assert grew("crm_http_requests_total", method="GET", route=CUSTOMERS, status="200") == 3
+    assert grew("crm_http_requests_total", method="POST", route=CUSTOMERS, status="201") == 1
+    assert grew("crm_http_requests_total", method="GET", route=f"{CUSTOMERS}/{{customer_id}}", status="404") == 1
+    assert grew("crm_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert not any("4711" in str(labels) for _, labels in after)  # raw paths never become labels
+    assert grew("crm_http_request_duration_seconds_count", method="GET", route=CUSTOMERS) == 3
+    assert grew("crm_http_request_duration_seconds_bucket", method="GET", route=CUSTOMERS, le="+Inf") == 3
+    assert grew("crm_http_request_duration_seconds_sum", method="GET", route=CUSTOMERS) > 0
+    assert _sample(after, "crm_node_info", node="GD", tier="province", store="sqlite") == 1
+    assert _sample(after, "crm_events_head_position") == gd.http.get("/health").json()["lastEventPosition"] > 0
+    assert _sample(after, "crm_replication_follower_state", upstream="HQ", state="streaming") == 1
+    assert _sample(after, "crm_replication_follower_state", upstream="HQ", state="stopped") == 0
+    assert _sample(after, "crm_store_errors_total") == 0
+
+    eventually(lambda: hq.knows(certificate))
+    status = {u["upstream"]: u for u in hq.http.get("/replication/status").json()["upstreams"]}
+    at_hq = hq.metrics()
+    assert set(status) == {"GD", "BJ"}
+    for code in ("GD", "BJ"):
+        assert _sample(at_hq, "crm_replication_follower_state", upstream=code, state="streaming") == 1
+    gd_position = _sample(at_hq, "crm_replication_position", upstream="GD")
+    assert gd_position > 0 and gd_position >= status["GD"]["position"]  # read live, so never behind the status
+    assert _sample(at_hq, "crm_replication_lag_events", upstream="GD") >= 0
+    assert _sample(at_hq, "crm_replication_lag_seconds", upstream="GD") >= 0
+    assert _sample(at_hq, "crm_replication_applied_events_total", upstream="GD") > 0  # the customer, at least
+    assert _sample(at_hq, "crm_node_info", node="HQ", tier="hq", store="sqlite") == 1
+
+
+def test_json_log_lines_carry_the_request_id_answered_in_x_request_id(cluster):
+    gd = cluster.nodes["GD"]
+    kept = gd.http.get(CUSTOMERS, headers={"X-Request-ID": "ops-test-7f3a"})
+    made = gd.http.get(CUSTOMERS)
+    refused = gd.http.get(CUSTOMERS, headers={"X-Request-ID": "two words\tand a tab"})
+    assert kept.headers["X-Request-ID"] == "ops-test-7f3a"
+    assert len(made.headers["X-Request-ID"]) == 16
+    assert refused.headers["X-Request-ID"] not in ("two words\tand a tab", made.headers["X-Request-ID"])
+
+    def logged(request_id: str) -> list[dict]:
+        lines = [json.loads(line) for line in cluster.lines() if line.startswith("{")]
+        return [line for line in lines if line["requestId"] == request_id]
+
+    for response in (kept, made, refused):
+        lines = eventually(lambda: logged(response.headers["X-Request-ID"]), timeout=10)
+        line = lines[0]
+        assert line["node"] == "GD" and line["level"] == "INFO" and line["logger"] == "crm.access"
+        assert line["message"].startswith(f"GET {CUSTOMERS} 200")
+        assert datetime.fromisoformat(line["time"]).utcoffset().total_seconds() == 0
+    supervisor_lines = [json.loads(line) for line in cluster.lines() if '"crm.supervisor"' in line]
+    assert {line["node"] for line in supervisor_lines} == {"cluster"}
+
+
+def test_a_province_killed_under_cluster_up_is_restarted_and_catches_up_while_the_others_serve(cluster):
+    hq, gd, bj = cluster.nodes["HQ"], cluster.nodes["GD"], cluster.nodes["BJ"]
+    killed = _children(cluster.supervisor.pid)["GD"]
+    os.kill(killed, signal.SIGKILL)
+    eventually(lambda: not gd.healthy(), timeout=5)
+    # during GD's outage HQ and BJ answer, and BJ's work still reaches HQ
+    assert hq.http.get("/health").status_code == 200
+    assert hq.http.get(CUSTOMERS).status_code == 200
+    from_bj = bj.register()
+    eventually(lambda: hq.knows(from_bj))
+
+    restarted = eventually(lambda: (pid := _children(cluster.supervisor.pid).get("GD")) != killed and pid,
+                           timeout=30)
+    eventually(gd.healthy, timeout=60)
+    assert any("GD" in line and f"pid {killed}" in line and "SIGKILL" in line and "restarting" in line
+               for line in cluster.lines())
+    from_gd = gd.register()  # written at GD after its restart: GD's log serves HQ again
+    eventually(lambda: hq.knows(from_gd), timeout=30)
+    assert _children(cluster.supervisor.pid)["GD"] == restarted and cluster.supervisor.poll() is None
+
+
+def test_sigterm_to_cluster_up_stops_every_node_and_leaves_no_orphan(cluster):
+    nodes = _children(cluster.supervisor.pid)
+    assert set(nodes) == {"HQ", "GD", "BJ"}
+    cluster.supervisor.send_signal(signal.SIGTERM)
+    assert cluster.supervisor.wait(timeout=30) == 0
+    assert [code for code, pid in nodes.items() if _alive(pid)] == []
+    strays = [pid for pid, (_, state, command) in _processes().items()
+              if str(cluster.data) in command and state != "Z" and pid != cluster.supervisor.pid]
+    assert strays == []
+    assert not any(client.healthy() for client in cluster.nodes.values())
+
+
+def test_a_node_restarted_alone_finds_its_upstreams_in_the_clusters_file(cluster):
+    """The README's restart procedure: `crm hq serve --data-dir D`, `crm province serve --code GD --data-dir D`."""
+    if cluster.supervisor.poll() is None:  # this test runs after the cluster stopped
+        _stop(cluster.supervisor)
+    env = _environment()
+    hq_process = _serve(["hq", "serve", "--data-dir", str(cluster.data)], cluster.log, env)
+    gd_process = _serve(["province", "serve", "--code", "GD", "--data-dir", str(cluster.data)], cluster.log, env)
+    hq, gd = cluster.nodes["HQ"], cluster.nodes["GD"]
+    try:
+        eventually(hq.healthy, timeout=60)
+        eventually(gd.healthy, timeout=60)
+        certificate = gd.register()
+        eventually(lambda: hq.knows(certificate), timeout=30)
+        upstreams = {u["upstream"]: u["target"] for u in hq.http.get("/replication/status").json()["upstreams"]}
+        plan = json.loads((cluster.data / "cluster.json").read_text())["nodes"]
+        assert upstreams == next(node["upstreams"] for node in plan if node["code"] == "HQ")
+    finally:
+        _stop(gd_process)
+        _stop(hq_process)
+
+
+def test_a_node_started_alone_with_the_upstreams_flag_replicates(tmp_path):
+    """No cluster file: HQ given `--upstreams GD=…`, GD given `--upstreams HQ=…`."""
+    http, grpc = {"HQ": free_port(), "GD": free_port()}, {"HQ": free_port(), "GD": free_port()}
+    env = _environment()
+    log = tmp_path / "nodes.log"
+    hq_process = _serve(["hq", "serve", "--data-dir", str(tmp_path), "--port", str(http["HQ"]), "--grpc-port",
+                         str(grpc["HQ"]), "--upstreams", f"GD=127.0.0.1:{grpc['GD']}"], log, env)
+    gd_process = _serve(["province", "serve", "--code", "GD", "--data-dir", str(tmp_path), "--port", str(http["GD"]),
+                         "--grpc-port", str(grpc["GD"]), "--upstreams", f"HQ=127.0.0.1:{grpc['HQ']}"], log, env)
+    hq, gd = Client(f"http://127.0.0.1:{http['HQ']}", "HQ"), Client(f"http://127.0.0.1:{http['GD']}", "GD")
+    try:
+        eventually(hq.healthy, timeout=60)
+        eventually(gd.healthy, timeout=60)
+        certificate = gd.register()
+        eventually(lambda: hq.knows(certificate), timeout=30)
+        follows = gd.http.get("/replication/status").json()["upstreams"]
+        assert [(u["upstream"], u["target"]) for u in follows] == [("HQ", f"127.0.0.1:{grpc['HQ']}")]
+    finally:
+        _stop(gd_process)
+        _stop(hq_process)
+        hq.http.close()
+        gd.http.close()
+
+
+def test_metrics_token_when_set_is_required(tmp_path):
+    with node_settings("sqlite", tmp_path, metrics_token="scrape-secret-1") as settings:
+        app = ProvinceApplication(settings)
+        try:
+            with TestClient(create_app(app)) as client:
+                refused = client.get("/metrics")
+                wrong = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-2"})
+                scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-1"})
+        finally:
+            app.close()
+    assert refused.status_code == wrong.status_code == 401
+    assert refused.json()["code"] == "unauthenticated" and refused.json()["field"] == "Authorization"
+    assert scraped.status_code == 200 and 'crm_node_info{node="GD",store="sqlite",tier="province"} 1.0' in scraped.text
+    assert "/metrics" not in client.app.openapi()["paths"]
+
+
+def test_restart_waits_double_while_a_node_keeps_dying_and_start_over_once_it_ran_a_while():
+    policy = RestartPolicy(initial=1.0, cap=30.0, stable=60.0)
+    quick_deaths = [policy.after_exit(ran_seconds=2.0) for _ in range(7)]
+    assert quick_deaths == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert policy.after_exit(ran_seconds=600.0) == 1.0
