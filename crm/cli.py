@@ -17,6 +17,7 @@ from crm import cluster_config
 from shared.auth.roles import Role
 from shared.auth.tokens import create_issuer_keys
 from shared.persistence.protection import create_cipher_key
+from crm.audit_cli import add_audit_commands
 from shared.settings import Settings
 
 log = logging.getLogger("crm")
@@ -397,12 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(rebuild)
     rebuild.set_defaults(func=projections_rebuild)
 
-    audit_parser = commands.add_parser("audit", help="HQ: verify a province's mirror and compare it with its log")
-    _node_options(audit_parser)
-    audit_parser.add_argument("--upstream", required=True, help="province code, e.g. GD")
-    _upstream_option(audit_parser, "GD=127.0.0.1:9101")
-    audit_parser.add_argument("--offline", action="store_true", help="check HQ's mirror chain only")
-    audit_parser.set_defaults(func=audit)
+    add_audit_commands(commands, _node_options, lambda args: _application(_settings(args)), audit, _upstream_option)
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
     keys_init_parser = keys.add_parser("init", help="create the token signing key, its public JWKS, and each "

@@ -67,3 +67,27 @@ def test_the_audit_surface_answers_the_check(client, province, written):
     answer = client.get("/audit/integrity", headers=staff("auditor", "HQ", "zhao.audit"))
     assert answer.status_code == 200
     assert answer.json()["log"]["ok"] is True and answer.json()["log"]["headPosition"] == written
+
+
+def test_crm_audit_verify_on_a_stopped_node_exits_non_zero_naming_the_position(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.test_demo_and_cli import REPO
+    from shared.settings import Settings
+
+    def crm(*args, check=True):
+        return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)], cwd=REPO,
+                              capture_output=True, text=True, timeout=120, check=check)
+
+    crm("keys", "init", "--code", "BJ")
+    crm("demo-data", "--code", "BJ")
+    intact = crm("audit", "verify", "--code", "BJ")
+    assert '"ok": true' in intact.stdout
+    path = Settings(node_code="BJ", data_dir=tmp_path).sqlite_path()
+    with sqlite3.connect(path) as db:
+        (table,) = db.execute("SELECT name FROM sqlite_master WHERE name LIKE '%events' AND type='table'").fetchone()
+        db.execute(f"UPDATE {table} SET state = substr(state, 1, length(state) - 1) WHERE rowid = 7")
+    broken = crm("audit", "verify", "--code", "BJ", check=False)
+    assert broken.returncode == 1 and '"firstBadPosition": 7' in broken.stdout, broken.stdout + broken.stderr

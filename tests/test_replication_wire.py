@@ -111,7 +111,7 @@ def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(stor
                            "CRM_KEYS_DIR": str(hs.keys_path()),
                            "CRM_UPSTREAMS": f"GD={gd.target}"}.items():
             monkeypatch.setenv(key, value)
-        cli.main(["audit", "--upstream", "gd"])  # the mirror's chain, then the province's log now: both agree
+        cli.main(["audit", "mirror", "--upstream", "gd"])  # the mirror's chain, then the province's log now: both agree
         assert '"ok": true' in capsys.readouterr().out
 
         second = hq.app.mirror_page("GD", 0, 2)[1]
@@ -122,4 +122,4 @@ def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(stor
         changed = verify_mirror(hq.app, "GD")
         assert not changed["ok"] and changed["mismatch"]["position"] == int(second["position"])
         with pytest.raises(SystemExit):
-            cli.main(["audit", "--upstream", "GD", "--offline"])
+            cli.main(["audit", "mirror", "--upstream", "GD", "--offline"])

@@ -1,0 +1,139 @@
+"""`crm audit …`: the auditors' commands, on a node's own store (a stopped node, or beside a running one).
+
+Every command reads; none records an event. Output is JSON (one document) or JSON Lines (one event per line),
+so it can be kept, diffed and handed on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from shared.audit.trail import AuditTrail
+from shared.domain.errors import DomainError
+
+MANUAL = """\
+Auditing a node (R-28, R-30): every command reads the node's own store and changes nothing.
+
+  crm audit verify --code GD --data-dir DIR
+      Recompute the chain over the node's whole log (every event as stored) and compare it with the link the
+      node wrote beside each event. Exit 0 when intact; otherwise exit 1 naming the first position that was
+      changed, deleted or inserted behind the node's back. At HQ, also each province's mirror.
+  crm audit history RESOURCE ID --code GD --data-dir DIR
+      Every event of one resource in order (JSON Lines): position, version, time, actor, role, channel,
+      event type and the fields it changed (before, after). RESOURCE is a TMF resource name: customer,
+      productOrder, serviceOrder, billingAccount, customerBill, payment, troubleTicket, productOffering,
+      settlementStatement (HQ: productOffering, productOrder, settlementRule, settlementEntry,
+      settlementStatement, staff).
+  crm audit state RESOURCE ID [--version N | --as-of 2026-11-25T08:00:00+00:00] --code GD --data-dir DIR
+      The resource's document as it stood then, replayed from its events.
+  crm audit operations [--actor A] [--role R] [--channel C] [--type Customer] [--since T] [--until T] …
+      The operation log (JSON Lines): who did what, when, through which channel, on which aggregate;
+      reading personal data in full appears as PersonalDataRead.
+  crm audit mirror --upstream GD [--offline] --data-dir DIR
+      HQ: prove a province's mirror is a whole chain and, unless --offline, equals the province's log now.
+
+Personal data (certificate and phone numbers) is printed masked, as the API shows it.
+"""
+
+
+def _time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time with its zone, e.g. 2026-11-25T08:00:00+00:00")
+    return parsed
+
+
+def _lines(items: Iterable[dict[str, Any]]) -> None:
+    from shared.persistence.protection import mask
+
+    for item in items:
+        sys.stdout.write(json.dumps(mask(item), ensure_ascii=False) + "\n")
+
+
+def _document(document: dict[str, Any]) -> None:
+    from shared.persistence.protection import mask
+
+    print(json.dumps(mask(document), indent=2, ensure_ascii=False))
+
+
+def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentParser], None],
+                       open_node: Callable[[argparse.Namespace], Any],
+                       mirror: Callable[[argparse.Namespace], None],
+                       upstream_option: Callable[[argparse.ArgumentParser, str], None]) -> None:
+    audit = commands.add_parser("audit", help="auditors: verify, history, past states, operation log, mirrors",
+                                description=MANUAL, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = audit.add_subparsers(dest="action", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, run: Callable[[Any, argparse.Namespace], int | None]) -> Any:
+        parser = actions.add_parser(name, help=help_text, description=help_text)
+        node_options(parser)
+
+        def start(args: argparse.Namespace) -> None:
+            application = open_node(args)
+            try:
+                code = run(application, args)
+            except DomainError as refused:
+                raise SystemExit(f"{refused.field}: {refused.reason}") from None
+            finally:
+                application.close()
+            if code:
+                raise SystemExit(code)
+
+        parser.set_defaults(func=start)
+        return parser
+
+    def verify(app: Any, args: argparse.Namespace) -> int:
+        result = app.integrity()
+        _document(result)
+        return 0 if result["log"]["ok"] and all(m["ok"] for m in result.get("mirrors") or []) else 1
+
+    command("verify", "prove the node's whole log (and, at HQ, each mirror) unchanged; exit 1 and the first "
+            "bad position otherwise", verify)
+
+    def history(app: Any, args: argparse.Namespace) -> None:
+        trail = AuditTrail(app, app.audited_resources)
+        _lines(trail.history(_resource(trail, args.resource), args.id))
+
+    parser = command("history", "every event of one resource, with who, how and what changed", history)
+    parser.add_argument("resource", help="TMF resource name, e.g. customer")
+    parser.add_argument("id")
+
+    def state(app: Any, args: argparse.Namespace) -> None:
+        trail = AuditTrail(app, app.audited_resources)
+        _document(trail.state(_resource(trail, args.resource), args.id, version=args.version, as_of=args.as_of))
+
+    parser = command("state", "a resource's document as it stood at a version or a time", state)
+    parser.add_argument("resource")
+    parser.add_argument("id")
+    parser.add_argument("--version", type=int)
+    parser.add_argument("--as-of", dest="as_of", type=_time, help="ISO time with zone")
+
+    def operations(app: Any, args: argparse.Namespace) -> None:
+        trail = AuditTrail(app, app.audited_resources)
+        _lines(trail.operations(actor=args.actor, role=args.role, channel=args.channel, aggregate_type=args.type,
+                                since=args.since, until=args.until))
+
+    parser = command("operations", "the operation log, filtered", operations)
+    parser.add_argument("--actor")
+    parser.add_argument("--role")
+    parser.add_argument("--channel")
+    parser.add_argument("--type", help="aggregate type, e.g. Customer, ProductOrder, PersonalDataRead")
+    parser.add_argument("--since", type=_time)
+    parser.add_argument("--until", type=_time)
+
+    parser = actions.add_parser("mirror", help="HQ: a province's mirror against its chain and its log now")
+    node_options(parser)
+    parser.add_argument("--upstream", required=True, help="province code, e.g. GD")
+    upstream_option(parser, "GD=127.0.0.1:9101")
+    parser.add_argument("--offline", action="store_true", help="check HQ's mirror chain only")
+    parser.set_defaults(func=mirror)
+
+
+def _resource(trail: AuditTrail, name: str) -> Any:
+    if name not in trail.resources:
+        raise SystemExit(f"no resource '{name}' here; one of {', '.join(trail.resources)}")
+    return trail.resources[name]
