@@ -33,6 +33,10 @@ Auditing a node (R-28, R-30): every command reads the node's own store and chang
   crm audit operations [--actor A] [--role R] [--channel C] [--type Customer] [--since T] [--until T] …
       The operation log (JSON Lines): who did what, when, through which channel, on which aggregate;
       reading personal data in full appears as PersonalDataRead.
+  crm audit replay --code GD --data-dir DIR
+      Rebuild every read model from the event store into scratch tables beside the live ones (a progress bar
+      on stderr) and compare them row by row: nothing on a healthy node; otherwise table, key and column of
+      each difference (exit 1). The scratch tables are dropped afterwards.
   crm audit mirror --upstream GD [--offline] --data-dir DIR
       HQ: prove a province's mirror is a whole chain and, unless --offline, equals the province's log now.
 
@@ -125,12 +129,29 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
     parser.add_argument("--since", type=_time)
     parser.add_argument("--until", type=_time)
 
+    def replay(app: Any, args: argparse.Namespace) -> int:
+        from shared.audit.replay import replay_and_compare
+
+        result = replay_and_compare(app, open_node(args), _progress_bar)
+        sys.stderr.write("\n")
+        _document(result)
+        return 0 if result["identical"] else 1
+
+    command("replay", "rebuild every read model into scratch tables and compare them row by row", replay)
+
     parser = actions.add_parser("mirror", help="HQ: a province's mirror against its chain and its log now")
     node_options(parser)
     parser.add_argument("--upstream", required=True, help="province code, e.g. GD")
     upstream_option(parser, "GD=127.0.0.1:9101")
     parser.add_argument("--offline", action="store_true", help="check HQ's mirror chain only")
     parser.set_defaults(func=mirror)
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 40
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\rreplaying [{'#' * filled}{'.' * (width - filled)}] {done}/{total} aggregates")
+    sys.stderr.flush()
 
 
 def _resource(trail: AuditTrail, name: str) -> Any:

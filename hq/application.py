@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from typing import Any
+from typing import Any, Callable
 from uuid import UUID
 
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
@@ -114,9 +114,9 @@ class HqApplication(
         from replication.audit import verify_mirror
         return {**super().integrity(), "mirrors": [verify_mirror(self, code) for code in self.mirrored_upstreams()]}
 
-    def rebuild_read_models(self) -> int:
+    def rebuild_read_models(self, progress: Callable[[int, int], None] | None = None) -> int:
         """HQ's own aggregates from its store, then the registry again from the mirror."""
-        count = super().rebuild_read_models()
+        count = super().rebuild_read_models(progress)
         for upstream in self.mirrored_upstreams():
             after = 0
             while rows := self.mirror_page(upstream, after, 5000):

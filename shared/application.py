@@ -382,15 +382,20 @@ class CrmApplication(Application):
 
     # --- read models -------------------------------------------------------------------------
 
-    def rebuild_read_models(self) -> int:
-        """Clear every read-model table and re-project each aggregate from the event store."""
+    def rebuild_read_models(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Clear every read-model table and re-project each aggregate from the event store; `progress` hears
+        (aggregates done, aggregates in all)."""
         ids: list[UUID] = []
         seen: set[UUID] = set()
         for notification in self._all_notifications():
             if notification.originator_id not in seen:
                 seen.add(notification.originator_id)
                 ids.append(notification.originator_id)
-        operations = [op for i in ids for op in self.project(self.repository.get(i))]
+        operations = []
+        for done, aggregate_id in enumerate(ids, 1):
+            operations.extend(self.project(self.repository.get(aggregate_id)))
+            if progress is not None and (done % 500 == 0 or done == len(ids)):
+                progress(done, len(ids))
         with self.queries.cursor(commit=True) as cursor:
             for statement in self.schema.clear_statements():
                 self.queries.execute(cursor, statement)
