@@ -37,6 +37,11 @@ Auditing a node (R-28, R-30): every command reads the node's own store and chang
       Rebuild every read model from the event store into scratch tables beside the live ones (a progress bar
       on stderr) and compare them row by row: nothing on a healthy node; otherwise table, key and column of
       each difference (exit 1). The scratch tables are dropped afterwards.
+  crm audit export [--format jsonl|csv] [--type T] [--since T] [--until T] [--resource R --id ID] [--to FILE]
+      Events decoded (personal data masked), streamed in constant memory; the last line carries a running
+      hash over the lines and their count.
+  crm audit check-export FILE
+      Recompute an export's running hash: exit 0 when the file is what was exported.
   crm audit mirror --upstream GD [--offline] --data-dir DIR
       HQ: prove a province's mirror is a whole chain and, unless --offline, equals the province's log now.
 
@@ -138,6 +143,42 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
         return 0 if result["identical"] else 1
 
     command("replay", "rebuild every read model into scratch tables and compare them row by row", replay)
+
+    def export(app: Any, args: argparse.Namespace) -> None:
+        from shared.audit.export import exported
+
+        trail = AuditTrail(app, app.audited_resources)
+        aggregate = trail.aggregate_id_of(_resource(trail, args.resource), args.id) if args.resource else None
+        out = open(args.to, "w", encoding="utf-8") if args.to else sys.stdout
+        try:
+            for line in exported(app, resource_id=aggregate, aggregate_type=args.type, since=args.since,
+                                 until=args.until, as_csv=args.format == "csv"):
+                out.write(line)
+        finally:
+            if args.to:
+                out.close()
+
+    parser = command("export", "events as JSON Lines or CSV with a running hash, in constant memory", export)
+    parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    parser.add_argument("--type", help="aggregate type, e.g. Customer")
+    parser.add_argument("--since", type=_time)
+    parser.add_argument("--until", type=_time)
+    parser.add_argument("--resource", help="with --id: one resource's history")
+    parser.add_argument("--id")
+    parser.add_argument("--to", help="file to write (default: standard output)")
+
+    def check(args: argparse.Namespace) -> None:
+        from shared.audit.export import check_export
+
+        with open(args.file, encoding="utf-8") as lines:
+            result = check_export(lines)
+        print(json.dumps(result, indent=2))
+        if not result["ok"]:
+            raise SystemExit(1)
+
+    parser = actions.add_parser("check-export", help="recompute an export's running hash")
+    parser.add_argument("file")
+    parser.set_defaults(func=check)
 
     parser = actions.add_parser("mirror", help="HQ: a province's mirror against its chain and its log now")
     node_options(parser)

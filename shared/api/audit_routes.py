@@ -6,17 +6,19 @@ the operation log, which spans every resource, needs `audit`.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from shared.api.common import Paging, page_response
 from shared.api.security import reading
 from shared.application import CrmApplication
+from shared.audit.export import exported
 from shared.audit.trail import AuditedResource, AuditTrail
 from shared.auth.roles import Permission as P
+from shared.domain.errors import InvalidValue
 from shared.persistence.queries import Page
 
 
@@ -137,6 +139,26 @@ def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
         found = list(audit.operations(actor=actor, role=role, channel=channel, aggregate_type=aggregate_type,
                                       since=since, until=until))
         return _paged(found, paging)
+
+    @router.get("/export", dependencies=[reading(P.AUDIT)], response_class=StreamingResponse,
+                summary="Events as JSON Lines or CSV, streamed; the last line carries the running hash and count",
+                responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}})
+    def export(audit: Trail,
+               format: Literal["jsonl", "csv"] = Query("jsonl"),
+               resource: str | None = Query(None, max_length=64, description="With id: one resource's history"),
+               resource_id: str | None = Query(None, alias="id", max_length=64),
+               aggregate_type: str | None = Query(None, alias="aggregateType", max_length=64),
+               since: AwareDatetime | None = Query(None), until: AwareDatetime | None = Query(None)
+               ) -> StreamingResponse:
+        aggregate = None
+        if resource or resource_id:
+            if resource not in audit.resources or not resource_id:
+                raise InvalidValue(f"resource (one of {', '.join(audit.resources)}) and id go together",
+                                   field="resource")
+            aggregate = audit.aggregate_id_of(audit.resources[resource], resource_id)
+        lines = exported(audit.app, resource_id=aggregate, aggregate_type=aggregate_type, since=since, until=until,
+                         as_csv=format == "csv")
+        return StreamingResponse(lines, media_type="text/csv" if format == "csv" else "application/x-ndjson")
 
     @router.get("/integrity", dependencies=[reading(P.AUDIT)], response_model=Integrity,
                 summary="Recompute the chain over this node's whole log (and, at HQ, each mirror); the first "

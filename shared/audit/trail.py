@@ -68,11 +68,16 @@ class AuditTrail:
         self.resources = {r.name: r for r in resources}
 
     def _events(self, resource: AuditedResource, resource_id: str) -> tuple[UUID, list[Any]]:
+        aggregate_id = self.aggregate_id_of(resource, resource_id)
+        return aggregate_id, list(self.app.events.get(aggregate_id))
+
+    def aggregate_id_of(self, resource: AuditedResource, resource_id: str) -> UUID:
+        """The aggregate behind a resource id, checked to be one (404 otherwise)."""
         aggregate_id = resource.aggregate_id(resource_id)
-        events = list(self.app.events.get(aggregate_id))
-        if not events or not issubclass(_created_class(events[0]), resource.kinds):
+        first = next(iter(self.app.events.get(aggregate_id, limit=1)), None)
+        if first is None or not issubclass(_created_class(first), resource.kinds):
             raise NotFound(f"no {resource.name} '{resource_id[:64]}'", field="id")
-        return aggregate_id, events
+        return aggregate_id
 
     def history(self, resource: AuditedResource, resource_id: str) -> list[dict[str, Any]]:
         """Every event in order: position, version, time, operator, type and field changes."""

@@ -1,0 +1,43 @@
+"""Export for auditors (issue 10): JSON Lines and CSV, streamed, with a running hash a recipient can check."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from shared.audit.export import check_export
+from tests.auth import staff
+from tests.factories import individual
+
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+AUDITOR = staff("auditor", "HQ", "zhao.audit")
+
+
+def test_json_lines_and_csv_exports_check_and_a_changed_line_does_not(client, province):
+    ids = []
+    for _ in range(3):
+        customer = client.post(CUSTOMERS, json=individual()).json()
+        client.patch(customer["href"], json={"status": "active"}, headers={"X-Channel": "web"})
+        ids.append(customer["id"])
+    jsonl = client.get("/audit/export", params={"aggregateType": "Customer"}, headers=AUDITOR)
+    assert jsonl.status_code == 200 and jsonl.headers["content-type"].startswith("application/x-ndjson")
+    lines = jsonl.text.splitlines()
+    records, trailer = [json.loads(line) for line in lines[:-1]], json.loads(lines[-1])
+    assert trailer["count"] == len(records) == 6 and {r["aggregateId"] for r in records} == set(ids)
+    assert {r["eventType"] for r in records} == {"Customer.Registered", "Customer.StatusChanged"}
+    registered = records[0]
+    assert registered["actor"] == "zhang.san" and "****" in json.dumps(registered["data"], ensure_ascii=False)
+    assert check_export(lines)["ok"]
+    forged = [lines[0].replace("zhang.san", "li.si"), *lines[1:]]
+    assert not check_export(forged)["ok"]
+    assert not check_export(lines[1:])["ok"]  # a dropped line
+
+    one = client.get("/audit/export", params={"resource": "customer", "id": ids[1], "format": "csv"},
+                     headers=AUDITOR)
+    assert one.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(one.text)))
+    assert rows[0][:3] == ["position", "time", "aggregateType"] and [r[3] for r in rows[1:-1]] == [ids[1]] * 2
+    assert check_export(one.text.splitlines(keepends=True))["ok"]
+    assert client.get("/audit/export", params={"resource": "customer"}, headers=AUDITOR).status_code == 400
+    assert client.get("/audit/export", headers=staff("clerk", "GD", "li.clerk")).status_code == 403
