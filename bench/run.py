@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, figures as ratios against baselines measured in the same run."""
 
-from bench import cross_province, replication_catchup
+from bench import audit, cross_province, replication_catchup
 
 if __name__ == "__main__":
     replication_catchup.main([])
     cross_province.main([])
+    audit.main([])

@@ -191,7 +191,7 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
 def _progress_bar(done: int, total: int) -> None:
     width = 40
     filled = width * done // max(total, 1)
-    sys.stderr.write(f"\rreplaying [{'#' * filled}{'.' * (width - filled)}] {done}/{total} aggregates")
+    sys.stderr.write(f"\rreplaying [{'#' * filled}{'.' * (width - filled)}] {done}/{total} events")
     sys.stderr.flush()
 
 
