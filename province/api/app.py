@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from province.api.routes import billing, catalog, customer, order, settlement, statistics, ticket
 from province.application import ProvinceApplication
 from replication import api as replication_api
-from shared.api.common import MaskedJSONResponse, crm_app
+from shared.api import health
+from shared.api.common import MaskedJSONResponse
 from shared.api.errors import install_error_handlers
 from shared.api.security import document_roles, validator_for
 
@@ -28,16 +27,6 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     for module in (customer, catalog, order, billing, ticket, statistics, settlement):
         api.include_router(module.router)
     api.include_router(replication_api.router)
+    api.include_router(health.router)
     document_roles(api, settings.tier, settings.token_url())
-
-    @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
-    def health(app: Any = Depends(crm_app)) -> dict[str, Any]:
-        return {
-            "status": "up",
-            "nodeCode": app.settings.node_code,
-            "tier": app.settings.tier,
-            "store": app.settings.store,
-            "lastEventPosition": app.head_position(),
-        }
-
     return api
