@@ -37,6 +37,15 @@ def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:
 
 
 def _application(settings: Settings) -> Any:
+    if settings.store == "postgres":  # a missing database is created; an unreachable one named, not waited for
+        from shared.persistence.databases import DatabaseUnavailable, ensure_database
+
+        try:
+            if ensure_database(settings):
+                print(f"created PostgreSQL database '{settings.database_name}' on {settings.pg_host}:"
+                      f"{settings.pg_port}", flush=True)
+        except DatabaseUnavailable as error:
+            raise SystemExit(f"{settings.node_code}: {error}") from None
     if settings.tier == "hq" or settings.node_code == "HQ":
         from hq.application import HqApplication
 
@@ -325,10 +334,8 @@ def token_issue(args: argparse.Namespace) -> None:
 
 def users_add(args: argparse.Namespace) -> None:
     """Enrol a staff member in HQ's directory (HQ's store in the data directory), recorded as done by `--by`."""
-    from hq.application import HqApplication
-
     password = args.password or secrets.token_urlsafe(12)
-    app = HqApplication(_settings(args, node_code="HQ", tier="hq"))
+    app = _application(_settings(args, node_code="HQ", tier="hq"))
     try:
         member = app.enrol_staff({"username": args.user, "name": args.name or args.user, "role": args.role,
                                   "province": args.province, "password": password},

@@ -7,6 +7,8 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
+
 from replication.audit import audit_upstream
 from replication.follower import Backoff, Follower, parse_upstreams
 from replication.server import serve_log, stop_log
@@ -88,10 +90,17 @@ class NodeRuntime:
         if self.server is not None:
             stop_log(self.server, self.service)
 
+    def follower_states(self) -> dict[str, str]:
+        return {code: f.status.state for code, f in self.followers.items()}
+
     def status(self) -> dict[str, Any]:
         chain = self.service.chain if self.service else None
+        store_error = None
         if chain is not None:
-            chain.extend()
+            try:
+                chain.extend()
+            except PersistenceError as error:  # the store is away: answer from memory, saying so
+                store_error = f"{type(error).__name__}: the log head is as last read"
         return {
             "node": self.app.settings.node_code,
             "tier": self.app.settings.tier,
@@ -107,6 +116,7 @@ class NodeRuntime:
                 ] if chain else [],
             },
             "upstreams": [{**f.status.view(), "lastAudit": self.audits.get(code)} for code, f in self.followers.items()],
+            **({"storeError": store_error} if store_error else {}),
         }
 
     def audit(self, code: str) -> dict[str, Any]:

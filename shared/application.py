@@ -28,6 +28,7 @@ from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
 from shared.audit.trail import AuditedResource
 from shared.persistence.integrity import LogCheck, seal_existing
+from shared.persistence.availability import guard
 from shared.persistence.protection import Protection
 from shared.persistence.queries import ReadModelQueries
 from shared.persistence.readmodel import (
@@ -188,7 +189,16 @@ class CrmApplication(Application):
 
     def construct_recorder(self):  # type: ignore[no-untyped-def]
         # A process recorder: the same store can later take tracking records for followed logs.
-        return self.factory.process_recorder()
+        recorder = self.factory.process_recorder()
+        if self.settings.store == "postgres":  # an unreachable database: 503 at once, not a long hang
+            guard(recorder, self.settings)
+        return recorder
+
+    def check_store(self) -> None:
+        """Return when the store answers now; raise (StoreUnavailable, or the store's error) when it does not.
+        Bounded by the pool's short wait, and immediate while an outage is known."""
+        with self.queries.cursor() as cursor:
+            self.queries.execute(cursor, "SELECT 1")
 
     # --- recording -------------------------------------------------------------------------
 

@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     pg_dbname: str = ""
     pg_pool_size: int = 5
     pg_max_overflow: int = 10
+    pg_connect_timeout_seconds: int = Field(
+        2, ge=2, description="libpq's connect timeout for every new database connection (2 s is libpq's least).")
+    pg_pool_wait_seconds: int = Field(
+        1, ge=1, description="How long a request waits for a pooled connection before the database is probed; "
+        "unreachable: 503 (eventsourcing's POSTGRES_CONNECT_TIMEOUT, whole seconds).")
+    pg_max_waiting: int = Field(0, ge=0, description="Requests that may queue for a connection; more get 503 "
+                                "at once (0: no limit).")
+    pg_pre_ping: bool = Field(True, description="Check a pooled connection before use, so connections a "
+                              "restarted or failed-over database dropped are replaced, not handed out.")
+    pg_reconnect_seconds: float = Field(
+        5.0, gt=0, description="How long the pool retries one lost connection (backing off) before starting "
+        "afresh on the next request: bounds how long after the database returns the node takes to see it.")
+    pg_lock_timeout_seconds: int = Field(5, ge=0, description="Longest wait for the events table's lock.")
+    store_retry_after_seconds: int = Field(
+        2, ge=1, description="While the database is unreachable: the `Retry-After` of 503 answers, and how "
+        "long the node answers them without trying the database again.")
     holidays: str = Field("", description="Comma-separated ISO dates that are not working days.")
     extra_working_days: str = Field("", description="Comma-separated ISO weekend dates worked (调休).")
     catalog_file: Path = REPO_ROOT / "province" / "default_catalog.json"
@@ -154,7 +170,10 @@ class Settings(BaseSettings):
                 "POSTGRES_PASSWORD": self.database_password(),
                 "POSTGRES_POOL_SIZE": str(self.pg_pool_size),
                 "POSTGRES_MAX_OVERFLOW": str(self.pg_max_overflow),
-                "POSTGRES_LOCK_TIMEOUT": "5",
+                "POSTGRES_CONNECT_TIMEOUT": str(self.pg_pool_wait_seconds),  # the pool's wait, not libpq's
+                "POSTGRES_MAX_WAITING": str(self.pg_max_waiting),
+                "POSTGRES_PRE_PING": "y" if self.pg_pre_ping else "n",
+                "POSTGRES_LOCK_TIMEOUT": str(self.pg_lock_timeout_seconds),
             }
         else:
             from shared.persistence.recorders import SQLiteReadModelRecorder as recorder

@@ -11,7 +11,9 @@ from typing import Iterator
 import psycopg
 import pytest
 
-from shared.persistence.databases import drop_database, ensure_database
+from psycopg import sql
+
+from shared.persistence.databases import MAINTENANCE_DATABASE, connect, drop_database, ensure_database
 from shared.settings import Settings
 from tests.auth import keys_dir
 
@@ -53,6 +55,18 @@ def postgres_database() -> Iterator[str]:
         yield settings.database_name
     finally:
         drop_database(settings)
+
+
+@contextmanager
+def refusing_connections(dbname: str) -> Iterator[None]:
+    """An outage of one database while the server runs on: new connections refused, open ones terminated."""
+    with connect(admin_settings(), MAINTENANCE_DATABASE) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(dbname)))
+        try:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [dbname])
+            yield
+        finally:
+            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
 
 
 @contextmanager

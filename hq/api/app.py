@@ -11,6 +11,7 @@ from hq.api import auth_routes, catalog_routes, order_desk_routes, settlement_ro
 from hq.application import HqApplication
 from replication import api as replication_api
 from shared.api.audit_routes import audit_router
+from shared.api import health
 from shared.api.common import MaskedJSONResponse, Paging, crm_app, page_response
 from shared.api.errors import install_error_handlers
 from shared.observability import install_metrics
@@ -80,14 +81,9 @@ def create_app(application: HqApplication) -> FastAPI:
     install_metrics(api, application)
     api.state.tokens = validator_for(application.settings)
     for router in (auth_routes.auth, auth_routes.staff, customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
-                   replication_api.router, replication_api.audit_router):
+                   replication_api.router, replication_api.audit_router, health.router):
         api.include_router(router)
     api.include_router(audit_router(application.audited_resources))
     document_roles(api, "hq", application.settings.token_url())
-
-    @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
-    def health(app: Any = Depends(crm_app)) -> dict[str, Any]:
-        return {"status": "up", "nodeCode": app.settings.node_code, "tier": app.settings.tier,
-                "store": app.settings.store, "lastEventPosition": app.head_position()}
 
     return api

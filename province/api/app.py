@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from province.api.routes import billing, catalog, customer, order, settlement, statistics, ticket
 from province.application import ProvinceApplication
 from replication import api as replication_api
+from shared.api import health
 from shared.api.audit_routes import audit_router
-from shared.api.common import MaskedJSONResponse, crm_app
+from shared.api.common import MaskedJSONResponse
 from shared.api.errors import install_error_handlers
 from shared.observability import install_metrics
 from shared.api.security import document_roles, validator_for
@@ -32,16 +31,6 @@ def create_app(application: ProvinceApplication) -> FastAPI:
         api.include_router(module.router)
     api.include_router(replication_api.router)
     api.include_router(audit_router(application.audited_resources))
+    api.include_router(health.router)
     document_roles(api, settings.tier, settings.token_url())
-
-    @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
-    def health(app: Any = Depends(crm_app)) -> dict[str, Any]:
-        return {
-            "status": "up",
-            "nodeCode": app.settings.node_code,
-            "tier": app.settings.tier,
-            "store": app.settings.store,
-            "lastEventPosition": app.head_position(),
-        }
-
     return api

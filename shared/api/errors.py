@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,6 +23,7 @@ from shared.domain.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from shared.persistence.availability import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,20 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, _validation_reason(first), _field_of(tuple(first.get("loc", ())))),
             status_code=400,
         )
+
+    @app.exception_handler(StoreUnavailable)
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
+        """The database is unreachable or gave up (a lock wait, a dropped connection): nothing was recorded and
+        the same request may succeed later. The cause goes to the log, not to the client."""
+        retry_after = getattr(error, "retry_after", None) or request.app.state.crm.settings.store_retry_after_seconds
+        known = isinstance(error, StoreUnavailable)  # the outage itself is logged once, where it is noticed
+        log.log(logging.INFO if known else logging.WARNING, "%s %s: store unavailable: %s", request.method,
+                request.url.path, error)
+        return JSONResponse(error_body("storeUnavailable", "the node's database cannot be reached now; nothing "
+                                       "was recorded, try again later", None), status_code=503,
+                            headers={"Retry-After": str(retry_after)})
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> JSONResponse:
