@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from province.api.routes import billing, catalog, customer, order, settlement, statistics, ticket
 from province.application import ProvinceApplication
 from replication import api as replication_api
-from shared.api.common import MaskedJSONResponse, crm_app
+from province.api.deps import ProvinceApp
+from shared.api.common import MaskedJSONResponse
+from shared.api.contract import install_contract
 from shared.api.errors import install_error_handlers
 from shared.api.security import document_roles, validator_for
 
@@ -24,6 +26,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     )
     api.state.crm = application
     install_error_handlers(api)
+    install_contract(api)
     api.state.tokens = validator_for(application.settings)
     for module in (customer, catalog, order, billing, ticket, statistics, settlement):
         api.include_router(module.router)
@@ -31,7 +34,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     document_roles(api, settings.tier, settings.token_url())
 
     @api.get("/health", tags=["operations"], summary="Node code, tier, store and last event position")
-    def health(app: Any = Depends(crm_app)) -> dict[str, Any]:
+    def health(app: ProvinceApp) -> dict[str, Any]:
         return {
             "status": "up",
             "nodeCode": app.settings.node_code,
