@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hq.api.deps import HqApp
-from shared.api.common import Paging, page_response
+from hq.api.models import StaffMember
+from shared.api.common import PagingQuery, one, page_response
+from shared.api.contract import Selection, error_responses, selectable
+from shared.api.models import RequestBody
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
@@ -28,8 +31,8 @@ class TokenReply(BaseModel):
     province: str
 
 
-class StaffCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+class StaffCreate(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [
         {"username": "zhang.san", "name": "张三", "role": "clerk", "province": "GD", "password": "a long passphrase"}]})
     username: str = Field(min_length=2, max_length=64)
     name: str | None = Field(None, max_length=128, description="Display name, full UTF-8.")
@@ -38,8 +41,8 @@ class StaffCreate(BaseModel):
     password: str = Field(min_length=10, max_length=256)
 
 
-class StaffUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": False}]})
+class StaffUpdate(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": False}]})
     role: Role | None = None
     province: str | None = None
     enabled: bool | None = None
@@ -47,8 +50,7 @@ class StaffUpdate(BaseModel):
 
 
 @auth.post("/auth/token", summary="Sign in: user name and password (or a refresh token) for a bearer token",
-           response_model=TokenReply, responses={401: {"description": "Unknown user, wrong password, disabled"},
-                                                  429: {"description": "Too many failed sign-ins; see Retry-After"}})
+           response_model=TokenReply, responses=error_responses(401, 429))
 def token(
     request: Request,
     app: HqApp,
@@ -65,17 +67,21 @@ def token(
     return app.sign_in(username, password, client)
 
 
-@staff.get("/staff", dependencies=[reading(P.MANAGE_STAFF)], summary="The staff directory")
-def list_staff(app: HqApp, paging: Paging = Depends(),
+@staff.get("/staff", dependencies=[reading(P.MANAGE_STAFF)], response_model=list[StaffMember],
+           summary="The staff directory")
+def list_staff(app: HqApp, fields: Annotated[Selection, selectable(StaffMember)], paging: PagingQuery,
                province: str | None = Query(None, min_length=2, max_length=2)) -> JSONResponse:
-    return page_response(app.list_staff(province.upper() if province else None, paging.offset, paging.limit))
+    return page_response(app.list_staff(province.upper() if province else None, paging.offset, paging.limit),
+                         fields=fields)
 
 
-@staff.post("/staff", status_code=201, summary="Enrol a staff member (password hashed with Argon2)")
-def enrol(body: StaffCreate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_STAFF)) -> dict[str, Any]:
-    return app.enrol_staff(body.model_dump(exclude_none=True, mode="json"), by)
+@staff.post("/staff", status_code=201, response_model=StaffMember,
+            summary="Enrol a staff member (password hashed with Argon2)")
+def enrol(body: StaffCreate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_STAFF)) -> Response:
+    return one(app.enrol_staff(body.model_dump(exclude_none=True, mode="json"), by), status=201)
 
 
-@staff.patch("/staff/{username}", summary="Disable or enable, change role or province, set a new password")
-def change(username: str, body: StaffUpdate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_STAFF)) -> dict[str, Any]:
-    return app.change_staff(username, body.model_dump(exclude_unset=True, mode="json"), by)
+@staff.patch("/staff/{username}", response_model=StaffMember,
+             summary="Disable or enable, change role or province, set a new password")
+def change(username: str, body: StaffUpdate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_STAFF)) -> Response:
+    return one(app.change_staff(username, body.as_command(), by))

@@ -5,55 +5,57 @@ Mounted by hq/api/app.py as `include_router(catalog_routes.router)`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from shared.api.common import Paging, crm_app, idempotent_create, page_response
-from shared.domain.catalog import LifecycleStatus, OfferingKind
+from hq.api.deps import HqApp
+from hq.api.models import OfferingCreate, OfferingPatch
+from shared.api.common import IdempotencyHeader, PagingQuery, idempotent_create, one, page_response
+from shared.api.contract import Selection, selectable
+from shared.api.offering import ProductOffering
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.catalog import LifecycleStatus, OfferingKind
 
 router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["productOffering (master)"])
+OfferingFields = Annotated[Selection, selectable(ProductOffering)]
 
 
-@router.post("/productOffering", status_code=201, summary="Design a product or package (starts inDesign)")
-def create_offering(
-    body: dict[str, Any] = Body(..., examples=[{"id": "PO-IPTV", "name": "IPTV", "kind": "service",
-                                                "oneTimeFee": 0, "monthlyFee": 2000}]),
-    by: dict[str, str] = acting(P.MANAGE_CATALOG),
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
-    app: Any = Depends(crm_app),
-) -> Response:
-    return idempotent_create(app, idempotency_key, body, lambda key: app.create_product(body, by, key))
+@router.post("/productOffering", status_code=201, response_model=ProductOffering,
+             summary="Design a product or package (starts inDesign)")
+def create_offering(body: OfferingCreate, app: HqApp, idempotency_key: IdempotencyHeader = None,
+                    by: dict[str, str] = acting(P.MANAGE_CATALOG)) -> Response:
+    data = body.as_command()
+    return idempotent_create(app, idempotency_key, data, lambda key: app.create_product(data, by, key))
 
 
-@router.patch("/productOffering/{offering_id}", summary="Move through the lifecycle or change the tariff",
+@router.patch("/productOffering/{offering_id}", response_model=ProductOffering,
+              summary="Move through the lifecycle or change the tariff",
               description="Body: {lifecycleStatus} one step forward (inDesign → inDevelopment → tariffApproval → "
               "released → retired) and/or {oneTimeFee, monthlyFee} in fen, before release only.")
-def patch_offering(
-    offering_id: str,
-    body: dict[str, Any] = Body(..., examples=[{"lifecycleStatus": "released"}]),
-    by: dict[str, str] = acting(P.MANAGE_CATALOG),
-    app: Any = Depends(crm_app),
-) -> dict[str, Any]:
-    return app.change_product(offering_id, body, by)
+def patch_offering(offering_id: str, body: OfferingPatch, app: HqApp,
+                   by: dict[str, str] = acting(P.MANAGE_CATALOG)) -> Response:
+    return one(app.change_product(offering_id, body.as_command(), by))
 
 
-@router.get("/productOffering", dependencies=[reading(P.READ_CATALOG)], summary="The catalog master")
+@router.get("/productOffering", dependencies=[reading(P.READ_CATALOG)], response_model=list[ProductOffering],
+            summary="The catalog master")
 def list_offerings(
-    paging: Paging = Depends(),
+    app: HqApp,
+    fields: OfferingFields,
+    paging: PagingQuery,
     lifecycle_status: LifecycleStatus | None = Query(None, alias="lifecycleStatus"),
     kind: OfferingKind | None = Query(None, alias="category.id", description="basic, spcp, service, package"),
     name: str | None = Query(None, max_length=128),
-    app: Any = Depends(crm_app),
 ) -> JSONResponse:
     return page_response(app.list_offerings(lifecycle_status=lifecycle_status.value if lifecycle_status else None,
                                             kind=kind.value if kind else None, name=name,
-                                            offset=paging.offset, limit=paging.limit))
+                                            offset=paging.offset, limit=paging.limit), fields=fields)
 
 
-@router.get("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], summary="One product or package")
-def get_offering(offering_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_offering(offering_id)
+@router.get("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], response_model=ProductOffering,
+            summary="One product or package")
+def get_offering(offering_id: str, app: HqApp, fields: OfferingFields) -> Response:
+    return one(app.get_offering(offering_id), fields)

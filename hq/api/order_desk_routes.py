@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from hq.api.deps import HqApp
-from shared.api.common import Paging, page_response
+from shared.api.common import PagingQuery, one, page_response
+from shared.api.contract import Selection, selectable
+from shared.api.order import ProductOrder
 from shared.domain.order import OrderState
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/tmf-api/productOrderingManagement/v4", tags=["cross-province order desk"])
 
+OrderFields = Annotated[Selection, selectable(ProductOrder)]
 PROVINCE = {"min_length": 2, "max_length": 2, "pattern": "^[A-Za-z]{2}$"}
 
 
-@router.get("/productOrder", dependencies=[reading(P.READ_NATIONAL)], summary="Cross-province orders: route, each item's state, age, due date, overdue")
+@router.get("/productOrder", dependencies=[reading(P.READ_NATIONAL)], response_model=list[ProductOrder],
+            summary="Cross-province orders: route, each item's state, age, due date, overdue")
 def list_orders(
     app: HqApp,
-    paging: Paging = Depends(),
+    fields: OrderFields,
+    paging: PagingQuery,
     home_province: str | None = Query(None, alias="homeProvince", description="Where the order was accepted.",
                                       **PROVINCE),
     delivering_province: str | None = Query(None, alias="deliveringProvince",
@@ -32,9 +37,10 @@ def list_orders(
     return page_response(app.list_cross_province_orders(
         home=home_province.upper() if home_province else None,
         delivering=delivering_province.upper() if delivering_province else None,
-        state=state.value if state else None, overdue=overdue, offset=paging.offset, limit=paging.limit))
+        state=state.value if state else None, overdue=overdue, offset=paging.offset, limit=paging.limit), fields=fields)
 
 
-@router.get("/productOrder/{order_id}", dependencies=[reading(P.READ_NATIONAL)], summary="One cross-province order (the home province's order id)")
-def get_order(order_id: str, app: HqApp) -> dict[str, Any]:
-    return app.get_cross_province_order(order_id)
+@router.get("/productOrder/{order_id}", dependencies=[reading(P.READ_NATIONAL)], response_model=ProductOrder,
+            summary="One cross-province order (the home province's order id)")
+def get_order(order_id: str, app: HqApp, fields: OrderFields) -> Response:
+    return one(app.get_cross_province_order(order_id), fields)

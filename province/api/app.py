@@ -10,6 +10,7 @@ from replication import api as replication_api
 from shared.api import health
 from shared.api.audit_routes import audit_router
 from shared.api.common import MaskedJSONResponse
+from shared.api.contract import install_contract
 from shared.api.errors import install_error_handlers
 from shared.observability import install_metrics
 from shared.api.security import document_roles, validator_for
@@ -26,6 +27,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     api.state.crm = application
     install_error_handlers(api)
     install_metrics(api, application)
+    install_contract(api)
     api.state.tokens = validator_for(application.settings)
     for module in (customer, catalog, order, billing, ticket, statistics, settlement):
         api.include_router(module.router)

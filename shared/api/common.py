@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from shared.api.contract import ALL, Selection
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.errors import Conflict
 from shared.persistence.protection import mask
 from shared.persistence.queries import Page
 
 
-def crm_app(request: Request) -> Any:
+def crm_app(request: Request) -> CrmApplication:
     return request.app.state.crm
+
+
+CrmApp = Annotated[CrmApplication, Depends(crm_app)]
 
 
 MAX_OFFSET = 2**31 - 1  # well inside every store's integers
@@ -30,6 +34,12 @@ class Paging:
         self.limit = limit
 
 
+PagingQuery = Annotated[Paging, Depends(Paging)]
+IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128,
+                                                 description="Same key and body: the first answer again, nothing "
+                                                 "recorded; same key, other body: 409.")]
+
+
 class MaskedJSONResponse(JSONResponse):
     """Every answer, unless a permitted reader asked for personal data in full: certificate and phone numbers
     masked wherever they stand (440106********123X, 138****8000)."""
@@ -38,9 +48,15 @@ class MaskedJSONResponse(JSONResponse):
         return super().render(mask(content))
 
 
-def page_response(page: Page, unmasked: bool = False) -> JSONResponse:
+def page_response(page: Page, unmasked: bool = False, fields: Selection = ALL) -> JSONResponse:
     response = JSONResponse if unmasked else MaskedJSONResponse
-    return response(page.items, headers={"X-Total-Count": str(page.total), "X-Result-Count": str(len(page.items))})
+    return response(fields.apply_all(page.items),
+                    headers={"X-Total-Count": str(page.total), "X-Result-Count": str(len(page.items))})
+
+
+def one(document: Any, fields: Selection = ALL, status: int = 200) -> JSONResponse:
+    """A document as answered (masked), shrunk to a `fields` selection; its route documents its model."""
+    return MaskedJSONResponse(fields.apply(document), status_code=status)
 
 
 def full(document: Any) -> JSONResponse:

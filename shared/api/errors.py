@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from shared.observability import request_id as ids
 
@@ -29,6 +33,14 @@ log = logging.getLogger(__name__)
 
 STATUS_OF = {NotFound: 404, Conflict: 409, IllegalTransition: 409, InvalidValue: 400, Unauthenticated: 401,
              Forbidden: 403, TooManyAttempts: 429}
+
+
+class ApiError(Exception):
+    """A refusal that belongs to HTTP itself (a media type, say), not to the domain."""
+
+    def __init__(self, status: int, code: str, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.status, self.code, self.reason, self.field = status, code, reason, field
 
 
 def status_of(error: DomainError) -> int:
@@ -62,6 +74,8 @@ def _field_of(location: tuple[Any, ...]) -> str:
 
 
 def _validation_reason(error: dict[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return f"unknown field '{error.get('loc', ('?',))[-1]}': not a field of this request"
     if error.get("type") == "json_invalid":
         return f"the body is not valid JSON: {error.get('ctx', {}).get('error', 'malformed')}"
     return str(error.get("msg", "is invalid"))
@@ -95,8 +109,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {"loc": ("body",), "msg": "is invalid"}
-        code = "malformedJson" if first.get("type") == "json_invalid" else "invalidValue"
+        errors = sorted(error.errors(), key=lambda e: e.get("type") != "extra_forbidden")  # unknown fields first
+        first = errors[0] if errors else {"loc": ("body",), "msg": "is invalid"}
+        code = {"json_invalid": "malformedJson", "extra_forbidden": "unknownField"}.get(first.get("type", ""),
+                                                                                       "invalidValue")
         return JSONResponse(
             error_body(code, _validation_reason(first), _field_of(tuple(first.get("loc", ())))),
             status_code=400,
@@ -125,11 +141,30 @@ def install_error_handlers(app: FastAPI) -> None:
                                        "under the request id", None, requestId=request_id), status_code=500,
                             headers={ids.HEADER: request_id})
 
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(error.code, error.reason, error.field), status_code=error.status)
+
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "notFound", 405: "methodNotAllowed"}.get(error.status_code, "httpError")
-        return JSONResponse(
-            error_body(code, str(error.detail), None),
-            status_code=error.status_code,
-            headers=getattr(error, "headers", None),
-        )
+        headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JSONResponse(error_body(code, str(error.detail), None), status_code=error.status_code,
+                            headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some operation of this path takes (operations that only refuse, with a 405, left out)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        if context.path and getattr(context, "status_code", None) != 405 and _pattern(context.path).match(path):
+            methods |= set(context.methods or ())
+    return sorted(methods)
+
+
+@lru_cache(maxsize=1024)
+def _pattern(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
+from shared.api.models import Identified, Money, Price, Reference
+
 BASE = "/tmf-api/productCatalogManagement/v4/productOffering"
 PRICE_TYPES = (("oneTime", "oneTimeFee", None), ("recurring", "monthlyFee", "month"))
 
@@ -37,3 +41,20 @@ def tmf_offering(o: dict[str, Any], source: str) -> dict[str, Any]:
         "catalogSource": source,
     }
     return {k: v for k, v in doc.items() if v is not None}
+
+
+class ProductOffering(Identified):
+    """TMF620 ProductOffering: tariffs as productOfferingPrice in fen; circuit type and fee summaries added."""
+
+    name: str | None = None
+    description: str | None = None
+    lifecycleStatus: str | None = None
+    isBundle: bool | None = None
+    isSellable: bool | None = None
+    category: list[Reference] | None = None
+    productOfferingPrice: list[Price] | None = None
+    bundledProductOffering: list[Reference] | None = None
+    circuitType: str | None = None
+    oneTimeFee: Money | None = None
+    monthlyFee: Money | None = None
+    catalogSource: str | None = Field(None, description="master (HQ) or the copy a province holds")

@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
 from shared.api.common import full
+from shared.api.contract import ALL, Selection, document_errors
 from shared.auth.roles import GRANTS, Permission, Role, acts_at, roles_with
 from shared.auth.tokens import InvalidToken, Principal, TokenValidator, TrustedIssuer
 from shared.domain.errors import Forbidden, Unauthenticated
@@ -95,6 +96,7 @@ def document_roles(app: FastAPI, tier: str, token_url: str) -> None:
                         operation["x-permission"], operation["x-roles"] = needs[0], roles
                         operation["description"] = (operation.get("description", "") +
                                                     f"\n\nRoles: {', '.join(roles) or 'none on this node'}.")
+            document_errors(spec)
             flows = spec.get("components", {}).get("securitySchemes", {}).get(SCHEME, {}).get("flows", {})
             flows.get("password", {})["tokenUrl"] = token_url
             app.openapi_schema = spec
@@ -109,14 +111,15 @@ def ensure_may_see_personal_data(by: dict[str, str]) -> None:
         raise Forbidden(f"a {by['role']} sees certificate and phone numbers masked only", field="unmask")
 
 
-def shown_in_full(app: Any, by: dict[str, str], resource: str, fetch: Any, subjects: Any) -> Any:
+def shown_in_full(app: Any, by: dict[str, str], resource: str, fetch: Any, subjects: Any,
+                  fields: Selection = ALL) -> Any:
     """Personal data in full for a role that may see it: fetched, the read recorded (PIPL), answered unmasked."""
     ensure_may_see_personal_data(by)
     document = fetch()
     seen = subjects(document)
     if seen:  # an empty page showed nobody's data
         app.record_personal_read(resource, seen, by)
-    return full(document)
+    return full(fields.apply_all(document) if isinstance(document, list) else fields.apply(document))
 
 
 def _a(role: Role) -> str:

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from shared.api.common import Paging, crm_app, page_response
+from province.api.deps import ProvinceApp
+from shared.api.common import PagingQuery, one, page_response
+from shared.api.contract import Selection, selectable
+from shared.api.offering import ProductOffering
 from shared.api.errors import error_body
 from shared.domain.catalog import LifecycleStatus, OfferingKind
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["productOffering"])
+OfferingFields = Annotated[Selection, selectable(ProductOffering)]
 
 
-@router.get("/productOffering", dependencies=[reading(P.READ_CATALOG)], summary="List catalog offerings")
+@router.get("/productOffering", dependencies=[reading(P.READ_CATALOG)], response_model=list[ProductOffering],
+            summary="List catalog offerings")
 def list_offerings(
-    paging: Paging = Depends(),
+    app: ProvinceApp,
+    fields: OfferingFields,
+    paging: PagingQuery,
     lifecycle_status: LifecycleStatus | None = Query(None, alias="lifecycleStatus"),
     kind: OfferingKind | None = Query(None, alias="category.id", description="basic, spcp, service, package"),
     name: str | None = Query(None, max_length=128),
-    app: Any = Depends(crm_app),
 ) -> JSONResponse:
     page = app.list_offerings(
         lifecycle_status=lifecycle_status.value if lifecycle_status else None,
@@ -31,12 +37,13 @@ def list_offerings(
         offset=paging.offset,
         limit=paging.limit,
     )
-    return page_response(page)
+    return page_response(page, fields=fields)
 
 
-@router.get("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], summary="One offering")
-def get_offering(offering_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_offering(offering_id)
+@router.get("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], response_model=ProductOffering,
+            summary="One offering")
+def get_offering(offering_id: str, app: ProvinceApp, fields: OfferingFields) -> Response:
+    return one(app.get_offering(offering_id), fields)
 
 
 def _read_only() -> JSONResponse:

@@ -2,53 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from shared.api.common import (
-    Paging,
-    crm_app,
-    MaskedJSONResponse,
-    idempotent_create,
-    page_response,
-)
-from shared.domain.customer import CustomerKind, CustomerStatus
-from shared.domain.values import Grade
+from province.api.deps import ProvinceApp
+from province.api.models.customer import Customer, CustomerCreate, CustomerPatch, Member, MemberCreate
 from province.customers import ensure_manages
+from shared.api.common import IdempotencyHeader, MaskedJSONResponse, PagingQuery, idempotent_create, one, page_response
+from shared.api.contract import Selection, selectable
 from shared.api.security import acting, ensure_may_see_personal_data, reading, shown_in_full
-from shared.auth.roles import Role
-from shared.domain.errors import Forbidden
 from shared.auth.roles import Permission as P
+from shared.auth.roles import Role
+from shared.domain.customer import CustomerKind, CustomerStatus
+from shared.domain.errors import Forbidden
+from shared.domain.values import Grade
 
 router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["customer"])
 UNMASK = Query(False, description="Certificate and phone numbers in full: for roles that may see personal data; "
                                    "the read is recorded (who saw whose data, when).")
-
-CUSTOMER_EXAMPLE = {
-    "name": "张三",
-    "customerKind": "individual",
-    "certificate": {"type": "idCard", "number": "11010519491231002X"},
-    "grade": "3A",
-    "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": "13800138000"}}],
-    "customerManager": {"id": "M001", "name": "李经理"},
-}
+CustomerFields = Annotated[Selection, selectable(Customer)]
+MemberFields = Annotated[Selection, selectable(Member)]
 
 
-@router.post("/customer", status_code=201, summary="Register a customer (individual or group)")
-def create_customer(
-    body: dict[str, Any] = Body(..., examples=[CUSTOMER_EXAMPLE]),
-    by: dict[str, str] = acting(P.WRITE_CUSTOMERS),
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
-    app: Any = Depends(crm_app),
-) -> Response:
-    return idempotent_create(app, idempotency_key, body, lambda key: app.register_customer(body, by, key))
+@router.post("/customer", status_code=201, response_model=Customer,
+             summary="Register a customer (individual or group)")
+def create_customer(body: CustomerCreate, app: ProvinceApp, idempotency_key: IdempotencyHeader = None,
+                    by: dict[str, str] = acting(P.WRITE_CUSTOMERS)) -> Response:
+    data = body.as_command()
+    return idempotent_create(app, idempotency_key, data, lambda key: app.register_customer(data, by, key))
 
 
-@router.get("/customer", summary="List customers (unmask=true: personal data in full, the read recorded)")
+@router.get("/customer", response_model=list[Customer],
+            summary="List customers (unmask=true: personal data in full, the read recorded)")
 def list_customers(
-    paging: Paging = Depends(),
+    app: ProvinceApp,
+    fields: CustomerFields,
+    paging: PagingQuery,
     unmask: bool = UNMASK,
     by: dict[str, str] = acting(P.READ_CUSTOMERS),
     status: CustomerStatus | None = Query(None),
@@ -64,7 +55,6 @@ def list_customers(
     home_province: str | None = Query(None, alias="homeProvince", min_length=2, max_length=2,
                                       description="The province that owns the customer (groups of other provinces "
                                       "with members here are listed read-only, R-20)."),
-    app: Any = Depends(crm_app),
 ) -> JSONResponse:
     if unmask:
         ensure_may_see_personal_data(by)
@@ -86,60 +76,53 @@ def list_customers(
     )
     if unmask:
         app.record_personal_read("customer", [c["id"] for c in page.items], by)
-    return page_response(page, unmasked=unmask)
+    return page_response(page, unmasked=unmask, fields=fields)
 
 
-@router.get("/customer/{customer_id}", summary="One customer")
-def get_customer(customer_id: str, unmask: bool = UNMASK, app: Any = Depends(crm_app),
-                 by: dict[str, str] = acting(P.READ_CUSTOMERS)) -> Any:
+@router.get("/customer/{customer_id}", response_model=Customer, summary="One customer")
+def get_customer(customer_id: str, app: ProvinceApp, fields: CustomerFields, unmask: bool = UNMASK,
+                 by: dict[str, str] = acting(P.READ_CUSTOMERS)) -> Response:
     if not unmask:
-        return app.get_customer(customer_id)
+        return one(app.get_customer(customer_id), fields)
     if by["role"] == Role.CUSTOMER_MANAGER.value:  # their own customers only
         ensure_manages(app.load_customer(customer_id), by)
     return shown_in_full(app, by, "customer", lambda: app.get_customer(customer_id, unmask=True),
-                         lambda doc: [doc["id"]])
+                         lambda doc: [doc["id"]], fields)
 
 
 @router.patch(
-    "/customer/{customer_id}",
+    "/customer/{customer_id}", response_model=Customer,
     summary="Change a customer (JSON merge patch)",
     description="Patchable: name, status (+statusReason), grade, contactMedium, industry, customerManager.",
 )
-def patch_customer(
-    customer_id: str,
-    body: dict[str, Any] = Body(..., examples=[{"status": "active"}, {"grade": "2A"}]),
-    by: dict[str, str] = acting(P.WRITE_CUSTOMERS),
-    app: Any = Depends(crm_app),
-) -> dict[str, Any]:
-    return app.update_customer(customer_id, body, by)
+def patch_customer(customer_id: str, body: CustomerPatch, app: ProvinceApp,
+                   by: dict[str, str] = acting(P.WRITE_CUSTOMERS)) -> Response:
+    return one(app.update_customer(customer_id, body.as_command(), by))
 
 
-@router.post("/customer/{customer_id}/member", status_code=201, summary="Add a member to a group")
-def add_member(
-    customer_id: str,
-    body: dict[str, Any] = Body(
-        ..., examples=[{"name": "王五", "phoneNumber": "13900139000", "province": "BJ", "centrallyPaid": True}]
-    ),
-    by: dict[str, str] = acting(P.WRITE_CUSTOMERS),
-    app: Any = Depends(crm_app),
-) -> JSONResponse:
-    member = app.add_member(customer_id, body, by)
+@router.post("/customer/{customer_id}/member", status_code=201, response_model=Member,
+             summary="Add a member to a group")
+def add_member(customer_id: str, body: MemberCreate, app: ProvinceApp,
+               by: dict[str, str] = acting(P.WRITE_CUSTOMERS)) -> JSONResponse:
+    member = app.add_member(customer_id, body.as_command(), by)
     return MaskedJSONResponse(member, status_code=201, headers={"Location": member["href"]})
 
 
-@router.get("/customer/{customer_id}/member", dependencies=[reading(P.READ_CUSTOMERS)], summary="A group's members")
-def list_members(customer_id: str, paging: Paging = Depends(), app: Any = Depends(crm_app)) -> JSONResponse:
-    return page_response(app.list_members(customer_id, paging.offset, paging.limit))
+@router.get("/customer/{customer_id}/member", dependencies=[reading(P.READ_CUSTOMERS)],
+            response_model=list[Member], summary="A group's members")
+def list_members(customer_id: str, app: ProvinceApp, fields: MemberFields,
+                 paging: PagingQuery) -> JSONResponse:
+    return page_response(app.list_members(customer_id, paging.offset, paging.limit), fields=fields)
 
 
-@router.get("/customer/{customer_id}/member/{member_id}", dependencies=[reading(P.READ_CUSTOMERS)], summary="One member of a group")
-def get_member(customer_id: str, member_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_member(customer_id, member_id)
+@router.get("/customer/{customer_id}/member/{member_id}", dependencies=[reading(P.READ_CUSTOMERS)],
+            response_model=Member, summary="One member of a group")
+def get_member(customer_id: str, member_id: str, app: ProvinceApp, fields: MemberFields) -> Response:
+    return one(app.get_member(customer_id, member_id), fields)
 
 
 @router.delete("/customer/{customer_id}/member/{member_id}", status_code=204, summary="Remove a member")
-def remove_member(
-    customer_id: str, member_id: str, by: dict[str, str] = acting(P.WRITE_CUSTOMERS), app: Any = Depends(crm_app)
-) -> Response:
+def remove_member(customer_id: str, member_id: str, app: ProvinceApp,
+                  by: dict[str, str] = acting(P.WRITE_CUSTOMERS)) -> Response:
     app.remove_member(customer_id, member_id, by)
     return Response(status_code=204)

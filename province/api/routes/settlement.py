@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from shared.api.common import Paging, crm_app, page_response
+from province.api.deps import ProvinceApp
+from shared.api.common import PagingQuery, one, page_response
+from shared.api.contract import Selection, selectable
+from shared.api.models import SettlementStatement
 from shared.api.security import reading
 from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/crm/v1", tags=["settlement"])
+StatementFields = Annotated[Selection, selectable(SettlementStatement)]
 
 
-@router.get("/settlementStatement", dependencies=[reading(P.READ_SETTLEMENT)], summary="This province's settlement statements as HQ issued them (R-21)")
+@router.get("/settlementStatement", dependencies=[reading(P.READ_SETTLEMENT)],
+            response_model=list[SettlementStatement],
+            summary="This province's settlement statements as HQ issued them (R-21)")
 def list_statements(
-    paging: Paging = Depends(),
+    app: ProvinceApp,
+    fields: StatementFields,
+    paging: PagingQuery,
     month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
-    app: Any = Depends(crm_app),
 ) -> JSONResponse:
-    return page_response(app.list_statements(month, paging.offset, paging.limit))
+    return page_response(app.list_statements(month, paging.offset, paging.limit), fields=fields)
 
 
-@router.get("/settlementStatement/{statement_id}", dependencies=[reading(P.READ_SETTLEMENT)], summary="One settlement statement")
-def get_statement(statement_id: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    return app.get_statement(statement_id)
+@router.get("/settlementStatement/{statement_id}", dependencies=[reading(P.READ_SETTLEMENT)],
+            response_model=SettlementStatement, summary="One settlement statement")
+def get_statement(statement_id: str, app: ProvinceApp, fields: StatementFields) -> Response:
+    return one(app.get_statement(statement_id), fields)

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Response
 
-from shared.api.common import crm_app
+from province.api.deps import ProvinceApp
+from province.api.models.reports import ReportRun, StatisticsReport
+from shared.domain.billing import parse_cycle
+from shared.api.common import one
+from shared.api.contract import Selection, selectable
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 
 router = APIRouter(prefix="/crm/v1", tags=["statistics"])
 
 
-@router.post("/statisticsReport", status_code=201, summary="Publish (or refresh) a month's statistics report for HQ")
-def publish(
-    body: dict[str, Any] = Body(..., examples=[{"month": "2026-11"}]),
-    by: dict[str, str] = acting(P.PUBLISH_STATISTICS),
-    app: Any = Depends(crm_app),
-) -> dict[str, Any]:
-    return app.publish_monthly_report(body.get("month"), by)
+@router.post("/statisticsReport", status_code=201, response_model=StatisticsReport,
+             summary="Publish (or refresh) a month's statistics report for HQ")
+def publish(body: ReportRun, app: ProvinceApp, by: dict[str, str] = acting(P.PUBLISH_STATISTICS)) -> Response:
+    return one(app.publish_monthly_report(body.month, by), status=201)
 
 
-@router.get("/statisticsReport/{month}", dependencies=[reading(P.READ_ORDERS)], summary="This month's figures as they stand (not yet published)")
-def preview(month: str, app: Any = Depends(crm_app)) -> dict[str, Any]:
-    from shared.domain.billing import parse_cycle
-
-    return {"province": app.settings.node_code, "month": month, "figures": app.monthly_figures(parse_cycle(month, "month"))}
+@router.get("/statisticsReport/{month}", dependencies=[reading(P.READ_ORDERS)], response_model=StatisticsReport,
+            summary="This month's figures as they stand (not yet published)")
+def preview(month: str, app: ProvinceApp, fields: Annotated[Selection, selectable(StatisticsReport)]) -> Response:
+    return one({"province": app.settings.node_code, "month": month,
+                "figures": app.monthly_figures(parse_cycle(month, "month"))}, fields)
 

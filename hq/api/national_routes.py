@@ -1,0 +1,72 @@
+"""HQ's national view: customers registered anywhere (deduplicated) and statistics per province and month."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from hq.api.deps import HqApp
+from hq.api.models import NationalCustomer, NationalStatistics
+from shared.api.common import MaskedJSONResponse, PagingQuery, one, page_response
+from shared.api.contract import Selection, selectable
+from shared.api.security import acting, reading, shown_in_full
+from shared.auth.roles import Permission as P
+from shared.domain.customer import CustomerKind
+from shared.domain.values import Grade
+
+customers = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["national customer"])
+statistics = APIRouter(prefix="/crm/v1", tags=["national statistics"])
+CustomerFields = Annotated[Selection, selectable(NationalCustomer)]
+
+
+@customers.get("/customer", dependencies=[reading(P.READ_NATIONAL)], response_model=list[NationalCustomer],
+               summary="National customers: high-end individuals (1A–3A) and groups, deduplicated")
+def list_national(
+    app: HqApp,
+    fields: CustomerFields,
+    paging: PagingQuery,
+    grade: Grade | None = Query(None),
+    industry: str | None = Query(None, max_length=128),
+    province: str | None = Query(None, max_length=2, description="A province the customer is registered in."),
+    kind: CustomerKind | None = Query(None, alias="customerKind"),
+    certificate_number: str | None = Query(None, alias="certificateNumber", max_length=32,
+                                           description="Exactly this certificate number: any customer registered "
+                                           "anywhere, national or not."),
+    phone_number: str | None = Query(None, alias="phoneNumber", max_length=20,
+                                     description="Exactly this phone number (a contact's or a group member's): "
+                                     "any customer, national or not."),
+    name: str | None = Query(None, max_length=128, description="Part of the name."),
+) -> JSONResponse:
+    return page_response(app.list_national_customers(
+        grade=grade.value if grade else None, industry=industry, province=province.upper() if province else None,
+        kind=kind.value if kind else None, certificate_number=certificate_number, phone_number=phone_number,
+        name=name, offset=paging.offset, limit=paging.limit), fields=fields)
+
+
+@customers.get("/customer/{national_id}", response_model=NationalCustomer,
+               summary="One national customer with every province's part")
+def get_national(
+    national_id: str,
+    app: HqApp,
+    fields: CustomerFields,
+    unmask: bool = Query(False, description="Certificate and phone numbers in full (roles that may see personal "
+                                            "data); the read is recorded."),
+    by: dict[str, str] = acting(P.READ_NATIONAL),
+) -> Response:
+    if not unmask:
+        return one(app.get_national_customer(national_id), fields)
+    return shown_in_full(app, by, "nationalCustomer", lambda: app.get_national_customer(national_id, unmask=True),
+                         lambda doc: [doc["id"]], fields)
+
+
+@statistics.get("/statistics", dependencies=[reading(P.READ_NATIONAL)], response_model=list[NationalStatistics],
+                summary="Per province and month: customers by grade, revenue, reported totals")
+def national_statistics(
+    app: HqApp,
+    fields: Annotated[Selection, selectable(NationalStatistics)],
+    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
+    province: str | None = Query(None, max_length=2),
+) -> JSONResponse:
+    return MaskedJSONResponse(fields.apply_all(app.national_statistics(month, province.upper() if province else None)))
