@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
-from shared.api.common import Paging, page_response
+from shared.api.common import Paging, one, page_response
+from shared.api.contract import Selection, selectable
 from shared.api.security import reading
 from shared.application import CrmApplication
 from shared.audit.export import exported
@@ -72,8 +73,9 @@ def trail(request: Request) -> AuditTrail:
 Trail = Annotated[AuditTrail, Depends(trail)]
 
 
-def _paged(items: list[dict], paging: Paging) -> JSONResponse:
-    return page_response(Page(total=len(items), items=items[paging.offset:paging.offset + paging.limit]))
+def _paged(items: list[dict], paging: Paging, fields: Selection) -> JSONResponse:
+    return page_response(Page(total=len(items), items=items[paging.offset:paging.offset + paging.limit]),
+                         fields=fields)
 
 
 def _resource_routes(router: APIRouter, resource: AuditedResource) -> None:
@@ -82,16 +84,17 @@ def _resource_routes(router: APIRouter, resource: AuditedResource) -> None:
     @router.get(f"/{name}/{{resource_id}}/history", dependencies=[reading(resource.permission)],
                 response_model=list[HistoryEntry], summary=f"Every event of one {name}, with field changes",
                 operation_id=f"audit_{name}_history")
-    def history(resource_id: str, audit: Trail, paging: Paging = Depends()) -> JSONResponse:
-        return _paged(audit.history(resource, resource_id), paging)
+    def history(resource_id: str, audit: Trail, fields: Annotated[Selection, selectable(HistoryEntry)],
+                paging: Paging = Depends()) -> JSONResponse:
+        return _paged(audit.history(resource, resource_id), paging, fields)
 
     @router.get(f"/{name}/{{resource_id}}", dependencies=[reading(resource.permission)], response_model=PastState,
                 summary=f"One {name} as it stood at a version or a time (replayed from its events)",
                 operation_id=f"audit_{name}_state")
-    def state(resource_id: str, audit: Trail,
+    def state(resource_id: str, audit: Trail, fields: Annotated[Selection, selectable(PastState)],
               version: int | None = Query(None, ge=1, le=2**31 - 1, description="After this event"),
-              as_of: AwareDatetime | None = Query(None, alias="asOf", description="ISO time with zone")) -> dict:
-        return audit.state(resource, resource_id, version=version, as_of=as_of)
+              as_of: AwareDatetime | None = Query(None, alias="asOf", description="ISO time with zone")) -> JSONResponse:
+        return one(audit.state(resource, resource_id, version=version, as_of=as_of), fields)
 
 
 class LogProof(BaseModel):
@@ -130,7 +133,7 @@ def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
 
     @router.get("/operations", dependencies=[reading(P.AUDIT)], response_model=list[Operation],
                 summary="Operation log (R-28): who did what, when, through which channel, on which aggregate")
-    def operations(audit: Trail, paging: Paging = Depends(),
+    def operations(audit: Trail, fields: Annotated[Selection, selectable(Operation)], paging: Paging = Depends(),
                    actor: str | None = Query(None, max_length=128), role: str | None = Query(None, max_length=32),
                    channel: str | None = Query(None, max_length=32),
                    aggregate_type: str | None = Query(None, alias="aggregateType", max_length=64),
@@ -138,11 +141,12 @@ def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
                    until: AwareDatetime | None = Query(None, description="Before this time")) -> JSONResponse:
         found = list(audit.operations(actor=actor, role=role, channel=channel, aggregate_type=aggregate_type,
                                       since=since, until=until))
-        return _paged(found, paging)
+        return _paged(found, paging, fields)
 
     @router.get("/export", dependencies=[reading(P.AUDIT)], response_class=StreamingResponse,
                 summary="Events as JSON Lines or CSV, streamed; the last line carries the running hash and count",
-                responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}})
+                responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                                             "text/csv": {"schema": {"type": "string"}}}}})
     def export(audit: Trail,
                format: Literal["jsonl", "csv"] = Query("jsonl"),
                resource: str | None = Query(None, max_length=64, description="With id: one resource's history"),
@@ -163,7 +167,7 @@ def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
     @router.get("/integrity", dependencies=[reading(P.AUDIT)], response_model=Integrity,
                 summary="Recompute the chain over this node's whole log (and, at HQ, each mirror); the first "
                         "position that does not follow is named")
-    def integrity(request: Request) -> dict:
-        return request.app.state.crm.integrity()
+    def integrity(request: Request, fields: Annotated[Selection, selectable(Integrity)]) -> JSONResponse:
+        return one(request.app.state.crm.integrity(), fields)
 
     return router

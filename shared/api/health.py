@@ -10,30 +10,47 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
-from shared.api.common import crm_app
+from shared.api.common import CrmApp
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health/live", summary="The process is up (answers without touching the store)")
-async def live(app: Any = Depends(crm_app)) -> dict[str, Any]:
+class Liveness(BaseModel):
+    status: str = Field(description="up")
+    nodeCode: str
+    tier: str
+
+
+class Readiness(Liveness):
+    store: str = Field(description="sqlite or postgres")
+    status: str = Field(description="up, or down while the store does not answer")
+    lastEventPosition: int | None = Field(None, description="/health only")
+    followers: dict[str, str] | None = Field(None, description="Each upstream's follower state")
+
+
+NOT_READY = {503: {"model": Readiness, "description": "the store cannot be reached (Retry-After)"}}
+
+
+@router.get("/health/live", response_model=Liveness, summary="The process is up (answers without touching the store)")
+async def live(app: CrmApp) -> dict[str, Any]:
     settings = app.settings
     return {"status": "up", "nodeCode": settings.node_code, "tier": settings.tier}
 
 
-@router.get("/health/ready", summary="Ready to serve: the store answers now; followers' states beside it",
-            responses={503: {"description": "the store cannot be reached"}})
-def ready(request: Request, app: Any = Depends(crm_app)) -> JSONResponse:
+@router.get("/health/ready", response_model=Readiness, responses=NOT_READY,
+            summary="Ready to serve: the store answers now; followers' states beside it")
+def ready(request: Request, app: CrmApp) -> JSONResponse:
     return _readiness(app, request, with_position=False)
 
 
-@router.get("/health", summary="Readiness with the node's last event position (503 while the store is unreachable)",
-            responses={503: {"description": "the store cannot be reached"}})
-def health(request: Request, app: Any = Depends(crm_app)) -> JSONResponse:
+@router.get("/health", response_model=Readiness, responses=NOT_READY,
+            summary="Readiness with the node's last event position (503 while the store is unreachable)")
+def health(request: Request, app: CrmApp) -> JSONResponse:
     return _readiness(app, request, with_position=True)
 
 
