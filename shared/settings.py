@@ -45,6 +45,14 @@ class Settings(BaseSettings):
                                         "identity. Off everywhere else; compose never sets it.")
     reconnect_initial_seconds: float = 0.2
     reconnect_cap_seconds: float = 10.0
+    replication_streams_per_peer: int = Field(
+        2, ge=1, description="Subscribe streams one caller may hold open (a node by its certificate; on a plaintext "
+        "link, a claimed code from one address). A node's newest stream replaces its oldest; others are refused.")
+    replication_max_streams: int = Field(
+        8, ge=1, description="Subscribe streams open at once to callers without a node certificate (plaintext "
+        "links); the nodes this one serves have their own reserve of threads.")
+    replication_spare_threads: int = Field(
+        8, ge=2, description="Log-service threads beyond all streams, for Head calls and refusals.")
     audit_interval_seconds: float = Field(
         3600.0, description="How often a node re-reads each upstream's whole log to prove its copy (R-30); 0: never.")
     settlement_monthly_percent: int = Field(
