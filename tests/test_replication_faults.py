@@ -1,19 +1,35 @@
-"""Replication under hostile callers: bounded streams and validated requests."""
+"""Replication under hostile callers and faults: bounded streams, validated requests, a frozen upstream noticed,
+a poison record stopping only its own follower."""
 
 from __future__ import annotations
 
+import logging
 import shutil
+import signal
+import time
+import uuid
 
 import grpc
 import pytest
+from eventsourcing.persistence import StoredEvent
+from fastapi.testclient import TestClient
 
+from hq.api.app import create_app
+from hq.application import HqApplication
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
+from replication.node import NodeRuntime
 from replication.tls import create_certificates, secure_channel
+from shared.classification import Channel
 from shared.settings import Settings
-from tests.auth import keys_dir
-from tests.cluster import BY, channel_as, eventually, start_node
+from tests.auth import keys_dir, staff
+from tests.cluster import BY, channel_as, cluster, eventually, free_port, start_node
 from tests.factories import individual
+from tests.processes import NodeProcess
+from tests.stores import node_settings
+
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+OPS = staff("systemAdmin", "HQ", "ops")
 
 
 def _tail(channel, follower: str, after: int = 0, **fields):
@@ -96,3 +112,129 @@ def test_request_fields_out_of_range_are_invalid_argument_and_not_logged_whole(s
         logged = [r.getMessage() for r in caplog.records if r.name.startswith("replication")]
         assert any("'HHHHHHHHHHHHHHHH' (+999984 characters)" in line for line in logged)
         assert max(len(line) for line in logged) < 500
+
+
+def _status(client: TestClient) -> dict:
+    return client.get("/replication/status").json()["upstreams"][0]
+
+
+def test_a_frozen_upstream_is_reported_within_15_s_then_caught_up(store, tmp_path):
+    with node_settings(store, tmp_path, "GD") as gd_settings, start_node(store, tmp_path, "HQ") as hq:
+        gd = NodeProcess(gd_settings, free_port(), free_port(), "", tmp_path / "gd.log").start()
+        try:
+            gd.send("POST", CUSTOMERS, individual(grade="1A"), expect=201)
+            hq.runtime.add_upstream("GD", gd.target)
+            eventually(lambda: hq.app.list_national_customers().total == 1)
+            api = create_app(hq.app)
+            api.state.runtime = hq.runtime
+            with TestClient(api, headers=OPS) as client:
+                assert _status(client)["state"] == "streaming" and _status(client)["lastMessageAt"]
+                frozen = time.monotonic()
+                gd.process.send_signal(signal.SIGSTOP)
+                try:
+                    seen = []
+                    while _status(client)["state"] == "streaming" and time.monotonic() - frozen < 20:
+                        seen.append((time.monotonic() - frozen, _status(client)))
+                        time.sleep(0.2)
+                    noticed = time.monotonic() - frozen
+                    view = _status(client)
+                    progress = hq.runtime.progress()["GD"]
+                finally:
+                    gd.process.send_signal(signal.SIGCONT)
+                assert noticed < 15 and view["state"] != "streaming" and view["lastError"]
+                assert hq.follower("GD").status.state in ("disconnected", "connecting")
+                # while still "streaming", a frozen upstream shows its silence: never lag 0 for long
+                silent_for = hq.app.settings.replication_heartbeat_seconds + 1
+                assert all(v["lagSeconds"] > 0 for at, v in seen if at > silent_for)
+                assert progress.state != "streaming" and progress.last_message_at == view["lastMessageAt"]
+                assert progress.lag_seconds > 0 and progress.lag_events == 0
+
+                gd.send("POST", CUSTOMERS, individual(grade="2A"), expect=201)
+                eventually(lambda: hq.app.list_national_customers().total == 2, timeout=30)
+                view = _status(client)
+                assert view["state"] == "streaming" and view["lagEvents"] == 0 and view["lagSeconds"] == 0
+        finally:
+            gd.stop()
+            gd.http.close()
+
+
+def _undecodable(gd) -> StoredEvent:
+    return StoredEvent(originator_id=uuid.uuid4(), originator_version=1,
+                       topic="shared.domain.customer:Customer.Registered", state=gd.app.sealed(b"{not json"))
+
+
+def _newer_type(gd) -> StoredEvent:
+    """A type GD publishes after an upgrade HQ has not had yet (GD's public table is one entry ahead)."""
+    topic = "shared.domain.customer:Customer.Upgraded"
+    service = gd.runtime.service
+    service.public = service.chain.public = {**service.public, topic: Channel.BUSINESS_DATA}
+    return StoredEvent(originator_id=uuid.uuid4(), originator_version=1, topic=topic,
+                       state=gd.app.sealed(b'{"timestamp": "2026-01-01T00:00:00+00:00"}'))
+
+
+@pytest.mark.parametrize("poison", [_undecodable, _newer_type], ids=["undecodable", "unknown-type"])
+def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, tmp_path, caplog, poison):
+    with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
+        gd, bj, hq = nodes["GD"], nodes["BJ"], nodes["HQ"]
+        gd.app.register_customer(individual(grade="1A"), BY)
+        eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
+        before, mirrored = hq.follower("GD").status.position, hq.app.mirror_count("GD")
+        record = poison(gd)
+        position = gd.app.recorder.insert_events([record])[0]  # written into GD's store behind its back
+        gd.app.register_customer(individual(grade="2A"), BY)  # a good record after it
+
+        status = eventually(lambda: (s := hq.follower("GD").status).state == "stopped" and s, timeout=10)
+        assert (status.stopped_at_position, status.stopped_at_topic) == (position, record.topic)
+        assert f"position {position}" in status.last_error and record.topic in status.last_error
+        assert status.reconnects <= 5 and not hq.follower("GD").is_alive()  # no hot loop: it waits for an operator
+        assert status.position == before and hq.app.mirror_count("GD") == mirrored
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1 and f"position {position}" in errors[0] and record.topic in errors[0]
+
+        bj.app.register_customer(individual(grade="1A"), BY)  # the other provinces go on
+        eventually(lambda: hq.app.list_national_customers(province="BJ").total == 1)
+        assert hq.follower("BJ").status.state == "streaming"
+
+        api = create_app(hq.app)
+        api.state.runtime = hq.runtime
+        with TestClient(api, headers=OPS) as client:
+            view = next(u for u in client.get("/replication/status").json()["upstreams"] if u["upstream"] == "GD")
+            assert view["state"] == "stopped" and view["stoppedAtPosition"] == position
+            assert client.post("/replication/upstreams/GD/resume").status_code == 200  # an operator retries
+            eventually(lambda: not hq.follower("GD").is_alive() and hq.follower("GD").status.state == "stopped")
+            assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 2
+            assert client.post("/replication/upstreams/XX/resume").status_code == 404
+
+
+def test_verifying_the_mirror_of_a_province_hq_does_not_follow_is_404(store, tmp_path):
+    with node_settings(store, tmp_path, "HQ", tier="hq", upstreams="GD=127.0.0.1:1") as settings:
+        app = HqApplication(settings)
+        try:
+            NodeRuntime(app, follow=False)  # the node's upstreams, as `crm hq serve` reads them
+            with TestClient(create_app(app), headers=staff("auditor", "HQ", "zhao.audit")) as client:
+                assert client.get("/replication/mirror/GD/verify").json()["ok"] is True  # followed, empty so far
+                for code in ("XX", "SH", "x" * 100):
+                    response = client.get(f"/replication/mirror/{code}/verify")
+                    assert response.status_code == 404, code
+                    assert response.json()["code"] == "notFound" and response.json()["field"] == "upstream"
+                    assert client.get(f"/replication/mirror/{code}").status_code == 404
+        finally:
+            app.close()
+
+
+def test_a_record_that_decodes_but_cannot_be_applied_is_tried_a_handful_of_times_then_stops(store, tmp_path, caplog):
+    with cluster(store, tmp_path, ("GD",)) as nodes:
+        gd, hq = nodes["GD"], nodes["HQ"]
+        gd.app.register_customer(individual(grade="1A"), BY)
+        eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
+        before = hq.follower("GD").status.position
+        gd.app.recorder.insert_events([StoredEvent(  # a registration without a customer in it
+            originator_id=uuid.uuid4(), originator_version=1, topic="shared.domain.customer:Customer.Registered",
+            state=gd.app.sealed(b'{"timestamp": {"_type_": "datetime_iso", "_data_": "2026-01-01T00:00:00+00:00"}}'))])
+        gd.app.register_customer(individual(grade="2A"), BY)
+        status = eventually(lambda: (s := hq.follower("GD").status).state == "stopped" and s, timeout=10)
+        attempts = hq.app.settings.replication_failed_attempts
+        assert status.reconnects == attempts - 1 and not hq.follower("GD").is_alive()
+        assert f"{attempts} attempts" in status.last_error and f"after position {before}" in status.last_error
+        assert status.position == before
+        assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
