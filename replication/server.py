@@ -38,9 +38,9 @@ SERVER_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.http2.ping_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
-    # by default pings on a quiet stream closer than 5 min are strikes, and three end it ("Too many pings")
-    ("grpc.http2.min_recv_ping_interval_without_data_ms", FOLLOWER_PING_MS // 2),
+    # the least time between a client's pings on a quiet stream; closer ones are strikes, and three end the
+    # connection ("Too many pings"): well below the followers' keepalive
+    ("grpc.http2.min_ping_interval_without_data_ms", FOLLOWER_PING_MS // 2),
     ("grpc.http2.max_pings_without_data", 0),
 ]
 
