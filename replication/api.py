@@ -13,6 +13,8 @@ from shared.api.common import CrmApp, one
 from shared.api.contract import Selection, selectable
 from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
+from shared.domain.errors import NotFound
+from shared.domain.values import PROVINCES
 
 router = APIRouter(prefix="/replication", tags=["replication"])
 audit_router = APIRouter(prefix="/replication", tags=["replication"])
@@ -70,25 +72,50 @@ def status(node: Runtime, app: CrmApp, fields: Annotated[Selection, selectable(R
     return one(node.status(), fields)
 
 
+class FollowerView(Report):
+    upstream: str
+    state: str
+
+
+@router.post("/upstreams/{upstream}/resume", dependencies=[reading(P.OPERATE)], response_model=FollowerView,
+             summary="Start a stopped follower again (after the cause is fixed); a running one is left as it is")
+def resume(upstream: str, node: Runtime) -> Response:
+    if node is None:
+        raise NotFound("this node follows no upstream", field="upstream")
+    return one(node.resume(upstream.upper()))
+
+
+def mirrored(upstream: str, app: CrmApp) -> str:
+    """A province HQ follows or holds a mirror of; any other code is 404, not an empty, valid mirror."""
+    code = upstream.upper()
+    if code not in PROVINCES or (code not in app.peers and not app.mirror_count(code)):  # type: ignore[attr-defined]
+        raise NotFound(f"no mirror of '{upstream[:16]}' here", field="upstream")
+    return code
+
+
+Mirrored = Annotated[str, Depends(mirrored)]
+
+
 @audit_router.post("/audit/{upstream}", dependencies=[reading(P.OPERATE)], response_model=AuditResult,
                    summary="Re-read an upstream's log and compare it with what this node recorded")
 def audit(upstream: str, node: Runtime) -> Response:
-    return one(node.audit(upstream.upper()))  # type: ignore[union-attr]  # HQ always runs its runtime
+    if node is None:
+        raise NotFound("this node follows no upstream", field="upstream")
+    return one(node.audit(upstream.upper()))
 
 
 @audit_router.get("/mirror/{upstream}/verify", dependencies=[reading(P.AUDIT)], response_model=AuditResult,
                   summary="Recompute the running hash over the mirror and compare it with the stored and tracked hashes")
-def verify(upstream: str, app: CrmApp, fields: Annotated[Selection, selectable(AuditResult)]) -> Response:
-    return one(verify_mirror(app, upstream.upper()), fields)
+def verify(upstream: Mirrored, app: CrmApp, fields: Annotated[Selection, selectable(AuditResult)]) -> Response:
+    return one(verify_mirror(app, upstream), fields)
 
 
 @audit_router.get("/mirror/{upstream}", response_model=list[MirrorRecord],
                   summary="The verbatim public events received from an upstream (auditors)",
                   description="The records hold personal data in full: only for roles that may see it, and each "
                   "page read is recorded (who saw which records, when).")
-def mirror(upstream: str, app: CrmApp, fields: Annotated[Selection, selectable(MirrorRecord)],
-           after: int = Query(0, ge=0, le=2**62), limit: int = Query(100, ge=1, le=1000),
-           by: dict[str, str] = acting(P.AUDIT)) -> Response:
-    return shown_in_full(app, by, f"mirror:{upstream.upper()}",
-                         lambda: app.mirror_page(upstream.upper(), after, limit),  # type: ignore[attr-defined]
+def mirror(by: Annotated[dict[str, str], acting(P.AUDIT)], upstream: Mirrored,  # who asks, before what exists
+           app: CrmApp, fields: Annotated[Selection, selectable(MirrorRecord)],
+           after: int = Query(0, ge=0, le=2**62), limit: int = Query(100, ge=1, le=1000)) -> Response:
+    return shown_in_full(app, by, f"mirror:{upstream}", lambda: app.mirror_page(upstream, after, limit),  # type: ignore[attr-defined]
                          lambda rows: sorted({r["originator_id"] for r in rows}), fields)

@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.persistence import PersistenceError
 
 from replication.audit import audit_upstream
-from replication.follower import Backoff, Follower, parse_upstreams
+from replication.follower import Backoff, Follower, Progress, parse_upstreams
 from replication.server import serve_log, stop_log
 from shared.domain.errors import NotFound
 
@@ -115,9 +115,19 @@ class NodeRuntime:
                     for d in chain.destinations()
                 ] if chain else [],
             },
-            "upstreams": [{**f.status.view(), "lastAudit": self.audits.get(code)} for code, f in self.followers.items()],
+            "upstreams": [{**f.view(), "lastAudit": self.audits.get(code)} for code, f in self.followers.items()],
             **({"storeError": store_error} if store_error else {}),
         }
+
+    def progress(self) -> dict[str, Progress]:
+        """Per upstream: state, position, lag in events and seconds, last message heard (read-only, for gauges)."""
+        return {code: follower.progress() for code, follower in list(self.followers.items())}
+
+    def resume(self, code: str) -> dict[str, Any]:
+        """An operator's retry of a stopped follower (after fixing or upgrading what stopped it)."""
+        if code not in self.upstreams:
+            raise NotFound(f"no upstream '{code}'", field="upstream")
+        return self.start_follower(code).view()
 
     def audit(self, code: str) -> dict[str, Any]:
         """Re-read an upstream from the start; a difference stops its follower loudly."""

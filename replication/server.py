@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent import futures
 from typing import Any, Iterator
 
 import grpc
 
 from replication.chain import Head, LogChain, Route
+from replication.streams import Refused, Stream, StreamLimits
 from replication.tls import HeadSigner, caller_of, server_credentials
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
@@ -23,15 +25,22 @@ DEFAULT_BATCH = 500
 MAX_BATCH = 5000
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_MESSAGE = 64 * 1024 * 1024
+MAX_POSITION = 2**62  # as on the REST mirror: well inside every store's integers
+MAX_FOLLOWER = 16  # node codes are two letters; longer is not a node, and is never logged whole
+HEARTBEAT_MS = (100, 60_000)  # the range a follower may ask for
 SAFETY_RECHECK_SECONDS = 5.0  # a missed wake-up costs at most this; saves wake tails at once
+FOLLOWER_PING_MS = 5_000  # followers' HTTP/2 keepalive; the server must not count these pings as abuse
 
 SERVER_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE),
     ("grpc.max_receive_message_length", MAX_MESSAGE),
     ("grpc.keepalive_time_ms", 20_000),
     ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.http2.ping_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+    # the least time between a client's pings on a quiet stream; closer ones are strikes, and three end the
+    # connection ("Too many pings"): well below the followers' keepalive
+    ("grpc.http2.min_ping_interval_without_data_ms", FOLLOWER_PING_MS // 2),
     ("grpc.http2.max_pings_without_data", 0),
 ]
 
@@ -63,9 +72,13 @@ class LogService(pb_grpc.NotificationLogServicer):
         self.chain = LogChain(app, self.public, route, primary)
         self.stopping = threading.Event()
         self.signer = None if app.settings.replication_plaintext else HeadSigner(app.settings)
+        self.followers = PROVINCES if self.tier == "hq" else frozenset({HQ_CODE})
+        self.limits = StreamLimits(app.settings.replication_streams_per_peer, app.settings.replication_max_streams)
 
     def _destination(self, follower: str, context: grpc.ServicerContext) -> str:
         """Whose share of the log a caller gets — by its certificate; a province serves HQ only, HQ provinces."""
+        if len(follower) > MAX_FOLLOWER or (follower and follower.strip().upper() not in {HQ_CODE, *PROVINCES}):
+            _invalid(context, "follower", f"{_shown(follower)} is not a node's code")
         code = follower.strip().upper()
         certified = caller_of(context)
         if certified is not None and code and code != certified:
@@ -75,8 +88,7 @@ class LogService(pb_grpc.NotificationLogServicer):
             code = certified
         elif self.signer is not None:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
-        allowed = PROVINCES if self.tier == "hq" else {HQ_CODE}
-        if code not in allowed:
+        if code not in self.followers:
             context.abort(grpc.StatusCode.PERMISSION_DENIED,
                           f"{self.source} serves its log to {'provinces' if self.tier == 'hq' else 'HQ'} only, "
                           f"not to '{follower[:16]}'")
@@ -90,23 +102,56 @@ class LogService(pb_grpc.NotificationLogServicer):
                             recorded_at=head.recorded_at)
 
     def Subscribe(self, request: pb.SubscribeRequest, context: grpc.ServicerContext) -> Iterator[pb.NotificationBatch]:
+        _check(request, context)
         destination = self._destination(request.follower, context)
-        after = max(0, request.after_position)
-        limit = min(request.max_batch or DEFAULT_BATCH, MAX_BATCH)
-        log.info("%s follows %s from %d", destination, self.source, after)
+        stream = self._admit(destination, context)
+        try:
+            log.info("%s follows %s from %d", destination, self.source, request.after_position)
+            yield from self._stream(request, destination, stream, context)
+        finally:
+            self.limits.release(stream)
+
+    def _admit(self, destination: str, context: grpc.ServicerContext) -> Stream:
+        certified = caller_of(context) is not None
+        peer = destination if certified else f"{destination}@{context.peer().rpartition(':')[0]}"
+        try:
+            stream, superseded = self.limits.admit(peer, certified)
+        except Refused as refused:
+            log.warning("refused a stream to %s: %s", peer, refused)
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(refused))
+        if superseded:
+            self.app.pulse.beat()  # the superseded tail wakes and ends
+        return stream
+
+    def _stream(self, request: pb.SubscribeRequest, destination: str, stream: Stream,
+                context: grpc.ServicerContext) -> Iterator[pb.NotificationBatch]:
+        after = request.after_position
+        limit = request.max_batch or DEFAULT_BATCH
+        heartbeat = request.heartbeat_ms / 1000
         seen = self.app.pulse.count
         context.add_callback(self.app.pulse.beat)  # a cancelled tail wakes at once and ends
+        spoke = time.monotonic()
         while context.is_active() and not self.stopping.is_set():
+            if stream.superseded.is_set():
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"superseded by a newer stream of {stream.peer} "
+                              f"(at most {self.limits.per_peer} each)")
             self.chain.extend()
             head = self.chain.head(destination)
             if after < head.position:
                 batch = self._batch(destination, after, head, limit)
                 after = batch.notifications[-1].position
+                spoke = time.monotonic()
                 yield batch
                 continue
             if not request.tail:
                 return
-            seen = self.app.pulse.wait(seen, SAFETY_RECHECK_SECONDS)
+            quiet = time.monotonic() - spoke
+            if heartbeat and quiet >= heartbeat:
+                spoke = time.monotonic()
+                yield pb.NotificationBatch(head_position=head.position, head_recorded_at=head.recorded_at)
+                quiet = 0.0
+            seen = self.app.pulse.wait(seen, min(heartbeat - quiet, SAFETY_RECHECK_SECONDS) if heartbeat
+                                       else SAFETY_RECHECK_SECONDS)
 
     def _batch(self, destination: str, after: int, head: Head, limit: int) -> pb.NotificationBatch:
         chained = self.chain.records(destination, after, head.position, limit)
@@ -131,10 +176,33 @@ class LogService(pb_grpc.NotificationLogServicer):
         return batch
 
 
-def serve_log(app: Any, host: str, port: int, workers: int = 16) -> tuple[grpc.Server, LogService, int]:
+def _check(request: pb.SubscribeRequest, context: grpc.ServicerContext) -> None:
+    if not 0 <= request.after_position <= MAX_POSITION:
+        _invalid(context, "after_position", f"must be between 0 and {MAX_POSITION}")
+    if not 0 <= request.max_batch <= MAX_BATCH:
+        _invalid(context, "max_batch", f"must be between 1 and {MAX_BATCH} (0: the server's {DEFAULT_BATCH})")
+    low, high = HEARTBEAT_MS
+    if request.heartbeat_ms and not low <= request.heartbeat_ms <= high:
+        _invalid(context, "heartbeat_ms", f"must be between {low} and {high} (0: none)")
+
+
+def _invalid(context: grpc.ServicerContext, name: str, reason: str) -> None:
+    log.warning("refused a request from %s: %s %s", _shown(context.peer()), name, reason)
+    context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} {reason}")
+
+
+def _shown(text: str) -> str:
+    """Caller-supplied text as logs and messages show it: quoted, and cut short."""
+    return repr(text[:MAX_FOLLOWER]) + (f" (+{len(text) - MAX_FOLLOWER} characters)" if len(text) > MAX_FOLLOWER else "")
+
+
+def serve_log(app: Any, host: str, port: int) -> tuple[grpc.Server, LogService, int]:
     """Start the node's log service; returns the server, the servicer and the bound port."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=SERVER_OPTIONS)
     service = LogService(app)
+    s = app.settings
+    workers = StreamLimits.threads(len(service.followers), s.replication_streams_per_peer, s.replication_max_streams,
+                                   s.replication_spare_threads)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=SERVER_OPTIONS)
     pb_grpc.add_NotificationLogServicer_to_server(service, server)
     if app.settings.replication_plaintext:
         bound = server.add_insecure_port(f"{host}:{port}")

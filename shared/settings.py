@@ -61,6 +61,23 @@ class Settings(BaseSettings):
                                         "identity. Off everywhere else; compose never sets it.")
     reconnect_initial_seconds: float = 0.2
     reconnect_cap_seconds: float = 10.0
+    replication_streams_per_peer: int = Field(
+        2, ge=1, description="Subscribe streams one caller may hold open (a node by its certificate; on a plaintext "
+        "link, a claimed code from one address). A node's newest stream replaces its oldest; others are refused.")
+    replication_max_streams: int = Field(
+        8, ge=1, description="Subscribe streams open at once to callers without a node certificate (plaintext "
+        "links); the nodes this one serves have their own reserve of threads.")
+    replication_spare_threads: int = Field(
+        8, ge=2, description="Log-service threads beyond all streams, for Head calls and refusals.")
+    replication_heartbeat_seconds: float = Field(
+        2.0, gt=0, le=60, description="A quiet tail carries an empty batch this often, so a follower hears its "
+        "upstream is alive.")
+    replication_silence_seconds: float = Field(
+        8.0, gt=0, description="A follower that hears nothing from its upstream this long drops the stream and "
+        "reconnects (a frozen or unreachable upstream); keep it a few heartbeats long.")
+    replication_failed_attempts: int = Field(
+        5, ge=1, description="Failed attempts to apply the same batch (other than store outages) before a "
+        "follower stops and waits for an operator.")
     audit_interval_seconds: float = Field(
         3600.0, description="How often a node re-reads each upstream's whole log to prove its copy (R-30); 0: never.")
     settlement_monthly_percent: int = Field(
