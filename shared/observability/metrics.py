@@ -97,7 +97,7 @@ class NodeCollector(Collector):
         state = GaugeMetricFamily("crm_replication_follower_state", "1 for the follower's current state",
                                   labels=["upstream", "state"])
         for code, follower in sorted(followers.items()):
-            view = follower.status.view()
+            view = follower.view()
             for key, family in (*gauges.items(), *counters.items()):
                 value = view.get(key)
                 if isinstance(value, (int, float)):
