@@ -18,6 +18,8 @@ from shared.auth.roles import Role
 from shared.auth.tokens import create_issuer_keys
 from shared.persistence.protection import create_cipher_key
 from crm.audit_cli import add_audit_commands
+from crm.backup_cli import add_backup_commands
+from crm.replication_cli import add_replication_commands
 from shared.settings import Settings
 
 log = logging.getLogger("crm")
@@ -129,22 +131,26 @@ def projections_rebuild(args: argparse.Namespace) -> None:
         application.close()
 
 
+def _upstream_target(application: Any, code: str) -> str:
+    from replication.follower import parse_upstreams
+
+    target = parse_upstreams(application.settings.upstreams).get(code)
+    if target is None:
+        raise SystemExit(f"no upstream {code} (--upstreams, CRM_UPSTREAMS or the data directory's "
+                         f"{cluster_config.FILE_NAME})")
+    return target
+
+
 def audit(args: argparse.Namespace) -> None:
     """R-30 at HQ: prove the mirror of a province is a whole chain and, unless offline, equals its log now."""
     from replication.audit import audit_upstream, verify_mirror
-    from replication.follower import parse_upstreams
 
-    settings = _node_settings(args, "hq")
-    application = _application(settings)
+    application = _application(_node_settings(args, "hq"))
     try:
         code = args.upstream.upper()
         results = [verify_mirror(application, code)]
         if not args.offline:
-            target = parse_upstreams(settings.upstreams).get(code)
-            if target is None:
-                raise SystemExit(f"no upstream {code} (--upstreams, CRM_UPSTREAMS or the data directory's "
-                                 f"{cluster_config.FILE_NAME}); use --offline to check the mirror alone")
-            results.append(audit_upstream(application, code, target))
+            results.append(audit_upstream(application, code, _upstream_target(application, code)))
     finally:
         application.close()
     print(json.dumps(results, indent=2, ensure_ascii=False))
@@ -406,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(func=projections_rebuild)
 
     add_audit_commands(commands, _node_options, lambda args: _application(_settings(args)), audit, _upstream_option)
+    add_backup_commands(commands, _node_options, _settings, _application)
+    add_replication_commands(commands, _node_options, _upstream_option,
+                             lambda args: _application(_node_settings(args, "hq")), _upstream_target)
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
     keys_init_parser = keys.add_parser("init", help="create the token signing key, its public JWKS, and each "

@@ -105,6 +105,23 @@ class HqApplication(
         return int(self.queries.rows(
             f"SELECT COUNT(*) AS n FROM {self.mirror_table} WHERE upstream = ?", [upstream])[0]["n"])
 
+    def cut_mirror(self, upstream: str, keep_upto: int, kept_hash: str, kept_recorded_at: str,
+                   repair: Any) -> None:
+        """One transaction: the repair's event, the mirror and the tracking record cut back to `keep_upto`, the
+        running hash set to the kept record's (see replication/repair.py)."""
+        recorder: Any = self.recorder
+        tracking = "tracking"  # the library's one row per followed log
+        if self.settings.store == "postgres":
+            tracking = f'"{recorder.datastore.schema}"."{recorder.tracking_table_name}"'
+        rewind = (f"UPDATE {tracking} SET notification_id = ? WHERE application_name = ?", [(keep_upto, upstream)]) \
+            if keep_upto else (f"DELETE FROM {tracking} WHERE application_name = ?", [(upstream,)])
+        self.record(repair, bulk=[
+            (f"DELETE FROM {self.mirror_table} WHERE upstream = ? AND position > ?", [(upstream, keep_upto)]),
+            rewind,
+            (f"UPDATE {self.upstream_table} SET position = ?, running_hash = ?, recorded_at = ? WHERE upstream = ?",
+             [(keep_upto, kept_hash, kept_recorded_at, upstream)]),
+        ])
+
     def mirrored_upstreams(self) -> list[str]:
         return [r["upstream"] for r in self.queries.rows(
             f"SELECT DISTINCT upstream FROM {self.mirror_table} ORDER BY upstream")]

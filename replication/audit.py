@@ -14,7 +14,7 @@ from replication.generated import replication_pb2_grpc as pb_grpc
 
 def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0) -> dict[str, Any]:
     """Compare every mirrored record with the upstream's current log and recompute the running hash."""
-    checked, previous, mirror, after = 0, GENESIS, [], 0
+    checked, previous, mirror, after, agreed = 0, GENESIS, [], 0, 0
     mismatch: dict[str, Any] | None = None
     with secure_channel(app.settings, target, upstream, CHANNEL_OPTIONS) as channel:
         stub = pb_grpc.NotificationLogStub(channel)
@@ -30,12 +30,18 @@ def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0
                 recomputed = link(previous, n.position, n.topic, n.originator_id, n.originator_version, n.state)
                 problem = _compare(row, n, recomputed)
                 if problem:
-                    mismatch = {"position": n.position, "reason": problem}
+                    mismatch = {"position": n.position, "reason": problem, "lastAgreeingPosition": agreed,
+                                "mirrorHash": row["running_hash"], "upstreamHash": n.running_hash.hex()}
                     break
-                previous = recomputed
+                previous, agreed = recomputed, n.position
                 checked += 1
             if mismatch or (not mirror and checked >= app.mirror_count(upstream)):
                 break
+    if mismatch is None and checked < app.mirror_count(upstream):  # the upstream's log ends before the mirror
+        row = (mirror or app.mirror_page(upstream, agreed, 1))[0]
+        mismatch = {"position": int(row["position"]), "lastAgreeingPosition": agreed,
+                    "reason": f"the upstream's log ends at {agreed}, HQ's mirror goes on (restored from an older "
+                              "backup?)", "mirrorHash": row["running_hash"], "upstreamHash": None}
     return {"upstream": upstream, "checked": checked, "ok": mismatch is None, "mismatch": mismatch}
 
 

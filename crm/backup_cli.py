@@ -1,0 +1,52 @@
+"""`crm backup` and `crm restore` (R-31): a consistent copy of a running node, and a node brought back from one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from shared.persistence.backup import BackupError, back_up, restore
+
+
+def add_backup_commands(commands: Any, node_options: Callable[[argparse.ArgumentParser], None],
+                        settings_of: Callable[[argparse.Namespace], Any],
+                        open_node: Callable[[Any], Any]) -> None:
+    def backup(args: argparse.Namespace) -> None:
+        settings = settings_of(args)
+        try:
+            back_up(settings, args.to)
+        except BackupError as error:
+            raise SystemExit(str(error)) from None
+        print(f"{settings.node_code}: backed up to {args.to} ({args.to.stat().st_size:,} bytes); keep the keys "
+              "directory safe on its own: the events are encrypted with the node's data key")
+
+    parser = commands.add_parser("backup", help="a consistent copy of a node's store, taken while it runs")
+    node_options(parser)
+    parser.add_argument("--to", type=Path, required=True, help="the backup file to write")
+    parser.set_defaults(func=backup)
+
+    def bring_back(args: argparse.Namespace) -> None:
+        settings = settings_of(args)
+        try:
+            restore(settings, args.source)
+        except BackupError as error:
+            raise SystemExit(str(error)) from None
+        application = open_node(settings)
+        try:
+            aggregates = application.rebuild_read_models()
+            result = {"node": settings.node_code, "restoredFrom": str(args.source),
+                      "headPosition": application.head_position(), "aggregates": aggregates,
+                      "log": application.check_log()}
+        finally:
+            application.close()
+        print(json.dumps(result, indent=2))
+        if not result["log"]["ok"]:
+            raise SystemExit(1)
+
+    parser = commands.add_parser("restore", help="replace a stopped node's store with a backup, rebuild its read "
+                                                 "models and prove its log; it resumes replication on start")
+    node_options(parser)
+    parser.add_argument("--from", dest="source", type=Path, required=True, help="the backup file")
+    parser.set_defaults(func=bring_back)
