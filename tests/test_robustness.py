@@ -68,3 +68,34 @@ def test_concurrent_creates_with_one_idempotency_key_all_get_the_first_answer(cl
     assert len({doc["id"] for _, doc in answers}) == 1
     assert client.get(CUSTOMERS).headers["X-Total-Count"] == "1"
     assert event_count(province) > before
+
+
+def test_a_nul_or_control_character_in_a_filter_or_an_id_is_400_naming_the_parameter(client, province):
+    """Found by schemathesis: on PostgreSQL any exact-match filter or id holding NUL was a 500."""
+    customer = client.post(CUSTOMERS, json=individual()).json()
+    before = event_count(province)
+    for path, params, field in (
+        (CUSTOMERS, {"industry": "a\x00b"}, "industry"),
+        (CUSTOMERS, {"customerManager.id": "\x00"}, "customerManager.id"),
+        ("/tmf-api/customerBillManagement/v4/customerBill", {"billingCycle": "2026\x0701"}, "billingCycle"),
+        (f"{CUSTOMERS}/a%00b", {}, "customer_id"),
+        (f"{CUSTOMERS}/{customer['id']}/member/%00", {}, "member_id"),
+        ("/tmf-api/troubleTicket/v4/troubleTicket/x%1Fy", {}, "ticket_id"),
+    ):
+        response = client.get(path, params=params)
+        assert response.status_code == 400, (path, params, response.text)
+        assert response.json()["field"] == field and "U+00" in response.json()["reason"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.patch(f"{CUSTOMERS}/%00", json={"name": "x"}).status_code == 400
+    assert client.get(CUSTOMERS, params={"industry": "制造\t业"}).status_code == 200  # tabs are text
+    assert event_count(province) == before
+
+
+def test_a_body_that_is_not_even_text_is_400_naming_the_body(client, province):
+    """Found by schemathesis: bytes that are no UTF-8 gave FastAPI's bare 400 with no field."""
+    before = event_count(province)
+    for path in (CUSTOMERS, "/tmf-api/troubleTicket/v4/troubleTicket"):
+        response = client.post(path, content=b"\xbf\x14I\xb1`", headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert response.json()["field"] == "body" and response.json()["code"] == "malformedBody"
+    assert event_count(province) == before

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.api.parameters import unfit_parameter
 from shared.domain.errors import (
     Conflict,
     DomainError,
@@ -73,6 +74,13 @@ SECURITY_HEADERS = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.middleware("http")  # inside security_headers (added later, runs first): its answers get them too
+    async def plain_parameters(request: Request, call_next):  # type: ignore[no-untyped-def]
+        refused = unfit_parameter(request.scope)
+        if refused is not None:
+            return JSONResponse(error_body(refused.code, refused.reason, refused.field), status_code=400)
+        return await call_next(request)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
@@ -110,8 +118,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "notFound", 405: "methodNotAllowed"}.get(error.status_code, "httpError")
+        field = None
+        if error.status_code == 400:  # FastAPI's own: a body it could not parse at all (not UTF-8, say)
+            code, field = "malformedBody", "body"
         return JSONResponse(
-            error_body(code, str(error.detail), None),
+            error_body(code, str(error.detail), field),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )
