@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -38,6 +39,15 @@ def status_of(error: DomainError) -> int:
 
 def error_body(code: str, reason: str, field: str | None, **details: Any) -> dict[str, Any]:
     return {"code": code, "reason": reason, "field": field, **details}
+
+
+class ErrorResponse(JSONResponse):
+    """The error form. A reason quoting the input may hold a lone surrogate, which UTF-8 cannot carry: it goes out
+    as its JSON escape (as the client sent it) rather than failing to render."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace")
 
 
 def _camel(name: str) -> str:
@@ -78,7 +88,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def plain_parameters(request: Request, call_next):  # type: ignore[no-untyped-def]
         refused = unfit_parameter(request.scope)
         if refused is not None:
-            return JSONResponse(error_body(refused.code, refused.reason, refused.field), status_code=400)
+            return ErrorResponse(error_body(refused.code, refused.reason, refused.field), status_code=400)
         return await call_next(request)
 
     @app.middleware("http")
@@ -95,14 +105,14 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": 'Bearer realm="crm"'} if status == 401 else None
         if status == 429:
             headers = {"Retry-After": str(int(error.details.get("retry_after", 1)) + 1)}
-        return JSONResponse(error_body(error.code, error.reason, error.field, **details), status_code=status,
+        return ErrorResponse(error_body(error.code, error.reason, error.field, **details), status_code=status,
                             headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {"loc": ("body",), "msg": "is invalid"}
         code = "malformedJson" if first.get("type") == "json_invalid" else "invalidValue"
-        return JSONResponse(
+        return ErrorResponse(
             error_body(code, _validation_reason(first), _field_of(tuple(first.get("loc", ())))),
             status_code=400,
         )
@@ -112,7 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
         """Never a plain-text 500: the error form with a request id that the log line carries too."""
         request_id = uuid.uuid4().hex[:16]
         log.exception("request %s (%s %s) failed", request_id, request.method, request.url.path)
-        return JSONResponse(error_body("internalError", "the node could not answer this request; it is logged "
+        return ErrorResponse(error_body("internalError", "the node could not answer this request; it is logged "
                                        "under the request id", None, requestId=request_id), status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
@@ -121,7 +131,7 @@ def install_error_handlers(app: FastAPI) -> None:
         field = None
         if error.status_code == 400:  # FastAPI's own: a body it could not parse at all (not UTF-8, say)
             code, field = "malformedBody", "body"
-        return JSONResponse(
+        return ErrorResponse(
             error_body(code, str(error.detail), field),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
