@@ -27,7 +27,7 @@ bench: $(STAMP) proto
 # Exploratory schemathesis run (minutes; not part of `make test`): every phase, stateful too, on each node.
 FUZZ_MINUTES ?= 2
 fuzz: $(STAMP) proto
-	$(BIN)/python -m tests.fuzzing --minutes $(FUZZ_MINUTES)
+	$(BIN)/python -m tests.fuzzing --minutes $(FUZZ_MINUTES) $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) data replication/generated

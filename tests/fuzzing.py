@@ -1,7 +1,7 @@
 """Schemathesis against a node's own OpenAPI, in process: the nodes, the staff tokens and the run.
 
 Used by tests/test_fuzz.py (bounded, inside `make test`) and by `make fuzz` (python -m tests.fuzzing: longer,
-every phase, stateful too).
+every phase).
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ class Outcome:
     failures: list[str] = field(default_factory=list)  # each distinct failing check, with a curl to reproduce
     failed: set[tuple[str, str]] = field(default_factory=set)  # (operation, check)
     errors: list[str] = field(default_factory=list)  # in process, a server error reaches us as its exception
+    phases: dict[str, str] = field(default_factory=dict)  # how each phase ended (stateful: skipped without links)
 
 
 def run(schema: Any) -> Outcome:
@@ -153,6 +154,8 @@ def run(schema: Any) -> Outcome:
                         outcome.failed.add((recorder.label, check.name))
                         outcome.failures.append(f"{recorder.label}: {check.name}: {failure.title}\n"
                                                 f"{failure.message}\n{check.failure_info.code_sample}")
+        elif isinstance(event, events.PhaseFinished):
+            outcome.phases[event.phase.name.value] = event.status.name.lower()
         elif isinstance(event, events.NonFatalError):
             outcome.errors.append(f"{event.label}: {type(event.value).__name__}: {event.value}\n"
                                   f"{event.info.code_sample or ''}"[:3000])
@@ -162,12 +165,16 @@ def run(schema: Any) -> Outcome:
 
 
 def explore() -> None:
-    """`make fuzz`: every node, every phase (stateful included), many examples, minutes rather than seconds."""
+    """`make fuzz`: every node, every phase, many examples, minutes rather than seconds. The stateful phase runs
+    where schemathesis can link operations (Location headers, response schemas); each pass prints whether it did."""
     parser = argparse.ArgumentParser(description=explore.__doc__)
     parser.add_argument("--minutes", type=float, default=2.0, help="per node and pass")
     parser.add_argument("--examples", type=int, default=200, help="per operation and phase")
     parser.add_argument("--nodes", default="GD:sqlite,GD:postgres,HQ:sqlite")
+    parser.add_argument("--status-codes", action="store_true",
+                        help="also fail a status code the operation does not document (status_code_conformance)")
     args = parser.parse_args()
+    extra = ["status_code_conformance"] if args.status_codes else []
     total = 0
     for spec in args.nodes.split(","):
         code, store = spec.split(":")
@@ -175,15 +182,17 @@ def explore() -> None:
             for signed_in in (True, False):
                 started = time.monotonic()
                 settings = config(args.examples, ("examples", "coverage", "fuzzing", "stateful"),
-                                  seconds=int(args.minutes * 60), checks=CHECKS if signed_in else ANONYMOUS_CHECKS)
+                                  seconds=int(args.minutes * 60),
+                                  checks=[*(CHECKS if signed_in else ANONYMOUS_CHECKS), *extra])
                 outcome = run(load(api, code, settings, signed_in))
                 label = f"{code} on {store}, {'signed in' if signed_in else 'no token'}"
                 print(f"== {label}: {outcome.cases} requests in {time.monotonic() - started:.0f} s, "
-                      f"statuses {dict(sorted(outcome.statuses.items()))}, {len(outcome.failures)} failures",
+                      f"statuses {dict(sorted(outcome.statuses.items()))}, phases {outcome.phases}, "
+                      f"{len(outcome.failures)} failures",
                       flush=True)
                 for failure in outcome.failures + outcome.errors:
                     print(failure, "\n", flush=True)
-                total += len(outcome.failures)
+                total += len(outcome.failures) + len(outcome.errors)
     raise SystemExit(1 if total else 0)
 
 
