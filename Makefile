@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test proto bench clean
+.PHONY: run test proto bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP) proto
 
 bench: $(STAMP) proto
 	$(BIN)/python -m bench.run
+
+# Exploratory schemathesis run (minutes; not part of `make test`): every phase, stateful too, on each node.
+FUZZ_MINUTES ?= 2
+fuzz: $(STAMP) proto
+	$(BIN)/python -m tests.fuzzing --minutes $(FUZZ_MINUTES) $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) data replication/generated

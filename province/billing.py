@@ -23,7 +23,7 @@ from shared.domain.billing import (
 from shared.domain.calendar import business_date
 from shared.domain.customer import Customer
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
-from shared.domain.values import only_fields
+from shared.domain.values import only_fields, parse_enum
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
 from shared.api.documents import money
@@ -242,9 +242,7 @@ class BillingCommands:
     def change_bill(self, bill_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(patch, {"state"})
         bill: CustomerBill = self.load(CustomerBill, bill_id)
-        target = patch.get("state")
-        if target not in {s.value for s in BillState}:
-            raise InvalidValue(f"unknown state '{target}'", field="state")
+        target = parse_enum(BillState, patch.get("state"), "state").value
         if target != BillState.SENT.value:
             raise IllegalTransition(
                 f"only 'sent' can be set; a bill becomes {target} by its issue or payments",

@@ -26,6 +26,7 @@ from shared.domain.catalog import (
 )
 from shared.domain.errors import InvalidValue
 from shared.domain.operator import SYSTEM
+from shared.domain.values import text
 from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row
 from shared.persistence.queries import equal
 from shared.persistence.readmodel import Operation
@@ -89,7 +90,7 @@ class CatalogCommands(OfferingQueries):
         """The terms of a released offering; unknown or not released is a 400 naming the field."""
         if not isinstance(offering_id, str) or not offering_id:
             raise InvalidValue("is required: the id of a catalog offering", field=field)
-        entry = self._catalog_entry(offering_id)
+        entry = self._catalog_entry(text(offering_id, field, max_length=64))
         if entry is None:
             raise InvalidValue(f"no offering '{offering_id}' in the catalog", field=field)
         terms = terms_of(entry.offering)

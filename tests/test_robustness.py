@@ -68,3 +68,79 @@ def test_concurrent_creates_with_one_idempotency_key_all_get_the_first_answer(cl
     assert len({doc["id"] for _, doc in answers}) == 1
     assert client.get(CUSTOMERS).headers["X-Total-Count"] == "1"
     assert event_count(province) > before
+
+
+def test_a_nul_or_control_character_in_a_filter_or_an_id_is_400_naming_the_parameter(client, province):
+    """Found by schemathesis: on PostgreSQL any exact-match filter or id holding NUL was a 500."""
+    customer = client.post(CUSTOMERS, json=individual()).json()
+    before = event_count(province)
+    for path, params, field in (
+        (CUSTOMERS, {"industry": "a\x00b"}, "industry"),
+        (CUSTOMERS, {"customerManager.id": "\x00"}, "customerManager.id"),
+        ("/tmf-api/customerBillManagement/v4/customerBill", {"billingCycle": "2026\x0701"}, "billingCycle"),
+        (f"{CUSTOMERS}/a%00b", {}, "customer_id"),
+        (f"{CUSTOMERS}/{customer['id']}/member/%00", {}, "member_id"),
+        ("/tmf-api/troubleTicket/v4/troubleTicket/x%1Fy", {}, "ticket_id"),
+    ):
+        response = client.get(path, params=params)
+        assert response.status_code == 400, (path, params, response.text)
+        assert response.json()["field"] == field and "U+00" in response.json()["reason"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.patch(f"{CUSTOMERS}/%00", json={"name": "x"}).status_code == 400
+    assert client.get(CUSTOMERS, params={"industry": "制造\t业"}).status_code == 200  # tabs are text
+    assert event_count(province) == before
+
+
+def test_a_body_that_is_not_even_text_is_400_naming_the_body(client, province):
+    """Found by schemathesis: bytes that are no UTF-8 gave FastAPI's bare 400 with no field."""
+    before = event_count(province)
+    for path in (CUSTOMERS, "/tmf-api/troubleTicket/v4/troubleTicket"):
+        response = client.post(path, content=b"\xbf\x14I\xb1`", headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert response.json()["field"] == "body" and response.json()["code"] == "malformedBody"
+    assert event_count(province) == before
+
+
+def test_a_lone_surrogate_quoted_back_in_a_refusal_is_400_not_a_failure_to_render(client, province):
+    """Found by mutating valid bodies: an unknown enum value or id holding "\\ud800" is quoted in the reason, and
+    rendering that reason as UTF-8 was a 500 (customerKind, grade, ticketType, state, bill.id, …)."""
+    customer = client.post(CUSTOMERS, json=individual()).json()
+    before = event_count(province)
+    for method, path, body, field in (
+        ("POST", CUSTOMERS, individual(customerKind="\ud800"), "customerKind"),
+        ("PATCH", customer["href"], {"grade": "\ud800"}, "grade"),
+        ("POST", "/tmf-api/troubleTicket/v4/troubleTicket",
+         {"ticketType": "\ud800", "description": "x", "relatedParty": [{"id": customer["id"]}]}, "ticketType"),
+        ("POST", "/tmf-api/paymentManagement/v4/payment",
+         {"bill": {"id": "\ud800"}, "totalAmount": {"unit": "fen", "value": 1}, "paymentMethod": "wechatPay"}, None),
+    ):
+        response = client.request(method, path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+        assert 400 <= response.status_code < 500, (path, response.text)
+        assert response.json()["reason"] and (field is None or response.json()["field"] == field)
+    quoted = client.patch(customer["href"], content=json.dumps({"grade": "\ud800"}),
+                          headers={"Content-Type": "application/json"})
+    assert "\ud800" in quoted.json()["reason"]  # as sent
+    assert event_count(province) == before
+
+
+def test_an_object_where_a_word_belongs_is_400_naming_the_field(client, province):
+    """Found by mutating valid bodies: a membership test on an unhashable value raised TypeError (500)."""
+    customer = client.post(CUSTOMERS, json=individual()).json()
+    before = event_count(province)
+    response = client.patch(customer["href"], json={"contactMedium": [{"mediumType": {"a": 1}, "characteristic": {}}]})
+    assert response.status_code == 400 and response.json()["field"] == "contactMedium[0].mediumType"
+    assert event_count(province) == before
+
+
+def test_an_order_for_an_offering_id_holding_a_lone_surrogate_is_400(client, province):
+    """Found by mutating valid bodies: the offering id went into a name-based UUID before any check (500)."""
+    customer = client.post(CUSTOMERS, json=individual()).json()
+    client.patch(customer["href"], json={"status": "active"})
+    before = event_count(province)
+    order = {"relatedParty": [{"id": customer["id"], "role": "customer"}], "slaClass": "urgent",
+             "acceptanceKind": "newInstall",
+             "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "\ud800"}}]}
+    response = client.post("/tmf-api/productOrderingManagement/v4/productOrder", content=json.dumps(order),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json()["field"] == "productOrderItem[0].productOffering.id"
+    assert event_count(province) == before

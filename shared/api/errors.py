@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from functools import lru_cache
@@ -15,8 +16,9 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from shared.observability import request_id as ids
+from shared.observability import count_store_error, request_id as ids
 
+from shared.api.parameters import unfit_parameter
 from shared.domain.errors import (
     Conflict,
     DomainError,
@@ -52,6 +54,15 @@ def status_of(error: DomainError) -> int:
 
 def error_body(code: str, reason: str, field: str | None, **details: Any) -> dict[str, Any]:
     return {"code": code, "reason": reason, "field": field, **details}
+
+
+class ErrorResponse(JSONResponse):
+    """The error form. A reason quoting the input may hold a lone surrogate, which UTF-8 cannot carry: it goes out
+    as its JSON escape (as the client sent it) rather than failing to render."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace")
 
 
 def _camel(name: str) -> str:
@@ -90,6 +101,13 @@ SECURITY_HEADERS = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.middleware("http")  # inside security_headers (added later, runs first): its answers get them too
+    async def plain_parameters(request: Request, call_next):  # type: ignore[no-untyped-def]
+        refused = unfit_parameter(request.scope)
+        if refused is not None:
+            return ErrorResponse(error_body(refused.code, refused.reason, refused.field), status_code=400)
+        return await call_next(request)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
@@ -104,7 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": 'Bearer realm="crm"'} if status == 401 else None
         if status == 429:
             headers = {"Retry-After": str(int(error.details.get("retry_after", 1)) + 1)}
-        return JSONResponse(error_body(error.code, error.reason, error.field, **details), status_code=status,
+        return ErrorResponse(error_body(error.code, error.reason, error.field, **details), status_code=status,
                             headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -113,7 +131,7 @@ def install_error_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": ("body",), "msg": "is invalid"}
         code = {"json_invalid": "malformedJson", "extra_forbidden": "unknownField"}.get(first.get("type", ""),
                                                                                        "invalidValue")
-        return JSONResponse(
+        return ErrorResponse(
             error_body(code, _validation_reason(first), _field_of(tuple(first.get("loc", ())))),
             status_code=400,
         )
@@ -128,22 +146,23 @@ def install_error_handlers(app: FastAPI) -> None:
         known = isinstance(error, StoreUnavailable)  # the outage itself is logged once, where it is noticed
         log.log(logging.INFO if known else logging.WARNING, "%s %s: store unavailable: %s", request.method,
                 request.url.path, error)
-        return JSONResponse(error_body("storeUnavailable", "the node's database cannot be reached now; nothing "
-                                       "was recorded, try again later", None), status_code=503,
-                            headers={"Retry-After": str(retry_after)})
+        count_store_error(request)
+        return ErrorResponse(error_body("storeUnavailable", "the node's database cannot be reached now; nothing "
+                                        "was recorded, try again later", None), status_code=503,
+                             headers={"Retry-After": str(retry_after)})
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> JSONResponse:
         """Never a plain-text 500: the error form with a request id that the log line carries too."""
         request_id = ids.request_id()  # the middleware's, so the log line, body and header agree
         log.exception("request %s (%s %s) failed", request_id, request.method, request.url.path)
-        return JSONResponse(error_body("internalError", "the node could not answer this request; it is logged "
-                                       "under the request id", None, requestId=request_id), status_code=500,
-                            headers={ids.HEADER: request_id})
+        return ErrorResponse(error_body("internalError", "the node could not answer this request; it is logged "
+                                        "under the request id", None, requestId=request_id), status_code=500,
+                             headers={ids.HEADER: request_id})
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(error.code, error.reason, error.field), status_code=error.status)
+        return ErrorResponse(error_body(error.code, error.reason, error.field), status_code=error.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -151,8 +170,11 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(getattr(error, "headers", None) or {})
         if error.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
-        return JSONResponse(error_body(code, str(error.detail), None), status_code=error.status_code,
-                            headers=headers or None)
+        field = None
+        if error.status_code == 400:  # FastAPI's own: a body it could not parse at all (not UTF-8, say)
+            code, field = "malformedBody", "body"
+        return ErrorResponse(error_body(code, str(error.detail), field), status_code=error.status_code,
+                             headers=headers or None)
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
-from shared.domain.values import fen, text
+from shared.domain.values import fen, parse_enum, text
 
 
 class OfferingKind(str, Enum):
@@ -62,15 +62,11 @@ def parse_offering(entry: Any) -> dict[str, Any]:
     """Validate one catalog entry (from the shipped file or from HQ) into the stored form."""
     if not isinstance(entry, dict):
         raise InvalidValue("must be an object", field="productOffering")
-    kind = entry.get("kind")
-    if kind not in {k.value for k in OfferingKind}:
-        raise InvalidValue(f"unknown offering kind '{kind}'", field="kind")
-    status = entry.get("lifecycleStatus")
-    if status not in {s.value for s in LifecycleStatus}:
-        raise InvalidValue(f"unknown lifecycleStatus '{status}'", field="lifecycleStatus")
+    kind = parse_enum(OfferingKind, entry.get("kind"), "kind").value
+    status = parse_enum(LifecycleStatus, entry.get("lifecycleStatus"), "lifecycleStatus").value
     circuit = entry.get("circuitType")
-    if circuit is not None and circuit not in {c.value for c in CircuitType}:
-        raise InvalidValue(f"unknown circuitType '{circuit}'", field="circuitType")
+    if circuit is not None:
+        circuit = parse_enum(CircuitType, circuit, "circuitType").value
     offering_id = text(entry.get("id"), "id", max_length=64)
     bundled = _bundled(entry.get("bundledOffering"), kind, offering_id)
     return {

@@ -65,7 +65,7 @@ def parse_contacts(value: object, field: str = "contactMedium") -> list[dict[str
         if not isinstance(entry, dict):
             raise InvalidValue("must be an object", field=where)
         medium = entry.get("mediumType")
-        if medium not in MEDIUM_TYPES:
+        if not isinstance(medium, str) or medium not in MEDIUM_TYPES:
             raise InvalidValue(
                 f"unknown mediumType; one of {', '.join(MEDIUM_TYPES)}", field=f"{where}.mediumType"
             )

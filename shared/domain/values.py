@@ -55,10 +55,15 @@ def text(value: object, field: str, *, max_length: int = MAX_NAME, required: boo
         raise InvalidValue("must be a string", field=field)
     if len(value) > max_length:
         raise InvalidValue(f"at most {max_length} characters", field=field)
+    return plain(value, field).strip()
+
+
+def plain(value: str, field: str) -> str:
+    """`value` unchanged, or InvalidValue when it holds a character no text may hold (see `printable`)."""
     unfit = next((ch for ch in value if not printable(ch)), None)
     if unfit is not None:
         raise InvalidValue(f"holds a character text may not hold (U+{ord(unfit):04X})", field=field)
-    return value.strip()
+    return value
 
 
 def printable(ch: str) -> bool:
