@@ -29,10 +29,16 @@ class Change(BaseModel):
     after: JsonValue
 
 
-class Operator(BaseModel):
-    actor: str | None = Field(description="Who (staff id, or a node for replicated work)")
-    role: str | None
-    channel: str | None = Field(description="businessHall, callCentre, web, agent, customerManager, system")
+class Answer(BaseModel):
+    """Attributes are optional because `fields` may select some; none beyond these is ever sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Operator(Answer):
+    actor: str | None = Field(None, description="Who (staff id, or a node for replicated work)")
+    role: str | None = None
+    channel: str | None = Field(None, description="businessHall, callCentre, web, agent, customerManager, system")
 
 
 class HistoryEntry(Operator):
@@ -40,28 +46,28 @@ class HistoryEntry(Operator):
         "position": 42, "version": 2, "time": "2026-11-25T08:00:00+00:00", "actor": "zhang.san",
         "role": "clerk", "channel": "businessHall", "eventType": "Customer.StatusChanged",
         "changes": [{"field": "status", "before": "prospect", "after": "active"}]}})
-    position: int | None = Field(description="Position of the event in this node's log")
-    version: int
-    time: str
-    eventType: str
-    changes: list[Change]
+    position: int | None = Field(None, description="Position of the event in this node's log")
+    version: int | None = None
+    time: str | None = None
+    eventType: str | None = None
+    changes: list[Change] | None = None
 
 
-class PastState(BaseModel):
-    resource: str
-    id: str
-    version: int
-    recordedAt: str = Field(description="When the event that made this version was recorded")
-    document: dict[str, JsonValue] = Field(description="The resource's document as it stood then")
+class PastState(Answer):
+    resource: str | None = None
+    id: str | None = None
+    version: int | None = None
+    recordedAt: str | None = Field(None, description="When the event that made this version was recorded")
+    document: dict[str, JsonValue] | None = Field(None, description="The resource's document as it stood then")
 
 
 class Operation(Operator):
-    position: int
-    time: str
-    aggregateType: str
-    aggregateId: str
-    version: int
-    eventType: str
+    position: int | None = None
+    time: str | None = None
+    aggregateType: str | None = None
+    aggregateId: str | None = None
+    version: int | None = None
+    eventType: str | None = None
     subjects: list[str] | None = Field(None, description="Whose personal data was read in full (reads only)")
 
 
@@ -120,9 +126,9 @@ class MirrorProof(BaseModel):
     mismatch: MirrorMismatch | None
 
 
-class Integrity(BaseModel):
-    node: str
-    log: LogProof
+class Integrity(Answer):
+    node: str | None = None
+    log: LogProof | None = None
     mirrors: list[MirrorProof] | None = Field(None, description="At HQ: each province's mirror")
 
 
