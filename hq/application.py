@@ -10,6 +10,7 @@ from uuid import UUID
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
 from hq.audit import AUDITED
 from shared.application import CrmApplication
+from shared.audit.export import exported_event
 from shared.auth.throttle import SignInThrottle
 from shared.domain.billing import parse_cycle
 from shared.domain.errors import NotFound
@@ -100,6 +101,17 @@ class HqApplication(
             return self.plain(sealed)
         except ValueError:  # changed behind HQ's back: the chain will not follow it, and says where
             return b"(a mirror row that HQ's key does not open)"
+
+    def mirror_history(self, upstream: str, originator_id: str) -> list[dict[str, Any]]:
+        """Every mirrored event of one of a province's aggregates, decoded (personal data masked), in order."""
+        rows = self.queries.rows(
+            f"SELECT position, topic, originator_id, originator_version, state FROM {self.mirror_table} "
+            "WHERE upstream = ? AND originator_id = ? ORDER BY position", [upstream, originator_id])
+        if not rows:
+            raise NotFound(f"no mirrored events of '{originator_id[:64]}' from {upstream}", field="aggregate_id")
+        for row in rows:
+            row["state"] = base64.b64encode(self._mirrored(base64.b64decode(row["state"]))).decode()
+        return [exported_event(int(r["position"]), self.decode(_MirrorRecord(r))) for r in rows]
 
     def mirror_count(self, upstream: str) -> int:
         return int(self.queries.rows(

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 from replication.audit import verify_mirror
 from replication.node import NodeRuntime
-from shared.api.common import CrmApp, one
+from shared.api.audit_routes import DecodedEvent
+from shared.api.common import CrmApp, PagingQuery, listed, one
 from shared.api.contract import Selection, selectable
 from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
@@ -119,3 +120,11 @@ def mirror(by: Annotated[dict[str, str], acting(P.AUDIT)], upstream: Mirrored,  
            after: int = Query(0, ge=0, le=2**62), limit: int = Query(100, ge=1, le=1000)) -> Response:
     return shown_in_full(app, by, f"mirror:{upstream}", lambda: app.mirror_page(upstream, after, limit),  # type: ignore[attr-defined]
                          lambda rows: sorted({r["originator_id"] for r in rows}), fields)
+
+
+@audit_router.get("/mirror/{upstream}/history/{aggregate_id}", dependencies=[reading(P.AUDIT)],
+                  response_model=list[DecodedEvent],
+                  summary="HQ: every mirrored event of one of a province's aggregates, decoded, in order")
+def mirrored_history(upstream: Mirrored, aggregate_id: str, app: CrmApp, paging: PagingQuery,
+                     fields: Annotated[Selection, selectable(DecodedEvent)]) -> Response:
+    return listed(app.mirror_history(upstream, aggregate_id), paging, fields)  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from replication.chain import LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.poison import PoisonRecord, find_poison, is_transient, unknown_topic
+from shared.naming import camel_case
 from replication.server import FOLLOWER_PING_MS, MAX_MESSAGE
 from replication.tls import IdentityError, is_identity_failure, secure_channel, verify_head
 
@@ -85,13 +86,9 @@ class UpstreamStatus:
 
     def view(self, heartbeat: float) -> dict[str, Any]:
         progress = self.progress(heartbeat)
-        return {**{_camel(k): v for k, v in asdict(self).items()}, "lagEvents": progress.lag_events,
+        return {**{camel_case(k): v for k, v in asdict(self).items()}, "lagEvents": progress.lag_events,
                 "lagSeconds": progress.lag_seconds}
 
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _seconds_between(earlier: str, later: str) -> float:

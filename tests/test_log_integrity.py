@@ -91,3 +91,30 @@ def test_crm_audit_verify_on_a_stopped_node_exits_non_zero_naming_the_position(t
         db.execute(f"UPDATE {table} SET state = substr(state, 1, length(state) - 1) WHERE rowid = 7")
     broken = crm("audit", "verify", "--code", "BJ", check=False)
     assert broken.returncode == 1 and '"firstBadPosition": 7' in broken.stdout, broken.stdout + broken.stderr
+
+
+def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from hq.api.app import create_app
+    from tests.auth import staff
+    from tests.cluster import cluster, eventually, register_many
+
+    with cluster("sqlite", tmp_path, ("GD", "BJ")) as nodes:
+        register_many(nodes["GD"].app, 5)
+        register_many(nodes["BJ"].app, 3, start=500)
+        hq = nodes["HQ"]
+        for code in ("GD", "BJ"):
+            eventually(lambda: hq.follower(code).status.position == nodes[code].runtime.service.chain.extend())
+        api = create_app(hq.app)
+        api.state.runtime = hq.runtime
+        with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
+            healthy = client.get("/audit/integrity").json()
+            assert healthy["log"]["ok"] and [(m["upstream"], m["ok"]) for m in healthy["mirrors"]] == \
+                [("BJ", True), ("GD", True)]
+            target = hq.app.mirror_page("GD", 0, 100)[3]["position"]
+            tamper(hq.app, f"UPDATE {hq.app.mirror_table} SET topic = topic || 'x' WHERE upstream = 'GD' "
+                           "AND position = ?", [target])
+            tampered = {m["upstream"]: m for m in client.get("/audit/integrity").json()["mirrors"]}
+            assert tampered["BJ"]["ok"] and not tampered["GD"]["ok"]
+            assert tampered["GD"]["mismatch"]["position"] == int(target)

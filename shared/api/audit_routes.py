@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
-from shared.api.common import Paging, one, page_response
+from shared.api.common import Paging, listed, one
 from shared.api.contract import Selection, selectable
 from shared.api.security import reading
 from shared.application import CrmApplication
@@ -20,7 +20,6 @@ from shared.audit.export import exported
 from shared.audit.trail import AuditedResource, AuditTrail
 from shared.auth.roles import Permission as P
 from shared.domain.errors import InvalidValue
-from shared.persistence.queries import Page
 
 
 class Change(BaseModel):
@@ -61,14 +60,21 @@ class PastState(Answer):
     document: dict[str, JsonValue] | None = Field(None, description="The resource's document as it stood then")
 
 
-class Operation(Operator):
-    position: int | None = None
+class RecordedEvent(Operator):
+    position: int | None = Field(None, description="Position of the event in its node's log")
     time: str | None = None
     aggregateType: str | None = None
     aggregateId: str | None = None
     version: int | None = None
     eventType: str | None = None
+
+
+class Operation(RecordedEvent):
     subjects: list[str] | None = Field(None, description="Whose personal data was read in full (reads only)")
+
+
+class DecodedEvent(RecordedEvent):
+    data: dict[str, JsonValue] | None = Field(None, description="The event's attributes, personal data masked")
 
 
 def trail(request: Request) -> AuditTrail:
@@ -79,11 +85,6 @@ def trail(request: Request) -> AuditTrail:
 Trail = Annotated[AuditTrail, Depends(trail)]
 
 
-def _paged(items: list[dict], paging: Paging, fields: Selection) -> JSONResponse:
-    return page_response(Page(total=len(items), items=items[paging.offset:paging.offset + paging.limit]),
-                         fields=fields)
-
-
 def _resource_routes(router: APIRouter, resource: AuditedResource) -> None:
     name = resource.name
 
@@ -92,7 +93,7 @@ def _resource_routes(router: APIRouter, resource: AuditedResource) -> None:
                 operation_id=f"audit_{name}_history")
     def history(resource_id: str, audit: Trail, fields: Annotated[Selection, selectable(HistoryEntry)],
                 paging: Paging = Depends()) -> JSONResponse:
-        return _paged(audit.history(resource, resource_id), paging, fields)
+        return listed(audit.history(resource, resource_id), paging, fields)
 
     @router.get(f"/{name}/{{resource_id}}", dependencies=[reading(resource.permission)], response_model=PastState,
                 summary=f"One {name} as it stood at a version or a time (replayed from its events)",
@@ -147,7 +148,7 @@ def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
                    until: AwareDatetime | None = Query(None, description="Before this time")) -> JSONResponse:
         found = list(audit.operations(actor=actor, role=role, channel=channel, aggregate_type=aggregate_type,
                                       since=since, until=until))
-        return _paged(found, paging, fields)
+        return listed(found, paging, fields)
 
     @router.get("/export", dependencies=[reading(P.AUDIT)], response_class=StreamingResponse,
                 summary="Events as JSON Lines or CSV, streamed; the last line carries the running hash and count",

@@ -54,6 +54,12 @@ def page_response(page: Page, unmasked: bool = False, fields: Selection = ALL) -
                     headers={"X-Total-Count": str(page.total), "X-Result-Count": str(len(page.items))})
 
 
+def listed(items: list[dict[str, Any]], paging: Paging, fields: Selection = ALL) -> JSONResponse:
+    """A page of a list computed whole (a history, a log slice), with its total."""
+    return page_response(Page(total=len(items), items=items[paging.offset:paging.offset + paging.limit]),
+                         fields=fields)
+
+
 def one(document: Any, fields: Selection = ALL, status: int = 200) -> JSONResponse:
     """A document as answered (masked), shrunk to a `fields` selection; its route documents its model."""
     return MaskedJSONResponse(fields.apply(document), status_code=status)

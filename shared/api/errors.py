@@ -16,9 +16,9 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from shared.observability import count_store_error, request_id as ids
-
 from shared.api.parameters import unfit_parameter
+from shared.naming import camel_case
+from shared.observability import count_store_error, request_id as ids
 from shared.domain.errors import (
     Conflict,
     DomainError,
@@ -64,10 +64,6 @@ class ErrorResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
             "utf-8", "backslashreplace")
 
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _field_of(location: tuple[Any, ...]) -> str:
@@ -117,7 +113,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
-        details = {_camel(k): v for k, v in error.details.items()}
+        details = {camel_case(k): v for k, v in error.details.items()}
         status = status_of(error)
         headers = {"WWW-Authenticate": 'Bearer realm="crm"'} if status == 401 else None
         if status == 429:

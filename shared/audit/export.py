@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator
 from uuid import UUID
 
-from shared.audit.trail import operator_of, event_type
+from shared.audit.trail import event_type, operator_of
+from shared.naming import camel_case
 from shared.persistence.protection import mask
 
 PAGE = 500
@@ -27,8 +28,17 @@ GENESIS = bytes(32)
 INTERNAL = {"originator_id", "originator_version", "timestamp", "originator_topic", "by"}
 
 
+def camel(value: Any) -> Any:
+    """Event attributes as the API names things: `to_status` → `toStatus`, at every depth."""
+    if isinstance(value, dict):
+        return {camel_case(k): camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel(v) for v in value]
+    return value
+
+
 def exported_event(position: int | None, event: Any) -> dict[str, Any]:
-    data = {k: v for k, v in vars(event).items() if k not in INTERNAL}
+    data = camel({k: v for k, v in vars(event).items() if k not in INTERNAL})
     return {"position": position, "time": event.timestamp.isoformat(),
             "aggregateType": event_type(event).split(".")[0], "aggregateId": str(event.originator_id),
             "version": event.originator_version, "eventType": event_type(event), **operator_of(event),
