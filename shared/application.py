@@ -44,6 +44,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 Projector = Callable[[Any], list[Operation]]
+REBUILD_CHUNK = 2000  # aggregates projected and written at a time when read models are rebuilt
 A = TypeVar("A", bound=Aggregate)
 
 
@@ -403,15 +404,18 @@ class CrmApplication(Application):
             aggregates[notification.originator_id] = event.mutate(aggregates.get(notification.originator_id))
             if progress is not None and (done % 1000 == 0 or done == total):
                 progress(done, total)
-        statements = [statement for aggregate in aggregates.values() if aggregate is not None
-                      for op in self.project(aggregate) for statement in self.schema.statements_for(op)]
         with self.queries.cursor(commit=True) as cursor:
             for statement in self.schema.clear_statements():
                 self.queries.execute(cursor, statement)
-            # The tables start empty, so statements may run grouped by kind, each kind as one executemany.
-            statements.sort(key=lambda statement: statement[0])
-            for sql, rows in itertools.groupby(statements, key=lambda statement: statement[0]):
-                cursor.executemany(self.recorder.dialect(sql), [params for _, params in rows])
+            # The tables start empty, so rows may go in grouped by statement, a chunk of aggregates at a time.
+            live = [aggregate for aggregate in aggregates.values() if aggregate is not None]
+            for first in range(0, len(live), REBUILD_CHUNK):
+                statements = sorted((statement for aggregate in live[first:first + REBUILD_CHUNK]
+                                     for op in self.project(aggregate)
+                                     for statement in self.schema.statements_for(op)),
+                                    key=lambda statement: statement[0])
+                for sql, rows in itertools.groupby(statements, key=lambda statement: statement[0]):
+                    cursor.executemany(self.recorder.dialect(sql), [params for _, params in rows])
         return len(aggregates)
 
     def _all_notifications(self):  # type: ignore[no-untyped-def]
