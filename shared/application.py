@@ -27,7 +27,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, St
 from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
 from shared.audit.trail import AuditedResource
-from shared.persistence.integrity import LogCheck, seal_existing
+from shared.persistence.integrity import LogCheck, notifications, seal_existing
 from shared.persistence.availability import guard
 from shared.persistence.protection import Protection
 from shared.persistence.queries import ReadModelQueries
@@ -419,13 +419,7 @@ class CrmApplication(Application):
         return len(aggregates)
 
     def _all_notifications(self):  # type: ignore[no-untyped-def]
-        start = 1
-        while True:
-            batch = self.recorder.select_notifications(start=start, limit=1000)
-            if not batch:
-                return
-            yield from batch
-            start = batch[-1].id + 1
+        return notifications(self.recorder)
 
     def check_log(self) -> dict[str, Any]:
         """Recompute the chain over the whole log and compare it with the links written beside each event."""

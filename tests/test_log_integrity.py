@@ -118,3 +118,56 @@ def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(tmp_path
             tampered = {m["upstream"]: m for m in client.get("/audit/integrity").json()["mirrors"]}
             assert tampered["BJ"]["ok"] and not tampered["GD"]["ok"]
             assert tampered["GD"]["mismatch"]["position"] == int(target)
+
+
+def test_a_check_while_the_node_writes_raises_no_false_alarm(client, province, written):
+    import threading
+
+    from tests.cluster import register_many
+
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        n = 3000
+        while not stop.is_set():
+            register_many(province, 2, start=n)
+            n += 2
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        results = [province.check_log() for _ in range(15)]
+    finally:
+        stop.set()
+        writer.join()
+    assert all(r["ok"] for r in results), [r for r in results if not r["ok"]][:1]
+    assert province.head_position() > written
+
+
+def test_an_emptied_chain_is_reported_not_sealed_again(province, written):
+    tamper(province, f"DELETE FROM {province.schema.prefix}_log_chain")
+    reopened = type(province)(province.settings)
+    try:
+        result = reopened.check_log()
+    finally:
+        reopened.close()
+    assert not result["ok"] and result["firstBadPosition"] == 1
+
+
+def test_a_deleted_newest_event_stops_later_writes_loudly(tmp_path):
+    """SQLite numbers a new event after the highest one left (PostgreSQL never reuses one: its check reports)."""
+    from province.application import ProvinceApplication
+    from shared.persistence.integrity import LogTampered
+    from tests.stores import node_settings
+
+    by = {"actor": "t", "role": "clerk", "channel": "web"}
+    with node_settings("sqlite", tmp_path) as settings:
+        province = ProvinceApplication(settings)
+        try:
+            province.register_customer(individual(), by)
+            newest = province.head_position()
+            tamper(province, f"DELETE FROM {events_table(province)} WHERE rowid = ?", [newest])
+            with pytest.raises(LogTampered):
+                province.register_customer(individual(), by)
+        finally:
+            province.close()

@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator
 from uuid import UUID
 
-from shared.audit.trail import event_type, operator_of
+from shared.audit.trail import NEVER_SHOWN, event_type, operator_of, selected
+from shared.persistence.integrity import notifications
 from shared.naming import camel_case
 from shared.persistence.protection import mask
 
-PAGE = 500
 COLUMNS = ("position", "time", "aggregateType", "aggregateId", "version", "eventType", "actor", "role", "channel",
            "data")
 TRAILER = "exportHash"
@@ -38,7 +38,7 @@ def camel(value: Any) -> Any:
 
 
 def exported_event(position: int | None, event: Any) -> dict[str, Any]:
-    data = camel({k: v for k, v in vars(event).items() if k not in INTERNAL})
+    data = camel({k: v for k, v in vars(event).items() if k not in INTERNAL and k not in NEVER_SHOWN})
     return {"position": position, "time": event.timestamp.isoformat(),
             "aggregateType": event_type(event).split(".")[0], "aggregateId": str(event.originator_id),
             "version": event.originator_version, "eventType": event_type(event), **operator_of(event),
@@ -47,16 +47,10 @@ def exported_event(position: int | None, event: Any) -> dict[str, Any]:
 
 def log_events(app: Any, *, aggregate_type: str | None = None, since: datetime | None = None,
                until: datetime | None = None) -> Iterator[dict[str, Any]]:
-    start = 1
-    while batch := app.recorder.select_notifications(start=start, limit=PAGE):
-        for notification in batch:
-            event = app.mapper.to_domain_event(notification)
-            if aggregate_type and event_type(event).split(".")[0] != aggregate_type:
-                continue
-            if (since and event.timestamp < since) or (until and event.timestamp >= until):
-                continue
+    for notification in notifications(app.recorder):
+        event = app.mapper.to_domain_event(notification)
+        if selected(event, aggregate_type=aggregate_type, since=since, until=until):
             yield exported_event(notification.id, event)
-        start = batch[-1].id + 1
 
 
 def aggregate_events(app: Any, aggregate_id: UUID) -> Iterator[dict[str, Any]]:

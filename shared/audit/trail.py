@@ -23,6 +23,9 @@ from shared.domain.errors import InvalidValue, NotFound
 from shared.persistence.readmodel import Upsert
 
 
+NEVER_SHOWN = frozenset({"password_hash"})  # secrets some aggregates and events carry: they never leave the node
+
+
 def uuid_of(resource_id: str) -> UUID:
     try:
         return UUID(resource_id)
@@ -45,7 +48,7 @@ def document_of(app: Any, aggregate: Aggregate) -> dict[str, Any]:
     rows = [op.row for op in app.project(aggregate) if isinstance(op, Upsert)]
     own = next((r for r in rows if r.get("id") == str(aggregate.id)), rows[0] if rows else None)
     if own is None:
-        state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
+        state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_") and k not in NEVER_SHOWN}
         return {"id": str(aggregate.id), "@type": type(aggregate).__name__, **json.loads(json.dumps(state, default=str))}
     doc = own["doc"]
     return json.loads(doc) if isinstance(doc, str) else json.loads(json.dumps(doc, default=str))
@@ -58,6 +61,13 @@ def operator_of(event: Any) -> dict[str, Any]:
 
 def event_type(event: Any) -> str:
     return type(event).__qualname__
+
+
+def selected(event: Any, *, aggregate_type: str | None, since: datetime | None, until: datetime | None) -> bool:
+    """Of that aggregate type (when given) and recorded in [since, until)."""
+    if aggregate_type and event_type(event).split(".")[0] != aggregate_type:
+        return False
+    return not ((since and event.timestamp < since) or (until and event.timestamp >= until))
 
 
 class AuditTrail:
@@ -128,13 +138,12 @@ class AuditTrail:
         for notification in self.app._all_notifications():
             event = self.app.mapper.to_domain_event(notification)
             who = operator_of(event)
-            kind = event_type(event).split(".")[0]
             if (actor and who["actor"] != actor) or (role and who["role"] != role) or \
-                    (channel and who["channel"] != channel) or (aggregate_type and kind != aggregate_type) or \
-                    (since and event.timestamp < since) or (until and event.timestamp >= until):
+                    (channel and who["channel"] != channel) or \
+                    not selected(event, aggregate_type=aggregate_type, since=since, until=until):
                 continue
             yield {"position": notification.id, "time": event.timestamp.isoformat(), **who,
-                   "aggregateType": kind, "aggregateId": str(event.originator_id),
+                   "aggregateType": event_type(event).split(".")[0], "aggregateId": str(event.originator_id),
                    "version": event.originator_version, "eventType": event_type(event),
                    "subjects": getattr(event, "subjects", None)}
 

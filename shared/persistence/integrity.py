@@ -15,6 +15,10 @@ GENESIS = bytes(32)
 CHECK_PAGE = 2000
 
 
+class LogTampered(RuntimeError):
+    """A write found the chain ahead of the log: nothing more is recorded until an operator looks."""
+
+
 def link(previous: bytes, position: int, topic: str, originator_id: str, version: int, state: bytes) -> bytes:
     digest = hashlib.sha256(previous)
     digest.update(position.to_bytes(8, "big"))
@@ -54,8 +58,12 @@ class LogCheck:
         self.table = chain_table(prefix)
 
     def run(self) -> dict[str, Any]:
+        """Up to the chain's head as it stands when the check begins (a write recorded meanwhile brings its event
+        and its link together, so it is checked next time); then any event beyond every link is one the node
+        never recorded."""
+        head = self._head()
         previous, checked, last = GENESIS, 0, 0
-        events, links = self._events(), self._links()
+        events, links = self._events(head), self._links(head)
         event, chained = next(events, None), next(links, None)
         while event is not None or chained is not None:
             if chained is None or (event is not None and event.id < chained[0]):
@@ -68,6 +76,10 @@ class LogCheck:
                 return self._broken(event.id, checked, "the event differs from what was recorded: changed")
             checked, last = checked + 1, event.id
             event, chained = next(events, None), next(links, None)
+        beyond = self.recorder.select_notifications(start=head + 1, limit=CHECK_PAGE)
+        unlinked = [n.id for n in beyond if n.id > self._head()]  # links read after the events they would cover
+        if unlinked:
+            return self._broken(unlinked[0], checked, "an event the node never recorded: inserted behind its back")
         return {"ok": True, "checked": checked, "headPosition": last,
                 "runningHash": previous.hex(), "firstBadPosition": None, "reason": None}
 
@@ -75,18 +87,21 @@ class LogCheck:
     def _broken(position: int, checked: int, reason: str) -> dict[str, Any]:
         return {"ok": False, "checked": checked, "firstBadPosition": position, "reason": reason}
 
-    def _events(self) -> Iterator[Any]:
-        start = 1
-        while batch := self.recorder.select_notifications(start=start, limit=CHECK_PAGE):
-            yield from batch
-            start = batch[-1].id + 1
+    def _head(self) -> int:
+        with self.recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT MAX(position) AS head FROM {self.table}")
+            return int(c.fetchone()["head"] or 0)
 
-    def _links(self) -> Iterator[tuple[int, str]]:
+    def _events(self, head: int) -> Iterator[Any]:
+        yield from notifications(self.recorder, upto=head)
+
+    def _links(self, head: int) -> Iterator[tuple[int, str]]:
         after = 0
         while True:
             with self.recorder.datastore.transaction(commit=False) as c:
                 c.execute(self.recorder.dialect(f"SELECT position, hash FROM {self.table} WHERE position > ? "
-                                                "ORDER BY position LIMIT ?"), [after, CHECK_PAGE])
+                                                "AND position <= ? ORDER BY position LIMIT ?"),
+                          [after, head, CHECK_PAGE])
                 rows = [(int(r["position"]), r["hash"]) for r in c.fetchall()]
             if not rows:
                 return
@@ -94,18 +109,39 @@ class LogCheck:
             after = rows[-1][0]
 
 
+def notifications(recorder: Any, upto: int | None = None) -> Iterator[Any]:
+    """The node's log from the start, page by page (up to position `upto` when given)."""
+    start = 1
+    if upto == 0:
+        return
+    while batch := recorder.select_notifications(start=start, limit=CHECK_PAGE, stop=upto):
+        yield from batch
+        start = batch[-1].id + 1
+
+
 def seal_existing(recorder: Any, prefix: str) -> int:
-    """A store written before its log was sealed: chain what it holds now (its past is trusted as it stands)."""
+    """A store written before its log was sealed: create the chain and link what the store holds now (its past is
+    trusted as it stands). Only when the chain table did not exist: an emptied one is tampering, for the check
+    to report, never a reason to seal again."""
     table = chain_table(prefix)
-    with recorder.datastore.transaction(commit=True) as c:
+    if _exists(recorder, table):
+        return 0
+    rows, previous = [], GENESIS
+    for n in notifications(recorder):
+        previous = link(previous, n.id, n.topic, str(n.originator_id), n.originator_version, bytes(n.state))
+        rows.append((n.id, previous.hex()))
+    with recorder.datastore.transaction(commit=True) as c:  # one transaction: sealed whole or not at all
         c.execute(create_statement(prefix))
-        c.execute(f"SELECT COUNT(*) AS n FROM {table}")
-        if int(c.fetchone()["n"]):
-            return 0
-    previous, start, sealed = GENESIS, 1, 0
-    while batch := recorder.select_notifications(start=start, limit=CHECK_PAGE):
-        rows = links_for(previous, [n.id for n in batch], batch)
-        with recorder.datastore.transaction(commit=True) as c:
+        if rows:
             c.executemany(recorder.dialect(f"INSERT INTO {table} (position, hash) VALUES (?, ?)"), rows)
-        previous, start, sealed = bytes.fromhex(rows[-1][1]), batch[-1].id + 1, sealed + len(rows)
-    return sealed
+    return len(rows)
+
+
+def _exists(recorder: Any, table: str) -> bool:
+    with recorder.datastore.transaction(commit=False) as c:
+        if recorder.placeholder == "?":
+            c.execute("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
+        else:
+            c.execute("SELECT to_regclass(%s) AS found", [table])
+        row = c.fetchone()
+        return row is not None and row["found"] is not None

@@ -59,12 +59,13 @@ def mask_phone(number: str) -> str:
 
 
 PHONE_KEYS = frozenset({"phoneNumber", "phone"})
+CERTIFICATE_KEYS = frozenset({"certificateNumber"})  # an event's attribute, as audit exports name it
 
 
 def _masker_of(field_path: str) -> Callable[[str], str] | None:
     """How to mask a value named by its path (`contactMedium[0].characteristic.phoneNumber`), as audit trails
     name changed fields."""
-    if field_path.endswith("certificate.number"):
+    if field_path.endswith("certificate.number") or field_path.rsplit(".", 1)[-1] in CERTIFICATE_KEYS:
         return mask_certificate
     return mask_phone if field_path.rsplit(".", 1)[-1] in PHONE_KEYS else None
 
@@ -88,6 +89,8 @@ def mask(document: Any) -> Any:
     for key, value in document.items():
         if key in PHONE_KEYS and isinstance(value, str):
             out[key] = mask_phone(value)
+        elif key in CERTIFICATE_KEYS and isinstance(value, str):
+            out[key] = mask_certificate(value)
         elif key == "certificate" and isinstance(value, dict) and isinstance(value.get("number"), str):
             out[key] = {**value, "number": mask_certificate(value["number"])}
         else:

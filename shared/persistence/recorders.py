@@ -14,7 +14,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 
-from shared.persistence.integrity import GENESIS, chain_table, links_for
+from shared.persistence.integrity import GENESIS, LogTampered, chain_table, links_for
 from shared.persistence.readmodel import IdempotencyRecord, Operation, ReadModelSchema
 
 
@@ -33,8 +33,12 @@ class ReadModelWriting:
         if schema is None or not positions:
             return
         table = chain_table(schema.prefix)
-        cursor.execute(f"SELECT hash FROM {table} ORDER BY position DESC LIMIT 1")
+        cursor.execute(f"SELECT position, hash FROM {table} ORDER BY position DESC LIMIT 1")
         last = cursor.fetchone()
+        if last is not None and positions[0] <= int(last["position"]):
+            # SQLite numbers a new event after the highest one left: the newest was deleted behind our back.
+            raise LogTampered(f"position {positions[0]} was already recorded and sealed: the log was changed "
+                              "behind the node's back; run `crm audit verify`")
         previous = bytes.fromhex(last["hash"]) if last else GENESIS
         cursor.executemany(self.dialect(f"INSERT INTO {table} (position, hash) VALUES (?, ?)"),
                            links_for(previous, positions, stored_events))
