@@ -57,6 +57,23 @@ def _application(settings: Settings) -> Any:
     return ProvinceApplication(settings)
 
 
+def _existing_application(settings: Settings) -> Any:
+    """A node's store that must already exist (audits, backups, repairs): never created by looking at it."""
+    if settings.store == "sqlite" and not settings.sqlite_path().is_file():
+        raise SystemExit(f"{settings.node_code}: no store at {settings.sqlite_path()} (check --code and --data-dir)")
+    if settings.store == "postgres":
+        from shared.persistence.databases import DatabaseUnavailable, database_exists
+
+        try:
+            found = database_exists(settings)
+        except DatabaseUnavailable as error:
+            raise SystemExit(f"{settings.node_code}: {error}") from None
+        if not found:
+            raise SystemExit(f"{settings.node_code}: no database '{settings.database_name}' on "
+                             f"{settings.pg_host}:{settings.pg_port}")
+    return _application(settings)
+
+
 def _serve(settings: Settings, demo_data: bool) -> None:
     import uvicorn
 
@@ -145,7 +162,7 @@ def audit(args: argparse.Namespace) -> None:
     """R-30 at HQ: prove the mirror of a province is a whole chain and, unless offline, equals its log now."""
     from replication.audit import audit_upstream, verify_mirror
 
-    application = _application(_node_settings(args, "hq"))
+    application = _existing_application(_node_settings(args, "hq"))
     try:
         code = args.upstream.upper()
         results = [verify_mirror(application, code)]
@@ -275,6 +292,13 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="REST port (CRM_HTTP_PORT)")
     parser.add_argument("--grpc-port", dest="grpc_port", type=int, help="gRPC port (CRM_GRPC_PORT)")
     parser.add_argument("--host", help="interface to listen on (CRM_HTTP_HOST)")
+    parser.add_argument("--data-dir", dest="data_dir", type=Path, help="SQLite directory (CRM_DATA_DIR)")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), help="event store (CRM_STORE)")
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    """For commands on a node's store, not its service: no ports."""
+    parser.add_argument("--code", help="node code, e.g. GD or HQ (settings: CRM_NODE_CODE)")
     parser.add_argument("--data-dir", dest="data_dir", type=Path, help="SQLite directory (CRM_DATA_DIR)")
     parser.add_argument("--store", choices=("sqlite", "postgres"), help="event store (CRM_STORE)")
 
@@ -411,10 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(rebuild)
     rebuild.set_defaults(func=projections_rebuild)
 
-    add_audit_commands(commands, _node_options, lambda args: _application(_settings(args)), audit, _upstream_option)
-    add_backup_commands(commands, _node_options, _settings, _application)
-    add_replication_commands(commands, _node_options, _upstream_option,
-                             lambda args: _application(_node_settings(args, "hq")), _upstream_target)
+    add_audit_commands(commands, _store_options, lambda args: _existing_application(_settings(args)), audit,
+                       _upstream_option)
+    add_backup_commands(commands, _store_options, _settings, _application)
+    add_replication_commands(commands, _store_options, _upstream_option,
+                             lambda args: _existing_application(_node_settings(args, "hq")), _upstream_target)
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
     keys_init_parser = keys.add_parser("init", help="create the token signing key, its public JWKS, and each "

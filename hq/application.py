@@ -9,11 +9,13 @@ from uuid import UUID
 
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
 from hq.audit import AUDITED
+from replication.audit import verify_mirror
 from shared.application import CrmApplication
 from shared.audit.export import exported_event
 from shared.auth.throttle import SignInThrottle
 from shared.domain.billing import parse_cycle
 from shared.domain.errors import NotFound
+from shared.domain.mirror_repair import MirrorReseeded
 from shared.domain.product import Product
 from shared.settings import Settings
 
@@ -118,7 +120,7 @@ class HqApplication(
             f"SELECT COUNT(*) AS n FROM {self.mirror_table} WHERE upstream = ?", [upstream])[0]["n"])
 
     def cut_mirror(self, upstream: str, keep_upto: int, kept_hash: str, kept_recorded_at: str,
-                   repair: Any) -> None:
+                   repair: MirrorReseeded) -> None:
         """One transaction: the repair's event, the mirror and the tracking record cut back to `keep_upto`, the
         running hash set to the kept record's (see replication/repair.py)."""
         recorder: Any = self.recorder
@@ -140,7 +142,6 @@ class HqApplication(
 
     def integrity(self) -> dict[str, Any]:
         """HQ's own log, and each province's mirror proved against the chain HQ accepted."""
-        from replication.audit import verify_mirror
         return {**super().integrity(), "mirrors": [verify_mirror(self, code) for code in self.mirrored_upstreams()]}
 
     def rebuild_read_models(self, progress: Callable[[int, int], None] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
@@ -27,18 +27,60 @@ class Report(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class Destination(Report):
+    destination: str
+    headPosition: int
+    runningHash: str
+    recordedAt: str | None = None
+
+
+class LogHead(Report):
+    headPosition: int
+    runningHash: str | None = None
+    recordedAt: str | None = None
+    grpcPort: int | None = None
+    destinations: list[Destination] = []
+
+
+class Mismatch(Report):
+    position: int
+    reason: str
+    lastAgreeingPosition: int | None = None
+    mirrorHash: str | None = None
+    upstreamHash: str | None = None
+
+
+class LastAudit(Report):
+    at: str
+    ok: bool
+    checked: int
+    mismatch: Mismatch | None = None
+
+
+class UpstreamStatus(Report):
+    upstream: str
+    state: str
+    position: int
+    headPosition: int | None = None
+    lagEvents: int | None = None
+    lagSeconds: float | None = None
+    lastMessageAt: str | None = None
+    lastError: str | None = None
+    lastAudit: LastAudit | None = None
+
+
 class ReplicationStatus(Report):
     node: str
     tier: str
-    log: dict[str, Any] | None = None
-    upstreams: list[dict[str, Any]]
+    log: LogHead | None = None
+    upstreams: list[UpstreamStatus]
 
 
 class AuditResult(Report):
     upstream: str
     checked: int
     ok: bool
-    mismatch: dict[str, Any] | None = None
+    mismatch: Mismatch | None = None
     position: int | None = None
     runningHash: str | None = None
 

@@ -36,8 +36,8 @@ def assert_told(entries: list[dict], resource: str) -> None:
     assert entries[0]["changes"], (resource, entries[0])  # the first event makes the document
 
 
-def test_every_province_resource_has_a_told_history(tmp_path):
-    with cluster("sqlite", tmp_path, ("GD",)) as nodes:
+def test_every_province_resource_has_a_told_history(store, tmp_path):
+    with cluster(store, tmp_path, ("GD",)) as nodes:
         province = nodes["GD"].app
         demo.load(province)
         with TestClient(create_app(province), headers=AUDITOR) as client:

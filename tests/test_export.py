@@ -36,6 +36,7 @@ def test_json_lines_and_csv_exports_check_and_a_changed_line_does_not(client, pr
     forged = [lines[0].replace("zhang.san", "li.si"), *lines[1:]]
     assert not check_export(forged)["ok"]
     assert not check_export(lines[1:])["ok"]  # a dropped line
+    assert not check_export([*lines, lines[0]])["ok"]  # a line added after the trailer
 
     one = client.get("/audit/export", params={"resource": "customer", "id": ids[1], "format": "csv"},
                      headers=AUDITOR)
@@ -44,6 +45,8 @@ def test_json_lines_and_csv_exports_check_and_a_changed_line_does_not(client, pr
     assert rows[0][:3] == ["position", "time", "aggregateType"] and [r[3] for r in rows[1:-1]] == [ids[1]] * 2
     assert check_export(one.text.splitlines(keepends=True))["ok"]
     assert client.get("/audit/export", params={"resource": "customer"}, headers=AUDITOR).status_code == 400
+    assert client.get("/audit/export", params={"resource": "customer", "id": ids[1], "aggregateType": "Customer"},
+                      headers=AUDITOR).status_code == 400
     assert client.get("/audit/export", headers=staff("clerk", "GD", "li.clerk")).status_code == 403
 
 

@@ -91,16 +91,20 @@ def test_crm_audit_verify_on_a_stopped_node_exits_non_zero_naming_the_position(t
         db.execute(f"UPDATE {table} SET state = substr(state, 1, length(state) - 1) WHERE rowid = 7")
     broken = crm("audit", "verify", "--code", "BJ", check=False)
     assert broken.returncode == 1 and '"firstBadPosition": 7' in broken.stdout, broken.stdout + broken.stderr
+    nowhere = tmp_path / "nowhere"
+    missing = subprocess.run([sys.executable, "-m", "crm.cli", "audit", "verify", "--code", "HQ", "--data-dir",
+                              str(nowhere)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "no store" in missing.stderr and not nowhere.exists()  # looking creates nothing
 
 
-def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(tmp_path):
+def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(store, tmp_path):
     from fastapi.testclient import TestClient
 
     from hq.api.app import create_app
     from tests.auth import staff
     from tests.cluster import cluster, eventually, register_many
 
-    with cluster("sqlite", tmp_path, ("GD", "BJ")) as nodes:
+    with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         register_many(nodes["GD"].app, 5)
         register_many(nodes["BJ"].app, 3, start=500)
         hq = nodes["HQ"]

@@ -166,6 +166,9 @@ def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
             if resource not in audit.resources or not resource_id:
                 raise InvalidValue(f"resource (one of {', '.join(audit.resources)}) and id go together",
                                    field="resource")
+            if aggregate_type or since or until:
+                raise InvalidValue("one resource's history is exported whole: leave out aggregateType, since "
+                                   "and until", field="resource")
             aggregate = audit.aggregate_id_of(audit.resources[resource], resource_id)
         lines = exported(audit.app, resource_id=aggregate, aggregate_type=aggregate_type, since=since, until=until,
                          as_csv=format == "csv")

@@ -106,10 +106,14 @@ def exported(app: Any, *, resource_id: UUID | None = None, aggregate_type: str |
 
 
 def check_export(lines: Iterable[str]) -> dict[str, Any]:
-    """Recompute an export's running hash; JSON Lines or CSV (told apart by the first line)."""
-    running, claimed, is_csv = RunningHash(), None, None
+    """Recompute an export's running hash; JSON Lines or CSV (told apart by the first line). Anything after the
+    trailer, or no trailer, fails."""
+    running, claimed, is_csv, after_trailer = RunningHash(), None, None, 0
     for n, raw in enumerate(lines):
         line = raw.rstrip("\r\n")
+        if claimed is not None:
+            after_trailer += 1
+            continue
         if n == 0:
             is_csv = not line.startswith("{")
             if is_csv:
@@ -117,11 +121,10 @@ def check_export(lines: Iterable[str]) -> dict[str, Any]:
         if is_csv and line.startswith(f"# {TRAILER}="):
             hash_part, count_part = line.split(",", 1)
             claimed = {TRAILER: hash_part.split("=", 1)[1], "count": int(count_part.split("=", 1)[1])}
-            break
-        if not is_csv and line.startswith('{"' + TRAILER):
+        elif not is_csv and line.startswith('{"' + TRAILER):
             claimed = json.loads(line)
-            break
-        running.add(line)
-    ok = claimed is not None and claimed == running.trailer()
+        else:
+            running.add(line)
+    ok = claimed is not None and claimed == running.trailer() and not after_trailer
     return {"ok": ok, "count": running.count, "recomputed": running.value.hex(),
-            "claimed": claimed[TRAILER] if claimed else None}
+            "claimed": claimed[TRAILER] if claimed else None, "linesAfterTrailer": after_trailer}

@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from shared.persistence.databases import drop_database, ensure_database
+from shared.persistence.databases import database_exists, drop_database, ensure_database, other_sessions
 from shared.settings import Settings
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -47,7 +47,10 @@ def back_up(settings: Settings, target: Path) -> None:
 
 def restore(settings: Settings, source: Path) -> None:
     """Replace the node's store with the backup's (the node must be stopped)."""
-    magic = source.read_bytes()[:16] if source.is_file() else b""
+    if not source.is_file():
+        raise BackupError(f"no backup file {source}")
+    with source.open("rb") as head:
+        magic = head.read(16)
     if settings.store == "sqlite":
         if not magic.startswith(SQLITE_MAGIC):
             raise BackupError(f"{source} is not an SQLite backup")
@@ -59,6 +62,8 @@ def restore(settings: Settings, source: Path) -> None:
         return
     if not magic.startswith(PG_DUMP_MAGIC):
         raise BackupError(f"{source} is not a PostgreSQL backup (pg_dump custom format)")
+    if database_exists(settings) and other_sessions(settings):
+        raise BackupError(f"database '{settings.database_name}' is in use: stop the node before restoring it")
     drop_database(settings)
     ensure_database(settings)
     _run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", settings.database_name,
@@ -71,7 +76,8 @@ def _pg_connection(settings: Settings, with_dbname: bool = True) -> list[str]:
 
 
 def _run(command: list[str], settings: Settings) -> None:
-    environment = {**os.environ, "PGPASSWORD": settings.database_password(), "PGCONNECT_TIMEOUT": "5"}
+    environment = {**os.environ, "PGPASSWORD": settings.database_password(),
+                   "PGCONNECT_TIMEOUT": str(settings.pg_connect_timeout_seconds)}
     try:
         done = subprocess.run(command, env=environment, capture_output=True, text=True)
     except FileNotFoundError:

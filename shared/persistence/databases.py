@@ -59,3 +59,21 @@ def drop_database(settings: Settings) -> None:
 def first_line(error: Exception) -> str:
     """An error's first line: psycopg's messages go on with hints and context."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def database_exists(settings: Settings) -> bool:
+    try:
+        with connect(settings, MAINTENANCE_DATABASE) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings.database_name]).fetchone()
+    except psycopg.Error as error:
+        raise DatabaseUnavailable(f"cannot reach PostgreSQL on {settings.pg_host}:{settings.pg_port}: "
+                                  f"{first_line(error)}") from error
+    return found is not None
+
+
+def other_sessions(settings: Settings) -> int:
+    """Connections to the node's database other than ours: a node still running, for one."""
+    with connect(settings, MAINTENANCE_DATABASE) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                           [settings.database_name]).fetchone()
+    return int(row[0]) if row else 0
