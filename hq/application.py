@@ -36,6 +36,7 @@ class HqApplication(
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
+        self.signed_heads_table = f"{self.schema.prefix}_signed_head"  # each batch's head as its province signed it
         self.throttle = SignInThrottle()
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self._create_mirror()
@@ -51,6 +52,11 @@ class HqApplication(
                 "topic TEXT NOT NULL, originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, "
                 "state TEXT NOT NULL, recorded_at TEXT NOT NULL, running_hash TEXT NOT NULL, channel TEXT NOT NULL, "
                 "PRIMARY KEY (upstream, position))",
+            )
+            self.queries.execute(
+                c,
+                f"CREATE TABLE IF NOT EXISTS {self.signed_heads_table} (upstream TEXT NOT NULL, position BIGINT NOT "
+                "NULL, hash TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (upstream, position))",
             )
 
     # --- replication from provinces ------------------------------------------------------------
@@ -75,8 +81,20 @@ class HqApplication(
                 elif record.topic == settlement.BILL_ISSUED:
                     self.apportion(upstream, self.decode(record))
             last = records[-1]
+            signed = [(upstream, last.position, last_hash.hex(), last.head_signature.hex())] \
+                if last.head_signature else []
             self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *batch.changed(),
-                                   operations=operations, bulk=[(insert, mirror)])
+                                   operations=operations, bulk=[(insert, mirror), (self._sign_insert, signed)])
+
+    @property
+    def _sign_insert(self) -> str:
+        return (f"INSERT INTO {self.signed_heads_table} (upstream, position, hash, signature) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (upstream, position) DO NOTHING")
+
+    def signed_heads(self, upstream: str, upto: int) -> dict[int, tuple[str, bytes]]:
+        rows = self.queries.rows(f"SELECT position, hash, signature FROM {self.signed_heads_table} WHERE upstream = ? "
+                                 "AND position <= ?", [upstream, upto])
+        return {int(r["position"]): (r["hash"], bytes.fromhex(r["signature"])) for r in rows}
 
     def _derived(self, upstream: str, records: list[Any]) -> tuple[list[registry.Touched], list[Any]]:
         """The registry's and the statistics' rows for a batch (both rebuildable from the mirror), and the
@@ -131,6 +149,7 @@ class HqApplication(
             if keep_upto else (f"DELETE FROM {tracking} WHERE application_name = ?", [(upstream,)])
         self.record(repair, bulk=[
             (f"DELETE FROM {self.mirror_table} WHERE upstream = ? AND position > ?", [(upstream, keep_upto)]),
+            (f"DELETE FROM {self.signed_heads_table} WHERE upstream = ? AND position > ?", [(upstream, keep_upto)]),
             rewind,
             (f"UPDATE {self.upstream_table} SET position = ?, running_hash = ?, recorded_at = ? WHERE upstream = ?",
              [(keep_upto, kept_hash, kept_recorded_at, upstream)]),

@@ -79,6 +79,7 @@ class ReplicationStatus(Report):
 class AuditResult(Report):
     upstream: str
     checked: int
+    signedHeads: int | None = None
     ok: bool
     mismatch: Mismatch | None = None
     position: int | None = None

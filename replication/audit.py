@@ -7,7 +7,7 @@ from typing import Any
 
 from replication.chain import GENESIS, link
 from replication.follower import CHANNEL_OPTIONS
-from replication.tls import secure_channel
+from replication.tls import IdentityError, secure_channel, verify_head
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 
@@ -63,6 +63,7 @@ def verify_mirror(app: Any, upstream: str, page: int = 5000) -> dict[str, Any]:
     # The tracked position first: a batch applied meanwhile (its rows and its tracking record together) lies
     # beyond it, and is proved next time.
     tracked_position, tracked_hash, _ = app.replication_position(upstream)
+    signed = app.signed_heads(upstream, tracked_position)
     while mismatch is None and (rows := app.mirror_page(upstream, after, page)):
         for row in rows:
             position = int(row["position"])
@@ -73,10 +74,25 @@ def verify_mirror(app: Any, upstream: str, page: int = 5000) -> dict[str, Any]:
             if previous.hex() != row["running_hash"]:
                 mismatch = {"position": position, "reason": "the mirror's running hash does not follow its records"}
                 break
+            if position in signed and not _signed_by(app, upstream, position, previous, *signed[position]):
+                mismatch = {"position": position, "reason": f"the mirror here is not what {upstream} signed"}
+                break
             after, checked = position, checked + 1
         if rows and int(rows[-1]["position"]) > tracked_position:
             break
     if mismatch is None and (tracked_position, tracked_hash) != (after, previous):
         mismatch = {"position": tracked_position, "reason": "the tracked position and hash differ from the mirror's end"}
-    return {"upstream": upstream, "checked": checked, "position": after, "runningHash": previous.hex(),
+    return {"upstream": upstream, "checked": checked, "signedHeads": sum(1 for p in signed if p <= after),
+            "position": after, "runningHash": previous.hex(),
             "ok": mismatch is None, "mismatch": mismatch}
+
+
+def _signed_by(app: Any, upstream: str, position: int, recomputed: bytes, signed_hash: str, signature: bytes) -> bool:
+    """The province's own key signed this head, and the mirror's chain reaches the hash it signed."""
+    if recomputed.hex() != signed_hash:
+        return False
+    try:
+        verify_head(app.settings, upstream, app.settings.node_code, position, recomputed, signature)
+    except IdentityError:
+        return False
+    return True

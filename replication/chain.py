@@ -28,6 +28,7 @@ class LogRecord:
     source: str
     running_hash: bytes
     channel: str
+    head_signature: bytes = b""  # on a batch's last record: the source's signature of its head (position, hash)
 
 
 def verify(previous: bytes, records: Sequence[LogRecord]) -> tuple[bytes, LogRecord | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -287,6 +287,7 @@ class Follower(threading.Thread):
         if not self.app.settings.replication_plaintext:
             verify_head(self.app.settings, self.upstream, self.app.settings.node_code, records[-1].position,
                         last_hash, message.head_signature)
+            records[-1] = replace(records[-1], head_signature=message.head_signature)  # kept: proof for auditors
         poison = unknown_topic(self.upstream, records)
         if poison is not None:
             raise poison

@@ -175,3 +175,34 @@ def test_a_deleted_newest_event_stops_later_writes_loudly(tmp_path):
                 province.register_customer(individual(), by)
         finally:
             province.close()
+
+
+def test_a_mirror_rewritten_with_a_consistent_chain_fails_on_the_provinces_signature(store, tmp_path):
+    """Someone with HQ's database changes a mirrored record and recomputes every running hash after it: the chain
+    follows again, but the heads GD signed do not."""
+    from replication.audit import verify_mirror
+    from shared.persistence.integrity import link
+    from tests.cluster import cluster, eventually, register_many
+    import base64
+
+    with cluster(store, tmp_path, ("GD",)) as nodes:
+        gd, hq = nodes["GD"], nodes["HQ"]
+        for start in (0, 100, 200):  # three batches, three signed heads
+            register_many(gd.app, 2, start=start)
+            eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
+        healthy = verify_mirror(hq.app, "GD")
+        assert healthy["ok"] and healthy["signedHeads"] >= 2
+        rows = hq.app.mirror_page("GD", 0, 1000)
+        previous = bytes(32)
+        for n, row in enumerate(rows):
+            topic = row["topic"] + ("x" if n == 1 else "")
+            previous = link(previous, int(row["position"]), topic, row["originator_id"],
+                            int(row["originator_version"]), base64.b64decode(row["state"]))
+            tamper(hq.app, f"UPDATE {hq.app.mirror_table} SET topic = ?, running_hash = ? WHERE upstream = 'GD' "
+                           "AND position = ?", [topic, previous.hex(), int(row["position"])])
+        tamper(hq.app, f"UPDATE {hq.app.upstream_table} SET running_hash = ? WHERE upstream = 'GD'",
+               [previous.hex()])
+        forged = verify_mirror(hq.app, "GD")
+        first_signed = min(p for p in hq.app.signed_heads("GD", 10**9) if p >= int(rows[1]["position"]))
+        assert not forged["ok"] and forged["mismatch"]["position"] == first_signed
+        assert "not what GD signed" in forged["mismatch"]["reason"]

@@ -122,6 +122,7 @@ class MirrorProof(BaseModel):
     upstream: str
     ok: bool
     checked: int
+    signedHeads: int = Field(0, description="Batch heads whose province signature was checked")
     position: int
     runningHash: str
     mismatch: MirrorMismatch | None
