@@ -11,7 +11,7 @@ from hq import catalog, group_shares, registry, routing, settlement, staff, stat
 from hq.audit import AUDITED
 from replication.audit import verify_mirror
 from shared.application import CrmApplication
-from shared.audit.export import exported_event
+from shared.audit.trail import attributes_of, told
 from shared.auth.throttle import SignInThrottle
 from shared.domain.billing import parse_cycle
 from shared.domain.errors import NotFound
@@ -123,7 +123,7 @@ class HqApplication(
             return b"(a mirror row that HQ's key does not open)"
 
     def mirror_history(self, upstream: str, originator_id: str) -> list[dict[str, Any]]:
-        """Every mirrored event of one of a province's aggregates, decoded (personal data masked), in order."""
+        """Every mirrored event of one of a province's aggregates, with the fields it changed, in order."""
         rows = self.queries.rows(
             f"SELECT position, topic, originator_id, originator_version, state FROM {self.mirror_table} "
             "WHERE upstream = ? AND originator_id = ? ORDER BY position", [upstream, originator_id])
@@ -131,7 +131,7 @@ class HqApplication(
             raise NotFound(f"no mirrored events of '{originator_id[:64]}' from {upstream}", field="aggregate_id")
         for row in rows:
             row["state"] = base64.b64encode(self._mirrored(base64.b64decode(row["state"]))).decode()
-        return [exported_event(int(r["position"]), self.decode(_MirrorRecord(r))) for r in rows]
+        return told(((int(r["position"]), self.decode(_MirrorRecord(r))) for r in rows), attributes_of)
 
     def mirror_count(self, upstream: str) -> int:
         return int(self.queries.rows(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from replication.audit import verify_mirror
 from replication.node import NodeRuntime
-from shared.api.audit_routes import DecodedEvent
+from shared.api.audit_routes import HistoryEntry
 from shared.api.common import CrmApp, PagingQuery, listed, one
 from shared.api.contract import Selection, selectable
 from shared.api.security import acting, reading, shown_in_full
@@ -166,8 +166,8 @@ def mirror(by: Annotated[dict[str, str], acting(P.AUDIT)], upstream: Mirrored,  
 
 
 @audit_router.get("/mirror/{upstream}/history/{aggregate_id}", dependencies=[reading(P.AUDIT)],
-                  response_model=list[DecodedEvent],
-                  summary="HQ: every mirrored event of one of a province's aggregates, decoded, in order")
+                  response_model=list[HistoryEntry],
+                  summary="HQ: every mirrored event of one of a province's aggregates, with the fields it changed")
 def mirrored_history(upstream: Mirrored, aggregate_id: str, app: CrmApp, paging: PagingQuery,
-                     fields: Annotated[Selection, selectable(DecodedEvent)]) -> Response:
+                     fields: Annotated[Selection, selectable(HistoryEntry)]) -> Response:
     return listed(app.mirror_history(upstream, aggregate_id), paging, fields)  # type: ignore[attr-defined]

@@ -128,6 +128,9 @@ def test_hq_shows_each_provinces_mirrored_events_of_an_aggregate(tmp_path):
             assert events.headers["X-Total-Count"] == "2"
             registered, activated = events.json()
             assert registered["eventType"] == "Customer.Registered" and registered["actor"] == "test"
-            assert activated["channel"] == "callCentre" and activated["data"]["toStatus"] == "active"
+            assert activated["channel"] == "callCentre"
+            assert {"field": "status", "before": "prospect", "after": "active"} in activated["changes"]
+            numbers = [c["after"] for c in registered["changes"] if c["field"] == "certificateNumber"]
+            assert numbers and "*" in numbers[0]  # masked here too
             assert client.get(f"/replication/mirror/GD/history/{uuid4()}").status_code == 404
             assert client.get(f"/replication/mirror/XX/history/{customer['id']}").status_code == 404

@@ -73,9 +73,6 @@ class Operation(RecordedEvent):
     subjects: list[str] | None = Field(None, description="Whose personal data was read in full (reads only)")
 
 
-class DecodedEvent(RecordedEvent):
-    data: dict[str, JsonValue] | None = Field(None, description="The event's attributes, personal data masked")
-
 
 def trail(request: Request) -> AuditTrail:
     app: CrmApplication = request.app.state.crm

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from shared.audit.trail import NEVER_SHOWN, event_type, operator_of, selected
 from shared.persistence.integrity import notifications
-from shared.naming import camel_case
+from shared.naming import camel_keys
 from shared.persistence.protection import mask
 
 COLUMNS = ("position", "time", "aggregateType", "aggregateId", "version", "eventType", "actor", "role", "channel",
@@ -28,17 +28,8 @@ GENESIS = bytes(32)
 INTERNAL = {"originator_id", "originator_version", "timestamp", "originator_topic", "by"}
 
 
-def camel(value: Any) -> Any:
-    """Event attributes as the API names things: `to_status` → `toStatus`, at every depth."""
-    if isinstance(value, dict):
-        return {camel_case(k): camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [camel(v) for v in value]
-    return value
-
-
 def exported_event(position: int | None, event: Any) -> dict[str, Any]:
-    data = camel({k: v for k, v in vars(event).items() if k not in INTERNAL and k not in NEVER_SHOWN})
+    data = camel_keys({k: v for k, v in vars(event).items() if k not in INTERNAL and k not in NEVER_SHOWN})
     return {"position": position, "time": event.timestamp.isoformat(),
             "aggregateType": event_type(event).split(".")[0], "aggregateId": str(event.originator_id),
             "version": event.originator_version, "eventType": event_type(event), **operator_of(event),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -19,6 +19,7 @@ from eventsourcing.utils import resolve_topic
 from shared.audit.changes import changes, flatten
 from shared.auth.roles import Permission
 from shared.domain.errors import InvalidValue, NotFound
+from shared.naming import camel_keys
 from shared.persistence.readmodel import Upsert
 
 
@@ -45,12 +46,35 @@ class AuditedResource:
 def document_of(app: Any, aggregate: Aggregate) -> dict[str, Any]:
     """The aggregate as its read model shows it (its own row), or its attributes where nothing projects it."""
     rows = [op.row for op in app.project(aggregate) if isinstance(op, Upsert)]
+    # Its row is keyed by its id, or by the business key it is known by (an offering's id): projectors put an
+    # aggregate's own row first, before any they touch on its behalf.
     own = next((r for r in rows if r.get("id") == str(aggregate.id)), rows[0] if rows else None)
     if own is None:
-        state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_") and k not in NEVER_SHOWN}
-        return {"id": str(aggregate.id), "@type": type(aggregate).__name__, **json.loads(json.dumps(state, default=str))}
+        return attributes_of(aggregate)
     doc = own["doc"]
     return json.loads(doc) if isinstance(doc, str) else json.loads(json.dumps(doc, default=str))
+
+
+def attributes_of(aggregate: Aggregate) -> dict[str, Any]:
+    """An aggregate's own attributes, camelCase, secrets left out (where no read model shows it, as at HQ for a
+    province's customers)."""
+    state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_") and k not in NEVER_SHOWN}
+    return {"id": str(aggregate.id), "@type": type(aggregate).__name__,
+            **camel_keys(json.loads(json.dumps(state, default=str)))}
+
+
+def told(events: Iterable[tuple[int | None, Any]], document: Callable[[Aggregate], dict[str, Any]]
+         ) -> list[dict[str, Any]]:
+    """Each event with its position, operator and the fields it changed, replayed from the first."""
+    entries, aggregate, before = [], None, {}
+    for position, event in events:
+        aggregate = event.mutate(aggregate)
+        after = flatten(document(aggregate)) if aggregate is not None else {}
+        entries.append({"position": position, "version": event.originator_version,
+                        "time": event.timestamp.isoformat(), **operator_of(event), "eventType": event_type(event),
+                        "changes": changes(before, after)})
+        before = after
+    return entries
 
 
 def operator_of(event: Any) -> dict[str, Any]:
@@ -92,20 +116,8 @@ class AuditTrail:
         """Every event in order: position, version, time, operator, type and field changes."""
         aggregate_id, events = self._events(resource, resource_id)
         positions = self.app.recorder.positions_of(aggregate_id)
-        entries, aggregate, before = [], None, {}
-        for event in events:
-            aggregate = event.mutate(aggregate)
-            after = flatten(document_of(self.app, aggregate)) if aggregate is not None else {}
-            entries.append({
-                "position": positions.get(event.originator_version),
-                "version": event.originator_version,
-                "time": event.timestamp.isoformat(),
-                **operator_of(event),
-                "eventType": event_type(event),
-                "changes": changes(before, after),
-            })
-            before = after
-        return entries
+        return told(((positions.get(e.originator_version), e) for e in events),
+                    lambda aggregate: document_of(self.app, aggregate))
 
     def state(self, resource: AuditedResource, resource_id: str, *, version: int | None = None,
               as_of: datetime | None = None) -> dict[str, Any]:
