@@ -180,7 +180,9 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
     parser.add_argument("file")
     parser.set_defaults(func=check)
 
-    parser = actions.add_parser("mirror", help="HQ: a province's mirror against its chain and its log now")
+    parser = actions.add_parser("mirror", help="HQ: a province's mirror against its chain and its log now",
+                                description="HQ: prove a province's mirror is a whole chain (and matches the heads "
+                                            "it signed) and, unless --offline, equals the province's log now")
     node_options(parser)
     parser.add_argument("--upstream", required=True, help="province code, e.g. GD")
     upstream_option(parser, "GD=127.0.0.1:9101")

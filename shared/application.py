@@ -159,7 +159,7 @@ class CrmApplication(Application):
         self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
         self._reshaped = self.queries.create_tables()
         self._create_upstream_table()
-        if sealed := seal_existing(self.recorder, self.schema.prefix):
+        if sealed := seal_existing(self.recorder, self.schema.prefix, self.schema.protection.log_key):
             log.warning("sealed the %d events this store held before its log was sealed", sealed)
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self.pulse = Pulse()
@@ -423,7 +423,7 @@ class CrmApplication(Application):
 
     def check_log(self) -> dict[str, Any]:
         """Recompute the chain over the whole log and compare it with the links written beside each event."""
-        return LogCheck(self.recorder, self.schema.prefix).run()
+        return LogCheck(self.recorder, self.schema.prefix, self.schema.protection.log_key).run()
 
     def integrity(self) -> dict[str, Any]:
         """Every proof this node can give of its own history (HQ adds its provinces' mirrors)."""

@@ -206,3 +206,18 @@ def test_a_mirror_rewritten_with_a_consistent_chain_fails_on_the_provinces_signa
         first_signed = min(p for p in hq.app.signed_heads("GD", 10**9) if p >= int(rows[1]["position"]))
         assert not forged["ok"] and forged["mismatch"]["position"] == first_signed
         assert "not what GD signed" in forged["mismatch"]["reason"]
+
+
+def test_a_change_with_a_recomputed_plain_chain_is_still_found(province, written):
+    """Whoever writes SQL without the node's keys cannot make a changed log follow its chain again."""
+    from shared.persistence.integrity import GENESIS, link
+
+    table = events_table(province)
+    tamper(province, f"UPDATE {table} SET topic = topic || 'x' WHERE {position_column(province)} = ?", [written - 2])
+    previous = GENESIS
+    for n in province._all_notifications():  # the forger's best effort: plain SHA-256 links over the changed log
+        previous = link(previous, n.id, n.topic, str(n.originator_id), n.originator_version, bytes(n.state))
+        tamper(province, f"UPDATE {province.schema.prefix}_log_chain SET hash = ? WHERE position = ?",
+               [previous.hex(), n.id])
+    result = province.check_log()
+    assert not result["ok"] and result["firstBadPosition"] == 1  # no link follows without the key

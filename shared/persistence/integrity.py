@@ -1,14 +1,16 @@
-"""The node's whole log sealed as it is written (R-30): a SHA-256 chain over every event exactly as stored.
+"""The node's whole log sealed as it is written (R-30): a keyed chain over every event exactly as stored.
 
 The recorder extends the chain inside each write's own transaction (under the library's insert lock on
 PostgreSQL, SQLite's single writer otherwise), so every event the node recorded has its link, and an event row
-changed, deleted or inserted with SQL behind the node's back breaks the chain at that position. States are
-chained as stored (encrypted): checking needs no data key.
+changed, deleted or inserted with SQL behind the node's back breaks the chain at that position. Each link is an HMAC (under a key derived from the
+node's index key) of the SHA-256 link replication uses, so whoever can write SQL but does not hold the node's keys
+cannot make a changed log follow its chain again. States are chained as stored (encrypted).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Any, Iterator, Sequence
 
 GENESIS = bytes(32)
@@ -31,6 +33,12 @@ def link(previous: bytes, position: int, topic: str, originator_id: str, version
     return digest.digest()
 
 
+def sealed_link(key: bytes, previous: bytes, event: Any, position: int) -> bytes:
+    plain = link(previous, position, event.topic, str(event.originator_id), event.originator_version,
+                 bytes(event.state))
+    return hmac.new(key, plain, hashlib.sha256).digest()
+
+
 def chain_table(prefix: str) -> str:
     return f"{prefix}_log_chain"
 
@@ -40,11 +48,11 @@ def create_statement(prefix: str) -> str:
             "(position BIGINT PRIMARY KEY, hash TEXT NOT NULL)")
 
 
-def links_for(previous: bytes, positions: Sequence[int], stored_events: Sequence[Any]) -> list[tuple[int, str]]:
+def links_for(key: bytes, previous: bytes, positions: Sequence[int], stored_events: Sequence[Any]
+              ) -> list[tuple[int, str]]:
     rows = []
     for position, event in zip(positions, stored_events):
-        previous = link(previous, position, event.topic, str(event.originator_id), event.originator_version,
-                        bytes(event.state))
+        previous = sealed_link(key, previous, event, position)
         rows.append((position, previous.hex()))
     return rows
 
@@ -53,9 +61,10 @@ class LogCheck:
     """Walks the events and the chain side by side from the start; the first position that does not follow
     is where the log was changed."""
 
-    def __init__(self, recorder: Any, prefix: str) -> None:
+    def __init__(self, recorder: Any, prefix: str, key: bytes) -> None:
         self.recorder = recorder
         self.table = chain_table(prefix)
+        self.key = key
 
     def run(self) -> dict[str, Any]:
         """Up to the chain's head as it stands when the check begins (a write recorded meanwhile brings its event
@@ -70,8 +79,7 @@ class LogCheck:
                 return self._broken(event.id, checked, "an event the node never recorded: inserted behind its back")
             if event is None or chained[0] < event.id:
                 return self._broken(chained[0], checked, "the event recorded here is missing: deleted")
-            previous = link(previous, event.id, event.topic, str(event.originator_id), event.originator_version,
-                            bytes(event.state))
+            previous = sealed_link(self.key, previous, event, event.id)
             if previous.hex() != chained[1]:
                 return self._broken(event.id, checked, "the event differs from what was recorded: changed")
             checked, last = checked + 1, event.id
@@ -119,17 +127,15 @@ def notifications(recorder: Any, upto: int | None = None) -> Iterator[Any]:
         start = batch[-1].id + 1
 
 
-def seal_existing(recorder: Any, prefix: str) -> int:
+def seal_existing(recorder: Any, prefix: str, key: bytes) -> int:
     """A store written before its log was sealed: create the chain and link what the store holds now (its past is
     trusted as it stands). Only when the chain table did not exist: an emptied one is tampering, for the check
     to report, never a reason to seal again."""
     table = chain_table(prefix)
     if _exists(recorder, table):
         return 0
-    rows, previous = [], GENESIS
-    for n in notifications(recorder):
-        previous = link(previous, n.id, n.topic, str(n.originator_id), n.originator_version, bytes(n.state))
-        rows.append((n.id, previous.hex()))
+    events = list(notifications(recorder))
+    rows = links_for(key, GENESIS, [n.id for n in events], events)
     with recorder.datastore.transaction(commit=True) as c:  # one transaction: sealed whole or not at all
         c.execute(create_statement(prefix))
         if rows:

@@ -104,6 +104,7 @@ class Protection:
     def __init__(self, cipher: AESCipher, index_key: bytes) -> None:
         self.cipher = cipher
         self.index_key = index_key
+        self.log_key = hmac.new(index_key, b"crm whole-log chain", hashlib.sha256).digest()  # its own use of the key
 
     def seal(self, document: Any) -> str:
         raw = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

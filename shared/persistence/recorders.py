@@ -30,7 +30,7 @@ class ReadModelWriting:
     def seal_log(self, cursor: Any, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]) -> None:
         """Extend the whole-log chain over the events just inserted, in their transaction."""
         schema = self.read_model_schema
-        if schema is None or not positions:
+        if schema is None or schema.protection is None or not positions:
             return
         table = chain_table(schema.prefix)
         cursor.execute(f"SELECT position, hash FROM {table} ORDER BY position DESC LIMIT 1")
@@ -41,7 +41,7 @@ class ReadModelWriting:
                               "behind the node's back; run `crm audit verify`")
         previous = bytes.fromhex(last["hash"]) if last else GENESIS
         cursor.executemany(self.dialect(f"INSERT INTO {table} (position, hash) VALUES (?, ?)"),
-                           links_for(previous, positions, stored_events))
+                           links_for(schema.protection.log_key, previous, positions, stored_events))
 
     def write_read_model(self, cursor: Any, kwargs: dict[str, Any]) -> None:
         schema = self.read_model_schema
