@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from shared.persistence.backup import BackupError, back_up, restore
+from shared.persistence.node_lock import hold_node
 
 
 def add_backup_commands(commands: Any, node_options: Callable[[argparse.ArgumentParser], None],
@@ -29,24 +30,29 @@ def add_backup_commands(commands: Any, node_options: Callable[[argparse.Argument
 
     def bring_back(args: argparse.Namespace) -> None:
         settings = settings_of(args)
-        try:
-            restore(settings, args.source)
-        except BackupError as error:
-            raise SystemExit(str(error)) from None
-        application = open_node(settings)
-        try:
-            aggregates = application.rebuild_read_models()
-            result = {"node": settings.node_code, "restoredFrom": str(args.source),
-                      "headPosition": application.head_position(), "aggregates": aggregates,
-                      "log": application.check_log()}
-        finally:
-            application.close()
-        print(json.dumps(result, indent=2))
-        if not result["log"]["ok"]:
-            raise SystemExit(1)
+        with hold_node(settings, "restoring it"):
+            _restore(settings, args.source, open_node)
 
     parser = commands.add_parser("restore", help="replace a stopped node's store with a backup, rebuild its read "
                                                  "models and prove its log; it resumes replication on start")
     node_options(parser)
     parser.add_argument("--from", dest="source", type=Path, required=True, help="the backup file")
     parser.set_defaults(func=bring_back)
+
+
+def _restore(settings: Any, source: Path, open_node: Callable[[Any], Any]) -> None:
+    try:
+        restore(settings, source)
+    except BackupError as error:
+        raise SystemExit(str(error)) from None
+    application = open_node(settings)
+    try:
+        aggregates = application.rebuild_read_models()
+        result = {"node": settings.node_code, "restoredFrom": str(source),
+                  "headPosition": application.head_position(), "aggregates": aggregates,
+                  "log": application.check_log()}
+    finally:
+        application.close()
+    print(json.dumps(result, indent=2))
+    if not result["log"]["ok"]:
+        raise SystemExit(1)

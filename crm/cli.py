@@ -16,6 +16,7 @@ from typing import Any, Callable
 from crm import cluster_config
 from shared.auth.roles import Role
 from shared.auth.tokens import create_issuer_keys
+from shared.persistence.node_lock import NodeRunning, hold_node
 from shared.persistence.protection import create_cipher_key
 from crm.audit_cli import add_audit_commands
 from crm.backup_cli import add_backup_commands
@@ -75,12 +76,18 @@ def _existing_application(settings: Settings) -> Any:
 
 
 def _serve(settings: Settings, demo_data: bool) -> None:
-    import uvicorn
-
-    from replication.node import NodeRuntime
     from shared.observability.logs import configure_logging
 
     configure_logging(settings.node_code, settings.log_format)
+    with hold_node(settings, "starting it again"):
+        _serve_held(settings, demo_data)
+
+
+def _serve_held(settings: Settings, demo_data: bool) -> None:
+    import uvicorn
+
+    from replication.node import NodeRuntime
+
     if not settings.upstreams:
         log.warning("%s starts with no upstreams: it will not replicate (give --upstreams, or start it with the "
                     "data directory whose %s names it)", settings.node_code, cluster_config.FILE_NAME)
@@ -140,12 +147,13 @@ def demo_data(args: argparse.Namespace) -> None:
 
 def projections_rebuild(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    application = _application(settings)
-    try:
-        count = application.rebuild_read_models()
-        print(f"{settings.node_code}: read models rebuilt from {count} aggregates")
-    finally:
-        application.close()
+    with hold_node(settings, "rebuilding its read models"):
+        application = _application(settings)
+        try:
+            count = application.rebuild_read_models()
+            print(f"{settings.node_code}: read models rebuilt from {count} aggregates")
+        finally:
+            application.close()
 
 
 def _upstream_target(application: Any, code: str) -> str:
@@ -439,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
                        _upstream_option)
     add_backup_commands(commands, _store_options, _settings, _application)
     add_replication_commands(commands, _store_options, _upstream_option,
+                             lambda args: _node_settings(args, "hq"),
                              lambda args: _existing_application(_node_settings(args, "hq")), _upstream_target)
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
@@ -486,6 +495,8 @@ def main(argv: list[str] | None = None) -> None:
         func(args)
     except KeyboardInterrupt:
         sys.exit(0)
+    except NodeRunning as running:  # a command that rewrites a store met the node serving it
+        sys.exit(str(running))
 
 
 if __name__ == "__main__":

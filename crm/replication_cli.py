@@ -7,6 +7,8 @@ import json
 from typing import Any, Callable
 
 from shared.domain.errors import DomainError
+from shared.persistence.node_lock import hold_node
+from shared.settings import Settings
 
 MANUAL = """\
 When HQ's follower of a province stops with "history changed" (the province was restored from an older backup,
@@ -28,6 +30,7 @@ or its log was changed), HQ never overwrites what it mirrored by itself. Put it 
 
 def add_replication_commands(commands: Any, node_options: Callable[[argparse.ArgumentParser], None],
                              upstream_option: Callable[[argparse.ArgumentParser, str], None],
+                             hq_settings: Callable[[argparse.Namespace], Settings],
                              open_hq: Callable[[argparse.Namespace], Any],
                              target_of: Callable[[Any, str], str]) -> None:
     replication = commands.add_parser("replication", help="HQ: see where a province's history departs from HQ's "
@@ -56,14 +59,15 @@ def add_replication_commands(commands: Any, node_options: Callable[[argparse.Arg
     def reseed(args: argparse.Namespace) -> None:
         from replication.repair import reseed as cut
 
-        app = open_hq(args)
-        try:
-            result = cut(app, args.upstream.upper(), args.keep_upto, args.reason,
-                         {"actor": args.by, "role": "systemAdmin", "channel": "system"})
-        except DomainError as refused:
-            raise SystemExit(f"{refused.field}: {refused.reason}") from None
-        finally:
-            app.close()
+        with hold_node(hq_settings(args), "re-seeding its mirror"):
+            app = open_hq(args)
+            try:
+                result = cut(app, args.upstream.upper(), args.keep_upto, args.reason,
+                             {"actor": args.by, "role": "systemAdmin", "channel": "system"})
+            except DomainError as refused:
+                raise SystemExit(f"{refused.field}: {refused.reason}") from None
+            finally:
+                app.close()
         print(json.dumps(result, indent=2))
 
     parser = actions.add_parser("reseed", help="HQ stopped: keep the mirror up to an agreeing position, drop and "

@@ -172,6 +172,10 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         return self.data_dir / f"{self.app_name}.sqlite3"
 
+    def lock_path(self) -> Path:
+        """Held by the node while it serves, whichever store it uses (see shared.persistence.node_lock)."""
+        return self.data_dir / f"{self.app_name}.lock"
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The `env` handed to the node's `eventsourcing.Application`."""
         if self.store == "postgres":

@@ -327,6 +327,47 @@ def test_a_node_started_alone_with_the_upstreams_flag_replicates(tmp_path):
         gd.http.close()
 
 
+def test_no_second_process_starts_restores_rebuilds_or_reseeds_a_node_that_runs(tmp_path):
+    """The kernel lock a serving node holds: each command that would rewrite its store exits naming the node's pid,
+    the node serves on with what it had; once it stops, the same restore goes through."""
+    env = _environment()
+    log = tmp_path / "nodes.log"
+    ports = {code: (free_port(), free_port()) for code in ("HQ", "GD")}
+    running = {code: _serve([*(["hq"] if code == "HQ" else ["province"]), "serve", "--code", code, "--data-dir",
+                             str(tmp_path), "--port", str(http), "--grpc-port", str(grpc)], log, env)
+               for code, (http, grpc) in ports.items()}
+    gd = Client(f"http://127.0.0.1:{ports['GD'][0]}", "GD")
+
+    def crm(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    try:
+        eventually(gd.healthy, timeout=60)
+        eventually(Client(f"http://127.0.0.1:{ports['HQ'][0]}", "HQ").healthy, timeout=60)
+        certificate = gd.register()
+        assert crm("backup", "--code", "GD", "--to", str(tmp_path / "gd.backup")).returncode == 0
+        refused = {
+            "restore": crm("restore", "--code", "GD", "--from", str(tmp_path / "gd.backup")),
+            "serve": crm("province", "serve", "--code", "GD", "--port", str(free_port()), "--grpc-port",
+                         str(free_port())),
+            "rebuild": crm("projections", "rebuild", "--code", "GD"),
+            "reseed": crm("replication", "reseed", "--upstream", "GD", "--keep-upto", "0", "--reason", "test",
+                          "--by", "ops.desk"),
+        }
+        for command, done in refused.items():
+            holder = running["HQ" if command == "reseed" else "GD"].pid
+            assert done.returncode == 1, (command, done.stdout, done.stderr)
+            assert f"is running (pid {holder}" in done.stderr and "stop it before" in done.stderr, command
+        assert gd.healthy() and gd.knows(certificate)
+    finally:
+        for process in running.values():
+            _stop(process)
+        gd.http.close()
+    restored = crm("restore", "--code", "GD", "--from", str(tmp_path / "gd.backup"))
+    assert restored.returncode == 0 and json.loads(restored.stdout)["log"]["ok"], restored.stderr
+
+
 def test_metrics_token_when_set_is_required(tmp_path):
     with node_settings("sqlite", tmp_path, metrics_token="scrape-secret-1") as settings:
         app = ProvinceApplication(settings)
