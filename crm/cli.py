@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+import grpc
+
 from crm import cluster_config
 from shared.auth.roles import Role
 from shared.auth.tokens import create_issuer_keys
@@ -447,8 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
                        _upstream_option)
     add_backup_commands(commands, _store_options, _settings, _application)
     add_replication_commands(commands, _store_options, _upstream_option,
-                             lambda args: _node_settings(args, "hq"),
-                             lambda args: _existing_application(_node_settings(args, "hq")), _upstream_target)
+                             lambda args: _node_settings(args, "hq"), _existing_application, _upstream_target)
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
     keys_init_parser = keys.add_parser("init", help="create the token signing key, its public JWKS, and each "
@@ -497,6 +498,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except NodeRunning as running:  # a command that rewrites a store met the node serving it
         sys.exit(str(running))
+    except grpc.RpcError as failed:  # an upstream a command reads (audit mirror, replication divergence) failed
+        sys.exit(f"the upstream's log service failed: {failed.code().name}: {failed.details()}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ or its log was changed), HQ never overwrites what it mirrored by itself. Put it 
 def add_replication_commands(commands: Any, node_options: Callable[[argparse.ArgumentParser], None],
                              upstream_option: Callable[[argparse.ArgumentParser, str], None],
                              hq_settings: Callable[[argparse.Namespace], Settings],
-                             open_hq: Callable[[argparse.Namespace], Any],
+                             open_store: Callable[[Settings], Any],
                              target_of: Callable[[Any, str], str]) -> None:
     replication = commands.add_parser("replication", help="HQ: see where a province's history departs from HQ's "
                                       "mirror, and re-seed the mirror from the agreeing part",
@@ -41,7 +41,7 @@ def add_replication_commands(commands: Any, node_options: Callable[[argparse.Arg
     def divergence(args: argparse.Namespace) -> None:
         from replication.repair import divergence as find
 
-        app = open_hq(args)
+        app = open_store(hq_settings(args))
         try:
             result = find(app, args.upstream.upper(), target_of(app, args.upstream.upper()))
         finally:
@@ -59,8 +59,9 @@ def add_replication_commands(commands: Any, node_options: Callable[[argparse.Arg
     def reseed(args: argparse.Namespace) -> None:
         from replication.repair import reseed as cut
 
-        with hold_node(hq_settings(args), "re-seeding its mirror"):
-            app = open_hq(args)
+        settings = hq_settings(args)
+        with hold_node(settings, "re-seeding its mirror"):
+            app = open_store(settings)
             try:
                 result = cut(app, args.upstream.upper(), args.keep_upto, args.reason,
                              {"actor": args.by, "role": "systemAdmin", "channel": "system"})

@@ -329,14 +329,15 @@ def test_a_node_started_alone_with_the_upstreams_flag_replicates(tmp_path):
 
 def test_no_second_process_starts_restores_rebuilds_or_reseeds_a_node_that_runs(tmp_path):
     """The kernel lock a serving node holds: each command that would rewrite its store exits naming the node's pid,
-    the node serves on with what it had; once it stops, the same restore goes through."""
+    the node serves on with what it had; once it stops, the same restore goes through, and a repair that cannot
+    reach the stopped province says so in one line."""
     env = _environment()
     log = tmp_path / "nodes.log"
     ports = {code: (free_port(), free_port()) for code in ("HQ", "GD")}
     running = {code: _serve([*(["hq"] if code == "HQ" else ["province"]), "serve", "--code", code, "--data-dir",
                              str(tmp_path), "--port", str(http), "--grpc-port", str(grpc)], log, env)
                for code, (http, grpc) in ports.items()}
-    gd = Client(f"http://127.0.0.1:{ports['GD'][0]}", "GD")
+    gd, hq = (Client(f"http://127.0.0.1:{ports[code][0]}", code) for code in ("GD", "HQ"))
 
     def crm(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)], cwd=REPO,
@@ -344,7 +345,7 @@ def test_no_second_process_starts_restores_rebuilds_or_reseeds_a_node_that_runs(
 
     try:
         eventually(gd.healthy, timeout=60)
-        eventually(Client(f"http://127.0.0.1:{ports['HQ'][0]}", "HQ").healthy, timeout=60)
+        eventually(hq.healthy, timeout=60)
         certificate = gd.register()
         assert crm("backup", "--code", "GD", "--to", str(tmp_path / "gd.backup")).returncode == 0
         refused = {
@@ -364,8 +365,12 @@ def test_no_second_process_starts_restores_rebuilds_or_reseeds_a_node_that_runs(
         for process in running.values():
             _stop(process)
         gd.http.close()
+        hq.http.close()
     restored = crm("restore", "--code", "GD", "--from", str(tmp_path / "gd.backup"))
     assert restored.returncode == 0 and json.loads(restored.stdout)["log"]["ok"], restored.stderr
+    unanswered = crm("replication", "divergence", "--upstream", "GD", "--upstreams", f"GD=127.0.0.1:{ports['GD'][1]}")
+    assert unanswered.returncode == 1 and "log service failed: UNAVAILABLE" in unanswered.stderr, unanswered.stderr
+    assert "Traceback" not in unanswered.stderr
 
 
 def test_metrics_token_when_set_is_required(tmp_path):
