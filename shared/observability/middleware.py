@@ -30,6 +30,19 @@ class ObserveRequests:
         ids.current.set(request_id)  # not reset: the 500 handler outside this middleware logs the same id
         status = 500
         started = time.perf_counter()
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            self.metrics.observe(scope["method"], route, status, seconds)
+            # the path without its query: filters may hold certificate or phone numbers
+            level = logging.DEBUG if route.startswith(QUIET) else logging.INFO
+            access_log.log(level, "%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000)
 
         async def answer(message: dict[str, Any]) -> None:
             nonlocal status
@@ -37,6 +50,8 @@ class ObserveRequests:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()  # before the client has the answer: its next request (a scrape) must see this one
             await send(message)
 
         try:
@@ -47,9 +62,4 @@ class ObserveRequests:
                 self.metrics.store_errors.inc()
             raise
         finally:
-            seconds = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED
-            self.metrics.observe(scope["method"], route, status, seconds)
-            # the path without its query: filters may hold certificate or phone numbers
-            level = logging.DEBUG if route.startswith(QUIET) else logging.INFO
-            access_log.log(level, "%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000)
+            record()
