@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from shared.persistence.backup import BackupError, back_up, restore
 from shared.persistence.node_lock import hold_node
+from shared.settings import Settings
 
 
 def add_backup_commands(commands: Any, node_options: Callable[[argparse.ArgumentParser], None],
@@ -40,7 +41,7 @@ def add_backup_commands(commands: Any, node_options: Callable[[argparse.Argument
     parser.set_defaults(func=bring_back)
 
 
-def _restore(settings: Any, source: Path, open_node: Callable[[Any], Any]) -> None:
+def _restore(settings: Settings, source: Path, open_node: Callable[[Settings], Any]) -> None:
     try:
         restore(settings, source)
     except BackupError as error:
