@@ -7,7 +7,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from bench.nodes import free_port, register_many  # noqa: F401  (re-exported for the tests)
+from bench.nodes import free_port, port_run, register_many  # noqa: F401  (re-exported for the tests)
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from replication.node import NodeRuntime

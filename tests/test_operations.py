@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from crm.supervisor import RestartPolicy
 from province.api.app import create_app
 from province.application import ProvinceApplication
 from tests.auth import keys_dir, staff
-from tests.cluster import eventually, free_port
+from tests.cluster import eventually, free_port, port_run
 from tests.factories import individual
 from tests.stores import node_settings
 
@@ -44,25 +43,6 @@ def _environment(**extra: str) -> dict[str, str]:
     env.update({"CRM_KEYS_DIR": str(keys_dir()), "CRM_LOG_FORMAT": "json", "CRM_RECONNECT_INITIAL_SECONDS": "0.05",
                 "CRM_RECONNECT_CAP_SECONDS": "0.5", "CRM_AUDIT_INTERVAL_SECONDS": "0", **extra})
     return env
-
-
-def _port_run(count: int) -> int:
-    """A first port with the `count - 1` ports after it free as well (the cluster takes consecutive ports)."""
-    for _ in range(50):
-        first = free_port()
-        sockets = []
-        try:
-            for port in range(first, first + count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise AssertionError("no run of free ports")
 
 
 def _processes() -> dict[int, tuple[int, str, str]]:
@@ -159,7 +139,7 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     data = tmp_path_factory.mktemp("cluster")
-    base, grpc_base = _port_run(3), _port_run(3)
+    base, grpc_base = port_run(3), port_run(3)
     log = data / "cluster.log"
     supervisor = _serve(["cluster", "up", "--provinces", "GD,BJ", "--base-port", str(base), "--grpc-base-port",
                          str(grpc_base), "--data-dir", str(data), "--no-demo-data"], log,
