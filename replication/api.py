@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from replication.audit import verify_mirror
 from replication.node import NodeRuntime
@@ -28,10 +28,16 @@ class Report(BaseModel):
 
 
 class Destination(Report):
+    """A node that follows this log: its share's head, whether this node follows it in turn, and its stream."""
+
     destination: str
     headPosition: int
     runningHash: str
     recordedAt: str | None = None
+    expected: bool | None = Field(None, description="This node follows that node too: a member of the cluster")
+    connection: Literal["connected", "disconnected", "neverConnected"] | None = Field(
+        None, description="A stream open now; followed earlier; or not since this node started")
+    lastConnectedAt: str | None = None
 
 
 class LogHead(Report):
@@ -65,7 +71,11 @@ class UpstreamStatus(Report):
     lagEvents: int | None = None
     lagSeconds: float | None = None
     lastMessageAt: str | None = None
-    lastError: str | None = None
+    lastError: str | None = Field(None, description="What keeps the follower from streaming now (null once it "
+                                  "streams again)")
+    lastErrorAt: str | None = None
+    previousError: str | None = Field(None, description="The last error it recovered from")
+    previousErrorAt: str | None = None
     lastAudit: LastAudit | None = None
 
 

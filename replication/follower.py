@@ -67,8 +67,10 @@ class UpstreamStatus:
     recorded_at: str = ""
     head_position: int = 0
     head_recorded_at: str = ""
-    last_error: str | None = None
+    last_error: str | None = None  # what keeps it from streaming now; cleared once it streams again
     last_error_at: str | None = None
+    previous_error: str | None = None  # the last error it recovered from, and when that happened
+    previous_error_at: str | None = None
     applied_batches: int = 0
     applied_events: int = 0
     reconnects: int = 0
@@ -83,6 +85,13 @@ class UpstreamStatus:
         behind = _seconds_between(self.recorded_at, self.head_recorded_at) if lag_events else 0.0
         silent = max(0.0, _seconds_between(self.last_message_at, _now()) - heartbeat) if self.last_message_at else 0.0
         return Progress(self.state, self.position, lag_events, round(max(behind, silent), 3), self.last_message_at)
+
+    def streaming(self) -> None:
+        """Connected again: an error it recovered from is no longer the last word."""
+        self.state = "streaming"
+        if self.last_error is not None:
+            self.previous_error, self.previous_error_at = self.last_error, self.last_error_at
+            self.last_error = self.last_error_at = None
 
     def view(self, heartbeat: float) -> dict[str, Any]:
         progress = self.progress(heartbeat)
@@ -240,7 +249,7 @@ class Follower(threading.Thread):
                                           follower=self.app.settings.node_code,
                                           heartbeat_ms=round(self.heartbeat * 1000))
             self._call = stub.Subscribe(request)
-            self.status.state = "streaming"
+            self.status.streaming()
             for message in self._call:
                 if self._stopping.is_set():
                     return

@@ -111,13 +111,26 @@ class NodeRuntime:
                 "grpcPort": self.grpc_port,
                 "destinations": [  # each follower's share of the log and its own running hash
                     {"destination": d, "headPosition": chain.head(d).position,
-                     "runningHash": chain.head(d).hash.hex(), "recordedAt": chain.head(d).recorded_at}
-                    for d in chain.destinations()
+                     "runningHash": chain.head(d).hash.hex(), "recordedAt": chain.head(d).recorded_at,
+                     "expected": d in self.upstreams, **self.service.subscribers.connection(d)}
+                    for d in self._destinations()
                 ] if chain else [],
             },
             "upstreams": [{**f.view(), "lastAudit": self.audits.get(code)} for code, f in self.followers.items()],
             **({"storeError": store_error} if store_error else {}),
         }
+
+    def _destinations(self) -> list[str]:
+        """The nodes that follow this log, not every code a broadcast is addressed to (HQ's catalog goes to each of
+        the 31 provinces): those this node follows in turn (expected), those it holds records from, and those that
+        subscribed since it started."""
+        primary = self.service.chain.primary
+        known = {*self.upstreams, *self.service.subscribers.seen(), *([primary] if primary else [])}
+        try:
+            known |= _replicated_from(self.app)
+        except PersistenceError:  # the store is away: the status says so and answers from memory
+            pass
+        return sorted(known)
 
     def progress(self) -> dict[str, Progress]:
         """Per upstream: state, position, lag in events and seconds, last message heard (read-only, for gauges)."""
@@ -145,3 +158,8 @@ class NodeRuntime:
                 follower.status.state = "stopped"
                 follower.status.last_error = message
         return result
+
+
+def _replicated_from(app: Any) -> set[str]:
+    """The upstreams whose records this node holds (one row each beside the library's tracking records)."""
+    return {row["upstream"] for row in app.queries.rows(f"SELECT upstream FROM {app.upstream_table}")}

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import grpc
 
 from replication.chain import Head, LogChain, Route
-from replication.streams import Refused, Stream, StreamLimits
+from replication.streams import Refused, Stream, StreamLimits, Subscribers
 from replication.tls import HeadSigner, caller_of, server_credentials
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
@@ -74,6 +74,7 @@ class LogService(pb_grpc.NotificationLogServicer):
         self.signer = None if app.settings.replication_plaintext else HeadSigner(app.settings)
         self.followers = PROVINCES if self.tier == "hq" else frozenset({HQ_CODE})
         self.limits = StreamLimits(app.settings.replication_streams_per_peer, app.settings.replication_max_streams)
+        self.subscribers = Subscribers()
 
     def _destination(self, follower: str, context: grpc.ServicerContext) -> str:
         """Whose share of the log a caller gets — by its certificate; a province serves HQ only, HQ provinces."""
@@ -105,10 +106,12 @@ class LogService(pb_grpc.NotificationLogServicer):
         _check(request, context)
         destination = self._destination(request.follower, context)
         stream = self._admit(destination, context)
+        self.subscribers.opened(destination)
         try:
             log.info("%s follows %s from %d", destination, self.source, request.after_position)
             yield from self._stream(request, destination, stream, context)
         finally:
+            self.subscribers.closed(destination)
             self.limits.release(stream)
 
     def _admit(self, destination: str, context: grpc.ServicerContext) -> Stream:

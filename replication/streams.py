@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 
 class Refused(Exception):
@@ -72,3 +73,34 @@ class StreamLimits:
     def held(self, peer: str) -> int:
         with self._lock:
             return len(self._open.get(peer, []))
+
+
+class Subscribers:
+    """Which nodes follow this log, as an operator asks: streams open now per node, and when each last subscribed
+    (since this process started)."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = {}
+        self._last: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def opened(self, code: str) -> None:
+        with self._lock:
+            self._open[code] = self._open.get(code, 0) + 1
+            self._last[code] = datetime.now(timezone.utc).isoformat()
+
+    def closed(self, code: str) -> None:
+        with self._lock:
+            self._open[code] = max(0, self._open.get(code, 0) - 1)
+
+    def seen(self) -> set[str]:
+        with self._lock:
+            return set(self._last)
+
+    def connection(self, code: str) -> dict[str, object]:
+        """`connected` (a stream open now), `disconnected` (followed earlier) or `neverConnected` (not since this
+        node started), and when it last subscribed."""
+        with self._lock:
+            last = self._last.get(code)
+            state = "connected" if self._open.get(code) else "disconnected" if last else "neverConnected"
+            return {"connection": state, "lastConnectedAt": last}
