@@ -11,7 +11,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import grpc
 
@@ -77,12 +77,31 @@ def _existing_application(settings: Settings) -> Any:
     return _application(settings)
 
 
-def _serve(settings: Settings, demo_data: bool) -> None:
+def _serve(settings: Settings, demo_data: bool, supervised: bool) -> None:
     from shared.observability.logs import configure_logging
 
+    if not supervised:
+        _refuse_a_supervised_node(settings)
     configure_logging(settings.node_code, settings.log_format)
     with hold_node(settings, "starting it again"):
         _serve_held(settings, demo_data)
+
+
+def _refuse_a_supervised_node(settings: Settings) -> None:
+    """A node of a running `crm cluster up` is the supervisor's to stop and start: a second start by hand would
+    race its restarts."""
+    from crm.control import NoSupervisor, ask
+
+    try:
+        found = ask(settings.supervisor_socket_path(), {"action": "status"}, timeout=5)
+    except NoSupervisor:
+        return
+    code = settings.node_code
+    node = next((node for node in found.get("nodes", []) if node["node"] == code), None)
+    if node is not None:
+        order = "start" if node["state"] == "stopped" else "restart"
+        raise SystemExit(f"{code} belongs to the cluster supervisor (pid {found.get('supervisor')}) running in "
+                         f"{settings.data_dir}: use `crm cluster {order} {code}`")
 
 
 def _serve_held(settings: Settings, demo_data: bool) -> None:
@@ -129,11 +148,11 @@ def _node_settings(args: argparse.Namespace, tier: str) -> Settings:
 
 
 def province_serve(args: argparse.Namespace) -> None:
-    _serve(_node_settings(args, "province"), args.demo_data)
+    _serve(_node_settings(args, "province"), args.demo_data, args.supervised)
 
 
 def hq_serve(args: argparse.Namespace) -> None:
-    _serve(_node_settings(args, "hq"), False)
+    _serve(_node_settings(args, "hq"), False, args.supervised)
 
 
 def demo_data(args: argparse.Namespace) -> None:
@@ -207,24 +226,51 @@ def serve_command(node: cluster_config.ClusterNode, data_dir: Path, demo_data: b
     """How the supervisor starts (and restarts) a node: the README's restart command, its upstreams and ports
     from the cluster's file."""
     if node.tier == "hq":
-        return [sys.executable, "-m", "crm.cli", "hq", "serve", "--data-dir", str(data_dir)]
+        return [sys.executable, "-m", "crm.cli", "hq", "serve", "--data-dir", str(data_dir), "--supervised"]
     return [sys.executable, "-m", "crm.cli", "province", "serve", "--code", node.code, "--data-dir", str(data_dir),
-            *(["--demo-data"] if demo_data else [])]
+            "--supervised", *(["--demo-data"] if demo_data else [])]
 
 
 def cluster_up(args: argparse.Namespace) -> None:
     """HQ and the provinces as separate OS processes on SQLite, supervised: a node that dies is restarted with
     backoff; SIGINT or SIGTERM stops them all."""
-    from crm.supervisor import Stopping, Supervisor
     from shared.observability.logs import configure_logging
 
     settings = Settings()
     configure_logging("cluster", settings.log_format)
-    provinces = [p.strip().upper() for p in args.provinces.split(",") if p.strip()]
-    base = args.base_port
-    grpc_base = args.grpc_base_port or base + GRPC_PORT_OFFSET
     data_dir = Path(args.data_dir or settings.data_dir).resolve()
     settings = settings.model_copy(update={"data_dir": data_dir})
+    control = _control_socket(settings)
+    try:
+        _supervise(args, settings, control)
+    finally:
+        if control is not None:
+            control.close()
+
+
+def _control_socket(settings: Settings) -> Any:
+    """The supervisor's socket for `crm cluster stop|start|restart|status`; a second supervisor of the same data
+    directory exits here, before it writes anything."""
+    from crm.control import ControlSocket, SupervisorRunning
+
+    control = ControlSocket(settings.supervisor_socket_path())
+    try:
+        control.open()
+    except SupervisorRunning as running:
+        raise SystemExit(str(running)) from None
+    except OSError as error:  # e.g. a data directory's path too long for a Unix socket: supervise all the same
+        log.warning("no `crm cluster stop|start|restart` for this cluster: cannot listen at %s: %s",
+                    control.path, error.strerror or error)
+        return None
+    return control
+
+
+def _supervise(args: argparse.Namespace, settings: Settings, control: Any) -> None:
+    from crm.supervisor import Stopping, Supervisor
+
+    provinces, data_dir = args.provinces, settings.data_dir
+    base = args.base_port
+    grpc_base = args.grpc_base_port or base + GRPC_PORT_OFFSET
     plan = cluster_plan(settings, provinces, base, grpc_base)
     if create_issuer_keys(settings.signing_key_path(), settings.jwks_path()):
         print(f"staff token keys created in {settings.keys_path()}", flush=True)
@@ -238,7 +284,8 @@ def cluster_up(args: argparse.Namespace) -> None:
     demo_staff = enrol_demo_staff(settings, provinces) if demo else []
     env = {k: v for k, v in os.environ.items() if k not in PER_NODE_VARIABLES}
     supervisor = Supervisor(initial=settings.restart_initial_seconds, cap=settings.restart_cap_seconds,
-                            stable=settings.restart_stable_seconds, grace=settings.stop_grace_seconds)
+                            stable=settings.restart_stable_seconds, grace=settings.stop_grace_seconds,
+                            control=control)
     try:
         with supervisor:
             children = [supervisor.add(node.code, serve_command(node, data_dir, demo), env,
@@ -247,12 +294,16 @@ def cluster_up(args: argparse.Namespace) -> None:
                 supervisor.wait_healthy(child)
             urls = {child.name: child.url for child in children}
             if demo:
-                _cross_province_demo(urls, settings)
+                if len(provinces) > 1:
+                    _cross_province_demo(urls, settings)
+                else:
+                    print("cross-province demo data: none (orders between provinces need two of them)", flush=True)
                 print(f"\nDemo staff (sign in: curl -d username=USER -d password=PASSWORD {urls['HQ']}/auth/token):",
                       flush=True)
                 for user, role, province, password in demo_staff:
                     print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
-            print("\nCluster up (a node that stops is restarted; Ctrl-C stops every node):", flush=True)
+            print("\nCluster up (a node that stops is restarted; `crm cluster stop|start|restart CODE` for one node; "
+                  "Ctrl-C stops every node):", flush=True)
             for node in plan:
                 url = urls[node.code]
                 role = "HQ      " if node.tier == "hq" else "province"
@@ -261,6 +312,25 @@ def cluster_up(args: argparse.Namespace) -> None:
             supervisor.watch()
     except Stopping as signal_name:
         print(f"\n{signal_name}: the cluster stopped", flush=True)
+
+
+def cluster_order(args: argparse.Namespace) -> None:
+    """`crm cluster stop|start|restart CODE` and `crm cluster status`, carried out by the running supervisor."""
+    from crm.control import NoSupervisor, ask
+    from crm.supervisor import START_SECONDS
+
+    settings = _settings(args)
+    request = {"action": args.action, "node": getattr(args, "node", "")}
+    try:  # a restart waits for the node to stop and then to answer
+        answer = ask(settings.supervisor_socket_path(), request, settings.stop_grace_seconds + START_SECONDS + 30)
+    except NoSupervisor as missing:
+        raise SystemExit(str(missing)) from None
+    if not answer.get("ok"):
+        raise SystemExit(answer.get("message", "the supervisor refused the order"))
+    if args.action == "status":
+        print(json.dumps({"supervisor": answer.get("supervisor"), "nodes": answer.get("nodes", [])}, indent=2))
+    else:
+        print(answer.get("message", "done"))
 
 
 def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
@@ -285,7 +355,7 @@ def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
 def run(args: argparse.Namespace) -> None:
     """`make run`: HQ and three provinces with demo data, on SQLite."""
     settings = Settings()
-    args.provinces = args.provinces or "GD,BJ,SH"
+    args.provinces = args.provinces or province_codes("GD,BJ,SH")
     args.base_port = args.base_port or settings.hq_http_port
     cluster_up(args)
 
@@ -318,8 +388,28 @@ def _upstream_option(parser: argparse.ArgumentParser, example: str) -> None:
                         f"(CRM_UPSTREAMS; default: the data directory's {cluster_config.FILE_NAME})")
 
 
+def province_codes(text: str) -> list[str]:
+    """`--provinces`: one province code or more, each once."""
+    from shared.domain.values import PROVINCES
+
+    codes = [code.strip().upper() for code in text.split(",") if code.strip()]
+    unknown = [code for code in codes if code not in PROVINCES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown)}: not a province code (one of "
+                                         f"{', '.join(sorted(PROVINCES))})")
+    if not codes or len(set(codes)) != len(codes):
+        raise argparse.ArgumentTypeError("give each province once, comma-separated, e.g. GD,BJ,SH")
+    return codes
+
+
+def _supervised_option(parser: argparse.ArgumentParser) -> None:
+    """Only the supervisor starts a node of its cluster (the operator asks it with `crm cluster start`)."""
+    parser.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
+
+
 def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
-    parser.add_argument("--provinces", required=required, help="comma-separated province codes, e.g. GD,BJ,SH")
+    parser.add_argument("--provinces", required=required, type=province_codes,
+                        help="comma-separated province codes, e.g. GD,BJ,SH (one or more)")
     parser.add_argument("--base-port", dest="base_port", type=int, required=required,
                         help="HQ's REST port; provinces take the following ports in order")
     parser.add_argument("--grpc-base-port", dest="grpc_base_port", type=int,
@@ -413,8 +503,15 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
     return staff
 
 
+class Parser(argparse.ArgumentParser):
+    """A wrong or missing option is one line naming it, and where the options are listed (not the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crm", description=__doc__)
+    parser = Parser(prog="crm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     province = commands.add_parser("province", help="province node").add_subparsers(dest="action", required=True)
@@ -422,12 +519,14 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(serve)
     _upstream_option(serve, "HQ=127.0.0.1:9100")
     serve.add_argument("--demo-data", action="store_true", help="load demo data into an empty node first")
+    _supervised_option(serve)
     serve.set_defaults(func=province_serve)
 
     hq = commands.add_parser("hq", help="HQ node").add_subparsers(dest="action", required=True)
     hq_serve_parser = hq.add_parser("serve", help="serve HQ: national view, catalog master, following provinces")
     _node_options(hq_serve_parser)
     _upstream_option(hq_serve_parser, "GD=127.0.0.1:9101,BJ=127.0.0.1:9102")
+    _supervised_option(hq_serve_parser)
     hq_serve_parser.set_defaults(func=hq_serve)
 
     cluster = commands.add_parser("cluster", help="a local cluster").add_subparsers(dest="action", required=True)
@@ -435,6 +534,19 @@ def build_parser() -> argparse.ArgumentParser:
                             "dies, write <data dir>/cluster.json")
     _cluster_options(up, required=True)
     up.set_defaults(func=cluster_up)
+    for action, what in (("stop", "stop one node of the running cluster; it stays stopped until `start`"),
+                         ("start", "start a node stopped with `crm cluster stop` (or waiting for its restart)"),
+                         ("restart", "stop one node and start it again; answers once it is healthy")):
+        order = cluster.add_parser(action, help=what, description=what)
+        order.add_argument("node", type=str.upper, help="the node's code, e.g. GD or HQ")
+        order.add_argument("--data-dir", dest="data_dir", type=Path, help="the data directory the cluster runs in "
+                           "(CRM_DATA_DIR)")
+        order.set_defaults(func=cluster_order)
+    status = cluster.add_parser("status", help="each node of the running cluster: running, stopped or restarting, "
+                                "with its pid (JSON)")
+    status.add_argument("--data-dir", dest="data_dir", type=Path, help="the data directory the cluster runs in "
+                        "(CRM_DATA_DIR)")
+    status.set_defaults(func=cluster_order)
 
     demo = commands.add_parser("demo-data", help="load demo data into a province's store")
     _node_options(demo)

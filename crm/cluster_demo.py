@@ -2,7 +2,8 @@
 left in several states, billed at home, apportioned at HQ, with a month's settlement statements issued.
 
 It needs every node up (the work travels through HQ), so the cluster supervisor runs it over REST once they
-answer. It does nothing when HQ's order desk already holds orders.
+answer, between whichever provinces the cluster has (two at least). It does nothing when HQ's order desk already
+holds orders.
 """
 
 from __future__ import annotations
@@ -22,14 +23,27 @@ ACCOUNTS = "/tmf-api/accountManagement/v4/billingAccount"
 BILL_RUN = "/tmf-api/customerBillManagement/v4/customerBillOnDemand"
 DEMO_STAFF = {"HQ": ("demo.settlement", "settlementClerk")}  # provinces: their province administrator
 
-PLAN = (  # (home, delivering, offering, where it is left, with a local item too)
-    ("GD", "BJ", "PO-DC-2M", "completed", True),
-    ("GD", "SH", "PO-DC-10M", "inProgress", False),
-    ("BJ", "GD", "PO-DDN-64K", "rejected", False),
-    ("SH", "BJ", "PO-DC-2M", "cancelled", False),
-    ("BJ", "SH", "PO-BB-300M", "completed", False),
-    ("SH", "GD", "PO-DC-2M", "acknowledged", False),
+OUTCOMES = (  # (offering, where the order is left, with a local item too), one per cross-province order
+    ("PO-DC-2M", "completed", True),
+    ("PO-DC-10M", "inProgress", False),
+    ("PO-DDN-64K", "rejected", False),
+    ("PO-DC-2M", "cancelled", False),
+    ("PO-BB-300M", "completed", False),
+    ("PO-DC-2M", "acknowledged", False),
 )
+Step = tuple[str, str, str, str, bool]  # (home, delivering, offering, where it is left, with a local item too)
+
+
+def plan(provinces: list[str]) -> list[Step]:
+    """Cross-province orders between the given provinces (two at least): every outcome once, and every province
+    home to one order at least. Pairs go each province to the next first, then to the one after, so that a few
+    orders already reach across many provinces."""
+    pairs = [(home, provinces[(i + step) % len(provinces)]) for step in range(1, len(provinces))
+             for i, home in enumerate(provinces)]
+    if not pairs:
+        return []
+    count = max(len(OUTCOMES), len(provinces))
+    return [(*pairs[n % len(pairs)], *OUTCOMES[n % len(OUTCOMES)]) for n in range(count)]
 
 
 class Node:
@@ -65,7 +79,7 @@ def staff_of(code: str) -> tuple[str, str, str]:
 
 
 def load(nodes: dict[str, Node]) -> dict[str, int]:
-    """Run the plan against the nodes (code → its REST API); returns what it created."""
+    """Run the plan against the nodes (code → its REST API: HQ and the provinces); returns what it created."""
     if nodes["HQ"].call("GET", ORDERS, limit=1):
         return {}
     return populate(nodes)
@@ -73,9 +87,10 @@ def load(nodes: dict[str, Node]) -> dict[str, int]:
 
 def populate(nodes: dict[str, Node]) -> dict[str, int]:
     hq = nodes["HQ"]
+    steps = plan([code for code in nodes if code != "HQ"])
     customers = {code: nodes[code].call("GET", CUSTOMERS, status="active", customerKind="individual", limit=1)[0]
-                 for code in {home for home, *_ in PLAN}}
-    placed = [(step, _place(nodes[step[0]], customers[step[0]]["id"], step)) for step in PLAN]
+                 for code in {home for home, *_ in steps}}
+    placed = [(step, _place(nodes[step[0]], customers[step[0]]["id"], step)) for step in steps]
     for (home, delivering, _, target, local), order in placed:
         _advance(nodes[home], nodes[delivering], order, target, local)
     for (home, _, _, target, _), order in placed:
@@ -94,7 +109,7 @@ def _hq_has_all_of(hq: Node, provinces: dict[str, Node]) -> bool:
                for code, node in provinces.items())
 
 
-def _place(home: Node, customer_id: str, step: tuple[str, str, str, str, bool]) -> dict[str, Any]:
+def _place(home: Node, customer_id: str, step: Step) -> dict[str, Any]:
     _, delivering, offering, _, local = step
     items = [{"id": "1", "productOffering": {"id": offering}, "deliveringProvince": delivering}]
     if local:

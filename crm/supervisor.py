@@ -1,5 +1,7 @@
 """Keeps a local cluster's node processes running: a node that dies is restarted with backoff and logged while
 the others keep serving; SIGINT or SIGTERM stops every node (SIGTERM, then SIGKILL after a grace period).
+Through its control socket (crm/control.py) an operator stops, starts or restarts one node: a node stopped that
+way stays stopped until started again.
 
 Each node runs in its own process group, so a terminal's Ctrl-C reaches the supervisor alone and the nodes are
 stopped in order; on Linux a node also gets SIGTERM if the supervisor itself is killed outright."""
@@ -16,6 +18,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from types import FrameType
+
+from crm.control import ControlSocket, Order
 
 log = logging.getLogger("crm.supervisor")
 
@@ -55,6 +59,34 @@ class Child:
     restart_at: float | None = None
     restarts: int = 0
     pids: list[int] = field(default_factory=list)
+    held: bool = False  # stopped by the operator: not restarted until started again
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def view(self) -> dict[str, object]:
+        state = "running" if self.running() else "stopped" if self.held else "restarting"
+        return {"node": self.name, "state": state, "pid": self.pid if self.running() else None,
+                "restarts": self.restarts, "url": self.url}
+
+
+@dataclass
+class Errand:
+    """An operator's order under way: stop the node (SIGTERM, SIGKILL after the grace period), then, unless only
+    stopping, start it again and answer once it is healthy."""
+
+    order: Order
+    child: Child
+    stopping: bool
+    starting: bool
+    deadline: float
+    killed: bool = False
+    stopped_pid: int | None = None
+    spawned: bool = False
 
 
 def _child_setup() -> None:
@@ -69,10 +101,16 @@ def _exit_reason(code: int) -> str:
     return f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
 
 
+START_SECONDS = 60.0  # a node started by the operator that does not answer /health by then is reported
+
+
 class Supervisor:
-    def __init__(self, *, initial: float, cap: float, stable: float, grace: float) -> None:
+    def __init__(self, *, initial: float, cap: float, stable: float, grace: float,
+                 control: ControlSocket | None = None) -> None:
         self.initial, self.cap, self.stable, self.grace = initial, cap, stable, grace
         self.children: list[Child] = []
+        self.control = control
+        self.errands: list[Errand] = []
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> "Supervisor":
@@ -114,11 +152,9 @@ class Supervisor:
             if child.process.poll() is not None:
                 raise SystemExit(f"{child.name} exited with {_exit_reason(child.process.returncode)} before it "
                                  "answered; stopping the cluster")
-            try:
-                with urllib.request.urlopen(f"{child.url}/health", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
+            if _answers(child.url):
+                return
+            time.sleep(0.2)
         raise SystemExit(f"{child.name} did not answer at {child.url} within {timeout:.0f}s")
 
     def tend(self) -> None:
@@ -126,6 +162,8 @@ class Supervisor:
         now = time.monotonic()
         for child in self.children:
             assert child.process is not None
+            if child.held:
+                continue
             if child.restart_at is None and child.process.poll() is not None:
                 ran = now - child.started_at
                 delay = child.policy.after_exit(ran)
@@ -137,15 +175,97 @@ class Supervisor:
                 self._spawn(child)
 
     def watch(self, interval: float = 0.2) -> None:
-        """Tend the nodes until a stop signal."""
+        """Tend the nodes and carry out the operator's orders until a stop signal."""
         while True:
             self.tend()
-            time.sleep(interval)
+            if self.control is None:
+                time.sleep(interval)
+                continue
+            for order in self.control.orders(interval):
+                self.take(order)
+            self.errands = [errand for errand in self.errands if not self._carry_out(errand)]
+
+    def take(self, order: Order) -> None:
+        """An order from `crm cluster …`: status at once; stop, start and restart as errands over the next rounds."""
+        if order.action == "status":
+            order.answer(True, f"{len(self.children)} nodes", supervisor=os.getpid(),
+                         nodes=[child.view() for child in self.children])
+            return
+        child = next((c for c in self.children if c.name == order.node), None)
+        if order.action not in ("stop", "start", "restart"):
+            order.answer(False, f"no such order '{order.action[:16]}': stop, start, restart or status")
+        elif child is None:
+            order.answer(False, f"no node '{order.node[:16]}' in this cluster (one of "
+                                f"{', '.join(c.name for c in self.children)})")
+        elif any(errand.child is child for errand in self.errands):
+            order.answer(False, f"{child.name}: a stop, start or restart is under way; try again once it is done")
+        elif order.action == "start" and child.running():
+            order.answer(True, f"{child.name} is running already (pid {child.pid})", pid=child.pid)
+        elif order.action == "stop" and child.held and not child.running():
+            order.answer(True, f"{child.name} is stopped already")
+        else:
+            self._begin(Errand(order, child, stopping=order.action != "start", starting=order.action != "stop",
+                               deadline=time.monotonic() + self.grace))
+
+    def _begin(self, errand: Errand) -> None:
+        child = errand.child
+        if errand.stopping and child.running():
+            child.held, errand.stopped_pid = True, child.pid
+            log.info("%s (pid %d) stopping on the operator's order", child.name, child.pid)
+            self._signal_group(child, signal.SIGTERM)
+        elif errand.stopping:
+            child.held = True  # dead and waiting for its restart: it now waits for `start`
+        self.errands.append(errand)
+
+    def _carry_out(self, errand: Errand) -> bool:
+        """One round of an errand; True once it is answered."""
+        child, now = errand.child, time.monotonic()
+        if errand.stopping:
+            if child.running():
+                if now >= errand.deadline and not errand.killed:
+                    log.warning("%s did not stop within %.0f s; killing it", child.name, self.grace)
+                    self._signal_group(child, signal.SIGKILL)
+                    errand.killed = True
+                return False
+            self._signal_group(child, signal.SIGKILL)  # whatever is left of its group
+            child.restart_at = None
+            errand.stopping = False
+            stopped = f"{child.name} stopped" + (f" (pid {errand.stopped_pid})" if errand.stopped_pid else "")
+            if not errand.starting:
+                log.info("%s; it stays stopped until `crm cluster start %s`", stopped, child.name)
+                errand.order.answer(True, f"{stopped}; it stays stopped until `crm cluster start {child.name}`")
+                return True
+        if not errand.spawned:
+            errand.spawned = True
+            child.held, child.policy.delay = False, 0.0  # the operator's start: backoff from the beginning
+            if not child.running():  # unless the restart after a crash came first
+                self._spawn(child)
+            errand.deadline = now + START_SECONDS
+        assert child.process is not None
+        if child.process.poll() is not None:
+            errand.order.answer(False, f"{child.name} exited with {_exit_reason(child.process.returncode)} before "
+                                "it answered; it is restarted with backoff (see the cluster's log), "
+                                f"`crm cluster stop {child.name}` leaves it stopped")
+            return True
+        if _answers(child.url):
+            errand.order.answer(True, f"{child.name} is running (pid {child.process.pid}) and answers at "
+                                      f"{child.url}", pid=child.process.pid)
+            return True
+        if now >= errand.deadline:
+            errand.order.answer(False, f"{child.name} (pid {child.process.pid}) did not answer at {child.url} "
+                                       f"within {START_SECONDS:.0f} s; see the cluster's log")
+            return True
+        return False
 
     def stop(self) -> None:
         """SIGTERM to every node's process group, SIGKILL to what still runs after the grace period."""
         for number in STOP_SIGNALS:  # a second Ctrl-C must not cut the stopping short
             signal.signal(number, signal.SIG_IGN)
+        for errand in self.errands:
+            errand.order.answer(False, "the supervisor is stopping every node")
+        self.errands = []
+        if self.control is not None:
+            self.control.close()
         running = [c for c in self.children if c.process is not None and c.process.poll() is None]
         for child in running:
             self._signal_group(child, signal.SIGTERM)
@@ -171,3 +291,12 @@ class Supervisor:
             os.killpg(child.process.pid, number)
         except (ProcessLookupError, PermissionError):
             pass  # the group is gone already
+
+
+def _answers(url: str) -> bool:
+    """The node answers /health (within a second)."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=1):
+            return True
+    except OSError:
+        return False

@@ -176,6 +176,10 @@ class Settings(BaseSettings):
         """Held by the node while it serves, whichever store it uses (see shared.persistence.node_lock)."""
         return self.data_dir / f"{self.app_name}.lock"
 
+    def supervisor_socket_path(self) -> Path:
+        """Where `crm cluster up` of this data directory takes orders (`crm cluster stop|start|restart|status`)."""
+        return self.data_dir / "supervisor.sock"
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The `env` handed to the node's `eventsourcing.Application`."""
         if self.store == "postgres":

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -136,19 +137,19 @@ class Cluster:
         return self.log.read_text(errors="replace").splitlines()
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    data = tmp_path_factory.mktemp("cluster")
-    base, grpc_base = port_run(3), port_run(3)
+@contextmanager
+def _cluster_up(data: Path, provinces: tuple[str, ...], *options: str) -> Iterator[Cluster]:
+    """`crm cluster up` as its own process, once it printed "Cluster up"; every node stopped afterwards."""
+    base, grpc_base = port_run(1 + len(provinces)), port_run(1 + len(provinces))
     log = data / "cluster.log"
-    supervisor = _serve(["cluster", "up", "--provinces", "GD,BJ", "--base-port", str(base), "--grpc-base-port",
-                         str(grpc_base), "--data-dir", str(data), "--no-demo-data"], log,
+    supervisor = _serve(["cluster", "up", "--provinces", ",".join(provinces), "--base-port", str(base),
+                         "--grpc-base-port", str(grpc_base), "--data-dir", str(data), *options], log,
                         _environment(CRM_RESTART_INITIAL_SECONDS="0.5"))
-    nodes = {code: Client(f"http://127.0.0.1:{base + i}", code) for i, code in enumerate(("HQ", "GD", "BJ"))}
+    nodes = {code: Client(f"http://127.0.0.1:{base + i}", code) for i, code in enumerate(("HQ", *provinces))}
     started = Cluster(supervisor, data, log, nodes)
     try:
         eventually(lambda: supervisor.poll() is not None or any("Cluster up" in line for line in started.lines()),
-                   timeout=90, interval=0.2)
+                   timeout=240, interval=0.2)
         assert supervisor.poll() is None, log.read_text()
         yield started
     finally:
@@ -161,8 +162,49 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             client.http.close()
 
 
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """What `make run` starts, with two provinces: demo data, the cross-province demo between them."""
+    with _cluster_up(tmp_path_factory.mktemp("cluster"), ("GD", "BJ")) as started:
+        yield started
+
+
 def _sample(metrics: dict, name: str, **labels: str) -> float | None:
     return metrics.get((name, tuple(sorted(labels.items()))))
+
+
+ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
+
+
+def test_cluster_up_with_one_province_starts_with_its_demo_data_and_no_cross_province_orders(tmp_path):
+    with _cluster_up(tmp_path, ("SC",)) as one:
+        hq, sc = one.nodes["HQ"], one.nodes["SC"]
+        assert hq.healthy() and sc.healthy()
+        assert int(sc.http.get(CUSTOMERS, params={"limit": 1}).headers["X-Total-Count"]) >= 15
+        assert hq.http.get(ORDERS).json() == []
+        assert any(line.startswith("cross-province demo data: none") for line in one.lines())
+        assert not any("Traceback" in line for line in one.lines())
+        certificate = sc.register()
+        eventually(lambda: hq.knows(certificate), timeout=60)
+
+
+def test_cluster_up_names_a_code_that_is_not_a_province(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "crm.cli", "cluster", "up", "--provinces", "GD,XX", "--base-port",
+                           str(free_port()), "--data-dir", str(tmp_path)], cwd=REPO, env=_environment(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert len(done.stderr.strip().splitlines()) == 1 and "XX: not a province code" in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
+
+
+def test_cluster_up_with_two_provinces_loads_the_cross_province_demo_between_them(cluster):
+    assert any(line.startswith("cross-province demo data: {'crossProvinceOrders': 6") for line in cluster.lines())
+    desk = cluster.nodes["HQ"].http.get(ORDERS, params={"limit": 100}).json()
+    assert {"completed", "inProgress", "failed", "cancelled", "acknowledged"} <= {o["state"] for o in desk}
+    routes = {(o["homeProvince"], p) for o in desk for p in o["deliveringProvinces"] if p != o["homeProvince"]}
+    assert routes == {("GD", "BJ"), ("BJ", "GD")}
+    for code in ("GD", "BJ"):  # and each province its own demo desk
+        assert cluster.nodes[code].http.get(CUSTOMERS, params={"limit": 1}).headers["X-Total-Count"] != "0"
 
 
 def test_metrics_count_requests_by_route_and_show_replication(cluster):
@@ -248,6 +290,57 @@ def test_a_province_killed_under_cluster_up_is_restarted_and_catches_up_while_th
     from_gd = gd.register()  # written at GD after its restart: GD's log serves HQ again
     eventually(lambda: hq.knows(from_gd), timeout=30)
     assert _children(cluster.supervisor.pid)["GD"] == restarted and cluster.supervisor.poll() is None
+
+
+def _crm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "crm.cli", *args], cwd=REPO, env=env or _environment(),
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_one_node_is_stopped_started_and_restarted_through_the_running_supervisor(cluster):
+    """The README's restart procedure under `make run`: `crm cluster stop|start|restart GD`."""
+    data, gd, hq = str(cluster.data), cluster.nodes["GD"], cluster.nodes["HQ"]
+    before = _children(cluster.supervisor.pid)
+
+    stopped = _crm("cluster", "stop", "GD", "--data-dir", data)
+    assert stopped.returncode == 0 and "GD stopped" in stopped.stdout, stopped.stderr
+    assert not gd.healthy() and not _alive(before["GD"])
+    time.sleep(3)  # six times the restart wait of this cluster: a crashed node would be back by now
+    assert "GD" not in _children(cluster.supervisor.pid) and not gd.healthy()
+    status = json.loads(_crm("cluster", "status", "--data-dir", data).stdout)
+    assert {n["node"]: n["state"] for n in status["nodes"]} == {"HQ": "running", "GD": "stopped", "BJ": "running"}
+    assert status["supervisor"] == cluster.supervisor.pid
+    by_hand = _crm("province", "serve", "--code", "GD", "--data-dir", data)  # would race the supervisor
+    assert by_hand.returncode == 1 and "use `crm cluster start GD`" in by_hand.stderr, by_hand.stderr
+    assert hq.healthy() and cluster.nodes["BJ"].healthy()
+
+    started = _crm("cluster", "start", "GD", "--data-dir", data)
+    assert started.returncode == 0 and "GD is running" in started.stdout, started.stderr
+    assert gd.healthy()
+    first = _children(cluster.supervisor.pid)["GD"]
+    assert first != before["GD"] and f"pid {first}" in started.stdout
+    by_hand = _crm("hq", "serve", "--data-dir", data)
+    assert by_hand.returncode == 1 and "use `crm cluster restart HQ`" in by_hand.stderr, by_hand.stderr
+
+    restarted = _crm("cluster", "restart", "GD", "--data-dir", data)
+    assert restarted.returncode == 0, restarted.stderr
+    second = _children(cluster.supervisor.pid)["GD"]
+    assert second != first and not _alive(first) and f"pid {second}" in restarted.stdout
+    assert gd.healthy()
+    certificate = gd.register()  # the restarted node serves and replicates
+    eventually(lambda: hq.knows(certificate), timeout=30)
+    assert _children(cluster.supervisor.pid)["HQ"] == before["HQ"]  # the others were left alone
+
+    unknown = _crm("cluster", "restart", "XX", "--data-dir", data)
+    assert unknown.returncode == 1 and "no node 'XX' in this cluster (one of HQ, GD, BJ)" in unknown.stderr
+
+
+def test_cluster_commands_without_a_supervisor_say_so_in_one_line(tmp_path):
+    for action in (("stop", "GD"), ("start", "GD"), ("restart", "GD"), ("status",)):
+        done = _crm("cluster", *action, "--data-dir", str(tmp_path))
+        assert done.returncode == 1 and done.stdout == ""
+        assert done.stderr.strip() == f"no cluster supervisor runs in {tmp_path}: start the cluster with " \
+                                      "`crm cluster up` (or `make run`), or give the --data-dir it runs in"
 
 
 def test_sigterm_to_cluster_up_stops_every_node_and_leaves_no_orphan(cluster):
