@@ -147,6 +147,9 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
     def export(app: Any, args: argparse.Namespace) -> None:
         from shared.audit.export import exported
 
+        if bool(args.resource) != bool(args.id):
+            raise SystemExit("--resource and --id go together: one resource's history, e.g. --resource customer "
+                             "--id ID")
         trail = AuditTrail(app, app.audited_resources)
         aggregate = trail.aggregate_id_of(_resource(trail, args.resource), args.id) if args.resource else None
         out = open(args.to, "w", encoding="utf-8") if args.to else sys.stdout
@@ -170,8 +173,12 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
     def check(args: argparse.Namespace) -> None:
         from shared.audit.export import check_export
 
-        with open(args.file, encoding="utf-8") as lines:
-            result = check_export(lines)
+        try:
+            with open(args.file, encoding="utf-8") as lines:
+                result = check_export(lines)
+        except UnicodeDecodeError:
+            raise SystemExit(f"{args.file} is not an export (not UTF-8 text): give the file `crm audit export` "
+                             "wrote") from None
         print(json.dumps(result, indent=2))
         if not result["ok"]:
             raise SystemExit(1)

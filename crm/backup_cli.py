@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any, Callable
 
+from crm.failures import one_line
 from shared.persistence.backup import BackupError, back_up, restore
 from shared.persistence.node_lock import hold_node
 from shared.settings import Settings
@@ -20,7 +22,10 @@ def add_backup_commands(commands: Any, node_options: Callable[[argparse.Argument
         try:
             back_up(settings, args.to)
         except BackupError as error:
-            raise SystemExit(str(error)) from None
+            raise SystemExit(one_line(error)) from None
+        except sqlite3.Error as error:  # the copy's file cannot be made where --to says
+            raise SystemExit(f"{settings.node_code}: cannot write the backup {args.to}: {error}: give a --to in a "
+                             "directory this user may write") from None
         print(f"{settings.node_code}: backed up to {args.to} ({args.to.stat().st_size:,} bytes); keep the keys "
               "directory safe on its own: the events are encrypted with the node's data key")
 
@@ -45,7 +50,7 @@ def _restore(settings: Settings, source: Path, open_node: Callable[[Settings], A
     try:
         restore(settings, source)
     except BackupError as error:
-        raise SystemExit(str(error)) from None
+        raise SystemExit(one_line(error)) from None
     application = open_node(settings)
     try:
         aggregates = application.rebuild_read_models()

@@ -22,6 +22,7 @@ from shared.persistence.node_lock import NodeRunning, hold_node
 from shared.persistence.protection import create_cipher_key
 from crm.audit_cli import add_audit_commands
 from crm.backup_cli import add_backup_commands
+from crm.failures import explained, one_line
 from crm.replication_cli import add_replication_commands
 from shared.settings import Settings
 
@@ -38,7 +39,19 @@ def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:
         value = getattr(args, option, None)
         if value is not None:
             overrides[field] = value
-    return Settings(**overrides)
+    settings = Settings(**overrides)
+    node_code(settings.node_code)
+    return settings
+
+
+def node_code(code: str) -> str:
+    """HQ or a province's code; anything else is refused before a store or a key is made for it."""
+    from shared.domain.values import HQ_CODE, PROVINCES
+
+    if code not in PROVINCES | {HQ_CODE}:
+        raise SystemExit(f"{code[:16]!r} is not a node's code: give --code HQ or a province's (e.g. GD, BJ, SH; "
+                         "CRM_NODE_CODE)")
+    return code
 
 
 def _application(settings: Settings) -> Any:
@@ -51,13 +64,26 @@ def _application(settings: Settings) -> Any:
                       f"{settings.pg_port}", flush=True)
         except DatabaseUnavailable as error:
             raise SystemExit(f"{settings.node_code}: {error}") from None
-    if settings.tier == "hq" or settings.node_code == "HQ":
-        from hq.application import HqApplication
+    import sqlite3
 
-        return HqApplication(settings.model_copy(update={"tier": "hq", "node_code": "HQ"}))
-    from province.application import ProvinceApplication
+    from eventsourcing.persistence import PersistenceError
 
-    return ProvinceApplication(settings)
+    try:
+        if settings.tier == "hq" or settings.node_code == "HQ":
+            from hq.application import HqApplication
+
+            return HqApplication(settings.model_copy(update={"tier": "hq", "node_code": "HQ"}))
+        from province.application import ProvinceApplication
+
+        return ProvinceApplication(settings)
+    except (sqlite3.Error, PersistenceError) as error:  # e.g. a read-only data directory
+        if settings.store == "postgres":
+            raise SystemExit(f"{settings.node_code}: cannot open PostgreSQL database '{settings.database_name}' on "
+                             f"{settings.pg_host}:{settings.pg_port}: {one_line(error)}: check that the server "
+                             f"runs and that '{settings.pg_user}' may write the database") from None
+        raise SystemExit(f"{settings.node_code}: cannot open its store {settings.sqlite_path()}: {one_line(error)}: "
+                         f"the data directory and its files must be writable by this user, or choose another "
+                         "--data-dir (CRM_DATA_DIR)") from None
 
 
 def _existing_application(settings: Settings) -> Any:
@@ -105,14 +131,27 @@ def _refuse_a_supervised_node(settings: Settings) -> None:
 
 
 def _serve_held(settings: Settings, demo_data: bool) -> None:
+    # ports first: one in use is one line, before a store is opened; gRPC's is only tried, its server binds it
+    listener = _listen(settings.node_code, "REST", settings.http_host, settings.http_port, "--port, CRM_HTTP_PORT")
+    try:
+        if settings.grpc_port:
+            _listen(settings.node_code, "gRPC", settings.grpc_host, settings.grpc_port,
+                    "--grpc-port, CRM_GRPC_PORT").close()
+        application = _application(settings)
+        try:
+            _serve_application(settings, application, listener, demo_data)
+        finally:
+            application.close()
+    finally:
+        listener.close()
+
+
+def _serve_application(settings: Settings, application: Any, listener: Any, demo_data: bool) -> None:
     import uvicorn
 
     from replication.node import NodeRuntime
+    from replication.server import CannotListen
 
-    if not settings.upstreams:
-        log.warning("%s starts with no upstreams: it will not replicate (give --upstreams, or start it with the "
-                    "data directory whose %s names it)", settings.node_code, cluster_config.FILE_NAME)
-    application = _application(settings)
     if settings.tier == "hq":
         from hq.api.app import create_app
     else:
@@ -122,28 +161,60 @@ def _serve_held(settings: Settings, demo_data: bool) -> None:
             from province import demo
 
             demo.load(application)
-    runtime = NodeRuntime(application, follow=False).start()
-    api = create_app(application)
-    api.state.runtime = runtime
-    api.router.on_startup.append(runtime.start_followers)  # follow once /replication/status can answer
-    base = f"http://{settings.http_host}:{settings.http_port}"
-    log.info("%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s", settings.node_code, base, base, settings.grpc_host,
-             runtime.grpc_port, settings.upstreams or "none")
     try:
-        uvicorn.run(api, host=settings.http_host, port=settings.http_port, log_level="warning", server_header=False,
-                    log_config=None)  # uvicorn's lines go through the node's log format
+        runtime = NodeRuntime(application, follow=False).start()
+    except CannotListen as taken:  # taken since it was tried
+        raise SystemExit(f"{settings.node_code}: {taken}: stop the process listening there or choose another "
+                         "--grpc-port (CRM_GRPC_PORT)") from None
+    try:
+        api = create_app(application)
+        api.state.runtime = runtime
+        api.router.on_startup.append(runtime.start_followers)  # follow once /replication/status can answer
+        if not settings.upstreams:
+            log.warning("%s starts with no upstreams: it will not replicate (give --upstreams, or start it with the "
+                        "data directory whose %s names it)", settings.node_code, cluster_config.FILE_NAME)
+        base = f"http://{settings.http_host}:{settings.http_port}"
+        log.info("%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s", settings.node_code, base, base,
+                 settings.grpc_host, runtime.grpc_port, settings.upstreams or "none")
+        server = uvicorn.Server(uvicorn.Config(api, log_level="warning", server_header=False, log_config=None))
+        server.run(sockets=[listener])  # uvicorn's lines go through the node's log format
+        if not server.started:
+            raise SystemExit(f"{settings.node_code}: the REST API did not start (see the lines above)")
     finally:
         runtime.stop()
-        application.close()
+
+
+def _listen(code: str, what: str, host: str, port: int, option: str) -> Any:
+    """A listening socket on the node's address, or the one line saying why there cannot be one."""
+    import socket
+
+    where = f"{code}: cannot listen for {what} on {host}:{port}"
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except socket.gaierror:
+        raise SystemExit(f"{where}: no such host here: choose another --host") from None
+    except OverflowError:
+        raise SystemExit(f"{where}: not a port: choose one of 1-65535 ({option})") from None
+    except OSError as error:
+        raise SystemExit(f"{where}: {explained(error)} ({option})") from None
 
 
 def _node_settings(args: argparse.Namespace, tier: str) -> Settings:
     """Flags, then CRM_* variables, then the cluster's file in the data directory, then the defaults."""
+    from replication.follower import parse_upstreams
+
     fixed = {"tier": tier, "node_code": "HQ"} if tier == "hq" else {"tier": tier}
     settings = cluster_config.complete(_settings(args, **fixed))
     if tier == "hq":  # HQ's own default ports
         defaults = {"http_port": settings.hq_http_port, "grpc_port": settings.hq_grpc_port}
         settings = settings.model_copy(update={k: v for k, v in defaults.items() if k not in settings.model_fields_set})
+    elif settings.node_code == "HQ":
+        raise SystemExit("HQ is served with `crm hq serve`; `crm province serve` takes a province's --code")
+    try:
+        parse_upstreams(settings.upstreams)
+    except ValueError as wrong:
+        raise SystemExit(f"--upstreams (CRM_UPSTREAMS): {wrong}, e.g. HQ=127.0.0.1:9100") from None
     return settings
 
 
@@ -158,7 +229,10 @@ def hq_serve(args: argparse.Namespace) -> None:
 def demo_data(args: argparse.Namespace) -> None:
     from province import demo
 
-    application = _application(_settings(args))
+    settings = _settings(args)
+    if settings.node_code == "HQ":
+        raise SystemExit("demo data is a province's: give --code GD (or another province's code)")
+    application = _application(settings)
     try:
         created = demo.load(application)
         print(created or "the node already holds data; nothing loaded")
@@ -258,9 +332,13 @@ def _control_socket(settings: Settings) -> Any:
         control.open()
     except SupervisorRunning as running:
         raise SystemExit(str(running)) from None
-    except OSError as error:  # e.g. a data directory's path too long for a Unix socket: supervise all the same
-        log.warning("no `crm cluster stop|start|restart` for this cluster: cannot listen at %s: %s",
-                    control.path, error.strerror or error)
+    except OSError as error:
+        if error.errno is not None:  # a data directory it may not write: nothing else would work there either
+            error.filename = error.filename or str(control.path)
+            raise
+        # a data directory's path too long for a Unix socket: supervise all the same
+        log.warning("no `crm cluster stop|start|restart` for this cluster: cannot listen at %s: %s", control.path,
+                    error)
         return None
     return control
 
@@ -367,10 +445,17 @@ def _staff_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--province", help="home province of province staff, e.g. GD")
 
 
+def port(text: str) -> int:
+    """A TCP port to listen on."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text[:16]!r} is not a port (1-65535)")
+    return int(text)
+
+
 def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--code", help="node code, e.g. GD or HQ (settings: CRM_NODE_CODE)")
-    parser.add_argument("--port", type=int, help="REST port (CRM_HTTP_PORT)")
-    parser.add_argument("--grpc-port", dest="grpc_port", type=int, help="gRPC port (CRM_GRPC_PORT)")
+    parser.add_argument("--port", type=port, help="REST port (CRM_HTTP_PORT)")
+    parser.add_argument("--grpc-port", dest="grpc_port", type=port, help="gRPC port (CRM_GRPC_PORT)")
     parser.add_argument("--host", help="interface to listen on (CRM_HTTP_HOST)")
     parser.add_argument("--data-dir", dest="data_dir", type=Path, help="SQLite directory (CRM_DATA_DIR)")
     parser.add_argument("--store", choices=("sqlite", "postgres"), help="event store (CRM_STORE)")
@@ -410,9 +495,9 @@ def _supervised_option(parser: argparse.ArgumentParser) -> None:
 def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--provinces", required=required, type=province_codes,
                         help="comma-separated province codes, e.g. GD,BJ,SH (one or more)")
-    parser.add_argument("--base-port", dest="base_port", type=int, required=required,
+    parser.add_argument("--base-port", dest="base_port", type=port, required=required,
                         help="HQ's REST port; provinces take the following ports in order")
-    parser.add_argument("--grpc-base-port", dest="grpc_base_port", type=int,
+    parser.add_argument("--grpc-base-port", dest="grpc_base_port", type=port,
                         help=f"HQ's gRPC port (default: base port + {GRPC_PORT_OFFSET})")
     parser.add_argument("--data-dir", dest="data_dir", type=Path, help="where the SQLite files, the keys and the "
                         f"cluster's {cluster_config.FILE_NAME} live")
@@ -422,11 +507,12 @@ def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
 
 def keys_init(args: argparse.Namespace) -> None:
     """The embedded issuer's signing key and public JWKS in the data directory's keys/ (owner-only)."""
-    settings = _settings(args)
+    settings = _settings(argparse.Namespace(**{**vars(args), "code": None}))  # --code may name several nodes
+    codes = [node_code(c.strip().upper()) for c in (args.code or settings.node_code).split(",") if c.strip()]
     created = create_issuer_keys(settings.signing_key_path(), settings.jwks_path())
     print(f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()} and public "
           f"keys {settings.jwks_path()}")
-    for code in [c.strip().upper() for c in (args.code or settings.node_code).split(",")]:
+    for code in codes:
         path = settings.model_copy(update={"node_code": code}).cipher_key_path()
         print(f"{'created' if create_cipher_key(path) else 'kept the existing'} data key of {code}: {path}")
 
@@ -437,7 +523,7 @@ def certs_init(args: argparse.Namespace) -> None:
     from replication.tls import create_certificates, tls_dir
 
     settings = _settings(args)
-    nodes = [n.strip().upper() for n in args.nodes.split(",") if n.strip()]
+    nodes = [node_code(n.strip().upper()) for n in args.nodes.split(",") if n.strip()]
     hosts = tuple(h.strip() for h in (args.hosts or "localhost").split(",") if h.strip())
     made = create_certificates(tls_dir(settings), nodes, hosts)
     print(f"certificates in {tls_dir(settings)}: made for {', '.join(made) or 'none (all existed)'}")
@@ -612,6 +698,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(str(running))
     except grpc.RpcError as failed:  # an upstream a command reads (audit mirror, replication divergence) failed
         sys.exit(f"the upstream's log service failed: {failed.code().name}: {failed.details()}")
+    except Exception as error:  # a missing file, a directory it may not write, a wrong setting: one line
+        line = explained(error)
+        if line is None:
+            raise
+        sys.exit(f"crm {args.command}{' ' + args.action if getattr(args, 'action', None) else ''}: {line}")
 
 
 if __name__ == "__main__":

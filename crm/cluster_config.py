@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from shared.settings import Settings
@@ -55,7 +55,12 @@ def node_in(data_dir: Path, code: str) -> ClusterNode | None:
     path = path_in(data_dir)
     if not path.is_file():
         return None
-    config = ClusterConfig.model_validate_json(path.read_text())
+    try:
+        config = ClusterConfig.model_validate_json(path.read_text())
+    except ValidationError as wrong:
+        place = ".".join(str(part) for part in wrong.errors()[0]["loc"]) or "the file"
+        raise SystemExit(f"{path} is not a cluster file ({place}: {wrong.errors()[0]['msg']}): put it right, or "
+                         "write it again with `crm cluster up`") from None
     return next((node for node in config.nodes if node.code == code), None)
 
 

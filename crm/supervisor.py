@@ -151,7 +151,7 @@ class Supervisor:
             assert child.process is not None
             if child.process.poll() is not None:
                 raise SystemExit(f"{child.name} exited with {_exit_reason(child.process.returncode)} before it "
-                                 "answered; stopping the cluster")
+                                 "answered (its reason is in its lines above); stopping the cluster")
             if _answers(child.url):
                 return
             time.sleep(0.2)

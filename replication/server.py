@@ -42,6 +42,7 @@ SERVER_OPTIONS = [
     # connection ("Too many pings"): well below the followers' keepalive
     ("grpc.http2.min_ping_interval_without_data_ms", FOLLOWER_PING_MS // 2),
     ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.so_reuseport", 0),  # a second node started on this port fails to bind instead of sharing it
 ]
 
 
@@ -60,6 +61,10 @@ def route_of(app: Any) -> tuple[Route, str | None]:
         return (destination,) if destination in PROVINCES else ()
 
     return addressed, None
+
+
+class CannotListen(OSError):
+    """The log service's port is taken (or its host is not this machine's)."""
 
 
 class LogService(pb_grpc.NotificationLogServicer):
@@ -207,12 +212,15 @@ def serve_log(app: Any, host: str, port: int) -> tuple[grpc.Server, LogService, 
                                    s.replication_spare_threads)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=SERVER_OPTIONS)
     pb_grpc.add_NotificationLogServicer_to_server(service, server)
-    if app.settings.replication_plaintext:
-        bound = server.add_insecure_port(f"{host}:{port}")
-    else:
-        bound = server.add_secure_port(f"{host}:{port}", server_credentials(app.settings))
+    credentials = None if app.settings.replication_plaintext else server_credentials(app.settings)
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}") if credentials is None else \
+            server.add_secure_port(f"{host}:{port}", credentials)
+    except RuntimeError:  # grpcio raises where older versions returned 0
+        bound = 0
     if bound == 0:
-        raise OSError(f"cannot listen for gRPC on {host}:{port}")
+        raise CannotListen(f"cannot listen for gRPC on {host}:{port}: in use by another process, or not an "
+                           "address of this machine")
     server.start()
     return server, service, bound
 
