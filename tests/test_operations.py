@@ -205,6 +205,9 @@ def test_cluster_up_with_two_provinces_loads_the_cross_province_demo_between_the
     assert routes == {("GD", "BJ"), ("BJ", "GD")}
     for code in ("GD", "BJ"):  # and each province its own demo desk
         assert cluster.nodes[code].http.get(CUSTOMERS, params={"limit": 1}).headers["X-Total-Count"] != "0"
+    log = cluster.nodes["HQ"].http.get("/replication/status").json()["log"]  # the provinces there are, no others
+    assert {d["destination"]: (d["expected"], d["connection"]) for d in log["destinations"]} == \
+        {"GD": (True, "connected"), "BJ": (True, "connected")}
 
 
 def test_metrics_count_requests_by_route_and_show_replication(cluster):
