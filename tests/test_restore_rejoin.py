@@ -20,6 +20,8 @@ from province.application import ProvinceApplication
 from replication.chain import GENESIS, LogRecord, recorded_at
 from replication.node import NodeRuntime
 from replication.repair import divergence, reseed
+from shared.audit.replay import replay_and_compare
+from shared.audit.trail import AuditTrail
 from shared.classification import HQ_PUBLIC, channel_of
 from shared.domain.cross_province import CrossProvinceOrder, CrossProvinceRequest, request_id
 from shared.domain.errors import NotFound
@@ -126,6 +128,13 @@ def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_
         assert restored_gd.orphans_by_upstream() == {"HQ": len(relayed)}
         assert orphans_of(restored_gd, orderId=placed["id"]) == kept
         assert orphans_of(restored_gd, orderId="no-such-order") == []
+        on_record = list(AuditTrail(restored_gd, ()).operations(aggregate_type="OrphanRecord"))
+        assert [(o["eventType"], o["actor"]) for o in on_record] == [("OrphanRecord.Recorded", "system")] * len(kept)
+        scratch = ProvinceApplication(restored_gd.settings)
+        try:  # the list is a read model like any other: rebuilt from the events, the same
+            assert replay_and_compare(restored_gd, scratch)["identical"]
+        finally:
+            scratch.close()
 
 
 def test_work_forwarded_again_for_a_leg_held_here_leaves_it_as_it_is(store, tmp_path):
