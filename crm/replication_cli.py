@@ -12,7 +12,7 @@ from shared.settings import Settings
 
 MANUAL = """\
 When HQ's follower of a province stops with "history changed" (the province was restored from an older backup,
-or its log was changed), HQ never overwrites what it mirrored by itself. Put it right in three steps:
+or its log was changed), HQ never overwrites what it mirrored by itself. Put it right in four steps:
 
   1. crm replication divergence --upstream GD --data-dir DIR [--upstreams GD=host:port]
        Re-read GD's log and compare it with HQ's mirror: the first differing position, the last position both
@@ -25,6 +25,9 @@ or its log was changed), HQ never overwrites what it mirrored by itself. Put it 
        back to N and rebuilds what it derives from mirrors.
   3. Start HQ: its follower takes GD's log again from N, checking every link; `crm replication divergence`
      (or POST /replication/audit/GD) then passes.
+  4. GD takes HQ's stream again by itself: what HQ relays about orders GD lost with its restore is kept there
+     as orphans (GET /replication/orphans on GD). Done when every follower is `streaming` on both nodes'
+     /replication/status and /health shows no `degraded` list.
 """
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from province import billing, catalog, customers, order_documents, settlement, staff, statistics, tickets
+from province import billing, catalog, customers, order_documents, orphans, settlement, staff, statistics, tickets
 from province.cross_province import CrossProvinceHandlers
 from province.orders import OrderCommands
 from province.work_orders import WorkOrderCommands
@@ -14,12 +14,14 @@ from shared.classification import Channel, channel_of
 from shared.domain.billing import BillingAccount
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.customer import Customer
+from shared.domain.orphan import NotHeld
 from shared.settings import Settings
 
-AREAS = (customers, catalog, order_documents, billing, tickets, statistics, settlement, staff)
+AREAS = (customers, catalog, order_documents, billing, tickets, statistics, settlement, staff, orphans)
 
 
 class ProvinceApplication(
+    orphans.OrphanRecords,
     staff.StaffCopies,
     settlement.SettlementCopies,
     CrossProvinceHandlers,
@@ -46,7 +48,9 @@ class ProvinceApplication(
     def apply_replicated(self, upstream: str, records: list, last_hash: bytes) -> None:
         """A batch of HQ's log: the catalog (R-11), and what HQ addressed to this province — forwarded work and
         relayed states (R-19), group shares (R-20), settlement statements (R-21) — applied in one transaction
-        with the batch's tracking record."""
+        with the batch's tracking record. A record about something this province does not hold (an order lost in
+        a restore) is kept as an orphan in the same transaction, and the batch goes on."""
+        orphaned = []
         with self.batch() as batch:
             catalog_events = []
             for record in records:
@@ -57,10 +61,14 @@ class ProvinceApplication(
                 if channel is Channel.CATALOG:
                     catalog_events.append(event)
                 elif getattr(event, "destination", None) == self.settings.node_code:
-                    self._handler_of(record.topic)(event)
+                    try:
+                        self._handler_of(record.topic)(event)
+                    except NotHeld as missing:  # raised before the handler changed anything
+                        orphaned.append(self.orphaned(upstream, record, event, missing))
             self.apply_hq_catalog(catalog_events)
             last = records[-1]
             self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *batch.changed())
+        self.warn_orphaned(orphaned)
 
     def _handler_of(self, topic: str) -> Callable[[Any], None]:
         aggregate = topic.partition(":")[2].partition(".")[0]

@@ -2,7 +2,8 @@
 delivers, relayed states and answers when it is the home province.
 
 Each handler runs inside the replicated batch's unit of work (`CrmApplication.batch`): the aggregates it loads
-or creates are saved together with the batch's tracking record, exactly once.
+or creates are saved together with the batch's tracking record, exactly once. A record about an order or leg this
+province does not hold (lost in a restore) raises `NotHeld` before anything changed: it becomes an orphan.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ class CrossProvinceHandlers:
     # --- as the delivering province ---------------------------------------------------------------
 
     def _receive_leg(self, e: Any) -> None:
-        """Work forwarded from another province's order: a leg with the same three work orders as local work."""
+        """Work forwarded from another province's order: a leg with the same three work orders as local work.
+        Forwarded again (HQ re-forwarding after its own restore, say), the leg held here stays as it is."""
         here = self.settings.node_code
+        if self.find(DeliveryLeg, leg_id(e.order_id, here)) is not None:
+            return
         leg = DeliveryLeg(order_id=e.order_id, province=here, home=e.home, customer=e.customer, items=e.items,
                           sla_class=e.sla_class, due_date=e.due_date, accepted_at=e.accepted_at, by=e.by)
         work = WorkOrder.split(UUID(e.order_id), here, e.by, home_province=e.home, customer=e.customer,
@@ -44,7 +48,7 @@ class CrossProvinceHandlers:
     def _answer_cancellation(self, e: Any) -> None:
         """The home province cancels: unfinished work stops here; work already delivered is not undone."""
         here = self.settings.node_code
-        leg: DeliveryLeg = self.load(DeliveryLeg, leg_id(e.order_id, here))
+        leg: DeliveryLeg = self.held(DeliveryLeg, leg_id(e.order_id, here), e.order_id)
         now = self.clock()
         if leg.is_open:
             work = self.work_orders_of(UUID(e.order_id), here)
@@ -56,12 +60,12 @@ class CrossProvinceHandlers:
     # --- as the home province -----------------------------------------------------------------------
 
     def _follow_relayed_progress(self, e: Any) -> None:
-        order: ProductOrder = self.load(ProductOrder, e.order_id)
+        order: ProductOrder = self.held(ProductOrder, e.order_id)
         self.leg_moved(order, province=e.province, work_kind=e.work_kind, work_state=e.work_state,
                        leg_state=e.leg_state, reason=e.reason, at=e.at, by=e.by)
 
     def _follow_relayed_answer(self, e: Any) -> None:
-        order: ProductOrder = self.load(ProductOrder, e.order_id)
+        order: ProductOrder = self.held(ProductOrder, e.order_id)
         was_finished = order.completion is not None
         order.answer_cancellation(province=e.province, accepted=e.accepted, reason=e.reason, at=e.at,
                                   calendar=self.calendar, manager=self._manager_of(order), by=e.by)

@@ -1,4 +1,4 @@
-"""`/replication/*` on every node: status of the log and of each upstream; audit at HQ."""
+"""`/replication/*` on every node: status of the log and of each upstream; audit at HQ; orphans at a province."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from replication.audit import verify_mirror
 from replication.node import NodeRuntime
 from shared.api.audit_routes import HistoryEntry
-from shared.api.common import CrmApp, PagingQuery, listed, one
+from shared.api.common import CrmApp, PagingQuery, listed, one, page_response
 from shared.api.contract import Selection, selectable
 from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
@@ -19,6 +19,7 @@ from shared.domain.values import PROVINCES
 
 router = APIRouter(prefix="/replication", tags=["replication"])
 audit_router = APIRouter(prefix="/replication", tags=["replication"])
+orphan_router = APIRouter(prefix="/replication", tags=["replication"])  # provinces: what HQ sent that they lack
 
 
 class Report(BaseModel):
@@ -137,6 +138,32 @@ def resume(upstream: str, node: Runtime) -> Response:
     if node is None:
         raise NotFound("this node follows no upstream", field="upstream")
     return one(node.resume(upstream.upper()))
+
+
+class Orphan(BaseModel):
+    """An upstream's record kept here instead of applied: what it refers to is not held here (lost in a restore)."""
+
+    id: str
+    upstream: str
+    position: int = Field(description="The record's position in the upstream's log")
+    eventType: str = Field(description="e.g. CrossProvinceOrder.LegProgressed")
+    referredType: str = Field(description="What it refers to: ProductOrder, DeliveryLeg")
+    referredId: str
+    orderId: str = Field(description="The order it is about")
+    province: str | None = Field(None, description="The other province named in the record, if any")
+    upstreamRecordedAt: str | None = Field(None, description="When the upstream recorded it")
+    recordedAt: str = Field(description="When this node kept it as an orphan")
+    reason: str
+
+
+@orphan_router.get("/orphans", dependencies=[reading(P.READ_REPLICATION)], response_model=list[Orphan],
+                   summary="Upstream records this node kept as orphans: they refer to an order or leg it does not "
+                   "hold (after a restore), so they were recorded, not applied, and the follower went on")
+def orphans(app: CrmApp, paging: PagingQuery, fields: Annotated[Selection, selectable(Orphan)],
+            upstream: str | None = Query(None, pattern=r"^[A-Za-z]{2}$"),
+            order_id: str | None = Query(None, alias="orderId", max_length=64)) -> Response:
+    page = app.list_orphans(upstream and upstream.upper(), order_id, paging.offset, paging.limit)  # type: ignore[attr-defined]
+    return page_response(page, fields=fields)
 
 
 def mirrored(upstream: str, app: CrmApp) -> str:

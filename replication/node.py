@@ -93,6 +93,11 @@ class NodeRuntime:
     def follower_states(self) -> dict[str, str]:
         return {code: f.status.state for code, f in self.followers.items()}
 
+    def stopped_followers(self) -> list[dict[str, str | None]]:
+        """Followers that wait for an operator: the node serves on, but takes nothing more from those upstreams."""
+        return [{"upstream": code, "reason": f.status.last_error or "stopped", "since": f.status.last_error_at}
+                for code, f in list(self.followers.items()) if f.status.state == "stopped"]
+
     def status(self) -> dict[str, Any]:
         chain = self.service.chain if self.service else None
         store_error = None

@@ -180,6 +180,10 @@ class CrmApplication(Application):
         """Whether a validly signed token's holder may still act here (a disabled staff member may not)."""
         return True
 
+    def orphans_by_upstream(self) -> dict[str, int]:
+        """Per upstream, how many of its records were kept as orphans here (a node that keeps none: none)."""
+        return {}
+
     def _notify(self, recordings):  # type: ignore[no-untyped-def]
         super()._notify(recordings)
         self.pulse.beat()

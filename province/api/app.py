@@ -32,6 +32,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     for module in (customer, catalog, order, billing, ticket, statistics, settlement):
         api.include_router(module.router)
     api.include_router(replication_api.router)
+    api.include_router(replication_api.orphan_router)
     api.include_router(audit_router(application.audited_resources))
     api.include_router(health.router)
     document_roles(api, settings.tier, settings.token_url())

@@ -2,7 +2,8 @@
 
 Live: the process answers (never touches the store). Ready: the store answers within the pool's short wait (at
 once while an outage is known); followers' states are reported beside it but do not make a node unready — a node
-whose upstream is away still serves its own desk, and the follower catches up by itself.
+whose upstream is away still serves its own desk, and the follower catches up by itself. A follower that stopped
+does not catch up by itself: the node is then `degraded` (still ready), naming each stopped follower and why.
 """
 
 from __future__ import annotations
@@ -26,11 +27,20 @@ class Liveness(BaseModel):
     tier: str
 
 
+class StoppedFollower(BaseModel):
+    upstream: str
+    reason: str = Field(description="Why it stopped (its lastError on /replication/status)")
+    since: str | None = Field(None, description="When (ISO 8601, UTC)")
+
+
 class Readiness(Liveness):
     store: str = Field(description="sqlite or postgres")
-    status: str = Field(description="up, or down while the store does not answer")
+    status: str = Field(description="up; degraded while a follower is stopped (still ready: 200); down while the "
+                        "store does not answer")
     lastEventPosition: int | None = Field(None, description="/health only")
     followers: dict[str, str] | None = Field(None, description="Each upstream's follower state")
+    degraded: list[StoppedFollower] | None = Field(None, description="Each stopped follower and why: it takes "
+                                                   "nothing more from its upstream until resumed")
 
 
 NOT_READY = {503: {"model": Readiness, "description": "the store cannot be reached (Retry-After)"}}
@@ -67,6 +77,10 @@ def _readiness(app: Any, request: Request, with_position: bool) -> JSONResponse:
     runtime = getattr(request.app.state, "runtime", None)
     if runtime is not None:
         body["followers"] = runtime.follower_states()
-    if body["status"] == "up":
+        if stopped := runtime.stopped_followers():
+            body["degraded"] = stopped
+            if body["status"] == "up":
+                body["status"] = "degraded"
+    if body["status"] != "down":
         return JSONResponse(body)
     return JSONResponse(body, status_code=503, headers={"Retry-After": str(app.settings.store_retry_after_seconds)})

@@ -1,6 +1,6 @@
 """Prometheus metrics of one node: its own registry (tests run several nodes in one process), request counters
-and latency by route template, store errors, and live values read on each scrape: the node's log head and,
-per upstream, the follower's position, lag and state."""
+and latency by route template, store errors, and live values read on each scrape: the node's log head, the
+upstream records it kept as orphans and, per upstream, the follower's position, lag and state."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ class NodeCollector(Collector):
         yield info
         try:
             head = self.application.head_position()
+            orphans = self.application.orphans_by_upstream()
         except Exception as error:
             if not is_store_error(error):
                 raise
@@ -70,6 +71,12 @@ class NodeCollector(Collector):
         else:
             yield GaugeMetricFamily("crm_events_head_position", "Position of the last event recorded in this "
                                     "node's store (events recorded so far)", value=head)
+            kept = CounterMetricFamily("crm_replication_orphans", "Upstream records kept here as orphans, not "
+                                       "applied: they refer to something this node does not hold", labels=["upstream"])
+            followed = getattr(self.runtime(), "followers", None) or {}
+            for code in sorted({*orphans, *followed}):  # 0 for every upstream followed, so an increase shows
+                kept.add_metric([code], orphans.get(code, 0))
+            yield kept
         yield from self._followers()
 
     def _followers(self) -> Iterator[Metric]:
