@@ -17,6 +17,7 @@ import grpc
 
 from crm import cluster_config
 from shared.auth.roles import Role
+from shared.domain.errors import DomainError
 from shared.auth.tokens import create_issuer_keys
 from shared.persistence.node_lock import NodeRunning, hold_node
 from shared.persistence.protection import create_cipher_key
@@ -111,8 +112,10 @@ def _serve_held(settings: Settings, demo_data: bool) -> None:
     log.info("%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s", settings.node_code, base, base, settings.grpc_host,
              runtime.grpc_port, settings.upstreams or "none")
     try:
+        proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
         uvicorn.run(api, host=settings.http_host, port=settings.http_port, log_level="warning", server_header=False,
-                    log_config=None)  # uvicorn's lines go through the node's log format
+                    log_config=None,  # uvicorn's lines go through the node's log format
+                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
     finally:
         runtime.stop()
         application.close()
@@ -265,14 +268,15 @@ def cluster_up(args: argparse.Namespace) -> None:
 
 def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
     from crm import cluster_demo
-    from shared.auth.tokens import TokenIssuer
+    from shared.auth.tokens import MACHINE
+    from shared.auth.trust import node_issuer
 
-    issuer = TokenIssuer(settings.signing_key_path(), settings.auth_issuer, settings.auth_audience,
-                         settings.auth_access_seconds, settings.auth_refresh_seconds)
+    issuer = node_issuer(settings, "HQ")
     nodes = {}
     for code, url in urls.items():
         user, role, province = cluster_demo.staff_of(code)
-        nodes[code] = cluster_demo.Node(url, issuer.issue(user, user, role, province))
+        nodes[code] = cluster_demo.Node(url, issuer.issue(user, user, role, province, kind=MACHINE,
+                                                          ttl=settings.auth_machine_max_seconds))
     try:
         created = cluster_demo.load(nodes)
     except (OSError, TimeoutError) as error:  # the cluster still serves; only the demo is incomplete
@@ -291,7 +295,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _staff_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user", required=True, help="user name: 2-64 of a-z 0-9 . _ - (a token's subject)")
+    parser.add_argument("--user", required=True, help="user name: 2-64 of a-z 0-9 . _ - (compared in lower case)")
     parser.add_argument("--name", help="display name, full UTF-8 (default: the user name)")
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
     parser.add_argument("--province", help="home province of province staff, e.g. GD")
@@ -354,9 +358,12 @@ def certs_init(args: argparse.Namespace) -> None:
 
 
 def token_issue(args: argparse.Namespace) -> None:
-    """Print a staff token valid on every node whose keys live in the data directory."""
+    """Print a machine token (for a script, never a person: the subject may not be a staff member's name), signed
+    with HQ's key or, with --code, a province's own key (valid for that province only)."""
     from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
-    from shared.auth.tokens import TokenIssuer
+    from shared.auth.tokens import MACHINE
+    from shared.auth.trust import node_issuer
+    from shared.domain.staff import parse_username
     from shared.domain.values import PROVINCES
 
     settings = _settings(args)
@@ -364,12 +371,33 @@ def token_issue(args: argparse.Namespace) -> None:
     province = "HQ" if role in HQ_ROLES | EVERY_NODE_ROLES else (args.province or "").upper()
     if province not in PROVINCES | {"HQ"}:
         raise SystemExit(f"a {role.value} works in a province: give --province (e.g. GD)")
+    signer = (args.code or "HQ").upper()
+    if signer != "HQ" and signer != province:
+        raise SystemExit(f"{signer}'s key signs only {signer}'s staff: give --province {signer} or sign with HQ's key")
+    if args.ttl is not None and not 0 < args.ttl <= settings.auth_machine_max_seconds:
+        raise SystemExit(f"--ttl: 1 to {settings.auth_machine_max_seconds} seconds (CRM_AUTH_MACHINE_MAX_SECONDS)")
     try:
-        issuer = TokenIssuer(settings.signing_key_path(), settings.auth_issuer, settings.auth_audience,
-                             args.ttl or settings.auth_access_seconds, settings.auth_refresh_seconds)
+        subject = parse_username(args.user)
+        issuer = node_issuer(settings, signer)
     except FileNotFoundError as missing:
         raise SystemExit(str(missing)) from None
-    print(issuer.issue(args.user, args.name or args.user, role.value, province))
+    except DomainError as invalid:
+        raise SystemExit(f"--user: {invalid.reason}") from None
+    print(issuer.issue(subject, args.name or subject, role.value, province, kind=MACHINE,
+                       ttl=args.ttl or settings.auth_access_seconds))
+
+
+def users_unlock(args: argparse.Namespace) -> None:
+    """Lift a user name's sign-in wait on a node (its store in the data directory), recorded as done by `--by`."""
+    app = _existing_application(_settings(args))
+    try:
+        lifted = app.staff_access.unlock(args.user, {"actor": args.by, "role": "systemAdmin", "channel": "system"})
+    except DomainError as invalid:
+        raise SystemExit(f"--user: {invalid.reason}") from None
+    finally:
+        app.close()
+    print(f"{lifted['username']} may sign in at {lifted['node']} again"
+          + ("" if lifted["wasLocked"] else " (it was not waiting)"))
 
 
 def users_add(args: argparse.Namespace) -> None:
@@ -390,14 +418,16 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
     """The demo cluster's staff, once: (user, role, province, password); the passwords are kept owner-only in
     <keys>/demo-staff.txt so that each start can print them again."""
     from hq.application import HqApplication
+    from shared.domain.staff import canonical_username
 
     listing = settings.keys_path() / "demo-staff.txt"
-    if listing.exists():
-        return [tuple(line.split("\t")) for line in listing.read_text().splitlines() if line]  # type: ignore[misc]
-    plan = [(f"{code.lower()}.{role}", role, code) for code in provinces
+    if listing.exists():  # user names as the directory holds them (lower case), whatever an older listing says
+        return [(canonical_username(user), *rest) for user, *rest in
+                (line.split("\t") for line in listing.read_text().splitlines() if line)]  # type: ignore[misc]
+    plan = [(canonical_username(f"{code}.{role}"), role, code) for code in provinces
             for role in ("clerk", "customerManager", "provinceAdmin", "billingClerk")]
-    plan += [(f"hq.{role}", role, "HQ") for role in ("hqAnalyst", "catalogAdmin", "settlementClerk", "auditor",
-                                                      "systemAdmin")]
+    plan += [(canonical_username(f"hq.{role}"), role, "HQ") for role in ("hqAnalyst", "catalogAdmin",
+                                                                          "settlementClerk", "auditor", "systemAdmin")]
     app = HqApplication(settings.model_copy(update={"node_code": "HQ", "tier": "hq"}))
     staff = []
     try:
@@ -465,6 +495,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--by", default="crm.cli", help="who enrols them (recorded on the event)")
     _node_options(add)
     add.set_defaults(func=users_add)
+    unlock = users.add_parser("unlock", help="lift a user name's sign-in wait on a node (after five failures)")
+    unlock.add_argument("--user", required=True, help="the user name")
+    unlock.add_argument("--by", default="crm.cli", help="who lifts it (recorded on the event)")
+    _store_options(unlock)
+    unlock.set_defaults(func=users_unlock)
 
     certs = commands.add_parser("certs", help="replication TLS").add_subparsers(dest="action", required=True)
     certs_init_parser = certs.add_parser("init", help="a development CA, and a certificate and head-signing key "
@@ -475,10 +510,11 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(certs_init_parser)
     certs_init_parser.set_defaults(func=certs_init)
 
-    token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
-    issue = token.add_parser("issue", help="print a bearer token for a staff member (scripts, tests, operators)")
+    token = commands.add_parser("token", help="machine tokens").add_subparsers(dest="action", required=True)
+    issue = token.add_parser("issue", help="print a machine token for a script (people sign in: POST /auth/token)")
     _staff_options(issue)
-    issue.add_argument("--ttl", type=int, help="seconds the token is valid (default CRM_AUTH_ACCESS_SECONDS)")
+    issue.add_argument("--ttl", type=int, help="seconds the token is valid (default CRM_AUTH_ACCESS_SECONDS, at most "
+                       "CRM_AUTH_MACHINE_MAX_SECONDS)")
     _node_options(issue)
     issue.set_defaults(func=token_issue)
 
