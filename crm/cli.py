@@ -18,7 +18,7 @@ import grpc
 from crm import cluster_config
 from shared.auth.roles import Role
 from shared.domain.errors import DomainError
-from shared.auth.tokens import create_issuer_keys
+from shared.auth.tokens import create_issuer_keys, create_signing_key
 from shared.persistence.node_lock import NodeRunning, hold_node
 from shared.persistence.protection import create_cipher_key
 from crm.audit_cli import add_audit_commands
@@ -233,6 +233,8 @@ def cluster_up(args: argparse.Namespace) -> None:
         print(f"staff token keys created in {settings.keys_path()}", flush=True)
     for node in plan:
         create_cipher_key(settings.model_copy(update={"node_code": node.code}).cipher_key_path())
+        if node.tier == "province":
+            create_signing_key(settings.province_signing_key_path(node.code))
     from replication.tls import create_certificates, tls_dir
 
     create_certificates(tls_dir(settings), [node.code for node in plan])
@@ -250,9 +252,11 @@ def cluster_up(args: argparse.Namespace) -> None:
                 supervisor.wait_healthy(child)
             urls = {child.name: child.url for child in children}
             if demo:
-                _cross_province_demo(urls, settings)
-                print(f"\nDemo staff (sign in: curl -d username=USER -d password=PASSWORD {urls['HQ']}/auth/token):",
-                      flush=True)
+                nodes = _demo_nodes(urls, settings)
+                _assign_demo_managers(nodes)
+                _cross_province_demo(nodes)
+                print(f"\nDemo staff (sign in on your node, e.g. curl -d username=USER -d password=PASSWORD "
+                      f"{urls['HQ']}/auth/token; province staff also at their province's node):", flush=True)
                 for user, role, province, password in demo_staff:
                     print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
             print("\nCluster up (a node that stops is restarted; Ctrl-C stops every node):", flush=True)
@@ -266,7 +270,8 @@ def cluster_up(args: argparse.Namespace) -> None:
         print(f"\n{signal_name}: the cluster stopped", flush=True)
 
 
-def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
+def _demo_nodes(urls: dict[str, str], settings: Settings) -> dict[str, Any]:
+    """Each node's REST API with the demo loader's machine token for it."""
     from crm import cluster_demo
     from shared.auth.tokens import MACHINE
     from shared.auth.trust import node_issuer
@@ -277,6 +282,24 @@ def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
         user, role, province = cluster_demo.staff_of(code)
         nodes[code] = cluster_demo.Node(url, issuer.issue(user, user, role, province, kind=MACHINE,
                                                           ttl=settings.auth_machine_max_seconds))
+    return nodes
+
+
+def _assign_demo_managers(nodes: dict[str, Any]) -> None:
+    from crm import demo_managers
+
+    try:
+        assigned = {code: demo_managers.assign(node, code) for code, node in nodes.items() if code != "HQ"}
+    except (OSError, TimeoutError) as error:  # the cluster still serves; only the demo is incomplete
+        print(f"demo customer managers not assigned: {error}", flush=True)
+        return
+    if any(assigned.values()):
+        print(f"demo customers given their customer manager: {assigned}", flush=True)
+
+
+def _cross_province_demo(nodes: dict[str, Any]) -> None:
+    from crm import cluster_demo
+
     try:
         created = cluster_demo.load(nodes)
     except (OSError, TimeoutError) as error:  # the cluster still serves; only the demo is incomplete
@@ -343,6 +366,10 @@ def keys_init(args: argparse.Namespace) -> None:
     for code in [c.strip().upper() for c in (args.code or settings.node_code).split(",")]:
         path = settings.model_copy(update={"node_code": code}).cipher_key_path()
         print(f"{'created' if create_cipher_key(path) else 'kept the existing'} data key of {code}: {path}")
+        if code != "HQ":  # a province signs its own staff in with its own key
+            signing = settings.province_signing_key_path(code)
+            print(f"{'created' if create_signing_key(signing) else 'kept the existing'} signing key of {code}: "
+                  f"{signing}")
 
 
 def certs_init(args: argparse.Namespace) -> None:
@@ -482,8 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
                              lambda args: _node_settings(args, "hq"), _existing_application, _upstream_target)
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
-    keys_init_parser = keys.add_parser("init", help="create the token signing key, its public JWKS, and each "
-                                       "node's data key (--code HQ,GD,BJ,SH)")
+    keys_init_parser = keys.add_parser("init", help="create HQ's token signing key and its public JWKS, each "
+                                       "node's data key and each province's signing key (--code HQ,GD,BJ,SH)")
     _node_options(keys_init_parser)
     keys_init_parser.add_argument("--keys-dir", dest="keys_dir", type=Path, help="default <data dir>/keys")
     keys_init_parser.set_defaults(func=keys_init)

@@ -107,8 +107,9 @@ def test_request_fields_out_of_range_are_invalid_argument_and_not_logged_whole(s
             with pytest.raises(grpc.RpcError) as refused:
                 stub.Head(pb.HeadRequest(follower="ZZ"), timeout=5)
             assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-            assert len(subscribe(max_batch=0)) == 1  # 0: the server's default batch holds all six
-            assert len(subscribe(max_batch=1)) == 6 == len(subscribe(max_batch=1, after_position=0))
+            # seven public records: three customers, their accounts, and the province's signing key
+            assert len(subscribe(max_batch=0)) == 1  # 0: the server's default batch holds all seven
+            assert len(subscribe(max_batch=1)) == 7 == len(subscribe(max_batch=1, after_position=0))
         logged = [r.getMessage() for r in caplog.records if r.name.startswith("replication")]
         assert any("'HHHHHHHHHHHHHHHH' (+999984 characters)" in line for line in logged)
         assert max(len(line) for line in logged) < 500
