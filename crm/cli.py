@@ -17,7 +17,8 @@ import grpc
 
 from crm import cluster_config
 from shared.auth.roles import Role
-from shared.auth.tokens import create_issuer_keys
+from shared.domain.errors import DomainError
+from shared.auth.tokens import create_issuer_keys, create_signing_key
 from shared.persistence.node_lock import NodeRunning, hold_node
 from shared.persistence.protection import create_cipher_key
 from crm.audit_cli import add_audit_commands
@@ -258,6 +259,8 @@ def _supervise(args: argparse.Namespace, settings: Settings, control: Any) -> No
         print(f"staff token keys created in {settings.keys_path()}", flush=True)
     for node in plan:
         create_cipher_key(settings.model_copy(update={"node_code": node.code}).cipher_key_path())
+        if node.tier == "province":
+            create_signing_key(settings.province_signing_key_path(node.code))
     from replication.tls import create_certificates, tls_dir
 
     create_certificates(tls_dir(settings), [node.code for node in plan])
@@ -276,12 +279,14 @@ def _supervise(args: argparse.Namespace, settings: Settings, control: Any) -> No
                 supervisor.wait_healthy(child)
             urls = {child.name: child.url for child in children}
             if demo:
+                nodes = _demo_nodes(urls, settings)
+                _assign_demo_managers(nodes)
                 if len(provinces) > 1:
-                    _cross_province_demo(urls, settings)
+                    _cross_province_demo(nodes)
                 else:
                     print("cross-province demo data: none (orders between provinces need two of them)", flush=True)
-                print(f"\nDemo staff (sign in: curl -d username=USER -d password=PASSWORD {urls['HQ']}/auth/token):",
-                      flush=True)
+                print(f"\nDemo staff (sign in on your node, e.g. curl -d username=USER -d password=PASSWORD "
+                      f"{urls['HQ']}/auth/token; province staff also at their province's node):", flush=True)
                 for user, role, province, password in demo_staff:
                     print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
             print("\nCluster up (a node that stops is restarted; `crm cluster stop|start|restart CODE` for one node; "
@@ -315,16 +320,36 @@ def cluster_order(args: argparse.Namespace) -> None:
         print(answer.get("message", "done"))
 
 
-def _cross_province_demo(urls: dict[str, str], settings: Settings) -> None:
+def _demo_nodes(urls: dict[str, str], settings: Settings) -> dict[str, Any]:
+    """Each node's REST API with the demo loader's machine token for it."""
     from crm import cluster_demo
-    from shared.auth.tokens import TokenIssuer
+    from shared.auth.tokens import MACHINE
+    from shared.auth.trust import node_issuer
 
-    issuer = TokenIssuer(settings.signing_key_path(), settings.auth_issuer, settings.auth_audience,
-                         settings.auth_access_seconds, settings.auth_refresh_seconds)
+    issuer = node_issuer(settings, "HQ")
     nodes = {}
     for code, url in urls.items():
         user, role, province = cluster_demo.staff_of(code)
-        nodes[code] = cluster_demo.Node(url, issuer.issue(user, user, role, province))
+        nodes[code] = cluster_demo.Node(url, issuer.issue(user, user, role, province, kind=MACHINE,
+                                                          ttl=settings.auth_machine_max_seconds))
+    return nodes
+
+
+def _assign_demo_managers(nodes: dict[str, Any]) -> None:
+    from crm import demo_managers
+
+    try:
+        assigned = {code: demo_managers.assign(node, code) for code, node in nodes.items() if code != "HQ"}
+    except (OSError, TimeoutError) as error:  # the cluster still serves; only the demo is incomplete
+        print(f"demo customer managers not assigned: {error}", flush=True)
+        return
+    if any(assigned.values()):
+        print(f"demo customers given their customer manager: {assigned}", flush=True)
+
+
+def _cross_province_demo(nodes: dict[str, Any]) -> None:
+    from crm import cluster_demo
+
     try:
         created = cluster_demo.load(nodes)
     except (OSError, TimeoutError) as error:  # the cluster still serves; only the demo is incomplete
@@ -343,7 +368,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _staff_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user", required=True, help="user name: 2-64 of a-z 0-9 . _ - (a token's subject)")
+    parser.add_argument("--user", required=True, help="user name: 2-64 of a-z 0-9 . _ - (compared in lower case)")
     parser.add_argument("--name", help="display name, full UTF-8 (default: the user name)")
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
     parser.add_argument("--province", help="home province of province staff, e.g. GD")
@@ -419,6 +444,10 @@ def keys_init(args: argparse.Namespace) -> None:
     for code in codes:
         path = settings.model_copy(update={"node_code": code}).cipher_key_path()
         print(f"{'created' if create_cipher_key(path) else 'kept the existing'} data key of {code}: {path}")
+        if code != "HQ":  # a province signs its own staff in with its own key
+            signing = settings.province_signing_key_path(code)
+            print(f"{'created' if create_signing_key(signing) else 'kept the existing'} signing key of {code}: "
+                  f"{signing}")
 
 
 def certs_init(args: argparse.Namespace) -> None:
@@ -434,9 +463,12 @@ def certs_init(args: argparse.Namespace) -> None:
 
 
 def token_issue(args: argparse.Namespace) -> None:
-    """Print a staff token valid on every node whose keys live in the data directory."""
+    """Print a machine token (for a script, never a person: the subject may not be a staff member's name), signed
+    with HQ's key or, with --code, a province's own key (valid for that province only)."""
     from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
-    from shared.auth.tokens import TokenIssuer
+    from shared.auth.tokens import MACHINE
+    from shared.auth.trust import node_issuer
+    from shared.domain.staff import parse_username
     from shared.domain.values import PROVINCES
 
     settings = _settings(args)
@@ -444,12 +476,33 @@ def token_issue(args: argparse.Namespace) -> None:
     province = "HQ" if role in HQ_ROLES | EVERY_NODE_ROLES else (args.province or "").upper()
     if province not in PROVINCES | {"HQ"}:
         raise SystemExit(f"a {role.value} works in a province: give --province (e.g. GD)")
+    signer = (args.code or "HQ").upper()
+    if signer != "HQ" and signer != province:
+        raise SystemExit(f"{signer}'s key signs only {signer}'s staff: give --province {signer} or sign with HQ's key")
+    if args.ttl is not None and not 0 < args.ttl <= settings.auth_machine_max_seconds:
+        raise SystemExit(f"--ttl: 1 to {settings.auth_machine_max_seconds} seconds (CRM_AUTH_MACHINE_MAX_SECONDS)")
     try:
-        issuer = TokenIssuer(settings.signing_key_path(), settings.auth_issuer, settings.auth_audience,
-                             args.ttl or settings.auth_access_seconds, settings.auth_refresh_seconds)
+        subject = parse_username(args.user)
+        issuer = node_issuer(settings, signer)
     except FileNotFoundError as missing:
         raise SystemExit(str(missing)) from None
-    print(issuer.issue(args.user, args.name or args.user, role.value, province))
+    except DomainError as invalid:
+        raise SystemExit(f"--user: {invalid.reason}") from None
+    print(issuer.issue(subject, args.name or subject, role.value, province, kind=MACHINE,
+                       ttl=args.ttl or settings.auth_access_seconds))
+
+
+def users_unlock(args: argparse.Namespace) -> None:
+    """Lift a user name's sign-in wait on a node (its store in the data directory), recorded as done by `--by`."""
+    app = _existing_application(_settings(args))
+    try:
+        lifted = app.staff_access.unlock(args.user, {"actor": args.by, "role": "systemAdmin", "channel": "system"})
+    except DomainError as invalid:
+        raise SystemExit(f"--user: {invalid.reason}") from None
+    finally:
+        app.close()
+    print(f"{lifted['username']} may sign in at {lifted['node']} again"
+          + ("" if lifted["wasLocked"] else " (it was not waiting)"))
 
 
 def users_add(args: argparse.Namespace) -> None:
@@ -470,14 +523,16 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
     """The demo cluster's staff, once: (user, role, province, password); the passwords are kept owner-only in
     <keys>/demo-staff.txt so that each start can print them again."""
     from hq.application import HqApplication
+    from shared.domain.staff import canonical_username
 
     listing = settings.keys_path() / "demo-staff.txt"
-    if listing.exists():
-        return [tuple(line.split("\t")) for line in listing.read_text().splitlines() if line]  # type: ignore[misc]
-    plan = [(f"{code.lower()}.{role}", role, code) for code in provinces
+    if listing.exists():  # user names as the directory holds them (lower case), whatever an older listing says
+        return [(canonical_username(user), *rest) for user, *rest in
+                (line.split("\t") for line in listing.read_text().splitlines() if line)]  # type: ignore[misc]
+    plan = [(canonical_username(f"{code}.{role}"), role, code) for code in provinces
             for role in ("clerk", "customerManager", "provinceAdmin", "billingClerk")]
-    plan += [(f"hq.{role}", role, "HQ") for role in ("hqAnalyst", "catalogAdmin", "settlementClerk", "auditor",
-                                                      "systemAdmin")]
+    plan += [(canonical_username(f"hq.{role}"), role, "HQ") for role in ("hqAnalyst", "catalogAdmin",
+                                                                          "settlementClerk", "auditor", "systemAdmin")]
     app = HqApplication(settings.model_copy(update={"node_code": "HQ", "tier": "hq"}))
     staff = []
     try:
@@ -554,8 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
                              lambda args: _node_settings(args, "hq"), _existing_application, _upstream_target)
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
-    keys_init_parser = keys.add_parser("init", help="create the token signing key, its public JWKS, and each "
-                                       "node's data key (--code HQ,GD,BJ,SH)")
+    keys_init_parser = keys.add_parser("init", help="create HQ's token signing key and its public JWKS, each "
+                                       "node's data key and each province's signing key (--code HQ,GD,BJ,SH)")
     _node_options(keys_init_parser)
     keys_init_parser.add_argument("--keys-dir", dest="keys_dir", type=Path, help="default <data dir>/keys")
     keys_init_parser.set_defaults(func=keys_init)
@@ -567,6 +622,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--by", default="crm.cli", help="who enrols them (recorded on the event)")
     _node_options(add)
     add.set_defaults(func=users_add)
+    unlock = users.add_parser("unlock", help="lift a user name's sign-in wait on a node (after five failures)")
+    unlock.add_argument("--user", required=True, help="the user name")
+    unlock.add_argument("--by", default="crm.cli", help="who lifts it (recorded on the event)")
+    _store_options(unlock)
+    unlock.set_defaults(func=users_unlock)
 
     certs = commands.add_parser("certs", help="replication TLS").add_subparsers(dest="action", required=True)
     certs_init_parser = certs.add_parser("init", help="a development CA, and a certificate and head-signing key "
@@ -577,10 +637,11 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(certs_init_parser)
     certs_init_parser.set_defaults(func=certs_init)
 
-    token = commands.add_parser("token", help="staff tokens").add_subparsers(dest="action", required=True)
-    issue = token.add_parser("issue", help="print a bearer token for a staff member (scripts, tests, operators)")
+    token = commands.add_parser("token", help="machine tokens").add_subparsers(dest="action", required=True)
+    issue = token.add_parser("issue", help="print a machine token for a script (people sign in: POST /auth/token)")
     _staff_options(issue)
-    issue.add_argument("--ttl", type=int, help="seconds the token is valid (default CRM_AUTH_ACCESS_SECONDS)")
+    issue.add_argument("--ttl", type=int, help="seconds the token is valid (default CRM_AUTH_ACCESS_SECONDS, at most "
+                       "CRM_AUTH_MACHINE_MAX_SECONDS)")
     _node_options(issue)
     issue.set_defaults(func=token_issue)
 

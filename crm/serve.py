@@ -92,7 +92,9 @@ def _serve_application(settings: Settings, application: Any, listener: Any, demo
         base = f"http://{settings.http_host}:{settings.http_port}"
         log.info("%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s", settings.node_code, base, base,
                  settings.grpc_host, runtime.grpc_port, settings.upstreams or "none")
-        server = uvicorn.Server(uvicorn.Config(api, log_level="warning", server_header=False, log_config=None))
+        proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+        server = uvicorn.Server(uvicorn.Config(api, log_level="warning", server_header=False, log_config=None,
+                                               proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None))
         server.run(sockets=[listener])  # uvicorn's lines go through the node's log format
         if not server.started:
             raise SystemExit(f"{settings.node_code}: the REST API did not start (see the lines above)")

@@ -12,12 +12,12 @@ from hq.audit import AUDITED
 from replication.audit import verify_mirror
 from shared.application import CrmApplication
 from shared.audit.trail import attributes_of, told
-from shared.auth.throttle import SignInThrottle
 from shared.domain.billing import parse_cycle
 from shared.domain.errors import NotFound
 from shared.domain.mirror_repair import MirrorReseeded
 from shared.domain.product import Product
 from shared.settings import Settings
+from shared.staff_table import StaffAccess
 
 AREAS = (catalog, registry, statistics, routing, group_shares, settlement, staff)
 
@@ -37,7 +37,7 @@ class HqApplication(
         self.statistics = statistics.Statistics(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
         self.signed_heads_table = f"{self.schema.prefix}_signed_head"  # each batch's head as its province signed it
-        self.throttle = SignInThrottle()
+        self.staff_access = StaffAccess(self, self.directory_entry)
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self._create_mirror()
         self.rebuild_if_reshaped()
@@ -80,6 +80,8 @@ class HqApplication(
                     self.route(upstream, self.decode(record))
                 elif record.topic == settlement.BILL_ISSUED:
                     self.apportion(upstream, self.decode(record))
+                elif record.topic == staff.SIGNING_KEY_PUBLISHED:
+                    self.trust_province_key(upstream, self.decode(record))
             last = records[-1]
             signed = [(upstream, last.position, last_hash.hex(), last.head_signature.hex())] \
                 if last.head_signature else []

@@ -1,37 +1,38 @@
-"""HQ's staff directory and sign-in (the embedded token issuer, R-29).
+"""HQ's staff directory (R-29): every member's role, province and password verifier (Argon2, argon2-cffi).
 
-Passwords are hashed with Argon2 (argon2-cffi); every change is an event with who made it. `sign_in` exchanges a
-user name and password for a short-lived access token and a refresh token; failures are throttled.
+Every change is an event with who made it; each province receives its own staff's records (verifiers included, so
+it signs them in while HQ is away) and the records of those who act on every node. HQ also trusts each province's
+signing key for that province alone and hands the keys to every node.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
-from shared.auth.throttle import SignInThrottle
-from shared.auth.tokens import InvalidToken, TokenIssuer, TokenValidator, TrustedIssuer
-from shared.domain.errors import Conflict, InvalidValue, TooManyAttempts, Unauthenticated
-from shared.domain.staff import EVERYWHERE, StaffMember, parse_home, parse_username, staff_id
+from shared.auth.sign_in import HASHER, StaffEntry
+from shared.domain.errors import Conflict, InvalidValue
+from shared.domain.signing_key import TrustedKey, trusted_key_id
+from shared.domain.staff import EVERYWHERE, HQ_ONLY, StaffMember, parse_home, parse_username, staff_id
 from shared.domain.values import only_fields, text
 from shared.persistence.queries import Page, equal
 from shared.persistence.readmodel import Operation
-from shared.staff_table import STAFF_TABLE, StaffLookup, staff_row
+from shared.staff_table import PROJECTORS as KEY_PROJECTORS
+from shared.staff_table import TABLES, staff_row
 
-TABLES = (STAFF_TABLE,)
+log = logging.getLogger(__name__)
+
 MIN_PASSWORD = 10
-REFUSED = "unknown user name or wrong password"
-UNKNOWN_HASH = PasswordHasher().hash("no such staff member")
+SIGNING_KEY_PUBLISHED = "shared.domain.signing_key:SigningKey.Published"
+__all__ = ["TABLES", "PROJECTORS", "StaffDirectory"]  # TABLES: the staff and trusted-key read models
 
 
 def project_member(m: StaffMember) -> list[Operation]:
     return [staff_row(m.username, m.name, m.role, m.province, m.enabled)]
 
 
-PROJECTORS = {StaffMember: project_member}
+PROJECTORS = {StaffMember: project_member, **KEY_PROJECTORS}
 
 
 def _role(value: object) -> Role:
@@ -44,7 +45,7 @@ def _role(value: object) -> Role:
 def _placement(role: Role, province: object) -> tuple[str, str]:
     """(home province, destination of its records): province staff's go to their province, others' everywhere."""
     home = parse_home(province, everywhere=role in EVERY_NODE_ROLES, hq_only=role in HQ_ROLES)
-    return home, EVERYWHERE if role in EVERY_NODE_ROLES else ("" if role in HQ_ROLES else home)
+    return home, EVERYWHERE if role in EVERY_NODE_ROLES else (HQ_ONLY if role in HQ_ROLES else home)
 
 
 def _password(value: object) -> str:
@@ -54,11 +55,8 @@ def _password(value: object) -> str:
     return password
 
 
-class StaffDirectory(StaffLookup):
+class StaffDirectory:
     """Mixed into the HQ application."""
-
-    hasher = PasswordHasher()
-    throttle: SignInThrottle  # per node (set by the application)
 
     def enrol_staff(self, data: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(data, ("username", "name", "role", "province", "password"))
@@ -69,73 +67,47 @@ class StaffDirectory(StaffLookup):
         home, destination = _placement(role, data.get("province"))
         member = StaffMember(username=username, name=text(data.get("name") or username, "name"), role=role.value,
                              province=home, destination=destination, by=by)
-        member.set_password(self.hasher.hash(_password(data.get("password"))), by)
+        member.set_password(HASHER.hash(_password(data.get("password"))), by)
         self.record(member)
-        return self.staff_document(username)
+        return self.staff_access.staff_document(username)
 
     def change_staff(self, username: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(patch, ("role", "province", "enabled", "password"))
-        member: StaffMember = self.load(StaffMember, staff_id(username.lower()), field="username")
+        member: StaffMember = self.load(StaffMember, staff_id(username), field="username")
         if "role" in patch or "province" in patch:
             role = _role(patch.get("role", member.role))
             home, destination = _placement(role, patch.get("province", member.province))
             member.change_role(role.value, home, destination, by)
         if "password" in patch:
-            member.set_password(self.hasher.hash(_password(patch["password"])), by)
+            member.set_password(HASHER.hash(_password(patch["password"])), by)
         if "enabled" in patch:
             if not isinstance(patch["enabled"], bool):
                 raise InvalidValue("must be true or false", field="enabled")
             (member.enable if patch["enabled"] else member.disable)(by)
         self.record(member)
-        return self.staff_document(member.username)
+        return self.staff_access.staff_document(member.username)
 
     def list_staff(self, province: str | None = None, offset: int = 0, limit: int = 100) -> Page:
         return self.queries.page("staff", equal(("province", province)), offset=offset, limit=limit)
 
-    # --- signing in ------------------------------------------------------------------------------
+    def directory_entry(self, username: str) -> StaffEntry | None:
+        """Whom HQ signs in: anyone its directory holds, enabled."""
+        member = self.find(StaffMember, staff_id(username))
+        if member is None:
+            return None
+        return StaffEntry(member.username, member.name, member.role, member.province, member.enabled,
+                          member.password_hash)
 
-    def issuer(self) -> TokenIssuer:
-        s = self.settings
-        return TokenIssuer(s.signing_key_path(), s.auth_issuer, s.auth_audience, s.auth_access_seconds,
-                           s.auth_refresh_seconds)
+    # --- the provinces' signing keys -------------------------------------------------------------
 
-    def sign_in(self, username: object, password: object, client: str) -> dict[str, Any]:
-        """Password grant: tokens for an enabled member whose password matches; 5 failures wait 5 minutes."""
-        name = str(username or "").strip().lower()
-        wait = self.throttle.wait_for(f"user:{name}", f"client:{client}")
-        if wait:
-            raise TooManyAttempts(f"too many failed sign-ins; try again in {int(wait) + 1} s", field="username",
-                                  retry_after=wait)
-        member = self.find(StaffMember, staff_id(name)) if name else None
-        if not self._matches(member, str(password or "")) or member is None or not member.enabled:
-            self.throttle.failed(f"user:{name}", f"client:{client}")
-            raise Unauthenticated(REFUSED, field="password")
-        self.throttle.succeeded(f"user:{name}")
-        return self._tokens(member)
+    def trust_province_key(self, upstream: str, event: Any) -> None:
+        """A province published its signing key: trusted for that province alone — the one whose certificate
+        the replication link carried, whatever the record claims; in a replicated batch."""
+        if event.province != upstream:
+            log.warning("%s published a signing key for %s: not trusted", upstream, str(event.province)[:8])
+            return
+        if self.find(TrustedKey, trusted_key_id(event.kid)) is None:
+            self.created(TrustedKey(kid=event.kid, province=upstream, jwk=event.jwk, destination=EVERYWHERE,
+                                      by=event.by))
+            log.info("trusts %s's signing key %s", upstream, event.kid)
 
-    def refresh(self, refresh_token: object) -> dict[str, Any]:
-        """Refresh grant: new tokens while the member is still enabled (their role as it is now)."""
-        s = self.settings
-        validator = TokenValidator([TrustedIssuer.from_file(s.auth_issuer, s.auth_audience, s.jwks_path())])
-        try:
-            subject = validator.subject_of_refresh(str(refresh_token or ""))
-        except InvalidToken as error:
-            raise Unauthenticated(f"the refresh token is not valid: {error}", field="refresh_token") from None
-        member = self.find(StaffMember, staff_id(subject))
-        if member is None or not member.enabled:
-            raise Unauthenticated("this staff member is disabled", field="refresh_token")
-        return self._tokens(member)
-
-    def _matches(self, member: StaffMember | None, password: str) -> bool:
-        """An unknown or disabled user costs one Argon2 verification too: timing does not tell who exists."""
-        try:
-            return self.hasher.verify(member.password_hash if member else UNKNOWN_HASH, password) and bool(member)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    def _tokens(self, member: StaffMember) -> dict[str, Any]:
-        issuer = self.issuer()
-        args = (member.username, member.name, member.role, member.province)
-        return {"access_token": issuer.issue(*args), "token_type": "bearer",
-                "expires_in": self.settings.auth_access_seconds, "refresh_token": issuer.issue(*args, kind="refresh"),
-                "role": member.role, "province": member.province}

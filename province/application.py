@@ -15,6 +15,8 @@ from shared.domain.billing import BillingAccount
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.customer import Customer
 from shared.domain.orphan import NotHeld
+from shared.domain.signing_key import TrustedKey
+from shared.staff_table import StaffAccess
 from shared.settings import Settings
 
 AREAS = (customers, catalog, order_documents, billing, tickets, statistics, settlement, staff, orphans)
@@ -41,6 +43,7 @@ class ProvinceApplication(
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
+        self.staff_access = StaffAccess(self, self.directory_entry)
         self.calendar = WorkingCalendar.from_text(settings.holidays, settings.extra_working_days)
         self.rebuild_if_reshaped()
         self.after_start()
@@ -60,15 +63,18 @@ class ProvinceApplication(
                 event = self.decode(record)
                 if channel is Channel.CATALOG:
                     catalog_events.append(event)
-                elif getattr(event, "destination", None) == self.settings.node_code:
+                elif self.addressed_to_me(getattr(event, "destination", "")):
                     try:
                         self._handler_of(record.topic)(event)
                     except NotHeld as missing:  # raised before the handler changed anything
                         orphaned.append(self.orphaned(upstream, record, event, missing))
             self.apply_hq_catalog(catalog_events)
             last = records[-1]
+            keys_changed = bool(batch.of_type(TrustedKey))
             self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *batch.changed())
         self.warn_orphaned(orphaned)
+        if keys_changed:
+            self.staff_access.keyring.reload()
 
     def _handler_of(self, topic: str) -> Callable[[Any], None]:
         aggregate = topic.partition(":")[2].partition(".")[0]
@@ -77,6 +83,7 @@ class ProvinceApplication(
             "GroupShare": self.apply_group_share,
             "SettlementStatement": self.apply_statement,
             "StaffMember": self.apply_staff,
+            "TrustedKey": self.copy_trusted_key,
         }[aggregate]
 
     def after_start(self) -> None:

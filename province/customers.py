@@ -9,7 +9,8 @@ from shared.domain.customer import Customer
 from shared.auth.roles import Role
 from shared.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ReadOnly
 from shared.domain.group_share import RemoteGroup
-from shared.domain.values import Grade, only_fields, phone_key
+from shared.domain.staff import canonical_username
+from shared.domain.values import Grade, only_fields, phone_key, text
 from shared.persistence.queries import Filter, Page, contains, equal
 from shared.persistence.readmodel import Delete, Operation, ReplaceChildren, Table, Upsert
 
@@ -199,13 +200,14 @@ PROJECTORS = {Customer: project_customer, RemoteGroup: project_remote_group}
 PATCHABLE = ("name", "status", "statusReason", "grade", "contactMedium", "industry", "customerManager")
 
 
-def ensure_manages(customer: Customer, by: dict[str, str]) -> None:
-    """A customer manager changes only the customers and groups they manage (R-8, R-29)."""
+def ensure_manages(customer: Customer, by: dict[str, str], reading: bool = False) -> None:
+    """A customer manager changes (and sees in full) only the customers and groups they manage (R-8, R-29)."""
     if by.get("role") != Role.CUSTOMER_MANAGER.value:
         return
     manager = customer.current_manager
-    if manager is None or manager["id"] != by["actor"]:
-        raise Forbidden("a customer manager changes only the customers they manage", field="customerManager")
+    if manager is None or canonical_username(manager["id"]) != canonical_username(by["actor"]):
+        doing = "sees personal data of" if reading else "changes"
+        raise Forbidden(f"a customer manager {doing} only the customers they manage", field="customerManager")
 
 
 class CustomerCommands:
@@ -229,7 +231,7 @@ class CustomerCommands:
             by=by,
         )
         if data.get("customerManager") is not None:
-            customer.assign_manager(data["customerManager"], self.clock(), by)
+            customer.assign_manager(self.managing_staff(data["customerManager"]), self.clock(), by)
         self._refuse_duplicate_certificate(customer)
         extra = self.on_customer_registered(customer, by)
         document = customer_document(customer)
@@ -241,6 +243,23 @@ class CustomerCommands:
             self._refuse_duplicate_certificate(customer)  # lost a race to the same certificate
             raise
         return document
+
+    def managing_staff(self, manager: object) -> dict[str, str]:
+        """A customer's manager is one of this province's customer managers in the staff directory (R-8), named by
+        user name (`id`); the name is the directory's."""
+        if not isinstance(manager, dict):
+            raise InvalidValue("must be an object: the manager's user name as id", field="customerManager")
+        username = canonical_username(text(manager.get("id"), "customerManager.id", max_length=64))
+        here = self.settings.node_code
+        member = self.queries.get("staff", username)
+        if member is None or member["role"] != Role.CUSTOMER_MANAGER.value or member["province"] != here \
+                or not member["enabled"]:
+            raise InvalidValue(f"'{username}' is not a customer manager of {here} in the staff directory",
+                               field="customerManager.id")
+        given = manager.get("name")
+        if given is not None and text(given, "customerManager.name") != member["name"]:
+            raise InvalidValue(f"the staff directory names {username} '{member['name']}'", field="customerManager.name")
+        return {"id": username, "name": member["name"]}
 
     def on_customer_registered(self, customer: Customer, by: dict[str, str]) -> list[Any]:
         """Aggregates created with a customer (its billing account); saved in the same transaction."""
@@ -270,7 +289,7 @@ class CustomerCommands:
         if "grade" in patch:
             customer.regrade(patch["grade"], by)
         if "customerManager" in patch:
-            customer.assign_manager(patch["customerManager"], self.clock(), by)
+            customer.assign_manager(self.managing_staff(patch["customerManager"]), self.clock(), by)
         if "status" in patch:
             customer.change_status(patch["status"], patch.get("statusReason"), by)
         self.record(customer)
@@ -320,7 +339,7 @@ class CustomerCommands:
         unmask: bool = False,
     ) -> Page:
         filters = equal(
-            ("status", status), ("grade", grade), ("kind", kind), ("manager_id", manager_id), ("industry", industry),
+            ("status", status), ("grade", grade), ("kind", kind), ("manager_id", canonical_username(manager_id) if manager_id else None), ("industry", industry),
             ("home_province", home_province),
         )
         filters += contains("name", name)

@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, ClassVar, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -40,6 +40,9 @@ from shared.persistence.readmodel import (
 )
 from shared.persistence.transcodings import DateAsISO
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.staff_table import StaffAccess
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,7 @@ class CrmApplication(Application):
     tables: ClassVar[tuple[Table, ...]] = ()
     projectors: ClassVar[dict[type, Projector]] = {}
     audited_resources: ClassVar[tuple[AuditedResource, ...]] = ()
+    staff_access: "StaffAccess"  # each node's staff: who acts on a request, sign-in, unlocking
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.app_name
@@ -175,10 +179,6 @@ class CrmApplication(Application):
     def record_personal_read(self, resource: str, subjects: list[str], by: dict[str, str]) -> None:
         """Who saw whose certificate and phone numbers in full, when, through which channel (PIPL)."""
         self.record(PersonalDataRead(resource=resource, subjects=subjects, by=by))
-
-    def may_sign_in(self, subject: str, issuer: str) -> bool:
-        """Whether a validly signed token's holder may still act here (a disabled staff member may not)."""
-        return True
 
     def orphans_by_upstream(self) -> dict[str, int]:
         """Per upstream, how many of its records were kept as orphans here (a node that keeps none: none)."""

@@ -43,11 +43,12 @@ PROVINCE_PUBLIC: dict[str, Channel] = {
        for name in ("Submitted", "CancellationRequested", "HomeStateChanged")},
     **{f"{_CROSS}:DeliveryLeg.{name}": Channel.WORK_ORDERS
        for name in ("Received", "WorkProgressed", "CancellationAnswered")},
+    "shared.domain.signing_key:SigningKey.Published": Channel.BUSINESS_DATA,
 }
 """What a province sends up. Not listed, so never sent: catalog copies, orders and work orders themselves
 (only a cross-province order's request and a delivering province's reports leave), trouble tickets, a billing
 account's charge details (`ChargePosted`), copies of what HQ sent, and any opportunity, internal note or
-service activity."""
+service activity. A province's signing key goes up (its public half) for HQ to distribute."""
 
 HQ_PUBLIC: dict[str, Channel] = {
     **{f"{_PRODUCT}.{name}": Channel.CATALOG for name in ("Designed", "TariffChanged", "LifecycleChanged")},
@@ -58,12 +59,14 @@ HQ_PUBLIC: dict[str, Channel] = {
     **{f"shared.domain.settlement:SettlementStatement.{name}": Channel.CROSS_PROVINCE_BILLS
        for name in ("Issued", "Reissued")},
     **{f"shared.domain.staff:StaffMember.{name}": Channel.BUSINESS_DATA
-       for name in ("Enrolled", "RoleChanged", "Disabled", "Enabled")},
+       for name in ("Enrolled", "PasswordSet", "RoleChanged", "Withdrawn", "Transferred", "Disabled", "Enabled")},
+    "shared.domain.signing_key:TrustedKey.Trusted": Channel.BUSINESS_DATA,
 }
 """What HQ sends down: the catalog to every province; everything else to the one province its event names in
 `destination` (forwarded work and cancellations, relayed states and answers, group shares, settlement
-statements, the staff directory's records of a province's staff; "*" for staff who act on every node).
-HQ's routing records, ledger entries and rules, and every password hash, stay at HQ."""
+statements, the staff directory's records of a province's staff with their password verifiers; "*" for staff who
+act on every node, without verifiers, and for the province signing keys HQ trusts). HQ's routing records, ledger
+entries and rules, and the verifiers of HQ's own staff, stay at HQ."""
 
 BROADCAST = frozenset({Channel.CATALOG})
 

@@ -93,10 +93,18 @@ class Settings(BaseSettings):
     auth_jwks_file: Path | None = Field(None, description="Public keys of the embedded issuer; default <keys>/jwks.json.")
     auth_signing_key_file: Path | None = Field(None, description="HQ only: the issuer's private key; default "
                                                "<keys>/issuer.pem.")
-    auth_token_url: str = Field("", description="Where staff sign in (HQ's /auth/token), for the OpenAPI; default "
-                                "HQ's address from hq_http_port on this host.")
-    auth_access_seconds: int = Field(900, ge=30, description="Lifetime of an access token.")
-    auth_refresh_seconds: int = Field(28800, ge=60, description="Lifetime of a refresh token.")
+    auth_token_url: str = Field("", description="Where staff sign in, for the OpenAPI; default this node's own "
+                                "/auth/token (every node signs its staff in).")
+    auth_access_seconds: int = Field(900, ge=30, description="Lifetime of an access token (and the longest a node "
+                                     "accepts).")
+    auth_refresh_seconds: int = Field(28800, ge=60, description="Lifetime of a refresh token (each works once).")
+    auth_machine_max_seconds: int = Field(86400, ge=60, description="The longest lifetime of a machine token "
+                                          "(`crm token issue`); longer ones are refused.")
+    auth_external_max_seconds: int = Field(3600, ge=60, description="The longest lifetime accepted of an external "
+                                           "provider's access token.")
+    trusted_proxies: str = Field("", description="Comma-separated addresses of reverse proxies whose "
+                                 "X-Forwarded-For is believed (sign-in throttling by address); empty: none, the "
+                                 "connection's own address counts.")
     auth_external_issuer: str = Field("", description="An external OpenID Connect issuer also trusted (its `iss`).")
     auth_external_jwks_file: Path | None = Field(None, description="The external issuer's JWKS (downloaded).")
     auth_external_audience: str = "crm"
@@ -144,8 +152,12 @@ class Settings(BaseSettings):
     def signing_key_path(self) -> Path:
         return self.auth_signing_key_file or self.keys_path() / "issuer.pem"
 
+    def province_signing_key_path(self, code: str | None = None) -> Path:
+        """A province's own token signing key (it signs its staff in with it); created at its first start."""
+        return self.keys_path() / f"{(code or self.node_code).lower()}.signing.pem"
+
     def token_url(self) -> str:
-        return self.auth_token_url or f"http://{self.http_host}:{self.hq_http_port}/auth/token"
+        return self.auth_token_url or "/auth/token"
 
     def cipher_key_path(self) -> Path:
         return self.keys_path() / f"{self.app_name}.cipher.key"

@@ -11,6 +11,7 @@ from bench.nodes import free_port, port_run, register_many  # noqa: F401  (re-ex
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from replication.node import NodeRuntime
+from tests.auth import seat_test_managers
 from tests.stores import node_settings
 
 BY = {"actor": "test", "role": "staff", "channel": "web"}
@@ -51,6 +52,8 @@ def start_node(store: str, tmp_path: Path, code: str, **settings: Any) -> Iterat
     with node_settings(store, tmp_path, code, tier=tier, grpc_port=grpc_port,
                        reconnect_initial_seconds=0.05, reconnect_cap_seconds=0.5, **settings) as s:
         app = HqApplication(s) if tier == "hq" else ProvinceApplication(s)
+        if tier == "province":
+            seat_test_managers(app)
         node = Node(app, NodeRuntime(app).start())
         try:
             yield node

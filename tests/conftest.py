@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from province.api.app import create_app
 from province.application import ProvinceApplication
 from shared.settings import Settings
-from tests.auth import staff
+from tests.auth import seat_test_managers, staff
 from tests.stores import node_settings
 
 STAFF = staff()  # GD's province administrator zhang.san, at the business hall
@@ -31,6 +31,7 @@ def settings(store: str, tmp_path: Path) -> Iterator[Settings]:
 @pytest.fixture
 def province(settings: Settings) -> Iterator[ProvinceApplication]:
     app = ProvinceApplication(settings)
+    seat_test_managers(app)
     yield app
     app.close()
 

@@ -9,6 +9,7 @@ import json
 import time
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
@@ -18,7 +19,7 @@ from province.api.app import create_app as create_province_app
 from replication.node import NodeRuntime
 from shared.auth.roles import EVERY_NODE_ROLES, GRANTS, HQ_ROLES, Permission, Role, acts_at
 from shared.auth.tokens import TokenIssuer, create_issuer_keys, key_id
-from tests.auth import AUDIENCE, ISSUER, keys_dir, staff, token
+from tests.auth import AUDIENCE, ISSUER, LIFETIMES, keys_dir, signed_in, staff, token
 from tests.conftest import event_count
 from tests.factories import individual
 from tests.stores import node_settings
@@ -51,7 +52,8 @@ def _matrix(client, node: str, tier: str) -> int:
         assert anonymous.status_code == 401, (method, path)
         for role in Role:
             response = client.request(method, path, json=body, headers=staff(role.value, _home(role, node), "t"))
-            allowed = permission in GRANTS[role] and acts_at(role, _home(role, node), node, tier)
+            allowed = permission in GRANTS[role] and acts_at(role, _home(role, node), node, tier) \
+                and permission is not Permission.MANAGE_STAFF  # a machine token never changes the directory
             if allowed:
                 assert response.status_code not in (401, 403), (role, method, path, response.text)
             else:
@@ -105,7 +107,7 @@ def test_auditors_read_everything_and_change_nothing(client, province):
 
 
 def _forge(claims: dict, key=None, kid: str | None = None, algorithm: str = "EdDSA") -> str:
-    signer = key or TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, 60, 60)
+    signer = key or TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, LIFETIMES)
     private = signer if key is not None else signer.key
     header_kid = kid or key_id(private.public_key())
     return jwt.encode(claims, private, algorithm=algorithm, headers={"kid": header_kid})
@@ -114,11 +116,11 @@ def _forge(claims: dict, key=None, kid: str | None = None, algorithm: str = "EdD
 def _claims(**overrides) -> dict:
     now = int(time.time())
     return {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "role": "provinceAdmin", "province": "GD", "iat": now,
-            "exp": now + 300, **overrides}
+            "exp": now + 300, "typ": "machine", **overrides}  # a script's: no directory needs to hold "x"
 
 
 def test_broken_tokens_are_401_and_record_nothing(client, province):
-    own_kid = key_id(TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, 60, 60).key.public_key())
+    own_kid = key_id(TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, LIFETIMES).key.public_key())
     good = token()
     header, payload, signature = good.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -131,9 +133,13 @@ def test_broken_tokens_are_401_and_record_nothing(client, province):
         "wrong key": _forge(_claims(), key=Ed25519PrivateKey.generate(), kid=own_kid),
         "wrong audience": _forge(_claims(aud="someone-else")),
         "wrong issuer": _forge(_claims(iss="https://evil.example")),
-        "refresh token": TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, 60, 60).issue(
+        "refresh token": TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, LIFETIMES).issue(
             "x", "x", "provinceAdmin", "GD", kind="refresh"),
         "not a token": "let-me-in",
+        "ES256 with our key's id": _forge(_claims(), key=ec.generate_private_key(ec.SECP256R1()), kid=own_kid,
+                                          algorithm="ES256"),
+        "ten years": _forge(_claims(exp=int(time.time()) + 10 * 365 * 86400)),
+        "issued in the future": _forge(_claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 3700)),
         "unknown role": _forge(_claims(role="superadmin")),
     }
     before = event_count(province)
@@ -143,6 +149,21 @@ def test_broken_tokens_are_401_and_record_nothing(client, province):
         assert response.json()["code"] == "unauthenticated" and response.json()["field"] == "Authorization"
     assert client.post(CUSTOMERS, json=individual(), headers={"Authorization": f"Bearer {good}"}).status_code == 201
     assert event_count(province) > before
+
+
+def test_a_token_pyjwt_cannot_verify_with_the_key_is_401_everywhere_even_as_a_refresh_grant(store, tmp_path):
+    own_kid = key_id(TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, LIFETIMES).key.public_key())
+    es256 = _forge(_claims(typ="refresh"), key=ec.generate_private_key(ec.SECP256R1()), kid=own_kid,
+                   algorithm="ES256")
+    with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
+        hq = HqApplication(settings)
+        try:
+            with TestClient(create_hq_app(hq)) as client:
+                refused = client.post("/auth/token", data={"grant_type": "refresh_token", "refresh_token": es256})
+                assert refused.status_code == 401 and refused.json()["field"] == "refresh_token"
+                assert client.get(CUSTOMERS, headers={"Authorization": f"Bearer {es256}"}).status_code == 401
+        finally:
+            hq.close()
 
 
 def test_an_external_openid_issuer_is_trusted_with_its_claims_mapped(store, tmp_path):
@@ -157,7 +178,7 @@ def test_an_external_openid_issuer_is_trusted_with_its_claims_mapped(store, tmp_
         app = ProvinceApplication(settings)
         try:
             with TestClient(create_province_app(app)) as client:
-                key = TokenIssuer(external / "key.pem", sso, "crm-gd", 60, 60).key
+                key = TokenIssuer(external / "key.pem", sso, "crm-gd", LIFETIMES).key
                 now = int(time.time())
                 claims = {"iss": sso, "aud": "crm-gd", "sub": "5f1c-kc-user", "name": "周 Keycloak", "iat": now,
                           "typ": "Bearer",  # as Keycloak marks its access tokens
@@ -182,7 +203,7 @@ def test_an_external_openid_issuer_is_trusted_with_its_claims_mapped(store, tmp_
 def test_a_customer_manager_changes_only_their_own_customers(client, province):
     mine = client.post(CUSTOMERS, json=individual(customerManager={"id": "li.jingli", "name": "李经理"})).json()
     theirs = client.post(CUSTOMERS, json=individual(customerManager={"id": "wang.jingli", "name": "王经理"})).json()
-    manager = staff("customerManager", "GD", "li.jingli", "李经理", channel="customerManager")
+    manager = signed_in(client, "li.jingli", channel="customerManager")  # a customer manager of GD's directory
     assert client.patch(mine["href"], json={"grade": "1A"}, headers=manager).status_code == 200
     before = event_count(province)
     refused = client.patch(theirs["href"], json={"grade": "1A"}, headers=manager)

@@ -21,7 +21,7 @@ from shared.classification import channel_of
 from shared.domain.catalog import parse_offering
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.product import Product
-from shared.api.security import validator_for
+from shared.auth.trust import validator_for
 from tests.auth import staff
 from tests.conftest import event_count
 from tests.stores import node_settings
@@ -107,7 +107,7 @@ def hq_client(hq: HqApplication) -> Iterator[TestClient]:
     api = FastAPI()
     api.state.crm = hq
     install_error_handlers(api)
-    api.state.tokens = validator_for(hq.settings)
+    api.state.tokens = validator_for(hq.settings, hq.staff_access.keyring)
     api.include_router(catalog_routes.router)
     with TestClient(api, headers=staff("catalogAdmin", "HQ", "wang.catalog")) as client:
         yield client

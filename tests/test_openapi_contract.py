@@ -11,7 +11,7 @@ import pytest
 
 from hq.api.app import create_app as create_hq
 from province.api.app import create_app as create_province
-from tests.auth import staff
+from tests.auth import enrol, signed_in, staff
 from tests.cluster import cluster, eventually
 from tests.conftest import event_count
 from tests.factories import group, individual
@@ -129,7 +129,7 @@ def province_run(gd: RecordingClient) -> dict[str, Any]:
 
 def hq_run(hq: RecordingClient, seen: dict[str, Any]) -> None:
     catalog, analyst = staff("catalogAdmin", "HQ", "wang.catalog"), staff("hqAnalyst", "HQ", "li.analyst")
-    settlement, admin = staff("settlementClerk", "HQ", "qian.ledger"), staff("systemAdmin", "HQ", "sun.ops")
+    settlement, admin = staff("settlementClerk", "HQ", "qian.ledger"), signed_in(hq, "sun.ops")
     auditor = staff("auditor", "HQ", "zhou.audit")
     offering = created(hq.post(OFFERINGS, headers=catalog, json={"id": "PO-IPTV", "name": "IPTV", "kind": "service",
                                                                    "oneTimeFee": 0, "monthlyFee": 2000}))
@@ -158,6 +158,8 @@ def hq_run(hq: RecordingClient, seen: dict[str, Any]) -> None:
                                                                 headers=admin))
     ok(hq.post("/auth/token", data={"username": "zhang.clerk", "password": "a long passphrase"}))
     assert hq.post("/auth/token", data={"username": "zhang.clerk", "password": "wrong one!"}).status_code == 401
+    ok(hq.post("/crm/v1/staff/zhang.clerk/unlock", headers=admin))
+    ok(hq.get("/.well-known/jwks.json"))
     ok(hq.get("/replication/status", headers=admin))
     ok(hq.post("/replication/audit/GD", headers=admin))
     ok(hq.get("/replication/mirror/GD", headers=auditor, params={"limit": 5}))
@@ -175,6 +177,7 @@ def test_every_answer_of_a_run_through_both_nodes_matches_its_openapi(store, tmp
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         gd_api, hq_api = create_province(nodes["GD"].app), create_hq(nodes["HQ"].app)
         gd_api.state.runtime, hq_api.state.runtime = nodes["GD"].runtime, nodes["HQ"].runtime
+        enrol(nodes["HQ"].app, "sun.ops", "systemAdmin")  # the directory's first administrator, as `crm users add`
         with RecordingClient(gd_api, headers=staff()) as gd, RecordingClient(hq_api) as hq:
             seen = province_run(gd)
             hq_run(hq, seen)

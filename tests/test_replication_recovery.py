@@ -74,7 +74,7 @@ def test_hq_killed_mid_stream_resumes_with_exactly_the_public_events(store, tmp_
         app = HqApplication(hq_settings)
         try:
             assert 0 < killed_at < final
-            assert app.mirror_count("GD") == expected == 2 * 2900
+            assert app.mirror_count("GD") == expected == 2 * 2900 + 1  # and the province's signing key
             position, running_hash, _ = app.replication_position("GD")
             assert position == final
             assert running_hash == gd.runtime.service.chain.head_hash != GENESIS
@@ -165,7 +165,8 @@ def test_tampered_upstream_is_detected_and_reported(store, tmp_path):
             gd.app.register_customer(individual(grade=grade), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         assert hq.runtime.audit("GD")["ok"] is True
-        first = next(n for n in gd.app.recorder.select_notifications(start=1, limit=1000) if n.topic in PROVINCE_PUBLIC)
+        first = next(n for n in gd.app.recorder.select_notifications(start=1, limit=1000)
+                     if n.topic == "shared.domain.customer:Customer.Registered")
         forged = gd.app.sealed(gd.app.plain(first.state).replace(b'"grade":"1A"', b'"grade":"5A"'))
         assert gd.app.plain(forged) != gd.app.plain(first.state)
         table = "stored_events" if store == "sqlite" else "gd_events"
@@ -209,7 +210,8 @@ def test_hq_audits_on_its_own_and_reports_a_changed_upstream_history(store, tmp_
         gd.app.register_customer(individual(grade="1A"), BY)
         eventually(lambda: (hq.runtime.status()["upstreams"][0]["lastAudit"] or {}).get("checked"))
         assert hq.runtime.status()["upstreams"][0]["lastAudit"]["ok"] is True
-        first = next(n for n in gd.app.recorder.select_notifications(start=1, limit=1000) if n.topic in PROVINCE_PUBLIC)
+        first = next(n for n in gd.app.recorder.select_notifications(start=1, limit=1000)
+                     if n.topic == "shared.domain.customer:Customer.Registered")
         table, key = ("stored_events", "rowid") if store == "sqlite" else ("gd_events", "notification_id")
         with gd.app.queries.cursor(commit=True) as cursor:
             gd.app.queries.execute(cursor, f"UPDATE {table} SET state = ? WHERE {key} = ?",

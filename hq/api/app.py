@@ -14,7 +14,9 @@ from shared.api.common import MaskedJSONResponse
 from shared.api.contract import install_contract
 from shared.api.errors import install_error_handlers
 from shared.observability import install_metrics
-from shared.api.security import document_roles, validator_for
+from shared.api.auth_routes import auth, jwks_router, unlock_router
+from shared.api.security import document_roles
+from shared.auth.trust import validator_for
 
 
 def create_app(application: HqApplication) -> FastAPI:
@@ -25,8 +27,8 @@ def create_app(application: HqApplication) -> FastAPI:
     install_error_handlers(api)
     install_metrics(api, application)
     install_contract(api)
-    api.state.tokens = validator_for(application.settings)
-    for router in (auth_routes.auth, auth_routes.staff, customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
+    api.state.tokens = validator_for(application.settings, application.staff_access.keyring)
+    for router in (auth, unlock_router, jwks_router, auth_routes.staff, customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
                    replication_api.router, replication_api.audit_router, health.router):
         api.include_router(router)
     api.include_router(audit_router(application.audited_resources))

@@ -1,34 +1,23 @@
-"""Signing in (OAuth2 password and refresh grants) and HQ's staff directory (R-29)."""
+"""HQ's staff directory (R-29): enrol, change, disable; signing in is on every node (shared/api/auth_routes.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from hq.api.deps import HqApp
 from hq.api.models import StaffMember
 from shared.api.common import PagingQuery, one, page_response
-from shared.api.contract import Selection, error_responses, selectable
+from shared.api.contract import Selection, selectable
 from shared.api.models import RequestBody
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
-from shared.domain.errors import InvalidValue
 
-auth = APIRouter(tags=["sign-in"])
 staff = APIRouter(prefix="/crm/v1", tags=["staff directory"])
-
-
-class TokenReply(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int
-    refresh_token: str
-    role: Role
-    province: str
 
 
 class StaffCreate(RequestBody):
@@ -47,24 +36,6 @@ class StaffUpdate(RequestBody):
     province: str | None = None
     enabled: bool | None = None
     password: str | None = Field(None, min_length=10, max_length=256)
-
-
-@auth.post("/auth/token", summary="Sign in: user name and password (or a refresh token) for a bearer token",
-           response_model=TokenReply, responses=error_responses(401, 429))
-def token(
-    request: Request,
-    app: HqApp,
-    grant_type: Annotated[str, Form(pattern="^(password|refresh_token)$")] = "password",
-    username: Annotated[str | None, Form(max_length=64)] = None,
-    password: Annotated[str | None, Form(max_length=256)] = None,
-    refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
-) -> dict[str, Any]:
-    if grant_type == "refresh_token":
-        return app.refresh(refresh_token)
-    if not username or not password:
-        raise InvalidValue("user name and password are required", field="username" if not username else "password")
-    client = request.client.host if request.client else "?"
-    return app.sign_in(username, password, client)
 
 
 @staff.get("/staff", dependencies=[reading(P.MANAGE_STAFF)], response_model=list[StaffMember],

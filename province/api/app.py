@@ -13,7 +13,9 @@ from shared.api.common import MaskedJSONResponse
 from shared.api.contract import install_contract
 from shared.api.errors import install_error_handlers
 from shared.observability import install_metrics
-from shared.api.security import document_roles, validator_for
+from shared.api.auth_routes import auth, jwks_router, unlock_router
+from shared.api.security import document_roles
+from shared.auth.trust import validator_for
 
 
 def create_app(application: ProvinceApplication) -> FastAPI:
@@ -28,11 +30,11 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     install_error_handlers(api)
     install_metrics(api, application)
     install_contract(api)
-    api.state.tokens = validator_for(application.settings)
+    api.state.tokens = validator_for(application.settings, application.staff_access.keyring)
     for module in (customer, catalog, order, billing, ticket, statistics, settlement):
         api.include_router(module.router)
-    api.include_router(replication_api.router)
-    api.include_router(replication_api.orphan_router)
+    for router in (auth, unlock_router, jwks_router, replication_api.router, replication_api.orphan_router):
+        api.include_router(router)
     api.include_router(audit_router(application.audited_resources))
     api.include_router(health.router)
     document_roles(api, settings.tier, settings.token_url())

@@ -23,9 +23,20 @@ def _uscc(province: str, n: int) -> str:
     return first17 + uscc_check_char(first17)
 
 
+def managers_of(app: Any) -> list[str]:
+    """The province's customer managers as its staff directory holds them (none before HQ's directory arrived)."""
+    rows = app.queries.rows("SELECT id FROM {staff} WHERE role = 'customerManager' AND enabled = 1 ORDER BY id")
+    return [row["id"] for row in rows if row["id"]]
+
+
 def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
     code = app.settings.node_code
     grades = ("1A", "2A", "3A", "4A", "5A")
+    managers = managers_of(app)
+
+    def managed(n: int) -> dict[str, Any]:
+        return {"customerManager": {"id": managers[n % len(managers)]}} if managers else {}
+
     customers = []
     for n in range(10):
         grade = grades[n % 5]
@@ -35,7 +46,7 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
             "certificate": {"type": "idCard", "number": _id_card(code, n)},
             "grade": grade,
             "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": f"1380013{n:04d}"}}],
-            "customerManager": {"id": f"{code}-M{n % 3 + 1}", "name": f"经理{n % 3 + 1}"},
+            **managed(n),
         }
         customers.append(app.register_customer(body, by))
     groups = []
@@ -46,7 +57,7 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
             "certificate": {"type": "unifiedSocialCreditCode", "number": _uscc(code, n + 1)},
             "grade": grades[n % 5],
             "industry": INDUSTRIES[n],
-            "customerManager": {"id": f"{code}-M{n % 3 + 1}", "name": f"经理{n % 3 + 1}"},
+            **managed(n),
         }
         group = app.register_customer(body, by)
         for m in range(3):

@@ -16,28 +16,17 @@ from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from shared.api.common import full
 from shared.api.contract import ALL, Selection, document_errors
 from shared.auth.roles import GRANTS, Permission, Role, acts_at, roles_with
-from shared.auth.tokens import InvalidToken, Principal, TokenValidator, TrustedIssuer
+from shared.auth.tokens import MACHINE, InvalidToken, Principal
 from shared.domain.errors import Forbidden, Unauthenticated
 from shared.domain.operator import Operator
-from shared.settings import Settings
 
 SCHEME = "staffToken"
 oauth2 = OAuth2PasswordBearer(
     tokenUrl="/auth/token", scheme_name=SCHEME, auto_error=False,
     scopes={p.value: f"the {p.value} permission" for p in Permission},
-    description="A staff token: `POST /auth/token` at HQ (user name and password), or `crm token issue`.",
+    description="A staff token: `POST /auth/token` on the node (user name and password), or a machine token "
+                "from `crm token issue`.",
 )
-
-
-def validator_for(settings: Settings) -> TokenValidator:
-    """The issuers this node trusts: HQ's embedded one, and an external OpenID provider when configured."""
-    issuers = [TrustedIssuer.from_file(settings.auth_issuer, settings.auth_audience, settings.jwks_path())]
-    if settings.auth_external_issuer and settings.auth_external_jwks_file:
-        issuers.append(TrustedIssuer.from_file(
-            settings.auth_external_issuer, settings.auth_external_audience, settings.auth_external_jwks_file,
-            role_claim=settings.auth_external_role_claim, province_claim=settings.auth_external_province_claim,
-            name_claim=settings.auth_external_name_claim))
-    return TokenValidator(issuers)
 
 
 def principal_of(request: Request, token: str | None) -> Principal:
@@ -47,8 +36,9 @@ def principal_of(request: Request, token: str | None) -> Principal:
         principal = request.app.state.tokens.principal(token)
     except InvalidToken as error:
         raise Unauthenticated(f"the token is not valid: {error}", field="Authorization") from None
-    if not request.app.state.crm.may_sign_in(principal.subject, principal.issuer):
-        raise Unauthenticated("this staff member is disabled", field="Authorization")
+    refused = request.app.state.crm.staff_access.refusal(principal)
+    if refused:
+        raise Unauthenticated(refused, field="Authorization")
     return principal
 
 
@@ -68,8 +58,12 @@ def guard(
     if not acts_at(principal.role, principal.province, settings.node_code, settings.tier):
         raise Forbidden(f"{_a(principal.role)} of {principal.province or 'HQ'} does not act on node "
                         f"{settings.node_code}", field="Authorization")
+    if permission is Permission.MANAGE_STAFF and principal.kind == MACHINE:
+        raise Forbidden("a machine token may not change the staff directory: a system administrator signs in",
+                        field="Authorization")
     return Operator.signed_in(actor=principal.subject, name=principal.name, role=principal.role.value,
-                              province=principal.province, channel=x_channel).as_dict()
+                              province=principal.province, channel=x_channel,
+                              machine=principal.kind == MACHINE).as_dict()
 
 
 def acting(permission: Permission) -> Any:

@@ -1,22 +1,27 @@
 """Failed sign-ins are throttled: after `limit` failures within `window` seconds, a user name (or a client
-address) waits until the window has passed."""
+address) waits until the window has passed. Failures are kept in the node's store, so a restart lifts no wait;
+a system administrator can lift one (`unlock`)."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict, deque
 from typing import Callable
+
+from shared.persistence.sign_in_ledger import SignInLedger
+
+
+def user_key(username: str) -> str:
+    return f"user:{username}"
+
+
+def client_key(address: str) -> str:
+    return f"client:{address}"
 
 
 class SignInThrottle:
-    MAX_KEYS = 100_000  # names tried are forgotten oldest first beyond this: memory stays bounded
-
-    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic,
-                 address_limit: int = 50) -> None:
-        self.limit, self.window, self.clock, self.address_limit = limit, window, clock, address_limit
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    def __init__(self, ledger: SignInLedger, limit: int = 5, window: float = 300.0, address_limit: int = 50,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.ledger, self.limit, self.window, self.address_limit, self.clock = ledger, limit, window, address_limit, clock
 
     def _limit(self, key: str) -> int:
         """A shared address (a proxy, an office behind NAT) may fail more often than one user name."""
@@ -25,23 +30,19 @@ class SignInThrottle:
     def wait_for(self, *keys: str) -> float:
         """Seconds before any of these may try again; 0 when they may now."""
         now = self.clock()
-        with self._lock:
-            waits = []
-            for key in keys:
-                failures = self._failures[key]
-                while failures and failures[0] <= now - self.window:
-                    failures.popleft()
-                if len(failures) >= self._limit(key):
-                    waits.append(failures[0] + self.window - now)
-            return max(waits, default=0.0)
+        waits = []
+        for key in keys:
+            count, oldest = self.ledger.failures_since(key, now - self.window)
+            if count >= self._limit(key) and oldest is not None:
+                waits.append(oldest + self.window - now)
+        return max(waits, default=0.0)
 
     def failed(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures[key].append(self.clock())
-            while len(self._failures) > self.MAX_KEYS:
-                self._failures.pop(next(iter(self._failures)))
+        now = self.clock()
+        self.ledger.add_failure(keys, now, forget_before=now - self.window)
 
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(username, None)
+    def succeeded(self, key: str) -> None:
+        self.ledger.clear(key)
+
+    def locked(self, username: str) -> bool:
+        return self.wait_for(user_key(username)) > 0

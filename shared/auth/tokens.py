@@ -1,26 +1,36 @@
-"""Bearer tokens (JWT, Ed25519 signatures) issued by HQ's staff directory or an external OpenID Connect provider.
+"""Bearer tokens (JWT) issued by our own nodes or by an external OpenID Connect provider.
 
-Every node validates them offline with the issuers' public keys (a JWKS file), so a province keeps serving while
-HQ is away. PyJWT does the cryptography; this module only chooses keys and maps claims.
+Our nodes sign with Ed25519: HQ for anyone in its directory, each province for its own staff only (so that a
+province signs its staff in while HQ is away, R-1). Every node validates tokens offline with the issuers' public
+keys. PyJWT does the cryptography; this module chooses keys, bounds lifetimes and maps claims.
+
+Kinds of token: `access` (a signed-in person; the directory must hold them as they are now), `refresh` (only to
+get new tokens, once), and `machine` (minted offline from a node's key by `crm token issue` for scripts: the
+directory need not know its subject, which may not be a member's name, and its lifetime is capped).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from shared.auth.roles import Role
+from shared.auth.roles import PROVINCE_ROLES, Role
+from shared.domain.staff import canonical_username
 
-ALGORITHMS = ["EdDSA", "ES256"]
-NOT_ACCESS = frozenset({"refresh", "id", "offline"})  # our refresh tokens; an OpenID provider's ID/refresh tokens
+ACCESS, REFRESH, MACHINE = "access", "refresh", "machine"
+NOT_BEARER = frozenset({REFRESH, "id", "offline"})  # our refresh tokens; an OpenID provider's ID/refresh tokens
+CLOCK_SKEW_SECONDS = 30
+
+KeyLookup = Callable[[str], "jwt.PyJWK | None"]
 
 
 class InvalidToken(Exception):
@@ -29,31 +39,43 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """A signed-in person, as the token says: everything an event records about who acted comes from here."""
+    """A signed-in person (or a script), as the token says: everything an event records about who acted comes
+    from here."""
 
     subject: str
     name: str
     role: Role
     province: str
     issuer: str
+    kind: str = ACCESS
+    embedded: bool = False  # issued by one of our nodes: the directory rules apply
+
+
+def _lookup_in(keys: jwt.PyJWKSet) -> KeyLookup:
+    return lambda kid: next((k for k in keys.keys if k.key_id == kid), None)
 
 
 @dataclass(frozen=True)
 class TrustedIssuer:
-    """An issuer whose tokens this node accepts, with where its claims put the role and province."""
+    """An issuer whose tokens this node accepts: its keys, the one province it speaks for (`scope`; None: any),
+    the longest lifetime accepted per kind of token, and where its claims put the role and province."""
 
     issuer: str
     audience: str
-    keys: jwt.PyJWKSet
+    key: KeyLookup
+    lifetimes: Mapping[str, int]
+    scope: str | None = None
+    embedded: bool = False
     role_claim: str = "role"
     province_claim: str = "province"
     name_claim: str = "name"
 
     @classmethod
-    def from_file(cls, issuer: str, audience: str, jwks_file: Path, **claims: str) -> "TrustedIssuer":
+    def from_file(cls, issuer: str, audience: str, jwks_file: Path, lifetimes: Mapping[str, int],
+                  **options: Any) -> "TrustedIssuer":
         if not jwks_file.is_file():
             raise FileNotFoundError(f"no public keys for issuer {issuer} at {jwks_file}: run `crm keys init`")
-        return cls(issuer, audience, jwt.PyJWKSet.from_json(jwks_file.read_text()), **claims)
+        return cls(issuer, audience, _lookup_in(jwt.PyJWKSet.from_json(jwks_file.read_text())), lifetimes, **options)
 
 
 def _claim(claims: dict[str, Any], path: str) -> Any:
@@ -64,39 +86,66 @@ def _claim(claims: dict[str, Any], path: str) -> Any:
 
 
 class TokenValidator:
-    def __init__(self, issuers: list[TrustedIssuer]) -> None:
+    def __init__(self, issuers: list[TrustedIssuer], clock: Callable[[], float] = time.time) -> None:
         self.issuers = {i.issuer: i for i in issuers}
+        self.clock = clock
 
-    def subject_of_refresh(self, token: str) -> str:
-        """The user a refresh token was issued to (it must be one: an access token does not refresh)."""
-        claims = self._claims(token)
-        if claims.get("typ") != "refresh":
+    def refresh_claims(self, token: str) -> dict[str, Any]:
+        """The claims of a refresh token (it must be one: an access token does not refresh)."""
+        claims = self._claims(token)[1]
+        if claims.get("typ") != REFRESH:
             raise InvalidToken("not a refresh token")
-        return str(claims["sub"])
+        return claims
 
-    def _claims(self, token: str) -> dict[str, Any]:
+    def _claims(self, token: str) -> tuple[TrustedIssuer, dict[str, Any]]:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
             trusted = self.issuers.get(str(unverified.get("iss")))
             if trusted is None:
                 raise InvalidToken("the token's issuer is not trusted here")
-            kid = jwt.get_unverified_header(token).get("kid")
-            key = next((k for k in trusted.keys.keys if k.key_id == kid), None)
+            key = trusted.key(str(jwt.get_unverified_header(token).get("kid")))
             if key is None:
                 raise InvalidToken("the token was not signed with a key of its issuer")
-            return jwt.decode(token, key.key, algorithms=ALGORITHMS, audience=trusted.audience,
-                              issuer=trusted.issuer, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+            claims = jwt.decode(token, key.key, algorithms=[key.algorithm_name], audience=trusted.audience,
+                                issuer=trusted.issuer, leeway=CLOCK_SKEW_SECONDS,
+                                options={"require": ["exp", "iat", "sub", "iss", "aud"]})
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
+        except (TypeError, ValueError, KeyError, AttributeError):  # a header or key PyJWT cannot use
+            raise InvalidToken("the token cannot be read with its issuer's keys") from None
+        self._check_lifetime(trusted, claims)
+        return trusted, claims
+
+    def _check_lifetime(self, trusted: TrustedIssuer, claims: dict[str, Any]) -> None:
+        kind = str(claims.get("typ", ACCESS)).lower()
+        longest = trusted.lifetimes.get(kind, trusted.lifetimes.get(ACCESS, 0))
+        issued, expires = claims["iat"], claims["exp"]
+        if not all(isinstance(v, (int, float)) for v in (issued, expires)):
+            raise InvalidToken("iat and exp must be numbers")
+        if expires <= self.clock():  # the skew allowed for clocks ahead, never to outlive the token
+            raise InvalidToken("Signature has expired")
+        if issued > self.clock() + CLOCK_SKEW_SECONDS:
+            raise InvalidToken("the token was issued in the future")
+        if expires - issued > longest + CLOCK_SKEW_SECONDS:
+            raise InvalidToken(f"a {kind} token lives at most {longest} s here")
 
     def principal(self, token: str) -> Principal:
-        claims = self._claims(token)
-        trusted = self.issuers[claims["iss"]]
-        if str(claims.get("typ", "access")).lower() in NOT_ACCESS:
+        trusted, claims = self._claims(token)
+        kind = str(claims.get("typ", ACCESS)).lower()
+        if kind in NOT_BEARER:
             raise InvalidToken("only an access token is a bearer token (refresh and ID tokens are not)")
-        return Principal(subject=str(claims["sub"]), name=str(_claim(claims, trusted.name_claim) or claims["sub"]),
-                         role=_role(_claim(claims, trusted.role_claim)),
-                         province=str(_claim(claims, trusted.province_claim) or "").upper(), issuer=trusted.issuer)
+        if not trusted.embedded:
+            kind = ACCESS  # whatever an OpenID provider calls its access tokens ("Bearer", say)
+        elif kind not in (ACCESS, MACHINE):
+            raise InvalidToken(f"a token of kind '{kind[:16]}' is not a bearer token here")
+        subject = str(claims["sub"])
+        role = _role(_claim(claims, trusted.role_claim))
+        province = str(_claim(claims, trusted.province_claim) or "").upper()
+        if trusted.scope is not None and (province != trusted.scope or role not in PROVINCE_ROLES):
+            raise InvalidToken(f"the issuer {trusted.issuer} speaks only for {trusted.scope}'s province staff")
+        return Principal(subject=canonical_username(subject) if trusted.embedded else subject,
+                         name=str(_claim(claims, trusted.name_claim) or subject), role=role, province=province,
+                         issuer=trusted.issuer, kind=kind, embedded=trusted.embedded)
 
 
 def _role(value: Any) -> Role:
@@ -109,25 +158,34 @@ def _role(value: Any) -> Role:
     raise InvalidToken("the token names no role of this system")
 
 
+@dataclass
 class TokenIssuer:
-    """HQ's issuer in the embedded default: signs short-lived access tokens and longer refresh tokens."""
+    """One node's issuer: signs access, refresh and machine tokens with the node's Ed25519 key."""
 
-    def __init__(self, private_key_file: Path, issuer: str, audience: str, access_seconds: int,
-                 refresh_seconds: int) -> None:
-        if not private_key_file.is_file():
-            raise FileNotFoundError(f"no signing key at {private_key_file}: run `crm keys init`")
-        self.key = serialization.load_pem_private_key(private_key_file.read_bytes(), password=None)
+    private_key_file: Path
+    issuer: str
+    audience: str
+    lifetimes: Mapping[str, int]
+    key: Any = field(init=False, repr=False)
+    kid: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.private_key_file.is_file():
+            raise FileNotFoundError(f"no signing key at {self.private_key_file}: run `crm keys init`")
+        self.key = serialization.load_pem_private_key(self.private_key_file.read_bytes(), password=None)
         self.kid = key_id(self.key.public_key())
-        self.issuer, self.audience = issuer, audience
-        self.access_seconds, self.refresh_seconds = access_seconds, refresh_seconds
 
-    def issue(self, subject: str, name: str, role: str, province: str, kind: str = "access") -> str:
+    def issue(self, subject: str, name: str, role: str, province: str, kind: str = ACCESS,
+              ttl: int | None = None) -> str:
         now = int(time.time())
-        ttl = self.access_seconds if kind == "access" else self.refresh_seconds
+        longest = self.lifetimes[kind]
         claims = {"iss": self.issuer, "aud": self.audience, "sub": subject, "name": name, "role": role,
-                  "province": province, "iat": now, "nbf": now, "exp": now + ttl, "jti": uuid.uuid4().hex,
-                  "typ": kind}
+                  "province": province, "iat": now, "nbf": now, "exp": now + min(ttl or longest, longest),
+                  "jti": uuid.uuid4().hex, "typ": kind}
         return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": self.kid})
+
+    def public_jwk(self) -> dict[str, str]:
+        return public_jwk(self.key.public_key())
 
 
 def key_id(public_key: Any) -> str:
@@ -135,18 +193,41 @@ def key_id(public_key: Any) -> str:
     return raw.hex()[:16]
 
 
-def create_issuer_keys(private_key_file: Path, jwks_file: Path) -> bool:
-    """An Ed25519 signing key (owner-only) and its public JWKS; nothing is overwritten. True when created."""
-    if private_key_file.exists():
-        return False
+def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
+    jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(public_key))
+    return {**jwk, "kid": key_id(public_key), "use": "sig", "alg": "EdDSA"}
+
+
+def jwk_key(jwk: Mapping[str, str]) -> "jwt.PyJWK | None":
+    """A published public key as PyJWT uses it; None for one it cannot use."""
+    try:
+        return jwt.PyJWK.from_dict(dict(jwk))
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        return None
+
+
+def create_signing_key(private_key_file: Path) -> bool:
+    """An Ed25519 signing key, owner-only, created once (never overwritten, even by a racing process)."""
     private_key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    private_key_file.touch(mode=0o600)
-    private_key_file.write_bytes(pem)
-    jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
-    jwks_file.write_text(json.dumps({"keys": [{**jwk, "kid": key_id(key.public_key()), "use": "sig",
-                                               "alg": "EdDSA"}]}, indent=2))
+    try:
+        descriptor = os.open(private_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pem)
     return True
 
+
+def load_public_key(private_key_file: Path) -> Ed25519PublicKey:
+    return serialization.load_pem_private_key(private_key_file.read_bytes(), password=None).public_key()
+
+
+def create_issuer_keys(private_key_file: Path, jwks_file: Path) -> bool:
+    """HQ's signing key (owner-only) and its public JWKS; nothing is overwritten. True when created."""
+    if not create_signing_key(private_key_file):
+        return False
+    jwks_file.write_text(json.dumps({"keys": [public_jwk(load_public_key(private_key_file))]}, indent=2))
+    return True

@@ -37,10 +37,13 @@ class Operator:
     channel: str
     name: str = ""
     province: str = ""
+    machine: bool = False  # a script's machine token, not a person who signed in
 
     @classmethod
-    def signed_in(cls, *, actor: str, name: str, role: str, province: str, channel: str | None) -> "Operator":
-        return cls(actor=actor, role=role, channel=parse_channel(channel), name=name, province=province)
+    def signed_in(cls, *, actor: str, name: str, role: str, province: str, channel: str | None,
+                  machine: bool = False) -> "Operator":
+        return cls(actor=actor, role=role, channel=parse_channel(channel), name=name, province=province,
+                   machine=machine)
 
     def as_dict(self) -> dict[str, str]:
         who = {"actor": self.actor, "role": self.role, "channel": self.channel}
@@ -48,6 +51,8 @@ class Operator:
             who["name"] = self.name
         if self.province:
             who["province"] = self.province
+        if self.machine:
+            who["kind"] = "machine"
         return who
 
 

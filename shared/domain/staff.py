@@ -1,7 +1,12 @@
 """The staff directory (职责与权限, R-29): who may sign in, in which role and province.
 
-HQ keeps it; each province receives the records of its own staff (and of those who act on every node), so a
-disabled member is refused everywhere. The password hash never leaves HQ: it is an event of its own, not sent.
+HQ keeps it; each province receives the records of its own staff, with their password verifiers, so that it can
+sign them in while HQ is away (R-1), and the records of those who act on every node (auditors, system
+administrators: without verifiers, they sign in at HQ). A member's verifier travels only to the province whose
+staff they are; HQ's own staff's verifiers never leave HQ.
+
+User names have one canonical form (`canonical_username`): sign-in, the directory, tokens and manager assignments
+all compare that form.
 """
 
 from __future__ import annotations
@@ -17,14 +22,20 @@ from shared.domain.values import PROVINCES, text
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EVERYWHERE = "*"  # the destination of staff who act on every node
+HQ_ONLY = ""  # the destination of HQ's own staff: their records stay at HQ
+
+
+def canonical_username(value: object) -> str:
+    """The one form a user name is compared in: trimmed, lower case."""
+    return value.strip().lower() if isinstance(value, str) else ""
 
 
 def staff_id(username: str) -> UUID:
-    return uuid5(NAMESPACE_URL, f"crm:staff:{username}")
+    return uuid5(NAMESPACE_URL, f"crm:staff:{canonical_username(username)}")
 
 
 def parse_username(value: object) -> str:
-    name = text(value, "username", max_length=64).lower()
+    name = canonical_username(text(value, "username", max_length=64))
     if not USERNAME.match(name):
         raise InvalidValue("2 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit", field="username")
     return name
@@ -39,7 +50,28 @@ def parse_home(province: object, everywhere: bool, hq_only: bool) -> str:
     return code
 
 
+def verifier_destination(destination: str) -> str:
+    """Where a member's password verifier may go: to their own province only."""
+    return destination if destination in PROVINCES else HQ_ONLY
+
+
 class StaffMember(Aggregate):
+    """A member of HQ's directory. Events that name a `destination` travel to that province ("*": every one)."""
+
+    class PasswordSet(Aggregate.Event):
+        """The member's password verifier (an Argon2 hash); v1 stayed at HQ, v2 names where it travels."""
+
+        password_hash: str
+        username: str
+        destination: str
+        by: dict[str, str]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("username", "")
+            state.setdefault("destination", HQ_ONLY)  # set before verifiers travelled: kept at HQ
+
     @staticmethod
     def create_id(username: str, **_: Any) -> UUID:
         return staff_id(username)
@@ -56,18 +88,39 @@ class StaffMember(Aggregate):
         self.password_hash = ""
 
     def set_password(self, password_hash: str, by: dict[str, str]) -> None:
-        self._password_set(password_hash=password_hash, by=by)
+        self._password_set(password_hash=password_hash, username=self.username,
+                           destination=verifier_destination(self.destination), by=by)
 
-    @event("PasswordSet")
-    def _password_set(self, password_hash: str, by: dict[str, str]) -> None:
+    @event(PasswordSet)
+    def _password_set(self, password_hash: str, username: str, destination: str, by: dict[str, str]) -> None:
         self.password_hash = password_hash
 
     def change_role(self, role: str, province: str, destination: str, by: dict[str, str]) -> None:
-        if (role, province) != (self.role, self.province):
+        """A new role or province; a member whose records now go elsewhere is withdrawn from where they went and
+        handed whole (enabled or not, with their verifier where it may travel) to where they go now."""
+        if (role, province) == (self.role, self.province):
+            return
+        if destination == self.destination:
             self._role_changed(role=role, province=province, destination=destination, username=self.username, by=by)
+            return
+        if self.destination != HQ_ONLY:
+            self._withdrawn(destination=self.destination, username=self.username, by=by)
+        travelling = verifier_destination(destination)
+        self._transferred(role=role, province=province, destination=destination, username=self.username,
+                          name=self.name, enabled=self.enabled,
+                          password_hash=self.password_hash if travelling else "", by=by)
 
     @event("RoleChanged")
     def _role_changed(self, role: str, province: str, destination: str, username: str, by: dict[str, str]) -> None:
+        self.role, self.province, self.destination = role, province, destination
+
+    @event("Withdrawn")
+    def _withdrawn(self, destination: str, username: str, by: dict[str, str]) -> None:
+        """The records no longer go to `destination`: the member no longer acts there."""
+
+    @event("Transferred")
+    def _transferred(self, role: str, province: str, destination: str, username: str, name: str, enabled: bool,
+                     password_hash: str, by: dict[str, str]) -> None:
         self.role, self.province, self.destination = role, province, destination
 
     def disable(self, by: dict[str, str]) -> None:
@@ -88,7 +141,8 @@ class StaffMember(Aggregate):
 
 
 class StaffCopy(Aggregate):
-    """In a province: one staff member as HQ's directory says (enabled or not)."""
+    """In a province: one staff member as HQ's directory says (enabled or not, their verifier if they are this
+    province's staff). A withdrawn copy no longer acts here."""
 
     @staticmethod
     def create_id(username: str, **_: Any) -> UUID:
@@ -98,11 +152,43 @@ class StaffCopy(Aggregate):
     def __init__(self, *, username: str, name: str, role: str, province: str, by: dict[str, str]) -> None:
         self.username, self.name, self.role, self.province = username, name, role, province
         self.enabled = True
+        self.password_hash = ""
+        self.withdrawn = False
 
     def update(self, enabled: bool, role: str, province: str, by: dict[str, str]) -> None:
-        if (enabled, role, province) != (self.enabled, self.role, self.province):
+        if (enabled, role, province) != (self.enabled, self.role, self.province) or self.withdrawn:
             self._updated(enabled=enabled, role=role, province=province, by=by)
 
     @event("Updated")
     def _updated(self, enabled: bool, role: str, province: str, by: dict[str, str]) -> None:
         self.enabled, self.role, self.province = enabled, role, province
+        self.withdrawn = False
+
+    def take_verifier(self, password_hash: str, by: dict[str, str]) -> None:
+        if password_hash != self.password_hash:
+            self._verifier_taken(password_hash=password_hash, by=by)
+
+    @event("VerifierTaken")
+    def _verifier_taken(self, password_hash: str, by: dict[str, str]) -> None:
+        self.password_hash = password_hash
+
+    def withdraw(self, by: dict[str, str]) -> None:
+        if not self.withdrawn:
+            self._withdrawn(by=by)
+
+    @event("Withdrawn")
+    def _withdrawn(self, by: dict[str, str]) -> None:
+        self.withdrawn = True
+        self.password_hash = ""
+
+    @property
+    def acts_here(self) -> bool:
+        return self.enabled and not self.withdrawn
+
+
+class SignInUnlocked(Aggregate):
+    """A system administrator lifted the sign-in wait of a user name on this node (recorded: who, when, why)."""
+
+    @event("Recorded")
+    def __init__(self, *, username: str, by: dict[str, str]) -> None:
+        self.username = username

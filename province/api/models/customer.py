@@ -31,15 +31,18 @@ class ContactMediumInput(RequestBody):
 
 
 class ManagerInput(RequestBody):
+    """A customer manager of this province in the staff directory: their user name (any case); the name, when
+    given, must be the directory's."""
+
     id: str = Field(**ID)
-    name: str = Field(**NAME)
+    name: str | None = Field(None, **NAME)
 
 
 class CustomerCreate(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "name": "张三", "customerKind": "individual", "certificate": {"type": "idCard", "number": "11010519491231002X"},
         "grade": "3A", "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": "13800138000"}}],
-        "customerManager": {"id": "M001", "name": "李经理"}}]})
+        "customerManager": {"id": "gd.customermanager"}}]})
     name: str = Field(**NAME)
     customerKind: CustomerKind = CustomerKind.INDIVIDUAL
     certificate: CertificateInput

@@ -85,7 +85,7 @@ def get_customer(customer_id: str, app: ProvinceApp, fields: CustomerFields, unm
     if not unmask:
         return one(app.get_customer(customer_id), fields)
     if by["role"] == Role.CUSTOMER_MANAGER.value:  # their own customers only
-        ensure_manages(app.load_customer(customer_id), by)
+        ensure_manages(app.load_customer(customer_id), by, reading=True)
     return shown_in_full(app, by, "customer", lambda: app.get_customer(customer_id, unmask=True),
                          lambda doc: [doc["id"]], fields)
 
