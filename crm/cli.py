@@ -520,15 +520,15 @@ def users_add(args: argparse.Namespace) -> None:
 
 
 def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str, str, str, str]]:
-    """The demo cluster's staff, once: (user, role, province, password); the passwords are kept owner-only in
-    <keys>/demo-staff.txt so that each start can print them again."""
+    """The demo cluster's staff for these provinces: (user, role, province, password). Passwords are kept owner-only
+    in <keys>/demo-staff.txt so that each start prints them again; a member HQ's directory does not hold yet (a new
+    province, a new data directory) is enrolled with the password listed, or a new one."""
     from hq.application import HqApplication
-    from shared.domain.staff import canonical_username
+    from shared.domain.staff import StaffMember, canonical_username, staff_id
 
     listing = settings.keys_path() / "demo-staff.txt"
-    if listing.exists():  # user names as the directory holds them (lower case), whatever an older listing says
-        return [(canonical_username(user), *rest) for user, *rest in
-                (line.split("\t") for line in listing.read_text().splitlines() if line)]  # type: ignore[misc]
+    known = {canonical_username(line.split("\t")[0]): line.split("\t")[3]
+             for line in (listing.read_text().splitlines() if listing.exists() else []) if line.count("\t") == 3}
     plan = [(canonical_username(f"{code}.{role}"), role, code) for code in provinces
             for role in ("clerk", "customerManager", "provinceAdmin", "billingClerk")]
     plan += [(canonical_username(f"hq.{role}"), role, "HQ") for role in ("hqAnalyst", "catalogAdmin",
@@ -537,9 +537,10 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
     staff = []
     try:
         for user, role, province in plan:
-            password = secrets.token_urlsafe(12)
-            app.enrol_staff({"username": user, "role": role, "province": province, "password": password},
-                            {"actor": "crm.cluster", "role": "systemAdmin", "channel": "system"})
+            password = known.get(user) or secrets.token_urlsafe(12)
+            if app.find(StaffMember, staff_id(user)) is None:
+                app.enrol_staff({"username": user, "role": role, "province": province, "password": password},
+                                {"actor": "crm.cluster", "role": "systemAdmin", "channel": "system"})
             staff.append((user, role, province, password))
     finally:
         app.close()

@@ -210,6 +210,26 @@ def test_cluster_up_with_two_provinces_loads_the_cross_province_demo_between_the
         {"GD": (True, "connected"), "BJ": (True, "connected")}
 
 
+def _demo_password(user: str) -> str:
+    listing = (keys_dir() / "demo-staff.txt").read_text().splitlines()
+    return next(line.split("\t")[3] for line in listing if line.split("\t")[0] == user)
+
+
+def test_demo_key_customers_are_managed_by_the_demo_customer_manager_who_signs_in_at_home(cluster):
+    gd = cluster.nodes["GD"]
+    listed = [line.split()[0] for line in cluster.lines() if line.startswith("  gd.")]  # the demo staff printed
+    assert "gd.customermanager" in listed and listed == [user.lower() for user in listed]  # as they sign in
+    managed = gd.http.get(CUSTOMERS, params={"customerManager.id": "GD.CustomerManager", "limit": 100}).json()
+    assert managed and {c["grade"] for c in managed} <= {"1A", "2A", "3A", "4A", "5A"}
+    assert all(c["customerManager"]["id"] == "gd.customermanager" for c in managed)
+    signed = httpx.post(f"{gd.url}/auth/token", data={"username": "gd.customerManager",
+                                                      "password": _demo_password("gd.customermanager")})
+    assert signed.status_code == 200, signed.text  # at GD itself, as printed
+    manager = {"Authorization": f"Bearer {signed.json()['access_token']}", "X-Channel": "customerManager"}
+    own = httpx.get(f"{gd.url}{managed[0]['href']}", params={"unmask": "true"}, headers=manager)
+    assert own.status_code == 200 and "*" not in own.json()["certificate"]["number"]  # their own customer in full
+
+
 def test_metrics_count_requests_by_route_and_show_replication(cluster):
     hq, gd = cluster.nodes["HQ"], cluster.nodes["GD"]
     before = gd.metrics()
