@@ -28,7 +28,7 @@ from shared.domain.errors import NotFound
 from shared.domain.settlement import SettlementStatement, statement_figures
 from shared.persistence.backup import back_up, restore
 from shared.persistence.integrity import link
-from tests.auth import staff
+from tests.auth import seat_test_managers, staff
 from tests.cluster import BY, Node, cluster, eventually, node_env
 from tests.factories import individual
 from tests.processes import REPO, NodeProcess, process_cluster
@@ -76,6 +76,7 @@ def provinces(store, tmp_path, *codes):
         for n, code in enumerate(codes):
             app = ProvinceApplication(stack.enter_context(node_settings(store, tmp_path / str(n), code)))
             stack.callback(app.close)
+            seat_test_managers(app)
             apps.append(app)
         yield apps
 
