@@ -16,6 +16,7 @@ from shared.domain.values import (
     certificate,
     parse_enum,
     phone,
+    phone_key,
     province_code,
     text,
 )
@@ -266,7 +267,7 @@ class Customer(Aggregate):
         if not isinstance(member, dict):
             raise InvalidValue("must be an object", field="member")
         number = phone(member.get("phoneNumber"), "phoneNumber")
-        if any(m["phoneNumber"] == number for m in self.members.values()):
+        if any(phone_key(m["phoneNumber"]) == phone_key(number) for m in self.members.values()):
             raise InvalidValue("this phone number is already a member of the group", field="phoneNumber")
         linked = member.get("customerId")
         if linked is not None:

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any, Iterable, TypeVar
 
 from shared.domain.errors import InvalidValue
+from shared.domain.numbering import RULE as NUMBERING_RULE, national_number
 from shared.domain.regions import is_province_level_division
 
 PROVINCES = frozenset(
@@ -188,13 +189,14 @@ def certificate(kind: object, number: object, field: str = "certificate") -> tup
 
 
 def phone(value: object, field: str) -> str:
+    """A phone number as written, if it follows the Chinese numbering plan (shared/domain/numbering.py)."""
     number = text(value, field, max_length=20)
-    digits = number.replace("-", "").replace("+", "").replace(" ", "")
-    if not digits.isdigit() or not 5 <= len(digits) <= 15:
-        raise InvalidValue("a phone number has 5 to 15 digits", field=field)
+    if national_number(number) is None:
+        raise InvalidValue(f"is not {NUMBERING_RULE}", field=field)
     return number
 
 
 def phone_key(number: str) -> str:
-    """Phone numbers compare by their digits: 138-0013-8000 and 13800138000 are one number."""
-    return "".join(ch for ch in number if ch.isdigit())
+    """Phone numbers compare by their national form: +86 138-0013-8000 and 13800138000 are one number (a string
+    that is no number, as a search may give, compares by its digits)."""
+    return national_number(number) or "".join(ch for ch in number if ch.isdigit())
