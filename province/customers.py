@@ -259,6 +259,8 @@ class CustomerCommands:
 
     def update_customer(self, customer_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(patch, PATCHABLE)
+        if "status" not in patch and patch.get("statusReason") is not None:
+            raise InvalidValue("goes with the status change it explains: send status too", field="statusReason")
         customer: Customer = self.load_customer(customer_id)
         ensure_manages(customer, by)
         if "name" in patch:

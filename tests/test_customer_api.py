@@ -282,3 +282,21 @@ def test_phone_numbers_follow_the_chinese_numbering_plan_wherever_one_is_taken(c
     assert again.status_code == 400 and again.json()["field"] == "phoneNumber"  # the same number, written otherwise
     found = client.get(BASE, params={"phoneNumber": "13800138000"}).json()
     assert g["id"] in {x["id"] for x in found}
+
+
+def test_a_status_reason_is_never_dropped(client, province):
+    c = create(client)
+    before = event_count(province)
+    alone = client.patch(c["href"], json={"statusReason": "moved to Shenzhen"})
+    assert alone.status_code == 400 and alone.json()["field"] == "statusReason"
+    client.patch(c["href"], json={"status": "active"})
+    suspended = client.patch(c["href"], json={"status": "suspended", "statusReason": "arrears"})
+    assert suspended.status_code == 200 and suspended.json()["statusReason"] == "arrears"
+    before = event_count(province)
+    assert client.patch(c["href"], json={"status": "suspended"}).status_code == 200
+    assert client.patch(c["href"], json={"status": "suspended", "statusReason": "arrears"}).status_code == 200
+    other = client.patch(c["href"], json={"status": "suspended", "statusReason": "fraud check"})
+    assert other.status_code == 409 and other.json()["field"] == "statusReason"
+    assert other.json()["currentState"] == "suspended"
+    assert event_count(province) == before
+    assert client.get(c["href"]).json()["statusReason"] == "arrears"

@@ -18,6 +18,7 @@ from shared.domain.values import (
     phone,
     phone_key,
     province_code,
+    repeated_move,
     text,
 )
 
@@ -207,6 +208,7 @@ class Customer(Aggregate):
         target = parse_status(status)
         current = CustomerStatus(self.status)
         if target is current:
+            repeated_move(current.value, self.status_reason, reason, "statusReason")
             return
         if target not in ALLOWED_STATUS_CHANGES[current]:
             raise IllegalTransition(

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any, Iterable, TypeVar
 
-from shared.domain.errors import InvalidValue
+from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.numbering import RULE as NUMBERING_RULE, national_number
 from shared.domain.regions import is_province_level_division
 
@@ -38,6 +38,25 @@ def only_fields(patch: dict[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(patch) - set(allowed))
     if unknown:
         raise InvalidValue(f"cannot be changed here; patchable: {', '.join(allowed)}", field=unknown[0])
+
+
+def repeated_move(state: str, recorded: str, given: object, field: str) -> None:
+    """A move to the state a resource is already in records nothing, so a reason sent with it that differs from
+    the one on record would be lost: refused (409) naming the field. A reason is given with the move it explains."""
+    why = text(given, field, max_length=MAX_TEXT, required=False)
+    if why and why != recorded:
+        on_record = f"its {field} on record is '{recorded[:80]}'" if recorded else f"it was recorded without a {field}"
+        raise IllegalTransition(f"already {state}, and {on_record}: a reason goes with the move it explains and "
+                                "cannot be changed afterwards", field=field, current_state=state)
+
+
+def explained(target: Enum, needing_reason: frozenset[Any], reason: object, field: str = "stateReason") -> str:
+    """A move's reason; a rejection or failure must say why (no resources, no coverage, no free port …)."""
+    why = text(reason, field, max_length=MAX_TEXT, required=False)
+    if not why and target in needing_reason:
+        raise InvalidValue(f"is required when moving to {target.value}: say why (it reaches the customer's order "
+                           "and the customer manager)", field=field)
+    return why
 
 
 def province_code(value: str, field: str = "province") -> str:
