@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Iterable
 
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.customer import Customer
@@ -10,6 +11,7 @@ from shared.auth.roles import Role
 from shared.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ReadOnly
 from shared.domain.group_share import RemoteGroup
 from shared.domain.values import Grade, only_fields, phone_key
+from shared.persistence.protection import mask_phone
 from shared.persistence.queries import Filter, Page, contains, equal
 from shared.persistence.readmodel import Delete, Operation, ReplaceChildren, Table, Upsert
 
@@ -190,6 +192,19 @@ def project_remote_group(g: RemoteGroup) -> list[Operation]:
             _phones(group_id, [m["phoneNumber"] for m in v["member"]])]
 
 
+def customer_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """How a work list names a customer, as the customer list shows it: name, phone (masked) and manager."""
+    phones = [m for m in doc.get("contactMedium", []) if m["mediumType"] == "phone"]
+    phones.sort(key=lambda m: not m.get("preferred"))
+    manager = doc.get("customerManager")
+    summary = {
+        "id": doc["id"], "href": doc["href"], "name": doc["name"],
+        "phoneNumber": mask_phone(phones[0]["characteristic"]["phoneNumber"]) if phones else None,
+        "customerManager": {"id": manager["id"], "name": manager["name"]} if manager else None,
+    }
+    return {k: v for k, v in summary.items() if v is not None}
+
+
 def certificate_key(kind: str, number: str) -> str:
     return f"{kind}:{number}"
 
@@ -343,6 +358,15 @@ class CustomerCommands:
         if doc is None:
             raise NotFound(f"no customer with id '{customer_id}'", field="id")
         return doc
+
+    def customer_summaries(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The customers a page of a work list names (`customer_summary`), by id; from the masked read model."""
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = self.queries.rows(f"SELECT id, doc FROM {{customer}} WHERE id IN ({marks})", ids)
+        return {r["id"]: customer_summary(json.loads(r["doc"])) for r in rows}
 
     def list_members(self, customer_id: str, offset: int = 0, limit: int = 100) -> Page:
         self.get_customer(customer_id)

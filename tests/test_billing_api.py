@@ -255,3 +255,30 @@ def test_old_bills_go_offline_but_replay_from_the_event_store(client, province, 
     replayed = client.get(paid["href"], params={"replay": "true"}).json()
     assert replayed["state"] == "settled" and len(replayed["billLine"]) == 2 and replayed["replayed"] is True
     assert [r["bill"]["id"] for r in client.get(ARREARS).json()] == [unpaid["id"]]
+
+
+def test_the_arrears_list_and_the_bill_name_the_customer_as_the_customer_list_does(client, province):
+    province.clock = lambda: NOV
+    body = individual(name="王小明", customerManager={"id": "GD-M3", "name": "陈经理"}, contactMedium=[
+        {"mediumType": "email", "characteristic": {"emailAddress": "wxm@example.cn"}},
+        {"mediumType": "phone", "characteristic": {"phoneNumber": "13912345678"}}])
+    customer = register(client, body)
+    province.record(*province.charge_customer(customer["id"], [
+        {"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}], BY))
+    doc = bill(client, account_of(client, customer))
+    listed = client.get(CUSTOMERS, params={"name": "王小明"}).json()[0]
+    assert doc["relatedParty"][0]["id"] == customer["id"] and doc["relatedParty"][0]["name"] == listed["name"]
+    assert {"id": "GD-M3", "name": "陈经理", "role": "customerManager", "@referredType": "Individual"} in \
+        doc["relatedParty"]
+    assert_tmf_valid(doc, "TMF678", "CustomerBill")
+    client.patch(doc["href"], json={"state": "sent"})
+    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)
+    reminder = client.get(ARREARS).json()[0]
+    assert reminder["customer"]["id"] == customer["id"]
+    assert reminder["customer"]["name"] == "王小明"
+    assert reminder["customer"]["phoneNumber"] == listed["contactMedium"][1]["characteristic"]["phoneNumber"] \
+        == "139****5678"
+    assert reminder["customer"]["customerManager"] == {"id": "GD-M3", "name": "陈经理"}
+    client.patch(customer["href"], json={"name": "王晓明"})  # the list names the customer as it is now
+    assert client.get(ARREARS).json()[0]["customer"]["name"] == "王晓明"
+    assert client.get(doc["href"]).json()["relatedParty"][0]["name"] == "王晓明"

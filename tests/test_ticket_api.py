@@ -19,7 +19,7 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 def register(client, grade="3A"):
-    return client.post(CUSTOMERS, json=individual(grade=grade)).json()
+    return client.post(CUSTOMERS, json=individual(grade=grade, customerManager={"id": "M1", "name": "王经理"})).json()
 
 
 def open_ticket(client, customer, kind="fault", **extra):
@@ -94,6 +94,11 @@ def test_overdue_callbacks_across_tickets_and_orders(client, province):
     province.clock = lambda: T0 + timedelta(days=8)
     overdue = client.get(OVERDUE).json()
     assert [(i["@referredType"], i["id"]) for i in overdue] == [("troubleTicket", ticket["id"]), ("productOrder", order["id"])]
+    listed = client.get(customer["href"]).json()  # each names the customer as the customer list does
+    for item in overdue:
+        assert item["customer"] == {"id": customer["id"], "href": customer["href"], "name": listed["name"],
+                                    "phoneNumber": "138****8000",
+                                    "customerManager": {"id": "M1", "name": "王经理"}}
     client.post(f"{ticket['href']}/callback", json={"result": "ok", "satisfied": True})
     assert [i["id"] for i in client.get(OVERDUE).json()] == [order["id"]]
 

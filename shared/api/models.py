@@ -76,6 +76,18 @@ class RelatedParty(Reference):
     role: str | None = None
 
 
+class PartyReference(Part):
+    id: str
+    name: str | None = None
+
+
+class CustomerSummary(RelatedParty):
+    """A customer as a work list names it: as the customer list shows it (phone masked), with its manager."""
+
+    phoneNumber: str | None = None
+    customerManager: PartyReference | None = None
+
+
 class RelatedPartyInput(ReferenceInput):
     role: str | None = Field(None, max_length=64)
 

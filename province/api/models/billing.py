@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from shared.api.models import Identified, Money, MoneyInput, Part, Reference, ReferenceInput, RelatedParty
+from shared.api.models import CustomerSummary, Identified, Money, MoneyInput, Part, Reference, ReferenceInput
+from shared.api.models import RelatedParty
 from shared.api.models import Resource, RequestBody
 from shared.domain.billing import BillState
 
@@ -113,7 +114,7 @@ class ArrearsReminder(Resource):
 
     bill: Reference
     billingAccount: Reference | None = None
-    customer: RelatedParty | None = None
+    customer: CustomerSummary | None = None
     billingCycle: str | None = None
     dueDate: str | None = None
     daysOverdue: int | None = None
