@@ -183,6 +183,28 @@ class BillingCommands:
         extra = super().on_customer_registered(customer, by)  # type: ignore[misc]
         return [*extra, BillingAccount(str(customer.id), name=customer.name, province=customer.province, by=by)]
 
+    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+        """Products still billed monthly, charges not billed yet and bills not paid keep a customer from being
+        closed: on its own account (whoever they were for: it pays them), and its own on the account that pays
+        for it (its group's)."""
+        customer_id = str(customer.id)
+        own = self.load(BillingAccount, account_id_for(customer_id))
+        payer, _ = self.payer_account(customer_id)
+        accounts = [(own, lambda line: True)]
+        if payer.id != own.id:
+            accounts.append((payer, lambda line: line["forCustomerId"] == customer_id))
+        products = [{"productOffering": {"id": line["offeringId"]}, "description": line["description"],
+                     "monthlyFee": money(line["amount"]), "productOrder": {"id": line["reference"]}}
+                    for account, mine in accounts for line in account.subscriptions if mine(line)]
+        charges = [{"id": line["id"], "description": line["description"], "amount": money(line["amount"])}
+                   for account, mine in accounts for line in account.unbilled if mine(line)]
+        rows = self.queries.rows("SELECT id, remaining FROM {customer_bill} WHERE account_id = ? AND remaining > 0 "
+                                 "ORDER BY cycle, id", [str(own.id)])
+        bills = [{"id": r["id"], "href": f"{BILL_BASE}/{r['id']}", "remainingAmount": money(int(r["remaining"]))}
+                 for r in rows]
+        return {**super().still_open(customer), "activeProducts": products,  # type: ignore[misc]
+                "unbilledCharges": charges, "unpaidBills": bills}
+
     def payer_account(self, customer_id: str) -> tuple[BillingAccount, str]:
         """The account that pays for a customer: its group's, when the group pays centrally (集团统一付费)."""
         rows = self.queries.rows(

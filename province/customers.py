@@ -6,7 +6,7 @@ import json
 from typing import Any, Iterable
 
 from shared.application import IdempotencyKey, Outcome
-from shared.domain.customer import Customer
+from shared.domain.customer import Customer, CustomerStatus
 from shared.auth.roles import Role
 from shared.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ReadOnly
 from shared.domain.group_share import RemoteGroup
@@ -261,6 +261,10 @@ class CustomerCommands:
         """Aggregates created with a customer (its billing account); saved in the same transaction."""
         return []
 
+    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+        """What the customer still has open, by kind (each area adds its own): closing waits until nothing is."""
+        return {}
+
     def _refuse_duplicate_certificate(self, customer: Customer) -> None:
         key = certificate_key(customer.certificate_type, customer.certificate_number)
         rows = self.queries.rows("SELECT id FROM {customer} WHERE own_certificate = ?", [self.queries.blind(key)])
@@ -289,7 +293,9 @@ class CustomerCommands:
         if "customerManager" in patch:
             customer.assign_manager(patch["customerManager"], self.clock(), by)
         if "status" in patch:
-            customer.change_status(patch["status"], patch.get("statusReason"), by)
+            closing = patch["status"] == CustomerStatus.CLOSED.value
+            customer.change_status(patch["status"], patch.get("statusReason"), by,
+                                   still_open=self.still_open(customer) if closing else None)
         self.record(customer)
         return customer_document(customer)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from province.customers import ensure_manages
-from province.order_documents import cancellation_document, order_document, utc
+from province.order_documents import ORDER_BASE, cancellation_document, order_document, utc
 from shared.application import retried, IdempotencyKey, Outcome
 from shared.domain.calendar import business_date
 from shared.domain.cross_province import CrossProvinceRequest, request_id
@@ -255,6 +255,13 @@ class OrderCommands:
             raise IllegalTransition(
                 f"the order is {order.state}; its work cannot move on", field="state", current_state=order.state
             )
+
+    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+        """Orders still in flight keep a customer from being closed."""
+        rows = self.queries.rows("SELECT id, state FROM {product_order} WHERE customer_id = ? AND is_final = 0 "
+                                 "ORDER BY created_at, id", [str(customer.id)])
+        orders = [{"id": r["id"], "href": f"{ORDER_BASE}/{r['id']}", "state": r["state"]} for r in rows]
+        return {**super().still_open(customer), "openOrders": orders}  # type: ignore[misc]
 
     # --- queries -------------------------------------------------------------------------------
 

@@ -112,6 +112,9 @@ class Error(BaseModel):
     existingId: str | None = Field(None, description="A duplicate: the resource already recorded.")
     existingHref: str | None = None
     homeProvince: str | None = Field(None, description="Read-only here: the province that owns the resource.")
+    stillOpen: dict[str, list[dict[str, Any]]] | None = Field(
+        None, description="Closing a customer refused: what is still open, by kind (openOrders, activeProducts, "
+        "unbilledCharges, unpaidBills).")
     requestId: str | None = Field(None, description="A 5xx: the id the node's log carries too.")
 
 
