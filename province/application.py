@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from province import billing, catalog, customers, order_documents, settlement, staff, statistics, tickets
+from province import billing, catalog, customers, order_documents, routes, settlement, staff, statistics, tickets
 from province.cross_province import CrossProvinceHandlers
 from province.orders import OrderCommands
 from province.work_orders import WorkOrderCommands
@@ -20,6 +20,7 @@ AREAS = (customers, catalog, order_documents, billing, tickets, statistics, sett
 
 
 class ProvinceApplication(
+    routes.RouteCopies,
     staff.StaffCopies,
     settlement.SettlementCopies,
     CrossProvinceHandlers,
@@ -44,9 +45,9 @@ class ProvinceApplication(
         self.after_start()
 
     def apply_replicated(self, upstream: str, records: list, last_hash: bytes) -> None:
-        """A batch of HQ's log: the catalog (R-11), and what HQ addressed to this province — forwarded work and
-        relayed states (R-19), group shares (R-20), settlement statements (R-21) — applied in one transaction
-        with the batch's tracking record."""
+        """A batch of HQ's log: the catalog (R-11) and HQ's route table, and what HQ addressed to this province —
+        forwarded work and relayed states (R-19), group shares (R-20), settlement statements (R-21) — applied in one
+        transaction with the batch's tracking record."""
         with self.batch() as batch:
             catalog_events = []
             for record in records:
@@ -54,7 +55,9 @@ class ProvinceApplication(
                 if channel is None:
                     continue
                 event = self.decode(record)
-                if channel is Channel.CATALOG:
+                if routes.is_route_table(record.topic):
+                    self.apply_route_table(event)
+                elif channel is Channel.CATALOG:
                     catalog_events.append(event)
                 elif getattr(event, "destination", None) == self.settings.node_code:
                     self._handler_of(record.topic)(event)

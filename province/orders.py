@@ -127,9 +127,15 @@ class OrderCommands:
             offering_id = offering.get("id") if isinstance(offering, dict) else None
             terms = self.orderable_offering(offering_id, f"{where}.productOffering.id")
             member = self._group_member(customer, item.get("groupMember"), f"{where}.groupMember")
-            delivering = self._delivering(item.get("deliveringProvince"), f"{where}.deliveringProvince") or default
+            field = f"{where}.deliveringProvince"
+            delivering = self._delivering(item.get("deliveringProvince"), field)
+            if delivering is None and default is not None:
+                delivering, field = default, "deliveringProvince"
+            lives_there = None
             if delivering is None and member and member["province"] != self.settings.node_code:
-                delivering = member["province"]  # a member's item is delivered where the member lives
+                delivering, lives_there = member["province"], member  # delivered where the member lives
+            if delivering is not None:
+                self.ensure_routed(delivering, field, lives_there)
             lines.append(OrderLine(item_id, terms, quantity, delivering, member))
         return lines
 

@@ -51,6 +51,7 @@ service activity."""
 
 HQ_PUBLIC: dict[str, Channel] = {
     **{f"{_PRODUCT}.{name}": Channel.CATALOG for name in ("Designed", "TariffChanged", "LifecycleChanged")},
+    **{f"shared.domain.route_table:RouteTable.{name}": Channel.CATALOG for name in ("Recorded", "Changed")},
     **{f"{_CROSS}:CrossProvinceOrder.{name}": Channel.WORK_ORDERS
        for name in ("Forwarded", "LegProgressed", "CancellationForwarded", "CancellationAnswered")},
     **{f"shared.domain.group_share:GroupShare.{name}": Channel.BUSINESS_DATA
@@ -60,9 +61,10 @@ HQ_PUBLIC: dict[str, Channel] = {
     **{f"shared.domain.staff:StaffMember.{name}": Channel.BUSINESS_DATA
        for name in ("Enrolled", "RoleChanged", "Disabled", "Enabled")},
 }
-"""What HQ sends down: the catalog to every province; everything else to the one province its event names in
-`destination` (forwarded work and cancellations, relayed states and answers, group shares, settlement
-statements, the staff directory's records of a province's staff; "*" for staff who act on every node).
+"""What HQ sends down: the catalog and its route table (the provinces it routes to) to every province; everything
+else to the one province its event names in `destination` (forwarded work and cancellations, relayed states and
+answers, group shares, settlement statements, the staff directory's records of a province's staff; "*" for staff
+who act on every node).
 HQ's routing records, ledger entries and rules, and every password hash, stay at HQ."""
 
 BROADCAST = frozenset({Channel.CATALOG})
