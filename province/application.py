@@ -71,6 +71,7 @@ class ProvinceApplication(
             "CrossProvinceOrder": self.apply_work_order_channel,
             "GroupShare": self.apply_group_share,
             "SettlementStatement": self.apply_statement,
+            "BillApportionment": self.apply_apportionment,
             "StaffMember": self.apply_staff,
         }[aggregate]
 

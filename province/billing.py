@@ -128,7 +128,6 @@ def bill_document(b: CustomerBill) -> dict[str, Any]:
             for p in b.payments
         ],
         "billLine": b.lines,
-        "revenueShare": [{"province": p, "amount": money(v)} for p, v in sorted(b.revenue_share.items())],
         "lastUpdate": b.modified_on.isoformat(),
     }
 
@@ -309,6 +308,12 @@ class BillingCommands:
             doc["billLineArchived"] = True
         return doc
 
+    def _answered(self, docs: list[dict[str, Any]], replayed: bool = False) -> list[dict[str, Any]]:
+        """Bills as answered: with what HQ settled of them (while their lines are at hand), their lines only while
+        online unless replayed, and named."""
+        shared = self.with_revenue_shares(docs)
+        return self._named(shared if replayed else [self._online(doc) for doc in shared])
+
     def _named(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Bills name their customer as it is now (name, and its manager beside it), not as an id."""
         customers = self.customer_summaries(d["relatedParty"][0]["id"] for d in docs)
@@ -364,7 +369,7 @@ class BillingCommands:
         if overdue is not None:
             filters.append(Filter(OVERDUE if overdue else f"NOT {OVERDUE}", (self._today(),)))
         page = self.queries.page("customer_bill", filters, offset=offset, limit=limit, order_by="cycle, id")
-        return Page(total=page.total, items=self._named([self._online(doc) for doc in page.items]))
+        return Page(total=page.total, items=self._answered(page.items))
 
     def get_bill_on_demand(self, request_id: str) -> dict[str, Any]:
         """A bill-on-demand request answers at its `Location`: it ran at once, so it is its bill."""
@@ -374,7 +379,8 @@ class BillingCommands:
     def get_bill(self, bill_id: str, replay: bool = False) -> dict[str, Any]:
         """The online bill; `replay` rebuilds it, lines and all, from the event store whatever its age."""
         if replay:
-            return self._named([{**bill_document(self.load(CustomerBill, bill_id)), "replayed": True}])[0]
+            return self._answered([{**bill_document(self.load(CustomerBill, bill_id)), "replayed": True}],
+                                  replayed=True)[0]
         doc = self.document("customer_bill", bill_id, "customer bill")
         horizon = cycle_of(business_date(self.clock()), SUMMARY_MONTHS)
         if doc["billingCycle"] < horizon and doc["remainingAmount"]["value"] == 0:
@@ -382,7 +388,7 @@ class BillingCommands:
                 f"bill '{bill_id}' is settled and older than {SUMMARY_MONTHS} months: ask with replay=true",
                 field="id", archived=True,
             )
-        return self._named([self._online(doc)])[0]
+        return self._answered([doc])[0]
 
     def arrears_reminders(self, offset: int = 0, limit: int = 100) -> Page:
         """催缴 (R-23): every overdue unpaid bill, oldest first, with how much and how long."""

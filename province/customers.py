@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
 
 from shared.application import IdempotencyKey, Outcome
@@ -367,12 +366,7 @@ class CustomerCommands:
 
     def customer_summaries(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The customers a page of a work list names (`customer_summary`), by id; from the masked read model."""
-        ids = sorted(set(customer_ids))
-        if not ids:
-            return {}
-        marks = ", ".join("?" for _ in ids)
-        rows = self.queries.rows(f"SELECT id, doc FROM {{customer}} WHERE id IN ({marks})", ids)
-        return {r["id"]: customer_summary(json.loads(r["doc"])) for r in rows}
+        return {i: customer_summary(doc) for i, doc in self.queries.documents("customer", customer_ids).items()}
 
     def list_members(self, customer_id: str, offset: int = 0, limit: int = 100) -> Page:
         self.get_customer(customer_id)

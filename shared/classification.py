@@ -58,14 +58,16 @@ HQ_PUBLIC: dict[str, Channel] = {
        for name in ("Shared", "Updated", "Withdrawn")},
     **{f"shared.domain.settlement:SettlementStatement.{name}": Channel.CROSS_PROVINCE_BILLS
        for name in ("Issued", "Reissued")},
+    "shared.domain.settlement:BillApportionment.Recorded": Channel.CROSS_PROVINCE_BILLS,
     **{f"shared.domain.staff:StaffMember.{name}": Channel.BUSINESS_DATA
        for name in ("Enrolled", "RoleChanged", "Disabled", "Enabled")},
 }
 """What HQ sends down: the catalog and its route table (the provinces it routes to) to every province; everything
 else to the one province its event names in `destination` (forwarded work and cancellations, relayed states and
-answers, group shares, settlement statements, the staff directory's records of a province's staff; "*" for staff
-who act on every node).
-HQ's routing records, ledger entries and rules, and every password hash, stay at HQ."""
+answers, group shares, settlement statements, each bill's apportionment to its home province, the staff
+directory's records of a province's staff; "*" for staff who act on every node).
+HQ's routing records, ledger entries (but as a bill's apportionment) and rules, and every password hash, stay at
+HQ."""
 
 BROADCAST = frozenset({Channel.CATALOG})
 

@@ -95,7 +95,7 @@ def test_bill_cycle_send_pay_settle(client, province, charged):
     account = account_of(client, charged)
     doc = bill(client, account)
     assert doc["state"] == "new" and doc["amountDue"] == {"unit": "fen", "value": 29900}
-    assert doc["revenueShare"] == [{"province": "GD", "amount": {"unit": "fen", "value": 29900}}]
+    assert doc["revenueShare"] == [] and doc["revenueShareStatus"] == "notShared"  # all delivered here
     assert doc["dueDate"] == "2026-12-21"  # the 20th is a Sunday: next working day
     assert_tmf_valid(doc, "TMF678", "CustomerBill")
     before = event_count(province)

@@ -116,8 +116,6 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     fee = {p: i["itemPrice"][0]["price"]["taxIncludedAmount"]["value"] for p, i in items.items()}
     month_fee = {p: i["itemPrice"][1]["price"]["taxIncludedAmount"]["value"] for p, i in items.items()}
     assert one_time == fee and monthly == month_fee
-    assert {s["province"]: s["amount"]["value"] for s in bill["revenueShare"]} == {
-        p: fee[p] + month_fee[p] for p in ("GD", "BJ")}
     assert bj.list_bills().total == 0  # BJ bills nobody for it
 
     # HQ's ledger: the BJ lines apportioned by the default rule (one-time whole, monthly 70%).
@@ -125,6 +123,8 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     assert {(e["homeProvince"], e["deliveringProvince"]) for e in entries} == {("GD", "BJ")}
     shares = {e["chargeKind"]: e["shareAmount"]["value"] for e in entries}
     assert shares == {"oneTime": fee["BJ"], "monthly": (month_fee["BJ"] * 70 + 50) // 100}
+    shown = eventually(lambda: (b := gd.get_bill(bill["id"]))["revenueShareStatus"] == "apportioned" and b)
+    assert {s["province"]: s["amount"]["value"] for s in shown["revenueShare"]} == {"BJ": sum(shares.values())}
 
     issued = {s["province"]: s for s in hq.issue_statements(cycle, BY)}
     owed = sum(shares.values())
@@ -240,6 +240,42 @@ def test_a_late_remote_completion_is_compensated_on_the_home_bill(nodes):
     assert done["compensation"]["value"] == fee * 25 // 100  # 5% per late working day (urgent)
     charges = gd.list_accounts(customer_id=c["id"]).items[0]["unbilledCharge"]
     assert [ch["amount"] for ch in charges if ch["kind"] == "oneTime"] == [fee - fee * 25 // 100]
+
+
+def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
+    gd, bj, hq = nodes["GD"].app, nodes["BJ"].app, nodes["HQ"].app
+    hq.set_settlement_rule("PO-DC-10M", {"oneTimePercent": 80, "monthlyPercent": 50}, BY)  # beside the default
+    c = customer(gd)
+    placed = order(gd, c["id"], ("PO-DC-10M", "BJ"), ("PO-DC-2M", "BJ"), ("PO-DC-2M", None))
+    work_through(bj, forwarded(bj, placed["id"]))
+    work_through(gd, gd.list_work_orders(order_id=placed["id"]).items)
+    order_state(gd, placed["id"], "completed")
+    cycle = datetime.now(timezone.utc).strftime("%Y-%m")
+    account = gd.list_accounts(customer_id=c["id"]).items[0]
+    bill_id = gd.bill_on_demand({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}, BY)["id"]
+    assert gd.get_bill(bill_id)["revenueShareStatus"] in ("awaitingHq", "apportioned")  # never a share of its own
+    bill = eventually(lambda: (b := gd.get_bill(bill_id))["revenueShareStatus"] == "apportioned" and b)
+
+    entries = {e["billLineId"]: e for e in hq.list_settlement_entries(month=cycle).items
+               if e["customerBill"]["id"] == bill_id}
+    assert {e["rule"]["id"] for e in entries.values()} == {"PO-DC-10M", "default"}
+    shown = {line["id"]: line for share in bill["revenueShare"] for line in share["billLine"]}
+    assert set(shown) == set(entries)  # BJ's four lines; GD's own are nobody's share
+    for line_id, entry in entries.items():
+        assert shown[line_id]["shareAmount"] == entry["shareAmount"] and shown[line_id]["rule"] == entry["rule"]
+        assert shown[line_id]["sharePercent"] == entry["sharePercent"]
+    assert {s["province"]: s["amount"]["value"] for s in bill["revenueShare"]} == {
+        "BJ": sum(e["shareAmount"]["value"] for e in entries.values())}
+    assert {(e["rule"]["id"], e["chargeKind"]): e["sharePercent"] for e in entries.values()} == {
+        ("PO-DC-10M", "oneTime"): 80, ("PO-DC-10M", "monthly"): 50, ("default", "oneTime"): 100,
+        ("default", "monthly"): 70}
+
+    hq.set_settlement_rule("PO-DC-10M", {"oneTimePercent": 10, "monthlyPercent": 10}, BY)  # settled already
+    assert gd.get_bill(bill_id)["revenueShare"] == bill["revenueShare"]
+    assert gd.get_bill(bill_id, replay=True)["revenueShare"] == bill["revenueShare"]
+    before = gd.queries.dump()
+    gd.rebuild_read_models()
+    assert gd.queries.dump() == before
 
 
 def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
