@@ -54,8 +54,8 @@ def explained(target: Enum, needing_reason: frozenset[Any], reason: object, fiel
     """A move's reason; a rejection or failure must say why (no resources, no coverage, no free port …)."""
     why = text(reason, field, max_length=MAX_TEXT, required=False)
     if not why and target in needing_reason:
-        raise InvalidValue(f"is required when moving to {target.value}: say why (it reaches the customer's order "
-                           "and the customer manager)", field=field)
+        raise InvalidValue(f"is required when moving to {target.value}: say why — the reason is what the order "
+                           "and its customer manager are told", field=field)
     return why
 
 
