@@ -47,6 +47,9 @@ def _cluster(stack: ExitStack, store: str, tmp: Path) -> dict[str, Any]:
     for code in ("GD", "BJ"):
         hq_runtime.add_upstream(code, f"127.0.0.1:{nodes[code][1].grpc_port}")
         nodes[code][1].add_upstream("HQ", f"127.0.0.1:{hq_runtime.grpc_port}")
+    for code in ("GD", "BJ"):  # HQ's route table changed with each upstream: orders wait for the last one
+        app = nodes[code][0]
+        _until(lambda: (routes := app.hq_routes()) is not None and set(routes.provinces) == {"GD", "BJ"})
     return {code: app for code, (app, _) in nodes.items()}
 
 

@@ -73,6 +73,9 @@ class HqCatalogCommands(OfferingQueries):
         product = self._product(offering_id)
         if product is None:
             raise NotFound(f"no offering '{offering_id}'", field="id")
+        for fee in ("oneTimeFee", "monthlyFee"):
+            if fee in patch and patch[fee] is None:  # a merge patch's null removes; a tariff always has its fees
+                raise InvalidValue("cannot be removed: a fee is an integer amount in fen (0 for none)", field=fee)
         if "oneTimeFee" in patch or "monthlyFee" in patch:
             product.change_tariff(patch.get("oneTimeFee"), patch.get("monthlyFee"), by)
         if "lifecycleStatus" in patch:

@@ -12,7 +12,9 @@ from typing import Any
 
 from shared.domain.calendar import business_date
 from shared.domain.cross_province import CrossProvinceOrder, routing_id
+from shared.domain.operator import SYSTEM
 from shared.domain.order import FINAL_STATES, OrderState
+from shared.domain.route_table import ROUTE_TABLE_ID, RouteTable
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, ReplaceChildren, Table, Upsert
 
@@ -84,6 +86,18 @@ def is_cross_province(topic: str) -> bool:
 
 class Routing:
     """Mixed into the HQ application."""
+
+    def follow_upstreams(self, codes: set[str]) -> None:
+        """HQ routes to the provinces it follows: when that set changes, so does its route table (an event every
+        province receives). Nothing is recorded before HQ follows any province."""
+        super().follow_upstreams(codes)  # type: ignore[misc]
+        table = self.find(RouteTable, ROUTE_TABLE_ID)
+        if table is None and codes:
+            table = RouteTable(provinces=sorted(codes), by=SYSTEM.as_dict())
+        elif table is not None:
+            table.follow(codes, SYSTEM.as_dict())
+        if table is not None and table.pending_events:
+            self.record(table)
 
     def route(self, upstream: str, e: Any) -> None:
         """One province's cross-province record, inside the replicated batch's unit of work."""

@@ -2,7 +2,7 @@
 
 A home province's bill (public on the cross-province bill channel) arrives here; each line another province
 delivered becomes a `SettlementEntry` under the rule for its offering (or the default rule), in the transaction
-that tracks the bill. A settlement clerk issues each month's statements; each goes down to its own province.
+that tracks the bill, and the bill's `BillApportionment` goes back to the home province for its bill to show. A settlement clerk issues each month's statements; each goes down to its own province.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from shared.domain.calendar import business_date
 from shared.domain.operator import SYSTEM
 from shared.domain.settlement import (
     DEFAULT_RULE,
+    BillApportionment,
     SettlementEntry,
     SettlementRule,
     SettlementStatement,
@@ -91,15 +92,21 @@ class SettlementLedger:
     # --- the ledger, inside a replicated batch ------------------------------------------------------
 
     def apportion(self, home: str, bill: Any) -> None:
-        """A home province's bill: one ledger entry per line another province delivered."""
+        """A home province's bill: one ledger entry per line another province delivered, and the bill's
+        apportionment sent back home so that the bill shows exactly these shares."""
+        entries = []
         for line in bill.lines:
             delivering = line.get("deliveringProvince") or home
             if delivering == home:
                 continue
             rule = (self.find(SettlementRule, rule_id(line["offeringId"])) if line.get("offeringId") else None) \
                 or self.load(SettlementRule, rule_id(DEFAULT_RULE))
-            self.created(SettlementEntry.apportion(month=bill.cycle, home=home, bill_id=str(bill.originator_id),
-                                                   line=line, rule=rule, by=bill.by))
+            entries.append(SettlementEntry.apportion(month=bill.cycle, home=home, bill_id=str(bill.originator_id),
+                                                     line=line, rule=rule, by=bill.by))
+        if entries:
+            self.created(*entries, BillApportionment(destination=home, bill_id=str(bill.originator_id),
+                                                     month=bill.cycle, lines=[e.share_line() for e in entries],
+                                                     by=bill.by))
 
     # --- commands --------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from province import billing, catalog, customers, order_documents, orphans, settlement, staff, statistics, tickets
+from province import (billing, catalog, customers, order_documents, orphans, routes, settlement, staff, statistics,
+                      tickets)
 from province.cross_province import CrossProvinceHandlers
 from province.orders import OrderCommands
 from province.work_orders import WorkOrderCommands
@@ -24,6 +25,7 @@ AREAS = (customers, catalog, order_documents, billing, tickets, statistics, sett
 
 class ProvinceApplication(
     orphans.OrphanRecords,
+    routes.RouteCopies,
     staff.StaffCopies,
     settlement.SettlementCopies,
     CrossProvinceHandlers,
@@ -49,10 +51,11 @@ class ProvinceApplication(
         self.after_start()
 
     def apply_replicated(self, upstream: str, records: list, last_hash: bytes) -> None:
-        """A batch of HQ's log: the catalog (R-11), and what HQ addressed to this province — forwarded work and
-        relayed states (R-19), group shares (R-20), settlement statements (R-21) — applied in one transaction
-        with the batch's tracking record. A record about something this province does not hold (an order lost in
-        a restore) is kept as an orphan in the same transaction, and the batch goes on."""
+        """A batch of HQ's log: the catalog (R-11) and HQ's route table, and what HQ addressed to this province —
+        forwarded work and relayed states (R-19), group shares (R-20), settlement statements (R-21), staff records
+        and trusted keys — applied in one transaction with the batch's tracking record. A record about something
+        this province does not hold (an order lost in a restore) is kept as an orphan in the same transaction, and
+        the batch goes on."""
         orphaned = []
         with self.batch() as batch:
             catalog_events = []
@@ -61,7 +64,9 @@ class ProvinceApplication(
                 if channel is None:
                     continue
                 event = self.decode(record)
-                if channel is Channel.CATALOG:
+                if routes.is_route_table(record.topic):
+                    self.apply_route_table(event)
+                elif channel is Channel.CATALOG:
                     catalog_events.append(event)
                 elif self.addressed_to_me(getattr(event, "destination", "")):
                     try:
@@ -82,6 +87,7 @@ class ProvinceApplication(
             "CrossProvinceOrder": self.apply_work_order_channel,
             "GroupShare": self.apply_group_share,
             "SettlementStatement": self.apply_statement,
+            "BillApportionment": self.apply_apportionment,
             "StaffMember": self.apply_staff,
             "TrustedKey": self.copy_trusted_key,
         }[aggregate]

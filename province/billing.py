@@ -121,13 +121,13 @@ def bill_document(b: CustomerBill) -> dict[str, Any]:
         "remainingAmount": money(b.remaining),
         "taxIncludedAmount": money(b.amount_due),
         "billingAccount": {"id": str(b.account_id), "href": f"{ACCOUNT_BASE}/{b.account_id}", "@referredType": "BillingAccount"},
-        "relatedParty": [{"id": b.customer_id, "role": "customer", "@referredType": "Customer", "name": b.customer_id}],
+        "relatedParty": [{"id": b.customer_id, "href": f"{CUSTOMER_BASE}/{b.customer_id}", "role": "customer",
+                          "@referredType": "Customer"}],  # named when read: see `_named`
         "appliedPayment": [
             {"appliedAmount": money(p["amount"]), "payment": {"id": p["paymentId"], "href": f"{PAYMENT_BASE}/{p['paymentId']}"}}
             for p in b.payments
         ],
         "billLine": b.lines,
-        "revenueShare": [{"province": p, "amount": money(v)} for p, v in sorted(b.revenue_share.items())],
         "lastUpdate": b.modified_on.isoformat(),
     }
 
@@ -181,6 +181,28 @@ class BillingCommands:
         """Every customer gets its billing account in the registration's transaction."""
         extra = super().on_customer_registered(customer, by)  # type: ignore[misc]
         return [*extra, BillingAccount(str(customer.id), name=customer.name, province=customer.province, by=by)]
+
+    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+        """Products still billed monthly, charges not billed yet and bills not paid keep a customer from being
+        closed: on its own account (whoever they were for: it pays them), and its own on the account that pays
+        for it (its group's)."""
+        customer_id = str(customer.id)
+        own = self.load(BillingAccount, account_id_for(customer_id))
+        payer, _ = self.payer_account(customer_id)
+        accounts = [(own, lambda line: True)]
+        if payer.id != own.id:
+            accounts.append((payer, lambda line: line["forCustomerId"] == customer_id))
+        products = [{"productOffering": {"id": line["offeringId"]}, "description": line["description"],
+                     "monthlyFee": money(line["amount"]), "productOrder": {"id": line["reference"]}}
+                    for account, mine in accounts for line in account.subscriptions if mine(line)]
+        charges = [{"id": line["id"], "description": line["description"], "amount": money(line["amount"])}
+                   for account, mine in accounts for line in account.unbilled if mine(line)]
+        rows = self.queries.rows("SELECT id, remaining FROM {customer_bill} WHERE account_id = ? AND remaining > 0 "
+                                 "ORDER BY cycle, id", [str(own.id)])
+        bills = [{"id": r["id"], "href": f"{BILL_BASE}/{r['id']}", "remainingAmount": money(int(r["remaining"]))}
+                 for r in rows]
+        return {**super().still_open(customer), "activeProducts": products,  # type: ignore[misc]
+                "unbilledCharges": charges, "unpaidBills": bills}
 
     def payer_account(self, customer_id: str) -> tuple[BillingAccount, str]:
         """The account that pays for a customer: its group's, when the group pays centrally (集团统一付费)."""
@@ -286,6 +308,28 @@ class BillingCommands:
             doc["billLineArchived"] = True
         return doc
 
+    def _answered(self, docs: list[dict[str, Any]], replayed: bool = False) -> list[dict[str, Any]]:
+        """Bills as answered: with what HQ settled of them (while their lines are at hand), their lines only while
+        online unless replayed, and named."""
+        shared = self.with_revenue_shares(docs)
+        return self._named(shared if replayed else [self._online(doc) for doc in shared])
+
+    def _named(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Bills name their customer as it is now (name, and its manager beside it), not as an id."""
+        customers = self.customer_summaries(d["relatedParty"][0]["id"] for d in docs)
+        for doc in docs:
+            customer = customers.get(doc["relatedParty"][0]["id"])
+            if customer is None:
+                continue
+            manager = customer.get("customerManager")
+            doc["relatedParty"] = [
+                {"id": customer["id"], "href": customer["href"], "name": customer["name"], "role": "customer",
+                 "@referredType": "Customer"},
+                *([{"id": manager["id"], "name": manager["name"], "role": "customerManager",
+                    "@referredType": "Individual"}] if manager else []),
+            ]
+        return docs
+
     def list_accounts(self, *, customer_id: str | None = None, has_arrears: bool | None = None,
                       offset: int = 0, limit: int = 100) -> Page:
         filters = [Filter("customer_id = ?", (customer_id,))] if customer_id else []
@@ -325,7 +369,7 @@ class BillingCommands:
         if overdue is not None:
             filters.append(Filter(OVERDUE if overdue else f"NOT {OVERDUE}", (self._today(),)))
         page = self.queries.page("customer_bill", filters, offset=offset, limit=limit, order_by="cycle, id")
-        return Page(total=page.total, items=[self._online(doc) for doc in page.items])
+        return Page(total=page.total, items=self._answered(page.items))
 
     def get_bill_on_demand(self, request_id: str) -> dict[str, Any]:
         """A bill-on-demand request answers at its `Location`: it ran at once, so it is its bill."""
@@ -335,7 +379,8 @@ class BillingCommands:
     def get_bill(self, bill_id: str, replay: bool = False) -> dict[str, Any]:
         """The online bill; `replay` rebuilds it, lines and all, from the event store whatever its age."""
         if replay:
-            return {**bill_document(self.load(CustomerBill, bill_id)), "replayed": True}
+            return self._answered([{**bill_document(self.load(CustomerBill, bill_id)), "replayed": True}],
+                                  replayed=True)[0]
         doc = self.document("customer_bill", bill_id, "customer bill")
         horizon = cycle_of(business_date(self.clock()), SUMMARY_MONTHS)
         if doc["billingCycle"] < horizon and doc["remainingAmount"]["value"] == 0:
@@ -343,18 +388,19 @@ class BillingCommands:
                 f"bill '{bill_id}' is settled and older than {SUMMARY_MONTHS} months: ask with replay=true",
                 field="id", archived=True,
             )
-        return self._online(doc)
+        return self._answered([doc])[0]
 
     def arrears_reminders(self, offset: int = 0, limit: int = 100) -> Page:
         """催缴 (R-23): every overdue unpaid bill, oldest first, with how much and how long."""
         today = self._today()
         page = self.queries.page("customer_bill", [Filter(OVERDUE, (today,))], offset=offset, limit=limit,
                                  order_by="due_date, id")
+        customers = self.customer_summaries(b["relatedParty"][0]["id"] for b in page.items)
         items = [
             {
                 "bill": {"id": b["id"], "href": b["href"]},
                 "billingAccount": b["billingAccount"],
-                "customer": b["relatedParty"][0],
+                "customer": {**b["relatedParty"][0], **customers.get(b["relatedParty"][0]["id"], {})},
                 "billingCycle": b["billingCycle"],
                 "dueDate": b["dueDate"],
                 "daysOverdue": (business_date(self.clock()) - date.fromisoformat(b["dueDate"])).days,

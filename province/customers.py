@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from shared.application import IdempotencyKey, Outcome
-from shared.domain.customer import Customer
+from shared.domain.customer import Customer, CustomerStatus
 from shared.auth.roles import Role
 from shared.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ReadOnly
 from shared.domain.group_share import RemoteGroup
 from shared.domain.staff import canonical_username
 from shared.domain.values import Grade, only_fields, phone_key, text
+from shared.persistence.protection import mask_phone
 from shared.persistence.queries import Filter, Page, contains, equal
 from shared.persistence.readmodel import Delete, Operation, ReplaceChildren, Table, Upsert
 
@@ -191,6 +192,19 @@ def project_remote_group(g: RemoteGroup) -> list[Operation]:
             _phones(group_id, [m["phoneNumber"] for m in v["member"]])]
 
 
+def customer_summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """How a work list names a customer, as the customer list shows it: name, phone (masked) and manager."""
+    phones = [m for m in doc.get("contactMedium", []) if m["mediumType"] == "phone"]
+    phones.sort(key=lambda m: not m.get("preferred"))
+    manager = doc.get("customerManager")
+    summary = {
+        "id": doc["id"], "href": doc["href"], "name": doc["name"],
+        "phoneNumber": mask_phone(phones[0]["characteristic"]["phoneNumber"]) if phones else None,
+        "customerManager": {"id": manager["id"], "name": manager["name"]} if manager else None,
+    }
+    return {k: v for k, v in summary.items() if v is not None}
+
+
 def certificate_key(kind: str, number: str) -> str:
     return f"{kind}:{number}"
 
@@ -265,6 +279,10 @@ class CustomerCommands:
         """Aggregates created with a customer (its billing account); saved in the same transaction."""
         return []
 
+    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+        """What the customer still has open, by kind (each area adds its own): closing waits until nothing is."""
+        return {}
+
     def _refuse_duplicate_certificate(self, customer: Customer) -> None:
         key = certificate_key(customer.certificate_type, customer.certificate_number)
         rows = self.queries.rows("SELECT id FROM {customer} WHERE own_certificate = ?", [self.queries.blind(key)])
@@ -278,6 +296,8 @@ class CustomerCommands:
 
     def update_customer(self, customer_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(patch, PATCHABLE)
+        if "status" not in patch and patch.get("statusReason") is not None:
+            raise InvalidValue("goes with the status change it explains: send status too", field="statusReason")
         customer: Customer = self.load_customer(customer_id)
         ensure_manages(customer, by)
         if "name" in patch:
@@ -291,7 +311,9 @@ class CustomerCommands:
         if "customerManager" in patch:
             customer.assign_manager(self.managing_staff(patch["customerManager"]), self.clock(), by)
         if "status" in patch:
-            customer.change_status(patch["status"], patch.get("statusReason"), by)
+            closing = patch["status"] == CustomerStatus.CLOSED.value
+            customer.change_status(patch["status"], patch.get("statusReason"), by,
+                                   still_open=self.still_open(customer) if closing else None)
         self.record(customer)
         return customer_document(customer)
 
@@ -360,6 +382,10 @@ class CustomerCommands:
         if doc is None:
             raise NotFound(f"no customer with id '{customer_id}'", field="id")
         return doc
+
+    def customer_summaries(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The customers a page of a work list names (`customer_summary`), by id; from the masked read model."""
+        return {i: customer_summary(doc) for i, doc in self.queries.documents("customer", customer_ids).items()}
 
     def list_members(self, customer_id: str, offset: int = 0, limit: int = 100) -> Page:
         self.get_customer(customer_id)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from province.customers import ensure_manages
-from province.order_documents import cancellation_document, order_document, utc
+from province.order_documents import ORDER_BASE, cancellation_document, order_document, utc
 from shared.application import retried, IdempotencyKey, Outcome
 from shared.domain.calendar import business_date
 from shared.domain.cross_province import CrossProvinceRequest, request_id
@@ -127,9 +127,15 @@ class OrderCommands:
             offering_id = offering.get("id") if isinstance(offering, dict) else None
             terms = self.orderable_offering(offering_id, f"{where}.productOffering.id")
             member = self._group_member(customer, item.get("groupMember"), f"{where}.groupMember")
-            delivering = self._delivering(item.get("deliveringProvince"), f"{where}.deliveringProvince") or default
+            field = f"{where}.deliveringProvince"
+            delivering = self._delivering(item.get("deliveringProvince"), field)
+            if delivering is None and default is not None:
+                delivering, field = default, "deliveringProvince"
+            lives_there = None
             if delivering is None and member and member["province"] != self.settings.node_code:
-                delivering = member["province"]  # a member's item is delivered where the member lives (R-20)
+                delivering, lives_there = member["province"], member  # delivered where the member lives (R-20)
+            if delivering is not None:
+                self.ensure_routed(delivering, field, lives_there)
             lines.append(OrderLine(item_id, terms, quantity, delivering, member))
         return lines
 
@@ -255,6 +261,13 @@ class OrderCommands:
             raise IllegalTransition(
                 f"the order is {order.state}; its work cannot move on", field="state", current_state=order.state
             )
+
+    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+        """Orders still in flight keep a customer from being closed."""
+        rows = self.queries.rows("SELECT id, state FROM {product_order} WHERE customer_id = ? AND is_final = 0 "
+                                 "ORDER BY created_at, id", [str(customer.id)])
+        orders = [{"id": r["id"], "href": f"{ORDER_BASE}/{r['id']}", "state": r["state"]} for r in rows]
+        return {**super().still_open(customer), "openOrders": orders}  # type: ignore[misc]
 
     # --- queries -------------------------------------------------------------------------------
 

@@ -164,9 +164,11 @@ class TicketCommands:
         total = self.queries.rows(f"SELECT COUNT(*) AS n FROM ({union}) AS due", params)[0]["n"]
         rows = self.queries.rows(f"{union} ORDER BY callback_due, id LIMIT ? OFFSET ?", [*params, limit, offset])
         base = {"troubleTicket": BASE, "productOrder": ORDER_BASE}
+        customers = self.customer_summaries(r["customer_id"] for r in rows)
         items = [
             {"id": r["id"], "href": f"{base[r['kind']]}/{r['id']}", "@referredType": r["kind"],
-             "customer": {"id": r["customer_id"], "href": f"{CUSTOMER_BASE}/{r['customer_id']}"},
+             "customer": customers.get(r["customer_id"]) or {"id": r["customer_id"],
+                                                             "href": f"{CUSTOMER_BASE}/{r['customer_id']}"},
              "callbackDue": r["callback_due"]}
             for r in rows
         ]

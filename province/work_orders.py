@@ -29,6 +29,7 @@ class WorkOrderCommands:
         with self.batch() as batch:
             work: WorkOrder = self.load(WorkOrder, work_id)
             if target is WorkState(work.state):
+                work.repeat(reason)
                 return work_order_document(work)
             leg = self.work_orders_of(work.order_id, work.province)
             now = self.clock()

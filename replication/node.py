@@ -26,7 +26,7 @@ class NodeRuntime:
         self.grpc_port = 0
         self.followers: dict[str, Follower] = {}
         self.upstreams = parse_upstreams(app.settings.upstreams)
-        app.peers = set(self.upstreams)
+        app.follow_upstreams(set(self.upstreams))
         self.audits: dict[str, dict[str, Any]] = {}
         self._auditor: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -76,7 +76,7 @@ class NodeRuntime:
 
     def add_upstream(self, code: str, target: str) -> Follower:
         self.upstreams[code] = target
-        self.app.peers = set(self.upstreams)
+        self.app.follow_upstreams(set(self.upstreams))
         return self.start_follower(code)
 
     def stop(self) -> None:

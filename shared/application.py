@@ -170,6 +170,10 @@ class CrmApplication(Application):
         self._local = threading.local()
         self.peers: set[str] = set()  # the nodes this one follows (set by its runtime)
 
+    def follow_upstreams(self, codes: set[str]) -> None:
+        """The nodes this one follows, as its runtime starts or adds them."""
+        self.peers = set(codes)
+
     def rebuild_if_reshaped(self) -> None:
         """After start-up: read models whose tables changed shape are filled again from the event store."""
         if self._reshaped and self.head_position():

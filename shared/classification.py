@@ -52,21 +52,24 @@ service activity. A province's signing key goes up (its public half) for HQ to d
 
 HQ_PUBLIC: dict[str, Channel] = {
     **{f"{_PRODUCT}.{name}": Channel.CATALOG for name in ("Designed", "TariffChanged", "LifecycleChanged")},
+    **{f"shared.domain.route_table:RouteTable.{name}": Channel.CATALOG for name in ("Recorded", "Changed")},
     **{f"{_CROSS}:CrossProvinceOrder.{name}": Channel.WORK_ORDERS
        for name in ("Forwarded", "LegProgressed", "CancellationForwarded", "CancellationAnswered")},
     **{f"shared.domain.group_share:GroupShare.{name}": Channel.BUSINESS_DATA
        for name in ("Shared", "Updated", "Withdrawn")},
     **{f"shared.domain.settlement:SettlementStatement.{name}": Channel.CROSS_PROVINCE_BILLS
        for name in ("Issued", "Reissued")},
+    "shared.domain.settlement:BillApportionment.Recorded": Channel.CROSS_PROVINCE_BILLS,
     **{f"shared.domain.staff:StaffMember.{name}": Channel.BUSINESS_DATA
        for name in ("Enrolled", "PasswordSet", "RoleChanged", "Withdrawn", "Transferred", "Disabled", "Enabled")},
     "shared.domain.signing_key:TrustedKey.Trusted": Channel.BUSINESS_DATA,
 }
-"""What HQ sends down: the catalog to every province; everything else to the one province its event names in
-`destination` (forwarded work and cancellations, relayed states and answers, group shares, settlement
-statements, the staff directory's records of a province's staff with their password verifiers; "*" for staff who
-act on every node, without verifiers, and for the province signing keys HQ trusts). HQ's routing records, ledger
-entries and rules, and the verifiers of HQ's own staff, stay at HQ."""
+"""What HQ sends down: the catalog and its route table (the provinces it routes to) to every province; everything
+else to the one province its event names in `destination` (forwarded work and cancellations, relayed states and
+answers, group shares, settlement statements, each bill's apportionment to its home province, the staff
+directory's records of a province's staff with their password verifiers; "*" for staff who act on every node,
+without verifiers, and for the province signing keys HQ trusts). HQ's routing records, ledger entries (but as a
+bill's apportionment) and rules, and the verifiers of HQ's own staff, stay at HQ."""
 
 BROADCAST = frozenset({Channel.CATALOG})
 

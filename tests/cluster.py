@@ -63,15 +63,21 @@ def start_node(store: str, tmp_path: Path, code: str, **settings: Any) -> Iterat
 
 @contextmanager
 def cluster(store: str, tmp_path: Path, provinces: tuple[str, ...] = ("GD",)) -> Iterator[dict[str, Node]]:
-    """HQ following every province; every province following HQ."""
+    """HQ following every province; every province following HQ, and holding HQ's whole route table."""
     with ExitStack() as stack:
         nodes = {code: stack.enter_context(start_node(store, tmp_path, code)) for code in provinces}
         hq = stack.enter_context(start_node(store, tmp_path, "HQ"))
         for code, node in nodes.items():
             hq.runtime.add_upstream(code, node.target)
             node.runtime.add_upstream("HQ", hq.target)
+        for node in nodes.values():  # each addition changed it: an order must not meet an older one
+            wait_for_routes(node, provinces)
         nodes["HQ"] = hq
         yield nodes
+
+
+def wait_for_routes(node: Node, provinces: tuple[str, ...]) -> None:
+    eventually(lambda: (routes := node.app.hq_routes()) is not None and set(routes.provinces) == set(provinces))
 
 
 def node_env(settings: Any, **extra: Any) -> dict[str, str]:

@@ -95,7 +95,7 @@ def test_bill_cycle_send_pay_settle(client, province, charged):
     account = account_of(client, charged)
     doc = bill(client, account)
     assert doc["state"] == "new" and doc["amountDue"] == {"unit": "fen", "value": 29900}
-    assert doc["revenueShare"] == [{"province": "GD", "amount": {"unit": "fen", "value": 29900}}]
+    assert doc["revenueShare"] == [] and doc["revenueShareStatus"] == "notShared"  # all delivered here
     assert doc["dueDate"] == "2026-12-21"  # the 20th is a Sunday: next working day
     assert_tmf_valid(doc, "TMF678", "CustomerBill")
     before = event_count(province)
@@ -255,3 +255,75 @@ def test_old_bills_go_offline_but_replay_from_the_event_store(client, province, 
     replayed = client.get(paid["href"], params={"replay": "true"}).json()
     assert replayed["state"] == "settled" and len(replayed["billLine"]) == 2 and replayed["replayed"] is True
     assert [r["bill"]["id"] for r in client.get(ARREARS).json()] == [unpaid["id"]]
+
+
+def test_the_arrears_list_and_the_bill_name_the_customer_as_the_customer_list_does(client, province):
+    province.clock = lambda: NOV
+    body = individual(name="王小明", customerManager={"id": "GD-M3", "name": "陈经理"}, contactMedium=[
+        {"mediumType": "email", "characteristic": {"emailAddress": "wxm@example.cn"}},
+        {"mediumType": "phone", "characteristic": {"phoneNumber": "13912345678"}}])
+    customer = register(client, body)
+    province.record(*province.charge_customer(customer["id"], [
+        {"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}], BY))
+    doc = bill(client, account_of(client, customer))
+    listed = client.get(CUSTOMERS, params={"name": "王小明"}).json()[0]
+    assert doc["relatedParty"][0]["id"] == customer["id"] and doc["relatedParty"][0]["name"] == listed["name"]
+    assert {"id": "GD-M3", "name": "陈经理", "role": "customerManager", "@referredType": "Individual"} in \
+        doc["relatedParty"]
+    assert_tmf_valid(doc, "TMF678", "CustomerBill")
+    client.patch(doc["href"], json={"state": "sent"})
+    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)
+    reminder = client.get(ARREARS).json()[0]
+    assert reminder["customer"]["id"] == customer["id"]
+    assert reminder["customer"]["name"] == "王小明"
+    assert reminder["customer"]["phoneNumber"] == listed["contactMedium"][1]["characteristic"]["phoneNumber"] \
+        == "139****5678"
+    assert reminder["customer"]["customerManager"] == {"id": "GD-M3", "name": "陈经理"}
+    client.patch(customer["href"], json={"name": "王晓明"})  # the list names the customer as it is now
+    assert client.get(ARREARS).json()[0]["customer"]["name"] == "王晓明"
+    assert client.get(doc["href"]).json()["relatedParty"][0]["name"] == "王晓明"
+
+
+def test_a_customer_is_closed_only_when_nothing_of_theirs_is_open(client, province):
+    customer = register(client)
+    order = client.post(ORDERS, json={
+        "relatedParty": [{"id": customer["id"], "role": "customer"}], "slaClass": "normal",
+        "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-BB-300M"}}]}).json()
+    before = event_count(province)
+    refused = client.patch(customer["href"], json={"status": "closed", "statusReason": "moved away"})
+    assert refused.status_code == 409 and refused.json()["field"] == "status", refused.text
+    assert refused.json()["currentState"] == "active" and "1 open order" in refused.json()["reason"]
+    assert [o["id"] for o in refused.json()["stillOpen"]["openOrders"]] == [order["id"]]
+    assert event_count(province) == before and client.get(customer["href"]).json()["status"] == "active"
+
+    for w in client.get(WORK, params={"productOrder.id": order["id"]}).json():  # delivered: now it is charged
+        client.patch(w["href"], json={"state": "inProgress"})
+        client.patch(w["href"], json={"state": "completed"})
+    before = event_count(province)
+    refused = client.patch(customer["href"], json={"status": "closed"})
+    assert refused.status_code == 409
+    still = refused.json()["stillOpen"]
+    assert set(still) == {"activeProducts", "unbilledCharges"}
+    assert [p["productOffering"]["id"] for p in still["activeProducts"]] == ["PO-BB-300M"]
+    assert [p["monthlyFee"]["value"] for p in still["activeProducts"]] == [9900]
+    assert [c["amount"]["value"] for c in still["unbilledCharges"]] == [10000]
+    doc = bill(client, account_of(client, customer), datetime.now(timezone.utc).strftime("%Y-%m"))
+    before = event_count(province)
+    refused = client.patch(customer["href"], json={"status": "closed"})
+    assert set(refused.json()["stillOpen"]) == {"activeProducts", "unpaidBills"}
+    assert refused.json()["stillOpen"]["unpaidBills"] == [
+        {"id": doc["id"], "href": doc["href"], "remainingAmount": {"unit": "fen", "value": 19900}}]
+    assert event_count(province) == before
+
+    g = register(client, group())  # a member the group pays for: its product is on the group's account
+    member = register(client)
+    client.post(f"{g['href']}/member", json={"name": "甲", "phoneNumber": "13800000001", "province": "GD",
+                                             "customerId": member["id"], "centrallyPaid": True})
+    province.record(*province.charge_customer(member["id"], [
+        {"kind": "monthly", "amount": 5000, "description": "mobile plan", "reference": "o-9"}], BY))
+    for who in (member, g):
+        refused = client.patch(who["href"], json={"status": "closed"})
+        assert refused.status_code == 409 and [p["monthlyFee"]["value"] for p in
+                                               refused.json()["stillOpen"]["activeProducts"]] == [5000], who
+    nothing = register(client)
+    assert client.patch(nothing["href"], json={"status": "closed"}).json()["status"] == "closed"

@@ -10,17 +10,21 @@ from datetime import datetime, timedelta, timezone
 
 import grpc
 import pytest
+from fastapi.testclient import TestClient
 
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from shared.classification import HQ_PUBLIC, Channel
 from shared.domain.errors import IllegalTransition, InvalidValue
-from tests.cluster import BY, channel_as, cluster, eventually
+from province.api.app import create_app
+from tests.cluster import BY, channel_as, cluster, eventually, start_node, wait_for_routes
+from tests.conftest import STAFF
 from tests.factories import group, individual
 
 MANAGER = {"id": "GD-M9", "name": "陈经理"}
 MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
+ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 
 
 @pytest.fixture
@@ -45,6 +49,10 @@ def order(app, customer_id, *items, sla="urgent"):
         body_items.append(item)
     return app.place_order({"relatedParty": [{"id": customer_id, "role": "customer"}],
                             "productOrderItem": body_items, "slaClass": sla}, BY)
+
+
+def order_body(customer_id, *items):
+    return {"relatedParty": [{"id": customer_id, "role": "customer"}], "productOrderItem": list(items)}
 
 
 def forwarded(app, order_id):
@@ -108,8 +116,6 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     fee = {p: i["itemPrice"][0]["price"]["taxIncludedAmount"]["value"] for p, i in items.items()}
     month_fee = {p: i["itemPrice"][1]["price"]["taxIncludedAmount"]["value"] for p, i in items.items()}
     assert one_time == fee and monthly == month_fee
-    assert {s["province"]: s["amount"]["value"] for s in bill["revenueShare"]} == {
-        p: fee[p] + month_fee[p] for p in ("GD", "BJ")}
     assert bj.list_bills().total == 0  # BJ bills nobody for it
 
     # HQ's ledger: the BJ lines apportioned by the default rule (one-time whole, monthly 70%).
@@ -117,6 +123,8 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     assert {(e["homeProvince"], e["deliveringProvince"]) for e in entries} == {("GD", "BJ")}
     shares = {e["chargeKind"]: e["shareAmount"]["value"] for e in entries}
     assert shares == {"oneTime": fee["BJ"], "monthly": (month_fee["BJ"] * 70 + 50) // 100}
+    shown = eventually(lambda: (b := gd.get_bill(bill["id"]))["revenueShareStatus"] == "apportioned" and b)
+    assert {s["province"]: s["amount"]["value"] for s in shown["revenueShare"]} == {"BJ": sum(shares.values())}
 
     issued = {s["province"]: s for s in hq.issue_statements(cycle, BY)}
     owed = sum(shares.values())
@@ -234,6 +242,42 @@ def test_a_late_remote_completion_is_compensated_on_the_home_bill(nodes):
     assert [ch["amount"] for ch in charges if ch["kind"] == "oneTime"] == [fee - fee * 25 // 100]
 
 
+def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
+    gd, bj, hq = nodes["GD"].app, nodes["BJ"].app, nodes["HQ"].app
+    hq.set_settlement_rule("PO-DC-10M", {"oneTimePercent": 80, "monthlyPercent": 50}, BY)  # beside the default
+    c = customer(gd)
+    placed = order(gd, c["id"], ("PO-DC-10M", "BJ"), ("PO-DC-2M", "BJ"), ("PO-DC-2M", None))
+    work_through(bj, forwarded(bj, placed["id"]))
+    work_through(gd, gd.list_work_orders(order_id=placed["id"]).items)
+    order_state(gd, placed["id"], "completed")
+    cycle = datetime.now(timezone.utc).strftime("%Y-%m")
+    account = gd.list_accounts(customer_id=c["id"]).items[0]
+    bill_id = gd.bill_on_demand({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}, BY)["id"]
+    assert gd.get_bill(bill_id)["revenueShareStatus"] in ("awaitingHq", "apportioned")  # never a share of its own
+    bill = eventually(lambda: (b := gd.get_bill(bill_id))["revenueShareStatus"] == "apportioned" and b)
+
+    entries = {e["billLineId"]: e for e in hq.list_settlement_entries(month=cycle).items
+               if e["customerBill"]["id"] == bill_id}
+    assert {e["rule"]["id"] for e in entries.values()} == {"PO-DC-10M", "default"}
+    shown = {line["id"]: line for share in bill["revenueShare"] for line in share["billLine"]}
+    assert set(shown) == set(entries)  # BJ's four lines; GD's own are nobody's share
+    for line_id, entry in entries.items():
+        assert shown[line_id]["shareAmount"] == entry["shareAmount"] and shown[line_id]["rule"] == entry["rule"]
+        assert shown[line_id]["sharePercent"] == entry["sharePercent"]
+    assert {s["province"]: s["amount"]["value"] for s in bill["revenueShare"]} == {
+        "BJ": sum(e["shareAmount"]["value"] for e in entries.values())}
+    assert {(e["rule"]["id"], e["chargeKind"]): e["sharePercent"] for e in entries.values()} == {
+        ("PO-DC-10M", "oneTime"): 80, ("PO-DC-10M", "monthly"): 50, ("default", "oneTime"): 100,
+        ("default", "monthly"): 70}
+
+    hq.set_settlement_rule("PO-DC-10M", {"oneTimePercent": 10, "monthlyPercent": 10}, BY)  # settled already
+    assert gd.get_bill(bill_id)["revenueShare"] == bill["revenueShare"]
+    assert gd.get_bill(bill_id, replay=True)["revenueShare"] == bill["revenueShare"]
+    before = gd.queries.dump()
+    gd.rebuild_read_models()
+    assert gd.queries.dump() == before
+
+
 def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
     gd, bj, sh, hq = (nodes[c].app for c in ("GD", "BJ", "SH", "HQ"))
     hq.set_settlement_rule("PO-DC-10M", {"oneTimePercent": 80, "monthlyPercent": 50}, BY)
@@ -342,21 +386,6 @@ def test_a_routing_hint_is_never_dropped(nodes):
     assert gd.head_position() == before
 
 
-def test_a_cancellation_racing_a_refusal_of_no_route_still_ends(nodes):
-    gd = nodes["GD"].app
-    c = customer(gd)
-    follower = nodes["GD"].follower("HQ")
-    follower.stop()
-    follower.join(timeout=5)
-    placed = order(gd, c["id"], ("PO-DC-2M", "XZ"))  # GD does not hear HQ's refusal before it cancels
-    asked = gd.cancel_order({"productOrder": {"id": placed["id"]}, "cancellationReason": "changed mind"}, BY)
-    assert asked["awaitingAnswerFrom"] == ["XZ"]
-    nodes["GD"].runtime.start_follower("HQ")
-    done = order_state(gd, placed["id"], "cancelled")
-    assert done["productOrderItem"][0]["state"] == "rejected"
-    assert gd.get_cancellation(asked["id"])["state"] == "done"
-
-
 def test_a_group_owned_elsewhere_never_pays_for_a_local_customer(nodes):
     gd, bj = nodes["GD"].app, nodes["BJ"].app
     x = customer(bj)
@@ -371,12 +400,55 @@ def test_a_group_owned_elsewhere_never_pays_for_a_local_customer(nodes):
     assert charged and {ch["forCustomerId"] for ch in charged} == {x["id"]}
 
 
-def test_a_province_hq_has_no_route_to_is_refused_back_home(nodes):
+def test_an_item_for_a_province_no_node_serves_is_refused_at_once(nodes):
     gd = nodes["GD"].app
     c = customer(gd)
-    placed = order(gd, c["id"], ("PO-DC-2M", "XZ"))  # a real province, but not in this cluster
-    failed = order_state(gd, placed["id"], "failed")
-    assert "HQ has no route to province XZ" in failed["productOrderItem"][0]["stateReason"]
+    g = gd.register_customer(group(grade="1A", customerManager=MANAGER), BY)
+    gd.update_customer(g["id"], {"status": "active"}, BY)
+    member = gd.add_member(g["id"], {"name": "乙", "phoneNumber": "13900000005", "province": "ZJ"}, BY)  # recorded
+    with TestClient(create_app(gd), headers=STAFF) as client:
+        before = gd.head_position()
+        for body, field in (
+            (order_body(c["id"], {"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "ZJ"}),
+             "productOrderItem[0].deliveringProvince"),
+            ({**order_body(c["id"], {"productOffering": {"id": "PO-DC-2M"}}), "deliveringProvince": "ZJ"},
+             "deliveringProvince"),
+            (order_body(g["id"], {"productOffering": {"id": "PO-MOB-99"}, "groupMember": {"id": member["id"]}}),
+             "productOrderItem[0].deliveringProvince"),
+        ):
+            refused = client.post(ORDERS, json=body)
+            assert refused.status_code == 400 and refused.json()["field"] == field, refused.text
+            assert "no node serves ZJ: HQ routes only to BJ, GD, SH" in refused.json()["reason"]
+        assert gd.head_position() == before
+        served = client.post(ORDERS, json=order_body(c["id"], {"productOffering": {"id": "PO-DC-2M"},
+                                                                "deliveringProvince": "BJ"}))
+        assert served.status_code == 201, served.text
+
+
+def test_before_hqs_route_table_arrives_a_province_works_on_its_own_and_hq_refuses_back_home(nodes, store, tmp_path):
+    hq, gd = nodes["HQ"], nodes["GD"]
+    with start_node(store, tmp_path, "HN") as hn:  # a new province, before HQ has answered it
+        assert hn.app.hq_routes() is None
+        c = customer(hn.app)
+        placed = order(hn.app, c["id"], ("PO-DC-2M", "XZ"))  # accepted; HQ decides
+        racing = order(hn.app, c["id"], ("PO-DC-2M", "XZ"))
+        asked = hn.app.cancel_order({"productOrder": {"id": racing["id"]}, "cancellationReason": "changed mind"}, BY)
+        assert asked["awaitingAnswerFrom"] == ["XZ"]  # cancelled before HQ's refusal arrives
+        hq.runtime.add_upstream("HN", hn.target)
+        hn.runtime.add_upstream("HQ", hq.target)
+        failed = order_state(hn.app, placed["id"], "failed")
+        assert "HQ has no route to province XZ" in failed["productOrderItem"][0]["stateReason"]
+        done = order_state(hn.app, racing["id"], "cancelled")
+        assert done["productOrderItem"][0]["state"] == "rejected"
+        assert hn.app.get_cancellation(asked["id"])["state"] == "done"
+
+        wait_for_routes(hn, ("GD", "BJ", "SH", "HN"))  # HQ's route table has come, and now HN knows
+        with pytest.raises(InvalidValue) as refused:
+            order(hn.app, c["id"], ("PO-DC-2M", "XZ"))
+        assert refused.value.field == "productOrderItem[0].deliveringProvince"
+        wait_for_routes(gd, ("GD", "BJ", "SH", "HN"))  # HQ follows HN now: every province may order there
+        to_hn = order(gd.app, customer(gd.app)["id"], ("PO-DC-2M", "HN"))
+        assert [w["homeProvince"] for w in forwarded(hn.app, to_hn["id"])] == ["GD"] * 3
 
 
 def test_each_province_receives_only_what_is_addressed_to_it_with_its_own_chain(nodes):

@@ -249,3 +249,54 @@ def test_two_stale_copies_saved_one_after_the_other_the_second_is_refused(provin
         province.record(second)
     assert province.get_customer(doc["id"])["grade"] == "1A"
     assert province.repository.get(UUID(doc["id"])).version == 2
+
+
+IMPOSSIBLE_PHONES = ("12345", "12800138000", "1380013800", "138001380001", "010-1234567", "0755-0345678",
+                     "00000000000", "+1 415 555 0100")
+POSSIBLE_PHONES = ("13800138000", "+86 139 1234 5678", "010-65529988", "(0755) 8345 6789", "0571-8765432",
+                   "+86 10 6552 9988")
+
+
+def test_phone_numbers_follow_the_chinese_numbering_plan_wherever_one_is_taken(client, province):
+    g = create(client, group())
+    members = f"{g['href']}/member"
+    c = create(client)
+    before = event_count(province)
+    for number in IMPOSSIBLE_PHONES:
+        member = client.post(members, json={"name": "甲", "phoneNumber": number, "province": "GD"})
+        assert member.status_code == 400 and member.json()["field"] == "phoneNumber", (number, member.text)
+        assert "Chinese phone number" in member.json()["reason"]
+        contact = [{"mediumType": "phone", "characteristic": {"phoneNumber": number}}]
+        registered = client.post(BASE, json=individual(contactMedium=contact))
+        changed = client.patch(c["href"], json={"contactMedium": contact})
+        for refused in (registered, changed):
+            assert refused.status_code == 400, (number, refused.text)
+            assert refused.json()["field"] == "contactMedium[0].characteristic.phoneNumber"
+    assert event_count(province) == before
+    for number in POSSIBLE_PHONES:
+        contact = [{"mediumType": "phone", "characteristic": {"phoneNumber": number}}]
+        assert client.patch(c["href"], json={"contactMedium": contact}).status_code == 200, number
+    assert client.post(members, json={"name": "甲", "phoneNumber": "+86 138-0013-8000", "province": "GD"}
+                       ).status_code == 201
+    again = client.post(members, json={"name": "乙", "phoneNumber": "13800138000", "province": "BJ"})
+    assert again.status_code == 400 and again.json()["field"] == "phoneNumber"  # the same number, written otherwise
+    found = client.get(BASE, params={"phoneNumber": "13800138000"}).json()
+    assert g["id"] in {x["id"] for x in found}
+
+
+def test_a_status_reason_is_never_dropped(client, province):
+    c = create(client)
+    before = event_count(province)
+    alone = client.patch(c["href"], json={"statusReason": "moved to Shenzhen"})
+    assert alone.status_code == 400 and alone.json()["field"] == "statusReason"
+    client.patch(c["href"], json={"status": "active"})
+    suspended = client.patch(c["href"], json={"status": "suspended", "statusReason": "arrears"})
+    assert suspended.status_code == 200 and suspended.json()["statusReason"] == "arrears"
+    before = event_count(province)
+    assert client.patch(c["href"], json={"status": "suspended"}).status_code == 200
+    assert client.patch(c["href"], json={"status": "suspended", "statusReason": "arrears"}).status_code == 200
+    other = client.patch(c["href"], json={"status": "suspended", "statusReason": "fraud check"})
+    assert other.status_code == 409 and other.json()["field"] == "statusReason"
+    assert other.json()["currentState"] == "suspended"
+    assert event_count(province) == before
+    assert client.get(c["href"]).json()["statusReason"] == "arrears"

@@ -136,10 +136,11 @@ def test_hq_rest_creates_and_moves_a_product_and_refuses_illegal_moves(hq, hq_cl
         hq_client.patch(f"{BASE}/PO-IPTV", json={"lifecycleStatus": "released"}),  # skips two steps
         hq_client.patch(f"{BASE}/PO-IPTV", json={"name": "renamed"}),  # not patchable
         hq_client.patch(f"{BASE}/PO-NOPE", json={"lifecycleStatus": "inDevelopment"}),
+        hq_client.patch(f"{BASE}/PO-IPTV", json={"monthlyFee": None}),  # a merge patch's null: never dropped
     ]
-    assert [r.status_code for r in refused] == [409, 409, 400, 404]
+    assert [r.status_code for r in refused] == [409, 409, 400, 404, 400]
     assert refused[1].json()["currentState"] == "inDesign"
-    assert refused[2].json()["field"] == "name"
+    assert refused[2].json()["field"] == "name" and refused[4].json()["field"] == "monthlyFee"
     assert event_count(hq) == before
     for status in FORWARD:
         assert hq_client.patch(f"{BASE}/PO-IPTV", json={"lifecycleStatus": status}).json()["lifecycleStatus"] == status

@@ -295,7 +295,8 @@ def _order_in(client, customer, state):
     elif state == "cancelled":
         client.post(CANCEL, json={"productOrder": {"id": order["id"]}})
     for step in REACH.get(state, []):
-        assert client.patch(order["href"], json={"state": step}).status_code == 200
+        assert client.patch(order["href"], json={"state": step, "stateReason": f"on the way to {state}"}
+                            ).status_code == 200
     assert client.get(order["href"]).json()["state"] == state
     return order
 
@@ -365,3 +366,25 @@ def test_callback_input_is_checked(client, customer, province):
     assert client.post(callback, json={"satisfied": True}).json()["field"] == "result"
     assert client.post(f"{ORDERS}/nope/callback", json={"result": "ok", "satisfied": True}).status_code == 404
     assert event_count(province) == before
+
+
+def test_a_desk_rejection_or_failure_says_why_and_a_repeated_state_takes_no_new_reason(client, customer, province):
+    order = place(client, customer["id"])
+    href = order["href"]
+    before = event_count(province)
+    for target in ("rejected", "failed"):
+        if target == "failed":
+            client.patch(href, json={"state": "inProgress"})
+            before = event_count(province)
+        for body in ({"state": target}, {"state": target, "stateReason": "  "}):
+            refused = client.patch(href, json=body)
+            assert refused.status_code == 400 and refused.json()["field"] == "stateReason", refused.text
+        assert event_count(province) == before
+    held = client.patch(href, json={"state": "held"})
+    assert held.status_code == 200
+    before = event_count(province)
+    assert client.patch(href, json={"state": "held"}).status_code == 200  # the same move again: nothing to do
+    late = client.patch(href, json={"state": "held", "stateReason": "site not ready"})
+    assert late.status_code == 409 and late.json()["field"] == "stateReason" and late.json()["currentState"] == "held"
+    assert event_count(province) == before
+    assert client.get(href).json()["stateHistory"][-1]["reason"] == ""

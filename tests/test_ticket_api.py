@@ -19,7 +19,7 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 def register(client, grade="3A"):
-    return client.post(CUSTOMERS, json=individual(grade=grade)).json()
+    return client.post(CUSTOMERS, json=individual(grade=grade, customerManager={"id": "M1", "name": "王经理"})).json()
 
 
 def open_ticket(client, customer, kind="fault", **extra):
@@ -94,6 +94,11 @@ def test_overdue_callbacks_across_tickets_and_orders(client, province):
     province.clock = lambda: T0 + timedelta(days=8)
     overdue = client.get(OVERDUE).json()
     assert [(i["@referredType"], i["id"]) for i in overdue] == [("troubleTicket", ticket["id"]), ("productOrder", order["id"])]
+    listed = client.get(customer["href"]).json()  # each names the customer as the customer list does
+    for item in overdue:
+        assert item["customer"] == {"id": customer["id"], "href": customer["href"], "name": listed["name"],
+                                    "phoneNumber": "138****8000",
+                                    "customerManager": {"id": "M1", "name": "王经理"}}
     client.post(f"{ticket['href']}/callback", json={"result": "ok", "satisfied": True})
     assert [i["id"] for i in client.get(OVERDUE).json()] == [order["id"]]
 
@@ -154,7 +159,7 @@ def _ticket_in(client, customer, state):
         if step == "callback":
             response = client.post(f"{href}/callback", json={"result": "ok", "satisfied": True})
         else:
-            response = client.patch(href, json={"status": step, "resolution": "fixed"})
+            response = client.patch(href, json={"status": step, **({"resolution": "fixed"} if step == "resolved" else {})})
         assert response.status_code == 200, response.text
     return href
 
@@ -308,3 +313,22 @@ def test_demo_tickets_cover_every_state_and_overdue_callbacks(province):
     assert kinds.count("troubleTicket") == 2
     for doc in docs:
         assert_tmf_valid(doc, "TMF621", "TroubleTicket")
+
+
+def test_a_resolution_or_reason_that_cannot_be_applied_is_refused_not_dropped(client, province):
+    href = open_ticket(client, register(client))["href"]
+    before = event_count(province)
+    early = client.patch(href, json={"status": "inProgress", "resolution": "replaced the line card"})
+    assert early.status_code == 400 and early.json()["field"] == "resolution"
+    again = client.patch(href, json={"status": "acknowledged", "statusChangeReason": "customer called again"})
+    assert again.status_code == 409 and again.json()["field"] == "statusChangeReason"
+    assert event_count(province) == before
+    client.patch(href, json={"status": "inProgress"})
+    client.patch(href, json={"status": "resolved", "resolution": "replaced the line card"})
+    before = event_count(province)
+    assert client.patch(href, json={"status": "resolved", "resolution": "replaced the line card"}).status_code == 200
+    other = client.patch(href, json={"status": "resolved", "resolution": "reset the port"})
+    assert other.status_code == 409 and other.json()["field"] == "resolution"
+    assert other.json()["currentState"] == "resolved"
+    assert event_count(province) == before
+    assert client.get(href).json()["resolution"] == "replaced the line card"

@@ -159,3 +159,30 @@ def test_a_later_work_order_waits_for_the_earlier_ones_whatever_it_is_moved_to(c
         assert refused.status_code == 409, target
     assert client.patch(third["href"], json={"state": "rejected"}).status_code == 409  # only the first rejects
     assert event_count(province) == before
+
+
+def test_a_rejection_says_why_and_a_reason_sent_later_is_refused_not_dropped(client, customer, province):
+    order = place(client, customer["id"])
+    first = work_orders(client, order)[0]
+    client.patch(first["href"], json={"state": "inProgress"})
+    before = event_count(province)
+    for body in ({"state": "rejected"}, {"state": "rejected", "stateReason": ""}, {"state": "failed"},
+                 {"state": "failed", "stateReason": None}):
+        refused = client.patch(first["href"], json=body)
+        assert refused.status_code == 400 and refused.json()["field"] == "stateReason", (body, refused.text)
+    assert event_count(province) == before
+    assert client.get(first["href"]).json()["state"] == "inProgress"
+    rejected = client.patch(first["href"], json={"state": "rejected", "stateReason": "no coverage in Yanqing"})
+    assert rejected.status_code == 200 and rejected.json()["errorMessage"] == [{"message": "no coverage in Yanqing"}]
+    before = event_count(province)
+    again = client.patch(first["href"], json={"state": "rejected", "stateReason": "no coverage in Yanqing"})
+    assert again.status_code == 200  # the same move, asked again: nothing new to record
+    changed = client.patch(first["href"], json={"state": "rejected", "stateReason": "no free port either"})
+    assert changed.status_code == 409 and changed.json()["field"] == "stateReason"
+    assert changed.json()["currentState"] == "rejected"
+    assert event_count(province) == before
+    assert client.get(first["href"]).json()["errorMessage"] == [{"message": "no coverage in Yanqing"}]
+    started = work_orders(client, place(client, customer["id"]))[0]
+    client.patch(started["href"], json={"state": "inProgress"})
+    late = client.patch(started["href"], json={"state": "inProgress", "stateReason": "engineer on site"})
+    assert late.status_code == 409 and late.json()["field"] == "stateReason"

@@ -76,6 +76,18 @@ class RelatedParty(Reference):
     role: str | None = None
 
 
+class PartyReference(Part):
+    id: str
+    name: str | None = None
+
+
+class CustomerSummary(RelatedParty):
+    """A customer as a work list names it: as the customer list shows it (phone masked), with its manager."""
+
+    phoneNumber: str | None = None
+    customerManager: PartyReference | None = None
+
+
 class RelatedPartyInput(ReferenceInput):
     role: str | None = Field(None, max_length=64)
 
@@ -100,6 +112,9 @@ class Error(BaseModel):
     existingId: str | None = Field(None, description="A duplicate: the resource already recorded.")
     existingHref: str | None = None
     homeProvince: str | None = Field(None, description="Read-only here: the province that owns the resource.")
+    stillOpen: dict[str, list[dict[str, Any]]] | None = Field(
+        None, description="Closing a customer refused: what is still open, by kind (openOrders, activeProducts, "
+        "unbilledCharges, unpaidBills).")
     requestId: str | None = Field(None, description="A 5xx: the id the node's log carries too.")
 
 

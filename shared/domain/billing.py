@@ -209,16 +209,6 @@ class CustomerBill(Aggregate):
         self.state = BillState.SETTLED.value if self.remaining == 0 else BillState.PARTIALLY_PAID.value
 
 
-    @property
-    def revenue_share(self) -> dict[str, int]:
-        """R-21: the bill's amount per delivering province, for HQ's settlement ledger."""
-        share: dict[str, int] = {}
-        for line in self.lines:
-            province = line.get("deliveringProvince", "")
-            share[province] = share.get(province, 0) + line["amount"]
-        return share
-
-
 class Payment(Aggregate):
     """A payment against one bill (TMF676 naming)."""
 

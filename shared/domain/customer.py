@@ -16,7 +16,9 @@ from shared.domain.values import (
     certificate,
     parse_enum,
     phone,
+    phone_key,
     province_code,
+    repeated_move,
     text,
 )
 
@@ -40,6 +42,9 @@ ALLOWED_STATUS_CHANGES: dict[CustomerStatus, frozenset[CustomerStatus]] = {
     CustomerStatus.CLOSED: frozenset(),
 }
 
+# R-6: what keeps a customer from being closed (销户): nothing may be left in flight, running or owed.
+CLOSING_BLOCKERS = {"openOrders": "open order", "activeProducts": "active product",
+                    "unbilledCharges": "unbilled charge", "unpaidBills": "unpaid bill"}
 MEDIUM_TYPES = {"phone": "phoneNumber", "email": "emailAddress", "postalAddress": "street1"}
 MAX_CONTACTS = 10
 MAX_MEMBERS_PER_COMMAND = 1
@@ -202,16 +207,28 @@ class Customer(Aggregate):
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def change_status(self, status: object, reason: object, by: dict[str, str]) -> None:
+    def change_status(self, status: object, reason: object, by: dict[str, str],
+                      still_open: dict[str, list[Any]] | None = None) -> None:
+        """`still_open`: what the customer still has open, by kind (CLOSING_BLOCKERS); closing waits for none."""
         target = parse_status(status)
         current = CustomerStatus(self.status)
         if target is current:
+            repeated_move(current.value, self.status_reason, reason, "statusReason")
             return
         if target not in ALLOWED_STATUS_CHANGES[current]:
             raise IllegalTransition(
                 f"a {current.value} customer cannot become {target.value}",
                 field="status",
                 current_state=current.value,
+            )
+        blocking = {kind: items for kind, items in (still_open or {}).items() if items}
+        if target is CustomerStatus.CLOSED and blocking:
+            counted = ", ".join(f"{len(items)} {CLOSING_BLOCKERS.get(kind, kind)}{'s' if len(items) > 1 else ''}"
+                                for kind, items in blocking.items())
+            raise IllegalTransition(
+                f"a customer is closed once nothing of theirs is open; still open: {counted} (see stillOpen): "
+                "finish or cancel the orders, end the products, bill and collect what is owed first",
+                field="status", current_state=current.value, still_open=blocking,
             )
         self._status_changed(
             from_status=current.value,
@@ -266,7 +283,7 @@ class Customer(Aggregate):
         if not isinstance(member, dict):
             raise InvalidValue("must be an object", field="member")
         number = phone(member.get("phoneNumber"), "phoneNumber")
-        if any(m["phoneNumber"] == number for m in self.members.values()):
+        if any(phone_key(m["phoneNumber"]) == phone_key(number) for m in self.members.values()):
             raise InvalidValue("this phone number is already a member of the group", field="phoneNumber")
         linked = member.get("customerId")
         if linked is not None:

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.catalog import CircuitType, OfferingTerms
 from shared.domain.errors import IllegalTransition, InvalidValue
-from shared.domain.values import MAX_TEXT, parse_enum, text
+from shared.domain.values import MAX_TEXT, explained, parse_enum, repeated_move, text
 from shared.domain.work_order import FINAL_WORK_STATES, WorkState
 
 
@@ -48,6 +48,7 @@ ALLOWED_ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
 FINAL_STATES = frozenset(s for s, allowed in ALLOWED_ORDER_TRANSITIONS.items() if not allowed)
 DESK_REFUSED = frozenset({S.COMPLETED, S.PARTIAL})  # they carry charges: only the work orders get an order there
 CANCELLATION_STATES = frozenset({S.ASSESSING_CANCELLATION, S.PENDING_CANCELLATION})
+EXPLAINED = frozenset({S.REJECTED, S.FAILED})  # the desk says why it ends an order so
 LEG_STATE_OF_FINAL = {S.FAILED.value: WorkState.FAILED.value, S.REJECTED.value: WorkState.REJECTED.value,
                       S.CANCELLED.value: WorkState.CANCELLED.value}
 
@@ -264,6 +265,7 @@ class ProductOrder(Aggregate):
         state only from its legs."""
         target = parse_enum(OrderState, state, "state")
         if target is OrderState(self.state):
+            repeated_move(self.state, self.history[-1]["reason"], reason, "stateReason")
             return
         if target in DESK_REFUSED:
             raise IllegalTransition(
@@ -275,13 +277,8 @@ class ProductOrder(Aggregate):
                 field="state", current_state=self.state,
             )
         self.ensure_can_move_to(target)
-        self._state_changed(
-            from_state=self.state,
-            to_state=target.value,
-            reason=text(reason, "stateReason", max_length=MAX_TEXT, required=False),
-            at=at,
-            by=by,
-        )
+        self._state_changed(from_state=self.state, to_state=target.value,
+                            reason=explained(target, EXPLAINED, reason), at=at, by=by)
 
     @event("StateChanged")
     def _state_changed(

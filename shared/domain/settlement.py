@@ -27,6 +27,10 @@ def entry_id(bill_id: str, line_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:settlement-entry:{bill_id}:{line_id}")
 
 
+def apportionment_id(bill_id: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"crm:bill-apportionment:{bill_id}")
+
+
 def statement_id(province: str, month: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:settlement-statement:{province}:{month}")
 
@@ -107,6 +111,45 @@ class SettlementEntry(Aggregate):
         self.share_percent = share_percent
         self.share = share
         self.rule = rule
+
+    def share_line(self) -> dict[str, Any]:
+        """The entry as the home province's bill shows it (`BillApportionment`)."""
+        return {"billLineId": self.line_id, "deliveringProvince": self.delivering, "chargeKind": self.kind,
+                "billedAmount": self.billed, "sharePercent": self.share_percent, "shareAmount": self.share,
+                "rule": self.rule, "settlementEntry": str(self.id)}
+
+
+class BillApportionment(Aggregate):
+    """At HQ: the ledger entries one home province's bill made, addressed to that province (跨省账单接口), so
+    that what its bill shows of a share is what HQ settles — the one rule is applied once, here."""
+
+    @staticmethod
+    def create_id(bill_id: str, **_: Any) -> UUID:
+        return apportionment_id(bill_id)
+
+    @event("Recorded")
+    def __init__(self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]],
+                 by: dict[str, str]) -> None:
+        self.destination = destination
+        self.bill_id = bill_id
+        self.month = month
+        self.lines = lines
+
+
+class ReceivedApportionment(Aggregate):
+    """In the home province: HQ's apportionment of one of its bills, as it arrived (id = HQ's)."""
+
+    @staticmethod
+    def create_id(bill_id: str, **_: Any) -> UUID:
+        return apportionment_id(bill_id)
+
+    @event("Received")
+    def __init__(self, *, bill_id: str, month: str, lines: list[dict[str, Any]], apportioned_at: str,
+                 by: dict[str, str]) -> None:
+        self.bill_id = bill_id
+        self.month = month
+        self.lines = lines
+        self.apportioned_at = apportioned_at
 
 
 def statement_figures(province: str, entries: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -6,7 +6,9 @@ Rules, as decided here:
   major, minor) is the optional reporter's view of the impact and does not change the priority.
 - states (TMF621 names): acknowledged → inProgress → resolved → closed; acknowledged → rejected (not ours);
   resolved → inProgress reopens (the fix did not hold) and forgets the resolution's callback; closed and
-  rejected are final. Asking for the current state again is a no-op that records nothing.
+  rejected are final. Asking for the current state again is a no-op that records nothing; a reason or
+  resolution sent with it that differs from the one on record is refused (409), and a resolution goes only
+  with resolving (400 otherwise).
 - the callback (回访, R-17) is due 3 calendar days (72 hours) after resolution, for faults and complaints
   alike: the customer is called whatever the day, so working days are not used.
 - a resolved ticket is closed only after its callback (result, satisfied, who, when) is recorded.
@@ -21,7 +23,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue
-from shared.domain.values import MAX_TEXT, Grade, parse_enum, text
+from shared.domain.values import MAX_TEXT, Grade, parse_enum, repeated_move, text
 
 
 class TicketType(str, Enum):
@@ -131,20 +133,27 @@ class TroubleTicket(Aggregate):
                       by: dict[str, str]) -> None:
         target = parse_status(status)
         current = TicketStatus(self.status)
-        if target is current:
-            return
-        if target not in ALLOWED_TICKET_TRANSITIONS[current]:
+        if target is current:  # nothing to record: nor a reason or resolution that would be lost
+            repeated_move(current.value, self.changes[-1]["changeReason"], reason, "statusChangeReason")
+            if target is TicketStatus.RESOLVED:
+                repeated_move(current.value, self.resolution, resolution, "resolution")
+        elif target not in ALLOWED_TICKET_TRANSITIONS[current]:
             raise IllegalTransition(
                 f"a {current.value} ticket cannot become {target.value}", field="status", current_state=current.value
             )
-        why = text(reason, "statusChangeReason", max_length=MAX_TEXT, required=False)
-        if target is TicketStatus.RESOLVED:
-            self._resolved(resolution=text(resolution, "resolution", max_length=MAX_TEXT), reason=why,
-                           at=at, callback_due=at + CALLBACK_WITHIN, by=by)
         elif target is TicketStatus.CLOSED and self.callback is None:
             raise IllegalTransition(
                 "record the customer callback (回访) before closing", field="status", current_state=current.value
             )
+        if resolution is not None and target is not TicketStatus.RESOLVED:
+            raise InvalidValue(f"is given when the ticket is resolved, not when it becomes {target.value}",
+                               field="resolution")
+        if target is current:
+            return
+        why = text(reason, "statusChangeReason", max_length=MAX_TEXT, required=False)
+        if target is TicketStatus.RESOLVED:
+            self._resolved(resolution=text(resolution, "resolution", max_length=MAX_TEXT), reason=why,
+                           at=at, callback_due=at + CALLBACK_WITHIN, by=by)
         else:
             self._status_changed(status=target.value, reason=why, at=at, by=by)
 

@@ -6,7 +6,8 @@ from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any, Iterable, TypeVar
 
-from shared.domain.errors import InvalidValue
+from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.numbering import RULE as NUMBERING_RULE, national_number
 from shared.domain.regions import is_province_level_division
 
 PROVINCES = frozenset(
@@ -37,6 +38,25 @@ def only_fields(patch: dict[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(patch) - set(allowed))
     if unknown:
         raise InvalidValue(f"cannot be changed here; patchable: {', '.join(allowed)}", field=unknown[0])
+
+
+def repeated_move(state: str, recorded: str, given: object, field: str) -> None:
+    """A move to the state a resource is already in records nothing, so a reason sent with it that differs from
+    the one on record would be lost: refused (409) naming the field. A reason is given with the move it explains."""
+    why = text(given, field, max_length=MAX_TEXT, required=False)
+    if why and why != recorded:
+        on_record = f"its {field} on record is '{recorded[:80]}'" if recorded else f"it was recorded without a {field}"
+        raise IllegalTransition(f"already {state}, and {on_record}: a reason goes with the move it explains and "
+                                "cannot be changed afterwards", field=field, current_state=state)
+
+
+def explained(target: Enum, needing_reason: frozenset[Any], reason: object, field: str = "stateReason") -> str:
+    """A move's reason; a rejection or failure must say why (no resources, no coverage, no free port …)."""
+    why = text(reason, field, max_length=MAX_TEXT, required=False)
+    if not why and target in needing_reason:
+        raise InvalidValue(f"is required when moving to {target.value}: say why — the reason is what the order "
+                           "and its customer manager are told", field=field)
+    return why
 
 
 def province_code(value: str, field: str = "province") -> str:
@@ -188,13 +208,14 @@ def certificate(kind: object, number: object, field: str = "certificate") -> tup
 
 
 def phone(value: object, field: str) -> str:
+    """A phone number as written, if it follows the Chinese numbering plan (shared/domain/numbering.py)."""
     number = text(value, field, max_length=20)
-    digits = number.replace("-", "").replace("+", "").replace(" ", "")
-    if not digits.isdigit() or not 5 <= len(digits) <= 15:
-        raise InvalidValue("a phone number has 5 to 15 digits", field=field)
+    if national_number(number) is None:
+        raise InvalidValue(f"is not {NUMBERING_RULE}", field=field)
     return number
 
 
 def phone_key(number: str) -> str:
-    """Phone numbers compare by their digits: 138-0013-8000 and 13800138000 are one number."""
-    return "".join(ch for ch in number if ch.isdigit())
+    """Phone numbers compare by their national form: +86 138-0013-8000 and 13800138000 are one number (a string
+    that is no number, as a search may give, compares by its digits)."""
+    return national_number(number) or "".join(ch for ch in number if ch.isdigit())

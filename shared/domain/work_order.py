@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition
-from shared.domain.values import MAX_TEXT, parse_enum, text
+from shared.domain.values import explained, parse_enum, repeated_move
 
 
 class WorkKind(str, Enum):
@@ -56,6 +56,7 @@ ALLOWED_WORK_TRANSITIONS = {
 }
 FINAL_WORK_STATES = frozenset(s for s, allowed in ALLOWED_WORK_TRANSITIONS.items() if not allowed)
 OPEN_WORK_STATES = frozenset(WorkState) - FINAL_WORK_STATES
+EXPLAINED = frozenset({W.REJECTED, W.FAILED})  # the reason reaches the home order and its manager's notice
 
 
 def parse_work_state(value: object) -> WorkState:
@@ -129,12 +130,12 @@ class WorkOrder(Aggregate):
 
     def move_to(self, target: WorkState, reason: object, at: datetime, by: dict[str, str]) -> None:
         self.ensure_can_move_to(target)
-        self._state_changed(
-            to_state=target.value,
-            reason=text(reason, "stateReason", max_length=MAX_TEXT, required=False),
-            at=at,
-            by=by,
-        )
+        self._state_changed(to_state=target.value, reason=explained(target, EXPLAINED, reason), at=at, by=by)
+
+    def repeat(self, reason: object) -> None:
+        """Asked for the state it is in: nothing to record, and a new reason cannot be applied (409)."""
+        recorded = self.history[-1]["reason"] if self.history else ""
+        repeated_move(self.state, recorded, reason, "stateReason")
 
     @event("StateChanged")
     def _state_changed(self, to_state: str, reason: str, at: datetime, by: dict[str, str]) -> None:
@@ -173,3 +174,4 @@ def close_open(leg: list[WorkOrder], reason: str, at: datetime, by: dict[str, st
             work.move_to(WorkState.CANCELLED, reason, at, by)
             closed.append(work)
     return closed
+

@@ -6,7 +6,7 @@ import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from shared.domain.errors import InvalidValue
 from shared.persistence.readmodel import IdempotencyRecord, ReadModelSchema
@@ -107,6 +107,16 @@ class ReadModelQueries:
             self.execute(c, f"SELECT {column} AS doc FROM {self.schema.physical(table)} WHERE id = ?", [row_id])
             row = c.fetchone()
         return self._document(row["doc"], column) if row else None
+
+    def documents(self, table: str, row_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents of these rows (masked, of a personal table), by id: what one page of a list refers to."""
+        ids = sorted(set(row_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        with self.cursor() as c:
+            self.execute(c, f"SELECT id, doc FROM {self.schema.physical(table)} WHERE id IN ({marks})", ids)
+            return {row["id"]: json.loads(row["doc"]) for row in c.fetchall()}
 
     def _document_column(self, table: str, unmask: bool) -> str:
         return "sealed" if unmask and self.schema.tables[table].personal else "doc"

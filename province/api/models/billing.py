@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from shared.api.models import Identified, Money, MoneyInput, Part, Reference, ReferenceInput, RelatedParty
+from shared.api.models import CustomerSummary, Identified, Money, MoneyInput, Part, Reference, ReferenceInput
+from shared.api.models import RelatedParty
 from shared.api.models import Resource, RequestBody
 from shared.domain.billing import BillState
 
@@ -56,9 +57,23 @@ class AppliedPayment(Part):
     payment: Reference
 
 
+class SharedLine(Part):
+    """A bill line another province delivered, and the share of it HQ's ledger owes that province."""
+
+    id: str
+    chargeKind: str
+    billedAmount: Money
+    sharePercent: int
+    shareAmount: Money
+    rule: dict[str, Any] = Field(description="The settlement rule HQ applied: its id and version.")
+
+
 class RevenueShare(Part):
+    """What HQ settles to one delivering province for this bill (R-21), exactly as its ledger records it."""
+
     province: str
     amount: Money
+    billLine: list[SharedLine] | None = None
 
 
 class CustomerBill(Identified):
@@ -79,7 +94,11 @@ class CustomerBill(Identified):
     appliedPayment: list[AppliedPayment] | None = None
     billLine: list[dict[str, Any]] | None = None
     billLineArchived: bool | None = Field(None, description="Lines are shown for three months (R-23).")
-    revenueShare: list[RevenueShare] | None = None
+    revenueShare: list[RevenueShare] | None = Field(
+        None, description="What HQ settled to the provinces that delivered lines of this bill; [] when every line "
+        "was delivered here; absent until HQ's apportionment has arrived (revenueShareStatus awaitingHq).")
+    revenueShareStatus: Literal["notShared", "awaitingHq", "apportioned"] | None = None
+    revenueShareDate: str | None = Field(None, description="When HQ apportioned the bill.")
     lastUpdate: str | None = None
     replayed: bool | None = Field(None, description="Rebuilt from the event store (replay=true).")
 
@@ -113,7 +132,7 @@ class ArrearsReminder(Resource):
 
     bill: Reference
     billingAccount: Reference | None = None
-    customer: RelatedParty | None = None
+    customer: CustomerSummary | None = None
     billingCycle: str | None = None
     dueDate: str | None = None
     daysOverdue: int | None = None

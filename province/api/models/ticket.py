@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from shared.api.models import Identified, Part, Reference, RelatedParty, RelatedPartyInput, Resource, RequestBody
+from shared.api.models import CustomerSummary, Identified, Part, Reference, RelatedParty, RelatedPartyInput, Resource
+from shared.api.models import RequestBody
 from shared.domain.ticket import TicketSeverity, TicketStatus, TicketType
 from shared.domain.values import MAX_NAME, MAX_TEXT
 
@@ -66,5 +67,5 @@ class OverdueCallback(Resource):
     id: str
     href: str | None = None
     referred_type: str | None = Field(None, alias="@referredType")
-    customer: Reference | None = None
+    customer: CustomerSummary | None = None
     callbackDue: str | None = None

@@ -93,7 +93,9 @@ def get_customer(customer_id: str, app: ProvinceApp, fields: CustomerFields, unm
 @router.patch(
     "/customer/{customer_id}", response_model=Customer,
     summary="Change a customer (JSON merge patch)",
-    description="Patchable: name, status (+statusReason), grade, contactMedium, industry, customerManager.",
+    description="Patchable: name, status (+statusReason), grade, contactMedium, industry, customerManager. Closing "
+    "(status closed) is refused with 409 while the customer still has open orders, active products (monthly fees "
+    "billed), unbilled charges or unpaid bills; `stillOpen` lists them.",
 )
 def patch_customer(customer_id: str, body: CustomerPatch, app: ProvinceApp,
                    by: dict[str, str] = acting(P.WRITE_CUSTOMERS)) -> Response:

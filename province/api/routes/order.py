@@ -38,7 +38,8 @@ WorkFields = Annotated[Selection, selectable(ServiceOrder)]
     description="Splits the order into three work orders (resourceConfirmation, provisioning, billingSetup) per "
     "delivering province; the due date follows the SLA class in working days (R-16). An item delivered in another "
     "province names it in `deliveringProvince` (or is for a `groupMember` living there): HQ forwards it there, and "
-    "the order follows that province's work as HQ relays it (R-19).",
+    "the order follows that province's work as HQ relays it (R-19). A province HQ's route table does not list (no "
+    "node serves it) is a 400 naming `deliveringProvince`.",
 )
 def create_order(body: OrderCreate, app: ProvinceApp, idempotency_key: IdempotencyHeader = None,
                  by: dict[str, str] = acting(P.WRITE_ORDERS)) -> Response:
@@ -80,8 +81,9 @@ def get_order(order_id: str, app: ProvinceApp, fields: OrderFields) -> Response:
 @orders.patch(
     "/productOrder/{order_id}", response_model=ProductOrder,
     summary="Move an order to another state (JSON merge patch)",
-    description="Body: {state, stateReason}. Completion comes from the work orders; cancellation from "
-    "cancelProductOrder. An illegal transition is a 409 naming the current state.",
+    description="Body: {state, stateReason}; rejected and failed need a stateReason. Completion comes from the work "
+    "orders; cancellation from cancelProductOrder. An illegal transition is a 409 naming the current state, as is a "
+    "new stateReason for the state the order is already in.",
 )
 def patch_order(order_id: str, body: OrderPatch, app: ProvinceApp,
                 by: dict[str, str] = acting(P.WRITE_ORDERS)) -> Response:
@@ -149,8 +151,10 @@ def get_work_order(work_id: str, app: ProvinceApp, fields: WorkFields) -> Respon
 
 @work.patch(
     "/serviceOrder/{work_id}", response_model=ServiceOrder, summary="Start, complete or fail a work order",
-    description="Body: {state: inProgress|held|pending|completed|failed|rejected, stateReason}. Work orders run "
-    "in sequence; resource confirmation may reject (no resources, no coverage). Completing a leg's last one "
+    description="Body: {state: inProgress|held|pending|completed|failed|rejected, stateReason}; rejected and failed "
+    "need a stateReason (it reaches the home order and the customer manager), and a new one for the state the work "
+    "order is already in is a 409. Work orders run in sequence; resource confirmation may reject (no resources, "
+    "no coverage). Completing a leg's last one "
     "completes it; for a local order that completes the order and posts its charges in the same transaction, for "
     "work forwarded from another province the state goes back to it through HQ.",
 )

@@ -59,7 +59,8 @@ def get_ticket(ticket_id: str, app: ProvinceApp, fields: TicketFields) -> Respon
     "/troubleTicket/{ticket_id}", response_model=TroubleTicket,
     summary="Change a ticket's status (JSON merge patch)",
     description="Body: {status, statusChangeReason, resolution}. acknowledged → inProgress → resolved → closed; "
-    "resolved → inProgress reopens; closing needs the callback first.",
+    "resolved → inProgress reopens; closing needs the callback first. A resolution goes with resolved only (400 "
+    "otherwise); a new reason or resolution for the status the ticket already has is a 409.",
 )
 def patch_ticket(ticket_id: str, body: TicketPatch, app: ProvinceApp,
                  by: dict[str, str] = acting(P.WRITE_TICKETS)) -> Response:
