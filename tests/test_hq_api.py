@@ -67,6 +67,8 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
             assert all({"position", "headPosition", "lagEvents", "lagSeconds", "state", "lastError"} <= set(u)
                        for u in status["upstreams"])
             assert client.get("/crm/v1/statistics", params={"month": "2026-13-01"}).status_code == 400
-            assert client.post("/replication/audit/GD").json()["ok"] is True
+            assert client.post("/replication/audit/GD").status_code == 403  # an auditor changes nothing
+            operator = staff("systemAdmin", "HQ", "ops")
+            assert client.post("/replication/audit/GD", headers=operator).json()["ok"] is True
             assert client.get("/replication/mirror/GD", params={"limit": 5}).json()[0]["upstream"] == "GD"
             assert client.get("/replication/mirror/GD/verify").json()["ok"] is True
