@@ -12,14 +12,12 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
-from hq.application import HqApplication
 from province.api.app import create_app as create_province_app
 from replication.node import NodeRuntime
 from shared.auth.roles import GRANTS, Permission, Role, acts_at
 from shared.auth.tokens import TokenIssuer, create_issuer_keys, key_id
 from tests.auth import AUDIENCE, ISSUER, keys_dir, staff, token
-from tests.conftest import event_count
+from tests.conftest import event_count, hq_alone
 from tests.factories import individual
 from tests.stores import node_settings
 
@@ -104,20 +102,13 @@ def test_every_operation_every_role_on_a_province_node(province):
 
 
 def test_every_operation_every_role_at_hq(store, tmp_path):
-    with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
-        hq = HqApplication(settings)
-        try:
-            api = create_hq_app(hq)
-            api.state.runtime = NodeRuntime(hq, follow=False)
-            with TestClient(api) as client:
-                before = event_count(hq)
-                assert _matrix(client, "HQ", "hq") > 150
-                assert event_count(hq) == before
-                spec = client.get("/openapi.json").json()
-                release = spec["paths"]["/tmf-api/productCatalogManagement/v4/productOffering/{offering_id}"]
-                assert release["patch"]["x-roles"] == ["catalogAdmin"]  # only the catalog administrator
-        finally:
-            hq.close()
+    with hq_alone(store, tmp_path) as (hq, client):
+        before = event_count(hq)
+        assert _matrix(client, "HQ", "hq") > 150
+        assert event_count(hq) == before
+        spec = client.get("/openapi.json").json()
+        release = spec["paths"]["/tmf-api/productCatalogManagement/v4/productOffering/{offering_id}"]
+        assert release["patch"]["x-roles"] == ["catalogAdmin"]  # only the catalog administrator
 
 
 def test_auditors_read_everything_and_change_nothing(client, province):
@@ -129,6 +120,22 @@ def test_auditors_read_everything_and_change_nothing(client, province):
     assert client.patch(created["href"], json={"name": "改名"}, headers=auditor).status_code == 403
     assert client.post(CUSTOMERS, json=individual(), headers=auditor).status_code == 403
     assert event_count(province) == before
+
+
+def test_nobody_learns_an_operations_parameters_before_their_token_and_role_are_checked(client, store, tmp_path):
+    """The 400s name every parameter and attribute an operation takes: only for those who may call it."""
+    probes = ({"bogus": "1"}, {"fields": "bogus"}, {"grade": "9A"}, {"limit": "x"}, {"homeProvince": "XX"})
+    for params in probes:
+        anonymous = client.get(CUSTOMERS, params=params, headers={"Authorization": ""})
+        assert anonymous.status_code == 401 and anonymous.json()["field"] == "Authorization", (params, anonymous.text)
+        analyst = client.get(CUSTOMERS, params=params, headers=staff("hqAnalyst", "HQ", "li.analyst"))
+        assert analyst.status_code == 403 and analyst.json()["field"] == "Authorization", (params, analyst.text)
+        assert client.get(CUSTOMERS, params=params).status_code == 400  # the clerk who may ask is told
+    assert client.get("/health/live", params={"bogus": "1"}).status_code == 400  # no token needed there
+    with hq_alone(store, tmp_path) as (_, at_hq):
+        for path in ("/crm/v1/staff", "/crm/v1/statistics", CUSTOMERS):
+            anonymous = at_hq.get(path, params={"bogus": "1"})
+            assert anonymous.status_code == 401 and "bogus" not in anonymous.text, path
 
 
 def _forge(claims: dict, key=None, kid: str | None = None, algorithm: str = "EdDSA") -> str:

@@ -13,7 +13,7 @@ from hq.api.app import create_app as create_hq
 from province.api.app import create_app as create_province
 from tests.auth import staff
 from tests.cluster import cluster, eventually
-from tests.conftest import event_count
+from tests.conftest import event_count, hq_alone
 from tests.factories import group, individual
 from tests.openapi_check import RecordingClient, violations
 from tests.tmf import assert_tmf_valid
@@ -232,6 +232,36 @@ def test_fields_selects_top_level_attributes_and_refuses_unknown_ones(client):
     assert unknown.status_code == 400 and unknown.json()["field"] == "fields" and "shoeSize" in unknown.json()["reason"]
     offering = ok(client.get(OFFERINGS, params={"fields": "monthlyFee", "limit": 1}))[0]
     assert set(offering) == {"id", "href", "@type", "monthlyFee"}
+
+
+def test_a_fields_selection_still_fits_the_published_schema_and_an_empty_one_is_refused(province, store, tmp_path):
+    """Resources whose schema requires more than an id (a report's month, a status's node) keep it in any
+    selection; `fields=` selects nothing, which no schema describes."""
+    from replication.node import NodeRuntime
+
+    cycle = datetime.now(timezone.utc).strftime("%Y-%m")
+    gd_api = create_province(province)
+    gd_api.state.runtime = NodeRuntime(province, follow=False)
+    with RecordingClient(gd_api, headers=staff()) as gd:
+        gd.post(CUSTOMERS, json=individual())
+        reads = {f"/crm/v1/statisticsReport/{cycle}": "figures", f"{BILLS}/arrearsReminder": "remainingAmount",
+                 "/replication/status": "log", CUSTOMERS: "name"}
+        for path, attribute in reads.items():
+            assert gd.get(path, params={"fields": attribute}).status_code == 200, path
+            empty = gd.get(path, params={"fields": ""})
+            assert empty.status_code == 400 and empty.json()["field"] == "fields", (path, empty.text)
+        assert set(ok(gd.get(f"/crm/v1/statisticsReport/{cycle}", params={"fields": "figures"}))) == {
+            "province", "month", "figures"}
+        assert violations(gd_api.openapi(), gd.exchanges) == []
+    with hq_alone(store, tmp_path) as (_, at_hq):
+        for path, role, attribute in (("/crm/v1/statistics", "hqAnalyst", "revenueBilled"),
+                                      ("/crm/v1/staff", "systemAdmin", "role")):
+            who = staff(role, "HQ", "someone")
+            assert at_hq.get(path, params={"fields": attribute}, headers=who).status_code == 200, path
+            empty = at_hq.get(path, params={"fields": ","}, headers=who)
+            assert empty.status_code == 400 and empty.json()["field"] == "fields", path
+            assert violations(at_hq.app.openapi(), [empty, at_hq.get(path, params={"fields": attribute},
+                                                                     headers=who)]) == []
 
 
 def test_a_405_allows_every_method_of_the_path(client):

@@ -144,3 +144,26 @@ def test_an_order_for_an_offering_id_holding_a_lone_surrogate_is_400(client, pro
                            headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["field"] == "productOrderItem[0].productOffering.id"
     assert event_count(province) == before
+
+
+def test_every_parameter_naming_a_province_or_a_month_refuses_what_names_none(client, province):
+    """`homeProvince=XX` was 200 `[]`; a bad month's reason was a regular expression."""
+    before = event_count(province)
+    for path in (CUSTOMERS, "/tmf-api/serviceOrdering/v4/serviceOrder"):
+        for bad in ("XX", "G", "GDX", "测试"):
+            refused = client.get(path, params={"homeProvince": bad})
+            assert refused.status_code == 400, (path, bad, refused.text)
+            assert refused.json()["field"] == "homeProvince" and "unknown province code" in refused.json()["reason"]
+        assert client.get(path, params={"homeProvince": "bj"}).status_code == 200
+    expected = "expected YYYY-MM, e.g. 2026-12"
+    for path, name in (("/crm/v1/settlementStatement", "month"),
+                       ("/tmf-api/customerBillManagement/v4/customerBill", "billingCycle")):
+        for bad in ("2026-13", "2026-1", "26-12", "0000-01"):
+            refused = client.get(path, params={name: bad})
+            assert refused.json() == {"code": "invalidValue", "reason": expected, "field": name}, (path, bad)
+        assert client.get(path, params={name: "2026-11"}).status_code == 200
+    for bad in ("2026-13", "2026-1", "x"):
+        assert client.get(f"/crm/v1/statisticsReport/{bad}").json() == {
+            "code": "invalidValue", "reason": expected, "field": "month"}
+        assert client.post("/crm/v1/statisticsReport", json={"month": bad}).json()["reason"] == expected
+    assert event_count(province) == before

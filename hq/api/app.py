@@ -14,7 +14,7 @@ from shared.api.common import MaskedJSONResponse
 from shared.api.contract import install_contract
 from shared.api.errors import install_error_handlers
 from shared.observability import install_metrics
-from shared.api.security import document_roles, validator_for
+from shared.api.security import document_roles, require_sign_in_first, validator_for
 
 
 def create_app(application: HqApplication) -> FastAPI:
@@ -24,6 +24,7 @@ def create_app(application: HqApplication) -> FastAPI:
     api.state.crm = application
     install_error_handlers(api)
     install_metrics(api, application)
+    require_sign_in_first(api)
     install_contract(api)
     api.state.tokens = validator_for(application.settings)
     for router in (auth_routes.auth, auth_routes.staff, customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,

@@ -11,6 +11,7 @@ from hq.api.deps import HqApp
 from hq.api.models import NationalCustomer, NationalStatistics
 from shared.api.common import MaskedJSONResponse, PagingQuery, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import month_query, province_query
 from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.domain.customer import CustomerKind
@@ -29,7 +30,7 @@ def list_national(
     paging: PagingQuery,
     grade: Grade | None = Query(None),
     industry: str | None = Query(None, max_length=128),
-    province: str | None = Query(None, max_length=2, description="A province the customer is registered in."),
+    province: str | None = province_query("A province the customer is registered in."),
     kind: CustomerKind | None = Query(None, alias="customerKind"),
     certificate_number: str | None = Query(None, alias="certificateNumber", max_length=32,
                                            description="Exactly this certificate number: any customer registered "
@@ -40,7 +41,7 @@ def list_national(
     name: str | None = Query(None, max_length=128, description="Part of the name."),
 ) -> JSONResponse:
     return page_response(app.list_national_customers(
-        grade=grade.value if grade else None, industry=industry, province=province.upper() if province else None,
+        grade=grade.value if grade else None, industry=industry, province=province,
         kind=kind.value if kind else None, certificate_number=certificate_number, phone_number=phone_number,
         name=name, offset=paging.offset, limit=paging.limit), fields=fields)
 
@@ -66,7 +67,7 @@ def get_national(
 def national_statistics(
     app: HqApp,
     fields: Annotated[Selection, selectable(NationalStatistics)],
-    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
-    province: str | None = Query(None, max_length=2),
+    month: str | None = month_query(),
+    province: str | None = province_query("The reporting province."),
 ) -> JSONResponse:
-    return MaskedJSONResponse(fields.apply_all(app.national_statistics(month, province.upper() if province else None)))
+    return MaskedJSONResponse(fields.apply_all(app.national_statistics(month, province)))

@@ -72,15 +72,17 @@ def install_contract(api: FastAPI) -> None:
 
 
 class Selection:
-    """`?fields=name,status`: only those top-level attributes (plus id, href, @type)."""
+    """`?fields=name,status`: only those top-level attributes (plus id, href, @type and whatever else the
+    resource's schema requires, so a selection still fits the schema its operation publishes)."""
 
-    def __init__(self, names: frozenset[str] | None = None) -> None:
+    def __init__(self, names: frozenset[str] | None = None, kept: frozenset[str] = frozenset(KEPT)) -> None:
         self.names = names
+        self.kept = kept
 
     def apply(self, document: Any) -> Any:
         if self.names is None or not isinstance(document, dict):
             return document
-        return {k: v for k, v in document.items() if k in self.names or k in KEPT}
+        return {k: v for k, v in document.items() if k in self.names or k in self.kept}
 
     def apply_all(self, documents: list[Any]) -> list[Any]:
         return documents if self.names is None else [self.apply(d) for d in documents]
@@ -93,22 +95,30 @@ def attributes(model: type[BaseModel]) -> list[str]:
     return sorted(field.alias or name for name, field in model.model_fields.items())
 
 
+def required(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(field.alias or name for name, field in model.model_fields.items() if field.is_required())
+
+
 def selectable(model: type[BaseModel]) -> Any:
     """`fields: Selection = selectable(Customer)`: the `fields` query parameter of a read of `model`."""
     known = frozenset(attributes(model))
+    kept = frozenset(KEPT) | required(model)
 
     def fields(value: str | None = Query(
         None, alias="fields", max_length=2000,
-        description=f"Comma-separated attributes to return (id, href and @type always are): "
+        description=f"Comma-separated attributes to return ({', '.join(sorted(kept & known))} always are): "
                     f"{', '.join(sorted(known))}.")) -> Selection:
         if value is None:
             return ALL
         names = frozenset(n.strip() for n in value.split(",") if n.strip())
+        if not names:  # `fields=` would answer bare documents (`{}`), which no schema of ours describes
+            raise InvalidValue(f"names no attribute; name one or more of {', '.join(sorted(known))}",
+                               field="fields")
         unknown = sorted(names - known)
         if unknown:
             raise InvalidValue(f"unknown attribute '{unknown[0]}'; one of {', '.join(sorted(known))}",
                                field="fields")
-        return Selection(names)
+        return Selection(names, kept)
 
     return Depends(fields)
 

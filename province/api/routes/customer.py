@@ -12,6 +12,7 @@ from province.api.models.customer import Customer, CustomerCreate, CustomerPatch
 from province.customers import ensure_manages
 from shared.api.common import IdempotencyHeader, MaskedJSONResponse, PagingQuery, idempotent_create, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import province_query
 from shared.api.security import acting, ensure_may_see_personal_data, reading, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
@@ -52,9 +53,9 @@ def list_customers(
                                            description="Exactly this ID card or credit code number."),
     phone_number: str | None = Query(None, alias="phoneNumber", max_length=20,
                                      description="Exactly this phone number (a contact's or a group member's)."),
-    home_province: str | None = Query(None, alias="homeProvince", min_length=2, max_length=2,
-                                      description="The province that owns the customer (groups of other provinces "
-                                      "with members here are listed read-only, R-20)."),
+    home_province: str | None = province_query("The province that owns the customer (groups of other provinces "
+                                               "with members here are listed read-only, R-20).",
+                                               alias="homeProvince"),
 ) -> JSONResponse:
     if unmask:
         ensure_may_see_personal_data(by)
@@ -69,7 +70,7 @@ def list_customers(
         name=name,
         certificate_number=certificate_number,
         phone_number=phone_number,
-        home_province=home_province.upper() if home_province else None,
+        home_province=home_province,
         offset=paging.offset,
         limit=paging.limit,
         unmask=unmask,
