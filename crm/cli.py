@@ -89,6 +89,7 @@ def _serve_held(settings: Settings, demo_data: bool) -> None:
     import uvicorn
 
     from replication.node import NodeRuntime
+    from shared.api.http_server import server_config
 
     if not settings.upstreams:
         log.warning("%s starts with no upstreams: it will not replicate (give --upstreams, or start it with the "
@@ -111,8 +112,8 @@ def _serve_held(settings: Settings, demo_data: bool) -> None:
     log.info("%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s", settings.node_code, base, base, settings.grpc_host,
              runtime.grpc_port, settings.upstreams or "none")
     try:
-        uvicorn.run(api, host=settings.http_host, port=settings.http_port, log_level="warning", server_header=False,
-                    log_config=None)  # uvicorn's lines go through the node's log format
+        uvicorn.Server(server_config(api, settings.http_host, settings.http_port, log_level="warning",
+                                     log_config=None)).run()  # uvicorn's lines go through the node's log format
     finally:
         runtime.stop()
         application.close()

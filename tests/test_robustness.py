@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from province.api.app import create_app
 from tests.conftest import STAFF, event_count
 from tests.factories import individual
+from tests.serving import raw_exchange, serving
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 
@@ -167,3 +168,18 @@ def test_every_parameter_naming_a_province_or_a_month_refuses_what_names_none(cl
             "code": "invalidValue", "reason": expected, "field": "month"}
         assert client.post("/crm/v1/statisticsReport", json={"month": bad}).json()["reason"] == expected
     assert event_count(province) == before
+
+
+def test_a_request_line_the_server_cannot_parse_is_answered_in_the_error_form(province):
+    """Unencoded Chinese in the query was uvicorn's plain-text `Invalid HTTP request received.`"""
+    with serving(create_app(province)) as port:
+        answer = raw_exchange(port, "GET /tmf-api/customerManagement/v4/customer?name=张三 HTTP/1.1\r\n"
+                                    "Host: gd\r\n\r\n".encode())
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), answer[:200]
+        assert b"content-type: application/json" in head.lower() and b"x-content-type-options: nosniff" in head.lower()
+        refusal = json.loads(body)
+        assert refusal["code"] == "malformedRequest" and "percent-encoded" in refusal["reason"]
+        assert set(refusal) == {"code", "reason", "field"}
+        encoded = raw_exchange(port, b"GET /health/live?x=%E5%BC%A0 HTTP/1.1\r\nHost: gd\r\nConnection: close\r\n\r\n")
+        assert encoded.startswith(b"HTTP/1.1 400 ") and b"unknownParameter" in encoded  # parsed, then the app's
