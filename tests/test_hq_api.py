@@ -105,3 +105,29 @@ def test_every_parameter_naming_a_province_or_a_month_refuses_what_names_none(st
         run = client.post("/crm/v1/settlementStatement", json={"month": "2026-13"}, headers=ledger)
         assert run.status_code == 400 and run.json()["reason"] == MONTH_EXPECTED
         assert event_count(hq) == before
+
+
+def test_an_offering_id_that_is_no_code_is_refused_before_anything_is_recorded(store, tmp_path):
+    """`PO-RS-测试` was recorded and replicated, then its Location header failed to encode: a 500 after the write."""
+    catalog = staff("catalogAdmin", "HQ", "wang.catalog")
+
+    def offering(offering_id: str) -> dict:
+        return {"id": offering_id, "name": "测试", "kind": "service", "oneTimeFee": 0, "monthlyFee": 100}
+
+    with hq_alone(store, tmp_path) as (hq, client):
+        before = event_count(hq)
+        for n, bad in enumerate(("PO-RS-测试", "\uf384", "PO/1", "PO 1", "PO?x", "-PO", "PO%41")):
+            refused = client.post(OFFERINGS, json=offering(bad), headers={**catalog, "Idempotency-Key": f"k{n}"})
+            assert refused.status_code == 400, (bad, refused.text)
+            assert refused.json()["field"] == "id" and "code" in refused.json()["reason"], refused.text
+        assert event_count(hq) == before
+        created = client.post(OFFERINGS, json=offering("PO-RS.1_a~b"), headers=catalog)
+        assert created.status_code == 201, created.text
+        assert client.get(created.headers["Location"], headers=catalog).json()["id"] == "PO-RS.1_a~b"
+    from urllib.parse import unquote
+
+    from shared.api.common import location
+
+    recorded_before = f"{OFFERINGS}/PO-RS-测试"  # an id from before ids were codes still gets a header
+    header = location(recorded_before)["Location"]
+    assert header.isascii() and unquote(header) == recorded_before

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from province.api.deps import ProvinceApp
 from province.api.models.customer import Customer, CustomerCreate, CustomerPatch, Member, MemberCreate
 from province.customers import ensure_manages
-from shared.api.common import IdempotencyHeader, MaskedJSONResponse, PagingQuery, idempotent_create, one, page_response
+from shared.api.common import (IdempotencyHeader, MaskedJSONResponse, PagingQuery, idempotent_create, location, one,
+                               page_response)
 from shared.api.contract import Selection, selectable
 from shared.api.filters import province_query
 from shared.api.security import acting, ensure_may_see_personal_data, reading, shown_in_full
@@ -106,7 +107,7 @@ def patch_customer(customer_id: str, body: CustomerPatch, app: ProvinceApp,
 def add_member(customer_id: str, body: MemberCreate, app: ProvinceApp,
                by: dict[str, str] = acting(P.WRITE_CUSTOMERS)) -> JSONResponse:
     member = app.add_member(customer_id, body.as_command(), by)
-    return MaskedJSONResponse(member, status_code=201, headers={"Location": member["href"]})
+    return MaskedJSONResponse(member, status_code=201, headers=location(member["href"]))
 
 
 @router.get("/customer/{customer_id}/member", dependencies=[reading(P.READ_CUSTOMERS)],
