@@ -104,6 +104,9 @@ class Settings(BaseSettings):
                                           "realm_access.roles (a list: the first role of ours counts).")
     auth_external_province_claim: str = "crm_province"
     auth_external_name_claim: str = "name"
+    http_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body a node reads (declared or streamed); beyond it a 413 "
+        "before the body is parsed or any token checked.")
     hq_http_port: int = 8100
     hq_grpc_port: int = 9100
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per log line (time, "

@@ -12,6 +12,7 @@ from shared.api.audit_routes import audit_router
 from shared.api.common import MaskedJSONResponse
 from shared.api.contract import install_contract
 from shared.api.errors import install_error_handlers
+from shared.api.limits import install_body_limit
 from shared.observability import install_metrics
 from shared.api.security import document_roles, require_sign_in_first, validator_for
 
@@ -25,6 +26,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
         default_response_class=MaskedJSONResponse,
     )
     api.state.crm = application
+    install_body_limit(api, application.settings.http_max_body_bytes)
     install_error_handlers(api)
     install_metrics(api, application)
     require_sign_in_first(api)

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from shared.api.errors import ApiError
+from shared.api.limits import check_shape
 from shared.api.models import Error
 from shared.domain.errors import InvalidValue
 
@@ -43,9 +44,10 @@ def _takes_json(route: APIRoute) -> bool:
     return body is not None and getattr(body.field_info, "media_type", JSON) == JSON
 
 
-def strict_request(request: Request) -> None:
+async def strict_request(request: Request) -> None:
     """Runs before every operation: an unknown query parameter is a 400 naming it (a mistyped filter must not
-    answer the whole list), and a JSON body sent as another media type is a 415."""
+    answer the whole list), a JSON body sent as another media type is a 415, and one of more members or deeper
+    nesting than any request needs a 400 before it is validated."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -61,6 +63,12 @@ def strict_request(request: Request) -> None:
             raise ApiError(415, "unsupportedMediaType",
                            f"the body must be {' or '.join(accepted)}, not {media_type or 'untyped'}",
                            "Content-Type")
+        if await request.body():
+            try:
+                document = await request.json()  # parsed already, before the dependencies ran
+            except ValueError:
+                return  # not JSON: the route's own parsing refuses it
+            check_shape(document)
 
 
 def install_contract(api: FastAPI) -> None:
@@ -133,6 +141,7 @@ DESCRIPTIONS = {
     "404": "No such resource",
     "405": "Not allowed on this node",
     "409": "The resource's state does not allow this, or it collides with one already recorded",
+    "413": "The body is larger than the node takes (CRM_HTTP_MAX_BODY_BYTES)",
     "415": "The body is not in a media type this operation takes",
     "429": "Too many attempts; see Retry-After",
 }
@@ -146,6 +155,8 @@ def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         codes.append("404")
     if method in ("post", "put", "patch", "delete"):
         codes.append("409")
+    if "requestBody" in operation:
+        codes.append("413")
     if "requestBody" in operation and JSON in operation["requestBody"].get("content", {}):
         codes.append("415")
     return codes
