@@ -51,9 +51,9 @@ def event_count(app: ProvinceApplication) -> int:
 
 
 @contextmanager
-def hq_alone(store: str, tmp_path: Path) -> Iterator[tuple[HqApplication, TestClient]]:
+def hq_alone(store: str, tmp_path: Path, **overrides: object) -> Iterator[tuple[HqApplication, TestClient]]:
     """HQ on its own store, following nobody: the application and a client of its API (no token set)."""
-    with node_settings(store, tmp_path / "hq", "HQ", tier="hq") as settings:
+    with node_settings(store, tmp_path / "hq", "HQ", tier="hq", **overrides) as settings:
         hq = HqApplication(settings)
         try:
             api = create_hq_app(hq)
@@ -62,3 +62,10 @@ def hq_alone(store: str, tmp_path: Path) -> Iterator[tuple[HqApplication, TestCl
                 yield hq, client
         finally:
             hq.close()
+
+
+def personal_reads(app: ProvinceApplication | HqApplication, after: int) -> list[tuple[str, list[str], str]]:
+    """The personal-data reads recorded after this position: (resource, whose data, by whom)."""
+    notifications = app.recorder.select_notifications(start=after + 1, limit=10_000)
+    reads = [app.mapper.to_domain_event(n) for n in notifications if n.topic.endswith("PersonalDataRead.Recorded")]
+    return [(read.resource, read.subjects, read.by["actor"]) for read in reads]

@@ -12,9 +12,10 @@ from province.api.models.customer import Customer, CustomerCreate, CustomerPatch
 from province.customers import ensure_manages
 from shared.api.common import (IdempotencyHeader, MaskedJSONResponse, PagingQuery, idempotent_create, location, one,
                                page_response)
-from shared.api.contract import Selection, selectable
+from shared.api.contract import Selection, error_responses, selectable
 from shared.api.filters import province_query
-from shared.api.security import acting, ensure_may_see_personal_data, reading, shown_in_full
+from shared.api.security import (PersonalLookup, acting, ensure_may_see_personal_data, personal_lookup, reading,
+                                 shown_in_full)
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
 from shared.domain.customer import CustomerKind, CustomerStatus
@@ -36,7 +37,7 @@ def create_customer(body: CustomerCreate, app: ProvinceApp, idempotency_key: Ide
     return idempotent_create(app, idempotency_key, data, lambda key: app.register_customer(data, by, key))
 
 
-@router.get("/customer", response_model=list[Customer],
+@router.get("/customer", response_model=list[Customer], responses=error_responses(429),
             summary="List customers (unmask=true: personal data in full, the read recorded)")
 def list_customers(
     app: ProvinceApp,
@@ -50,10 +51,8 @@ def list_customers(
     manager_id: str | None = Query(None, alias="customerManager.id", max_length=64),
     industry: str | None = Query(None, max_length=128),
     name: str | None = Query(None, max_length=128, description="Part of the name."),
-    certificate_number: str | None = Query(None, alias="certificateNumber", max_length=32,
-                                           description="Exactly this ID card or credit code number."),
-    phone_number: str | None = Query(None, alias="phoneNumber", max_length=20,
-                                     description="Exactly this phone number (a contact's or a group member's)."),
+    numbers: PersonalLookup = personal_lookup("Exactly this ID card or credit code number.",
+                                              "Exactly this phone number (a contact's or a group member's)."),
     home_province: str | None = province_query("The province that owns the customer (groups of other provinces "
                                                "with members here are listed read-only, R-20).",
                                                alias="homeProvince"),
@@ -69,15 +68,16 @@ def list_customers(
         manager_id=manager_id,
         industry=industry,
         name=name,
-        certificate_number=certificate_number,
-        phone_number=phone_number,
+        certificate_number=numbers.certificate_number,
+        phone_number=numbers.phone_number,
         home_province=home_province,
         offset=paging.offset,
         limit=paging.limit,
         unmask=unmask,
     )
-    if unmask:
-        app.record_personal_read("customer", [c["id"] for c in page.items], by)
+    found = [c["id"] for c in page.items]
+    if not numbers.record(app, "customer", found, by) and unmask:  # one record, whichever made it personal
+        app.record_personal_read("customer", found, by)
     return page_response(page, unmasked=unmask, fields=fields)
 
 
