@@ -336,3 +336,21 @@ def test_list_and_read_operations_document_fields_selection(specs):
             if method == "get" and not path.startswith("/health") and answers_json:  # probes are not resources  # not a JSON Lines/CSV stream
                 names = {p["name"] for p in op.get("parameters", [])}
                 assert "fields" in names, path
+
+
+def test_the_docs_pages_and_every_asset_they_name_are_served_by_the_node_itself(client, store, tmp_path):
+    """/docs and /redoc loaded their scripts from a public CDN: a blank page on an intranet."""
+    import re
+
+    with hq_alone(store, tmp_path) as (_, at_hq):
+        for node in (client, at_hq):
+            for page in ("/docs", "/redoc"):
+                html = node.get(page, headers={"Authorization": ""})
+                assert html.status_code == 200 and html.headers["content-type"].startswith("text/html"), page
+                assert not re.search(r"(https?:)?//[A-Za-z0-9]", html.text), f"{page} names another host"
+                named = re.findall(r'(?:src|href|spec-url)="([^"]+)"|url: \'([^\']+)\'', html.text)
+                assets = {a or b for a, b in named}
+                assert {"/openapi.json"} < assets and any(a.endswith(".js") for a in assets), (page, assets)
+                for asset in assets:
+                    served = node.get(asset, headers={"Authorization": ""})
+                    assert served.status_code == 200 and len(served.content) > 1000, (page, asset)

@@ -12,6 +12,7 @@ from shared.api.audit_routes import audit_router
 from shared.api import health
 from shared.api.common import MaskedJSONResponse
 from shared.api.contract import install_contract
+from shared.api.docs import node_app
 from shared.api.errors import install_error_handlers
 from shared.api.limits import install_body_limit
 from shared.observability import install_metrics
@@ -19,7 +20,7 @@ from shared.api.security import document_roles, require_sign_in_first, validator
 
 
 def create_app(application: HqApplication) -> FastAPI:
-    api = FastAPI(title="CRM HQ node", version="0.1.0",
+    api = node_app(title="CRM HQ node", version="0.1.0",
                   description="National view: customer registry, catalog master, replication from provinces.",
                   default_response_class=MaskedJSONResponse)
     api.state.crm = application

@@ -11,6 +11,7 @@ from shared.api import health
 from shared.api.audit_routes import audit_router
 from shared.api.common import MaskedJSONResponse
 from shared.api.contract import install_contract
+from shared.api.docs import node_app
 from shared.api.errors import install_error_handlers
 from shared.api.limits import install_body_limit
 from shared.observability import install_metrics
@@ -19,7 +20,7 @@ from shared.api.security import document_roles, require_sign_in_first, validator
 
 def create_app(application: ProvinceApplication) -> FastAPI:
     settings = application.settings
-    api = FastAPI(
+    api = node_app(
         title=f"CRM province node {settings.node_code}",
         description="Provincial CRM desk: TM Forum Open API v4 resources backed by an event store.",
         version="0.1.0",
