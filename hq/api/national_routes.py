@@ -12,7 +12,8 @@ from hq.api.models import NationalCustomer, NationalStatistics
 from shared.api.common import MaskedJSONResponse, PagingQuery, one, page_response
 from shared.api.contract import Selection, error_responses, selectable
 from shared.api.filters import month_query, province_query
-from shared.api.security import PersonalLookup, acting, personal_lookup, reading, shown_in_full
+from shared.api.personal_lookup import PersonalLookup, personal_lookup
+from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.domain.customer import CustomerKind
 from shared.domain.values import Grade

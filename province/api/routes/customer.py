@@ -14,8 +14,8 @@ from shared.api.common import (IdempotencyHeader, MaskedJSONResponse, PagingQuer
                                page_response)
 from shared.api.contract import Selection, error_responses, selectable
 from shared.api.filters import province_query
-from shared.api.security import (PersonalLookup, acting, ensure_may_see_personal_data, personal_lookup, reading,
-                                 shown_in_full)
+from shared.api.personal_lookup import PersonalLookup, personal_lookup
+from shared.api.security import acting, ensure_may_see_personal_data, reading, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
 from shared.domain.customer import CustomerKind, CustomerStatus
