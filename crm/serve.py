@@ -67,6 +67,7 @@ def _serve_application(settings: Settings, application: Any, listener: Any, demo
 
     from replication.node import NodeRuntime
     from replication.server import CannotListen
+    from shared.api.http_server import server_config
 
     if settings.tier == "hq":
         from hq.api.app import create_app
@@ -93,8 +94,9 @@ def _serve_application(settings: Settings, application: Any, listener: Any, demo
         log.info("%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s", settings.node_code, base, base,
                  settings.grpc_host, runtime.grpc_port, settings.upstreams or "none")
         proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
-        server = uvicorn.Server(uvicorn.Config(api, log_level="warning", server_header=False, log_config=None,
-                                               proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None))
+        server = uvicorn.Server(server_config(api, settings.http_host, settings.http_port, log_level="warning",
+                                              log_config=None, proxy_headers=bool(proxies),
+                                              forwarded_allow_ips=proxies or None))
         server.run(sockets=[listener])  # uvicorn's lines go through the node's log format
         if not server.started:
             raise SystemExit(f"{settings.node_code}: the REST API did not start (see the lines above)")

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from concurrent import futures
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import grpc
@@ -18,6 +19,7 @@ from replication.generated import replication_pb2_grpc as pb_grpc
 from shared.classification import is_broadcast, public_topics
 from shared.domain.staff import EVERYWHERE
 from shared.domain.values import HQ_CODE, PROVINCES
+from shared.observability.metrics import is_store_error
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +104,9 @@ class LogService(pb_grpc.NotificationLogServicer):
 
     def Head(self, request: pb.HeadRequest, context: grpc.ServicerContext) -> pb.HeadReply:
         destination = self._destination(request.follower, context)
-        self.chain.extend()
-        head = self.chain.head(destination)
+        with _unavailable_while_the_store_is(context):
+            self.chain.extend()
+            head = self.chain.head(destination)
         return pb.HeadReply(source=self.source, position=head.position, running_hash=head.hash,
                             recorded_at=head.recorded_at)
 
@@ -114,7 +117,8 @@ class LogService(pb_grpc.NotificationLogServicer):
         self.subscribers.opened(destination)
         try:
             log.info("%s follows %s from %d", destination, self.source, request.after_position)
-            yield from self._stream(request, destination, stream, context)
+            with _unavailable_while_the_store_is(context):
+                yield from self._stream(request, destination, stream, context)
         finally:
             self.subscribers.closed(destination)
             self.limits.release(stream)
@@ -182,6 +186,20 @@ class LogService(pb_grpc.NotificationLogServicer):
             last = batch.notifications[-1]
             batch.head_signature = self.signer.sign(self.source, destination, last.position, last.running_hash)
         return batch
+
+
+@contextmanager
+def _unavailable_while_the_store_is(context: grpc.ServicerContext) -> Iterator[None]:
+    """A store that cannot be reached is the caller's UNAVAILABLE (it retries with backoff), one log line,
+    not a traceback and UNKNOWN."""
+    try:
+        yield
+    except Exception as error:
+        if not is_store_error(error):
+            raise
+        log.warning("log service: the store is unavailable: %s", str(error).splitlines()[0] if str(error) else
+                    type(error).__name__)
+        context.abort(grpc.StatusCode.UNAVAILABLE, "the node's store cannot be reached now; try again later")
 
 
 def _check(request: pb.SubscribeRequest, context: grpc.ServicerContext) -> None:

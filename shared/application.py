@@ -24,6 +24,7 @@ from eventsourcing.application import (
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent, Tracking
 
+from shared.auth.lookups import LookupThrottle
 from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
 from shared.audit.trail import AuditedResource
@@ -167,6 +168,7 @@ class CrmApplication(Application):
             log.warning("sealed the %d events this store held before its log was sealed", sealed)
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self.pulse = Pulse()
+        self.personal_lookups = LookupThrottle(settings.personal_lookups_per_hour)
         self._local = threading.local()
         self.peers: set[str] = set()  # the nodes this one follows (set by its runtime)
 

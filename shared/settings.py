@@ -112,6 +112,12 @@ class Settings(BaseSettings):
                                           "realm_access.roles (a list: the first role of ours counts).")
     auth_external_province_claim: str = "crm_province"
     auth_external_name_claim: str = "name"
+    http_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body a node reads (declared or streamed); beyond it a 413 "
+        "before the body is parsed or any token checked.")
+    personal_lookups_per_hour: int = Field(
+        30, ge=1, description="Exact lookups by certificate or phone number (a personal-data read each) one person "
+        "may make per hour on this node; beyond it a 429 with Retry-After.")
     hq_http_port: int = 8100
     hq_grpc_port: int = 9100
     log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per log line (time, "

@@ -11,11 +11,15 @@ import time
 import uuid
 from typing import Any, Callable
 
+import grpc
 import httpx
+import pytest
 
+from replication.generated import replication_pb2 as pb
+from replication.generated import replication_pb2_grpc as pb_grpc
 from shared.persistence.databases import connect
 from tests.auth import keys_dir, staff
-from tests.cluster import eventually, free_port, node_env
+from tests.cluster import BY, channel_as, eventually, free_port, node_env, start_node
 from tests.factories import individual
 from tests.processes import REPO, process_cluster
 from tests.stores import admin_settings, refusing_connections, require_postgres
@@ -138,3 +142,32 @@ def _ready(port: int, node: subprocess.Popen) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_database_refusing_connections_makes_the_log_service_unavailable_not_unknown(tmp_path, caplog):
+    """During an outage the province's Head and Subscribe let store errors escape: tracebacks, and HQ saw UNKNOWN."""
+    require_postgres()
+    with start_node("postgres", tmp_path, "GD") as gd, channel_as("HQ", gd.target, "GD") as channel:
+        gd.app.register_customer(individual(), BY)
+        stub = pb_grpc.NotificationLogStub(channel)
+        head = stub.Head(pb.HeadRequest(follower="HQ"), timeout=10).position
+        assert head > 0
+        with refusing_connections(gd.app.settings.database_name):
+            calls = {"Head": lambda: stub.Head(pb.HeadRequest(follower="HQ"), timeout=15),
+                     "Subscribe": lambda: list(stub.Subscribe(pb.SubscribeRequest(follower="HQ", tail=False),
+                                                              timeout=15))}
+            for name, call in calls.items():
+                with pytest.raises(grpc.RpcError) as refused:
+                    call()
+                assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, (name, refused.value.details())
+                assert "store" in refused.value.details()
+        assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+
+        def answers() -> bool:
+            try:
+                return stub.Head(pb.HeadRequest(follower="HQ"), timeout=10).position == head
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE, error.details()  # until it is back
+                return False
+
+        eventually(answers, timeout=15)

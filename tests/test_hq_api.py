@@ -7,12 +7,14 @@ from fastapi.testclient import TestClient
 from hq.api.app import create_app
 from tests.cluster import BY, cluster, eventually
 from tests.auth import staff
-from tests.conftest import event_count
+from tests.conftest import event_count, hq_alone
 from tests.factories import group
 from tests.tmf import assert_tmf_valid
 
 OFFERINGS = "/tmf-api/productCatalogManagement/v4/productOffering"
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
+DESK = "/tmf-api/productOrderingManagement/v4/productOrder"
+MONTH_EXPECTED = "expected YYYY-MM, e.g. 2026-12"
 
 
 def test_catalog_master_lifecycle_and_refusals(store, tmp_path):
@@ -67,6 +69,65 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
             assert all({"position", "headPosition", "lagEvents", "lagSeconds", "state", "lastError"} <= set(u)
                        for u in status["upstreams"])
             assert client.get("/crm/v1/statistics", params={"month": "2026-13-01"}).status_code == 400
-            assert client.post("/replication/audit/GD").json()["ok"] is True
+            assert client.post("/replication/audit/GD").status_code == 403  # an auditor changes nothing
+            operator = staff("systemAdmin", "HQ", "ops")
+            assert client.post("/replication/audit/GD", headers=operator).json()["ok"] is True
             assert client.get("/replication/mirror/GD", params={"limit": 5}).json()[0]["upstream"] == "GD"
             assert client.get("/replication/mirror/GD/verify").json()["ok"] is True
+
+
+def test_every_parameter_naming_a_province_or_a_month_refuses_what_names_none(store, tmp_path):
+    """`province=XX` was 200 `[]`; a bad month's reason was a regular expression."""
+    analyst, admin = staff("hqAnalyst", "HQ", "li.analyst"), staff("systemAdmin", "HQ", "sun.ops")
+    ledger = staff("settlementClerk", "HQ", "qian.ledger")
+    provinces = [(CUSTOMERS, "province", analyst), ("/crm/v1/statistics", "province", analyst),
+                 (DESK, "homeProvince", analyst), (DESK, "deliveringProvince", analyst),
+                 ("/crm/v1/settlementEntry", "homeProvince", ledger),
+                 ("/crm/v1/settlementEntry", "deliveringProvince", ledger), ("/crm/v1/staff", "province", admin)]
+    months = [("/crm/v1/statistics", analyst), ("/crm/v1/settlementEntry", ledger),
+              ("/crm/v1/settlementStatement", ledger)]
+    with hq_alone(store, tmp_path) as (hq, client):
+        before = event_count(hq)
+        for path, name, who in provinces:
+            for bad in ("XX", "G", "GDX", "1", "测试"):
+                refused = client.get(path, params={name: bad}, headers=who)
+                assert refused.status_code == 400, (path, name, bad, refused.text)
+                assert refused.json()["field"] == name and "unknown province code" in refused.json()["reason"]
+                assert "GD" in refused.json()["reason"]  # it says which codes are
+            assert client.get(path, params={name: "gd"}, headers=who).status_code == 200, (path, name)
+        assert client.get("/crm/v1/staff", params={"province": "HQ"}, headers=admin).status_code == 200
+        for path, who in months:
+            for bad in ("2026-13", "2026-1", "26-12", "2026-12-01", "0000-01", "２０２６-１２"):
+                refused = client.get(path, params={"month": bad}, headers=who)
+                assert refused.status_code == 400, (path, bad, refused.text)
+                assert refused.json() == {"code": "invalidValue", "reason": MONTH_EXPECTED, "field": "month"}
+            assert client.get(path, params={"month": "2026-11"}, headers=who).status_code == 200, path
+        run = client.post("/crm/v1/settlementStatement", json={"month": "2026-13"}, headers=ledger)
+        assert run.status_code == 400 and run.json()["reason"] == MONTH_EXPECTED
+        assert event_count(hq) == before
+
+
+def test_an_offering_id_that_is_no_code_is_refused_before_anything_is_recorded(store, tmp_path):
+    """`PO-RS-测试` was recorded and replicated, then its Location header failed to encode: a 500 after the write."""
+    catalog = staff("catalogAdmin", "HQ", "wang.catalog")
+
+    def offering(offering_id: str) -> dict:
+        return {"id": offering_id, "name": "测试", "kind": "service", "oneTimeFee": 0, "monthlyFee": 100}
+
+    with hq_alone(store, tmp_path) as (hq, client):
+        before = event_count(hq)
+        for n, bad in enumerate(("PO-RS-测试", "\uf384", "PO/1", "PO 1", "PO?x", "-PO", "PO%41")):
+            refused = client.post(OFFERINGS, json=offering(bad), headers={**catalog, "Idempotency-Key": f"k{n}"})
+            assert refused.status_code == 400, (bad, refused.text)
+            assert refused.json()["field"] == "id" and "code" in refused.json()["reason"], refused.text
+        assert event_count(hq) == before
+        created = client.post(OFFERINGS, json=offering("PO-RS.1_a~b"), headers=catalog)
+        assert created.status_code == 201, created.text
+        assert client.get(created.headers["Location"], headers=catalog).json()["id"] == "PO-RS.1_a~b"
+    from urllib.parse import unquote
+
+    from shared.api.common import location
+
+    recorded_before = f"{OFFERINGS}/PO-RS-测试"  # an id from before ids were codes still gets a header
+    header = location(recorded_before)["Location"]
+    assert header.isascii() and unquote(header) == recorded_before

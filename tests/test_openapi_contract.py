@@ -13,7 +13,7 @@ from hq.api.app import create_app as create_hq
 from province.api.app import create_app as create_province
 from tests.auth import enrol, signed_in, staff
 from tests.cluster import cluster, eventually
-from tests.conftest import event_count
+from tests.conftest import event_count, hq_alone
 from tests.factories import group, individual
 from tests.openapi_check import RecordingClient, violations
 from tests.tmf import assert_tmf_valid
@@ -237,6 +237,36 @@ def test_fields_selects_top_level_attributes_and_refuses_unknown_ones(client):
     assert set(offering) == {"id", "href", "@type", "monthlyFee"}
 
 
+def test_a_fields_selection_still_fits_the_published_schema_and_an_empty_one_is_refused(province, store, tmp_path):
+    """Resources whose schema requires more than an id (a report's month, a status's node) keep it in any
+    selection; `fields=` selects nothing, which no schema describes."""
+    from replication.node import NodeRuntime
+
+    cycle = datetime.now(timezone.utc).strftime("%Y-%m")
+    gd_api = create_province(province)
+    gd_api.state.runtime = NodeRuntime(province, follow=False)
+    with RecordingClient(gd_api, headers=staff()) as gd:
+        gd.post(CUSTOMERS, json=individual())
+        reads = {f"/crm/v1/statisticsReport/{cycle}": "figures", f"{BILLS}/arrearsReminder": "remainingAmount",
+                 "/replication/status": "log", CUSTOMERS: "name"}
+        for path, attribute in reads.items():
+            assert gd.get(path, params={"fields": attribute}).status_code == 200, path
+            empty = gd.get(path, params={"fields": ""})
+            assert empty.status_code == 400 and empty.json()["field"] == "fields", (path, empty.text)
+        assert set(ok(gd.get(f"/crm/v1/statisticsReport/{cycle}", params={"fields": "figures"}))) == {
+            "province", "month", "figures"}
+        assert violations(gd_api.openapi(), gd.exchanges) == []
+    with hq_alone(store, tmp_path) as (_, at_hq):
+        for path, role, attribute in (("/crm/v1/statistics", "hqAnalyst", "revenueBilled"),
+                                      ("/crm/v1/staff", "systemAdmin", "role")):
+            who = staff(role, "HQ", "someone")
+            assert at_hq.get(path, params={"fields": attribute}, headers=who).status_code == 200, path
+            empty = at_hq.get(path, params={"fields": ","}, headers=who)
+            assert empty.status_code == 400 and empty.json()["field"] == "fields", path
+            assert violations(at_hq.app.openapi(), [empty, at_hq.get(path, params={"fields": attribute},
+                                                                     headers=who)]) == []
+
+
 def test_a_405_allows_every_method_of_the_path(client):
     customer = created(client.post(CUSTOMERS, json=individual()))
     refused = client.put(customer["href"], json={})
@@ -309,3 +339,21 @@ def test_list_and_read_operations_document_fields_selection(specs):
             if method == "get" and not path.startswith("/health") and answers_json:  # probes are not resources  # not a JSON Lines/CSV stream
                 names = {p["name"] for p in op.get("parameters", [])}
                 assert "fields" in names, path
+
+
+def test_the_docs_pages_and_every_asset_they_name_are_served_by_the_node_itself(client, store, tmp_path):
+    """/docs and /redoc loaded their scripts from a public CDN: a blank page on an intranet."""
+    import re
+
+    with hq_alone(store, tmp_path) as (_, at_hq):
+        for node in (client, at_hq):
+            for page in ("/docs", "/redoc"):
+                html = node.get(page, headers={"Authorization": ""})
+                assert html.status_code == 200 and html.headers["content-type"].startswith("text/html"), page
+                assert not re.search(r"(https?:)?//[A-Za-z0-9]", html.text), f"{page} names another host"
+                named = re.findall(r'(?:src|href|spec-url)="([^"]+)"|url: \'([^\']+)\'', html.text)
+                assets = {a or b for a, b in named}
+                assert {"/openapi.json"} < assets and any(a.endswith(".js") for a in assets), (page, assets)
+                for asset in assets:
+                    served = node.get(asset, headers={"Authorization": ""})
+                    assert served.status_code == 200 and len(served.content) > 1000, (page, asset)

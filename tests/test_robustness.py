@@ -7,8 +7,11 @@ import json
 from fastapi.testclient import TestClient
 
 from province.api.app import create_app
+from province.application import ProvinceApplication
 from tests.conftest import STAFF, event_count
 from tests.factories import individual
+from tests.serving import raw_exchange, serving
+from tests.stores import node_settings
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 
@@ -144,3 +147,99 @@ def test_an_order_for_an_offering_id_holding_a_lone_surrogate_is_400(client, pro
                            headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["field"] == "productOrderItem[0].productOffering.id"
     assert event_count(province) == before
+
+
+def test_every_parameter_naming_a_province_or_a_month_refuses_what_names_none(client, province):
+    """`homeProvince=XX` was 200 `[]`; a bad month's reason was a regular expression."""
+    before = event_count(province)
+    for path in (CUSTOMERS, "/tmf-api/serviceOrdering/v4/serviceOrder"):
+        for bad in ("XX", "G", "GDX", "测试"):
+            refused = client.get(path, params={"homeProvince": bad})
+            assert refused.status_code == 400, (path, bad, refused.text)
+            assert refused.json()["field"] == "homeProvince" and "unknown province code" in refused.json()["reason"]
+        assert client.get(path, params={"homeProvince": "bj"}).status_code == 200
+    expected = "expected YYYY-MM, e.g. 2026-12"
+    for path, name in (("/crm/v1/settlementStatement", "month"),
+                       ("/tmf-api/customerBillManagement/v4/customerBill", "billingCycle")):
+        for bad in ("2026-13", "2026-1", "26-12", "0000-01"):
+            refused = client.get(path, params={name: bad})
+            assert refused.json() == {"code": "invalidValue", "reason": expected, "field": name}, (path, bad)
+        assert client.get(path, params={name: "2026-11"}).status_code == 200
+    for bad in ("2026-13", "2026-1", "x"):
+        assert client.get(f"/crm/v1/statisticsReport/{bad}").json() == {
+            "code": "invalidValue", "reason": expected, "field": "month"}
+        assert client.post("/crm/v1/statisticsReport", json={"month": bad}).json()["reason"] == expected
+    assert event_count(province) == before
+
+
+def test_a_request_line_the_server_cannot_parse_is_answered_in_the_error_form(province):
+    """Unencoded Chinese in the query was uvicorn's plain-text `Invalid HTTP request received.`"""
+    with serving(create_app(province)) as port:
+        answer = raw_exchange(port, "GET /tmf-api/customerManagement/v4/customer?name=张三 HTTP/1.1\r\n"
+                                    "Host: gd\r\n\r\n".encode())
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), answer[:200]
+        assert b"content-type: application/json" in head.lower() and b"x-content-type-options: nosniff" in head.lower()
+        refusal = json.loads(body)
+        assert refusal["code"] == "malformedRequest" and "percent-encoded" in refusal["reason"]
+        assert set(refusal) == {"code", "reason", "field"}
+        encoded = raw_exchange(port, b"GET /health/live?x=%E5%BC%A0 HTTP/1.1\r\nHost: gd\r\nConnection: close\r\n\r\n")
+        assert encoded.startswith(b"HTTP/1.1 400 ") and b"unknownParameter" in encoded  # parsed, then the app's
+
+
+def _refusal(answer: bytes) -> tuple[bytes, dict]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0], json.loads(body)
+
+
+def test_a_body_beyond_the_limit_is_a_413_before_it_is_read_or_anyone_is_asked_for_a_token(store, tmp_path):
+    """A 31 MB body was parsed (memory stayed 210 MB higher); without a token a 30 MB body was read before the
+    401; a 12 MB object of a million keys stalled the node for 8 s."""
+    with node_settings(store, tmp_path, http_max_body_bytes=4096) as settings:
+        app = ProvinceApplication(settings)
+        try:
+            with serving(create_app(app)) as port:
+                before = event_count(app)
+                declared = raw_exchange(port, b"POST /tmf-api/customerManagement/v4/customer HTTP/1.1\r\n"
+                                        b"Host: gd\r\nContent-Type: application/json\r\n"
+                                        b"Content-Length: 31000000\r\n\r\n")  # and not one byte of it sent
+                status, body = _refusal(declared)
+                assert status.startswith(b"HTTP/1.1 413 "), declared[:300]
+                assert body == {"code": "bodyTooLarge", "field": "body",
+                                "reason": "the body is larger than this node takes (4096 bytes)"}
+                chunk = b"[" + b"1," * 1500 + b"1]"  # about 3 KB each: the second one passes the limit
+                chunked = raw_exchange(port, b"POST /tmf-api/customerManagement/v4/customer HTTP/1.1\r\n"
+                                       b"Host: gd\r\nContent-Type: application/json\r\n"
+                                       b"Authorization: Bearer " + STAFF["Authorization"][7:].encode() + b"\r\n"
+                                       b"Transfer-Encoding: chunked\r\n\r\n" +
+                                       b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(2)) +
+                                       b"0\r\n\r\n")
+                status, body = _refusal(chunked)
+                assert status.startswith(b"HTTP/1.1 413 ") and body["code"] == "bodyTooLarge", chunked[:300]
+                small = raw_exchange(port, b"POST /tmf-api/customerManagement/v4/customer HTTP/1.1\r\n"
+                                     b"Host: gd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                                     b"Connection: close\r\n\r\n{}")
+                assert _refusal(small)[0].startswith(b"HTTP/1.1 401 ")  # within the limit: the token is asked
+                assert event_count(app) == before
+        finally:
+            app.close()
+
+
+def test_a_body_of_more_members_or_deeper_nesting_than_any_request_is_400_before_it_is_validated(client, province):
+    before = event_count(province)
+    many = {f"k{n}": n for n in range(20_000)}
+    deep: dict = {}
+    for _ in range(40):
+        deep = {"a": deep}
+    nested: list = []
+    for _ in range(40):
+        nested = [nested]
+    for body in (many, {**individual(), "contactMedium": [{"mediumType": "phone"}] * 20_000}, deep, nested):
+        refused = client.post(CUSTOMERS, json=body)
+        assert refused.status_code == 400, refused.text[:300]
+        assert refused.json()["code"] == "bodyTooComplex" and refused.json()["field"] == "body"
+    streamed = client.post(CUSTOMERS, content=iter([json.dumps(individual()).encode(), b" " * 2_000_000]),
+                           headers={"Content-Type": "application/json"})  # no Content-Length: counted as it comes
+    assert streamed.status_code == 413 and streamed.json()["code"] == "bodyTooLarge"
+    assert event_count(province) == before
+    assert client.post(CUSTOMERS, json=individual()).status_code == 201

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
@@ -12,6 +12,7 @@ from hq.api.deps import HqApp
 from hq.api.models import StaffMember
 from shared.api.common import PagingQuery, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import province_query
 from shared.api.models import RequestBody
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
@@ -41,8 +42,9 @@ class StaffUpdate(RequestBody):
 @staff.get("/staff", dependencies=[reading(P.MANAGE_STAFF)], response_model=list[StaffMember],
            summary="The staff directory")
 def list_staff(app: HqApp, fields: Annotated[Selection, selectable(StaffMember)], paging: PagingQuery,
-               province: str | None = Query(None, min_length=2, max_length=2)) -> JSONResponse:
-    return page_response(app.list_staff(province.upper() if province else None, paging.offset, paging.limit),
+               province: str | None = province_query("Staff of this province (HQ: who act at HQ).", hq=True),
+               ) -> JSONResponse:
+    return page_response(app.list_staff(province, paging.offset, paging.limit),
                          fields=fields)
 
 

@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 from hq.api.deps import HqApp
 from hq.api.models import NationalCustomer, NationalStatistics
 from shared.api.common import MaskedJSONResponse, PagingQuery, one, page_response
-from shared.api.contract import Selection, selectable
+from shared.api.contract import Selection, error_responses, selectable
+from shared.api.filters import month_query, province_query
+from shared.api.personal_lookup import PersonalLookup, personal_lookup
 from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.domain.customer import CustomerKind
@@ -21,28 +23,28 @@ statistics = APIRouter(prefix="/crm/v1", tags=["national statistics"])
 CustomerFields = Annotated[Selection, selectable(NationalCustomer)]
 
 
-@customers.get("/customer", dependencies=[reading(P.READ_NATIONAL)], response_model=list[NationalCustomer],
+@customers.get("/customer", response_model=list[NationalCustomer], responses=error_responses(429),
                summary="National customers: high-end individuals (1A–3A) and groups, deduplicated")
 def list_national(
     app: HqApp,
     fields: CustomerFields,
     paging: PagingQuery,
+    by: Annotated[dict[str, str], acting(P.READ_NATIONAL)],
     grade: Grade | None = Query(None),
     industry: str | None = Query(None, max_length=128),
-    province: str | None = Query(None, max_length=2, description="A province the customer is registered in."),
+    province: str | None = province_query("A province the customer is registered in."),
     kind: CustomerKind | None = Query(None, alias="customerKind"),
-    certificate_number: str | None = Query(None, alias="certificateNumber", max_length=32,
-                                           description="Exactly this certificate number: any customer registered "
-                                           "anywhere, national or not."),
-    phone_number: str | None = Query(None, alias="phoneNumber", max_length=20,
-                                     description="Exactly this phone number (a contact's or a group member's): "
-                                     "any customer, national or not."),
+    numbers: PersonalLookup = personal_lookup(
+        "Exactly this certificate number: any customer registered anywhere, national or not.",
+        "Exactly this phone number (a contact's or a group member's): any customer, national or not."),
     name: str | None = Query(None, max_length=128, description="Part of the name."),
 ) -> JSONResponse:
-    return page_response(app.list_national_customers(
-        grade=grade.value if grade else None, industry=industry, province=province.upper() if province else None,
-        kind=kind.value if kind else None, certificate_number=certificate_number, phone_number=phone_number,
-        name=name, offset=paging.offset, limit=paging.limit), fields=fields)
+    page = app.list_national_customers(
+        grade=grade.value if grade else None, industry=industry, province=province,
+        kind=kind.value if kind else None, certificate_number=numbers.certificate_number,
+        phone_number=numbers.phone_number, name=name, offset=paging.offset, limit=paging.limit)
+    numbers.record(app, "nationalCustomer", [c["id"] for c in page.items], by)
+    return page_response(page, fields=fields)
 
 
 @customers.get("/customer/{national_id}", response_model=NationalCustomer,
@@ -66,7 +68,7 @@ def get_national(
 def national_statistics(
     app: HqApp,
     fields: Annotated[Selection, selectable(NationalStatistics)],
-    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
-    province: str | None = Query(None, max_length=2),
+    month: str | None = month_query(),
+    province: str | None = province_query("The reporting province."),
 ) -> JSONResponse:
-    return MaskedJSONResponse(fields.apply_all(app.national_statistics(month, province.upper() if province else None)))
+    return MaskedJSONResponse(fields.apply_all(app.national_statistics(month, province)))

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from hq.api.deps import HqApp
 from shared.api.common import PagingQuery, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import province_query
 from shared.api.order import ProductOrder
 from shared.domain.order import OrderState
 from shared.api.security import acting, reading
@@ -18,7 +19,6 @@ from shared.auth.roles import Permission as P
 router = APIRouter(prefix="/tmf-api/productOrderingManagement/v4", tags=["cross-province order desk"])
 
 OrderFields = Annotated[Selection, selectable(ProductOrder)]
-PROVINCE = {"min_length": 2, "max_length": 2, "pattern": "^[A-Za-z]{2}$"}
 
 
 @router.get("/productOrder", dependencies=[reading(P.READ_NATIONAL)], response_model=list[ProductOrder],
@@ -27,16 +27,14 @@ def list_orders(
     app: HqApp,
     fields: OrderFields,
     paging: PagingQuery,
-    home_province: str | None = Query(None, alias="homeProvince", description="Where the order was accepted.",
-                                      **PROVINCE),
-    delivering_province: str | None = Query(None, alias="deliveringProvince",
-                                            description="A province delivering part of it.", **PROVINCE),
+    home_province: str | None = province_query("Where the order was accepted.", alias="homeProvince"),
+    delivering_province: str | None = province_query("A province delivering part of it.",
+                                                     alias="deliveringProvince"),
     state: OrderState | None = Query(None, description="The order's state in its home province."),
     overdue: bool | None = Query(None, description="true: past its due date and not finished."),
 ) -> JSONResponse:
     return page_response(app.list_cross_province_orders(
-        home=home_province.upper() if home_province else None,
-        delivering=delivering_province.upper() if delivering_province else None,
+        home=home_province, delivering=delivering_province,
         state=state.value if state else None, overdue=overdue, offset=paging.offset, limit=paging.limit), fields=fields)
 
 

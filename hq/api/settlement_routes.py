@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
@@ -12,14 +12,14 @@ from hq.api.deps import HqApp
 from hq.api.models import SettlementEntry, SettlementRule
 from shared.api.common import MaskedJSONResponse, PagingQuery, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import MONTH_SCHEMA, month_query, province_query
 from shared.api.models import RequestBody, SettlementStatement
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.billing import MONTH_FORM
 
 router = APIRouter(prefix="/crm/v1", tags=["settlement"])
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-PROVINCE = {"min_length": 2, "max_length": 2, "pattern": "^[A-Za-z]{2}$"}
 
 
 RuleFields = Annotated[Selection, selectable(SettlementRule)]
@@ -38,7 +38,7 @@ class RuleUpdate(RequestBody):
 
 class StatementRun(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"month": "2026-11"}]})
-    month: str = Field(pattern=MONTH, description="The billing month, YYYY-MM.")
+    month: str = Field(max_length=7, json_schema_extra=MONTH_SCHEMA, description=f"The billing month, {MONTH_FORM}.")
 
 
 @router.get("/settlementRule", dependencies=[reading(P.READ_SETTLEMENT)], response_model=list[SettlementRule],
@@ -68,14 +68,13 @@ def list_entries(
     app: HqApp,
     fields: EntryFields,
     paging: PagingQuery,
-    month: str | None = Query(None, pattern=MONTH),
-    home_province: str | None = Query(None, alias="homeProvince", **PROVINCE),
-    delivering_province: str | None = Query(None, alias="deliveringProvince", **PROVINCE),
+    month: str | None = month_query("The billing month of the lines."),
+    home_province: str | None = province_query("The province that billed the line.", alias="homeProvince"),
+    delivering_province: str | None = province_query("The province that delivered it.", alias="deliveringProvince"),
 ) -> JSONResponse:
     return page_response(app.list_settlement_entries(
-        month=month, home=home_province.upper() if home_province else None,
-        delivering=delivering_province.upper() if delivering_province else None,
-        offset=paging.offset, limit=paging.limit), fields=fields)
+        month=month, home=home_province, delivering=delivering_province, offset=paging.offset, limit=paging.limit),
+        fields=fields)
 
 
 @router.get("/settlementStatement", dependencies=[reading(P.READ_SETTLEMENT)],
@@ -83,7 +82,7 @@ def list_entries(
             summary="Each province's statement for a month as the ledger stands",
             description="Per province: receivable (for what it delivered), payable (for what others delivered to its "
             "customers) per counterpart; `issued` tells whether the province has been sent exactly this.")
-def statements(app: HqApp, fields: StatementFields, month: str = Query(..., pattern=MONTH)) -> JSONResponse:
+def statements(app: HqApp, fields: StatementFields, month: str = month_query(required=True)) -> JSONResponse:
     return MaskedJSONResponse(fields.apply_all(app.settlement_statements(month)))
 
 

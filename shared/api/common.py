@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Callable
+from urllib.parse import quote
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -91,8 +92,13 @@ def idempotent_create(
         if previous is None:
             raise
         return MaskedJSONResponse(previous.body, status_code=previous.status)
-    headers = {"Location": body["href"]} if "href" in body else None
-    return MaskedJSONResponse(body, status_code=status, headers=headers)
+    return MaskedJSONResponse(body, status_code=status, headers=location(body["href"]) if "href" in body else None)
+
+
+def location(href: str) -> dict[str, str]:
+    """The `Location` header of a created resource. Headers are Latin-1: an href holding anything else (an id
+    recorded before ids were codes, say) goes percent-encoded as UTF-8, never a failure after the write."""
+    return {"Location": quote(href, safe="/:@!$&'()*+,;=?#[]%-._~")}
 
 
 def outcome_for(body: dict[str, Any], status: int = 201) -> Outcome:

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from shared.api.errors import ApiError
+from shared.api.limits import check_shape
 from shared.api.models import Error
 from shared.domain.errors import InvalidValue
 
@@ -43,9 +44,10 @@ def _takes_json(route: APIRoute) -> bool:
     return body is not None and getattr(body.field_info, "media_type", JSON) == JSON
 
 
-def strict_request(request: Request) -> None:
+async def strict_request(request: Request) -> None:
     """Runs before every operation: an unknown query parameter is a 400 naming it (a mistyped filter must not
-    answer the whole list), and a JSON body sent as another media type is a 415."""
+    answer the whole list), a JSON body sent as another media type is a 415, and one of more members or deeper
+    nesting than any request needs a 400 before it is validated."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -61,6 +63,12 @@ def strict_request(request: Request) -> None:
             raise ApiError(415, "unsupportedMediaType",
                            f"the body must be {' or '.join(accepted)}, not {media_type or 'untyped'}",
                            "Content-Type")
+        if await request.body():
+            try:
+                document = await request.json()  # parsed already, before the dependencies ran
+            except ValueError:
+                return  # not JSON: the route's own parsing refuses it
+            check_shape(document)
 
 
 def install_contract(api: FastAPI) -> None:
@@ -72,15 +80,17 @@ def install_contract(api: FastAPI) -> None:
 
 
 class Selection:
-    """`?fields=name,status`: only those top-level attributes (plus id, href, @type)."""
+    """`?fields=name,status`: only those top-level attributes (plus id, href, @type and whatever else the
+    resource's schema requires, so a selection still fits the schema its operation publishes)."""
 
-    def __init__(self, names: frozenset[str] | None = None) -> None:
+    def __init__(self, names: frozenset[str] | None = None, kept: frozenset[str] = frozenset(KEPT)) -> None:
         self.names = names
+        self.kept = kept
 
     def apply(self, document: Any) -> Any:
         if self.names is None or not isinstance(document, dict):
             return document
-        return {k: v for k, v in document.items() if k in self.names or k in KEPT}
+        return {k: v for k, v in document.items() if k in self.names or k in self.kept}
 
     def apply_all(self, documents: list[Any]) -> list[Any]:
         return documents if self.names is None else [self.apply(d) for d in documents]
@@ -93,22 +103,30 @@ def attributes(model: type[BaseModel]) -> list[str]:
     return sorted(field.alias or name for name, field in model.model_fields.items())
 
 
+def required(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(field.alias or name for name, field in model.model_fields.items() if field.is_required())
+
+
 def selectable(model: type[BaseModel]) -> Any:
     """`fields: Selection = selectable(Customer)`: the `fields` query parameter of a read of `model`."""
     known = frozenset(attributes(model))
+    kept = frozenset(KEPT) | required(model)
 
     def fields(value: str | None = Query(
         None, alias="fields", max_length=2000,
-        description=f"Comma-separated attributes to return (id, href and @type always are): "
+        description=f"Comma-separated attributes to return ({', '.join(sorted(kept & known))} always are): "
                     f"{', '.join(sorted(known))}.")) -> Selection:
         if value is None:
             return ALL
         names = frozenset(n.strip() for n in value.split(",") if n.strip())
+        if not names:  # `fields=` would answer bare documents (`{}`), which no schema of ours describes
+            raise InvalidValue(f"names no attribute; name one or more of {', '.join(sorted(known))}",
+                               field="fields")
         unknown = sorted(names - known)
         if unknown:
             raise InvalidValue(f"unknown attribute '{unknown[0]}'; one of {', '.join(sorted(known))}",
                                field="fields")
-        return Selection(names)
+        return Selection(names, kept)
 
     return Depends(fields)
 
@@ -123,6 +141,7 @@ DESCRIPTIONS = {
     "404": "No such resource",
     "405": "Not allowed on this node",
     "409": "The resource's state does not allow this, or it collides with one already recorded",
+    "413": "The body is larger than the node takes (CRM_HTTP_MAX_BODY_BYTES)",
     "415": "The body is not in a media type this operation takes",
     "429": "Too many attempts; see Retry-After",
 }
@@ -136,6 +155,8 @@ def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         codes.append("404")
     if method in ("post", "put", "patch", "delete"):
         codes.append("409")
+    if "requestBody" in operation:
+        codes.append("413")
     if "requestBody" in operation and JSON in operation["requestBody"].get("content", {}):
         codes.append("415")
     return codes

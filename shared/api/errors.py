@@ -169,6 +169,8 @@ def install_error_handlers(app: FastAPI) -> None:
         field = None
         if error.status_code == 400:  # FastAPI's own: a body it could not parse at all (not UTF-8, say)
             code, field = "malformedBody", "body"
+        if error.status_code == 413:  # shared/api/limits.py: the body went beyond the limit as it streamed
+            code, field = "bodyTooLarge", "body"
         return ErrorResponse(error_body(code, str(error.detail), field), status_code=error.status_code,
                              headers=headers or None)
 

@@ -7,9 +7,11 @@ hold it (from the one table in shared/auth/roles.py).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Iterator
 
-from fastapi import FastAPI, Header, Request, Security
+from fastapi import Depends, FastAPI, Header, Request, Security
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.openapi.utils import get_openapi
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
@@ -50,8 +52,14 @@ def guard(
                                             "system (R-25); default businessHall")] = None,
 ) -> dict[str, str]:
     """The checked operator of a request: token valid, role holds the permission, role acts on this node."""
+    checked = getattr(request.state, "operator", None)  # `who_asks_first` checked it before anything else
+    if checked is not None:
+        return checked
+    return _operator(request, Permission(scopes.scopes[0]), token, x_channel)
+
+
+def _operator(request: Request, permission: Permission, token: str | None, x_channel: str | None) -> dict[str, str]:
     principal = principal_of(request, token)
-    permission = Permission(scopes.scopes[0])
     settings = request.app.state.crm.settings
     if permission not in GRANTS[principal.role]:
         raise Forbidden(f"{_a(principal.role)} may not {permission.value}", field="Authorization")
@@ -64,6 +72,39 @@ def guard(
     return Operator.signed_in(actor=principal.subject, name=principal.name, role=principal.role.value,
                               province=principal.province, channel=x_channel,
                               machine=principal.kind == MACHINE).as_dict()
+
+
+async def who_asks_first(request: Request) -> None:
+    """Runs before every other check of a guarded operation: nobody learns which parameters, attributes or
+    values an operation takes (its 400s name them) before their token and role are checked."""
+    permission = _permission_of(request.scope.get("route"))
+    if permission is not None:
+        token = await oauth2(request)
+        request.state.operator = _operator(request, permission, token, request.headers.get("x-channel"))
+
+
+def require_sign_in_first(app: FastAPI) -> None:
+    """Call before `install_contract` and before including routers."""
+    app.router.dependencies.insert(0, Depends(who_asks_first))
+
+
+_permissions: dict[int, Permission | None] = {}
+
+
+def _permission_of(route: Any) -> Permission | None:
+    """The permission an operation's guard asks for, read from its dependency tree (None: unguarded)."""
+    if not isinstance(route, APIRoute):
+        return None
+    if id(route) not in _permissions:
+        _permissions[id(route)] = next((Permission(d.own_oauth_scopes[0]) for d in _dependants(route.dependant)
+                                        if d.call is guard and d.own_oauth_scopes), None)
+    return _permissions[id(route)]
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _dependants(sub)
 
 
 def acting(permission: Permission) -> Any:
@@ -99,10 +140,11 @@ def document_roles(app: FastAPI, tier: str, token_url: str) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def ensure_may_see_personal_data(by: dict[str, str]) -> None:
-    """Asking for certificate and phone numbers in full (`unmask=true`) needs a role that may see them."""
+def ensure_may_see_personal_data(by: dict[str, str], field: str = "unmask") -> None:
+    """Asking for certificate and phone numbers in full (`unmask=true`), or finding a customer by one, needs a
+    role that may see them."""
     if Permission.SEE_PERSONAL_DATA not in GRANTS[Role(by["role"])]:
-        raise Forbidden(f"a {by['role']} sees certificate and phone numbers masked only", field="unmask")
+        raise Forbidden(f"a {by['role']} sees certificate and phone numbers masked only", field=field)
 
 
 def shown_in_full(app: Any, by: dict[str, str], resource: str, fetch: Any, subjects: Any,

@@ -40,7 +40,7 @@ class Permission(str, Enum):
     SEE_PERSONAL_DATA = "seePersonalData"  # certificate and phone numbers in full, each read recorded
     READ_REPLICATION = "readReplication"
     AUDIT = "audit"  # mirrors, proofs, history
-    OPERATE = "operate"  # trigger an audit (it may stop a follower whose upstream's history changed)
+    OPERATE = "operate"  # resume a follower, trigger an audit (it may stop one whose upstream's history changed)
     MANAGE_STAFF = "manageStaff"
 
 
@@ -62,7 +62,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.CATALOG_ADMIN: frozenset({P.READ_CATALOG, P.MANAGE_CATALOG, P.READ_REPLICATION}),
     Role.SETTLEMENT_CLERK: frozenset({P.READ_NATIONAL, P.READ_CATALOG, P.READ_SETTLEMENT, P.MANAGE_SETTLEMENT,
                                       P.READ_REPLICATION}),
-    Role.AUDITOR: EVERY_READ | {P.SEE_PERSONAL_DATA, P.OPERATE},
+    Role.AUDITOR: EVERY_READ | {P.SEE_PERSONAL_DATA},  # R-29: changes nothing, so no OPERATE
     Role.SYSTEM_ADMIN: frozenset({P.READ_REPLICATION, P.OPERATE, P.MANAGE_STAFF}),
 }
 """The role × permission table: a role holds exactly these permissions, wherever it may act."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -33,14 +34,15 @@ class BillState(str, Enum):
     SETTLED = "settled"
 
 
+MONTH_FORM = "YYYY-MM, e.g. 2026-12"
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # and not year 0000
+_CYCLE = re.compile(MONTH_PATTERN)
+
+
 def parse_cycle(value: object, field: str = "cycle") -> str:
-    """A monthly billing cycle, `YYYY-MM`."""
-    if not isinstance(value, str) or len(value) != 7 or value[4] != "-":
-        raise InvalidValue("a billing cycle is written YYYY-MM", field=field)
-    try:
-        date(int(value[:4]), int(value[5:]), 1)
-    except ValueError:
-        raise InvalidValue("a billing cycle is written YYYY-MM", field=field) from None
+    """A monthly billing cycle (or any month), `YYYY-MM`."""
+    if not isinstance(value, str) or not _CYCLE.fullmatch(value) or value.startswith("0000"):
+        raise InvalidValue(f"expected {MONTH_FORM}", field=field)
     return value
 
 

@@ -58,6 +58,7 @@ class Forbidden(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Too many failed sign-ins: try again after `retry_after` seconds (429)."""
+    """Too many attempts (failed sign-ins, lookups by personal number): try again after `retry_after` seconds
+    (429)."""
 
     code = "tooManyAttempts"

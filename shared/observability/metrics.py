@@ -15,11 +15,13 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from shared.persistence.availability import StoreUnavailable
+
 disable_created_metrics()  # the *_created series double every counter and tell an operator nothing here
 
 FOLLOWER_STATES = ("starting", "connecting", "streaming", "disconnected", "stopped")
 STORE_ERRORS = (persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError,
-                psycopg.InterfaceError, psycopg_pool.PoolTimeout, sqlite3.OperationalError)
+                psycopg.InterfaceError, psycopg_pool.PoolTimeout, sqlite3.OperationalError, StoreUnavailable)
 
 
 def is_store_error(error: BaseException | None) -> bool:

@@ -14,6 +14,12 @@ access_log = logging.getLogger("crm.access")
 
 QUIET = ("/health", "/metrics")  # probed every few seconds: their lines would drown the rest
 UNMATCHED = "unmatched"  # every path no route answers shares one label: raw paths would grow without bound
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"  # any method name a caller makes up: one label too, or each would be new series
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else OTHER_METHOD
 
 
 class ObserveRequests:
@@ -39,7 +45,7 @@ class ObserveRequests:
             recorded = True
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or UNMATCHED
-            self.metrics.observe(scope["method"], route, status, seconds)
+            self.metrics.observe(method_label(scope["method"]), route, status, seconds)
             # the path without its query: filters may hold certificate or phone numbers
             level = logging.DEBUG if route.startswith(QUIET) else logging.INFO
             access_log.log(level, "%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000)

@@ -20,6 +20,7 @@ from province.api.models.billing import (
 )
 from shared.api.common import IdempotencyHeader, PagingQuery, idempotent_create, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import month_query
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 from shared.domain.billing import BillState
@@ -69,7 +70,7 @@ def list_bills(
     paging: PagingQuery,
     state: BillState | None = Query(None),
     account_id: str | None = Query(None, alias="billingAccount.id", max_length=64),
-    cycle: str | None = Query(None, alias="billingCycle", max_length=7),
+    cycle: str | None = month_query("The bill's cycle.", alias="billingCycle"),
     overdue: bool | None = Query(None, description="Past due with money still owed (arrears)."),
 ) -> JSONResponse:
     return page_response(app.list_bills(state=state.value if state else None, account_id=account_id, cycle=cycle,

@@ -10,8 +10,11 @@ from fastapi.responses import JSONResponse
 from province.api.deps import ProvinceApp
 from province.api.models.customer import Customer, CustomerCreate, CustomerPatch, Member, MemberCreate
 from province.customers import ensure_manages
-from shared.api.common import IdempotencyHeader, MaskedJSONResponse, PagingQuery, idempotent_create, one, page_response
-from shared.api.contract import Selection, selectable
+from shared.api.common import (IdempotencyHeader, MaskedJSONResponse, PagingQuery, idempotent_create, location, one,
+                               page_response)
+from shared.api.contract import Selection, error_responses, selectable
+from shared.api.filters import province_query
+from shared.api.personal_lookup import PersonalLookup, personal_lookup
 from shared.api.security import acting, ensure_may_see_personal_data, reading, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
@@ -34,7 +37,7 @@ def create_customer(body: CustomerCreate, app: ProvinceApp, idempotency_key: Ide
     return idempotent_create(app, idempotency_key, data, lambda key: app.register_customer(data, by, key))
 
 
-@router.get("/customer", response_model=list[Customer],
+@router.get("/customer", response_model=list[Customer], responses=error_responses(429),
             summary="List customers (unmask=true: personal data in full, the read recorded)")
 def list_customers(
     app: ProvinceApp,
@@ -48,13 +51,11 @@ def list_customers(
     manager_id: str | None = Query(None, alias="customerManager.id", max_length=64),
     industry: str | None = Query(None, max_length=128),
     name: str | None = Query(None, max_length=128, description="Part of the name."),
-    certificate_number: str | None = Query(None, alias="certificateNumber", max_length=32,
-                                           description="Exactly this ID card or credit code number."),
-    phone_number: str | None = Query(None, alias="phoneNumber", max_length=20,
-                                     description="Exactly this phone number (a contact's or a group member's)."),
-    home_province: str | None = Query(None, alias="homeProvince", min_length=2, max_length=2,
-                                      description="The province that owns the customer (groups of other provinces "
-                                      "with members here are listed read-only, R-20)."),
+    numbers: PersonalLookup = personal_lookup("Exactly this ID card or credit code number.",
+                                              "Exactly this phone number (a contact's or a group member's)."),
+    home_province: str | None = province_query("The province that owns the customer (groups of other provinces "
+                                               "with members here are listed read-only, R-20).",
+                                               alias="homeProvince"),
 ) -> JSONResponse:
     if unmask:
         ensure_may_see_personal_data(by)
@@ -67,15 +68,16 @@ def list_customers(
         manager_id=manager_id,
         industry=industry,
         name=name,
-        certificate_number=certificate_number,
-        phone_number=phone_number,
-        home_province=home_province.upper() if home_province else None,
+        certificate_number=numbers.certificate_number,
+        phone_number=numbers.phone_number,
+        home_province=home_province,
         offset=paging.offset,
         limit=paging.limit,
         unmask=unmask,
     )
-    if unmask:
-        app.record_personal_read("customer", [c["id"] for c in page.items], by)
+    found = [c["id"] for c in page.items]
+    if not numbers.record(app, "customer", found, by) and unmask:  # one record, whichever made it personal
+        app.record_personal_read("customer", found, by)
     return page_response(page, unmasked=unmask, fields=fields)
 
 
@@ -107,7 +109,7 @@ def patch_customer(customer_id: str, body: CustomerPatch, app: ProvinceApp,
 def add_member(customer_id: str, body: MemberCreate, app: ProvinceApp,
                by: dict[str, str] = acting(P.WRITE_CUSTOMERS)) -> JSONResponse:
     member = app.add_member(customer_id, body.as_command(), by)
-    return MaskedJSONResponse(member, status_code=201, headers={"Location": member["href"]})
+    return MaskedJSONResponse(member, status_code=201, headers=location(member["href"]))
 
 
 @router.get("/customer/{customer_id}/member", dependencies=[reading(P.READ_CUSTOMERS)],

@@ -18,6 +18,7 @@ from province.api.models.order import (
 )
 from shared.api.common import IdempotencyHeader, PagingQuery, idempotent_create, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import province_query
 from shared.api.models import Callback
 from shared.api.order import ProductOrder
 from shared.domain.order import OrderState, SlaClass
@@ -130,13 +131,13 @@ def list_work_orders(
     state: WorkState | None = Query(None),
     order_id: str | None = Query(None, alias="productOrder.id", max_length=64),
     kind: WorkKind | None = Query(None, alias="category"),
-    home_province: str | None = Query(None, alias="homeProvince", min_length=2, max_length=2,
-                                      description="Work forwarded from the order of this province (R-19)."),
+    home_province: str | None = province_query("Work forwarded from the order of this province (R-19).",
+                                               alias="homeProvince"),
 ) -> JSONResponse:
     return page_response(
         app.list_work_orders(
             state=state.value if state else None, order_id=order_id, kind=kind.value if kind else None,
-            home_province=home_province.upper() if home_province else None, offset=paging.offset,
+            home_province=home_province, offset=paging.offset,
             limit=paging.limit,
         ),
         fields=fields,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from province.api.deps import ProvinceApp
 from shared.api.common import PagingQuery, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import month_query
 from shared.api.models import SettlementStatement
 from shared.api.security import reading
 from shared.auth.roles import Permission as P
@@ -25,7 +26,7 @@ def list_statements(
     app: ProvinceApp,
     fields: StatementFields,
     paging: PagingQuery,
-    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
+    month: str | None = month_query("The month settled."),
 ) -> JSONResponse:
     return page_response(app.list_statements(month, paging.offset, paging.limit), fields=fields)
 

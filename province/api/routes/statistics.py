@@ -8,9 +8,9 @@ from fastapi import APIRouter, Response
 
 from province.api.deps import ProvinceApp
 from province.api.models.reports import ReportRun, StatisticsReport
-from shared.domain.billing import parse_cycle
 from shared.api.common import one
 from shared.api.contract import Selection, selectable
+from shared.api.filters import month_path
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 
@@ -25,7 +25,7 @@ def publish(body: ReportRun, app: ProvinceApp, by: dict[str, str] = acting(P.PUB
 
 @router.get("/statisticsReport/{month}", dependencies=[reading(P.READ_ORDERS)], response_model=StatisticsReport,
             summary="This month's figures as they stand (not yet published)")
-def preview(month: str, app: ProvinceApp, fields: Annotated[Selection, selectable(StatisticsReport)]) -> Response:
-    return one({"province": app.settings.node_code, "month": month,
-                "figures": app.monthly_figures(parse_cycle(month, "month"))}, fields)
+def preview(app: ProvinceApp, fields: Annotated[Selection, selectable(StatisticsReport)],
+            month: str = month_path()) -> Response:
+    return one({"province": app.settings.node_code, "month": month, "figures": app.monthly_figures(month)}, fields)
 
