@@ -68,7 +68,7 @@ def signed_in(client, username: str, password: str = PASSWORD, channel: str = "b
 
 
 TEST_MANAGERS = {"m1": "王经理", "m2": "赵经理", "m7": "陈经理", "li.jingli": "李经理", "wang.jingli": "王经理",
-                 "gd-m1": "陈经理", "gd-m9": "陈经理"}
+                 "gd-m1": "陈经理", "gd-m3": "陈经理", "gd-m9": "陈经理"}
 
 
 @lru_cache

@@ -268,7 +268,7 @@ def test_the_arrears_list_and_the_bill_name_the_customer_as_the_customer_list_do
     doc = bill(client, account_of(client, customer))
     listed = client.get(CUSTOMERS, params={"name": "王小明"}).json()[0]
     assert doc["relatedParty"][0]["id"] == customer["id"] and doc["relatedParty"][0]["name"] == listed["name"]
-    assert {"id": "GD-M3", "name": "陈经理", "role": "customerManager", "@referredType": "Individual"} in \
+    assert {"id": "gd-m3", "name": "陈经理", "role": "customerManager", "@referredType": "Individual"} in \
         doc["relatedParty"]
     assert_tmf_valid(doc, "TMF678", "CustomerBill")
     client.patch(doc["href"], json={"state": "sent"})
@@ -278,7 +278,7 @@ def test_the_arrears_list_and_the_bill_name_the_customer_as_the_customer_list_do
     assert reminder["customer"]["name"] == "王小明"
     assert reminder["customer"]["phoneNumber"] == listed["contactMedium"][1]["characteristic"]["phoneNumber"] \
         == "139****5678"
-    assert reminder["customer"]["customerManager"] == {"id": "GD-M3", "name": "陈经理"}
+    assert reminder["customer"]["customerManager"] == {"id": "gd-m3", "name": "陈经理"}
     client.patch(customer["href"], json={"name": "王晓明"})  # the list names the customer as it is now
     assert client.get(ARREARS).json()[0]["customer"]["name"] == "王晓明"
     assert client.get(doc["href"]).json()["relatedParty"][0]["name"] == "王晓明"

@@ -98,7 +98,7 @@ def test_overdue_callbacks_across_tickets_and_orders(client, province):
     for item in overdue:
         assert item["customer"] == {"id": customer["id"], "href": customer["href"], "name": listed["name"],
                                     "phoneNumber": "138****8000",
-                                    "customerManager": {"id": "M1", "name": "王经理"}}
+                                    "customerManager": {"id": "m1", "name": "王经理"}}
     client.post(f"{ticket['href']}/callback", json={"result": "ok", "satisfied": True})
     assert [i["id"] for i in client.get(OVERDUE).json()] == [order["id"]]
 

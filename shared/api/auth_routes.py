@@ -6,7 +6,7 @@ sign in while HQ is away (R-1)."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
@@ -61,7 +61,7 @@ class KeySet(BaseModel):
 def token(
     request: Request,
     app: CrmApp,
-    grant_type: Annotated[str, Form(pattern="^(password|refresh_token)$")] = "password",
+    grant_type: Annotated[Literal["password", "refresh_token"], Form()] = "password",
     username: Annotated[str | None, Form(max_length=64)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
     refresh_token: Annotated[str | None, Form(max_length=4096)] = None,

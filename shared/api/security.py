@@ -23,6 +23,7 @@ from shared.domain.errors import Forbidden, Unauthenticated
 from shared.domain.operator import Operator
 
 SCHEME = "staffToken"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 oauth2 = OAuth2PasswordBearer(
     tokenUrl="/auth/token", scheme_name=SCHEME, auto_error=False,
     scopes={p.value: f"the {p.value} permission" for p in Permission},
@@ -66,7 +67,7 @@ def _operator(request: Request, permission: Permission, token: str | None, x_cha
     if not acts_at(principal.role, principal.province, settings.node_code, settings.tier):
         raise Forbidden(f"{_a(principal.role)} of {principal.province or 'HQ'} does not act on node "
                         f"{settings.node_code}", field="Authorization")
-    if permission is Permission.MANAGE_STAFF and principal.kind == MACHINE:
+    if permission is Permission.MANAGE_STAFF and principal.kind == MACHINE and request.method not in SAFE_METHODS:
         raise Forbidden("a machine token may not change the staff directory: a system administrator signs in",
                         field="Authorization")
     return Operator.signed_in(actor=principal.subject, name=principal.name, role=principal.role.value,
