@@ -519,6 +519,11 @@ def users_add(args: argparse.Namespace) -> None:
           + ("" if args.password else f"; password: {password}"))
 
 
+DEMO_TITLES = {"clerk": "营业员", "customerManager": "客户经理", "provinceAdmin": "省管理员", "billingClerk": "账务员",
+               "hqAnalyst": "分析员", "catalogAdmin": "产品管理员", "settlementClerk": "结算员", "auditor": "审计员",
+               "systemAdmin": "系统管理员"}
+
+
 def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str, str, str, str]]:
     """The demo cluster's staff for these provinces: (user, role, province, password). Passwords are kept owner-only
     in <keys>/demo-staff.txt so that each start prints them again; a member HQ's directory does not hold yet (a new
@@ -539,7 +544,8 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
         for user, role, province in plan:
             password = known.get(user) or secrets.token_urlsafe(12)
             if app.find(StaffMember, staff_id(user)) is None:
-                app.enrol_staff({"username": user, "role": role, "province": province, "password": password},
+                app.enrol_staff({"username": user, "name": f"{province} {DEMO_TITLES[role]}", "role": role,
+                                 "province": province, "password": password},
                                 {"actor": "crm.cluster", "role": "systemAdmin", "channel": "system"})
             staff.append((user, role, province, password))
     finally:
