@@ -434,6 +434,19 @@ def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
                         help="start empty: no demo data, no demo staff")
 
 
+def keys_distrust(args: argparse.Namespace) -> None:
+    """HQ stops trusting a province's signing key, and every province with it (over replication)."""
+    app = _existing_application(_node_settings(args, "hq"))
+    try:
+        done = app.distrust_key(args.kid, args.reason, {"actor": args.by, "role": "systemAdmin", "channel": "system"})
+    except DomainError as invalid:
+        raise SystemExit(f"--kid: {invalid.reason}") from None
+    finally:
+        app.close()
+    print(f"{done['province']}'s key {done['kid']} is distrusted; remove <keys>/{done['province'].lower()}"
+          ".signing.pem at that province and start it again to sign with a new one")
+
+
 def keys_init(args: argparse.Namespace) -> None:
     """The embedded issuer's signing key and public JWKS in the data directory's keys/ (owner-only)."""
     settings = _settings(argparse.Namespace(**{**vars(args), "code": None}))  # --code may name several nodes
@@ -488,20 +501,51 @@ def token_issue(args: argparse.Namespace) -> None:
         raise SystemExit(str(missing)) from None
     except DomainError as invalid:
         raise SystemExit(f"--user: {invalid.reason}") from None
+    if _hq_directory_holds(settings, subject):
+        raise SystemExit(f"--user: {subject} is a member of HQ's staff directory: people sign in (POST /auth/token); "
+                         "give a script's name")
     print(issuer.issue(subject, args.name or subject, role.value, province, kind=MACHINE,
                        ttl=args.ttl or settings.auth_access_seconds))
 
 
-def users_unlock(args: argparse.Namespace) -> None:
-    """Lift a user name's sign-in wait on a node (its store in the data directory), recorded as done by `--by`."""
-    app = _existing_application(_settings(args))
+def _hq_directory_holds(settings: Settings, username: str) -> bool:
+    """Whether HQ's directory, where its store is reachable from here (the data directory, HQ's database), holds
+    the name; elsewhere (a province's machine) every node still refuses a member's name on a machine token."""
+    from shared.domain.staff import StaffMember, staff_id
+
+    hq = settings.model_copy(update={"node_code": "HQ", "tier": "hq"})
+    if hq.store == "sqlite" and not hq.sqlite_path().is_file():
+        return False
+    if hq.store == "postgres":
+        from shared.persistence.databases import DatabaseUnavailable, database_exists
+
+        try:
+            if not database_exists(hq):
+                return False
+        except DatabaseUnavailable:
+            return False
+    app = _application(hq)
     try:
-        lifted = app.staff_access.unlock(args.user, {"actor": args.by, "role": "systemAdmin", "channel": "system"})
-    except DomainError as invalid:
-        raise SystemExit(f"--user: {invalid.reason}") from None
+        return app.find(StaffMember, staff_id(username)) is not None
     finally:
         app.close()
-    print(f"{lifted['username']} may sign in at {lifted['node']} again"
+
+
+def users_unlock(args: argparse.Namespace) -> None:
+    """Lift a user name's (or a client address's) sign-in wait on a node (its store in the data directory),
+    recorded as done by `--by`."""
+    if bool(args.user) == bool(args.address):
+        raise SystemExit("give --user NAME or --address ADDRESS (one of them)")
+    app = _existing_application(_settings(args))
+    by = {"actor": args.by, "role": "systemAdmin", "channel": "system"}
+    try:
+        access = app.staff_access
+        lifted = access.unlock(args.user, by) if args.user else access.unlock_address(args.address, by)
+    except DomainError as invalid:
+        raise SystemExit(f"--{'user' if args.user else 'address'}: {invalid.reason}") from None
+    finally:
+        app.close()
+    print(f"{lifted.get('username') or lifted['address']} may sign in at {lifted['node']} again"
           + ("" if lifted["wasLocked"] else " (it was not waiting)"))
 
 
@@ -621,6 +665,13 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(keys_init_parser)
     keys_init_parser.add_argument("--keys-dir", dest="keys_dir", type=Path, help="default <data dir>/keys")
     keys_init_parser.set_defaults(func=keys_init)
+    distrust = keys.add_parser("distrust", help="HQ: stop trusting a province's token signing key on every node "
+                               "(rotated away, or leaked); recorded")
+    distrust.add_argument("--kid", required=True, help="the key's id, as /.well-known/jwks.json lists it")
+    distrust.add_argument("--reason", required=True, help="why (recorded on the event)")
+    distrust.add_argument("--by", default="crm.cli", help="who decides it (recorded on the event)")
+    _store_options(distrust)
+    distrust.set_defaults(func=keys_distrust)
 
     users = commands.add_parser("users", help="HQ's staff directory").add_subparsers(dest="action", required=True)
     add = users.add_parser("add", help="enrol a staff member (a password is made up and printed if not given)")
@@ -630,7 +681,8 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(add)
     add.set_defaults(func=users_add)
     unlock = users.add_parser("unlock", help="lift a user name's sign-in wait on a node (after five failures)")
-    unlock.add_argument("--user", required=True, help="the user name")
+    unlock.add_argument("--user", help="the user name")
+    unlock.add_argument("--address", help="or a client address whose failures hold everyone there back")
     unlock.add_argument("--by", default="crm.cli", help="who lifts it (recorded on the event)")
     _store_options(unlock)
     unlock.set_defaults(func=users_unlock)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
 from hq.audit import AUDITED
+from hq.upgrades import take_upgrade_steps
 from replication.audit import verify_mirror
 from shared.application import CrmApplication
 from shared.audit.trail import attributes_of, told
@@ -43,6 +44,7 @@ class HqApplication(
         self.rebuild_if_reshaped()
         catalog.HqCatalogCommands.on_start(self)
         settlement.SettlementLedger.on_start(self)
+        take_upgrade_steps(self)
 
     def _create_mirror(self) -> None:
         with self.queries.cursor(commit=True) as c:

@@ -8,6 +8,7 @@ province, each in the same transaction as the tracking record of the batch that 
 from __future__ import annotations
 
 from datetime import date, datetime
+import logging
 from typing import Any
 
 from shared.domain.calendar import business_date
@@ -84,6 +85,9 @@ def is_cross_province(topic: str) -> bool:
     return topic.startswith(TOPIC_PREFIX)
 
 
+log = logging.getLogger(__name__)
+
+
 class Routing:
     """Mixed into the HQ application."""
 
@@ -91,12 +95,18 @@ class Routing:
         """HQ routes to the provinces it follows: when that set changes, so does its route table (an event every
         province receives). Nothing is recorded before HQ follows any province."""
         super().follow_upstreams(codes)  # type: ignore[misc]
+        if not codes:  # an HQ started without its upstreams routes as it did: an empty table would stop every order
+            return
         table = self.find(RouteTable, ROUTE_TABLE_ID)
-        if table is None and codes:
+        if table is None:
             table = RouteTable(provinces=sorted(codes), by=SYSTEM.as_dict())
-        elif table is not None:
+        else:
+            dropped = sorted(set(table.provinces) - set(codes))
+            if dropped:
+                log.warning("HQ no longer follows %s: provinces now refuse order items delivered there (add them "
+                            "to HQ's upstreams again if that was not meant)", ", ".join(dropped))
             table.follow(codes, SYSTEM.as_dict())
-        if table is not None and table.pending_events:
+        if table.pending_events:
             self.record(table)
 
     def route(self, upstream: str, e: Any) -> None:

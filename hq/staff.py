@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
 from shared.auth.sign_in import HASHER, StaffEntry
+from shared.auth.tokens import jwk_key, key_id
 from shared.domain.errors import Conflict, InvalidValue
 from shared.domain.signing_key import TrustedKey, trusted_key_id
 from shared.domain.staff import EVERYWHERE, HQ_ONLY, StaffMember, parse_home, parse_username, staff_id
@@ -53,6 +56,14 @@ def _password(value: object) -> str:
     if len(password) < MIN_PASSWORD:
         raise InvalidValue(f"at least {MIN_PASSWORD} characters", field="password")
     return password
+
+
+def is_signing_key(kid: object, jwk: object) -> bool:
+    """An Ed25519 public key (no private part) whose id is the one its bytes give."""
+    if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or "d" in jwk:
+        return False
+    key = jwk_key(jwk)
+    return key is not None and isinstance(key.key, Ed25519PublicKey) and kid == key_id(key.key) == jwk.get("kid")
 
 
 class StaffDirectory:
@@ -100,11 +111,23 @@ class StaffDirectory:
 
     # --- the provinces' signing keys -------------------------------------------------------------
 
+    def distrust_key(self, kid: str, reason: str, by: dict[str, str]) -> dict[str, Any]:
+        """Stop trusting a province's signing key everywhere (rotated away, or leaked); recorded, sent to every
+        province. The province's staff sign in again once it signs with a new key."""
+        key: TrustedKey = self.load(TrustedKey, trusted_key_id(kid), field="kid")
+        key.distrust(text(reason, "reason"), by)
+        self.record(key)
+        self.staff_access.keyring.reload()
+        return {"kid": kid, "province": key.province, "distrusted": True}
+
     def trust_province_key(self, upstream: str, event: Any) -> None:
         """A province published its signing key: trusted for that province alone — the one whose certificate
         the replication link carried, whatever the record claims; in a replicated batch."""
         if event.province != upstream:
             log.warning("%s published a signing key for %s: not trusted", upstream, str(event.province)[:8])
+            return
+        if not is_signing_key(event.kid, event.jwk):
+            log.warning("%s published a key that is not an Ed25519 public key named by its id: not trusted", upstream)
             return
         if self.find(TrustedKey, trusted_key_id(event.kid)) is None:
             self.created(TrustedKey(kid=event.kid, province=upstream, jwk=event.jwk, destination=EVERYWHERE,

@@ -57,7 +57,7 @@ class StaffCopies:
             self.created(copy)
         enabled = {"Disabled": False, "Enabled": True}.get(kind, getattr(event, "enabled", copy.enabled))
         copy.update(enabled, getattr(event, "role", copy.role), getattr(event, "province", copy.province), event.by)
-        if kind == "Transferred" and event.password_hash:
+        if kind in ("Transferred", "Republished") and event.password_hash:
             copy.take_verifier(event.password_hash, event.by)
 
     def directory_entry(self, username: str) -> StaffEntry | None:
@@ -78,12 +78,24 @@ class StaffCopies:
             log.info("created %s's token signing key %s", self.settings.node_code, path)
         public = load_public_key(path)
         kid, jwk = key_id(public), public_jwk(public)
+        copy = self.find(TrustedKey, trusted_key_id(kid))
+        if copy is not None and copy.distrusted:
+            log.error("HQ distrusts %s's signing key %s: nobody signs in here until it has a new one (remove %s and "
+                      "start the node again)", self.settings.node_code, kid, path)
+            return
         self.staff_access.keyring.hold_own(kid, ProvinceKey(self.settings.node_code, jwk))
         if self.find(SigningKey, signing_key_id(kid)) is None:
             self.record(SigningKey(kid=kid, province=self.settings.node_code, jwk=jwk, by=SYSTEM.as_dict()))
 
     def copy_trusted_key(self, event: Any) -> None:
-        """HQ trusts a province's key (for that province alone): kept here too; in a replicated batch."""
-        if self.find(TrustedKey, trusted_key_id(event.kid)) is None:
+        """HQ trusts a province's key (for that province alone), or no longer does: kept here too; in a replicated
+        batch."""
+        copy = self.find(TrustedKey, event.originator_id)
+        if type(event).__qualname__ == "TrustedKey.Distrusted":
+            if copy is not None:
+                copy.distrust(event.reason, event.by)
+                self.staff_access.keyring.drop(copy.kid)  # this province's own, too: it signs with it no more
+            return
+        if copy is None:
             self.created(TrustedKey(kid=event.kid, province=event.province, jwk=event.jwk,
-                                      destination=event.destination, by=event.by))
+                                    destination=event.destination, by=event.by))

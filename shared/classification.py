@@ -61,8 +61,9 @@ HQ_PUBLIC: dict[str, Channel] = {
        for name in ("Issued", "Reissued")},
     "shared.domain.settlement:BillApportionment.Recorded": Channel.CROSS_PROVINCE_BILLS,
     **{f"shared.domain.staff:StaffMember.{name}": Channel.BUSINESS_DATA
-       for name in ("Enrolled", "PasswordSet", "RoleChanged", "Withdrawn", "Transferred", "Disabled", "Enabled")},
-    "shared.domain.signing_key:TrustedKey.Trusted": Channel.BUSINESS_DATA,
+       for name in ("Enrolled", "PasswordSet", "RoleChanged", "Withdrawn", "Transferred", "Republished", "Disabled",
+                    "Enabled")},
+    **{f"shared.domain.signing_key:TrustedKey.{name}": Channel.BUSINESS_DATA for name in ("Trusted", "Distrusted")},
 }
 """What HQ sends down: the catalog and its route table (the provinces it routes to) to every province; everything
 else to the one province its event names in `destination` (forwarded work and cancellations, relayed states and

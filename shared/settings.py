@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     auth_access_seconds: int = Field(900, ge=30, description="Lifetime of an access token (and the longest a node "
                                      "accepts).")
     auth_refresh_seconds: int = Field(28800, ge=60, description="Lifetime of a refresh token (each works once).")
+    auth_session_max_seconds: int = Field(43200, ge=60, description="A sign-in is refreshed for at most this long "
+                                          "(12 h), whatever its refresh tokens' lifetimes; then its member signs in "
+                                          "again.")
+    auth_concurrent_verifications: int = Field(4, ge=1, description="Password checks (Argon2, tens of MiB each) a "
+                                               "node runs at once; a sign-in beyond them is answered 429 to try "
+                                               "again in a second.")
+    auth_verification_wait_seconds: float = Field(2.0, ge=0, description="How long a sign-in waits for a free "
+                                                  "password check before it is answered 429.")
     auth_machine_max_seconds: int = Field(86400, ge=60, description="The longest lifetime of a machine token "
                                           "(`crm token issue`); longer ones are refused.")
     auth_external_max_seconds: int = Field(3600, ge=60, description="The longest lifetime accepted of an external "

@@ -9,12 +9,13 @@ from typing import Any, Callable
 
 from shared.auth.keyring import KeyRing, ProvinceKey
 from shared.auth.sign_in import SignInDesk, StaffEntry
-from shared.auth.throttle import SignInThrottle, user_key
+from shared.auth.throttle import SignInThrottle
 from shared.auth.tokens import MACHINE, Principal, TokenIssuer
 from shared.auth.trust import issuer_name, node_issuer, own_issuer_validator
 from shared.domain.signing_key import TrustedKey
 from shared.domain.staff import SignInUnlocked, parse_username
-from shared.persistence.readmodel import Operation, Table, Upsert
+from shared.domain.values import text
+from shared.persistence.readmodel import Delete, Operation, Table, Upsert
 from shared.persistence.sign_in_ledger import SignInLedger
 
 STAFF_TABLE = Table("staff", (("role", "TEXT"), ("province", "TEXT"), ("enabled", "BIGINT")), indexes=("province",))
@@ -30,6 +31,8 @@ def staff_row(username: str, name: str, role: str, province: str, enabled: bool)
 
 
 def project_trusted_key(k: TrustedKey) -> list[Operation]:
+    if getattr(k, "distrusted", False):
+        return [Delete("trusted_key", k.kid)]
     return [Upsert("trusted_key", {"id": k.kid, "province": k.province, "doc": {
         "kid": k.kid, "province": k.province, "jwk": k.jwk}})]
 
@@ -46,7 +49,7 @@ class StaffAccess:
     def __init__(self, app: Any, entry: Lookup) -> None:
         self.app = app
         self.entry = entry
-        self.ledger = SignInLedger(app.queries, app.schema.prefix)
+        self.ledger = SignInLedger(app.queries, app.schema.prefix, app.settings.store == "postgres")
         self.throttle = SignInThrottle(self.ledger)
         self.keyring = KeyRing(self._trusted_keys)
         self._desk: SignInDesk | None = None
@@ -61,8 +64,12 @@ class StaffAccess:
             settings = self.app.settings
             issuer: TokenIssuer = node_issuer(settings)
             self._desk = SignInDesk(self.entry, issuer, own_issuer_validator(settings, issuer), self.throttle,
-                                    self.ledger, settings.auth_access_seconds)
+                                    self.ledger, settings)
         return self._desk
+
+    def signs(self) -> bool:
+        """Whether tokens this node signs are trusted: HQ's always; a province's while HQ trusts its key."""
+        return self.app.settings.tier == "hq" or self.keyring.holds_own()
 
     def refusal(self, principal: Principal) -> str | None:
         """Why a validly signed token may not act here now, or None: a person must be in this node's directory as
@@ -85,10 +92,14 @@ class StaffAccess:
     def unlock(self, username: str, by: dict[str, str]) -> dict[str, Any]:
         """Lift a user name's sign-in wait on this node; recorded (who, when) whether or not it was waiting."""
         name = parse_username(username)
-        waiting = self.throttle.locked(name)
-        self.app.record(SignInUnlocked(username=name, by=by))
-        self.throttle.succeeded(user_key(name))
-        return {"username": name, "node": self.app.settings.node_code, "wasLocked": waiting}
+        self.app.record(SignInUnlocked(username=name, address="", by=by))
+        return {"username": name, "node": self.app.settings.node_code, "wasLocked": self.throttle.lift(name)}
+
+    def unlock_address(self, address: str, by: dict[str, str]) -> dict[str, Any]:
+        """Lift a client address's sign-in wait on this node (strangers' failures through a shared proxy); recorded."""
+        shown = text(address, "address", max_length=64)
+        self.app.record(SignInUnlocked(username="", address=shown, by=by))
+        return {"address": shown, "node": self.app.settings.node_code, "wasLocked": self.throttle.lift_address(shown)}
 
     def published_keys(self) -> list[dict[str, Any]]:
         """HQ's public keys (for every province) and each province's as HQ distributed it (for that one)."""

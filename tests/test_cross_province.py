@@ -479,3 +479,23 @@ def test_each_province_receives_only_what_is_addressed_to_it_with_its_own_chain(
         with pytest.raises(grpc.RpcError) as denied:
             list(pb_grpc.NotificationLogStub(channel).Subscribe(pb.SubscribeRequest(follower="SH"), timeout=5))
     assert denied.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_hq_started_without_its_upstreams_keeps_its_route_table_and_says_so_when_it_shrinks(store, tmp_path, caplog):
+    from hq.application import HqApplication
+    from shared.domain.route_table import ROUTE_TABLE_ID, RouteTable
+    from tests.stores import node_settings
+
+    with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
+        hq = HqApplication(settings)
+        try:
+            hq.follow_upstreams(set())
+            assert hq.find(RouteTable, ROUTE_TABLE_ID) is None  # no table naming nobody
+            hq.follow_upstreams({"GD", "BJ"})
+            hq.follow_upstreams(set())  # started again without its cluster file, say
+            assert hq.find(RouteTable, ROUTE_TABLE_ID).provinces == ["BJ", "GD"]
+            hq.follow_upstreams({"GD"})
+            assert hq.find(RouteTable, ROUTE_TABLE_ID).provinces == ["GD"]
+            assert any("no longer follows BJ" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+        finally:
+            hq.close()

@@ -194,3 +194,41 @@ def test_at_hq_an_exact_lookup_is_for_roles_that_may_see_personal_data_recorded_
         assert personal_reads(hq, before) == [("nationalCustomer?phoneNumber", [], "zhao.audit")] * 2
         throttled = client.get(CUSTOMERS, params={"certificateNumber": id_card(1)}, headers=auditor)
         assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+
+
+def test_a_registration_refused_as_a_duplicate_is_a_lookup_and_a_manager_looks_up_only_their_own(store, tmp_path):
+    """A 409 for a known certificate confirms a guessed number as a lookup does; a customer manager's lookups find
+    only the customers they manage."""
+    from province.application import ProvinceApplication
+    from tests.auth import seat_test_managers, signed_in
+
+    with node_settings(store, tmp_path, personal_lookups_per_hour=2) as settings:
+        app = ProvinceApplication(settings)
+        seat_test_managers(app)
+        try:
+            with TestClient(create_province_app(app), headers=staff()) as client:
+                taken = id_card(770003)
+                mine = client.post(CUSTOMERS, json=individual(customerManager={"id": "li.jingli"})).json()
+                theirs = client.post(CUSTOMERS, json=individual(certificate={"type": "idCard", "number": taken},
+                                                                customerManager={"id": "wang.jingli"})).json()
+                guesser = staff("clerk", "GD", "guesser")
+                before = event_count(app)
+                for _ in range(2):
+                    duplicate = client.post(CUSTOMERS, headers=guesser, json=individual(
+                        certificate={"type": "idCard", "number": taken}))
+                    assert duplicate.status_code == 409 and duplicate.json()["field"] == "certificate.number"
+                assert personal_reads(app, before) == [("customer?certificateNumber", [theirs["id"]], "guesser")] * 2
+                stopped = client.post(CUSTOMERS, headers=guesser, json=individual(
+                    certificate={"type": "idCard", "number": id_card(770004)}))
+                assert stopped.status_code == 429  # its allowance spent: no answer tells existing from new
+
+                manager = signed_in(client, "li.jingli", channel="customerManager")
+                own_number = mine["certificate"]["number"]
+                full = client.get(mine["href"], params={"unmask": "true"}, headers=manager).json()
+                found = client.get(CUSTOMERS, params={"certificateNumber": full["certificate"]["number"]},
+                                   headers=manager)
+                assert [c["id"] for c in found.json()] == [mine["id"]] and "*" in own_number
+                hidden = client.get(CUSTOMERS, params={"certificateNumber": taken}, headers=manager)
+                assert hidden.status_code == 200 and hidden.json() == []  # another manager's customer
+        finally:
+            app.close()

@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 from hq.api.app import create_app as create_hq_app
 from hq.application import HqApplication
 from province.api.app import create_app as create_province_app
-from shared.auth.tokens import MACHINE, TokenIssuer
+from shared.auth.tokens import MACHINE, TokenIssuer, load_public_key
+from shared.domain.errors import TooManyAttempts
 from shared.domain.staff import StaffCopy, StaffMember, staff_id
-from tests.auth import AUDIENCE, ISSUER, LIFETIMES, PASSWORD, bearer, enrol, keys_dir, signed_in, staff
-from tests.cluster import cluster, eventually
+from tests.auth import AUDIENCE, ENROLLER as ENROLLED_BY, ISSUER, LIFETIMES, PASSWORD, bearer, enrol, keys_dir, signed_in, staff
+from tests.cluster import BY, cluster, eventually
 from tests.stores import node_settings
 
 TOKEN = "/auth/token"
@@ -56,8 +57,10 @@ def test_staff_sign_in_refresh_throttle_and_a_disabled_member_is_refused_everywh
             assert refreshed.status_code == 200 and refreshed.json()["access_token"] != tokens["access_token"]
             again = at_hq.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
             assert again.status_code == 401 and "already used" in again.json()["reason"]  # rotated: once only
-            assert at_hq.post(TOKEN, data={"grant_type": "refresh_token",
-                                           "refresh_token": refreshed.json()["refresh_token"]}).status_code == 200
+            chained = at_hq.post(TOKEN, data={"grant_type": "refresh_token",
+                                              "refresh_token": refreshed.json()["refresh_token"]})
+            assert chained.status_code == 401  # a replay ends the whole sign-in: whoever replayed holds nothing
+            assert "sign-in was ended" in chained.json()["reason"]
             assert at_hq.post(TOKEN, data={"grant_type": "refresh_token",
                                            "refresh_token": tokens["access_token"]}).status_code == 401
             assert at_gd.post(CUSTOMERS, json={}, headers=bearer(tokens["refresh_token"])).status_code == 401
@@ -242,3 +245,127 @@ def test_an_old_password_event_still_loads(store, tmp_path):
             assert (event.username, event.destination) == ("", "")  # not sent anywhere
         finally:
             hq.close()
+
+
+def test_a_changed_password_or_an_old_sign_in_refreshes_nothing(store, tmp_path):
+    with cluster(store, tmp_path, ("GD",)) as nodes:
+        hq, gd = nodes["HQ"], nodes["GD"]
+        enrol(hq.app, "root.admin", "systemAdmin")
+        enrol(hq.app, "gd.rv1", "clerk", "GD")
+        with TestClient(create_hq_app(hq.app)) as at_hq, TestClient(create_province_app(gd.app)) as at_gd:
+            eventually(lambda: _copy(gd.app, "gd.rv1") and _copy(gd.app, "gd.rv1").password_hash)
+            at_home = at_gd.post(TOKEN, data={"username": "gd.rv1", "password": PASSWORD}).json()["refresh_token"]
+            at_centre = at_hq.post(TOKEN, data={"username": "gd.rv1", "password": PASSWORD}).json()["refresh_token"]
+            before = _copy(gd.app, "gd.rv1").password_hash
+            at_hq.patch(f"{STAFF}/gd.rv1", json={"password": "another fine passphrase"},
+                        headers=signed_in(at_hq, "root.admin"))
+            eventually(lambda: _copy(gd.app, "gd.rv1").password_hash != before)
+            for client, old in ((at_gd, at_home), (at_hq, at_centre)):
+                refused = client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": old})
+                assert refused.status_code == 401 and "password has changed" in refused.json()["reason"]
+            fresh = at_gd.post(TOKEN, data={"username": "gd.rv1", "password": "another fine passphrase"}).json()
+            claims = jwt.decode(fresh["refresh_token"], options={"verify_signature": False})
+            stale = TokenIssuer(keys_dir() / "gd.signing.pem", f"{ISSUER}/GD", AUDIENCE, LIFETIMES).issue(
+                "gd.rv1", "x", "clerk", "GD", kind="refresh",
+                extra={**{k: claims[k] for k in ("sid", "cred")}, "auth_time": claims["auth_time"] - 13 * 3600})
+            too_old = at_gd.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": stale})
+            assert too_old.status_code == 401 and "too old" in too_old.json()["reason"]  # 12 h after signing in
+
+
+def test_failures_are_counted_before_the_check_and_a_members_own_address_is_never_locked_by_strangers(store,
+                                                                                                      tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
+        hq = HqApplication(settings)
+        try:
+            enrol(hq, "gd.boss", "provinceAdmin", "GD")
+            enrol(hq, "gd.newcomer", "clerk", "GD")
+            desk = hq.staff_access.desk()
+            desk.sign_in("gd.boss", PASSWORD, "10.1.1.1")  # the boss has signed in from the office before
+
+            def wrong(_: int) -> str:
+                try:
+                    desk.sign_in("gd.boss", "not the password", "10.2.2.2")
+                except Exception as refused:  # noqa: BLE001 — the kind of refusal is what is counted
+                    return type(refused).__name__
+                return "signed in"
+
+            with ThreadPoolExecutor(20) as pool:
+                outcomes = list(pool.map(wrong, range(20)))
+            assert outcomes.count("Unauthenticated") == 5 and outcomes.count("TooManyAttempts") == 15  # 5 checks
+            assert hq.staff_access.unlock("gd.boss", ENROLLED_BY)["wasLocked"] is True
+
+            for n in range(50):  # a stranger's spree through the office's proxy
+                try:
+                    desk.sign_in(f"guess{n}", "whatever it is", "10.1.1.1")
+                except Exception:  # noqa: BLE001
+                    pass
+            assert desk.sign_in("gd.boss", PASSWORD, "10.1.1.1").role == "provinceAdmin"  # known here: not locked
+            try:
+                desk.sign_in("gd.newcomer", PASSWORD, "10.1.1.1")
+                raise AssertionError("the address waits for anyone it has not seen sign in")
+            except TooManyAttempts:
+                pass
+            assert hq.staff_access.unlock_address("10.1.1.1", ENROLLED_BY)["wasLocked"] is True
+            assert desk.sign_in("gd.newcomer", PASSWORD, "10.1.1.1").role == "clerk"
+            with TestClient(create_hq_app(hq)) as at_hq:
+                nul = at_hq.post(TOKEN, data={"username": "a\x00b", "password": "x"})
+                assert nul.status_code == 400 and nul.json()["field"] == "username"  # never reaches the store
+        finally:
+            hq.close()
+
+
+def test_password_checks_beyond_the_nodes_bound_are_asked_to_wait_not_run(store, tmp_path):
+    with node_settings(store, tmp_path, "HQ", tier="hq", auth_concurrent_verifications=1,
+                       auth_verification_wait_seconds=0) as settings:
+        hq = HqApplication(settings)
+        try:
+            enrol(hq, "gd.boss", "provinceAdmin", "GD")
+            desk = hq.staff_access.desk()
+            with desk._verifying:  # every check is running (here: held by the test)
+                try:
+                    desk.sign_in("gd.boss", PASSWORD, "10.1.1.1")
+                    raise AssertionError("a check ran beyond the bound")
+                except TooManyAttempts as busy:
+                    assert "at once" in busy.reason
+            assert desk.sign_in("gd.boss", PASSWORD, "10.1.1.1").role == "provinceAdmin"
+        finally:
+            hq.close()
+
+
+def test_hq_trusts_only_a_provinces_own_ed25519_key_and_a_distrusted_key_signs_nobody_in(store, tmp_path):
+    import base64
+    from types import SimpleNamespace
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from hq.staff import is_signing_key
+    from shared.auth.tokens import key_id, public_jwk
+
+    real = Ed25519PrivateKey.generate().public_key()
+    jwk = public_jwk(real)
+    assert is_signing_key(jwk["kid"], jwk)
+    assert not is_signing_key("0" * 16, {**jwk, "kid": "0" * 16})  # an id its bytes do not give
+    assert not is_signing_key(jwk["kid"], {**jwk, "d": "c2VjcmV0"})  # a private part
+    assert not is_signing_key("k", {"kty": "oct", "k": base64.urlsafe_b64encode(b"s" * 32).decode(), "kid": "k"})
+    with cluster(store, tmp_path, ("GD",)) as nodes:
+        hq, gd = nodes["HQ"], nodes["GD"]
+        before = hq.app.staff_access.published_keys()
+        with hq.app.batch() as batch:
+            hq.app.trust_province_key("GD", SimpleNamespace(province="GD", kid="0" * 16, jwk={**jwk, "kid": "0" * 16},
+                                                            by=BY))
+            assert not batch.changed()  # nothing trusted, nothing recorded
+        enrol(hq.app, "gd.clerk", "clerk", "GD")
+        eventually(lambda: _copy(gd.app, "gd.clerk") and _copy(gd.app, "gd.clerk").password_hash)
+        gd_kid = key_id(load_public_key(keys_dir() / "gd.signing.pem"))
+        eventually(lambda: any(k["kid"] == gd_kid for k in hq.app.staff_access.published_keys()))
+        assert key_id(real) not in {k["kid"] for k in hq.app.staff_access.published_keys()} and before is not None
+        with TestClient(create_province_app(gd.app)) as at_gd:
+            clerk = signed_in(at_gd, "gd.clerk")
+            assert at_gd.get(CUSTOMERS, headers=clerk).status_code == 200
+            hq.app.distrust_key(gd_kid, "the key file was copied off the machine", ENROLLED_BY)
+            eventually(lambda: at_gd.get(CUSTOMERS, headers=clerk).status_code == 401)  # its tokens, refused
+            refused = at_gd.post(TOKEN, data={"username": "gd.clerk", "password": PASSWORD})
+            assert refused.status_code == 503 and refused.json()["code"] == "signingKeyDistrusted"
+        assert gd_kid not in {k["kid"] for k in hq.app.staff_access.published_keys()}

@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from tests.auth import PASSWORD, bearer
+from tests.auth import PASSWORD, bearer, staff
 from tests.cluster import eventually, node_env
 from tests.factories import individual
 from tests.processes import REPO, process_cluster
@@ -83,9 +83,12 @@ def test_crm_token_issue_makes_machine_tokens_that_never_carry_a_members_name(st
         assert script.returncode == 0, script.stderr
         ok = httpx.get(f"{gd.url}{CUSTOMERS}", headers=bearer(script.stdout.strip()), timeout=10)
         assert ok.status_code == 200
-        impostor = crm(hq.settings, "token", "issue", "--user", "gd.clerk", "--role", "provinceAdmin",
-                       "--province", "GD").stdout.strip()
-        refused = httpx.get(f"{gd.url}{CUSTOMERS}", headers=bearer(impostor), timeout=10)
+        impostor = crm(hq.settings, "token", "issue", "--user", "GD.Clerk", "--role", "provinceAdmin",
+                       "--province", "GD")
+        assert impostor.returncode != 0 and "is a member of HQ's staff directory" in impostor.stderr
+        assert "Traceback" not in impostor.stderr and not impostor.stdout
+        minted_elsewhere = staff("provinceAdmin", "GD", "gd.clerk")  # with the key, away from HQ's store
+        refused = httpx.get(f"{gd.url}{CUSTOMERS}", headers=minted_elsewhere, timeout=10)
         assert refused.status_code == 401 and "the member signs in" in refused.json()["reason"]
         too_long = crm(hq.settings, "token", "issue", "--user", "x.y", "--role", "clerk", "--province", "GD",
                        "--ttl", str(10 * 365 * 86400))

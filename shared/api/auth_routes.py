@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from shared.api.common import CrmApp, one
 from shared.api.contract import Selection, error_responses, selectable
+from shared.api.errors import ApiError
 from shared.api.security import acting
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
@@ -57,7 +58,7 @@ class KeySet(BaseModel):
            description="HQ signs in every member of its directory; a province node its own staff (also while HQ "
            "is away). Five failures in five minutes make a user name wait (429 with Retry-After) until the window "
            "passes or a system administrator unlocks it; each refresh token works once.",
-           response_model=TokenReply, responses=error_responses(401, 429))
+           response_model=TokenReply, responses=error_responses(401, 429, 503))
 def token(
     request: Request,
     app: CrmApp,
@@ -66,6 +67,9 @@ def token(
     password: Annotated[str | None, Form(max_length=256)] = None,
     refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
 ) -> dict[str, Any]:
+    if not app.staff_access.signs():
+        raise ApiError(503, "signingKeyDistrusted", "HQ no longer trusts this province's signing key: nobody signs in "
+                       "here until the operator makes a new one (remove its key file and start the node again)")
     desk = app.staff_access.desk()
     if grant_type == "refresh_token":
         return asdict(desk.refresh(refresh_token or ""))

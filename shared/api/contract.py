@@ -144,6 +144,7 @@ DESCRIPTIONS = {
     "413": "The body is larger than the node takes (CRM_HTTP_MAX_BODY_BYTES)",
     "415": "The body is not in a media type this operation takes",
     "429": "Too many attempts; see Retry-After",
+    "503": "The node cannot do this now (its store is unreachable, or it may not sign tokens); see the reason",
 }
 
 

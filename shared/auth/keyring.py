@@ -37,6 +37,14 @@ class KeyRing:
         """This province's own key: trusted here from its key file, before HQ has seen it."""
         self._own[kid] = key
 
+    def holds_own(self) -> bool:
+        return bool(self._own)
+
+    def drop(self, kid: str) -> None:
+        """A key no longer trusted, this province's own included."""
+        self._own.pop(kid, None)
+        self.reload()
+
     def reload(self) -> None:
         keys = self._load()
         with self._lock:

@@ -19,6 +19,14 @@ class LookupThrottle:
         self._buckets: dict[str, tuple[float, float]] = {}  # person: (lookups left, when counted)
         self._lock = threading.Lock()
 
+    def waiting(self, person: str) -> float:
+        """Seconds before this person may look up again (0: now), counting nothing."""
+        now = self.clock()
+        with self._lock:
+            left, then = self._buckets.get(person, (self.capacity, now))
+            left = min(self.capacity, left + (now - then) * self.rate)
+            return 0.0 if left >= 1 else (1 - left) / self.rate
+
     def take(self, person: str) -> float:
         """Count one lookup by this person: 0 when they may make it now, else the seconds until they may."""
         now = self.clock()

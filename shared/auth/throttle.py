@@ -1,6 +1,8 @@
-"""Failed sign-ins are throttled: after `limit` failures within `window` seconds, a user name (or a client
-address) waits until the window has passed. Failures are kept in the node's store, so a restart lifts no wait;
-a system administrator can lift one (`unlock`)."""
+"""Failed sign-ins are throttled: after `limit` attempts within `window` seconds, a user name (or a client address)
+waits until the window has passed. Each attempt is counted before its password is checked, so a burst gets no
+more checks than the limit. Attempts are kept in the node's store (a restart lifts no wait); a system
+administrator lifts a user name's (`unlock`). An address's wait never stops a member who signed in from that address
+before: a wrong password spree through a shared proxy locks out strangers, not the office."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import time
 from typing import Callable
 
 from shared.persistence.sign_in_ledger import SignInLedger
+
+KNOWN_FOR_SECONDS = 30 * 86400  # how long a member's address is remembered after they signed in from it
 
 
 def user_key(username: str) -> str:
@@ -23,26 +27,40 @@ class SignInThrottle:
                  clock: Callable[[], float] = time.time) -> None:
         self.ledger, self.limit, self.window, self.address_limit, self.clock = ledger, limit, window, address_limit, clock
 
-    def _limit(self, key: str) -> int:
+    def _over(self, key: str, count: int) -> bool:
         """A shared address (a proxy, an office behind NAT) may fail more often than one user name."""
-        return self.address_limit if key.startswith("client:") else self.limit
+        return count >= (self.address_limit if key.startswith("client:") else self.limit)
 
-    def wait_for(self, *keys: str) -> float:
-        """Seconds before any of these may try again; 0 when they may now."""
+    def attempt(self, username: str, address: str) -> tuple[str | None, float]:
+        """Count a sign-in attempt: (its id, 0) — or (None, seconds to wait) when the name or the address has had
+        its share; a member's own address never holds them back."""
+        now, since = self.clock(), self.clock() - self.window
+        keys = [user_key(username)]
+        if not self.ledger.known_since(f"{username}@{address}", now - KNOWN_FOR_SECONDS):
+            keys.append(client_key(address))
+        attempt = self.ledger.reserve(keys, now, since, self._over)
+        if attempt is not None:
+            return attempt, 0.0
+        waits = [oldest + self.window - now for key in keys
+                 if self._over(key, self.ledger.count_since(key, since))
+                 and (oldest := self.ledger.oldest_since(key, since)) is not None]
+        return None, max(waits, default=1.0)
+
+    def succeeded(self, attempt: str, username: str, address: str) -> None:
         now = self.clock()
-        waits = []
-        for key in keys:
-            count, oldest = self.ledger.failures_since(key, now - self.window)
-            if count >= self._limit(key) and oldest is not None:
-                waits.append(oldest + self.window - now)
-        return max(waits, default=0.0)
+        self.ledger.forget_attempt(attempt)
+        self.ledger.clear(user_key(username))
+        self.ledger.remember(f"{username}@{address}", now, forget_before=now - KNOWN_FOR_SECONDS)
 
-    def failed(self, *keys: str) -> None:
-        now = self.clock()
-        self.ledger.add_failure(keys, now, forget_before=now - self.window)
+    def lift(self, username: str) -> bool:
+        """Lift a user name's wait; whether it was waiting."""
+        since = self.clock() - self.window
+        waiting = self._over(user_key(username), self.ledger.count_since(user_key(username), since))
+        self.ledger.clear(user_key(username))
+        return waiting
 
-    def succeeded(self, key: str) -> None:
-        self.ledger.clear(key)
-
-    def locked(self, username: str) -> bool:
-        return self.wait_for(user_key(username)) > 0
+    def lift_address(self, address: str) -> bool:
+        since = self.clock() - self.window
+        waiting = self._over(client_key(address), self.ledger.count_since(client_key(address), since))
+        self.ledger.clear(client_key(address))
+        return waiting

@@ -176,12 +176,12 @@ class TokenIssuer:
         self.kid = key_id(self.key.public_key())
 
     def issue(self, subject: str, name: str, role: str, province: str, kind: str = ACCESS,
-              ttl: int | None = None) -> str:
+              ttl: int | None = None, extra: Mapping[str, Any] | None = None) -> str:
         now = int(time.time())
         longest = self.lifetimes[kind]
-        claims = {"iss": self.issuer, "aud": self.audience, "sub": subject, "name": name, "role": role,
-                  "province": province, "iat": now, "nbf": now, "exp": now + min(ttl or longest, longest),
-                  "jti": uuid.uuid4().hex, "typ": kind}
+        claims = {**(extra or {}), "iss": self.issuer, "aud": self.audience, "sub": subject, "name": name,
+                  "role": role, "province": province, "iat": now, "nbf": now,
+                  "exp": now + min(ttl or longest, longest), "jti": uuid.uuid4().hex, "typ": kind}
         return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": self.kid})
 
     def public_jwk(self) -> dict[str, str]:

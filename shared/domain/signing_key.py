@@ -44,3 +44,13 @@ class TrustedKey(Aggregate):
     @event("Trusted")
     def __init__(self, *, kid: str, province: str, jwk: dict[str, str], destination: str, by: dict[str, str]) -> None:
         self.kid, self.province, self.jwk = kid, province, jwk
+        self.distrusted = False
+
+    def distrust(self, reason: str, by: dict[str, str]) -> None:
+        """No node accepts a token signed with this key any more (rotated away, or the key leaked)."""
+        if not self.distrusted:
+            self._distrusted(reason=reason, destination="*", by=by)
+
+    @event("Distrusted")
+    def _distrusted(self, reason: str, destination: str, by: dict[str, str]) -> None:
+        self.distrusted = True

@@ -123,6 +123,21 @@ class StaffMember(Aggregate):
                      password_hash: str, by: dict[str, str]) -> None:
         self.role, self.province, self.destination = role, province, destination
 
+    def republish(self, by: dict[str, str]) -> None:
+        """Send the member's record whole again to where it goes (their verifier too where it may travel): for
+        provinces that joined, or were upgraded, after the records went out."""
+        if self.destination == HQ_ONLY:
+            return
+        travelling = verifier_destination(self.destination)
+        self._republished(role=self.role, province=self.province, destination=self.destination,
+                          username=self.username, name=self.name, enabled=self.enabled,
+                          password_hash=self.password_hash if travelling else "", by=by)
+
+    @event("Republished")
+    def _republished(self, role: str, province: str, destination: str, username: str, name: str, enabled: bool,
+                     password_hash: str, by: dict[str, str]) -> None:
+        """Nothing changes at HQ: the record goes out again."""
+
     def disable(self, by: dict[str, str]) -> None:
         if self.enabled:
             self._disabled(destination=self.destination, username=self.username, by=by)
@@ -187,8 +202,8 @@ class StaffCopy(Aggregate):
 
 
 class SignInUnlocked(Aggregate):
-    """A system administrator lifted the sign-in wait of a user name on this node (recorded: who, when, why)."""
+    """A system administrator lifted the sign-in wait of a user name (or of a client address) on this node."""
 
     @event("Recorded")
-    def __init__(self, *, username: str, by: dict[str, str]) -> None:
-        self.username = username
+    def __init__(self, *, username: str, address: str, by: dict[str, str]) -> None:
+        self.username, self.address = username, address

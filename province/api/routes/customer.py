@@ -19,7 +19,7 @@ from shared.api.security import acting, ensure_may_see_personal_data, reading, s
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
 from shared.domain.customer import CustomerKind, CustomerStatus
-from shared.domain.errors import Forbidden
+from shared.domain.errors import Conflict, Forbidden, TooManyAttempts
 from shared.domain.values import Grade
 
 router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["customer"])
@@ -34,7 +34,18 @@ MemberFields = Annotated[Selection, selectable(Member)]
 def create_customer(body: CustomerCreate, app: ProvinceApp, idempotency_key: IdempotencyHeader = None,
                     by: dict[str, str] = acting(P.WRITE_CUSTOMERS)) -> Response:
     data = body.as_command()
-    return idempotent_create(app, idempotency_key, data, lambda key: app.register_customer(data, by, key))
+    wait = app.personal_lookups.waiting(by["actor"])  # a refused duplicate confirms a number: it is a lookup too
+    if wait:
+        raise TooManyAttempts(f"too many lookups by certificate or phone number (a registration refused as a "
+                              f"duplicate is one); try again in {int(wait) + 1} s", field="certificate.number",
+                              retry_after=wait)
+    try:
+        return idempotent_create(app, idempotency_key, data, lambda key: app.register_customer(data, by, key))
+    except Conflict as duplicate:
+        if duplicate.field == "certificate.number":
+            app.personal_lookups.take(by["actor"])
+            app.record_personal_read("customer?certificateNumber", [str(duplicate.details.get("existing_id"))], by)
+        raise
 
 
 @router.get("/customer", response_model=list[Customer], responses=error_responses(429),
@@ -61,6 +72,8 @@ def list_customers(
         ensure_may_see_personal_data(by)
         if by["role"] == Role.CUSTOMER_MANAGER.value:
             raise Forbidden("a customer manager sees one of their own customers in full at a time", field="unmask")
+    if numbers.asked and by["role"] == Role.CUSTOMER_MANAGER.value:
+        manager_id = by["actor"]  # a customer manager looks up numbers among their own customers only
     page = app.list_customers(
         status=status.value if status else None,
         grade=grade.value if grade else None,

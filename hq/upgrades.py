@@ -1,0 +1,61 @@
+"""The steps HQ takes once when it first starts on a release, each on record (`UpgradeStep`).
+
+2026-12, provinces sign their staff in and bills show HQ's shares: the provinces never received the records of
+staff who act on every node, nor any verifier (HQ kept them), nor the apportionment of a bill billed before; so each
+member's record goes out again whole, and each bill apportioned into the ledger gets its apportionment sent home.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterable
+
+from shared.domain.operator import SYSTEM
+from shared.domain.settlement import BillApportionment, SettlementEntry, apportionment_id
+from shared.domain.staff import StaffMember, staff_id
+from shared.domain.upgrade import UpgradeStep, upgrade_id
+
+log = logging.getLogger(__name__)
+
+DIRECTORY_TO_PROVINCES = "2026-12-directory-to-provinces"
+APPORTIONMENTS_HOME = "2026-12-bill-apportionments-home"
+
+
+def take_upgrade_steps(app: Any, steps: Iterable[tuple[str, Step]] | None = None) -> None:
+    for step, take in steps or STEPS:
+        if app.find(UpgradeStep, upgrade_id(step)) is not None:
+            continue
+        changed, outcome = take(app)
+        app.record(*changed, UpgradeStep(step=step, outcome=outcome, by=SYSTEM.as_dict()))
+        if any(outcome.values()):
+            log.warning("upgrade step %s taken: %s", step, outcome)
+
+
+def republish_directory(app: Any) -> tuple[list[Any], dict[str, int]]:
+    members = [app.find(StaffMember, staff_id(row["id"])) for row in app.queries.rows("SELECT id FROM {staff}")]
+    sent = []
+    for member in members:
+        if member is not None and member.destination:
+            member.republish(SYSTEM.as_dict())
+            sent.append(member)
+    return sent, {"membersSent": len(sent)}
+
+
+def send_apportionments(app: Any) -> tuple[list[Any], dict[str, int]]:
+    rows = app.queries.rows("SELECT id, doc FROM {settlement_entry} ORDER BY id")
+    by_bill: dict[str, list[SettlementEntry]] = {}
+    for row in rows:
+        entry = app.find(SettlementEntry, row["id"])
+        if entry is not None:
+            by_bill.setdefault(entry.bill_id, []).append(entry)
+    sent = []
+    for bill_id, entries in sorted(by_bill.items()):
+        if app.find(BillApportionment, apportionment_id(bill_id)) is None:
+            sent.append(BillApportionment(destination=entries[0].home, bill_id=bill_id, month=entries[0].month,
+                                          lines=[e.share_line() for e in entries], by=SYSTEM.as_dict()))
+    return sent, {"billsSent": len(sent)}
+
+
+Step = Callable[[Any], tuple[list[Any], dict[str, int]]]
+STEPS: tuple[tuple[str, Step], ...] = ((DIRECTORY_TO_PROVINCES, republish_directory),
+                                       (APPORTIONMENTS_HOME, send_apportionments))

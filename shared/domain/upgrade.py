@@ -1,0 +1,23 @@
+"""A one-off step a node takes when it first starts on a new release, on record (what it did, when), and never
+again: the record is the proof that it ran."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+
+def upgrade_id(step: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"crm:upgrade:{step}")
+
+
+class UpgradeStep(Aggregate):
+    @staticmethod
+    def create_id(step: str, **_: Any) -> UUID:
+        return upgrade_id(step)
+
+    @event("Taken")
+    def __init__(self, *, step: str, outcome: dict[str, int], by: dict[str, str]) -> None:
+        self.step, self.outcome = step, outcome
