@@ -438,9 +438,11 @@ def keys_init(args: argparse.Namespace) -> None:
     """The embedded issuer's signing key and public JWKS in the data directory's keys/ (owner-only)."""
     settings = _settings(argparse.Namespace(**{**vars(args), "code": None}))  # --code may name several nodes
     codes = [node_code(c.strip().upper()) for c in (args.code or settings.node_code).split(",") if c.strip()]
+    had_public_keys = settings.jwks_path().exists()
     created = create_issuer_keys(settings.signing_key_path(), settings.jwks_path())
-    print(f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()} and public "
-          f"keys {settings.jwks_path()}")
+    public = "kept the existing" if had_public_keys and not created else "wrote the"
+    print(f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()}; {public} "
+          f"public keys {settings.jwks_path()}")
     for code in codes:
         path = settings.model_copy(update={"node_code": code}).cipher_key_path()
         print(f"{'created' if create_cipher_key(path) else 'kept the existing'} data key of {code}: {path}")
