@@ -400,6 +400,41 @@ def test_stopping_a_node_that_crashed_and_was_reaped_signals_no_process_group_th
             bystander.wait()
 
 
+def test_the_readmes_restore_procedure_under_the_supervisor_stops_and_starts_nodes_through_it(tmp_path):
+    """Restoring a province under `crm cluster up`, as the README's steps say: each stop and start is a `crm
+    cluster` order, and the procedure ends with both followers streaming."""
+    with _cluster_up(tmp_path, ("GD",), "--no-demo-data") as up:
+        hq, gd, data = up.nodes["HQ"], up.nodes["GD"], str(tmp_path)
+
+        def followers(node: Client) -> dict[str, str]:
+            return {u["upstream"]: u["state"] for u in node.http.get("/replication/status").json()["upstreams"]}
+
+        kept = gd.register()
+        backup = tmp_path / "gd.backup"
+        assert _crm("backup", "--code", "GD", "--data-dir", data, "--to", str(backup)).returncode == 0
+        lost = gd.register()  # after the backup: the restore loses it, HQ has it already
+        eventually(lambda: hq.knows(lost), timeout=60)
+
+        for step in (("cluster", "stop", "GD"), ("restore", "--code", "GD", "--from", str(backup)),
+                     ("cluster", "start", "GD")):  # step 1
+            done = _crm(*step, "--data-dir", data)
+            assert done.returncode == 0, (step, done.stderr)
+        assert gd.knows(kept) and not gd.knows(lost)
+        eventually(lambda: followers(hq) == {"GD": "stopped"}, timeout=60)  # step 2: HQ had mirrored beyond
+        seen = _crm("replication", "divergence", "--upstream", "GD", "--data-dir", data)
+        assert seen.returncode == 1, seen.stderr
+        keep = json.loads(seen.stdout)["mismatch"]["lastAgreeingPosition"]
+        for step in (("cluster", "stop", "HQ"), ("replication", "reseed", "--upstream", "GD", "--keep-upto",
+                                                  str(keep), "--reason", "GD restored", "--by", "ops.wang"),
+                     ("cluster", "start", "HQ")):
+            done = _crm(*step, "--data-dir", data)
+            assert done.returncode == 0, (step, done.stderr)
+        eventually(lambda: followers(hq) == {"GD": "streaming"} and followers(gd) == {"HQ": "streaming"},
+                   timeout=60)  # step 4
+        again = gd.register()
+        eventually(lambda: hq.knows(again), timeout=60)
+
+
 def test_cluster_commands_without_a_supervisor_say_so_in_one_line(tmp_path):
     for action in (("stop", "GD"), ("start", "GD"), ("restart", "GD"), ("status",)):
         done = _crm("cluster", *action, "--data-dir", str(tmp_path))
