@@ -278,27 +278,36 @@ def _supervise(args: argparse.Namespace, settings: Settings, control: Any) -> No
             for child in children:
                 supervisor.wait_healthy(child)
             urls = {child.name: child.url for child in children}
-            if demo:
-                nodes = _demo_nodes(urls, settings)
-                _assign_demo_managers(nodes)
-                if len(provinces) > 1:
-                    _cross_province_demo(nodes)
-                else:
-                    print("cross-province demo data: none (orders between provinces need two of them)", flush=True)
-                print(f"\nDemo staff (sign in on your node, e.g. curl -d username=USER -d password=PASSWORD "
-                      f"{urls['HQ']}/auth/token; province staff also at their province's node):", flush=True)
-                for user, role, province, password in demo_staff:
-                    print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
-            print("\nCluster up (a node that stops is restarted; `crm cluster stop|start|restart CODE` for one node; "
-                  "Ctrl-C stops every node):", flush=True)
-            for node in plan:
-                url = urls[node.code]
-                role = "HQ      " if node.tier == "hq" else "province"
-                print(f"  {role} {node.code}: {url}  docs {url}/docs  replication {url}/replication/status  "
-                      f"metrics {url}/metrics  gRPC {node.grpc_host}:{node.grpc_port}", flush=True)
-            supervisor.watch()
+            loading = (lambda: _load_demo(settings, provinces, urls, demo_staff)) if demo else None
+            supervisor.watch(meanwhile=loading, then=lambda: _say_cluster_up(plan, urls))
     except Stopping as signal_name:
         print(f"\n{signal_name}: the cluster stopped", flush=True)
+
+
+def _load_demo(settings: Settings, provinces: list[str], urls: dict[str, str],
+               demo_staff: list[tuple[str, str, str, str]]) -> None:
+    """The demo data that needs every node up (in a thread beside the supervisor's loop, which answers orders)."""
+    print("loading the demo data (`crm cluster status` answers meanwhile) …", flush=True)
+    nodes = _demo_nodes(urls, settings)
+    _assign_demo_managers(nodes)
+    if len(provinces) > 1:
+        _cross_province_demo(nodes)
+    else:
+        print("cross-province demo data: none (orders between provinces need two of them)", flush=True)
+    print(f"\nDemo staff (sign in on your node, e.g. curl -d username=USER -d password=PASSWORD "
+          f"{urls['HQ']}/auth/token; province staff also at their province's node):", flush=True)
+    for user, role, province, password in demo_staff:
+        print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
+
+
+def _say_cluster_up(plan: list[cluster_config.ClusterNode], urls: dict[str, str]) -> None:
+    print("\nCluster up (a node that stops is restarted; `crm cluster stop|start|restart CODE` for one node; "
+          "Ctrl-C stops every node):", flush=True)
+    for node in plan:
+        url = urls[node.code]
+        role = "HQ      " if node.tier == "hq" else "province"
+        print(f"  {role} {node.code}: {url}  docs {url}/docs  replication {url}/replication/status  "
+              f"metrics {url}/metrics  gRPC {node.grpc_host}:{node.grpc_port}", flush=True)
 
 
 def cluster_order(args: argparse.Namespace) -> None:
@@ -315,7 +324,8 @@ def cluster_order(args: argparse.Namespace) -> None:
     if not answer.get("ok"):
         raise SystemExit(answer.get("message", "the supervisor refused the order"))
     if args.action == "status":
-        print(json.dumps({"supervisor": answer.get("supervisor"), "nodes": answer.get("nodes", [])}, indent=2))
+        print(json.dumps({"supervisor": answer.get("supervisor"), "phase": answer.get("phase"),
+                          "nodes": answer.get("nodes", [])}, indent=2))
     else:
         print(answer.get("message", "done"))
 
@@ -451,9 +461,11 @@ def keys_init(args: argparse.Namespace) -> None:
     """The embedded issuer's signing key and public JWKS in the data directory's keys/ (owner-only)."""
     settings = _settings(argparse.Namespace(**{**vars(args), "code": None}))  # --code may name several nodes
     codes = [node_code(c.strip().upper()) for c in (args.code or settings.node_code).split(",") if c.strip()]
+    had_public_keys = settings.jwks_path().exists()
     created = create_issuer_keys(settings.signing_key_path(), settings.jwks_path())
-    print(f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()} and public "
-          f"keys {settings.jwks_path()}")
+    public = "kept the existing" if had_public_keys and not created else "wrote the"
+    print(f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()}; {public} "
+          f"public keys {settings.jwks_path()}")
     for code in codes:
         path = settings.model_copy(update={"node_code": code}).cipher_key_path()
         print(f"{'created' if create_cipher_key(path) else 'kept the existing'} data key of {code}: {path}")

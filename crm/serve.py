@@ -78,6 +78,7 @@ def _serve_application(settings: Settings, application: Any, listener: Any, demo
             from province import demo
 
             demo.load(application)
+    application.staff_access.desk()  # its signing key now: a damaged one ends the start, not the first sign-in
     try:
         runtime = NodeRuntime(application, follow=False).start()
     except CannotListen as taken:  # taken since it was tried

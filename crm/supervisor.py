@@ -4,7 +4,11 @@ Through its control socket (crm/control.py) an operator stops, starts or restart
 way stays stopped until started again.
 
 Each node runs in its own process group, so a terminal's Ctrl-C reaches the supervisor alone and the nodes are
-stopped in order; on Linux a node also gets SIGTERM if the supervisor itself is killed outright."""
+stopped in order; on Linux a node also gets SIGTERM if the supervisor itself is killed outright. A group is
+signalled only while its leader is not reaped: once reaped, its id may be another process's.
+
+Orders are answered from the start: while the nodes come up (`starting`: status only), while the demo data loads
+(`loading demo data`: in a thread, the loop tends the nodes and carries out every order) and after (`up`)."""
 
 from __future__ import annotations
 
@@ -14,10 +18,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Callable
 
 from crm.control import ControlSocket, Order
 
@@ -25,6 +31,7 @@ log = logging.getLogger("crm.supervisor")
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 PR_SET_PDEATHSIG = 1
+STARTING, LOADING, UP = "starting", "loading demo data", "up"  # the cluster's phases, as status shows them
 
 
 class Stopping(Exception):
@@ -62,7 +69,7 @@ class Child:
     held: bool = False  # stopped by the operator: not restarted until started again
 
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.process is not None and not _ended(self.process)
 
     @property
     def pid(self) -> int | None:
@@ -97,6 +104,35 @@ def _child_setup() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _ended(process: subprocess.Popen) -> bool:
+    """The process exited; not reaped here, so that its zombie keeps holding its pid, the id of its group."""
+    if process.returncode is not None:
+        return True
+    if not hasattr(os, "waitid"):
+        return process.poll() is not None
+    try:
+        return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return process.poll() is not None
+
+
+class _Alongside(threading.Thread):
+    """Start-up work (the demo data's loading) beside the supervisor's loop. It never takes the stop signals: they
+    stay the main thread's (which blocks them while it forks a node), and what the work raises is raised there."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__(name="cluster-start-up", daemon=True)  # a stop signal does not wait for it
+        self.work = work
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            self.work()
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            self.failure = error
+
+
 def _exit_reason(code: int) -> str:
     return f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
 
@@ -111,6 +147,7 @@ class Supervisor:
         self.children: list[Child] = []
         self.control = control
         self.errands: list[Errand] = []
+        self.phase = STARTING
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> "Supervisor":
@@ -145,16 +182,16 @@ class Supervisor:
                  f", restart {child.restarts}" if child.restarts else "")
 
     def wait_healthy(self, child: Child, timeout: float = 60.0) -> None:
-        """Until the node answers /health; a node that dies before that is a set-up fault: the cluster stops."""
+        """Until the node answers /health, answering orders meanwhile; a node that dies before that is a set-up
+        fault: the cluster stops."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert child.process is not None
-            if child.process.poll() is not None:
-                raise SystemExit(f"{child.name} exited with {_exit_reason(child.process.returncode)} before it "
+            if not child.running():
+                raise SystemExit(f"{child.name} exited with {_exit_reason(self._reap(child))} before it "
                                  "answered (its reason is in its lines above); stopping the cluster")
             if _answers(child.url):
                 return
-            time.sleep(0.2)
+            self._serve(0.2)
         raise SystemExit(f"{child.name} did not answer at {child.url} within {timeout:.0f}s")
 
     def tend(self) -> None:
@@ -164,36 +201,57 @@ class Supervisor:
             assert child.process is not None
             if child.held:
                 continue
-            if child.restart_at is None and child.process.poll() is not None:
+            if child.restart_at is None and not child.running():
                 ran = now - child.started_at
                 delay = child.policy.after_exit(ran)
                 child.restart_at = now + delay
                 log.warning("%s (pid %d) exited with %s after %.1f s; restarting in %.1f s", child.name,
-                            child.process.pid, _exit_reason(child.process.returncode), ran, delay)
+                            child.process.pid, _exit_reason(self._reap(child)), ran, delay)
             elif child.restart_at is not None and now >= child.restart_at:
                 child.restarts += 1
                 self._spawn(child)
 
-    def watch(self, interval: float = 0.2) -> None:
-        """Tend the nodes and carry out the operator's orders until a stop signal."""
+    def watch(self, interval: float = 0.2, meanwhile: Callable[[], None] | None = None,
+              then: Callable[[], None] | None = None) -> None:
+        """Tend the nodes and carry out the operator's orders until a stop signal; `meanwhile` (loading the demo
+        data) runs alongside in a thread, `then` (saying the cluster is up) once it is done."""
+        loading = _Alongside(meanwhile) if meanwhile is not None else None
+        if loading is not None:
+            self.phase = LOADING
+            loading.start()
         while True:
+            if loading is not None and not loading.is_alive():
+                if loading.failure is not None:
+                    raise loading.failure  # as before the loop: the cluster stops
+                loading = None
+            if loading is None and self.phase != UP:
+                self.phase = UP
+                if then is not None:
+                    then()
             self.tend()
-            if self.control is None:
-                time.sleep(interval)
-                continue
-            for order in self.control.orders(interval):
-                self.take(order)
-            self.errands = [errand for errand in self.errands if not self._carry_out(errand)]
+            self._serve(interval)
+
+    def _serve(self, interval: float) -> None:
+        """One round of orders: take those that arrived within `interval`, carry the errands on."""
+        if self.control is None:
+            time.sleep(interval)
+            return
+        for order in self.control.orders(interval):
+            self.take(order)
+        self.errands = [errand for errand in self.errands if not self._carry_out(errand)]
 
     def take(self, order: Order) -> None:
         """An order from `crm cluster …`: status at once; stop, start and restart as errands over the next rounds."""
         if order.action == "status":
-            order.answer(True, f"{len(self.children)} nodes", supervisor=os.getpid(),
-                         nodes=[child.view() for child in self.children])
+            order.answer(True, f"{len(self.children)} nodes, {self.phase}", supervisor=os.getpid(),
+                         phase=self.phase, nodes=[child.view() for child in self.children])
             return
         child = next((c for c in self.children if c.name == order.node), None)
         if order.action not in ("stop", "start", "restart"):
             order.answer(False, f"no such order '{order.action[:16]}': stop, start, restart or status")
+        elif self.phase == STARTING:  # a node that dies before it answers stops the cluster: not one to stop now
+            order.answer(False, "the cluster is starting its nodes: try again once they answer (`crm cluster "
+                                "status` says `loading demo data` or `up`)")
         elif child is None:
             order.answer(False, f"no node '{order.node[:16]}' in this cluster (one of "
                                 f"{', '.join(c.name for c in self.children)})")
@@ -227,7 +285,7 @@ class Supervisor:
                     self._signal_group(child, signal.SIGKILL)
                     errand.killed = True
                 return False
-            self._signal_group(child, signal.SIGKILL)  # whatever is left of its group
+            self._reap(child)
             child.restart_at = None
             errand.stopping = False
             stopped = f"{child.name} stopped" + (f" (pid {errand.stopped_pid})" if errand.stopped_pid else "")
@@ -242,8 +300,8 @@ class Supervisor:
                 self._spawn(child)
             errand.deadline = now + START_SECONDS
         assert child.process is not None
-        if child.process.poll() is not None:
-            errand.order.answer(False, f"{child.name} exited with {_exit_reason(child.process.returncode)} before "
+        if not child.running():
+            errand.order.answer(False, f"{child.name} exited with {_exit_reason(self._reap(child))} before "
                                 "it answered; it is restarted with backoff (see the cluster's log), "
                                 f"`crm cluster stop {child.name}` leaves it stopped")
             return True
@@ -266,26 +324,32 @@ class Supervisor:
         self.errands = []
         if self.control is not None:
             self.control.close()
-        running = [c for c in self.children if c.process is not None and c.process.poll() is None]
+        running = [c for c in self.children if c.running()]
         for child in running:
             self._signal_group(child, signal.SIGTERM)
         deadline = time.monotonic() + self.grace
+        while any(child.running() for child in running) and time.monotonic() < deadline:
+            time.sleep(0.05)  # not reaped meanwhile: what is left of each group is killed below
         for child in running:
-            assert child.process is not None
-            try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+            if child.running():
                 log.warning("%s did not stop within %.0f s; killing it", child.name, self.grace)
-        for child in running:
-            self._signal_group(child, signal.SIGKILL)  # whatever is left of the group
-            assert child.process is not None
-            child.process.wait()
+            self._reap(child)
         if running:
             log.info("every node stopped")
 
+    def _reap(self, child: Child) -> int:
+        """The exit code of a node whose process ended (or is killed now): what is left of its group is killed
+        first, while the unreaped leader still holds the group's id; then the leader is reaped."""
+        assert child.process is not None
+        if child.process.returncode is None:
+            self._signal_group(child, signal.SIGKILL)
+            child.process.wait()
+        return child.process.returncode
+
     @staticmethod
     def _signal_group(child: Child, number: signal.Signals) -> None:
-        if child.process is None:
+        """Signal the node's process group, never one whose leader is reaped (its id may be another's now)."""
+        if child.process is None or child.process.returncode is not None:
             return
         try:
             os.killpg(child.process.pid, number)

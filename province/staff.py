@@ -76,7 +76,7 @@ class StaffCopies:
         path = self.settings.province_signing_key_path()
         if create_signing_key(path):
             log.info("created %s's token signing key %s", self.settings.node_code, path)
-        public = load_public_key(path)
+        public = load_public_key(path, self.settings.node_code)
         kid, jwk = key_id(public), public_jwk(public)
         copy = self.find(TrustedKey, trusted_key_id(kid))
         if copy is not None and copy.distrusted:

@@ -12,6 +12,7 @@ from replication.node import NodeRuntime
 from shared.api.audit_routes import HistoryEntry
 from shared.api.common import CrmApp, PagingQuery, listed, one, page_response
 from shared.api.contract import Selection, selectable
+from shared.api.filters import province_query
 from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.domain.errors import NotFound
@@ -160,9 +161,9 @@ class Orphan(BaseModel):
                    summary="Upstream records this node kept as orphans: they refer to an order or leg it does not "
                    "hold (after a restore), so they were recorded, not applied, and the follower went on")
 def orphans(app: CrmApp, paging: PagingQuery, fields: Annotated[Selection, selectable(Orphan)],
-            upstream: str | None = Query(None, pattern=r"^[A-Za-z]{2}$"),
+            upstream: str | None = province_query("Only what this upstream sent", alias="upstream", hq=True),
             order_id: str | None = Query(None, alias="orderId", max_length=64)) -> Response:
-    page = app.list_orphans(upstream and upstream.upper(), order_id, paging.offset, paging.limit)  # type: ignore[attr-defined]
+    page = app.list_orphans(upstream, order_id, paging.offset, paging.limit)  # type: ignore[attr-defined]
     return page_response(page, fields=fields)
 
 

@@ -4,14 +4,13 @@ lift a sign-in wait."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from shared.auth.keyring import KeyRing, ProvinceKey
 from shared.auth.sign_in import SignInDesk, StaffEntry
 from shared.auth.throttle import SignInThrottle
 from shared.auth.tokens import MACHINE, Principal, TokenIssuer
-from shared.auth.trust import issuer_name, node_issuer, own_issuer_validator
+from shared.auth.trust import hq_public_keys, issuer_name, node_issuer, own_issuer_validator
 from shared.domain.signing_key import TrustedKey
 from shared.domain.staff import SignInUnlocked, parse_username
 from shared.domain.values import text
@@ -104,7 +103,7 @@ class StaffAccess:
     def published_keys(self) -> list[dict[str, Any]]:
         """HQ's public keys (for every province) and each province's as HQ distributed it (for that one)."""
         settings = self.app.settings
-        hq = json.loads(settings.jwks_path().read_text())["keys"] if settings.jwks_path().is_file() else []
+        hq = hq_public_keys(settings)
         self.keyring.reload()
         provinces = [{**key.jwk, "iss": issuer_name(settings, key.province), "province": key.province}
                      for key in self.keyring.published().values()]

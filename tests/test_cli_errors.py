@@ -4,7 +4,9 @@ exit; never a traceback. Real processes, as an operator runs them."""
 from __future__ import annotations
 
 import ctypes
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from typing import Iterator
 import pytest
 
 from crm.cli import PER_NODE_VARIABLES
+from shared.auth.tokens import create_signing_key
 from tests.auth import keys_dir
 from tests.cluster import free_port
 
@@ -67,6 +70,52 @@ def test_a_node_started_without_its_keys_names_the_missing_key_and_the_command_t
                "--grpc-port", str(free_port()))
     one_line_failure(done, f"no cipher key for GD at {tmp_path}/keys/gd.cipher.key", "crm keys init --code GD")
     assert not (tmp_path / "gd.sqlite3").exists()
+
+
+@pytest.fixture
+def own_keys(tmp_path: Path) -> Path:
+    """A copy of the run's keys (GD's signing key among them) in the data directory's keys/, for a test to damage."""
+    keys = tmp_path / "keys"
+    shutil.copytree(keys_dir(), keys)
+    create_signing_key(keys / "gd.signing.pem")
+    return keys
+
+
+def serve(tier: str, data_dir: Path) -> subprocess.CompletedProcess:
+    code = ("--code", "GD") if tier == "province" else ()
+    return crm(tier, "serve", *code, "--data-dir", str(data_dir), "--port", str(free_port()),
+               "--grpc-port", str(free_port()))
+
+
+@pytest.mark.parametrize("content", [b"", b"not a key\n"], ids=["empty", "garbage"])
+def test_a_node_whose_signing_key_is_empty_or_damaged_names_it_and_the_way_out(tmp_path, own_keys, content):
+    (own_keys / "gd.signing.pem").write_bytes(content)
+    one_line_failure(serve("province", tmp_path), f"{own_keys / 'gd.signing.pem'} holds no usable Ed25519 signing key",
+                     "crm keys init --code GD")
+    (own_keys / "issuer.pem").write_bytes(content)
+    one_line_failure(serve("hq", tmp_path), f"{own_keys / 'issuer.pem'} holds no usable", "crm keys init --code HQ")
+    one_line_failure(crm("token", "issue", "--user", "nightly.report", "--role", "clerk", "--province", "GD",
+                         "--data-dir", str(tmp_path)), f"{own_keys / 'issuer.pem'} holds no usable",
+                     "crm keys init --code HQ")
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"keys": []}', '{"keys": [{"kty": "OKP"}]}', "\udcff"],
+                         ids=["not-json", "a-list", "no-keys", "no-usable-key", "not-utf8"])
+def test_a_node_whose_public_keys_are_damaged_names_the_file_and_the_way_out(tmp_path, own_keys, content):
+    (own_keys / "jwks.json").write_bytes(content.encode("utf-8", "surrogateescape"))
+    for tier in ("province", "hq"):
+        one_line_failure(serve(tier, tmp_path), f"{own_keys / 'jwks.json'} is not a key set of usable public keys",
+                         "crm keys init --code HQ")
+
+
+def test_keys_init_writes_a_removed_key_set_again_from_hqs_key(tmp_path, own_keys):
+    """The way out the lines above name: the public keys come back as they were, the signing key is kept."""
+    published = json.loads((own_keys / "jwks.json").read_text())
+    signing_key = (own_keys / "issuer.pem").read_bytes()
+    (own_keys / "jwks.json").unlink()
+    assert crm("keys", "init", "--code", "HQ", "--data-dir", str(tmp_path)).returncode == 0
+    assert json.loads((own_keys / "jwks.json").read_text()) == published
+    assert (own_keys / "issuer.pem").read_bytes() == signing_key
 
 
 def test_check_export_of_a_missing_or_unreadable_file(tmp_path):

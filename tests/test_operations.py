@@ -139,13 +139,13 @@ class Cluster:
 
 
 @contextmanager
-def _cluster_up(data: Path, provinces: tuple[str, ...], *options: str) -> Iterator[Cluster]:
+def _cluster_up(data: Path, provinces: tuple[str, ...], *options: str, **env: str) -> Iterator[Cluster]:
     """`crm cluster up` as its own process, once it printed "Cluster up"; every node stopped afterwards."""
     base, grpc_base = port_run(1 + len(provinces)), port_run(1 + len(provinces))
     log = data / "cluster.log"
     supervisor = _serve(["cluster", "up", "--provinces", ",".join(provinces), "--base-port", str(base),
                          "--grpc-base-port", str(grpc_base), "--data-dir", str(data), *options], log,
-                        _environment(CRM_RESTART_INITIAL_SECONDS="0.5"))
+                        _environment(**{"CRM_RESTART_INITIAL_SECONDS": "0.5", **env}))
     nodes = {code: Client(f"http://127.0.0.1:{base + i}", code) for i, code in enumerate(("HQ", *provinces))}
     started = Cluster(supervisor, data, log, nodes)
     try:
@@ -363,6 +363,76 @@ def test_one_node_is_stopped_started_and_restarted_through_the_running_superviso
 
     unknown = _crm("cluster", "restart", "XX", "--data-dir", data)
     assert unknown.returncode == 1 and "no node 'XX' in this cluster (one of HQ, GD, BJ)" in unknown.stderr
+
+
+NS_LAST_PID = Path("/proc/sys/kernel/ns_last_pid")  # the pid the kernel gave last: the next fork gets the one after
+
+
+def _process_with_pid(pid: int) -> subprocess.Popen | None:
+    """An unrelated process leading its own process group under `pid`, as one started later may get a freed pid."""
+    for _ in range(50):  # other processes may fork in between
+        NS_LAST_PID.write_text(str(pid - 1))
+        process = subprocess.Popen(["sleep", "600"], process_group=0)
+        if process.pid == pid:
+            return process
+        process.kill()
+        process.wait()
+    return None
+
+
+@pytest.mark.skipif(not os.access(NS_LAST_PID, os.W_OK), reason="a freed pid can be given again only by root")
+def test_stopping_a_node_that_crashed_and_was_reaped_signals_no_process_group_that_took_its_pid(tmp_path):
+    with _cluster_up(tmp_path, ("GD",), "--no-demo-data", CRM_RESTART_INITIAL_SECONDS="600") as up:
+        crashed = _children(up.supervisor.pid)["GD"]
+        os.kill(crashed, signal.SIGKILL)
+        eventually(lambda: not Path(f"/proc/{crashed}").exists(), timeout=30)  # the supervisor reaped it
+        assert any(f"GD (pid {crashed}) exited with signal SIGKILL" in line for line in up.lines())
+        bystander = _process_with_pid(crashed)
+        assert bystander is not None, f"pid {crashed} was not given again"
+        try:
+            stopped = _crm("cluster", "stop", "GD", "--data-dir", str(tmp_path))
+            assert stopped.returncode == 0 and "GD stopped" in stopped.stdout, stopped.stderr
+            restarted = _crm("cluster", "restart", "GD", "--data-dir", str(tmp_path))  # it starts from stopped
+            assert restarted.returncode == 0 and "GD is running" in restarted.stdout, restarted.stderr
+            assert bystander.poll() is None  # neither order reached the process group now under that id
+        finally:
+            bystander.kill()
+            bystander.wait()
+
+
+def test_the_readmes_restore_procedure_under_the_supervisor_stops_and_starts_nodes_through_it(tmp_path):
+    """Restoring a province under `crm cluster up`, as the README's steps say: each stop and start is a `crm
+    cluster` order, and the procedure ends with both followers streaming."""
+    with _cluster_up(tmp_path, ("GD",), "--no-demo-data") as up:
+        hq, gd, data = up.nodes["HQ"], up.nodes["GD"], str(tmp_path)
+
+        def followers(node: Client) -> dict[str, str]:
+            return {u["upstream"]: u["state"] for u in node.http.get("/replication/status").json()["upstreams"]}
+
+        kept = gd.register()
+        backup = tmp_path / "gd.backup"
+        assert _crm("backup", "--code", "GD", "--data-dir", data, "--to", str(backup)).returncode == 0
+        lost = gd.register()  # after the backup: the restore loses it, HQ has it already
+        eventually(lambda: hq.knows(lost), timeout=60)
+
+        for step in (("cluster", "stop", "GD"), ("restore", "--code", "GD", "--from", str(backup)),
+                     ("cluster", "start", "GD")):  # step 1
+            done = _crm(*step, "--data-dir", data)
+            assert done.returncode == 0, (step, done.stderr)
+        assert gd.knows(kept) and not gd.knows(lost)
+        eventually(lambda: followers(hq) == {"GD": "stopped"}, timeout=60)  # step 2: HQ had mirrored beyond
+        seen = _crm("replication", "divergence", "--upstream", "GD", "--data-dir", data)
+        assert seen.returncode == 1, seen.stderr
+        keep = json.loads(seen.stdout)["mismatch"]["lastAgreeingPosition"]
+        for step in (("cluster", "stop", "HQ"), ("replication", "reseed", "--upstream", "GD", "--keep-upto",
+                                                  str(keep), "--reason", "GD restored", "--by", "ops.wang"),
+                     ("cluster", "start", "HQ")):
+            done = _crm(*step, "--data-dir", data)
+            assert done.returncode == 0, (step, done.stderr)
+        eventually(lambda: followers(hq) == {"GD": "streaming"} and followers(gd) == {"HQ": "streaming"},
+                   timeout=60)  # step 4
+        again = gd.register()
+        eventually(lambda: hq.knows(again), timeout=60)
 
 
 def test_cluster_commands_without_a_supervisor_say_so_in_one_line(tmp_path):

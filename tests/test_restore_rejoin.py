@@ -138,6 +138,18 @@ def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_
             scratch.close()
 
 
+def test_orphans_of_an_upstream_that_is_no_node_are_a_400_naming_the_parameter(store, tmp_path):
+    with provinces(store, tmp_path, "GD") as (gd,), TestClient(create_app(gd), headers=OPERATOR) as client:
+        for code in ("zz", "XX"):
+            refused = client.get("/replication/orphans", params={"upstream": code})
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["field"] == "upstream" and "expected one of" in refused.json()["reason"]
+            assert refused.json()["reason"].endswith("or HQ")
+        for code in ("HQ", "hq", "BJ"):  # a node's code, in any case: its orphans (none here)
+            listed = client.get("/replication/orphans", params={"upstream": code})
+            assert (listed.status_code, listed.json()) == (200, []), listed.text
+
+
 def test_work_forwarded_again_for_a_leg_held_here_leaves_it_as_it_is(store, tmp_path):
     with provinces(store, tmp_path, "GD", "BJ") as (home, bj):
         placed = order(home, customer(home)["id"], ("PO-DC-2M", "BJ"))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -35,6 +36,15 @@ KeyLookup = Callable[[str], "jwt.PyJWK | None"]
 
 class InvalidToken(Exception):
     """Missing, expired, forged or for another audience: the caller is not known (401)."""
+
+
+class KeyFileUnreadable(OSError):
+    """A key file that is there but holds no key we can use (empty, damaged, of another kind): the node cannot
+    start. Its message names the file and the way out (crm prints it as the one line it exits with)."""
+
+
+HQ_KEYS_REMEDY = ("copy HQ's <keys>/jwks.json here, or at HQ remove the file and run `crm keys init --code HQ` "
+                  "(it is written again from HQ's issuer.pem)")
 
 
 @dataclass(frozen=True)
@@ -73,9 +83,10 @@ class TrustedIssuer:
     @classmethod
     def from_file(cls, issuer: str, audience: str, jwks_file: Path, lifetimes: Mapping[str, int],
                   **options: Any) -> "TrustedIssuer":
+        remedy = HQ_KEYS_REMEDY if options.get("embedded") else "download the provider's key set again"
         if not jwks_file.is_file():
-            raise FileNotFoundError(f"no public keys for issuer {issuer} at {jwks_file}: run `crm keys init`")
-        return cls(issuer, audience, _lookup_in(jwt.PyJWKSet.from_json(jwks_file.read_text())), lifetimes, **options)
+            raise FileNotFoundError(f"no public keys for issuer {issuer} at {jwks_file}: {remedy}")
+        return cls(issuer, audience, _lookup_in(jwt.PyJWKSet(read_jwks(jwks_file, remedy))), lifetimes, **options)
 
 
 def _claim(claims: dict[str, Any], path: str) -> Any:
@@ -166,13 +177,15 @@ class TokenIssuer:
     issuer: str
     audience: str
     lifetimes: Mapping[str, int]
+    node: str = "HQ"  # whose key it is (the way out of a missing or damaged one names it)
     key: Any = field(init=False, repr=False)
     kid: str = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.private_key_file.is_file():
-            raise FileNotFoundError(f"no signing key at {self.private_key_file}: run `crm keys init`")
-        self.key = serialization.load_pem_private_key(self.private_key_file.read_bytes(), password=None)
+            raise FileNotFoundError(f"no signing key at {self.private_key_file}: "
+                                    f"run `crm keys init --code {self.node}`")
+        self.key = load_signing_key(self.private_key_file, self.node)
         self.kid = key_id(self.key.public_key())
 
     def issue(self, subject: str, name: str, role: str, province: str, kind: str = ACCESS,
@@ -221,13 +234,38 @@ def create_signing_key(private_key_file: Path) -> bool:
     return True
 
 
-def load_public_key(private_key_file: Path) -> Ed25519PublicKey:
-    return serialization.load_pem_private_key(private_key_file.read_bytes(), password=None).public_key()
+def load_signing_key(private_key_file: Path, node: str) -> Ed25519PrivateKey:
+    """`node`'s Ed25519 signing key from its PEM file; KeyFileUnreadable when the file holds none."""
+    try:
+        key = serialization.load_pem_private_key(private_key_file.read_bytes(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # empty, damaged, encrypted
+        key = None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileUnreadable(f"{private_key_file} holds no usable Ed25519 signing key (empty or damaged): put "
+                                f"it back from a backup, or remove it and run `crm keys init --code {node}` for a "
+                                "new one (tokens signed with the old one are refused)")
+    return key
+
+
+def load_public_key(private_key_file: Path, node: str) -> Ed25519PublicKey:
+    return load_signing_key(private_key_file, node).public_key()
+
+
+def read_jwks(jwks_file: Path, remedy: str) -> list[dict[str, Any]]:
+    """The keys of a JWKS file, each one PyJWT can use; KeyFileUnreadable (saying `remedy`) for anything else."""
+    try:
+        keys = json.loads(jwks_file.read_text())["keys"]
+        jwt.PyJWKSet(keys)  # refuses an empty set, or one with a key it cannot use
+    except (ValueError, TypeError, KeyError, AttributeError, jwt.PyJWTError):  # not UTF-8, JSON, a key set
+        raise KeyFileUnreadable(f"{jwks_file} is not a key set of usable public keys (JSON {{\"keys\": [...]}}, "
+                                f"empty or damaged): {remedy}") from None
+    return keys
 
 
 def create_issuer_keys(private_key_file: Path, jwks_file: Path) -> bool:
-    """HQ's signing key (owner-only) and its public JWKS; nothing is overwritten. True when created."""
-    if not create_signing_key(private_key_file):
-        return False
-    jwks_file.write_text(json.dumps({"keys": [public_jwk(load_public_key(private_key_file))]}, indent=2))
-    return True
+    """HQ's signing key (owner-only, never overwritten) and its public JWKS (written with a new key, and again
+    from the key when missing). True when the key was created."""
+    created = create_signing_key(private_key_file)
+    if created or not jwks_file.exists():
+        jwks_file.write_text(json.dumps({"keys": [public_jwk(load_public_key(private_key_file, "HQ"))]}, indent=2))
+    return created

@@ -3,8 +3,11 @@ directory, each province's issuer for that province's staff only, and an externa
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.auth.keyring import KeyRing
-from shared.auth.tokens import ACCESS, MACHINE, REFRESH, TokenIssuer, TokenValidator, TrustedIssuer, jwk_key
+from shared.auth.tokens import (ACCESS, HQ_KEYS_REMEDY, MACHINE, REFRESH, TokenIssuer, TokenValidator, TrustedIssuer,
+                                jwk_key, read_jwks)
 from shared.domain.values import PROVINCES
 from shared.settings import Settings
 
@@ -23,7 +26,13 @@ def node_issuer(settings: Settings, code: str | None = None) -> TokenIssuer:
     """A node's own issuer (default: this node's): HQ's issuer key, or the province's signing key."""
     code = code or settings.node_code
     path = settings.signing_key_path() if code == "HQ" else settings.province_signing_key_path(code)
-    return TokenIssuer(path, issuer_name(settings, code), settings.auth_audience, lifetimes(settings))
+    return TokenIssuer(path, issuer_name(settings, code), settings.auth_audience, lifetimes(settings), code)
+
+
+def hq_public_keys(settings: Settings) -> list[dict[str, Any]]:
+    """HQ's issuer keys as this node holds them (<keys>/jwks.json; none without the file)."""
+    path = settings.jwks_path()
+    return read_jwks(path, HQ_KEYS_REMEDY) if path.is_file() else []
 
 
 def own_issuer_validator(settings: Settings, issuer: TokenIssuer) -> TokenValidator:
