@@ -358,7 +358,7 @@ def test_hq_trusts_only_a_provinces_own_ed25519_key_and_a_distrusted_key_signs_n
             assert not batch.changed()  # nothing trusted, nothing recorded
         enrol(hq.app, "gd.clerk", "clerk", "GD")
         eventually(lambda: _copy(gd.app, "gd.clerk") and _copy(gd.app, "gd.clerk").password_hash)
-        gd_kid = key_id(load_public_key(keys_dir() / "gd.signing.pem"))
+        gd_kid = key_id(load_public_key(keys_dir() / "gd.signing.pem", "GD"))
         eventually(lambda: any(k["kid"] == gd_kid for k in hq.app.staff_access.published_keys()))
         assert key_id(real) not in {k["kid"] for k in hq.app.staff_access.published_keys()} and before is not None
         with TestClient(create_province_app(gd.app)) as at_gd:
