@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test proto bench fuzz clean
+.PHONY: run test lint proto bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,12 @@ proto: $(STAMP)
 run: $(STAMP) proto
 	$(BIN)/crm run
 
-test: $(STAMP) proto
+# The habits that keep the tree readable: lint and format are checked on every test run.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) proto lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP) proto

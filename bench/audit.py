@@ -49,8 +49,12 @@ def replay_rate(app: Any) -> tuple[float, bool]:
 
 def export_in_child(settings: Settings, target: Path) -> dict[str, float]:
     """A fresh process, so its peak memory is the export's and not the data generation's."""
-    completed = subprocess.run([sys.executable, "-m", "bench.audit", "--export-child", settings.model_dump_json(),
-                                str(target)], capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.audit", "--export-child", settings.model_dump_json(), str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(completed.stdout)
 
 
@@ -73,8 +77,17 @@ def export_child(settings_json: str, target: str) -> None:
     elapsed = time.perf_counter() - started
     peak = peak_memory_mb()
     app.close()
-    print(json.dumps({"events": lines - 1, "seconds": elapsed, "rss_before_mb": before, "peak_rss_mb": peak,
-                      "bytes": os.path.getsize(target)}))
+    print(
+        json.dumps(
+            {
+                "events": lines - 1,
+                "seconds": elapsed,
+                "rss_before_mb": before,
+                "peak_rss_mb": peak,
+                "bytes": os.path.getsize(target),
+            }
+        )
+    )
 
 
 def measure(store: str, tmp: Path, events: int) -> dict[str, Any]:
@@ -85,8 +98,15 @@ def measure(store: str, tmp: Path, events: int) -> dict[str, Any]:
         rate, identical = replay_rate(app)
         app.close()
         exported_figures = export_in_child(settings, tmp / f"{store}.jsonl")
-    return {"store": store, "events": events, "raw_read_per_s": baseline, "replay_per_s": rate,
-            "replay_ratio": rate / baseline, "identical": identical, "export": exported_figures}
+    return {
+        "store": store,
+        "events": events,
+        "raw_read_per_s": baseline,
+        "replay_per_s": rate,
+        "replay_ratio": rate / baseline,
+        "identical": identical,
+        "export": exported_figures,
+    }
 
 
 def demo_replay(tmp: Path) -> dict[str, Any]:
@@ -111,17 +131,21 @@ def main(argv: list[str]) -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         figures = demo_replay(Path(tmp))
-        print(f"audit: demo province, {figures['events']} events: replay {figures['replay_per_s']:,.0f} ev/s "
-              f"({figures['replay_per_s'] / figures['raw_read_per_s']:.2f}× a raw read of "
-              f"{figures['raw_read_per_s']:,.0f} ev/s), identical={figures['identical']}")
+        print(
+            f"audit: demo province, {figures['events']} events: replay {figures['replay_per_s']:,.0f} ev/s "
+            f"({figures['replay_per_s'] / figures['raw_read_per_s']:.2f}× a raw read of "
+            f"{figures['raw_read_per_s']:,.0f} ev/s), identical={figures['identical']}"
+        )
         for store in args.stores.split(","):
             m = measure(store, Path(tmp), args.events)
             e = m["export"]
-            print(f"audit [{store}] {m['events']:,} events: replay {m['replay_per_s']:,.0f} ev/s "
-                  f"({m['replay_ratio']:.2f}× a raw read of {m['raw_read_per_s']:,.0f} ev/s), "
-                  f"identical={m['identical']}; export {e['events']:,} events in {e['seconds']:.1f} s, "
-                  f"peak RSS {e['peak_rss_mb']:.0f} MB (process before export {e['rss_before_mb']:.0f} MB), "
-                  f"{e['bytes'] / 1e6:.0f} MB written")
+            print(
+                f"audit [{store}] {m['events']:,} events: replay {m['replay_per_s']:,.0f} ev/s "
+                f"({m['replay_ratio']:.2f}× a raw read of {m['raw_read_per_s']:,.0f} ev/s), "
+                f"identical={m['identical']}; export {e['events']:,} events in {e['seconds']:.1f} s, "
+                f"peak RSS {e['peak_rss_mb']:.0f} MB (process before export {e['rss_before_mb']:.0f} MB), "
+                f"{e['bytes'] / 1e6:.0f} MB written"
+            )
 
 
 if __name__ == "__main__":

@@ -14,9 +14,10 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench.nodes import BY, free_port, id_card, store_settings
 from hq.application import HqApplication
@@ -36,8 +37,9 @@ def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> float:
 def _cluster(stack: ExitStack, store: str, tmp: Path) -> dict[str, Any]:
     nodes: dict[str, Any] = {}
     for code in ("GD", "BJ", "HQ"):
-        settings = stack.enter_context(store_settings(store, tmp, code, grpc_port=free_port(),
-                                                      reconnect_initial_seconds=0.05))
+        settings = stack.enter_context(
+            store_settings(store, tmp, code, grpc_port=free_port(), reconnect_initial_seconds=0.05)
+        )
         app = HqApplication(settings) if code == "HQ" else ProvinceApplication(settings)
         runtime = NodeRuntime(app).start()
         stack.callback(app.close)
@@ -54,8 +56,12 @@ def _cluster(stack: ExitStack, store: str, tmp: Path) -> dict[str, Any]:
 
 
 def _customer(gd: Any, n: int) -> str:
-    body = {"name": f"客户{n}", "customerKind": "individual", "grade": "1A",
-            "certificate": {"type": "idCard", "number": id_card(n)}}
+    body = {
+        "name": f"客户{n}",
+        "customerKind": "individual",
+        "grade": "1A",
+        "certificate": {"type": "idCard", "number": id_card(n)},
+    }
     customer = gd.register_customer(body, BY)
     gd.update_customer(customer["id"], {"status": "active"}, BY)
     return customer["id"]
@@ -65,11 +71,21 @@ def one_hop(gd: Any, hq: Any, count: int) -> list[float]:
     """Seconds from GD's commit to HQ having applied it."""
     latencies = []
     for n in range(count):
-        customer = gd.register_customer({"name": f"单跳{n}", "customerKind": "individual", "grade": "1A",
-                                         "certificate": {"type": "idCard", "number": id_card(500_000 + n)}}, BY)
+        customer = gd.register_customer(
+            {
+                "name": f"单跳{n}",
+                "customerKind": "individual",
+                "grade": "1A",
+                "certificate": {"type": "idCard", "number": id_card(500_000 + n)},
+            },
+            BY,
+        )
         committed = time.perf_counter()
-        done = _until(lambda: hq.queries.rows("SELECT 1 FROM {province_customer} WHERE customer_id = ?",
-                                              [customer["id"]]))
+        done = _until(
+            lambda: hq.queries.rows(
+                "SELECT 1 FROM {province_customer} WHERE customer_id = ?", [customer["id"]]
+            )
+        )
         latencies.append(done - committed)
     return latencies
 
@@ -78,8 +94,13 @@ def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]
     customer_id = _customer(gd, 1)
     forward, back = [], []
     for _ in range(count):
-        order = gd.place_order({"relatedParty": [{"id": customer_id, "role": "customer"}], "productOrderItem": [
-            {"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "BJ"}]}, BY)
+        order = gd.place_order(
+            {
+                "relatedParty": [{"id": customer_id, "role": "customer"}],
+                "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "BJ"}],
+            },
+            BY,
+        )
         accepted = time.perf_counter()
         arrived = _until(lambda: bj.list_work_orders(order_id=order["id"]).total == 3)
         forward.append(arrived - accepted)
@@ -109,9 +130,12 @@ def main(argv: list[str] | None = None) -> None:
             hop = _ms(one_hop(apps["GD"], apps["HQ"], args.orders))
             forward_s, back_s = round_trips(apps["GD"], apps["BJ"], args.orders)
             forward, back = _ms(forward_s), _ms(back_s)
-        print(f"  {store:9s} one hop {hop[0]:6.1f} / {hop[1]:6.1f} ms | accepted at GD → work orders at BJ "
-              f"{forward[0]:6.1f} / {forward[1]:6.1f} ms = {forward[0] / hop[0]:4.1f}x hop | BJ's last completion "
-              f"→ GD completed {back[0]:6.1f} / {back[1]:6.1f} ms = {back[0] / hop[0]:4.1f}x hop", flush=True)
+        print(
+            f"  {store:9s} one hop {hop[0]:6.1f} / {hop[1]:6.1f} ms | accepted at GD → work orders at BJ "
+            f"{forward[0]:6.1f} / {forward[1]:6.1f} ms = {forward[0] / hop[0]:4.1f}x hop | BJ's last completion "
+            f"→ GD completed {back[0]:6.1f} / {back[1]:6.1f} ms = {back[0] / hop[0]:4.1f}x hop",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

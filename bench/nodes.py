@@ -6,17 +6,18 @@ import random
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from replication.tls import create_certificates
 from shared.auth.tokens import create_issuer_keys
-from shared.persistence.protection import create_cipher_key
 from shared.domain.billing import BillingAccount
 from shared.domain.customer import Customer
 from shared.domain.values import id_card_check_digit
 from shared.persistence.databases import drop_database, ensure_database
+from shared.persistence.protection import create_cipher_key
 from shared.settings import Settings
 
 BY = {"actor": "bench", "role": "staff", "channel": "web"}
@@ -94,8 +95,14 @@ def store_settings(store: str, tmp: Path, code: str, **overrides: Any) -> Iterat
     if store == "sqlite":
         yield Settings(node_code=code, tier=tier, store="sqlite", data_dir=tmp / code.lower(), **overrides)
         return
-    settings = Settings(node_code=code, tier=tier, store="postgres", pg_dbname=f"crm_bench_{uuid.uuid4().hex[:10]}",
-                        data_dir=tmp, **overrides)
+    settings = Settings(
+        node_code=code,
+        tier=tier,
+        store="postgres",
+        pg_dbname=f"crm_bench_{uuid.uuid4().hex[:10]}",
+        data_dir=tmp,
+        **overrides,
+    )
     ensure_database(settings)
     try:
         yield settings
@@ -115,10 +122,17 @@ def register_many(app: Any, count: int, chunk: int = 250, start: int = 0) -> int
         aggregates: list[Any] = []
         for n in range(first, min(first + chunk, start + count)):
             customer = Customer.register(
-                province=app.settings.node_code, kind="individual", name=f"客户{n}",
-                certificate_type="idCard", certificate_number=id_card(n), grade=grades[n % 5], by=BY,
+                province=app.settings.node_code,
+                kind="individual",
+                name=f"客户{n}",
+                certificate_type="idCard",
+                certificate_number=id_card(n),
+                grade=grades[n % 5],
+                by=BY,
             )
-            aggregates += [customer, BillingAccount(str(customer.id), name=customer.name,
-                                                    province=customer.province, by=BY)]
+            aggregates += [
+                customer,
+                BillingAccount(str(customer.id), name=customer.name, province=customer.province, by=BY),
+            ]
         app.record(*aggregates)
     return 2 * count

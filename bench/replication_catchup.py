@@ -18,10 +18,10 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from bench.nodes import free_port, register_many, store_settings
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from replication.node import NodeRuntime
-from bench.nodes import free_port, register_many, store_settings
 
 
 class Probe(Aggregate):
@@ -36,8 +36,10 @@ def baseline(app: Any, count: int) -> float:
 
 
 def catch_up(store: str, tmp: Path, events: int, batch: int) -> dict[str, float]:
-    with store_settings(store, tmp, "GD", grpc_port=free_port()) as gd_settings, \
-            store_settings(store, tmp, "HQ", grpc_port=free_port(), replication_batch=batch) as hq_settings:
+    with (
+        store_settings(store, tmp, "GD", grpc_port=free_port()) as gd_settings,
+        store_settings(store, tmp, "HQ", grpc_port=free_port(), replication_batch=batch) as hq_settings,
+    ):
         gd = ProvinceApplication(gd_settings)
         gd_runtime = NodeRuntime(gd, follow=False).start()
         register_many(gd, events // 2, chunk=500)
@@ -51,11 +53,16 @@ def catch_up(store: str, tmp: Path, events: int, batch: int) -> dict[str, float]
             time.sleep(0.002)
         rate = events / (time.perf_counter() - started)
         lag = steady_lag(gd, follower, gd_runtime)
-        hq_runtime.stop(); gd_runtime.stop(); hq.close(); gd.close()
+        hq_runtime.stop()
+        gd_runtime.stop()
+        hq.close()
+        gd.close()
     return {"baseline": base, "catch_up": rate, "ratio": rate / base, **lag}
 
 
-def steady_lag(gd: Any, follower: Any, runtime: Any, seconds: float = 5.0, per_second: int = 100) -> dict[str, float]:
+def steady_lag(
+    gd: Any, follower: Any, runtime: Any, seconds: float = 5.0, per_second: int = 100
+) -> dict[str, float]:
     """The province records `per_second` customers (2 public events each) in 10 transactions a second;
     lag is the time from a transaction's commit to HQ having applied it, and the events HQ is behind."""
     written: list[tuple[int, float]] = []
@@ -84,14 +91,19 @@ def steady_lag(gd: Any, follower: Any, runtime: Any, seconds: float = 5.0, per_s
         while seen < len(written) and written[seen][0] <= position:
             latencies.append(now - written[seen][1])
             seen += 1
-        behind.append(max(0, runtime.service.chain.extend() - position) if len(behind) % 50 == 0 else behind[-1])
+        behind.append(
+            max(0, runtime.service.chain.extend() - position) if len(behind) % 50 == 0 else behind[-1]
+        )
         time.sleep(0.001)
     writer.join()
     latencies.sort()
-    return {"lag_events_mean": statistics.mean(behind), "lag_events_max": max(behind),
-            "latency_ms_mean": 1000 * statistics.mean(latencies),
-            "latency_ms_p95": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
-            "latency_ms_max": 1000 * latencies[-1]}
+    return {
+        "lag_events_mean": statistics.mean(behind),
+        "lag_events_max": max(behind),
+        "latency_ms_mean": 1000 * statistics.mean(latencies),
+        "latency_ms_p95": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "latency_ms_max": 1000 * latencies[-1],
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,10 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     for store in args.stores.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             r = catch_up(store, Path(tmp), args.events, args.batch)
-        print(f"  {store:9s} baseline {r['baseline']:8,.0f} saves/s | catch-up {r['catch_up']:8,.0f} events/s "
-              f"= {r['ratio']:5.1f}x baseline | steady load: commit-to-HQ {r['latency_ms_mean']:.0f} ms mean, "
-              f"{r['latency_ms_p95']:.0f} ms p95, {r['latency_ms_max']:.0f} ms max; "
-              f"behind by {r['lag_events_mean']:.1f} events mean, {r['lag_events_max']} max", flush=True)
+        print(
+            f"  {store:9s} baseline {r['baseline']:8,.0f} saves/s | catch-up {r['catch_up']:8,.0f} events/s "
+            f"= {r['ratio']:5.1f}x baseline | steady load: commit-to-HQ {r['latency_ms_mean']:.0f} ms mean, "
+            f"{r['latency_ms_p95']:.0f} ms p95, {r['latency_ms_max']:.0f} ms max; "
+            f"behind by {r['lag_events_mean']:.1f} events mean, {r['lag_events_max']} max",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from shared.audit.trail import AuditTrail
 from shared.domain.errors import DomainError
@@ -69,12 +70,19 @@ def _document(document: dict[str, Any]) -> None:
     print(json.dumps(mask(document), indent=2, ensure_ascii=False))
 
 
-def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentParser], None],
-                       open_node: Callable[[argparse.Namespace], Any],
-                       mirror: Callable[[argparse.Namespace], None],
-                       upstream_option: Callable[[argparse.ArgumentParser, str], None]) -> None:
-    audit = commands.add_parser("audit", help="auditors: verify, history, past states, operation log, mirrors",
-                                description=MANUAL, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_audit_commands(
+    commands: Any,
+    node_options: Callable[[argparse.ArgumentParser], None],
+    open_node: Callable[[argparse.Namespace], Any],
+    mirror: Callable[[argparse.Namespace], None],
+    upstream_option: Callable[[argparse.ArgumentParser, str], None],
+) -> None:
+    audit = commands.add_parser(
+        "audit",
+        help="auditors: verify, history, past states, operation log, mirrors",
+        description=MANUAL,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = audit.add_subparsers(dest="action", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, run: Callable[[Any, argparse.Namespace], int | None]) -> Any:
@@ -100,8 +108,12 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
         _document(result)
         return 0 if result["log"]["ok"] and all(m["ok"] for m in result.get("mirrors") or []) else 1
 
-    command("verify", "prove the node's whole log (and, at HQ, each mirror) unchanged; exit 1 and the first "
-            "bad position otherwise", verify)
+    command(
+        "verify",
+        "prove the node's whole log (and, at HQ, each mirror) unchanged; exit 1 and the first "
+        "bad position otherwise",
+        verify,
+    )
 
     def history(app: Any, args: argparse.Namespace) -> None:
         trail = AuditTrail(app, app.audited_resources)
@@ -113,7 +125,9 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
 
     def state(app: Any, args: argparse.Namespace) -> None:
         trail = AuditTrail(app, app.audited_resources)
-        _document(trail.state(_resource(trail, args.resource), args.id, version=args.version, as_of=args.as_of))
+        _document(
+            trail.state(_resource(trail, args.resource), args.id, version=args.version, as_of=args.as_of)
+        )
 
     parser = command("state", "a resource's document as it stood at a version or a time", state)
     parser.add_argument("resource")
@@ -123,8 +137,16 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
 
     def operations(app: Any, args: argparse.Namespace) -> None:
         trail = AuditTrail(app, app.audited_resources)
-        _lines(trail.operations(actor=args.actor, role=args.role, channel=args.channel, aggregate_type=args.type,
-                                since=args.since, until=args.until))
+        _lines(
+            trail.operations(
+                actor=args.actor,
+                role=args.role,
+                channel=args.channel,
+                aggregate_type=args.type,
+                since=args.since,
+                until=args.until,
+            )
+        )
 
     parser = command("operations", "the operation log, filtered", operations)
     parser.add_argument("--actor")
@@ -148,14 +170,21 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
         from shared.audit.export import exported
 
         if bool(args.resource) != bool(args.id):
-            raise SystemExit("--resource and --id go together: one resource's history, e.g. --resource customer "
-                             "--id ID")
+            raise SystemExit(
+                "--resource and --id go together: one resource's history, e.g. --resource customer --id ID"
+            )
         trail = AuditTrail(app, app.audited_resources)
         aggregate = trail.aggregate_id_of(_resource(trail, args.resource), args.id) if args.resource else None
         out = open(args.to, "w", encoding="utf-8") if args.to else sys.stdout
         try:
-            for line in exported(app, resource_id=aggregate, aggregate_type=args.type, since=args.since,
-                                 until=args.until, as_csv=args.format == "csv"):
+            for line in exported(
+                app,
+                resource_id=aggregate,
+                aggregate_type=args.type,
+                since=args.since,
+                until=args.until,
+                as_csv=args.format == "csv",
+            ):
                 out.write(line)
         finally:
             if args.to:
@@ -177,8 +206,9 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
             with open(args.file, encoding="utf-8") as lines:
                 result = check_export(lines)
         except UnicodeDecodeError:
-            raise SystemExit(f"{args.file} is not an export (not UTF-8 text): give the file `crm audit export` "
-                             "wrote") from None
+            raise SystemExit(
+                f"{args.file} is not an export (not UTF-8 text): give the file `crm audit export` wrote"
+            ) from None
         print(json.dumps(result, indent=2))
         if not result["ok"]:
             raise SystemExit(1)
@@ -187,9 +217,12 @@ def add_audit_commands(commands: Any, node_options: Callable[[argparse.ArgumentP
     parser.add_argument("file")
     parser.set_defaults(func=check)
 
-    parser = actions.add_parser("mirror", help="HQ: a province's mirror against its chain and its log now",
-                                description="HQ: prove a province's mirror is a whole chain (and matches the heads "
-                                            "it signed) and, unless --offline, equals the province's log now")
+    parser = actions.add_parser(
+        "mirror",
+        help="HQ: a province's mirror against its chain and its log now",
+        description="HQ: prove a province's mirror is a whole chain (and matches the heads "
+        "it signed) and, unless --offline, equals the province's log now",
+    )
     node_options(parser)
     parser.add_argument("--upstream", required=True, help="province code, e.g. GD")
     upstream_option(parser, "GD=127.0.0.1:9101")

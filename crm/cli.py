@@ -10,22 +10,23 @@ import logging
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 import grpc
 
 from crm import cluster_config
-from shared.auth.roles import Role
-from shared.domain.errors import DomainError
-from shared.auth.tokens import create_issuer_keys, create_signing_key
-from shared.persistence.node_lock import NodeRunning, hold_node
-from shared.persistence.protection import create_cipher_key
 from crm.audit_cli import add_audit_commands
 from crm.backup_cli import add_backup_commands
 from crm.failures import explained, one_line
 from crm.replication_cli import add_replication_commands
 from crm.serve import serve_node
+from shared.auth.roles import Role
+from shared.auth.tokens import create_issuer_keys, create_signing_key
+from shared.domain.errors import DomainError
+from shared.persistence.node_lock import NodeRunning, hold_node
+from shared.persistence.protection import create_cipher_key
 from shared.settings import Settings
 
 log = logging.getLogger("crm")
@@ -35,9 +36,16 @@ GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless
 
 def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:
     overrides = {k: v for k, v in fixed.items() if v is not None}
-    for option, field in (("code", "node_code"), ("port", "http_port"), ("grpc_port", "grpc_port"),
-                          ("data_dir", "data_dir"), ("store", "store"), ("host", "http_host"), ("keys_dir", "keys_dir"),
-                          ("upstreams", "upstreams")):
+    for option, field in (
+        ("code", "node_code"),
+        ("port", "http_port"),
+        ("grpc_port", "grpc_port"),
+        ("data_dir", "data_dir"),
+        ("store", "store"),
+        ("host", "http_host"),
+        ("keys_dir", "keys_dir"),
+        ("upstreams", "upstreams"),
+    ):
         value = getattr(args, option, None)
         if value is not None:
             overrides[field] = value
@@ -51,19 +59,26 @@ def node_code(code: str) -> str:
     from shared.domain.values import HQ_CODE, PROVINCES
 
     if code not in PROVINCES | {HQ_CODE}:
-        raise SystemExit(f"{code[:16]!r} is not a node's code: give --code HQ or a province's (e.g. GD, BJ, SH; "
-                         "CRM_NODE_CODE)")
+        raise SystemExit(
+            f"{code[:16]!r} is not a node's code: give --code HQ or a province's (e.g. GD, BJ, SH; "
+            "CRM_NODE_CODE)"
+        )
     return code
 
 
 def _application(settings: Settings) -> Any:
-    if settings.store == "postgres":  # a missing database is created; an unreachable one named, not waited for
+    if (
+        settings.store == "postgres"
+    ):  # a missing database is created; an unreachable one named, not waited for
         from shared.persistence.databases import DatabaseUnavailable, ensure_database
 
         try:
             if ensure_database(settings):
-                print(f"created PostgreSQL database '{settings.database_name}' on {settings.pg_host}:"
-                      f"{settings.pg_port}", flush=True)
+                print(
+                    f"created PostgreSQL database '{settings.database_name}' on {settings.pg_host}:"
+                    f"{settings.pg_port}",
+                    flush=True,
+                )
         except DatabaseUnavailable as error:
             raise SystemExit(f"{settings.node_code}: {error}") from None
     import sqlite3
@@ -80,18 +95,24 @@ def _application(settings: Settings) -> Any:
         return ProvinceApplication(settings)
     except (sqlite3.Error, PersistenceError) as error:  # e.g. a read-only data directory
         if settings.store == "postgres":
-            raise SystemExit(f"{settings.node_code}: cannot open PostgreSQL database '{settings.database_name}' on "
-                             f"{settings.pg_host}:{settings.pg_port}: {one_line(error)}: check that the server "
-                             f"runs and that '{settings.pg_user}' may write the database") from None
-        raise SystemExit(f"{settings.node_code}: cannot open its store {settings.sqlite_path()}: {one_line(error)}: "
-                         f"the data directory and its files must be writable by this user, or choose another "
-                         "--data-dir (CRM_DATA_DIR)") from None
+            raise SystemExit(
+                f"{settings.node_code}: cannot open PostgreSQL database '{settings.database_name}' on "
+                f"{settings.pg_host}:{settings.pg_port}: {one_line(error)}: check that the server "
+                f"runs and that '{settings.pg_user}' may write the database"
+            ) from None
+        raise SystemExit(
+            f"{settings.node_code}: cannot open its store {settings.sqlite_path()}: {one_line(error)}: "
+            f"the data directory and its files must be writable by this user, or choose another "
+            "--data-dir (CRM_DATA_DIR)"
+        ) from None
 
 
 def _existing_application(settings: Settings) -> Any:
     """A node's store that must already exist (audits, backups, repairs): never created by looking at it."""
     if settings.store == "sqlite" and not settings.sqlite_path().is_file():
-        raise SystemExit(f"{settings.node_code}: no store at {settings.sqlite_path()} (check --code and --data-dir)")
+        raise SystemExit(
+            f"{settings.node_code}: no store at {settings.sqlite_path()} (check --code and --data-dir)"
+        )
     if settings.store == "postgres":
         from shared.persistence.databases import DatabaseUnavailable, database_exists
 
@@ -100,8 +121,10 @@ def _existing_application(settings: Settings) -> Any:
         except DatabaseUnavailable as error:
             raise SystemExit(f"{settings.node_code}: {error}") from None
         if not found:
-            raise SystemExit(f"{settings.node_code}: no database '{settings.database_name}' on "
-                             f"{settings.pg_host}:{settings.pg_port}")
+            raise SystemExit(
+                f"{settings.node_code}: no database '{settings.database_name}' on "
+                f"{settings.pg_host}:{settings.pg_port}"
+            )
     return _application(settings)
 
 
@@ -113,7 +136,9 @@ def _node_settings(args: argparse.Namespace, tier: str) -> Settings:
     settings = cluster_config.complete(_settings(args, **fixed))
     if tier == "hq":  # HQ's own default ports
         defaults = {"http_port": settings.hq_http_port, "grpc_port": settings.hq_grpc_port}
-        settings = settings.model_copy(update={k: v for k, v in defaults.items() if k not in settings.model_fields_set})
+        settings = settings.model_copy(
+            update={k: v for k, v in defaults.items() if k not in settings.model_fields_set}
+        )
     elif settings.node_code == "HQ":
         raise SystemExit("HQ is served with `crm hq serve`; `crm province serve` takes a province's --code")
     try:
@@ -161,8 +186,10 @@ def _upstream_target(application: Any, code: str) -> str:
 
     target = parse_upstreams(application.settings.upstreams).get(code)
     if target is None:
-        raise SystemExit(f"no upstream {code} (--upstreams, CRM_UPSTREAMS or the data directory's "
-                         f"{cluster_config.FILE_NAME})")
+        raise SystemExit(
+            f"no upstream {code} (--upstreams, CRM_UPSTREAMS or the data directory's "
+            f"{cluster_config.FILE_NAME})"
+        )
     return target
 
 
@@ -185,20 +212,42 @@ def audit(args: argparse.Namespace) -> None:
 
 # what the cluster's file decides for each node; a value inherited from the supervisor's own environment must not
 # override it
-PER_NODE_VARIABLES = ("CRM_NODE_CODE", "CRM_TIER", "CRM_HTTP_HOST", "CRM_HTTP_PORT", "CRM_GRPC_HOST", "CRM_GRPC_PORT",
-                      "CRM_STORE", "CRM_UPSTREAMS", "CRM_DATA_DIR")
+PER_NODE_VARIABLES = (
+    "CRM_NODE_CODE",
+    "CRM_TIER",
+    "CRM_HTTP_HOST",
+    "CRM_HTTP_PORT",
+    "CRM_GRPC_HOST",
+    "CRM_GRPC_PORT",
+    "CRM_STORE",
+    "CRM_UPSTREAMS",
+    "CRM_DATA_DIR",
+)
 
 
-def cluster_plan(settings: Settings, provinces: list[str], base: int, grpc_base: int) -> list[cluster_config.ClusterNode]:
+def cluster_plan(
+    settings: Settings, provinces: list[str], base: int, grpc_base: int
+) -> list[cluster_config.ClusterNode]:
     """HQ on the base ports following every province; each province on the next ports following HQ."""
+
     def node(code: str, tier: str, offset: int, upstreams: dict[str, str]) -> cluster_config.ClusterNode:
-        return cluster_config.ClusterNode(code=code, tier=tier, http_host=settings.http_host, http_port=base + offset,
-                                          grpc_host=settings.grpc_host, grpc_port=grpc_base + offset, store="sqlite",
-                                          upstreams=upstreams)
+        return cluster_config.ClusterNode(
+            code=code,
+            tier=tier,
+            http_host=settings.http_host,
+            http_port=base + offset,
+            grpc_host=settings.grpc_host,
+            grpc_port=grpc_base + offset,
+            store="sqlite",
+            upstreams=upstreams,
+        )
 
     hq = {"HQ": f"{settings.grpc_host}:{grpc_base}"}
     every_province = {code: f"{settings.grpc_host}:{grpc_base + 1 + i}" for i, code in enumerate(provinces)}
-    return [node("HQ", "hq", 0, every_province), *(node(code, "province", 1 + i, hq) for i, code in enumerate(provinces))]
+    return [
+        node("HQ", "hq", 0, every_province),
+        *(node(code, "province", 1 + i, hq) for i, code in enumerate(provinces)),
+    ]
 
 
 def serve_command(node: cluster_config.ClusterNode, data_dir: Path, demo_data: bool) -> list[str]:
@@ -206,8 +255,19 @@ def serve_command(node: cluster_config.ClusterNode, data_dir: Path, demo_data: b
     from the cluster's file."""
     if node.tier == "hq":
         return [sys.executable, "-m", "crm.cli", "hq", "serve", "--data-dir", str(data_dir), "--supervised"]
-    return [sys.executable, "-m", "crm.cli", "province", "serve", "--code", node.code, "--data-dir", str(data_dir),
-            "--supervised", *(["--demo-data"] if demo_data else [])]
+    return [
+        sys.executable,
+        "-m",
+        "crm.cli",
+        "province",
+        "serve",
+        "--code",
+        node.code,
+        "--data-dir",
+        str(data_dir),
+        "--supervised",
+        *(["--demo-data"] if demo_data else []),
+    ]
 
 
 def cluster_up(args: argparse.Namespace) -> None:
@@ -242,8 +302,11 @@ def _control_socket(settings: Settings) -> Any:
             error.filename = error.filename or str(control.path)
             raise
         # a data directory's path too long for a Unix socket: supervise all the same
-        log.warning("no `crm cluster stop|start|restart` for this cluster: cannot listen at %s: %s", control.path,
-                    error)
+        log.warning(
+            "no `crm cluster stop|start|restart` for this cluster: cannot listen at %s: %s",
+            control.path,
+            error,
+        )
         return None
     return control
 
@@ -268,13 +331,24 @@ def _supervise(args: argparse.Namespace, settings: Settings, control: Any) -> No
     demo = not args.no_demo_data
     demo_staff = enrol_demo_staff(settings, provinces) if demo else []
     env = {k: v for k, v in os.environ.items() if k not in PER_NODE_VARIABLES}
-    supervisor = Supervisor(initial=settings.restart_initial_seconds, cap=settings.restart_cap_seconds,
-                            stable=settings.restart_stable_seconds, grace=settings.stop_grace_seconds,
-                            control=control)
+    supervisor = Supervisor(
+        initial=settings.restart_initial_seconds,
+        cap=settings.restart_cap_seconds,
+        stable=settings.restart_stable_seconds,
+        grace=settings.stop_grace_seconds,
+        control=control,
+    )
     try:
         with supervisor:
-            children = [supervisor.add(node.code, serve_command(node, data_dir, demo), env,
-                                       f"http://{node.http_host}:{node.http_port}") for node in plan]
+            children = [
+                supervisor.add(
+                    node.code,
+                    serve_command(node, data_dir, demo),
+                    env,
+                    f"http://{node.http_host}:{node.http_port}",
+                )
+                for node in plan
+            ]
             for child in children:
                 supervisor.wait_healthy(child)
             urls = {child.name: child.url for child in children}
@@ -284,8 +358,12 @@ def _supervise(args: argparse.Namespace, settings: Settings, control: Any) -> No
         print(f"\n{signal_name}: the cluster stopped", flush=True)
 
 
-def _load_demo(settings: Settings, provinces: list[str], urls: dict[str, str],
-               demo_staff: list[tuple[str, str, str, str]]) -> None:
+def _load_demo(
+    settings: Settings,
+    provinces: list[str],
+    urls: dict[str, str],
+    demo_staff: list[tuple[str, str, str, str]],
+) -> None:
     """The demo data that needs every node up (in a thread beside the supervisor's loop, which answers orders)."""
     print("loading the demo data (`crm cluster status` answers meanwhile) …", flush=True)
     nodes = _demo_nodes(urls, settings)
@@ -294,20 +372,29 @@ def _load_demo(settings: Settings, provinces: list[str], urls: dict[str, str],
         _cross_province_demo(nodes)
     else:
         print("cross-province demo data: none (orders between provinces need two of them)", flush=True)
-    print(f"\nDemo staff (sign in on your node, e.g. curl -d username=USER -d password=PASSWORD "
-          f"{urls['HQ']}/auth/token; province staff also at their province's node):", flush=True)
+    print(
+        f"\nDemo staff (sign in on your node, e.g. curl -d username=USER -d password=PASSWORD "
+        f"{urls['HQ']}/auth/token; province staff also at their province's node):",
+        flush=True,
+    )
     for user, role, province, password in demo_staff:
         print(f"  {user:26s} {role:16s} {province:3s} {password}", flush=True)
 
 
 def _say_cluster_up(plan: list[cluster_config.ClusterNode], urls: dict[str, str]) -> None:
-    print("\nCluster up (a node that stops is restarted; `crm cluster stop|start|restart CODE` for one node; "
-          "Ctrl-C stops every node):", flush=True)
+    print(
+        "\nCluster up (a node that stops is restarted; `crm cluster stop|start|restart CODE` for one node; "
+        "Ctrl-C stops every node):",
+        flush=True,
+    )
     for node in plan:
         url = urls[node.code]
         role = "HQ      " if node.tier == "hq" else "province"
-        print(f"  {role} {node.code}: {url}  docs {url}/docs  replication {url}/replication/status  "
-              f"metrics {url}/metrics  gRPC {node.grpc_host}:{node.grpc_port}", flush=True)
+        print(
+            f"  {role} {node.code}: {url}  docs {url}/docs  replication {url}/replication/status  "
+            f"metrics {url}/metrics  gRPC {node.grpc_host}:{node.grpc_port}",
+            flush=True,
+        )
 
 
 def cluster_order(args: argparse.Namespace) -> None:
@@ -318,14 +405,24 @@ def cluster_order(args: argparse.Namespace) -> None:
     settings = _settings(args)
     request = {"action": args.action, "node": getattr(args, "node", "")}
     try:  # a restart waits for the node to stop and then to answer
-        answer = ask(settings.supervisor_socket_path(), request, settings.stop_grace_seconds + START_SECONDS + 30)
+        answer = ask(
+            settings.supervisor_socket_path(), request, settings.stop_grace_seconds + START_SECONDS + 30
+        )
     except NoSupervisor as missing:
         raise SystemExit(str(missing)) from None
     if not answer.get("ok"):
         raise SystemExit(answer.get("message", "the supervisor refused the order"))
     if args.action == "status":
-        print(json.dumps({"supervisor": answer.get("supervisor"), "phase": answer.get("phase"),
-                          "nodes": answer.get("nodes", [])}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "supervisor": answer.get("supervisor"),
+                    "phase": answer.get("phase"),
+                    "nodes": answer.get("nodes", []),
+                },
+                indent=2,
+            )
+        )
     else:
         print(answer.get("message", "done"))
 
@@ -340,8 +437,9 @@ def _demo_nodes(urls: dict[str, str], settings: Settings) -> dict[str, Any]:
     nodes = {}
     for code, url in urls.items():
         user, role, province = cluster_demo.staff_of(code)
-        nodes[code] = cluster_demo.Node(url, issuer.issue(user, user, role, province, kind=MACHINE,
-                                                          ttl=settings.auth_machine_max_seconds))
+        nodes[code] = cluster_demo.Node(
+            url, issuer.issue(user, user, role, province, kind=MACHINE, ttl=settings.auth_machine_max_seconds)
+        )
     return nodes
 
 
@@ -378,7 +476,9 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _staff_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--user", required=True, help="user name: 2-64 of a-z 0-9 . _ - (compared in lower case)")
+    parser.add_argument(
+        "--user", required=True, help="user name: 2-64 of a-z 0-9 . _ - (compared in lower case)"
+    )
     parser.add_argument("--name", help="display name, full UTF-8 (default: the user name)")
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
     parser.add_argument("--province", help="home province of province staff, e.g. GD")
@@ -408,8 +508,11 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _upstream_option(parser: argparse.ArgumentParser, example: str) -> None:
-    parser.add_argument("--upstreams", help=f"the logs this node follows, CODE=host:port,… e.g. {example} "
-                        f"(CRM_UPSTREAMS; default: the data directory's {cluster_config.FILE_NAME})")
+    parser.add_argument(
+        "--upstreams",
+        help=f"the logs this node follows, CODE=host:port,… e.g. {example} "
+        f"(CRM_UPSTREAMS; default: the data directory's {cluster_config.FILE_NAME})",
+    )
 
 
 def province_codes(text: str) -> list[str]:
@@ -419,8 +522,9 @@ def province_codes(text: str) -> list[str]:
     codes = [code.strip().upper() for code in text.split(",") if code.strip()]
     unknown = [code for code in codes if code not in PROVINCES]
     if unknown:
-        raise argparse.ArgumentTypeError(f"{', '.join(unknown)}: not a province code (one of "
-                                         f"{', '.join(sorted(PROVINCES))})")
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(unknown)}: not a province code (one of {', '.join(sorted(PROVINCES))})"
+        )
     if not codes or len(set(codes)) != len(codes):
         raise argparse.ArgumentTypeError("give each province once, comma-separated, e.g. GD,BJ,SH")
     return codes
@@ -432,29 +536,54 @@ def _supervised_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
-    parser.add_argument("--provinces", required=required, type=province_codes,
-                        help="comma-separated province codes, e.g. GD,BJ,SH (one or more)")
-    parser.add_argument("--base-port", dest="base_port", type=port, required=required,
-                        help="HQ's REST port; provinces take the following ports in order")
-    parser.add_argument("--grpc-base-port", dest="grpc_base_port", type=port,
-                        help=f"HQ's gRPC port (default: base port + {GRPC_PORT_OFFSET})")
-    parser.add_argument("--data-dir", dest="data_dir", type=Path, help="where the SQLite files, the keys and the "
-                        f"cluster's {cluster_config.FILE_NAME} live")
-    parser.add_argument("--no-demo-data", dest="no_demo_data", action="store_true",
-                        help="start empty: no demo data, no demo staff")
+    parser.add_argument(
+        "--provinces",
+        required=required,
+        type=province_codes,
+        help="comma-separated province codes, e.g. GD,BJ,SH (one or more)",
+    )
+    parser.add_argument(
+        "--base-port",
+        dest="base_port",
+        type=port,
+        required=required,
+        help="HQ's REST port; provinces take the following ports in order",
+    )
+    parser.add_argument(
+        "--grpc-base-port",
+        dest="grpc_base_port",
+        type=port,
+        help=f"HQ's gRPC port (default: base port + {GRPC_PORT_OFFSET})",
+    )
+    parser.add_argument(
+        "--data-dir",
+        dest="data_dir",
+        type=Path,
+        help=f"where the SQLite files, the keys and the cluster's {cluster_config.FILE_NAME} live",
+    )
+    parser.add_argument(
+        "--no-demo-data",
+        dest="no_demo_data",
+        action="store_true",
+        help="start empty: no demo data, no demo staff",
+    )
 
 
 def keys_distrust(args: argparse.Namespace) -> None:
     """HQ stops trusting a province's signing key, and every province with it (over replication)."""
     app = _existing_application(_node_settings(args, "hq"))
     try:
-        done = app.distrust_key(args.kid, args.reason, {"actor": args.by, "role": "systemAdmin", "channel": "system"})
+        done = app.distrust_key(
+            args.kid, args.reason, {"actor": args.by, "role": "systemAdmin", "channel": "system"}
+        )
     except DomainError as invalid:
         raise SystemExit(f"--kid: {invalid.reason}") from None
     finally:
         app.close()
-    print(f"{done['province']}'s key {done['kid']} is distrusted; remove <keys>/{done['province'].lower()}"
-          ".signing.pem at that province and start it again to sign with a new one")
+    print(
+        f"{done['province']}'s key {done['kid']} is distrusted; remove <keys>/{done['province'].lower()}"
+        ".signing.pem at that province and start it again to sign with a new one"
+    )
 
 
 def keys_init(args: argparse.Namespace) -> None:
@@ -464,15 +593,19 @@ def keys_init(args: argparse.Namespace) -> None:
     had_public_keys = settings.jwks_path().exists()
     created = create_issuer_keys(settings.signing_key_path(), settings.jwks_path())
     public = "kept the existing" if had_public_keys and not created else "wrote the"
-    print(f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()}; {public} "
-          f"public keys {settings.jwks_path()}")
+    print(
+        f"{'created' if created else 'kept the existing'} signing key {settings.signing_key_path()}; {public} "
+        f"public keys {settings.jwks_path()}"
+    )
     for code in codes:
         path = settings.model_copy(update={"node_code": code}).cipher_key_path()
         print(f"{'created' if create_cipher_key(path) else 'kept the existing'} data key of {code}: {path}")
         if code != "HQ":  # a province signs its own staff in with its own key
             signing = settings.province_signing_key_path(code)
-            print(f"{'created' if create_signing_key(signing) else 'kept the existing'} signing key of {code}: "
-                  f"{signing}")
+            print(
+                f"{'created' if create_signing_key(signing) else 'kept the existing'} signing key of {code}: "
+                f"{signing}"
+            )
 
 
 def certs_init(args: argparse.Namespace) -> None:
@@ -503,9 +636,13 @@ def token_issue(args: argparse.Namespace) -> None:
         raise SystemExit(f"a {role.value} works in a province: give --province (e.g. GD)")
     signer = (args.code or "HQ").upper()
     if signer != "HQ" and signer != province:
-        raise SystemExit(f"{signer}'s key signs only {signer}'s staff: give --province {signer} or sign with HQ's key")
+        raise SystemExit(
+            f"{signer}'s key signs only {signer}'s staff: give --province {signer} or sign with HQ's key"
+        )
     if args.ttl is not None and not 0 < args.ttl <= settings.auth_machine_max_seconds:
-        raise SystemExit(f"--ttl: 1 to {settings.auth_machine_max_seconds} seconds (CRM_AUTH_MACHINE_MAX_SECONDS)")
+        raise SystemExit(
+            f"--ttl: 1 to {settings.auth_machine_max_seconds} seconds (CRM_AUTH_MACHINE_MAX_SECONDS)"
+        )
     try:
         subject = parse_username(args.user)
         issuer = node_issuer(settings, signer)
@@ -514,10 +651,20 @@ def token_issue(args: argparse.Namespace) -> None:
     except DomainError as invalid:
         raise SystemExit(f"--user: {invalid.reason}") from None
     if _hq_directory_holds(settings, subject):
-        raise SystemExit(f"--user: {subject} is a member of HQ's staff directory: people sign in (POST /auth/token); "
-                         "give a script's name")
-    print(issuer.issue(subject, args.name or subject, role.value, province, kind=MACHINE,
-                       ttl=args.ttl or settings.auth_access_seconds))
+        raise SystemExit(
+            f"--user: {subject} is a member of HQ's staff directory: people sign in (POST /auth/token); "
+            "give a script's name"
+        )
+    print(
+        issuer.issue(
+            subject,
+            args.name or subject,
+            role.value,
+            province,
+            kind=MACHINE,
+            ttl=args.ttl or settings.auth_access_seconds,
+        )
+    )
 
 
 def _hq_directory_holds(settings: Settings, username: str) -> bool:
@@ -557,8 +704,10 @@ def users_unlock(args: argparse.Namespace) -> None:
         raise SystemExit(f"--{'user' if args.user else 'address'}: {invalid.reason}") from None
     finally:
         app.close()
-    print(f"{lifted.get('username') or lifted['address']} may sign in at {lifted['node']} again"
-          + ("" if lifted["wasLocked"] else " (it was not waiting)"))
+    print(
+        f"{lifted.get('username') or lifted['address']} may sign in at {lifted['node']} again"
+        + ("" if lifted["wasLocked"] else " (it was not waiting)")
+    )
 
 
 def users_add(args: argparse.Namespace) -> None:
@@ -566,18 +715,35 @@ def users_add(args: argparse.Namespace) -> None:
     password = args.password or secrets.token_urlsafe(12)
     app = _application(_settings(args, node_code="HQ", tier="hq"))
     try:
-        member = app.enrol_staff({"username": args.user, "name": args.name or args.user, "role": args.role,
-                                  "province": args.province, "password": password},
-                                 {"actor": args.by, "role": "systemAdmin", "channel": "system"})
+        member = app.enrol_staff(
+            {
+                "username": args.user,
+                "name": args.name or args.user,
+                "role": args.role,
+                "province": args.province,
+                "password": password,
+            },
+            {"actor": args.by, "role": "systemAdmin", "channel": "system"},
+        )
     finally:
         app.close()
-    print(f"enrolled {member['username']} ({member['role']}, {member['province']})"
-          + ("" if args.password else f"; password: {password}"))
+    print(
+        f"enrolled {member['username']} ({member['role']}, {member['province']})"
+        + ("" if args.password else f"; password: {password}")
+    )
 
 
-DEMO_TITLES = {"clerk": "营业员", "customerManager": "客户经理", "provinceAdmin": "省管理员", "billingClerk": "账务员",
-               "hqAnalyst": "分析员", "catalogAdmin": "产品管理员", "settlementClerk": "结算员", "auditor": "审计员",
-               "systemAdmin": "系统管理员"}
+DEMO_TITLES = {
+    "clerk": "营业员",
+    "customerManager": "客户经理",
+    "provinceAdmin": "省管理员",
+    "billingClerk": "账务员",
+    "hqAnalyst": "分析员",
+    "catalogAdmin": "产品管理员",
+    "settlementClerk": "结算员",
+    "auditor": "审计员",
+    "systemAdmin": "系统管理员",
+}
 
 
 def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str, str, str, str]]:
@@ -588,21 +754,36 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
     from shared.domain.staff import StaffMember, canonical_username, staff_id
 
     listing = settings.keys_path() / "demo-staff.txt"
-    known = {canonical_username(line.split("\t")[0]): line.split("\t")[3]
-             for line in (listing.read_text().splitlines() if listing.exists() else []) if line.count("\t") == 3}
-    plan = [(canonical_username(f"{code}.{role}"), role, code) for code in provinces
-            for role in ("clerk", "customerManager", "provinceAdmin", "billingClerk")]
-    plan += [(canonical_username(f"hq.{role}"), role, "HQ") for role in ("hqAnalyst", "catalogAdmin",
-                                                                          "settlementClerk", "auditor", "systemAdmin")]
+    known = {
+        canonical_username(line.split("\t")[0]): line.split("\t")[3]
+        for line in (listing.read_text().splitlines() if listing.exists() else [])
+        if line.count("\t") == 3
+    }
+    plan = [
+        (canonical_username(f"{code}.{role}"), role, code)
+        for code in provinces
+        for role in ("clerk", "customerManager", "provinceAdmin", "billingClerk")
+    ]
+    plan += [
+        (canonical_username(f"hq.{role}"), role, "HQ")
+        for role in ("hqAnalyst", "catalogAdmin", "settlementClerk", "auditor", "systemAdmin")
+    ]
     app = HqApplication(settings.model_copy(update={"node_code": "HQ", "tier": "hq"}))
     staff = []
     try:
         for user, role, province in plan:
             password = known.get(user) or secrets.token_urlsafe(12)
             if app.find(StaffMember, staff_id(user)) is None:
-                app.enrol_staff({"username": user, "name": f"{province} {DEMO_TITLES[role]}", "role": role,
-                                 "province": province, "password": password},
-                                {"actor": "crm.cluster", "role": "systemAdmin", "channel": "system"})
+                app.enrol_staff(
+                    {
+                        "username": user,
+                        "name": f"{province} {DEMO_TITLES[role]}",
+                        "role": role,
+                        "province": province,
+                        "password": password,
+                    },
+                    {"actor": "crm.cluster", "role": "systemAdmin", "channel": "system"},
+                )
             staff.append((user, role, province, password))
     finally:
         app.close()
@@ -622,7 +803,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="crm", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    province = commands.add_parser("province", help="province node").add_subparsers(dest="action", required=True)
+    province = commands.add_parser("province", help="province node").add_subparsers(
+        dest="action", required=True
+    )
     serve = province.add_parser("serve", help="serve a province node: REST, its log over gRPC, following HQ")
     _node_options(serve)
     _upstream_option(serve, "HQ=127.0.0.1:9100")
@@ -631,68 +814,104 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=province_serve)
 
     hq = commands.add_parser("hq", help="HQ node").add_subparsers(dest="action", required=True)
-    hq_serve_parser = hq.add_parser("serve", help="serve HQ: national view, catalog master, following provinces")
+    hq_serve_parser = hq.add_parser(
+        "serve", help="serve HQ: national view, catalog master, following provinces"
+    )
     _node_options(hq_serve_parser)
     _upstream_option(hq_serve_parser, "GD=127.0.0.1:9101,BJ=127.0.0.1:9102")
     _supervised_option(hq_serve_parser)
     hq_serve_parser.set_defaults(func=hq_serve)
 
-    cluster = commands.add_parser("cluster", help="a local cluster").add_subparsers(dest="action", required=True)
-    up = cluster.add_parser("up", help="start HQ and provinces as separate processes on SQLite, restart any that "
-                            "dies, write <data dir>/cluster.json")
+    cluster = commands.add_parser("cluster", help="a local cluster").add_subparsers(
+        dest="action", required=True
+    )
+    up = cluster.add_parser(
+        "up",
+        help="start HQ and provinces as separate processes on SQLite, restart any that "
+        "dies, write <data dir>/cluster.json",
+    )
     _cluster_options(up, required=True)
     up.set_defaults(func=cluster_up)
-    for action, what in (("stop", "stop one node of the running cluster; it stays stopped until `start`"),
-                         ("start", "start a node stopped with `crm cluster stop` (or waiting for its restart)"),
-                         ("restart", "stop one node and start it again; answers once it is healthy")):
+    for action, what in (
+        ("stop", "stop one node of the running cluster; it stays stopped until `start`"),
+        ("start", "start a node stopped with `crm cluster stop` (or waiting for its restart)"),
+        ("restart", "stop one node and start it again; answers once it is healthy"),
+    ):
         order = cluster.add_parser(action, help=what, description=what)
         order.add_argument("node", type=str.upper, help="the node's code, e.g. GD or HQ")
-        order.add_argument("--data-dir", dest="data_dir", type=Path, help="the data directory the cluster runs in "
-                           "(CRM_DATA_DIR)")
+        order.add_argument(
+            "--data-dir",
+            dest="data_dir",
+            type=Path,
+            help="the data directory the cluster runs in (CRM_DATA_DIR)",
+        )
         order.set_defaults(func=cluster_order)
-    status = cluster.add_parser("status", help="each node of the running cluster: running, stopped or restarting, "
-                                "with its pid (JSON)")
-    status.add_argument("--data-dir", dest="data_dir", type=Path, help="the data directory the cluster runs in "
-                        "(CRM_DATA_DIR)")
+    status = cluster.add_parser(
+        "status", help="each node of the running cluster: running, stopped or restarting, with its pid (JSON)"
+    )
+    status.add_argument(
+        "--data-dir", dest="data_dir", type=Path, help="the data directory the cluster runs in (CRM_DATA_DIR)"
+    )
     status.set_defaults(func=cluster_order)
 
     demo = commands.add_parser("demo-data", help="load demo data into a province's store")
     _node_options(demo)
     demo.set_defaults(func=demo_data)
 
-    projections = commands.add_parser("projections", help="read models").add_subparsers(dest="action", required=True)
+    projections = commands.add_parser("projections", help="read models").add_subparsers(
+        dest="action", required=True
+    )
     rebuild = projections.add_parser("rebuild", help="rebuild every read model from the event store")
     _node_options(rebuild)
     rebuild.set_defaults(func=projections_rebuild)
 
-    add_audit_commands(commands, _store_options, lambda args: _existing_application(_settings(args)), audit,
-                       _upstream_option)
+    add_audit_commands(
+        commands, _store_options, lambda args: _existing_application(_settings(args)), audit, _upstream_option
+    )
     add_backup_commands(commands, _store_options, _settings, _application)
-    add_replication_commands(commands, _store_options, _upstream_option,
-                             lambda args: _node_settings(args, "hq"), _existing_application, _upstream_target)
+    add_replication_commands(
+        commands,
+        _store_options,
+        _upstream_option,
+        lambda args: _node_settings(args, "hq"),
+        _existing_application,
+        _upstream_target,
+    )
 
     keys = commands.add_parser("keys", help="staff token keys").add_subparsers(dest="action", required=True)
-    keys_init_parser = keys.add_parser("init", help="create HQ's token signing key and its public JWKS, each "
-                                       "node's data key and each province's signing key (--code HQ,GD,BJ,SH)")
+    keys_init_parser = keys.add_parser(
+        "init",
+        help="create HQ's token signing key and its public JWKS, each "
+        "node's data key and each province's signing key (--code HQ,GD,BJ,SH)",
+    )
     _node_options(keys_init_parser)
     keys_init_parser.add_argument("--keys-dir", dest="keys_dir", type=Path, help="default <data dir>/keys")
     keys_init_parser.set_defaults(func=keys_init)
-    distrust = keys.add_parser("distrust", help="HQ: stop trusting a province's token signing key on every node "
-                               "(rotated away, or leaked); recorded")
+    distrust = keys.add_parser(
+        "distrust",
+        help="HQ: stop trusting a province's token signing key on every node "
+        "(rotated away, or leaked); recorded",
+    )
     distrust.add_argument("--kid", required=True, help="the key's id, as /.well-known/jwks.json lists it")
     distrust.add_argument("--reason", required=True, help="why (recorded on the event)")
     distrust.add_argument("--by", default="crm.cli", help="who decides it (recorded on the event)")
     _store_options(distrust)
     distrust.set_defaults(func=keys_distrust)
 
-    users = commands.add_parser("users", help="HQ's staff directory").add_subparsers(dest="action", required=True)
-    add = users.add_parser("add", help="enrol a staff member (a password is made up and printed if not given)")
+    users = commands.add_parser("users", help="HQ's staff directory").add_subparsers(
+        dest="action", required=True
+    )
+    add = users.add_parser(
+        "add", help="enrol a staff member (a password is made up and printed if not given)"
+    )
     _staff_options(add)
     add.add_argument("--password", help="at least 10 characters")
     add.add_argument("--by", default="crm.cli", help="who enrols them (recorded on the event)")
     _node_options(add)
     add.set_defaults(func=users_add)
-    unlock = users.add_parser("unlock", help="lift a user name's sign-in wait on a node (after five failures)")
+    unlock = users.add_parser(
+        "unlock", help="lift a user name's sign-in wait on a node (after five failures)"
+    )
     unlock.add_argument("--user", help="the user name")
     unlock.add_argument("--address", help="or a client address whose failures hold everyone there back")
     unlock.add_argument("--by", default="crm.cli", help="who lifts it (recorded on the event)")
@@ -700,8 +919,9 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.set_defaults(func=users_unlock)
 
     certs = commands.add_parser("certs", help="replication TLS").add_subparsers(dest="action", required=True)
-    certs_init_parser = certs.add_parser("init", help="a development CA, and a certificate and head-signing key "
-                                         "per node")
+    certs_init_parser = certs.add_parser(
+        "init", help="a development CA, and a certificate and head-signing key per node"
+    )
     certs_init_parser.add_argument("--nodes", required=True, help="node codes, e.g. HQ,GD,BJ,SH")
     certs_init_parser.add_argument("--hosts", help="extra DNS names in every certificate (default localhost)")
     certs_init_parser.add_argument("--keys-dir", dest="keys_dir", type=Path, help="default <data dir>/keys")
@@ -709,10 +929,16 @@ def build_parser() -> argparse.ArgumentParser:
     certs_init_parser.set_defaults(func=certs_init)
 
     token = commands.add_parser("token", help="machine tokens").add_subparsers(dest="action", required=True)
-    issue = token.add_parser("issue", help="print a machine token for a script (people sign in: POST /auth/token)")
+    issue = token.add_parser(
+        "issue", help="print a machine token for a script (people sign in: POST /auth/token)"
+    )
     _staff_options(issue)
-    issue.add_argument("--ttl", type=int, help="seconds the token is valid (default CRM_AUTH_ACCESS_SECONDS, at most "
-                       "CRM_AUTH_MACHINE_MAX_SECONDS)")
+    issue.add_argument(
+        "--ttl",
+        type=int,
+        help="seconds the token is valid (default CRM_AUTH_ACCESS_SECONDS, at most "
+        "CRM_AUTH_MACHINE_MAX_SECONDS)",
+    )
     _node_options(issue)
     issue.set_defaults(func=token_issue)
 
@@ -732,7 +958,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except NodeRunning as running:  # a command that rewrites a store met the node serving it
         sys.exit(str(running))
-    except grpc.RpcError as failed:  # an upstream a command reads (audit mirror, replication divergence) failed
+    except (
+        grpc.RpcError
+    ) as failed:  # an upstream a command reads (audit mirror, replication divergence) failed
         sys.exit(f"the upstream's log service failed: {failed.code().name}: {failed.details()}")
     except Exception as error:  # a missing file, a directory it may not write, a wrong setting: one line
         line = explained(error)

@@ -29,9 +29,15 @@ class ClusterNode(BaseModel):
 
     def settings(self) -> dict[str, object]:
         """The Settings fields this entry decides."""
-        return {"tier": self.tier, "http_host": self.http_host, "http_port": self.http_port,
-                "grpc_host": self.grpc_host, "grpc_port": self.grpc_port, "store": self.store,
-                "upstreams": ",".join(f"{code}={target}" for code, target in self.upstreams.items())}
+        return {
+            "tier": self.tier,
+            "http_host": self.http_host,
+            "http_port": self.http_port,
+            "grpc_host": self.grpc_host,
+            "grpc_port": self.grpc_port,
+            "store": self.store,
+            "upstreams": ",".join(f"{code}={target}" for code, target in self.upstreams.items()),
+        }
 
 
 class ClusterConfig(BaseModel):
@@ -59,8 +65,10 @@ def node_in(data_dir: Path, code: str) -> ClusterNode | None:
         config = ClusterConfig.model_validate_json(path.read_text())
     except ValidationError as wrong:
         place = ".".join(str(part) for part in wrong.errors()[0]["loc"]) or "the file"
-        raise SystemExit(f"{path} is not a cluster file ({place}: {wrong.errors()[0]['msg']}): put it right, or "
-                         "write it again with `crm cluster up`") from None
+        raise SystemExit(
+            f"{path} is not a cluster file ({place}: {wrong.errors()[0]['msg']}): put it right, or "
+            "write it again with `crm cluster up`"
+        ) from None
     return next((node for node in config.nodes if node.code == code), None)
 
 

@@ -12,8 +12,9 @@ import json
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 CANCEL = "/tmf-api/productOrderingManagement/v4/cancelProductOrder"
@@ -31,15 +32,20 @@ OUTCOMES = (  # (offering, where the order is left, with a local item too), one 
     ("PO-BB-300M", "completed", False),
     ("PO-DC-2M", "acknowledged", False),
 )
-Step = tuple[str, str, str, str, bool]  # (home, delivering, offering, where it is left, with a local item too)
+Step = tuple[
+    str, str, str, str, bool
+]  # (home, delivering, offering, where it is left, with a local item too)
 
 
 def plan(provinces: list[str]) -> list[Step]:
     """Cross-province orders between the given provinces (two at least): every outcome once, and every province
     home to one order at least. Pairs go each province to the next first, then to the one after, so that a few
     orders already reach across many provinces."""
-    pairs = [(home, provinces[(i + step) % len(provinces)]) for step in range(1, len(provinces))
-             for i, home in enumerate(provinces)]
+    pairs = [
+        (home, provinces[(i + step) % len(provinces)])
+        for step in range(1, len(provinces))
+        for i, home in enumerate(provinces)
+    ]
     if not pairs:
         return []
     count = max(len(OUTCOMES), len(provinces))
@@ -56,8 +62,16 @@ class Node:
     def call(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
         target = self.url + path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(target, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "X-Channel": "system", "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            target,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "X-Channel": "system",
+                "Content-Type": "application/json",
+            },
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
 
@@ -88,14 +102,16 @@ def load(nodes: dict[str, Node]) -> dict[str, int]:
 def populate(nodes: dict[str, Node]) -> dict[str, int]:
     hq = nodes["HQ"]
     steps = plan([code for code in nodes if code != "HQ"])
-    customers = {code: nodes[code].call("GET", CUSTOMERS, status="active", customerKind="individual", limit=1)[0]
-                 for code in {home for home, *_ in steps}}
+    customers = {
+        code: nodes[code].call("GET", CUSTOMERS, status="active", customerKind="individual", limit=1)[0]
+        for code in {home for home, *_ in steps}
+    }
     placed = [(step, _place(nodes[step[0]], customers[step[0]]["id"], step)) for step in steps]
     for (home, delivering, _, target, local), order in placed:
         _advance(nodes[home], nodes[delivering], order, target, local)
     for (home, _, _, target, _), order in placed:
         _wait(lambda: nodes[home].call("GET", f"{ORDERS}/{order['id']}")["state"] in _settled(target))
-    month = datetime.now(timezone.utc).strftime("%Y-%m")
+    month = datetime.now(UTC).strftime("%Y-%m")
     billed = sum(_bill(nodes[code], customers[code]["id"], month) for code in customers)
     _wait(lambda: _hq_has_all_of(hq, {code: nodes[code] for code in customers}))
     statements = hq.call("POST", "/crm/v1/settlementStatement", {"month": month})
@@ -105,8 +121,10 @@ def populate(nodes: dict[str, Node]) -> dict[str, int]:
 def _hq_has_all_of(hq: Node, provinces: dict[str, Node]) -> bool:
     """HQ has applied everything these provinces recorded so far (their bills included)."""
     at_hq = {u["upstream"]: u["position"] for u in hq.call("GET", "/replication/status")["upstreams"]}
-    return all(at_hq.get(code, -1) >= node.call("GET", "/replication/status")["log"]["headPosition"]
-               for code, node in provinces.items())
+    return all(
+        at_hq.get(code, -1) >= node.call("GET", "/replication/status")["log"]["headPosition"]
+        for code, node in provinces.items()
+    )
 
 
 def _place(home: Node, customer_id: str, step: Step) -> dict[str, Any]:
@@ -114,18 +132,29 @@ def _place(home: Node, customer_id: str, step: Step) -> dict[str, Any]:
     items = [{"id": "1", "productOffering": {"id": offering}, "deliveringProvince": delivering}]
     if local:
         items.append({"id": "2", "productOffering": {"id": "PO-BB-300M"}})
-    return home.call("POST", ORDERS, {"relatedParty": [{"id": customer_id, "role": "customer"}],
-                                      "productOrderItem": items, "slaClass": "expedited",
-                                      "description": f"cross-province demo: delivered in {delivering}"})
+    return home.call(
+        "POST",
+        ORDERS,
+        {
+            "relatedParty": [{"id": customer_id, "role": "customer"}],
+            "productOrderItem": items,
+            "slaClass": "expedited",
+            "description": f"cross-province demo: delivered in {delivering}",
+        },
+    )
 
 
 def _advance(home: Node, delivering: Node, order: dict[str, Any], target: str, local: bool) -> None:
     if target == "cancelled":
-        home.call("POST", CANCEL, {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"})
+        home.call(
+            "POST", CANCEL, {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}
+        )
         return
     works = _wait(lambda: delivering.call("GET", WORK, **{"productOrder.id": order["id"]}))
     if target == "rejected":
-        delivering.call("PATCH", f"{WORK}/{works[0]['id']}", {"state": "rejected", "stateReason": "no free port"})
+        delivering.call(
+            "PATCH", f"{WORK}/{works[0]['id']}", {"state": "rejected", "stateReason": "no free port"}
+        )
     elif target == "inProgress":
         delivering.call("PATCH", f"{WORK}/{works[0]['id']}", {"state": "inProgress"})
     elif target == "completed":

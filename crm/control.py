@@ -31,26 +31,35 @@ def ask(path: Path, request: dict[str, str], timeout: float) -> dict[str, Any]:
     """Send one order to the supervisor at `path` and wait for its answer."""
     where = path.parent
     if not path.exists():
-        raise NoSupervisor(f"no cluster supervisor runs in {where}: start the cluster with `crm cluster up` (or "
-                           "`make run`), or give the --data-dir it runs in")
+        raise NoSupervisor(
+            f"no cluster supervisor runs in {where}: start the cluster with `crm cluster up` (or "
+            "`make run`), or give the --data-dir it runs in"
+        )
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
         client.settimeout(timeout)
         try:
             client.connect(str(path))
         except (ConnectionRefusedError, FileNotFoundError):
-            raise NoSupervisor(f"no cluster supervisor runs in {where} ({path.name} is left from one that stopped): "
-                               "start the cluster with `crm cluster up` (or `make run`)") from None
+            raise NoSupervisor(
+                f"no cluster supervisor runs in {where} ({path.name} is left from one that stopped): "
+                "start the cluster with `crm cluster up` (or `make run`)"
+            ) from None
         except PermissionError:
-            raise NoSupervisor(f"the cluster supervisor in {where} belongs to another user: run the command as the "
-                               "user who started it") from None
+            raise NoSupervisor(
+                f"the cluster supervisor in {where} belongs to another user: run the command as the "
+                "user who started it"
+            ) from None
         except OSError as error:  # e.g. a path longer than a Unix socket's address
-            raise NoSupervisor(f"cannot reach the cluster supervisor at {path}: {error.strerror or error}") from None
+            raise NoSupervisor(
+                f"cannot reach the cluster supervisor at {path}: {error.strerror or error}"
+            ) from None
         client.sendall(json.dumps(request).encode() + b"\n")
         try:
             answer = _read_line(client)
         except TimeoutError:
-            raise NoSupervisor(f"the cluster supervisor in {where} did not answer within {timeout:.0f} s (see its "
-                               "log)") from None
+            raise NoSupervisor(
+                f"the cluster supervisor in {where} did not answer within {timeout:.0f} s (see its log)"
+            ) from None
     if not answer:
         raise NoSupervisor(f"the cluster supervisor in {where} stopped before it answered")
     return json.loads(answer)
@@ -99,9 +108,11 @@ class ControlSocket:
             except NoSupervisor:
                 self.path.unlink()
             else:
-                raise SupervisorRunning(f"a cluster supervisor (pid {found.get('supervisor')}) already runs in "
-                                        f"{self.path.parent}: stop it (Ctrl-C or SIGTERM) first, or use "
-                                        "`crm cluster status|stop|start|restart`")
+                raise SupervisorRunning(
+                    f"a cluster supervisor (pid {found.get('supervisor')}) already runs in "
+                    f"{self.path.parent}: stop it (Ctrl-C or SIGTERM) first, or use "
+                    "`crm cluster status|stop|start|restart`"
+                )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         previous = os.umask(0o177)  # owner-only from the first moment, not after a chmod
@@ -152,7 +163,9 @@ def _order_from(connection: socket.socket) -> Order | None:
     except (OSError, ValueError):
         request = None
     if not isinstance(request, dict) or not isinstance(request.get("action"), str):
-        order.answer(False, 'an order is one JSON line: {"action": "stop|start|restart|status", "node": "GD"}')
+        order.answer(
+            False, 'an order is one JSON line: {"action": "stop|start|restart|status", "node": "GD"}'
+        )
         return None
     order.action, order.node = request["action"], str(request.get("node", "")).strip().upper()
     return order

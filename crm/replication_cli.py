@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from shared.domain.errors import DomainError
 from shared.persistence.node_lock import hold_node
@@ -31,14 +32,21 @@ or its log was changed), HQ never overwrites what it mirrored by itself. Put it 
 """
 
 
-def add_replication_commands(commands: Any, node_options: Callable[[argparse.ArgumentParser], None],
-                             upstream_option: Callable[[argparse.ArgumentParser, str], None],
-                             hq_settings: Callable[[argparse.Namespace], Settings],
-                             open_store: Callable[[Settings], Any],
-                             target_of: Callable[[Any, str], str]) -> None:
-    replication = commands.add_parser("replication", help="HQ: see where a province's history departs from HQ's "
-                                      "mirror, and re-seed the mirror from the agreeing part",
-                                      description=MANUAL, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_replication_commands(
+    commands: Any,
+    node_options: Callable[[argparse.ArgumentParser], None],
+    upstream_option: Callable[[argparse.ArgumentParser, str], None],
+    hq_settings: Callable[[argparse.Namespace], Settings],
+    open_store: Callable[[Settings], Any],
+    target_of: Callable[[Any, str], str],
+) -> None:
+    replication = commands.add_parser(
+        "replication",
+        help="HQ: see where a province's history departs from HQ's "
+        "mirror, and re-seed the mirror from the agreeing part",
+        description=MANUAL,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = replication.add_subparsers(dest="action", required=True, metavar="COMMAND")
 
     def divergence(args: argparse.Namespace) -> None:
@@ -66,20 +74,33 @@ def add_replication_commands(commands: Any, node_options: Callable[[argparse.Arg
         with hold_node(settings, "re-seeding its mirror"):
             app = open_store(settings)
             try:
-                result = cut(app, args.upstream.upper(), args.keep_upto, args.reason,
-                             {"actor": args.by, "role": "systemAdmin", "channel": "system"})
+                result = cut(
+                    app,
+                    args.upstream.upper(),
+                    args.keep_upto,
+                    args.reason,
+                    {"actor": args.by, "role": "systemAdmin", "channel": "system"},
+                )
             except DomainError as refused:
                 raise SystemExit(f"{refused.field}: {refused.reason}") from None
             finally:
                 app.close()
         print(json.dumps(result, indent=2))
 
-    parser = actions.add_parser("reseed", help="HQ stopped: keep the mirror up to an agreeing position, drop and "
-                                               "record the rest, take the province's log again from there")
+    parser = actions.add_parser(
+        "reseed",
+        help="HQ stopped: keep the mirror up to an agreeing position, drop and "
+        "record the rest, take the province's log again from there",
+    )
     node_options(parser)
     parser.add_argument("--upstream", required=True)
-    parser.add_argument("--keep-upto", dest="keep_upto", type=int, required=True,
-                        help="the last position both sides agree on (from `divergence`)")
+    parser.add_argument(
+        "--keep-upto",
+        dest="keep_upto",
+        type=int,
+        required=True,
+        help="the last position both sides agree on (from `divergence`)",
+    )
     parser.add_argument("--reason", required=True)
     parser.add_argument("--by", required=True, help="who does the repair (on record)")
     parser.set_defaults(func=reseed)

@@ -7,7 +7,8 @@ write ends the start in one line before anything runs."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from crm import cluster_config
 from crm.failures import explained
@@ -17,8 +18,9 @@ from shared.settings import Settings
 log = logging.getLogger("crm")
 
 
-def serve_node(settings: Settings, open_node: Callable[[Settings], Any], demo_data: bool,
-               supervised: bool) -> None:
+def serve_node(
+    settings: Settings, open_node: Callable[[Settings], Any], demo_data: bool, supervised: bool
+) -> None:
     """Serve the node until SIGINT or SIGTERM; `open_node` opens its application (the composition root's)."""
     from shared.observability.logs import configure_logging
 
@@ -42,17 +44,26 @@ def _refuse_a_supervised_node(settings: Settings) -> None:
     node = next((node for node in found.get("nodes", []) if node["node"] == code), None)
     if node is not None:
         order = "start" if node["state"] == "stopped" else "restart"
-        raise SystemExit(f"{code} belongs to the cluster supervisor (pid {found.get('supervisor')}) running in "
-                         f"{settings.data_dir}: use `crm cluster {order} {code}`")
+        raise SystemExit(
+            f"{code} belongs to the cluster supervisor (pid {found.get('supervisor')}) running in "
+            f"{settings.data_dir}: use `crm cluster {order} {code}`"
+        )
 
 
 def _serve_held(settings: Settings, open_node: Callable[[Settings], Any], demo_data: bool) -> None:
     # ports first: one in use is one line, before a store is opened; gRPC's is only tried, its server binds it
-    listener = _listen(settings.node_code, "REST", settings.http_host, settings.http_port, "--port, CRM_HTTP_PORT")
+    listener = _listen(
+        settings.node_code, "REST", settings.http_host, settings.http_port, "--port, CRM_HTTP_PORT"
+    )
     try:
         if settings.grpc_port:
-            _listen(settings.node_code, "gRPC", settings.grpc_host, settings.grpc_port,
-                    "--grpc-port, CRM_GRPC_PORT").close()
+            _listen(
+                settings.node_code,
+                "gRPC",
+                settings.grpc_host,
+                settings.grpc_port,
+                "--grpc-port, CRM_GRPC_PORT",
+            ).close()
         application = open_node(settings)
         try:
             _serve_application(settings, application, listener, demo_data)
@@ -82,22 +93,43 @@ def _serve_application(settings: Settings, application: Any, listener: Any, demo
     try:
         runtime = NodeRuntime(application, follow=False).start()
     except CannotListen as taken:  # taken since it was tried
-        raise SystemExit(f"{settings.node_code}: {taken}: stop the process listening there or choose another "
-                         "--grpc-port (CRM_GRPC_PORT)") from None
+        raise SystemExit(
+            f"{settings.node_code}: {taken}: stop the process listening there or choose another "
+            "--grpc-port (CRM_GRPC_PORT)"
+        ) from None
     try:
         api = create_app(application)
         api.state.runtime = runtime
         api.router.on_startup.append(runtime.start_followers)  # follow once /replication/status can answer
         if not settings.upstreams:
-            log.warning("%s starts with no upstreams: it will not replicate (give --upstreams, or start it with the "
-                        "data directory whose %s names it)", settings.node_code, cluster_config.FILE_NAME)
+            log.warning(
+                "%s starts with no upstreams: it will not replicate (give --upstreams, or start it with the "
+                "data directory whose %s names it)",
+                settings.node_code,
+                cluster_config.FILE_NAME,
+            )
         base = f"http://{settings.http_host}:{settings.http_port}"
-        log.info("%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s", settings.node_code, base, base,
-                 settings.grpc_host, runtime.grpc_port, settings.upstreams or "none")
+        log.info(
+            "%s: %s  docs %s/docs  gRPC %s:%s  upstreams %s",
+            settings.node_code,
+            base,
+            base,
+            settings.grpc_host,
+            runtime.grpc_port,
+            settings.upstreams or "none",
+        )
         proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
-        server = uvicorn.Server(server_config(api, settings.http_host, settings.http_port, log_level="warning",
-                                              log_config=None, proxy_headers=bool(proxies),
-                                              forwarded_allow_ips=proxies or None))
+        server = uvicorn.Server(
+            server_config(
+                api,
+                settings.http_host,
+                settings.http_port,
+                log_level="warning",
+                log_config=None,
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies or None,
+            )
+        )
         server.run(sockets=[listener])  # uvicorn's lines go through the node's log format
         if not server.started:
             raise SystemExit(f"{settings.node_code}: the REST API did not start (see the lines above)")

@@ -12,6 +12,7 @@ Orders are answered from the start: while the nodes come up (`starting`: status 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -21,9 +22,9 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Callable
 
 from crm.control import ControlSocket, Order
 
@@ -77,8 +78,13 @@ class Child:
 
     def view(self) -> dict[str, object]:
         state = "running" if self.running() else "stopped" if self.held else "restarting"
-        return {"node": self.name, "state": state, "pid": self.pid if self.running() else None,
-                "restarts": self.restarts, "url": self.url}
+        return {
+            "node": self.name,
+            "state": state,
+            "pid": self.pid if self.running() else None,
+            "restarts": self.restarts,
+            "url": self.url,
+        }
 
 
 @dataclass
@@ -129,7 +135,7 @@ class _Alongside(threading.Thread):
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             self.work()
-        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+        except BaseException as error:
             self.failure = error
 
 
@@ -141,8 +147,9 @@ START_SECONDS = 60.0  # a node started by the operator that does not answer /hea
 
 
 class Supervisor:
-    def __init__(self, *, initial: float, cap: float, stable: float, grace: float,
-                 control: ControlSocket | None = None) -> None:
+    def __init__(
+        self, *, initial: float, cap: float, stable: float, grace: float, control: ControlSocket | None = None
+    ) -> None:
         self.initial, self.cap, self.stable, self.grace = initial, cap, stable, grace
         self.children: list[Child] = []
         self.control = control
@@ -150,7 +157,7 @@ class Supervisor:
         self.phase = STARTING
         self._previous: dict[int, object] = {}
 
-    def __enter__(self) -> "Supervisor":
+    def __enter__(self) -> Supervisor:
         for number in STOP_SIGNALS:
             self._previous[number] = signal.signal(number, self._on_signal)
         return self
@@ -173,13 +180,19 @@ class Supervisor:
         # a stop signal between fork and bookkeeping would leave a node nobody stops: hold it until recorded
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
-            child.process = subprocess.Popen(child.command, env=child.env, process_group=0, preexec_fn=_child_setup)
+            child.process = subprocess.Popen(
+                child.command, env=child.env, process_group=0, preexec_fn=_child_setup
+            )
             child.started_at, child.restart_at = time.monotonic(), None
             child.pids.append(child.process.pid)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        log.info("%s started (pid %d)%s", child.name, child.process.pid,
-                 f", restart {child.restarts}" if child.restarts else "")
+        log.info(
+            "%s started (pid %d)%s",
+            child.name,
+            child.process.pid,
+            f", restart {child.restarts}" if child.restarts else "",
+        )
 
     def wait_healthy(self, child: Child, timeout: float = 60.0) -> None:
         """Until the node answers /health, answering orders meanwhile; a node that dies before that is a set-up
@@ -187,8 +200,10 @@ class Supervisor:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not child.running():
-                raise SystemExit(f"{child.name} exited with {_exit_reason(self._reap(child))} before it "
-                                 "answered (its reason is in its lines above); stopping the cluster")
+                raise SystemExit(
+                    f"{child.name} exited with {_exit_reason(self._reap(child))} before it "
+                    "answered (its reason is in its lines above); stopping the cluster"
+                )
             if _answers(child.url):
                 return
             self._serve(0.2)
@@ -205,14 +220,24 @@ class Supervisor:
                 ran = now - child.started_at
                 delay = child.policy.after_exit(ran)
                 child.restart_at = now + delay
-                log.warning("%s (pid %d) exited with %s after %.1f s; restarting in %.1f s", child.name,
-                            child.process.pid, _exit_reason(self._reap(child)), ran, delay)
+                log.warning(
+                    "%s (pid %d) exited with %s after %.1f s; restarting in %.1f s",
+                    child.name,
+                    child.process.pid,
+                    _exit_reason(self._reap(child)),
+                    ran,
+                    delay,
+                )
             elif child.restart_at is not None and now >= child.restart_at:
                 child.restarts += 1
                 self._spawn(child)
 
-    def watch(self, interval: float = 0.2, meanwhile: Callable[[], None] | None = None,
-              then: Callable[[], None] | None = None) -> None:
+    def watch(
+        self,
+        interval: float = 0.2,
+        meanwhile: Callable[[], None] | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> None:
         """Tend the nodes and carry out the operator's orders until a stop signal; `meanwhile` (loading the demo
         data) runs alongside in a thread, `then` (saying the cluster is up) once it is done."""
         loading = _Alongside(meanwhile) if meanwhile is not None else None
@@ -243,27 +268,49 @@ class Supervisor:
     def take(self, order: Order) -> None:
         """An order from `crm cluster …`: status at once; stop, start and restart as errands over the next rounds."""
         if order.action == "status":
-            order.answer(True, f"{len(self.children)} nodes, {self.phase}", supervisor=os.getpid(),
-                         phase=self.phase, nodes=[child.view() for child in self.children])
+            order.answer(
+                True,
+                f"{len(self.children)} nodes, {self.phase}",
+                supervisor=os.getpid(),
+                phase=self.phase,
+                nodes=[child.view() for child in self.children],
+            )
             return
         child = next((c for c in self.children if c.name == order.node), None)
         if order.action not in ("stop", "start", "restart"):
             order.answer(False, f"no such order '{order.action[:16]}': stop, start, restart or status")
-        elif self.phase == STARTING:  # a node that dies before it answers stops the cluster: not one to stop now
-            order.answer(False, "the cluster is starting its nodes: try again once they answer (`crm cluster "
-                                "status` says `loading demo data` or `up`)")
+        elif (
+            self.phase == STARTING
+        ):  # a node that dies before it answers stops the cluster: not one to stop now
+            order.answer(
+                False,
+                "the cluster is starting its nodes: try again once they answer (`crm cluster "
+                "status` says `loading demo data` or `up`)",
+            )
         elif child is None:
-            order.answer(False, f"no node '{order.node[:16]}' in this cluster (one of "
-                                f"{', '.join(c.name for c in self.children)})")
+            order.answer(
+                False,
+                f"no node '{order.node[:16]}' in this cluster (one of "
+                f"{', '.join(c.name for c in self.children)})",
+            )
         elif any(errand.child is child for errand in self.errands):
-            order.answer(False, f"{child.name}: a stop, start or restart is under way; try again once it is done")
+            order.answer(
+                False, f"{child.name}: a stop, start or restart is under way; try again once it is done"
+            )
         elif order.action == "start" and child.running():
             order.answer(True, f"{child.name} is running already (pid {child.pid})", pid=child.pid)
         elif order.action == "stop" and child.held and not child.running():
             order.answer(True, f"{child.name} is stopped already")
         else:
-            self._begin(Errand(order, child, stopping=order.action != "start", starting=order.action != "stop",
-                               deadline=time.monotonic() + self.grace))
+            self._begin(
+                Errand(
+                    order,
+                    child,
+                    stopping=order.action != "start",
+                    starting=order.action != "stop",
+                    deadline=time.monotonic() + self.grace,
+                )
+            )
 
     def _begin(self, errand: Errand) -> None:
         child = errand.child
@@ -291,7 +338,9 @@ class Supervisor:
             stopped = f"{child.name} stopped" + (f" (pid {errand.stopped_pid})" if errand.stopped_pid else "")
             if not errand.starting:
                 log.info("%s; it stays stopped until `crm cluster start %s`", stopped, child.name)
-                errand.order.answer(True, f"{stopped}; it stays stopped until `crm cluster start {child.name}`")
+                errand.order.answer(
+                    True, f"{stopped}; it stays stopped until `crm cluster start {child.name}`"
+                )
                 return True
         if not errand.spawned:
             errand.spawned = True
@@ -301,17 +350,26 @@ class Supervisor:
             errand.deadline = now + START_SECONDS
         assert child.process is not None
         if not child.running():
-            errand.order.answer(False, f"{child.name} exited with {_exit_reason(self._reap(child))} before "
-                                "it answered; it is restarted with backoff (see the cluster's log), "
-                                f"`crm cluster stop {child.name}` leaves it stopped")
+            errand.order.answer(
+                False,
+                f"{child.name} exited with {_exit_reason(self._reap(child))} before "
+                "it answered; it is restarted with backoff (see the cluster's log), "
+                f"`crm cluster stop {child.name}` leaves it stopped",
+            )
             return True
         if _answers(child.url):
-            errand.order.answer(True, f"{child.name} is running (pid {child.process.pid}) and answers at "
-                                      f"{child.url}", pid=child.process.pid)
+            errand.order.answer(
+                True,
+                f"{child.name} is running (pid {child.process.pid}) and answers at {child.url}",
+                pid=child.process.pid,
+            )
             return True
         if now >= errand.deadline:
-            errand.order.answer(False, f"{child.name} (pid {child.process.pid}) did not answer at {child.url} "
-                                       f"within {START_SECONDS:.0f} s; see the cluster's log")
+            errand.order.answer(
+                False,
+                f"{child.name} (pid {child.process.pid}) did not answer at {child.url} "
+                f"within {START_SECONDS:.0f} s; see the cluster's log",
+            )
             return True
         return False
 
@@ -351,10 +409,8 @@ class Supervisor:
         """Signal the node's process group, never one whose leader is reaped (its id may be another's now)."""
         if child.process is None or child.process.returncode is not None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
             os.killpg(child.process.pid, number)
-        except (ProcessLookupError, PermissionError):
-            pass  # the group is gone already
 
 
 def _answers(url: str) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import threading
-from typing import Any, Callable
-from uuid import UUID
+from collections.abc import Callable
+from typing import Any
 
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
 from hq.audit import AUDITED
@@ -25,7 +25,11 @@ AREAS = (catalog, registry, statistics, routing, group_shares, settlement, staff
 
 class HqApplication(
     staff.StaffDirectory,
-    settlement.SettlementLedger, group_shares.GroupSharing, routing.Routing, catalog.HqCatalogCommands, CrmApplication,
+    settlement.SettlementLedger,
+    group_shares.GroupSharing,
+    routing.Routing,
+    catalog.HqCatalogCommands,
+    CrmApplication,
 ):
     tables = tuple(t for area in AREAS for t in area.TABLES)
     audited_resources = AUDITED
@@ -37,7 +41,9 @@ class HqApplication(
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
-        self.signed_heads_table = f"{self.schema.prefix}_signed_head"  # each batch's head as its province signed it
+        self.signed_heads_table = (
+            f"{self.schema.prefix}_signed_head"  # each batch's head as its province signed it
+        )
         self.staff_access = StaffAccess(self, self.directory_entry)
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self._create_mirror()
@@ -68,12 +74,23 @@ class HqApplication(
         statistics, and HQ's own records it causes — routing and relays (R-19), group shares (R-20), ledger
         entries (R-21)."""
         mirror = [
-            (upstream, r.position, r.topic, r.originator_id, r.originator_version,
-             base64.b64encode(self.sealed(r.state)).decode(), r.recorded_at, r.running_hash.hex(), r.channel)
+            (
+                upstream,
+                r.position,
+                r.topic,
+                r.originator_id,
+                r.originator_version,
+                base64.b64encode(self.sealed(r.state)).decode(),
+                r.recorded_at,
+                r.running_hash.hex(),
+                r.channel,
+            )
             for r in records
         ]
-        insert = (f"INSERT INTO {self.mirror_table} (upstream, position, topic, originator_id, originator_version, "
-                  "state, recorded_at, running_hash, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        insert = (
+            f"INSERT INTO {self.mirror_table} (upstream, position, topic, originator_id, originator_version, "
+            "state, recorded_at, running_hash, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         with self._applying, self.batch() as batch:
             customers, operations = self._derived(upstream, records)
             self.share_groups(customers)
@@ -85,19 +102,34 @@ class HqApplication(
                 elif record.topic == staff.SIGNING_KEY_PUBLISHED:
                     self.trust_province_key(upstream, self.decode(record))
             last = records[-1]
-            signed = [(upstream, last.position, last_hash.hex(), last.head_signature.hex())] \
-                if last.head_signature else []
-            self.record_replicated(upstream, last.position, last_hash, last.recorded_at, *batch.changed(),
-                                   operations=operations, bulk=[(insert, mirror), (self._sign_insert, signed)])
+            signed = (
+                [(upstream, last.position, last_hash.hex(), last.head_signature.hex())]
+                if last.head_signature
+                else []
+            )
+            self.record_replicated(
+                upstream,
+                last.position,
+                last_hash,
+                last.recorded_at,
+                *batch.changed(),
+                operations=operations,
+                bulk=[(insert, mirror), (self._sign_insert, signed)],
+            )
 
     @property
     def _sign_insert(self) -> str:
-        return (f"INSERT INTO {self.signed_heads_table} (upstream, position, hash, signature) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (upstream, position) DO NOTHING")
+        return (
+            f"INSERT INTO {self.signed_heads_table} (upstream, position, hash, signature) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (upstream, position) DO NOTHING"
+        )
 
     def signed_heads(self, upstream: str, upto: int) -> dict[int, tuple[str, bytes]]:
-        rows = self.queries.rows(f"SELECT position, hash, signature FROM {self.signed_heads_table} WHERE upstream = ? "
-                                 "AND position <= ?", [upstream, upto])
+        rows = self.queries.rows(
+            f"SELECT position, hash, signature FROM {self.signed_heads_table} WHERE upstream = ? "
+            "AND position <= ?",
+            [upstream, upto],
+        )
         return {int(r["position"]): (r["hash"], bytes.fromhex(r["signature"])) for r in rows}
 
     def _derived(self, upstream: str, records: list[Any]) -> tuple[list[registry.Touched], list[Any]]:
@@ -130,42 +162,69 @@ class HqApplication(
         """Every mirrored event of one of a province's aggregates, with the fields it changed, in order."""
         rows = self.queries.rows(
             f"SELECT position, topic, originator_id, originator_version, state FROM {self.mirror_table} "
-            "WHERE upstream = ? AND originator_id = ? ORDER BY position", [upstream, originator_id])
+            "WHERE upstream = ? AND originator_id = ? ORDER BY position",
+            [upstream, originator_id],
+        )
         if not rows:
-            raise NotFound(f"no mirrored events of '{originator_id[:64]}' from {upstream}", field="aggregate_id")
+            raise NotFound(
+                f"no mirrored events of '{originator_id[:64]}' from {upstream}", field="aggregate_id"
+            )
         for row in rows:
             row["state"] = base64.b64encode(self._mirrored(base64.b64decode(row["state"]))).decode()
         return told(((int(r["position"]), self.decode(_MirrorRecord(r))) for r in rows), attributes_of)
 
     def mirror_count(self, upstream: str) -> int:
-        return int(self.queries.rows(
-            f"SELECT COUNT(*) AS n FROM {self.mirror_table} WHERE upstream = ?", [upstream])[0]["n"])
+        return int(
+            self.queries.rows(
+                f"SELECT COUNT(*) AS n FROM {self.mirror_table} WHERE upstream = ?", [upstream]
+            )[0]["n"]
+        )
 
-    def cut_mirror(self, upstream: str, keep_upto: int, kept_hash: str, kept_recorded_at: str,
-                   repair: MirrorReseeded) -> None:
+    def cut_mirror(
+        self, upstream: str, keep_upto: int, kept_hash: str, kept_recorded_at: str, repair: MirrorReseeded
+    ) -> None:
         """One transaction: the repair's event, the mirror and the tracking record cut back to `keep_upto`, the
         running hash set to the kept record's (see replication/repair.py)."""
         recorder: Any = self.recorder
         tracking = "tracking"  # the library's one row per followed log
         if self.settings.store == "postgres":
             tracking = f'"{recorder.datastore.schema}"."{recorder.tracking_table_name}"'
-        rewind = (f"UPDATE {tracking} SET notification_id = ? WHERE application_name = ?", [(keep_upto, upstream)]) \
-            if keep_upto else (f"DELETE FROM {tracking} WHERE application_name = ?", [(upstream,)])
-        self.record(repair, bulk=[
-            (f"DELETE FROM {self.mirror_table} WHERE upstream = ? AND position > ?", [(upstream, keep_upto)]),
-            (f"DELETE FROM {self.signed_heads_table} WHERE upstream = ? AND position > ?", [(upstream, keep_upto)]),
-            rewind,
-            (f"UPDATE {self.upstream_table} SET position = ?, running_hash = ?, recorded_at = ? WHERE upstream = ?",
-             [(keep_upto, kept_hash, kept_recorded_at, upstream)]),
-        ])
+        rewind = (
+            (f"UPDATE {tracking} SET notification_id = ? WHERE application_name = ?", [(keep_upto, upstream)])
+            if keep_upto
+            else (f"DELETE FROM {tracking} WHERE application_name = ?", [(upstream,)])
+        )
+        self.record(
+            repair,
+            bulk=[
+                (
+                    f"DELETE FROM {self.mirror_table} WHERE upstream = ? AND position > ?",
+                    [(upstream, keep_upto)],
+                ),
+                (
+                    f"DELETE FROM {self.signed_heads_table} WHERE upstream = ? AND position > ?",
+                    [(upstream, keep_upto)],
+                ),
+                rewind,
+                (
+                    f"UPDATE {self.upstream_table} SET position = ?, running_hash = ?, recorded_at = ? WHERE upstream = ?",
+                    [(keep_upto, kept_hash, kept_recorded_at, upstream)],
+                ),
+            ],
+        )
 
     def mirrored_upstreams(self) -> list[str]:
-        return [r["upstream"] for r in self.queries.rows(
-            f"SELECT DISTINCT upstream FROM {self.mirror_table} ORDER BY upstream")]
+        return [
+            r["upstream"]
+            for r in self.queries.rows(f"SELECT DISTINCT upstream FROM {self.mirror_table} ORDER BY upstream")
+        ]
 
     def integrity(self) -> dict[str, Any]:
         """HQ's own log, and each province's mirror proved against the chain HQ accepted."""
-        return {**super().integrity(), "mirrors": [verify_mirror(self, code) for code in self.mirrored_upstreams()]}
+        return {
+            **super().integrity(),
+            "mirrors": [verify_mirror(self, code) for code in self.mirrored_upstreams()],
+        }
 
     def rebuild_read_models(self, progress: Callable[[int, int], None] | None = None) -> int:
         """HQ's own aggregates from its store, then the registry again from the mirror."""
@@ -185,7 +244,9 @@ class HqApplication(
     def list_national_customers(self, **filters: Any) -> Any:
         return self.registry.list_national(**filters)
 
-    def national_statistics(self, month: str | None = None, province: str | None = None) -> list[dict[str, Any]]:
+    def national_statistics(
+        self, month: str | None = None, province: str | None = None
+    ) -> list[dict[str, Any]]:
         return self.statistics.national(parse_cycle(month, "month") if month else None, province)
 
     def get_national_customer(self, nid: str, unmask: bool = False) -> dict[str, Any]:

@@ -53,8 +53,9 @@ class HqCatalogCommands(OfferingQueries):
                 products.append(product)
             self.record(*products)
 
-    def create_product(self, data: dict[str, Any], by: dict[str, str],
-                       idempotency: IdempotencyKey | None = None) -> dict[str, Any]:
+    def create_product(
+        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
         product = Product.design(data, by)
         if self._product(product.offering["id"]) is not None:
             raise Conflict("an offering with this id exists", field="id", existing_id=product.offering["id"])
@@ -74,8 +75,12 @@ class HqCatalogCommands(OfferingQueries):
         if product is None:
             raise NotFound(f"no offering '{offering_id}'", field="id")
         for fee in ("oneTimeFee", "monthlyFee"):
-            if fee in patch and patch[fee] is None:  # a merge patch's null removes; a tariff always has its fees
-                raise InvalidValue("cannot be removed: a fee is an integer amount in fen (0 for none)", field=fee)
+            if (
+                fee in patch and patch[fee] is None
+            ):  # a merge patch's null removes; a tariff always has its fees
+                raise InvalidValue(
+                    "cannot be removed: a fee is an integer amount in fen (0 for none)", field=fee
+                )
         if "oneTimeFee" in patch or "monthlyFee" in patch:
             product.change_tariff(patch.get("oneTimeFee"), patch.get("monthlyFee"), by)
         if "lifecycleStatus" in patch:
@@ -93,7 +98,8 @@ class HqCatalogCommands(OfferingQueries):
                 raise IllegalTransition(
                     f"a package is released only when all it bundles are; '{bundled_id}' is "
                     f"{bundled.status.value if bundled else 'unknown'}",
-                    field="lifecycleStatus", current_state=package.status.value,
+                    field="lifecycleStatus",
+                    current_state=package.status.value,
                 )
 
     def _product(self, offering_id: str) -> Product | None:

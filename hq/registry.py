@@ -46,8 +46,14 @@ TABLES = (
         blind=("certificate",),
         sealed=("replica_state",),
     ),
-    Table("province_customer_phone", (("part_id", "TEXT"), ("phone", "TEXT")), parent="part_id", indexes=("phone",),
-          personal=True, blind=("phone",)),
+    Table(
+        "province_customer_phone",
+        (("part_id", "TEXT"), ("phone", "TEXT")),
+        parent="part_id",
+        indexes=("phone",),
+        personal=True,
+        blind=("phone",),
+    ),
 )
 
 
@@ -91,8 +97,13 @@ def replica_snapshot(c: Customer) -> Snapshot:
     """A library snapshot stamped with the customer's own last change, so a rebuild from the mirror
     reproduces the stored replica byte for byte."""
     snapshot = Snapshot.take(c)
-    return Snapshot(originator_id=snapshot.originator_id, originator_version=snapshot.originator_version,
-                    timestamp=c.modified_on, topic=snapshot.topic, state=snapshot.state)
+    return Snapshot(
+        originator_id=snapshot.originator_id,
+        originator_version=snapshot.originator_version,
+        timestamp=c.modified_on,
+        topic=snapshot.topic,
+        state=snapshot.state,
+    )
 
 
 class Registry:
@@ -124,64 +135,107 @@ class Registry:
             )
             for row in rows:
                 customer_id = UUID(row["customer_id"])
-                stored = StoredEvent(originator_id=customer_id, originator_version=int(row["replica_version"]),
-                                     topic=row["replica_topic"],
-                                     state=base64.b64decode(self.app.schema.unseal(row["replica_state"])))
+                stored = StoredEvent(
+                    originator_id=customer_id,
+                    originator_version=int(row["replica_version"]),
+                    topic=row["replica_topic"],
+                    state=base64.b64decode(self.app.schema.unseal(row["replica_state"])),
+                )
                 replicas[customer_id] = self.app.wire.to_domain_event(stored).mutate(None)
         return replicas
 
     def _rows(self, province: str, c: Customer) -> list[Operation]:
-        stored = self.app.wire.to_stored_event(replica_snapshot(c))  # sealed by the table, as the row is written
+        stored = self.app.wire.to_stored_event(
+            replica_snapshot(c)
+        )  # sealed by the table, as the row is written
         part = f"{province}:{c.id}"
         nid = national_id(self.app.queries.blind(f"{c.certificate_type}:{c.certificate_number}"))
-        phones = sorted({phone_key(m["characteristic"]["phoneNumber"]) for m in c.contacts if m["mediumType"] == "phone"}
-                        | {phone_key(m["phoneNumber"]) for m in c.members.values()})
-        return [Upsert("province_customer", {
-            "id": part,
-            "province": province,
-            "customer_id": str(c.id),
-            "certificate": f"{c.certificate_type}:{c.certificate_number}",
-            "national_id": nid,
-            "kind": c.kind,
-            "grade": c.grade,
-            "status": c.status,
-            "industry": c.industry or None,
-            "national": 1 if is_national(c) else 0,
-            "registered_at": c.created_on.isoformat(),
-            "replica_version": stored.originator_version,
-            "replica_topic": stored.topic,
-            "replica_state": base64.b64encode(stored.state).decode(),
-            "name": c.name,
-            "doc": part_document(province, c, nid),
-        }), ReplaceChildren("province_customer_phone", part, tuple(
-            {"id": f"{part}:{n}", "part_id": part, "phone": k, "doc": {"phoneNumber": k}}
-            for n, k in enumerate(phones)))]
+        phones = sorted(
+            {phone_key(m["characteristic"]["phoneNumber"]) for m in c.contacts if m["mediumType"] == "phone"}
+            | {phone_key(m["phoneNumber"]) for m in c.members.values()}
+        )
+        return [
+            Upsert(
+                "province_customer",
+                {
+                    "id": part,
+                    "province": province,
+                    "customer_id": str(c.id),
+                    "certificate": f"{c.certificate_type}:{c.certificate_number}",
+                    "national_id": nid,
+                    "kind": c.kind,
+                    "grade": c.grade,
+                    "status": c.status,
+                    "industry": c.industry or None,
+                    "national": 1 if is_national(c) else 0,
+                    "registered_at": c.created_on.isoformat(),
+                    "replica_version": stored.originator_version,
+                    "replica_topic": stored.topic,
+                    "replica_state": base64.b64encode(stored.state).decode(),
+                    "name": c.name,
+                    "doc": part_document(province, c, nid),
+                },
+            ),
+            ReplaceChildren(
+                "province_customer_phone",
+                part,
+                tuple(
+                    {"id": f"{part}:{n}", "part_id": part, "phone": k, "doc": {"phoneNumber": k}}
+                    for n, k in enumerate(phones)
+                ),
+            ),
+        ]
 
     # --- national view ---------------------------------------------------------------------------
 
-    def list_national(self, *, grade: str | None = None, industry: str | None = None, province: str | None = None,
-                      kind: str | None = None, certificate_number: str | None = None, phone_number: str | None = None,
-                      name: str | None = None, offset: int = 0, limit: int = 100) -> Page:
-        lookup = certificate_number is not None or phone_number is not None  # finds any customer, national or not
+    def list_national(
+        self,
+        *,
+        grade: str | None = None,
+        industry: str | None = None,
+        province: str | None = None,
+        kind: str | None = None,
+        certificate_number: str | None = None,
+        phone_number: str | None = None,
+        name: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
+        lookup = (
+            certificate_number is not None or phone_number is not None
+        )  # finds any customer, national or not
         filters = [] if lookup else [Filter("national = 1")]
         filters += equal(("grade", grade), ("industry", industry), ("province", province), ("kind", kind))
         filters += contains("name", name)
         blind = self.app.queries.blind
         if certificate_number is not None:
             number = certificate_number.strip().upper()
-            filters.append(Filter("certificate IN (?, ?)", (blind(f"idCard:{number}"),
-                                                            blind(f"unifiedSocialCreditCode:{number}"))))
+            filters.append(
+                Filter(
+                    "certificate IN (?, ?)",
+                    (blind(f"idCard:{number}"), blind(f"unifiedSocialCreditCode:{number}")),
+                )
+            )
         if phone_number is not None:
             phones = self.app.schema.physical("province_customer_phone")
-            filters.append(Filter(f"id IN (SELECT part_id FROM {phones} WHERE phone = ?)",
-                                  (blind(phone_key(phone_number)),)))
+            filters.append(
+                Filter(
+                    f"id IN (SELECT part_id FROM {phones} WHERE phone = ?)", (blind(phone_key(phone_number)),)
+                )
+            )
         where = " AND ".join(f"({f.condition})" for f in filters) or "1 = 1"
         params = [p for f in filters for p in f.params]
         total = self.app.queries.rows(
-            f"SELECT COUNT(DISTINCT certificate) AS n FROM {{province_customer}} WHERE {where}", params)[0]["n"]
-        certificates = [r["certificate"] for r in self.app.queries.rows(
-            f"SELECT certificate, MIN(registered_at) AS first FROM {{province_customer}} WHERE {where} "
-            "GROUP BY certificate ORDER BY first, certificate LIMIT ? OFFSET ?", [*params, limit, offset])]
+            f"SELECT COUNT(DISTINCT certificate) AS n FROM {{province_customer}} WHERE {where}", params
+        )[0]["n"]
+        certificates = [
+            r["certificate"]
+            for r in self.app.queries.rows(
+                f"SELECT certificate, MIN(registered_at) AS first FROM {{province_customer}} WHERE {where} "
+                "GROUP BY certificate ORDER BY first, certificate LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+        ]
         return Page(total=int(total), items=[self.national(c) for c in certificates])
 
     def national(self, certificate: str, unmask: bool = False) -> dict[str, Any]:
@@ -189,7 +243,8 @@ class Registry:
         column = "sealed" if unmask else "doc"
         rows = self.app.queries.rows(
             f"SELECT {column} AS doc FROM {{province_customer}} WHERE certificate = ? ORDER BY registered_at, id",
-            [certificate])
+            [certificate],
+        )
         parts = [self.app.schema.unseal(r["doc"]) if unmask else json.loads(r["doc"]) for r in rows]
         first = parts[0]
         cert_type, number = first["certificate"]["type"], first["certificate"]["number"]
@@ -208,13 +263,17 @@ class Registry:
             "industry": next((p["industry"] for p in parts if p.get("industry")), None),
             "homeProvince": first["province"],
             "provinces": sorted({p["province"] for p in parts}),
-            "engagedParty": {"id": nid, "name": first["name"],
-                             "@referredType": "Organization" if first["customerKind"] == "group" else "Individual"},
+            "engagedParty": {
+                "id": nid,
+                "name": first["name"],
+                "@referredType": "Organization" if first["customerKind"] == "group" else "Individual",
+            },
             "provincialCustomer": [{k: v for k, v in p.items() if k != "member"} for p in parts],
             "member": [m for p in parts for m in p["member"]],
         }
 
     def by_national_id(self, nid: str, unmask: bool = False) -> dict[str, Any] | None:
-        rows = self.app.queries.rows("SELECT certificate FROM {province_customer} WHERE national_id = ? LIMIT 1",
-                                     [nid])
+        rows = self.app.queries.rows(
+            "SELECT certificate FROM {province_customer} WHERE national_id = ? LIMIT 1", [nid]
+        )
         return self.national(rows[0]["certificate"], unmask) if rows else None

@@ -7,8 +7,8 @@ province, each in the same transaction as the tracking record of the batch that 
 
 from __future__ import annotations
 
-from datetime import date, datetime
 import logging
+from datetime import date, datetime
 from typing import Any
 
 from shared.domain.calendar import business_date
@@ -26,21 +26,38 @@ FINAL = frozenset(s.value for s in FINAL_STATES)
 TABLES = (
     Table(
         "cross_province_order",
-        (("home", "TEXT"), ("state", "TEXT"), ("due_date", "TEXT"), ("is_final", "BIGINT"), ("accepted_at", "TEXT")),
+        (
+            ("home", "TEXT"),
+            ("state", "TEXT"),
+            ("due_date", "TEXT"),
+            ("is_final", "BIGINT"),
+            ("accepted_at", "TEXT"),
+        ),
         indexes=("home", "state", "due_date"),
     ),
-    Table("cross_province_leg", (("order_id", "TEXT"), ("province", "TEXT"), ("state", "TEXT")),
-          parent="order_id", indexes=("province",)),
+    Table(
+        "cross_province_leg",
+        (("order_id", "TEXT"), ("province", "TEXT"), ("state", "TEXT")),
+        parent="order_id",
+        indexes=("province",),
+    ),
 )
 
 
 def desk_document(o: CrossProvinceOrder) -> dict[str, Any]:
     """A cross-province order as HQ's desk shows it: route, each item's delivering province and state."""
     items = [
-        {"id": i["id"], "quantity": i["quantity"], "action": "add", "state": leg["state"],
-         "productOffering": {"id": i["offeringId"], "name": i["offeringName"]},
-         "deliveringProvince": province, **({"stateReason": leg["reason"]} if leg["reason"] else {})}
-        for province, leg in o.legs.items() for i in leg["items"]
+        {
+            "id": i["id"],
+            "quantity": i["quantity"],
+            "action": "add",
+            "state": leg["state"],
+            "productOffering": {"id": i["offeringId"], "name": i["offeringName"]},
+            "deliveringProvince": province,
+            **({"stateReason": leg["reason"]} if leg["reason"] else {}),
+        }
+        for province, leg in o.legs.items()
+        for i in leg["items"]
     ]
     doc = {
         "id": o.order_id,
@@ -53,12 +70,26 @@ def desk_document(o: CrossProvinceOrder) -> dict[str, Any]:
         "orderDate": o.accepted_at.isoformat(),
         "dueDate": o.due_date.isoformat(),
         "slaClass": o.sla_class,
-        "relatedParty": [{"id": o.customer["id"], "name": o.customer["name"], "role": "customer",
-                          "@referredType": "Customer"}],
+        "relatedParty": [
+            {
+                "id": o.customer["id"],
+                "name": o.customer["name"],
+                "role": "customer",
+                "@referredType": "Customer",
+            }
+        ],
         "productOrderItem": items,
-        "legs": [{"deliveringProvince": p, "state": leg["state"], "stateReason": leg["reason"] or None,
-                  "forwarded": leg["forwarded"], "lastUpdate": leg["updatedAt"], "workHistory": leg["work"]}
-                 for p, leg in o.legs.items()],
+        "legs": [
+            {
+                "deliveringProvince": p,
+                "state": leg["state"],
+                "stateReason": leg["reason"] or None,
+                "forwarded": leg["forwarded"],
+                "lastUpdate": leg["updatedAt"],
+                "workHistory": leg["work"],
+            }
+            for p, leg in o.legs.items()
+        ],
         "cancellation": o.cancellation,
         "version": o.version,
     }
@@ -67,14 +98,32 @@ def desk_document(o: CrossProvinceOrder) -> dict[str, Any]:
 
 def project_route(o: CrossProvinceOrder) -> list[Operation]:
     return [
-        Upsert("cross_province_order", {
-            "id": o.order_id, "home": o.home, "state": o.home_state, "due_date": o.due_date.isoformat(),
-            "is_final": 1 if o.home_state in FINAL else 0, "accepted_at": o.accepted_at.isoformat(),
-            "doc": desk_document(o)}),
-        ReplaceChildren("cross_province_leg", o.order_id, tuple(
-            {"id": f"{o.order_id}:{p}", "order_id": o.order_id, "province": p, "state": leg["state"],
-             "doc": {"province": p, "state": leg["state"]}}
-            for p, leg in o.legs.items())),
+        Upsert(
+            "cross_province_order",
+            {
+                "id": o.order_id,
+                "home": o.home,
+                "state": o.home_state,
+                "due_date": o.due_date.isoformat(),
+                "is_final": 1 if o.home_state in FINAL else 0,
+                "accepted_at": o.accepted_at.isoformat(),
+                "doc": desk_document(o),
+            },
+        ),
+        ReplaceChildren(
+            "cross_province_leg",
+            o.order_id,
+            tuple(
+                {
+                    "id": f"{o.order_id}:{p}",
+                    "order_id": o.order_id,
+                    "province": p,
+                    "state": leg["state"],
+                    "doc": {"province": p, "state": leg["state"]},
+                }
+                for p, leg in o.legs.items()
+            ),
+        ),
     ]
 
 
@@ -95,7 +144,9 @@ class Routing:
         """HQ routes to the provinces it follows: when that set changes, so does its route table (an event every
         province receives). Nothing is recorded before HQ follows any province."""
         super().follow_upstreams(codes)  # type: ignore[misc]
-        if not codes:  # an HQ started without its upstreams routes as it did: an empty table would stop every order
+        if (
+            not codes
+        ):  # an HQ started without its upstreams routes as it did: an empty table would stop every order
             return
         table = self.find(RouteTable, ROUTE_TABLE_ID)
         if table is None:
@@ -103,8 +154,11 @@ class Routing:
         else:
             dropped = sorted(set(table.provinces) - set(codes))
             if dropped:
-                log.warning("HQ no longer follows %s: provinces now refuse order items delivered there (add them "
-                            "to HQ's upstreams again if that was not meant)", ", ".join(dropped))
+                log.warning(
+                    "HQ no longer follows %s: provinces now refuse order items delivered there (add them "
+                    "to HQ's upstreams again if that was not meant)",
+                    ", ".join(dropped),
+                )
             table.follow(codes, SYSTEM.as_dict())
         if table.pending_events:
             self.record(table)
@@ -126,9 +180,16 @@ class Routing:
             order.relay_cancellation_answer(upstream, e.accepted, e.reason, e.at, e.by)
         # DeliveryLeg.Received: the leg arrived; its first move is what the home province needs
 
-    def list_cross_province_orders(self, *, home: str | None = None, delivering: str | None = None,
-                                   state: str | None = None, overdue: bool | None = None, offset: int = 0,
-                                   limit: int = 100) -> Page:
+    def list_cross_province_orders(
+        self,
+        *,
+        home: str | None = None,
+        delivering: str | None = None,
+        state: str | None = None,
+        overdue: bool | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
         filters = equal(("home", home), ("state", state))
         if delivering is not None:
             legs = self.schema.physical("cross_province_leg")
@@ -137,12 +198,15 @@ class Routing:
         if overdue is not None:
             late = "(due_date < ? AND is_final = 0)"
             filters.append(Filter(late if overdue else f"NOT {late}", (today.isoformat(),)))
-        page = self.queries.page("cross_province_order", filters, offset=offset, limit=limit,
-                                 order_by="accepted_at, id")
+        page = self.queries.page(
+            "cross_province_order", filters, offset=offset, limit=limit, order_by="accepted_at, id"
+        )
         return Page(total=page.total, items=[self._with_age(doc, today) for doc in page.items])
 
     def get_cross_province_order(self, order_id: str) -> dict[str, Any]:
-        return self._with_age(self.document("cross_province_order", order_id, "cross-province order"), self._today())
+        return self._with_age(
+            self.document("cross_province_order", order_id, "cross-province order"), self._today()
+        )
 
     def _today(self) -> date:
         return business_date(self.clock())

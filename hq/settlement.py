@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.api.documents import money, statement_document
 from shared.domain.billing import billable_cycle, parse_cycle
 from shared.domain.calendar import business_date
 from shared.domain.operator import SYSTEM
@@ -25,7 +26,6 @@ from shared.domain.settlement import (
 )
 from shared.persistence.queries import Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
-from shared.api.documents import money, statement_document
 
 BILL_ISSUED = "shared.domain.billing:CustomerBill.Issued"
 BASE = "/crm/v1"
@@ -34,8 +34,16 @@ TABLES = (
     Table("settlement_rule", (("offering_id", "TEXT"),)),
     Table(
         "settlement_entry",
-        (("month", "TEXT"), ("home", "TEXT"), ("delivering", "TEXT"), ("offering_id", "TEXT"), ("kind", "TEXT"),
-         ("billed", "BIGINT"), ("share", "BIGINT"), ("recorded_at", "TEXT")),
+        (
+            ("month", "TEXT"),
+            ("home", "TEXT"),
+            ("delivering", "TEXT"),
+            ("offering_id", "TEXT"),
+            ("kind", "TEXT"),
+            ("billed", "BIGINT"),
+            ("share", "BIGINT"),
+            ("recorded_at", "TEXT"),
+        ),
         indexes=("month", "home", "delivering"),
     ),
     Table("settlement_statement", (("province", "TEXT"), ("month", "TEXT")), indexes=("month",)),
@@ -43,41 +51,90 @@ TABLES = (
 
 
 def rule_document(r: SettlementRule) -> dict[str, Any]:
-    return {"id": r.offering_id, "href": f"{BASE}/settlementRule/{r.offering_id}", "@type": "SettlementRule",
-            "offeringId": None if r.offering_id == DEFAULT_RULE else r.offering_id,
-            "oneTimePercent": r.one_time_percent, "monthlyPercent": r.monthly_percent,
-            "version": r.version, "lastUpdate": r.modified_on.isoformat(), "changedBy": r.changed_by}
+    return {
+        "id": r.offering_id,
+        "href": f"{BASE}/settlementRule/{r.offering_id}",
+        "@type": "SettlementRule",
+        "offeringId": None if r.offering_id == DEFAULT_RULE else r.offering_id,
+        "oneTimePercent": r.one_time_percent,
+        "monthlyPercent": r.monthly_percent,
+        "version": r.version,
+        "lastUpdate": r.modified_on.isoformat(),
+        "changedBy": r.changed_by,
+    }
 
 
 def entry_document(e: SettlementEntry) -> dict[str, Any]:
-    return {"id": str(e.id), "href": f"{BASE}/settlementEntry/{e.id}", "@type": "SettlementEntry",
-            "month": e.month, "homeProvince": e.home, "deliveringProvince": e.delivering,
-            "customerBill": {"id": e.bill_id}, "billLineId": e.line_id, "productOrder": {"id": e.order_id},
-            "productOffering": {"id": e.offering_id}, "chargeKind": e.kind, "billedAmount": money(e.billed),
-            "sharePercent": e.share_percent, "shareAmount": money(e.share), "rule": e.rule,
-            "recordedAt": e.created_on.isoformat()}
+    return {
+        "id": str(e.id),
+        "href": f"{BASE}/settlementEntry/{e.id}",
+        "@type": "SettlementEntry",
+        "month": e.month,
+        "homeProvince": e.home,
+        "deliveringProvince": e.delivering,
+        "customerBill": {"id": e.bill_id},
+        "billLineId": e.line_id,
+        "productOrder": {"id": e.order_id},
+        "productOffering": {"id": e.offering_id},
+        "chargeKind": e.kind,
+        "billedAmount": money(e.billed),
+        "sharePercent": e.share_percent,
+        "shareAmount": money(e.share),
+        "rule": e.rule,
+        "recordedAt": e.created_on.isoformat(),
+    }
 
 
 def project_rule(r: SettlementRule) -> list[Operation]:
-    return [Upsert("settlement_rule", {"id": r.offering_id, "offering_id": r.offering_id, "doc": rule_document(r)})]
+    return [
+        Upsert(
+            "settlement_rule", {"id": r.offering_id, "offering_id": r.offering_id, "doc": rule_document(r)}
+        )
+    ]
 
 
 def project_entry(e: SettlementEntry) -> list[Operation]:
-    return [Upsert("settlement_entry", {
-        "id": str(e.id), "month": e.month, "home": e.home, "delivering": e.delivering, "offering_id": e.offering_id,
-        "kind": e.kind, "billed": e.billed, "share": e.share, "recorded_at": e.created_on.isoformat(),
-        "doc": entry_document(e)})]
+    return [
+        Upsert(
+            "settlement_entry",
+            {
+                "id": str(e.id),
+                "month": e.month,
+                "home": e.home,
+                "delivering": e.delivering,
+                "offering_id": e.offering_id,
+                "kind": e.kind,
+                "billed": e.billed,
+                "share": e.share,
+                "recorded_at": e.created_on.isoformat(),
+                "doc": entry_document(e),
+            },
+        )
+    ]
 
 
 def project_statement(s: SettlementStatement) -> list[Operation]:
-    doc = {"id": str(s.id), "href": f"{BASE}/settlementStatement/{s.id}", "@type": "SettlementStatement",
-           **statement_document(s.destination, s.month, s.figures, s.entries), "issued": True,
-           "issuedAt": s.modified_on.isoformat(), "revision": s.version}
-    return [Upsert("settlement_statement", {"id": str(s.id), "province": s.destination, "month": s.month,
-                                            "doc": doc})]
+    doc = {
+        "id": str(s.id),
+        "href": f"{BASE}/settlementStatement/{s.id}",
+        "@type": "SettlementStatement",
+        **statement_document(s.destination, s.month, s.figures, s.entries),
+        "issued": True,
+        "issuedAt": s.modified_on.isoformat(),
+        "revision": s.version,
+    }
+    return [
+        Upsert(
+            "settlement_statement", {"id": str(s.id), "province": s.destination, "month": s.month, "doc": doc}
+        )
+    ]
 
 
-PROJECTORS = {SettlementRule: project_rule, SettlementEntry: project_entry, SettlementStatement: project_statement}
+PROJECTORS = {
+    SettlementRule: project_rule,
+    SettlementEntry: project_entry,
+    SettlementStatement: project_statement,
+}
 
 
 class SettlementLedger:
@@ -86,8 +143,11 @@ class SettlementLedger:
     def on_start(self) -> None:
         """The default rule is an event like any change to it: who set it and when is on record."""
         if self.find(SettlementRule, rule_id(DEFAULT_RULE)) is None:
-            self.record(SettlementRule.define(DEFAULT_RULE, 100, self.settings.settlement_monthly_percent,
-                                              SYSTEM.as_dict()))
+            self.record(
+                SettlementRule.define(
+                    DEFAULT_RULE, 100, self.settings.settlement_monthly_percent, SYSTEM.as_dict()
+                )
+            )
 
     # --- the ledger, inside a replicated batch ------------------------------------------------------
 
@@ -99,26 +159,49 @@ class SettlementLedger:
             delivering = line.get("deliveringProvince") or home
             if delivering == home:
                 continue
-            rule = (self.find(SettlementRule, rule_id(line["offeringId"])) if line.get("offeringId") else None) \
-                or self.load(SettlementRule, rule_id(DEFAULT_RULE))
-            entries.append(SettlementEntry.apportion(month=bill.cycle, home=home, bill_id=str(bill.originator_id),
-                                                     line=line, rule=rule, by=bill.by))
+            rule = (
+                self.find(SettlementRule, rule_id(line["offeringId"])) if line.get("offeringId") else None
+            ) or self.load(SettlementRule, rule_id(DEFAULT_RULE))
+            entries.append(
+                SettlementEntry.apportion(
+                    month=bill.cycle,
+                    home=home,
+                    bill_id=str(bill.originator_id),
+                    line=line,
+                    rule=rule,
+                    by=bill.by,
+                )
+            )
         if entries:
-            self.created(*entries, BillApportionment(destination=home, bill_id=str(bill.originator_id),
-                                                     month=bill.cycle, lines=[e.share_line() for e in entries],
-                                                     by=bill.by))
+            self.created(
+                *entries,
+                BillApportionment(
+                    destination=home,
+                    bill_id=str(bill.originator_id),
+                    month=bill.cycle,
+                    lines=[e.share_line() for e in entries],
+                    by=bill.by,
+                ),
+            )
 
     # --- commands --------------------------------------------------------------------------------
 
-    def set_settlement_rule(self, offering_id: str, data: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def set_settlement_rule(
+        self, offering_id: str, data: dict[str, Any], by: dict[str, str]
+    ) -> dict[str, Any]:
         rule = self.find(SettlementRule, rule_id(offering_id))
         if rule is None:
             if offering_id != DEFAULT_RULE:
                 self.get_offering(offering_id)  # a rule names an offering of the catalog
-            rule = SettlementRule.define(offering_id, data.get("oneTimePercent"), data.get("monthlyPercent"), by)
+            rule = SettlementRule.define(
+                offering_id, data.get("oneTimePercent"), data.get("monthlyPercent"), by
+            )
         else:
-            rule.change(data.get("oneTimePercent", rule.one_time_percent),
-                        data.get("monthlyPercent", rule.monthly_percent), by)
+            rule.change(
+                data.get("oneTimePercent", rule.one_time_percent),
+                data.get("monthlyPercent", rule.monthly_percent),
+                by,
+            )
         self.record(rule)
         return rule_document(rule)
 
@@ -130,8 +213,9 @@ class SettlementLedger:
             figures, entries = self._figures(province, month)
             statement = self.find(SettlementStatement, statement_id(province, month))
             if statement is None:
-                statement = SettlementStatement(destination=province, month=month, figures=figures, entries=entries,
-                                                by=by)
+                statement = SettlementStatement(
+                    destination=province, month=month, figures=figures, entries=entries, by=by
+                )
             else:
                 statement.reissue(figures, entries, by)
             issued.append(statement)
@@ -146,17 +230,33 @@ class SettlementLedger:
     def get_settlement_rule(self, offering_id: str) -> dict[str, Any]:
         return self.document("settlement_rule", offering_id, "settlement rule")
 
-    def list_settlement_entries(self, *, month: str | None = None, home: str | None = None,
-                                delivering: str | None = None, offset: int = 0, limit: int = 100) -> Page:
-        filters = equal(("month", parse_cycle(month, "month") if month else None), ("home", home), ("delivering", delivering))
-        return self.queries.page("settlement_entry", filters, offset=offset, limit=limit,
-                                 order_by="recorded_at, id")
+    def list_settlement_entries(
+        self,
+        *,
+        month: str | None = None,
+        home: str | None = None,
+        delivering: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
+        filters = equal(
+            ("month", parse_cycle(month, "month") if month else None),
+            ("home", home),
+            ("delivering", delivering),
+        )
+        return self.queries.page(
+            "settlement_entry", filters, offset=offset, limit=limit, order_by="recorded_at, id"
+        )
 
     def settlement_statements(self, month: str) -> list[dict[str, Any]]:
         """Every province's statement for the month as the ledger stands now, with what was last issued."""
         month = parse_cycle(month, "month")
-        issued = {r["province"]: r for r in self.queries.rows(
-            "SELECT province, doc FROM {settlement_statement} WHERE month = ?", [month])}
+        issued = {
+            r["province"]: r
+            for r in self.queries.rows(
+                "SELECT province, doc FROM {settlement_statement} WHERE month = ?", [month]
+            )
+        }
         out = []
         for province in self._provinces_in(month):
             figures, entries = self._figures(province, month)
@@ -169,14 +269,17 @@ class SettlementLedger:
     def _provinces_in(self, month: str) -> list[str]:
         rows = self.queries.rows(
             "SELECT home AS p FROM {settlement_entry} WHERE month = ? UNION "
-            "SELECT delivering AS p FROM {settlement_entry} WHERE month = ?", [month, month])
+            "SELECT delivering AS p FROM {settlement_entry} WHERE month = ?",
+            [month, month],
+        )
         return sorted(r["p"] for r in rows)
 
     def _figures(self, province: str, month: str) -> tuple[dict[str, Any], int]:
         rows = self.queries.rows(
             "SELECT home, delivering, SUM(share) AS share, COUNT(*) AS n FROM {settlement_entry} "
             "WHERE month = ? AND (home = ? OR delivering = ?) GROUP BY home, delivering",
-            [month, province, province])
+            [month, province, province],
+        )
         entries = [{"home": r["home"], "delivering": r["delivering"], "share": int(r["share"])} for r in rows]
         return statement_figures(province, entries), sum(int(r["n"]) for r in rows)
 
@@ -184,4 +287,3 @@ class SettlementLedger:
 def _issued_equal(stored: str, current: dict[str, Any]) -> bool:
     doc = json.loads(stored)
     return all(doc.get(k) == current[k] for k in ("receivable", "payable", "counterpart", "entries"))
-

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 10
 SIGNING_KEY_PUBLISHED = "shared.domain.signing_key:SigningKey.Published"
-__all__ = ["TABLES", "PROJECTORS", "StaffDirectory"]  # TABLES: the staff and trusted-key read models
+__all__ = ["PROJECTORS", "TABLES", "StaffDirectory"]  # TABLES: the staff and trusted-key read models
 
 
 def project_member(m: StaffMember) -> list[Operation]:
@@ -63,7 +63,9 @@ def is_signing_key(kid: object, jwk: object) -> bool:
     if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or "d" in jwk:
         return False
     key = jwk_key(jwk)
-    return key is not None and isinstance(key.key, Ed25519PublicKey) and kid == key_id(key.key) == jwk.get("kid")
+    return (
+        key is not None and isinstance(key.key, Ed25519PublicKey) and kid == key_id(key.key) == jwk.get("kid")
+    )
 
 
 class StaffDirectory:
@@ -76,8 +78,14 @@ class StaffDirectory:
             raise Conflict("this user name is taken", field="username", existing_id=username)
         role = _role(data.get("role"))
         home, destination = _placement(role, data.get("province"))
-        member = StaffMember(username=username, name=text(data.get("name") or username, "name"), role=role.value,
-                             province=home, destination=destination, by=by)
+        member = StaffMember(
+            username=username,
+            name=text(data.get("name") or username, "name"),
+            role=role.value,
+            province=home,
+            destination=destination,
+            by=by,
+        )
         member.set_password(HASHER.hash(_password(data.get("password"))), by)
         self.record(member)
         return self.staff_access.staff_document(username)
@@ -106,8 +114,9 @@ class StaffDirectory:
         member = self.find(StaffMember, staff_id(username))
         if member is None:
             return None
-        return StaffEntry(member.username, member.name, member.role, member.province, member.enabled,
-                          member.password_hash)
+        return StaffEntry(
+            member.username, member.name, member.role, member.province, member.enabled, member.password_hash
+        )
 
     # --- the provinces' signing keys -------------------------------------------------------------
 
@@ -127,10 +136,14 @@ class StaffDirectory:
             log.warning("%s published a signing key for %s: not trusted", upstream, str(event.province)[:8])
             return
         if not is_signing_key(event.kid, event.jwk):
-            log.warning("%s published a key that is not an Ed25519 public key named by its id: not trusted", upstream)
+            log.warning(
+                "%s published a key that is not an Ed25519 public key named by its id: not trusted", upstream
+            )
             return
         if self.find(TrustedKey, trusted_key_id(event.kid)) is None:
-            self.created(TrustedKey(kid=event.kid, province=upstream, jwk=event.jwk, destination=EVERYWHERE,
-                                      by=event.by))
+            self.created(
+                TrustedKey(
+                    kid=event.kid, province=upstream, jwk=event.jwk, destination=EVERYWHERE, by=event.by
+                )
+            )
             log.info("trusts %s's signing key %s", upstream, event.kid)
-

@@ -38,20 +38,46 @@ class Statistics:
         for e in events:
             name = type(e).__qualname__
             if name == "CustomerBill.Issued":
-                bills[str(e.originator_id)] = {"cycle": e.cycle, "amount_due": sum(l["amount"] for l in e.lines), "paid": 0}
+                bills[str(e.originator_id)] = {
+                    "cycle": e.cycle,
+                    "amount_due": sum(line["amount"] for line in e.lines),
+                    "paid": 0,
+                }
             elif name == "CustomerBill.PaymentApplied" and str(e.originator_id) in bills:
                 bills[str(e.originator_id)]["paid"] += e.amount
             elif name.startswith("MonthlyReport."):
-                month = e.month if hasattr(e, "month") else self._report_month(upstream, e.originator_id, reports)
-                reports[str(e.originator_id)] = {"month": month, "figures": e.figures, "at": e.timestamp.isoformat()}
+                month = (
+                    e.month if hasattr(e, "month") else self._report_month(upstream, e.originator_id, reports)
+                )
+                reports[str(e.originator_id)] = {
+                    "month": month,
+                    "figures": e.figures,
+                    "at": e.timestamp.isoformat(),
+                }
         ops: list[Operation] = [
-            Upsert("bill_summary", {"id": f"{upstream}:{bill_id}", "province": upstream, "cycle": b["cycle"],
-                                    "amount_due": b["amount_due"], "paid": b["paid"], "doc": b})
+            Upsert(
+                "bill_summary",
+                {
+                    "id": f"{upstream}:{bill_id}",
+                    "province": upstream,
+                    "cycle": b["cycle"],
+                    "amount_due": b["amount_due"],
+                    "paid": b["paid"],
+                    "doc": b,
+                },
+            )
             for bill_id, b in bills.items()
         ]
         ops += [
-            Upsert("province_report", {"id": f"{upstream}:{r['month']}", "province": upstream, "month": r["month"],
-                                       "doc": {**r["figures"], "reportedAt": r["at"], "reportId": rid}})
+            Upsert(
+                "province_report",
+                {
+                    "id": f"{upstream}:{r['month']}",
+                    "province": upstream,
+                    "month": r["month"],
+                    "doc": {**r["figures"], "reportedAt": r["at"], "reportId": rid},
+                },
+            )
             for rid, r in reports.items()
         ]
         return ops
@@ -70,7 +96,9 @@ class Statistics:
     def _report_month(self, province: str, report_id: Any, batch: dict[str, dict[str, Any]]) -> str:
         if str(report_id) in batch:
             return batch[str(report_id)]["month"]
-        rows = self.app.queries.rows("SELECT month, doc FROM {province_report} WHERE province = ?", [province])
+        rows = self.app.queries.rows(
+            "SELECT month, doc FROM {province_report} WHERE province = ?", [province]
+        )
         for row in rows:
             if json.loads(row["doc"]).get("reportId") == str(report_id):
                 return row["month"]
@@ -90,20 +118,24 @@ class Statistics:
                 "GROUP BY province, cycle"
             )
         }
-        reports = {(r["province"], r["month"]): json.loads(r["doc"])
-                   for r in self.app.queries.rows("SELECT province, month, doc FROM {province_report}")}
+        reports = {
+            (r["province"], r["month"]): json.loads(r["doc"])
+            for r in self.app.queries.rows("SELECT province, month, doc FROM {province_report}")
+        }
         keys = sorted(set(revenue) | set(reports))
         entries = []
         for prov, mon in keys:
             if (month and mon != month) or (province and prov != province):
                 continue
             billed, paid = revenue.get((prov, mon), (0, 0))
-            entries.append({
-                "province": prov,
-                "month": mon,
-                "customersByGrade": grades.get(prov, {}),
-                "revenueBilled": {"unit": "fen", "value": billed},
-                "revenuePaid": {"unit": "fen", "value": paid},
-                "report": reports.get((prov, mon)),
-            })
+            entries.append(
+                {
+                    "province": prov,
+                    "month": mon,
+                    "customersByGrade": grades.get(prov, {}),
+                    "revenueBilled": {"unit": "fen", "value": billed},
+                    "revenuePaid": {"unit": "fen", "value": paid},
+                    "report": reports.get((prov, mon)),
+                }
+            )
         return entries

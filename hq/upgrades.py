@@ -8,7 +8,8 @@ member's record goes out again whole, and each bill apportioned into the ledger 
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from shared.domain.operator import SYSTEM
 from shared.domain.settlement import BillApportionment, SettlementEntry, apportionment_id
@@ -32,7 +33,9 @@ def take_upgrade_steps(app: Any, steps: Iterable[tuple[str, Step]] | None = None
 
 
 def republish_directory(app: Any) -> tuple[list[Any], dict[str, int]]:
-    members = [app.find(StaffMember, staff_id(row["id"])) for row in app.queries.rows("SELECT id FROM {staff}")]
+    members = [
+        app.find(StaffMember, staff_id(row["id"])) for row in app.queries.rows("SELECT id FROM {staff}")
+    ]
     sent = []
     for member in members:
         if member is not None and member.destination:
@@ -51,11 +54,20 @@ def send_apportionments(app: Any) -> tuple[list[Any], dict[str, int]]:
     sent = []
     for bill_id, entries in sorted(by_bill.items()):
         if app.find(BillApportionment, apportionment_id(bill_id)) is None:
-            sent.append(BillApportionment(destination=entries[0].home, bill_id=bill_id, month=entries[0].month,
-                                          lines=[e.share_line() for e in entries], by=SYSTEM.as_dict()))
+            sent.append(
+                BillApportionment(
+                    destination=entries[0].home,
+                    bill_id=bill_id,
+                    month=entries[0].month,
+                    lines=[e.share_line() for e in entries],
+                    by=SYSTEM.as_dict(),
+                )
+            )
     return sent, {"billsSent": len(sent)}
 
 
 Step = Callable[[Any], tuple[list[Any], dict[str, int]]]
-STEPS: tuple[tuple[str, Step], ...] = ((DIRECTORY_TO_PROVINCES, republish_directory),
-                                       (APPORTIONMENTS_HOME, send_apportionments))
+STEPS: tuple[tuple[str, Step], ...] = (
+    (DIRECTORY_TO_PROVINCES, republish_directory),
+    (APPORTIONMENTS_HOME, send_apportionments),
+)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from province import (billing, catalog, customers, order_documents, orphans, routes, settlement, staff, statistics,
-                      tickets)
+from province import (
+    billing,
+    catalog,
+    customers,
+    order_documents,
+    orphans,
+    routes,
+    settlement,
+    staff,
+    statistics,
+    tickets,
+)
+from province.audit import AUDITED
 from province.cross_province import CrossProvinceHandlers
 from province.orders import OrderCommands
 from province.work_orders import WorkOrderCommands
-from province.audit import AUDITED
 from shared.application import CrmApplication
 from shared.classification import Channel, channel_of
 from shared.domain.billing import BillingAccount
@@ -17,8 +28,8 @@ from shared.domain.calendar import WorkingCalendar
 from shared.domain.customer import Customer
 from shared.domain.orphan import NotHeld
 from shared.domain.signing_key import TrustedKey
-from shared.staff_table import StaffAccess
 from shared.settings import Settings
+from shared.staff_table import StaffAccess
 
 AREAS = (customers, catalog, order_documents, billing, tickets, statistics, settlement, staff, orphans)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import UTC, date
 from typing import Any
 from uuid import uuid4
 
-from shared.application import retried, IdempotencyKey, Outcome
+from shared.api.documents import money
+from shared.application import IdempotencyKey, Outcome, retried
 from shared.domain.billing import (
     DETAIL_MONTHS,
     SUMMARY_MONTHS,
@@ -15,8 +16,8 @@ from shared.domain.billing import (
     CustomerBill,
     Payment,
     account_id_for,
-    cycle_of,
     billable_cycle,
+    cycle_of,
     parse_cycle,
     parse_method,
 )
@@ -26,7 +27,6 @@ from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
 from shared.domain.values import only_fields, parse_enum
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Operation, Table, Upsert
-from shared.api.documents import money
 
 ACCOUNT_BASE = "/tmf-api/accountManagement/v4/billingAccount"
 BILL_BASE = "/tmf-api/customerBillManagement/v4/customerBill"
@@ -72,12 +72,25 @@ def account_document(a: BillingAccount) -> dict[str, Any]:
         "accountType": "billing",
         "state": "active",
         "relatedParty": [
-            {"id": a.customer_id, "name": a.name, "role": "owner", "href": f"{CUSTOMER_BASE}/{a.customer_id}",
-             "@referredType": "Customer"}
+            {
+                "id": a.customer_id,
+                "name": a.name,
+                "role": "owner",
+                "href": f"{CUSTOMER_BASE}/{a.customer_id}",
+                "@referredType": "Customer",
+            }
         ],
         "accountBalance": [
-            {"balanceType": "outstanding", "amount": money(a.outstanding), "validFor": {"startDateTime": stamp}},
-            {"balanceType": "unbilled", "amount": money(a.unbilled_amount), "validFor": {"startDateTime": stamp}},
+            {
+                "balanceType": "outstanding",
+                "amount": money(a.outstanding),
+                "validFor": {"startDateTime": stamp},
+            },
+            {
+                "balanceType": "unbilled",
+                "amount": money(a.unbilled_amount),
+                "validFor": {"startDateTime": stamp},
+            },
         ],
         "unbilledCharge": a.unbilled,
         "subscription": a.subscriptions,
@@ -109,7 +122,7 @@ def bill_document(b: CustomerBill) -> dict[str, Any]:
         "href": f"{BILL_BASE}/{b.id}",
         "@type": "CustomerBill",
         "billNo": f"{b.cycle}-{str(b.id)[:8]}",
-        "billDate": b.issued_at.astimezone(timezone.utc).isoformat(),
+        "billDate": b.issued_at.astimezone(UTC).isoformat(),
         "billingPeriod": {"startDateTime": f"{year}-{month}-01T00:00:00+08:00"},
         "billingCycle": b.cycle,
         "category": "normal",
@@ -120,11 +133,24 @@ def bill_document(b: CustomerBill) -> dict[str, Any]:
         "amountDue": money(b.amount_due),
         "remainingAmount": money(b.remaining),
         "taxIncludedAmount": money(b.amount_due),
-        "billingAccount": {"id": str(b.account_id), "href": f"{ACCOUNT_BASE}/{b.account_id}", "@referredType": "BillingAccount"},
-        "relatedParty": [{"id": b.customer_id, "href": f"{CUSTOMER_BASE}/{b.customer_id}", "role": "customer",
-                          "@referredType": "Customer"}],  # named when read: see `_named`
+        "billingAccount": {
+            "id": str(b.account_id),
+            "href": f"{ACCOUNT_BASE}/{b.account_id}",
+            "@referredType": "BillingAccount",
+        },
+        "relatedParty": [
+            {
+                "id": b.customer_id,
+                "href": f"{CUSTOMER_BASE}/{b.customer_id}",
+                "role": "customer",
+                "@referredType": "Customer",
+            }
+        ],  # named when read: see `_named`
         "appliedPayment": [
-            {"appliedAmount": money(p["amount"]), "payment": {"id": p["paymentId"], "href": f"{PAYMENT_BASE}/{p['paymentId']}"}}
+            {
+                "appliedAmount": money(p["amount"]),
+                "payment": {"id": p["paymentId"], "href": f"{PAYMENT_BASE}/{p['paymentId']}"},
+            }
             for p in b.payments
         ],
         "billLine": b.lines,
@@ -138,34 +164,79 @@ def payment_document(p: Payment) -> dict[str, Any]:
         "id": str(p.id),
         "href": f"{PAYMENT_BASE}/{p.id}",
         "@type": "Payment",
-        "paymentDate": p.paid_at.astimezone(timezone.utc).isoformat(),
+        "paymentDate": p.paid_at.astimezone(UTC).isoformat(),
         "status": "done",
         "totalAmount": money(p.amount),
         "amount": money(p.amount),
         "paymentMethod": {"@type": p.method, "name": p.method},
-        "account": {"id": str(p.account_id), "href": f"{ACCOUNT_BASE}/{p.account_id}", "@referredType": "BillingAccount"},
-        "paymentItem": [{"item": {"id": str(p.bill_id), "href": f"{BILL_BASE}/{p.bill_id}", "@referredType": "CustomerBill"},
-                         "amount": money(p.amount)}],
+        "account": {
+            "id": str(p.account_id),
+            "href": f"{ACCOUNT_BASE}/{p.account_id}",
+            "@referredType": "BillingAccount",
+        },
+        "paymentItem": [
+            {
+                "item": {
+                    "id": str(p.bill_id),
+                    "href": f"{BILL_BASE}/{p.bill_id}",
+                    "@referredType": "CustomerBill",
+                },
+                "amount": money(p.amount),
+            }
+        ],
         "channel": {"name": p.channel},
     }
 
 
 def project_account(a: BillingAccount) -> list[Operation]:
-    return [Upsert("billing_account", {"id": str(a.id), "customer_id": a.customer_id, "outstanding": a.outstanding,
-                                       "unbilled": a.unbilled_amount, "name": a.name, "doc": account_document(a)})]
+    return [
+        Upsert(
+            "billing_account",
+            {
+                "id": str(a.id),
+                "customer_id": a.customer_id,
+                "outstanding": a.outstanding,
+                "unbilled": a.unbilled_amount,
+                "name": a.name,
+                "doc": account_document(a),
+            },
+        )
+    ]
 
 
 def project_bill(b: CustomerBill) -> list[Operation]:
-    return [Upsert("customer_bill", {
-        "id": str(b.id), "account_id": str(b.account_id), "customer_id": b.customer_id, "cycle": b.cycle,
-        "state": b.state, "due_date": b.due_date.isoformat(), "amount_due": b.amount_due,
-        "remaining": b.remaining, "doc": bill_document(b)})]
+    return [
+        Upsert(
+            "customer_bill",
+            {
+                "id": str(b.id),
+                "account_id": str(b.account_id),
+                "customer_id": b.customer_id,
+                "cycle": b.cycle,
+                "state": b.state,
+                "due_date": b.due_date.isoformat(),
+                "amount_due": b.amount_due,
+                "remaining": b.remaining,
+                "doc": bill_document(b),
+            },
+        )
+    ]
 
 
 def project_payment(p: Payment) -> list[Operation]:
-    return [Upsert("payment", {"id": str(p.id), "account_id": str(p.account_id), "bill_id": str(p.bill_id),
-                               "amount": p.amount, "paid_at": p.paid_at.astimezone(timezone.utc).isoformat(),
-                               "doc": payment_document(p)})]
+    return [
+        Upsert(
+            "payment",
+            {
+                "id": str(p.id),
+                "account_id": str(p.account_id),
+                "bill_id": str(p.bill_id),
+                "amount": p.amount,
+                "paid_at": p.paid_at.astimezone(UTC).isoformat(),
+                "doc": payment_document(p),
+            },
+        )
+    ]
 
 
 PROJECTORS = {BillingAccount: project_account, CustomerBill: project_bill, Payment: project_payment}
@@ -180,7 +251,10 @@ class BillingCommands:
     def on_customer_registered(self, customer: Customer, by: dict[str, str]) -> list[Any]:
         """Every customer gets its billing account in the registration's transaction."""
         extra = super().on_customer_registered(customer, by)  # type: ignore[misc]
-        return [*extra, BillingAccount(str(customer.id), name=customer.name, province=customer.province, by=by)]
+        return [
+            *extra,
+            BillingAccount(str(customer.id), name=customer.name, province=customer.province, by=by),
+        ]
 
     def still_open(self, customer: Customer) -> dict[str, list[Any]]:
         """Products still billed monthly, charges not billed yet and bills not paid keep a customer from being
@@ -192,17 +266,38 @@ class BillingCommands:
         accounts = [(own, lambda line: True)]
         if payer.id != own.id:
             accounts.append((payer, lambda line: line["forCustomerId"] == customer_id))
-        products = [{"productOffering": {"id": line["offeringId"]}, "description": line["description"],
-                     "monthlyFee": money(line["amount"]), "productOrder": {"id": line["reference"]}}
-                    for account, mine in accounts for line in account.subscriptions if mine(line)]
-        charges = [{"id": line["id"], "description": line["description"], "amount": money(line["amount"])}
-                   for account, mine in accounts for line in account.unbilled if mine(line)]
-        rows = self.queries.rows("SELECT id, remaining FROM {customer_bill} WHERE account_id = ? AND remaining > 0 "
-                                 "ORDER BY cycle, id", [str(own.id)])
-        bills = [{"id": r["id"], "href": f"{BILL_BASE}/{r['id']}", "remainingAmount": money(int(r["remaining"]))}
-                 for r in rows]
-        return {**super().still_open(customer), "activeProducts": products,  # type: ignore[misc]
-                "unbilledCharges": charges, "unpaidBills": bills}
+        products = [
+            {
+                "productOffering": {"id": line["offeringId"]},
+                "description": line["description"],
+                "monthlyFee": money(line["amount"]),
+                "productOrder": {"id": line["reference"]},
+            }
+            for account, mine in accounts
+            for line in account.subscriptions
+            if mine(line)
+        ]
+        charges = [
+            {"id": line["id"], "description": line["description"], "amount": money(line["amount"])}
+            for account, mine in accounts
+            for line in account.unbilled
+            if mine(line)
+        ]
+        rows = self.queries.rows(
+            "SELECT id, remaining FROM {customer_bill} WHERE account_id = ? AND remaining > 0 "
+            "ORDER BY cycle, id",
+            [str(own.id)],
+        )
+        bills = [
+            {"id": r["id"], "href": f"{BILL_BASE}/{r['id']}", "remainingAmount": money(int(r["remaining"]))}
+            for r in rows
+        ]
+        return {
+            **super().still_open(customer),
+            "activeProducts": products,  # type: ignore[misc]
+            "unbilledCharges": charges,
+            "unpaidBills": bills,
+        }
 
     def payer_account(self, customer_id: str) -> tuple[BillingAccount, str]:
         """The account that pays for a customer: its group's, when the group pays centrally (集团统一付费)."""
@@ -213,7 +308,9 @@ class BillingCommands:
         payer = rows[0]["customer_id"] if rows else customer_id
         return self.load(BillingAccount, account_id_for(payer), field="customerId"), payer
 
-    def charge_customer(self, customer_id: str, charges: list[dict[str, Any]], by: dict[str, str]) -> list[Any]:
+    def charge_customer(
+        self, customer_id: str, charges: list[dict[str, Any]], by: dict[str, str]
+    ) -> list[Any]:
         """Post charges to the payer's account; returns the changed account for the caller to save."""
         if not isinstance(charges, list):
             raise InvalidValue("a list of charges", field="charges")
@@ -242,7 +339,9 @@ class BillingCommands:
         cycle = billable_cycle(data.get("billingCycle", cycle_of(today)), today, "billingCycle")
         bill = account.bill(cycle, self.calendar, self.clock(), by)
         if bill is None:
-            raise IllegalTransition("the account has nothing to bill", field="billingAccount.id", current_state="noCharges")
+            raise IllegalTransition(
+                "the account has nothing to bill", field="billingAccount.id", current_state="noCharges"
+            )
         document = on_demand_document(str(bill.id), str(account.id), cycle, bill_document(bill)["billDate"])
         self.record(account, bill, idempotency=idempotency, outcome=Outcome(201, document))
         return document
@@ -268,14 +367,17 @@ class BillingCommands:
         if target != BillState.SENT.value:
             raise IllegalTransition(
                 f"only 'sent' can be set; a bill becomes {target} by its issue or payments",
-                field="state", current_state=bill.state,
+                field="state",
+                current_state=bill.state,
             )
         bill.send(self.clock(), by)
         self.record(bill)
         return bill_document(bill)
 
     @retried
-    def pay(self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None) -> dict[str, Any]:
+    def pay(
+        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
         bill_ref = data.get("bill") or {}
         if not isinstance(bill_ref, dict) or not bill_ref.get("id"):
             raise InvalidValue("is required: the bill paid", field="bill.id")
@@ -289,7 +391,13 @@ class BillingCommands:
         payment_id = uuid4()
         amount = bill.apply_payment(payment_id, total.get("value"), now, by)
         payment = Payment(
-            id=payment_id, bill_id=bill.id, account_id=account.id, amount=amount, method=method, paid_at=now, by=by
+            id=payment_id,
+            bill_id=bill.id,
+            account_id=account.id,
+            amount=amount,
+            method=method,
+            paid_at=now,
+            by=by,
         )
         account.receive(amount, bill.id, by)
         document = payment_document(payment)
@@ -323,15 +431,36 @@ class BillingCommands:
                 continue
             manager = customer.get("customerManager")
             doc["relatedParty"] = [
-                {"id": customer["id"], "href": customer["href"], "name": customer["name"], "role": "customer",
-                 "@referredType": "Customer"},
-                *([{"id": manager["id"], "name": manager["name"], "role": "customerManager",
-                    "@referredType": "Individual"}] if manager else []),
+                {
+                    "id": customer["id"],
+                    "href": customer["href"],
+                    "name": customer["name"],
+                    "role": "customer",
+                    "@referredType": "Customer",
+                },
+                *(
+                    [
+                        {
+                            "id": manager["id"],
+                            "name": manager["name"],
+                            "role": "customerManager",
+                            "@referredType": "Individual",
+                        }
+                    ]
+                    if manager
+                    else []
+                ),
             ]
         return docs
 
-    def list_accounts(self, *, customer_id: str | None = None, has_arrears: bool | None = None,
-                      offset: int = 0, limit: int = 100) -> Page:
+    def list_accounts(
+        self,
+        *,
+        customer_id: str | None = None,
+        has_arrears: bool | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
         filters = [Filter("customer_id = ?", (customer_id,))] if customer_id else []
         if has_arrears is not None:
             bills = self.schema.physical("customer_bill")
@@ -361,8 +490,16 @@ class BillingCommands:
             doc["arrears"] = money(owed.get(doc["id"], 0))
         return docs
 
-    def list_bills(self, *, state: str | None = None, account_id: str | None = None, cycle: str | None = None,
-                   overdue: bool | None = None, offset: int = 0, limit: int = 100) -> Page:
+    def list_bills(
+        self,
+        *,
+        state: str | None = None,
+        account_id: str | None = None,
+        cycle: str | None = None,
+        overdue: bool | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
         cycle = parse_cycle(cycle, "billingCycle") if cycle else None
         filters = equal(("state", state), ("account_id", account_id), ("cycle", cycle))
         filters.append(Filter(ONLINE, (cycle_of(business_date(self.clock()), SUMMARY_MONTHS),)))
@@ -374,27 +511,32 @@ class BillingCommands:
     def get_bill_on_demand(self, request_id: str) -> dict[str, Any]:
         """A bill-on-demand request answers at its `Location`: it ran at once, so it is its bill."""
         bill = self.document("customer_bill", request_id, "customer bill on demand")
-        return on_demand_document(bill["id"], bill["billingAccount"]["id"], bill["billingCycle"], bill["billDate"])
+        return on_demand_document(
+            bill["id"], bill["billingAccount"]["id"], bill["billingCycle"], bill["billDate"]
+        )
 
     def get_bill(self, bill_id: str, replay: bool = False) -> dict[str, Any]:
         """The online bill; `replay` rebuilds it, lines and all, from the event store whatever its age."""
         if replay:
-            return self._answered([{**bill_document(self.load(CustomerBill, bill_id)), "replayed": True}],
-                                  replayed=True)[0]
+            return self._answered(
+                [{**bill_document(self.load(CustomerBill, bill_id)), "replayed": True}], replayed=True
+            )[0]
         doc = self.document("customer_bill", bill_id, "customer bill")
         horizon = cycle_of(business_date(self.clock()), SUMMARY_MONTHS)
         if doc["billingCycle"] < horizon and doc["remainingAmount"]["value"] == 0:
             raise NotFound(
                 f"bill '{bill_id}' is settled and older than {SUMMARY_MONTHS} months: ask with replay=true",
-                field="id", archived=True,
+                field="id",
+                archived=True,
             )
         return self._answered([doc])[0]
 
     def arrears_reminders(self, offset: int = 0, limit: int = 100) -> Page:
         """催缴 (R-23): every overdue unpaid bill, oldest first, with how much and how long."""
         today = self._today()
-        page = self.queries.page("customer_bill", [Filter(OVERDUE, (today,))], offset=offset, limit=limit,
-                                 order_by="due_date, id")
+        page = self.queries.page(
+            "customer_bill", [Filter(OVERDUE, (today,))], offset=offset, limit=limit, order_by="due_date, id"
+        )
         customers = self.customer_summaries(b["relatedParty"][0]["id"] for b in page.items)
         items = [
             {
@@ -410,8 +552,9 @@ class BillingCommands:
         ]
         return Page(total=page.total, items=items)
 
-    def list_payments(self, *, account_id: str | None = None, bill_id: str | None = None,
-                      offset: int = 0, limit: int = 100) -> Page:
+    def list_payments(
+        self, *, account_id: str | None = None, bill_id: str | None = None, offset: int = 0, limit: int = 100
+    ) -> Page:
         filters = equal(("account_id", account_id), ("bill_id", bill_id))
         return self.queries.page("payment", filters, offset=offset, limit=limit, order_by="paid_at, id")
 

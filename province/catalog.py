@@ -16,7 +16,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-
 from shared.domain.catalog import (
     CatalogEntry,
     LifecycleStatus,

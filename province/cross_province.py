@@ -39,10 +39,20 @@ class CrossProvinceHandlers:
         here = self.settings.node_code
         if self.find(DeliveryLeg, leg_id(e.order_id, here)) is not None:
             return
-        leg = DeliveryLeg(order_id=e.order_id, province=here, home=e.home, customer=e.customer, items=e.items,
-                          sla_class=e.sla_class, due_date=e.due_date, accepted_at=e.accepted_at, by=e.by)
-        work = WorkOrder.split(UUID(e.order_id), here, e.by, home_province=e.home, customer=e.customer,
-                               items=e.items)
+        leg = DeliveryLeg(
+            order_id=e.order_id,
+            province=here,
+            home=e.home,
+            customer=e.customer,
+            items=e.items,
+            sla_class=e.sla_class,
+            due_date=e.due_date,
+            accepted_at=e.accepted_at,
+            by=e.by,
+        )
+        work = WorkOrder.split(
+            UUID(e.order_id), here, e.by, home_province=e.home, customer=e.customer, items=e.items
+        )
         self.created(leg, *work)
 
     def _answer_cancellation(self, e: Any) -> None:
@@ -53,22 +63,43 @@ class CrossProvinceHandlers:
         if leg.is_open:
             work = self.work_orders_of(UUID(e.order_id), here)
             for closed in close_open(work, f"cancelled by {leg.home}: {e.reason}", now, e.by):
-                leg.report(closed.kind, WorkState.CANCELLED.value, leg_state(w.state for w in work).value, e.reason,
-                           now, e.by)
+                leg.report(
+                    closed.kind,
+                    WorkState.CANCELLED.value,
+                    leg_state(w.state for w in work).value,
+                    e.reason,
+                    now,
+                    e.by,
+                )
         leg.answer_cancellation(now, e.by)
 
     # --- as the home province -----------------------------------------------------------------------
 
     def _follow_relayed_progress(self, e: Any) -> None:
         order: ProductOrder = self.held(ProductOrder, e.order_id)
-        self.leg_moved(order, province=e.province, work_kind=e.work_kind, work_state=e.work_state,
-                       leg_state=e.leg_state, reason=e.reason, at=e.at, by=e.by)
+        self.leg_moved(
+            order,
+            province=e.province,
+            work_kind=e.work_kind,
+            work_state=e.work_state,
+            leg_state=e.leg_state,
+            reason=e.reason,
+            at=e.at,
+            by=e.by,
+        )
 
     def _follow_relayed_answer(self, e: Any) -> None:
         order: ProductOrder = self.held(ProductOrder, e.order_id)
         was_finished = order.completion is not None
-        order.answer_cancellation(province=e.province, accepted=e.accepted, reason=e.reason, at=e.at,
-                                  calendar=self.calendar, manager=self._manager_of(order), by=e.by)
+        order.answer_cancellation(
+            province=e.province,
+            accepted=e.accepted,
+            reason=e.reason,
+            at=e.at,
+            calendar=self.calendar,
+            manager=self._manager_of(order),
+            by=e.by,
+        )
         if order.completion is not None and not was_finished:  # refused by a province that had delivered
             self.charges_for_completed_order(order, e.by)
         if order.state == OrderState.CANCELLED.value:

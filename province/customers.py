@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from shared.application import IdempotencyKey, Outcome
-from shared.domain.customer import Customer, CustomerStatus
 from shared.auth.roles import Role
+from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ReadOnly
 from shared.domain.group_share import RemoteGroup
 from shared.domain.staff import canonical_username
@@ -27,7 +28,10 @@ TABLES = (
             ("manager_id", "TEXT"),
             ("industry", "TEXT"),
             ("certificate", "TEXT"),
-            ("own_certificate", "TEXT"),  # unique among the customers this province registered; NULL for others
+            (
+                "own_certificate",
+                "TEXT",
+            ),  # unique among the customers this province registered; NULL for others
             ("name", "TEXT"),
             ("created_at", "TEXT"),
             ("home_province", "TEXT"),
@@ -51,16 +55,27 @@ TABLES = (
         personal=True,
         blind=("phone_number",),
     ),
-    Table("customer_phone", (("customer_id", "TEXT"), ("phone", "TEXT")), parent="customer_id", indexes=("phone",),
-          personal=True, blind=("phone",)),
+    Table(
+        "customer_phone",
+        (("customer_id", "TEXT"), ("phone", "TEXT")),
+        parent="customer_id",
+        indexes=("phone",),
+        personal=True,
+        blind=("phone",),
+    ),
 )
 
 
 def _phones(customer_id: str, numbers: list[str]) -> ReplaceChildren:
     keys = sorted({phone_key(n) for n in numbers})
-    return ReplaceChildren("customer_phone", customer_id, tuple(
-        {"id": f"{customer_id}:{n}", "customer_id": customer_id, "phone": k, "doc": {"phoneNumber": k}}
-        for n, k in enumerate(keys)))
+    return ReplaceChildren(
+        "customer_phone",
+        customer_id,
+        tuple(
+            {"id": f"{customer_id}:{n}", "customer_id": customer_id, "phone": k, "doc": {"phoneNumber": k}}
+            for n, k in enumerate(keys)
+        ),
+    )
 
 
 def customer_document(c: Customer) -> dict[str, Any]:
@@ -88,7 +103,14 @@ def customer_document(c: Customer) -> dict[str, Any]:
         },
         "contactMedium": c.contacts,
         "relatedParty": (
-            [{"id": manager["id"], "name": manager["name"], "role": "customerManager", "@referredType": "Individual"}]
+            [
+                {
+                    "id": manager["id"],
+                    "name": manager["name"],
+                    "role": "customerManager",
+                    "@referredType": "Individual",
+                }
+            ]
             if manager
             else []
         ),
@@ -132,18 +154,22 @@ def project_customer(c: Customer) -> list[Operation]:
 def _members(group_id: str, members: Any, own: bool = True) -> ReplaceChildren:
     """A group's member rows; only a group this province registered links members to customers it bills
     (a group owned elsewhere pays nothing here: `payer_account` must never find it)."""
-    return ReplaceChildren("customer_member", group_id, tuple(
-        {
-            "id": m["id"],
-            "customer_id": group_id,
-            "phone_number": m["phoneNumber"],
-            "province": m["province"],
-            "member_customer_id": m.get("customerId") if own else None,
-            "centrally_paid": 1 if own and m.get("centrallyPaid") else 0,
-            "doc": {**m, "href": f"{BASE}/{group_id}/member/{m['id']}", "groupId": group_id},
-        }
-        for m in members
-    ))
+    return ReplaceChildren(
+        "customer_member",
+        group_id,
+        tuple(
+            {
+                "id": m["id"],
+                "customer_id": group_id,
+                "phone_number": m["phoneNumber"],
+                "province": m["province"],
+                "member_customer_id": m.get("customerId") if own else None,
+                "centrally_paid": 1 if own and m.get("centrallyPaid") else 0,
+                "doc": {**m, "href": f"{BASE}/{group_id}/member/{m['id']}", "groupId": group_id},
+            }
+            for m in members
+        ),
+    )
 
 
 def remote_group_document(g: RemoteGroup) -> dict[str, Any]:
@@ -165,10 +191,22 @@ def remote_group_document(g: RemoteGroup) -> dict[str, Any]:
         "homeProvince": v["homeProvince"],
         "readOnly": True,
         "engagedParty": {"id": v["id"], "name": v["name"], "@referredType": "Organization"},
-        "relatedParty": ([{"id": manager["id"], "name": manager["name"], "role": "customerManager",
-                           "@referredType": "Individual"}] if manager else []),
+        "relatedParty": (
+            [
+                {
+                    "id": manager["id"],
+                    "name": manager["name"],
+                    "role": "customerManager",
+                    "@referredType": "Individual",
+                }
+            ]
+            if manager
+            else []
+        ),
         "customerManager": manager,
-        "member": [{**m, "href": f"{BASE}/{v['id']}/member/{m['id']}", "groupId": v["id"]} for m in v["member"]],
+        "member": [
+            {**m, "href": f"{BASE}/{v['id']}/member/{m['id']}", "groupId": v["id"]} for m in v["member"]
+        ],
         "version": g.version,
         "lastUpdate": g.modified_on.isoformat(),
     }
@@ -182,14 +220,24 @@ def project_remote_group(g: RemoteGroup) -> list[Operation]:
     v = g.view
     manager = v.get("customerManager")
     row = {
-        "id": group_id, "status": v["status"], "grade": v["grade"], "kind": "group",
-        "manager_id": manager["id"] if manager else None, "industry": v.get("industry") or None,
+        "id": group_id,
+        "status": v["status"],
+        "grade": v["grade"],
+        "kind": "group",
+        "manager_id": manager["id"] if manager else None,
+        "industry": v.get("industry") or None,
         "certificate": certificate_key(v["certificate"]["type"], v["certificate"]["number"]),
-        "own_certificate": None, "name": v["name"], "created_at": g.created_on.isoformat(),
-        "home_province": v["homeProvince"], "doc": remote_group_document(g),
+        "own_certificate": None,
+        "name": v["name"],
+        "created_at": g.created_on.isoformat(),
+        "home_province": v["homeProvince"],
+        "doc": remote_group_document(g),
     }
-    return [Upsert("customer", row), _members(group_id, v["member"], own=False),
-            _phones(group_id, [m["phoneNumber"] for m in v["member"]])]
+    return [
+        Upsert("customer", row),
+        _members(group_id, v["member"], own=False),
+        _phones(group_id, [m["phoneNumber"] for m in v["member"]]),
+    ]
 
 
 def customer_summary(doc: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +246,9 @@ def customer_summary(doc: dict[str, Any]) -> dict[str, Any]:
     phones.sort(key=lambda m: not m.get("preferred"))
     manager = doc.get("customerManager")
     summary = {
-        "id": doc["id"], "href": doc["href"], "name": doc["name"],
+        "id": doc["id"],
+        "href": doc["href"],
+        "name": doc["name"],
         "phoneNumber": mask_phone(phones[0]["characteristic"]["phoneNumber"]) if phones else None,
         "customerManager": {"id": manager["id"], "name": manager["name"]} if manager else None,
     }
@@ -250,9 +300,7 @@ class CustomerCommands:
         extra = self.on_customer_registered(customer, by)
         document = customer_document(customer)
         try:
-            self.record(
-                customer, *extra, idempotency=idempotency, outcome=Outcome(201, document)
-            )
+            self.record(customer, *extra, idempotency=idempotency, outcome=Outcome(201, document))
         except Conflict:
             self._refuse_duplicate_certificate(customer)  # lost a race to the same certificate
             raise
@@ -266,13 +314,21 @@ class CustomerCommands:
         username = canonical_username(text(manager.get("id"), "customerManager.id", max_length=64))
         here = self.settings.node_code
         member = self.queries.get("staff", username)
-        if member is None or member["role"] != Role.CUSTOMER_MANAGER.value or member["province"] != here \
-                or not member["enabled"]:
-            raise InvalidValue(f"'{username}' is not a customer manager of {here} in the staff directory",
-                               field="customerManager.id")
+        if (
+            member is None
+            or member["role"] != Role.CUSTOMER_MANAGER.value
+            or member["province"] != here
+            or not member["enabled"]
+        ):
+            raise InvalidValue(
+                f"'{username}' is not a customer manager of {here} in the staff directory",
+                field="customerManager.id",
+            )
         given = manager.get("name")
         if given is not None and text(given, "customerManager.name") != member["name"]:
-            raise InvalidValue(f"the staff directory names {username} '{member['name']}'", field="customerManager.name")
+            raise InvalidValue(
+                f"the staff directory names {username} '{member['name']}'", field="customerManager.name"
+            )
         return {"id": username, "name": member["name"]}
 
     def on_customer_registered(self, customer: Customer, by: dict[str, str]) -> list[Any]:
@@ -285,7 +341,9 @@ class CustomerCommands:
 
     def _refuse_duplicate_certificate(self, customer: Customer) -> None:
         key = certificate_key(customer.certificate_type, customer.certificate_number)
-        rows = self.queries.rows("SELECT id FROM {customer} WHERE own_certificate = ?", [self.queries.blind(key)])
+        rows = self.queries.rows(
+            "SELECT id FROM {customer} WHERE own_certificate = ?", [self.queries.blind(key)]
+        )
         if rows:
             raise Conflict(
                 "a customer with this certificate is already registered in this province",
@@ -297,7 +355,9 @@ class CustomerCommands:
     def update_customer(self, customer_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(patch, PATCHABLE)
         if "status" not in patch and patch.get("statusReason") is not None:
-            raise InvalidValue("goes with the status change it explains: send status too", field="statusReason")
+            raise InvalidValue(
+                "goes with the status change it explains: send status too", field="statusReason"
+            )
         customer: Customer = self.load_customer(customer_id)
         ensure_manages(customer, by)
         if "name" in patch:
@@ -312,8 +372,12 @@ class CustomerCommands:
             customer.assign_manager(self.managing_staff(patch["customerManager"]), self.clock(), by)
         if "status" in patch:
             closing = patch["status"] == CustomerStatus.CLOSED.value
-            customer.change_status(patch["status"], patch.get("statusReason"), by,
-                                   still_open=self.still_open(customer) if closing else None)
+            customer.change_status(
+                patch["status"],
+                patch.get("statusReason"),
+                by,
+                still_open=self.still_open(customer) if closing else None,
+            )
         self.record(customer)
         return customer_document(customer)
 
@@ -339,8 +403,12 @@ class CustomerCommands:
         remote = self.find(RemoteGroup, customer_id)
         if remote is not None and not remote.withdrawn:
             home = remote.view["homeProvince"]
-            raise ReadOnly(f"group '{customer_id}' is registered in {home}, which owns it: changes and orders are "
-                           f"made there (one-point acceptance)", field=field, home_province=home)
+            raise ReadOnly(
+                f"group '{customer_id}' is registered in {home}, which owns it: changes and orders are "
+                f"made there (one-point acceptance)",
+                field=field,
+                home_province=home,
+            )
         missing = InvalidValue if referenced else NotFound
         raise missing(f"no Customer with id '{customer_id}'", field=field)
 
@@ -361,21 +429,37 @@ class CustomerCommands:
         unmask: bool = False,
     ) -> Page:
         filters = equal(
-            ("status", status), ("grade", grade), ("kind", kind), ("manager_id", canonical_username(manager_id) if manager_id else None), ("industry", industry),
+            ("status", status),
+            ("grade", grade),
+            ("kind", kind),
+            ("manager_id", canonical_username(manager_id) if manager_id else None),
+            ("industry", industry),
             ("home_province", home_province),
         )
         filters += contains("name", name)
         if certificate_number is not None:
             number = certificate_number.strip().upper()
             blind = self.queries.blind
-            filters.append(Filter("certificate IN (?, ?)", (blind(certificate_key("idCard", number)),
-                                                            blind(certificate_key("unifiedSocialCreditCode", number)))))
+            filters.append(
+                Filter(
+                    "certificate IN (?, ?)",
+                    (
+                        blind(certificate_key("idCard", number)),
+                        blind(certificate_key("unifiedSocialCreditCode", number)),
+                    ),
+                )
+            )
         if phone_number is not None:
             phones = self.schema.physical("customer_phone")
-            filters.append(Filter(f"id IN (SELECT customer_id FROM {phones} WHERE phone = ?)",
-                                  (self.queries.blind(phone_key(phone_number)),)))
-        return self.queries.page("customer", filters, offset=offset, limit=limit, order_by="created_at, id",
-                                 unmask=unmask)
+            filters.append(
+                Filter(
+                    f"id IN (SELECT customer_id FROM {phones} WHERE phone = ?)",
+                    (self.queries.blind(phone_key(phone_number)),),
+                )
+            )
+        return self.queries.page(
+            "customer", filters, offset=offset, limit=limit, order_by="created_at, id", unmask=unmask
+        )
 
     def get_customer(self, customer_id: str, unmask: bool = False) -> dict[str, Any]:
         doc = self.queries.get("customer", customer_id, unmask=unmask)
@@ -385,7 +469,9 @@ class CustomerCommands:
 
     def customer_summaries(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The customers a page of a work list names (`customer_summary`), by id; from the masked read model."""
-        return {i: customer_summary(doc) for i, doc in self.queries.documents("customer", customer_ids).items()}
+        return {
+            i: customer_summary(doc) for i, doc in self.queries.documents("customer", customer_ids).items()
+        }
 
     def list_members(self, customer_id: str, offset: int = 0, limit: int = 100) -> Page:
         self.get_customer(customer_id)

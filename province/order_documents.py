@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
+from shared.api.documents import money
 from shared.domain.order import FINAL_STATES, OrderState, ProductOrder
 from shared.domain.work_order import WorkOrder
 from shared.persistence.readmodel import Operation, Table, Upsert
-from shared.api.documents import money
 
 ORDER_BASE = "/tmf-api/productOrderingManagement/v4/productOrder"
 CANCEL_BASE = "/tmf-api/productOrderingManagement/v4/cancelProductOrder"
@@ -38,7 +38,13 @@ TABLES = (
     Table("cancel_product_order", (("order_id", "TEXT"), ("created_at", "TEXT")), indexes=("order_id",)),
     Table(
         "work_order",
-        (("state", "TEXT"), ("order_id", "TEXT"), ("kind", "TEXT"), ("sequence", "BIGINT"), ("home_province", "TEXT")),
+        (
+            ("state", "TEXT"),
+            ("order_id", "TEXT"),
+            ("kind", "TEXT"),
+            ("sequence", "BIGINT"),
+            ("home_province", "TEXT"),
+        ),
         indexes=("order_id", "state", "home_province"),
         personal=True,
     ),
@@ -46,7 +52,7 @@ TABLES = (
 
 
 def utc(moment: Any) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 def cancellation_id(order: ProductOrder) -> str:
@@ -61,11 +67,23 @@ def _item_document(o: ProductOrder, i: dict[str, Any]) -> dict[str, Any]:
         "action": i.get("action", "add"),
         "quantity": i["quantity"],
         "state": leg["state"],
-        "productOffering": {"id": i["offeringId"], "name": i["offeringName"], "href": f"{OFFERING_BASE}/{i['offeringId']}"},
+        "productOffering": {
+            "id": i["offeringId"],
+            "name": i["offeringName"],
+            "href": f"{OFFERING_BASE}/{i['offeringId']}",
+        },
         "itemPrice": [
-            {"name": "one-time fee", "priceType": "oneTime", "price": {"taxIncludedAmount": money(i["surchargedOneTimeFee"])}},
-            {"name": "monthly fee", "priceType": "recurring", "recurringChargePeriod": "month",
-             "price": {"taxIncludedAmount": money(i["monthlyFee"])}},
+            {
+                "name": "one-time fee",
+                "priceType": "oneTime",
+                "price": {"taxIncludedAmount": money(i["surchargedOneTimeFee"])},
+            },
+            {
+                "name": "monthly fee",
+                "priceType": "recurring",
+                "recurringChargePeriod": "month",
+                "price": {"taxIncludedAmount": money(i["monthlyFee"])},
+            },
         ],
         "circuitType": i["circuitType"],
         "listOneTimeFee": money(i["oneTimeFee"]),
@@ -82,8 +100,13 @@ def _item_document(o: ProductOrder, i: dict[str, Any]) -> dict[str, Any]:
 def _legs_document(o: ProductOrder) -> list[dict[str, Any]]:
     """Per delivering province: its state, the reason it gave, and each of its work orders' moves in order."""
     return [
-        {"deliveringProvince": p, "state": leg["state"], "stateReason": leg["reason"] or None,
-         "completionDate": leg["completedAt"], "workHistory": leg["work"]}
+        {
+            "deliveringProvince": p,
+            "state": leg["state"],
+            "stateReason": leg["reason"] or None,
+            "completionDate": leg["completedAt"],
+            "workHistory": leg["work"],
+        }
         for p, leg in o.legs.items()
     ]
 
@@ -99,14 +122,27 @@ def order_document(o: ProductOrder) -> dict[str, Any]:
         "orderDate": utc(o.accepted_at),
         "description": o.description or None,
         "relatedParty": [
-            {"id": o.customer_id, "name": o.customer_name, "role": "customer",
-             "href": f"{CUSTOMER_BASE}/{o.customer_id}", "@referredType": "Customer"}
+            {
+                "id": o.customer_id,
+                "name": o.customer_name,
+                "role": "customer",
+                "href": f"{CUSTOMER_BASE}/{o.customer_id}",
+                "@referredType": "Customer",
+            }
         ],
         "productOrderItem": [_item_document(o, i) for i in o.items],
         "orderTotalPrice": [
-            {"name": "one-time total", "priceType": "oneTime", "price": {"taxIncludedAmount": money(o.one_time_fee)}},
-            {"name": "monthly total", "priceType": "recurring", "recurringChargePeriod": "month",
-             "price": {"taxIncludedAmount": money(o.monthly_fee)}},
+            {
+                "name": "one-time total",
+                "priceType": "oneTime",
+                "price": {"taxIncludedAmount": money(o.one_time_fee)},
+            },
+            {
+                "name": "monthly total",
+                "priceType": "recurring",
+                "recurringChargePeriod": "month",
+                "price": {"taxIncludedAmount": money(o.monthly_fee)},
+            },
         ],
         "acceptanceKind": o.acceptance_kind,
         "slaClass": o.sla_class,
@@ -172,7 +208,7 @@ def work_order_document(w: WorkOrder) -> dict[str, Any]:
         "state": w.state,
         "category": w.kind,
         "description": f"{w.kind} for product order {w.order_id}"
-                       + (f" accepted in {w.home_province}" if w.is_remote else ""),
+        + (f" accepted in {w.home_province}" if w.is_remote else ""),
         "orderDate": utc(w.created_on),
         "externalReference": [{"name": str(w.order_id), "externalReferenceType": "productOrder"}],
         "serviceOrderItem": [
@@ -183,7 +219,9 @@ def work_order_document(w: WorkOrder) -> dict[str, Any]:
         "sequence": w.sequence,
         "deliveringProvince": w.province,
         "homeProvince": w.home_province,
-        "relatedParty": [{**w.customer, "role": "customer", "@referredType": "Customer"}] if w.customer else None,
+        "relatedParty": [{**w.customer, "role": "customer", "@referredType": "Customer"}]
+        if w.customer
+        else None,
         "productOrderItem": w.items or None,
         "errorMessage": [{"message": w.error_message}] if w.error_message else None,
         "stateHistory": w.history,
@@ -216,9 +254,12 @@ def project_order(o: ProductOrder) -> list[Operation]:
         operations.append(
             Upsert(
                 "cancel_product_order",
-                {"id": cancellation_id(o), "order_id": str(o.id),
-                 "created_at": o.cancellation.get("requestedAt") or o.cancellation["at"],
-                 "doc": cancellation_document(o)},
+                {
+                    "id": cancellation_id(o),
+                    "order_id": str(o.id),
+                    "created_at": o.cancellation.get("requestedAt") or o.cancellation["at"],
+                    "doc": cancellation_document(o),
+                },
             )
         )
     return operations
@@ -228,8 +269,15 @@ def project_work_order(w: WorkOrder) -> list[Operation]:
     return [
         Upsert(
             "work_order",
-            {"id": str(w.id), "state": w.state, "order_id": str(w.order_id), "kind": w.kind,
-             "sequence": w.sequence, "home_province": w.home_province, "doc": work_order_document(w)},
+            {
+                "id": str(w.id),
+                "state": w.state,
+                "order_id": str(w.order_id),
+                "kind": w.kind,
+                "sequence": w.sequence,
+                "home_province": w.home_province,
+                "doc": work_order_document(w),
+            },
         )
     ]
 

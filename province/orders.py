@@ -12,7 +12,7 @@ from typing import Any
 
 from province.customers import ensure_manages
 from province.order_documents import ORDER_BASE, cancellation_document, order_document, utc
-from shared.application import retried, IdempotencyKey, Outcome
+from shared.application import IdempotencyKey, Outcome, retried
 from shared.domain.calendar import business_date
 from shared.domain.cross_province import CrossProvinceRequest, request_id
 from shared.domain.customer import Customer, CustomerStatus
@@ -27,8 +27,15 @@ MAX_QUANTITY = 1000
 # New products only: no product inventory is kept, so a modify or delete could not be checked against what the
 # customer holds and would be provisioned and charged as an installation.
 ITEM_ACTIONS = ("add",)
-ORDER_FIELDS = ("relatedParty", "productOrderItem", "slaClass", "acceptanceKind", "description",
-                "deliveringProvince", "@type")
+ORDER_FIELDS = (
+    "relatedParty",
+    "productOrderItem",
+    "slaClass",
+    "acceptanceKind",
+    "description",
+    "deliveringProvince",
+    "@type",
+)
 ITEM_FIELDS = ("id", "action", "quantity", "productOffering", "deliveringProvince", "groupMember", "@type")
 
 
@@ -37,15 +44,22 @@ def _customer_reference(data: dict[str, Any]) -> tuple[str, str]:
     if not isinstance(parties, list):
         raise InvalidValue("is required: a list naming the customer (role customer)", field="relatedParty")
     for n, party in enumerate(parties):
-        if isinstance(party, dict) and (party.get("role") == "customer" or party.get("@referredType") == "Customer"):
+        if isinstance(party, dict) and (
+            party.get("role") == "customer" or party.get("@referredType") == "Customer"
+        ):
             return text(party.get("id"), f"relatedParty[{n}].id", max_length=64), f"relatedParty[{n}].id"
     raise InvalidValue("no entry with role customer", field="relatedParty")
 
 
 def customer_reference(customer: Customer) -> dict[str, Any]:
     """What a delivering province learns of the ordering customer: who, not their personal data."""
-    return {"id": str(customer.id), "name": customer.name, "grade": customer.grade,
-            "customerKind": customer.kind, "homeProvince": customer.province}
+    return {
+        "id": str(customer.id),
+        "name": customer.name,
+        "grade": customer.grade,
+        "customerKind": customer.kind,
+        "homeProvince": customer.province,
+    }
 
 
 class OrderCommands:
@@ -58,7 +72,9 @@ class OrderCommands:
     ) -> dict[str, Any]:
         unknown = sorted(set(data) - set(ORDER_FIELDS))
         if unknown:
-            raise InvalidValue(f"not a field of an order here; known: {', '.join(ORDER_FIELDS)}", field=unknown[0])
+            raise InvalidValue(
+                f"not a field of an order here; known: {', '.join(ORDER_FIELDS)}", field=unknown[0]
+            )
         customer = self._ordering_customer(data, by)
         lines = self._order_lines(data.get("productOrderItem"), customer, data.get("deliveringProvince"))
         home = self.settings.node_code
@@ -79,11 +95,19 @@ class OrderCommands:
         if home in order.legs:
             aggregates += WorkOrder.split(order.id, home, by)
         if order.is_cross_province:
-            aggregates.append(CrossProvinceRequest(
-                order_id=str(order.id), home=home, customer=customer_reference(customer),
-                sla_class=order.sla_class, acceptance_kind=order.acceptance_kind, due_date=order.due_date,
-                accepted_at=order.accepted_at, legs={p: order.items_of(p) for p in order.legs}, by=by,
-            ))
+            aggregates.append(
+                CrossProvinceRequest(
+                    order_id=str(order.id),
+                    home=home,
+                    customer=customer_reference(customer),
+                    sla_class=order.sla_class,
+                    acceptance_kind=order.acceptance_kind,
+                    due_date=order.due_date,
+                    accepted_at=order.accepted_at,
+                    legs={p: order.items_of(p) for p in order.legs},
+                    by=by,
+                )
+            )
         document = order_document(order)
         self.record(*aggregates, idempotency=idempotency, outcome=Outcome(201, document))
         return document
@@ -94,7 +118,9 @@ class OrderCommands:
         ensure_manages(customer, by)
         if customer.status in (CustomerStatus.CLOSED.value, CustomerStatus.SUSPENDED.value):
             raise IllegalTransition(
-                f"a {customer.status} customer cannot place orders", field=field, current_state=customer.status
+                f"a {customer.status} customer cannot place orders",
+                field=field,
+                current_state=customer.status,
             )
         return customer
 
@@ -111,17 +137,26 @@ class OrderCommands:
                 raise InvalidValue("must be an object", field=where)
             unknown = sorted(set(item) - set(ITEM_FIELDS))
             if unknown:
-                raise InvalidValue(f"not a field of an order item here; known: {', '.join(ITEM_FIELDS)}",
-                                   field=f"{where}.{unknown[0]}")
+                raise InvalidValue(
+                    f"not a field of an order item here; known: {', '.join(ITEM_FIELDS)}",
+                    field=f"{where}.{unknown[0]}",
+                )
             item_id = self._item_id(item.get("id", str(n + 1)), where)
             if item_id in seen:
                 raise InvalidValue("item ids must be unique within the order", field=f"{where}.id")
             seen.add(item_id)
             if item.get("action", "add") not in ITEM_ACTIONS:
-                raise InvalidValue("only 'add' (a new product) is ordered here; changes and removals of products "
-                                   "the customer holds are not supported", field=f"{where}.action")
+                raise InvalidValue(
+                    "only 'add' (a new product) is ordered here; changes and removals of products "
+                    "the customer holds are not supported",
+                    field=f"{where}.action",
+                )
             quantity = item.get("quantity", 1)
-            if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+            if (
+                isinstance(quantity, bool)
+                or not isinstance(quantity, int)
+                or not 1 <= quantity <= MAX_QUANTITY
+            ):
                 raise InvalidValue(f"an integer from 1 to {MAX_QUANTITY}", field=f"{where}.quantity")
             offering = item.get("productOffering")
             offering_id = offering.get("id") if isinstance(offering, dict) else None
@@ -133,7 +168,10 @@ class OrderCommands:
                 delivering, field = default, "deliveringProvince"
             lives_there = None
             if delivering is None and member and member["province"] != self.settings.node_code:
-                delivering, lives_there = member["province"], member  # delivered where the member lives (R-20)
+                delivering, lives_there = (
+                    member["province"],
+                    member,
+                )  # delivered where the member lives (R-20)
             if delivering is not None:
                 self.ensure_routed(delivering, field, lives_there)
             lines.append(OrderLine(item_id, terms, quantity, delivering, member))
@@ -153,8 +191,10 @@ class OrderCommands:
             raise InvalidValue("must be a province code such as BJ", field=field)
         code = province_code(value, field)
         if code == self.settings.node_code:
-            raise InvalidValue(f"{code} is this node's own province: leave deliveringProvince out to deliver here",
-                               field=field)
+            raise InvalidValue(
+                f"{code} is this node's own province: leave deliveringProvince out to deliver here",
+                field=field,
+            )
         return code
 
     @staticmethod
@@ -214,7 +254,9 @@ class OrderCommands:
         return document
 
     @retried
-    def record_order_callback(self, order_id: str, data: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def record_order_callback(
+        self, order_id: str, data: dict[str, Any], by: dict[str, str]
+    ) -> dict[str, Any]:
         order: ProductOrder = self.load(ProductOrder, order_id)
         order.record_callback(data.get("result"), data.get("satisfied"), self.clock(), by)
         self.record(order)
@@ -222,14 +264,33 @@ class OrderCommands:
 
     # --- how an order follows its legs ---------------------------------------------------------
 
-    def leg_moved(self, order: ProductOrder, *, province: str, work_kind: str, work_state: str, leg_state: str,
-                  reason: str, at: datetime, by: dict[str, str]) -> None:
+    def leg_moved(
+        self,
+        order: ProductOrder,
+        *,
+        province: str,
+        work_kind: str,
+        work_state: str,
+        leg_state: str,
+        reason: str,
+        at: datetime,
+        by: dict[str, str],
+    ) -> None:
         """A leg's work moved (here, or relayed from its delivering province): the order follows; when it
         finishes, its delivered items are charged to the customer's account here (one-point billing, R-21).
         Runs in a unit of work (`batch`): what it changes is saved by the caller."""
         was_finished = order.completion is not None
-        order.progress_leg(province=province, work_kind=work_kind, work_state=work_state, leg_state=leg_state,
-                           reason=reason, at=at, calendar=self.calendar, manager=self._manager_of(order), by=by)
+        order.progress_leg(
+            province=province,
+            work_kind=work_kind,
+            work_state=work_state,
+            leg_state=leg_state,
+            reason=reason,
+            at=at,
+            calendar=self.calendar,
+            manager=self._manager_of(order),
+            by=by,
+        )
         if order.completion is not None and not was_finished:
             self.charges_for_completed_order(order, by)
         if order.is_final:
@@ -256,16 +317,22 @@ class OrderCommands:
         """Work moves while the order is open, unless the desk put it on hold (held/pending with no leg waiting)."""
         state = OrderState(order.state)
         desk_hold = state in (OrderState.HELD, OrderState.PENDING) and all(
-            leg["state"] != state.value for leg in order.legs.values())
+            leg["state"] != state.value for leg in order.legs.values()
+        )
         if order.is_final or state in CANCELLATION_STATES or desk_hold:
             raise IllegalTransition(
-                f"the order is {order.state}; its work cannot move on", field="state", current_state=order.state
+                f"the order is {order.state}; its work cannot move on",
+                field="state",
+                current_state=order.state,
             )
 
     def still_open(self, customer: Customer) -> dict[str, list[Any]]:
         """Orders still in flight keep a customer from being closed."""
-        rows = self.queries.rows("SELECT id, state FROM {product_order} WHERE customer_id = ? AND is_final = 0 "
-                                 "ORDER BY created_at, id", [str(customer.id)])
+        rows = self.queries.rows(
+            "SELECT id, state FROM {product_order} WHERE customer_id = ? AND is_final = 0 "
+            "ORDER BY created_at, id",
+            [str(customer.id)],
+        )
         orders = [{"id": r["id"], "href": f"{ORDER_BASE}/{r['id']}", "state": r["state"]} for r in rows]
         return {**super().still_open(customer), "openOrders": orders}  # type: ignore[misc]
 
@@ -293,14 +360,17 @@ class OrderCommands:
             filters.append(Filter(overdue if callback_overdue else f"NOT {overdue}", (utc(self.clock()),)))
         if cross_province is not None:
             filters.append(Filter("cross_province = ?", (1 if cross_province else 0,)))
-        return self.queries.page("product_order", filters, offset=offset, limit=limit, order_by="created_at, id")
+        return self.queries.page(
+            "product_order", filters, offset=offset, limit=limit, order_by="created_at, id"
+        )
 
     def get_order(self, order_id: str) -> dict[str, Any]:
         return self.document("product_order", order_id, "product order")
 
     def list_cancellations(self, offset: int = 0, limit: int = 100) -> Page:
-        return self.queries.page("cancel_product_order", offset=offset, limit=limit, order_by="created_at, id")
+        return self.queries.page(
+            "cancel_product_order", offset=offset, limit=limit, order_by="created_at, id"
+        )
 
     def get_cancellation(self, cancellation: str) -> dict[str, Any]:
         return self.document("cancel_product_order", cancellation, "cancelProductOrder")
-

@@ -14,20 +14,44 @@ from shared.persistence.readmodel import Operation, Table, Upsert
 log = logging.getLogger(__name__)
 A = TypeVar("A")
 
-TABLES = (Table("replication_orphan", (("upstream", "TEXT"), ("position", "BIGINT"), ("order_id", "TEXT")),
-                indexes=("upstream", "order_id")),)
+TABLES = (
+    Table(
+        "replication_orphan",
+        (("upstream", "TEXT"), ("position", "BIGINT"), ("order_id", "TEXT")),
+        indexes=("upstream", "order_id"),
+    ),
+)
 
 
 def orphan_document(o: OrphanRecord) -> dict[str, Any]:
-    return {"id": str(o.id), "upstream": o.upstream, "position": o.position, "eventType": o.event_type,
-            "referredType": o.referred_type, "referredId": o.referred_id, "orderId": o.order_id,
-            "province": o.province or None, "upstreamRecordedAt": o.upstream_recorded_at or None,
-            "recordedAt": o.created_on.isoformat(), "reason": o.reason}
+    return {
+        "id": str(o.id),
+        "upstream": o.upstream,
+        "position": o.position,
+        "eventType": o.event_type,
+        "referredType": o.referred_type,
+        "referredId": o.referred_id,
+        "orderId": o.order_id,
+        "province": o.province or None,
+        "upstreamRecordedAt": o.upstream_recorded_at or None,
+        "recordedAt": o.created_on.isoformat(),
+        "reason": o.reason,
+    }
 
 
 def project_orphan(o: OrphanRecord) -> list[Operation]:
-    return [Upsert("replication_orphan", {"id": str(o.id), "upstream": o.upstream, "position": o.position,
-                                          "order_id": o.order_id, "doc": orphan_document(o)})]
+    return [
+        Upsert(
+            "replication_orphan",
+            {
+                "id": str(o.id),
+                "upstream": o.upstream,
+                "position": o.position,
+                "order_id": o.order_id,
+                "doc": orphan_document(o),
+            },
+        )
+    ]
 
 
 PROJECTORS = {OrphanRecord: project_orphan}
@@ -46,10 +70,17 @@ class OrphanRecords:
     def orphaned(self, upstream: str, record: Any, event: Any, missing: NotHeld) -> OrphanRecord:
         """The record kept instead of applied, to be saved with the batch."""
         orphan = OrphanRecord(
-            upstream=upstream, position=record.position, event_type=type(event).__qualname__,
-            referred_type=missing.referred_type, referred_id=missing.referred_id, order_id=missing.order_id,
-            province=getattr(event, "province", "") or "", upstream_recorded_at=record.recorded_at,
-            reason=missing.reason, by=SYSTEM.as_dict())
+            upstream=upstream,
+            position=record.position,
+            event_type=type(event).__qualname__,
+            referred_type=missing.referred_type,
+            referred_id=missing.referred_id,
+            order_id=missing.order_id,
+            province=getattr(event, "province", "") or "",
+            upstream_recorded_at=record.recorded_at,
+            reason=missing.reason,
+            by=SYSTEM.as_dict(),
+        )
         self.created(orphan)
         return orphan
 
@@ -57,14 +88,26 @@ class OrphanRecords:
     def warn_orphaned(orphans: list[OrphanRecord]) -> None:
         """One line per orphan, once its batch is recorded."""
         for o in orphans:
-            log.warning("replication from %s: record %d (%s) refers to %s %s, which this node does not hold; kept "
-                        "as an orphan (GET /replication/orphans), not applied", o.upstream, o.position, o.event_type,
-                        o.referred_type, o.referred_id)
+            log.warning(
+                "replication from %s: record %d (%s) refers to %s %s, which this node does not hold; kept "
+                "as an orphan (GET /replication/orphans), not applied",
+                o.upstream,
+                o.position,
+                o.event_type,
+                o.referred_type,
+                o.referred_id,
+            )
 
-    def list_orphans(self, upstream: str | None = None, order_id: str | None = None, offset: int = 0,
-                     limit: int = 100) -> Page:
-        return self.queries.page("replication_orphan", equal(("upstream", upstream), ("order_id", order_id)),
-                                 offset=offset, limit=limit, order_by="upstream, position")
+    def list_orphans(
+        self, upstream: str | None = None, order_id: str | None = None, offset: int = 0, limit: int = 100
+    ) -> Page:
+        return self.queries.page(
+            "replication_orphan",
+            equal(("upstream", upstream), ("order_id", order_id)),
+            offset=offset,
+            limit=limit,
+            order_by="upstream, position",
+        )
 
     def orphans_by_upstream(self) -> dict[str, int]:
         rows = self.queries.rows("SELECT upstream, COUNT(*) AS n FROM {replication_orphan} GROUP BY upstream")

@@ -40,5 +40,8 @@ class RouteCopies:
         if routes is None or routes.routes_to(province):
             return
         whose = f"the group member {member['name']} lives in {province}, and " if member else ""
-        raise InvalidValue(f"{whose}no node serves {province}: HQ routes only to {', '.join(routes.provinces)} "
-                           f"(its route table as of {routes.as_of})", field=field)
+        raise InvalidValue(
+            f"{whose}no node serves {province}: HQ routes only to {', '.join(routes.provinces)} "
+            f"(its route table as of {routes.as_of})",
+            field=field,
+        )

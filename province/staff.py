@@ -12,15 +12,15 @@ from shared.auth.keyring import ProvinceKey
 from shared.auth.roles import PROVINCE_ROLES
 from shared.auth.sign_in import StaffEntry
 from shared.auth.tokens import create_signing_key, key_id, load_public_key, public_jwk
+from shared.domain.operator import SYSTEM
 from shared.domain.signing_key import SigningKey, TrustedKey, signing_key_id, trusted_key_id
 from shared.domain.staff import EVERYWHERE, StaffCopy, staff_id
-from shared.domain.operator import SYSTEM
 from shared.persistence.readmodel import Operation
 from shared.staff_table import PROJECTORS as KEY_PROJECTORS
 from shared.staff_table import TABLES, staff_row
 
 log = logging.getLogger(__name__)
-__all__ = ["TABLES", "PROJECTORS", "StaffCopies"]  # TABLES: the staff and trusted-key read models
+__all__ = ["PROJECTORS", "TABLES", "StaffCopies"]  # TABLES: the staff and trusted-key read models
 
 
 def project_copy(c: StaffCopy) -> list[Operation]:
@@ -52,11 +52,18 @@ class StaffCopies:
                 copy.take_verifier(event.password_hash, event.by)
             return
         if copy is None:  # enrolled, or moved here from elsewhere: known from this record on
-            copy = StaffCopy(username=event.username, name=getattr(event, "name", event.username),
-                             role=getattr(event, "role", ""), province=getattr(event, "province", ""), by=event.by)
+            copy = StaffCopy(
+                username=event.username,
+                name=getattr(event, "name", event.username),
+                role=getattr(event, "role", ""),
+                province=getattr(event, "province", ""),
+                by=event.by,
+            )
             self.created(copy)
         enabled = {"Disabled": False, "Enabled": True}.get(kind, getattr(event, "enabled", copy.enabled))
-        copy.update(enabled, getattr(event, "role", copy.role), getattr(event, "province", copy.province), event.by)
+        copy.update(
+            enabled, getattr(event, "role", copy.role), getattr(event, "province", copy.province), event.by
+        )
         if kind in ("Transferred", "Republished") and event.password_hash:
             copy.take_verifier(event.password_hash, event.by)
 
@@ -66,7 +73,9 @@ class StaffCopies:
         here = self.settings.node_code
         if copy is None or copy.province != here or copy.role not in {r.value for r in PROVINCE_ROLES}:
             return None
-        return StaffEntry(copy.username, copy.name, copy.role, copy.province, copy.acts_here, copy.password_hash)
+        return StaffEntry(
+            copy.username, copy.name, copy.role, copy.province, copy.acts_here, copy.password_hash
+        )
 
     # --- signing keys ----------------------------------------------------------------------------
 
@@ -80,8 +89,13 @@ class StaffCopies:
         kid, jwk = key_id(public), public_jwk(public)
         copy = self.find(TrustedKey, trusted_key_id(kid))
         if copy is not None and copy.distrusted:
-            log.error("HQ distrusts %s's signing key %s: nobody signs in here until it has a new one (remove %s and "
-                      "start the node again)", self.settings.node_code, kid, path)
+            log.error(
+                "HQ distrusts %s's signing key %s: nobody signs in here until it has a new one (remove %s and "
+                "start the node again)",
+                self.settings.node_code,
+                kid,
+                path,
+            )
             return
         self.staff_access.keyring.hold_own(kid, ProvinceKey(self.settings.node_code, jwk))
         if self.find(SigningKey, signing_key_id(kid)) is None:
@@ -97,5 +111,12 @@ class StaffCopies:
                 self.staff_access.keyring.drop(copy.kid)  # this province's own, too: it signs with it no more
             return
         if copy is None:
-            self.created(TrustedKey(kid=event.kid, province=event.province, jwk=event.jwk,
-                                    destination=event.destination, by=event.by))
+            self.created(
+                TrustedKey(
+                    kid=event.kid,
+                    province=event.province,
+                    jwk=event.jwk,
+                    destination=event.destination,
+                    by=event.by,
+                )
+            )

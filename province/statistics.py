@@ -8,7 +8,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from shared.domain.billing import billable_cycle, parse_cycle
+from shared.domain.billing import billable_cycle
 from shared.domain.calendar import business_date
 from shared.domain.statistics import MonthlyReport, report_id
 from shared.persistence.readmodel import Table
@@ -29,19 +29,34 @@ class StatisticsCommands:
         except AggregateNotFoundError:
             report = MonthlyReport(self.settings.node_code, month, figures, by)
         self.record(report)
-        return {"province": report.province, "month": month, "figures": report.figures, "version": report.version}
+        return {
+            "province": report.province,
+            "month": month,
+            "figures": report.figures,
+            "version": report.version,
+        }
 
     def monthly_figures(self, month: str) -> dict[str, Any]:
         like = f"{month}%"
-        orders = [json.loads(r["doc"]) for r in self.queries.rows(
-            "SELECT doc FROM {product_order} WHERE created_at LIKE ?", [like])]
+        orders = [
+            json.loads(r["doc"])
+            for r in self.queries.rows("SELECT doc FROM {product_order} WHERE created_at LIKE ?", [like])
+        ]
         today = business_date(self.clock()).isoformat()
-        tickets = self.queries.rows("SELECT status, ticket_type, priority FROM {trouble_ticket} WHERE created_at LIKE ?", [like])
+        tickets = self.queries.rows(
+            "SELECT status, ticket_type, priority FROM {trouble_ticket} WHERE created_at LIKE ?", [like]
+        )
         return {
             "ordersByState": dict(Counter(o["state"] for o in orders)),
-            "ordersByProduct": dict(Counter(i["productOffering"]["id"] for o in orders for i in o["productOrderItem"])),
+            "ordersByProduct": dict(
+                Counter(i["productOffering"]["id"] for o in orders for i in o["productOrderItem"])
+            ),
             "ordersBySlaClass": dict(Counter(o["slaClass"] for o in orders)),
-            "slaOverdue": sum(1 for o in orders if o["dueDate"] < today and o["state"] in ("acknowledged", "inProgress", "pending", "held")),
+            "slaOverdue": sum(
+                1
+                for o in orders
+                if o["dueDate"] < today and o["state"] in ("acknowledged", "inProgress", "pending", "held")
+            ),
             "compensationPaid": sum(o.get("compensation", {}).get("value", 0) for o in orders),
             "ticketsByType": dict(Counter(t["ticket_type"] for t in tickets)),
             "ticketsByPriority": dict(Counter(t["priority"] for t in tickets)),

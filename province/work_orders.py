@@ -36,13 +36,23 @@ class WorkOrderCommands:
             if work.is_remote:
                 delivery: DeliveryLeg = self.load(DeliveryLeg, leg_id(str(work.order_id), work.province))
                 advance(work, leg, target, reason, now, by)
-                delivery.report(work.kind, target.value, leg_state(w.state for w in leg).value, reason, now, by)
+                delivery.report(
+                    work.kind, target.value, leg_state(w.state for w in leg).value, reason, now, by
+                )
             else:
                 order: ProductOrder = self.load(ProductOrder, work.order_id)
                 self.ensure_order_accepts_work(order)
                 advance(work, leg, target, reason, now, by)
-                self.leg_moved(order, province=work.province, work_kind=work.kind, work_state=target.value,
-                               leg_state=leg_state(w.state for w in leg).value, reason=reason, at=now, by=by)
+                self.leg_moved(
+                    order,
+                    province=work.province,
+                    work_kind=work.kind,
+                    work_state=target.value,
+                    leg_state=leg_state(w.state for w in leg).value,
+                    reason=reason,
+                    at=now,
+                    by=by,
+                )
             self.record(*batch.changed())
         return work_order_document(work)
 
@@ -50,15 +60,27 @@ class WorkOrderCommands:
         """One leg's work orders in sequence: recorded ones, and those the current unit of work created."""
         rows = self.queries.rows("SELECT id FROM {work_order} WHERE order_id = ?", [str(order_id)])
         found = {w.id: w for w in self.in_batch(WorkOrder) if w.order_id == order_id}
-        found.update((w.id, w) for w in (self.load(WorkOrder, row["id"]) for row in rows) if w.id not in found)
+        found.update(
+            (w.id, w) for w in (self.load(WorkOrder, row["id"]) for row in rows) if w.id not in found
+        )
         return sorted((w for w in found.values() if w.province == province), key=lambda w: w.sequence)
 
     def list_work_orders(
-        self, *, state: str | None = None, order_id: str | None = None, kind: str | None = None,
-        home_province: str | None = None, offset: int = 0, limit: int = 100,
+        self,
+        *,
+        state: str | None = None,
+        order_id: str | None = None,
+        kind: str | None = None,
+        home_province: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
     ) -> Page:
-        filters = equal(("state", state), ("order_id", order_id), ("kind", kind), ("home_province", home_province))
-        return self.queries.page("work_order", filters, offset=offset, limit=limit, order_by="order_id, sequence")
+        filters = equal(
+            ("state", state), ("order_id", order_id), ("kind", kind), ("home_province", home_province)
+        )
+        return self.queries.page(
+            "work_order", filters, offset=offset, limit=limit, order_by="order_id, sequence"
+        )
 
     def get_work_order(self, work_id: str) -> dict[str, Any]:
         return self.document("work_order", work_id, "service order")

@@ -20,7 +20,9 @@ from shared.domain.values import PROVINCES
 
 router = APIRouter(prefix="/replication", tags=["replication"])
 audit_router = APIRouter(prefix="/replication", tags=["replication"])
-orphan_router = APIRouter(prefix="/replication", tags=["replication"])  # provinces: what HQ sent that they lack
+orphan_router = APIRouter(
+    prefix="/replication", tags=["replication"]
+)  # provinces: what HQ sent that they lack
 
 
 class Report(BaseModel):
@@ -36,9 +38,12 @@ class Destination(Report):
     headPosition: int
     runningHash: str
     recordedAt: str | None = None
-    expected: bool | None = Field(None, description="This node follows that node too: a member of the cluster")
+    expected: bool | None = Field(
+        None, description="This node follows that node too: a member of the cluster"
+    )
     connection: Literal["connected", "disconnected", "neverConnected"] | None = Field(
-        None, description="A stream open now; followed earlier; or not since this node started")
+        None, description="A stream open now; followed earlier; or not since this node started"
+    )
     lastConnectedAt: str | None = None
 
 
@@ -73,8 +78,9 @@ class UpstreamStatus(Report):
     lagEvents: int | None = None
     lagSeconds: float | None = None
     lastMessageAt: str | None = None
-    lastError: str | None = Field(None, description="What keeps the follower from streaming now (null once it "
-                                  "streams again)")
+    lastError: str | None = Field(
+        None, description="What keeps the follower from streaming now (null once it streams again)"
+    )
     lastErrorAt: str | None = None
     previousError: str | None = Field(None, description="The last error it recovered from")
     previousErrorAt: str | None = None
@@ -120,11 +126,19 @@ def runtime(request: Request) -> NodeRuntime | None:
 Runtime = Annotated[NodeRuntime | None, Depends(runtime)]
 
 
-@router.get("/status", dependencies=[reading(P.READ_REPLICATION)], response_model=ReplicationStatus,
-            summary="This node's log head and, per upstream: position, head, lag, connection, last error")
-def status(node: Runtime, app: CrmApp, fields: Annotated[Selection, selectable(ReplicationStatus)]) -> Response:
+@router.get(
+    "/status",
+    dependencies=[reading(P.READ_REPLICATION)],
+    response_model=ReplicationStatus,
+    summary="This node's log head and, per upstream: position, head, lag, connection, last error",
+)
+def status(
+    node: Runtime, app: CrmApp, fields: Annotated[Selection, selectable(ReplicationStatus)]
+) -> Response:
     if node is None:
-        return one({"node": app.settings.node_code, "tier": app.settings.tier, "log": None, "upstreams": []}, fields)
+        return one(
+            {"node": app.settings.node_code, "tier": app.settings.tier, "log": None, "upstreams": []}, fields
+        )
     return one(node.status(), fields)
 
 
@@ -133,8 +147,12 @@ class FollowerView(Report):
     state: str
 
 
-@router.post("/upstreams/{upstream}/resume", dependencies=[reading(P.OPERATE)], response_model=FollowerView,
-             summary="Start a stopped follower again (after the cause is fixed); a running one is left as it is")
+@router.post(
+    "/upstreams/{upstream}/resume",
+    dependencies=[reading(P.OPERATE)],
+    response_model=FollowerView,
+    summary="Start a stopped follower again (after the cause is fixed); a running one is left as it is",
+)
 def resume(upstream: str, node: Runtime) -> Response:
     if node is None:
         raise NotFound("this node follows no upstream", field="upstream")
@@ -157,12 +175,20 @@ class Orphan(BaseModel):
     reason: str
 
 
-@orphan_router.get("/orphans", dependencies=[reading(P.READ_REPLICATION)], response_model=list[Orphan],
-                   summary="Upstream records this node kept as orphans: they refer to an order or leg it does not "
-                   "hold (after a restore), so they were recorded, not applied, and the follower went on")
-def orphans(app: CrmApp, paging: PagingQuery, fields: Annotated[Selection, selectable(Orphan)],
-            upstream: str | None = province_query("Only what this upstream sent", alias="upstream", hq=True),
-            order_id: str | None = Query(None, alias="orderId", max_length=64)) -> Response:
+@orphan_router.get(
+    "/orphans",
+    dependencies=[reading(P.READ_REPLICATION)],
+    response_model=list[Orphan],
+    summary="Upstream records this node kept as orphans: they refer to an order or leg it does not "
+    "hold (after a restore), so they were recorded, not applied, and the follower went on",
+)
+def orphans(
+    app: CrmApp,
+    paging: PagingQuery,
+    fields: Annotated[Selection, selectable(Orphan)],
+    upstream: str | None = province_query("Only what this upstream sent", alias="upstream", hq=True),
+    order_id: str | None = Query(None, alias="orderId", max_length=64),
+) -> Response:
     page = app.list_orphans(upstream, order_id, paging.offset, paging.limit)  # type: ignore[attr-defined]
     return page_response(page, fields=fields)
 
@@ -178,34 +204,66 @@ def mirrored(upstream: str, app: CrmApp) -> str:
 Mirrored = Annotated[str, Depends(mirrored)]
 
 
-@audit_router.post("/audit/{upstream}", dependencies=[reading(P.OPERATE)], response_model=AuditResult,
-                   summary="Re-read an upstream's log and compare it with what this node recorded")
+@audit_router.post(
+    "/audit/{upstream}",
+    dependencies=[reading(P.OPERATE)],
+    response_model=AuditResult,
+    summary="Re-read an upstream's log and compare it with what this node recorded",
+)
 def audit(upstream: str, node: Runtime) -> Response:
     if node is None:
         raise NotFound("this node follows no upstream", field="upstream")
     return one(node.audit(upstream.upper()))
 
 
-@audit_router.get("/mirror/{upstream}/verify", dependencies=[reading(P.AUDIT)], response_model=AuditResult,
-                  summary="Recompute the running hash over the mirror and compare it with the stored and tracked hashes")
-def verify(upstream: Mirrored, app: CrmApp, fields: Annotated[Selection, selectable(AuditResult)]) -> Response:
+@audit_router.get(
+    "/mirror/{upstream}/verify",
+    dependencies=[reading(P.AUDIT)],
+    response_model=AuditResult,
+    summary="Recompute the running hash over the mirror and compare it with the stored and tracked hashes",
+)
+def verify(
+    upstream: Mirrored, app: CrmApp, fields: Annotated[Selection, selectable(AuditResult)]
+) -> Response:
     return one(verify_mirror(app, upstream), fields)
 
 
-@audit_router.get("/mirror/{upstream}", response_model=list[MirrorRecord],
-                  summary="The verbatim public events received from an upstream (auditors)",
-                  description="The records hold personal data in full: only for roles that may see it, and each "
-                  "page read is recorded (who saw which records, when).")
-def mirror(by: Annotated[dict[str, str], acting(P.AUDIT)], upstream: Mirrored,  # who asks, before what exists
-           app: CrmApp, fields: Annotated[Selection, selectable(MirrorRecord)],
-           after: int = Query(0, ge=0, le=2**62), limit: int = Query(100, ge=1, le=1000)) -> Response:
-    return shown_in_full(app, by, f"mirror:{upstream}", lambda: app.mirror_page(upstream, after, limit),  # type: ignore[attr-defined]
-                         lambda rows: sorted({r["originator_id"] for r in rows}), fields)
+@audit_router.get(
+    "/mirror/{upstream}",
+    response_model=list[MirrorRecord],
+    summary="The verbatim public events received from an upstream (auditors)",
+    description="The records hold personal data in full: only for roles that may see it, and each "
+    "page read is recorded (who saw which records, when).",
+)
+def mirror(
+    by: Annotated[dict[str, str], acting(P.AUDIT)],
+    upstream: Mirrored,  # who asks, before what exists
+    app: CrmApp,
+    fields: Annotated[Selection, selectable(MirrorRecord)],
+    after: int = Query(0, ge=0, le=2**62),
+    limit: int = Query(100, ge=1, le=1000),
+) -> Response:
+    return shown_in_full(
+        app,
+        by,
+        f"mirror:{upstream}",
+        lambda: app.mirror_page(upstream, after, limit),  # type: ignore[attr-defined]
+        lambda rows: sorted({r["originator_id"] for r in rows}),
+        fields,
+    )
 
 
-@audit_router.get("/mirror/{upstream}/history/{aggregate_id}", dependencies=[reading(P.AUDIT)],
-                  response_model=list[HistoryEntry],
-                  summary="HQ: every mirrored event of one of a province's aggregates, with the fields it changed")
-def mirrored_history(upstream: Mirrored, aggregate_id: str, app: CrmApp, paging: PagingQuery,
-                     fields: Annotated[Selection, selectable(HistoryEntry)]) -> Response:
+@audit_router.get(
+    "/mirror/{upstream}/history/{aggregate_id}",
+    dependencies=[reading(P.AUDIT)],
+    response_model=list[HistoryEntry],
+    summary="HQ: every mirrored event of one of a province's aggregates, with the fields it changed",
+)
+def mirrored_history(
+    upstream: Mirrored,
+    aggregate_id: str,
+    app: CrmApp,
+    paging: PagingQuery,
+    fields: Annotated[Selection, selectable(HistoryEntry)],
+) -> Response:
     return listed(app.mirror_history(upstream, aggregate_id), paging, fields)  # type: ignore[attr-defined]

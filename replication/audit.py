@@ -7,9 +7,9 @@ from typing import Any
 
 from replication.chain import GENESIS, link
 from replication.follower import CHANNEL_OPTIONS
-from replication.tls import IdentityError, secure_channel, verify_head
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
+from replication.tls import IdentityError, secure_channel, verify_head
 
 
 def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0) -> dict[str, Any]:
@@ -18,7 +18,9 @@ def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0
     mismatch: dict[str, Any] | None = None
     with secure_channel(app.settings, target, upstream, CHANNEL_OPTIONS) as channel:
         stub = pb_grpc.NotificationLogStub(channel)
-        request = pb.SubscribeRequest(after_position=0, tail=False, max_batch=2000, follower=app.settings.node_code)
+        request = pb.SubscribeRequest(
+            after_position=0, tail=False, max_batch=2000, follower=app.settings.node_code
+        )
         for batch in stub.Subscribe(request, timeout=deadline):
             for n in batch.notifications:
                 if not mirror:
@@ -27,11 +29,18 @@ def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0
                         break
                 row = mirror.pop(0)
                 after = int(row["position"])
-                recomputed = link(previous, n.position, n.topic, n.originator_id, n.originator_version, n.state)
+                recomputed = link(
+                    previous, n.position, n.topic, n.originator_id, n.originator_version, n.state
+                )
                 problem = _compare(row, n, recomputed)
                 if problem:
-                    mismatch = {"position": n.position, "reason": problem, "lastAgreeingPosition": agreed,
-                                "mirrorHash": row["running_hash"], "upstreamHash": n.running_hash.hex()}
+                    mismatch = {
+                        "position": n.position,
+                        "reason": problem,
+                        "lastAgreeingPosition": agreed,
+                        "mirrorHash": row["running_hash"],
+                        "upstreamHash": n.running_hash.hex(),
+                    }
                     break
                 previous, agreed = recomputed, n.position
                 checked += 1
@@ -39,9 +48,14 @@ def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0
                 break
     if mismatch is None and checked < app.mirror_count(upstream):  # the upstream's log ends before the mirror
         row = (mirror or app.mirror_page(upstream, agreed, 1))[0]
-        mismatch = {"position": int(row["position"]), "lastAgreeingPosition": agreed,
-                    "reason": f"the upstream's log ends at {agreed}, HQ's mirror goes on (restored from an older "
-                              "backup?)", "mirrorHash": row["running_hash"], "upstreamHash": None}
+        mismatch = {
+            "position": int(row["position"]),
+            "lastAgreeingPosition": agreed,
+            "reason": f"the upstream's log ends at {agreed}, HQ's mirror goes on (restored from an older "
+            "backup?)",
+            "mirrorHash": row["running_hash"],
+            "upstreamHash": None,
+        }
     return {"upstream": upstream, "checked": checked, "ok": mismatch is None, "mismatch": mismatch}
 
 
@@ -69,10 +83,19 @@ def verify_mirror(app: Any, upstream: str, page: int = 5000) -> dict[str, Any]:
             position = int(row["position"])
             if position > tracked_position:
                 break
-            previous = link(previous, position, row["topic"], row["originator_id"], int(row["originator_version"]),
-                            base64.b64decode(row["state"]))
+            previous = link(
+                previous,
+                position,
+                row["topic"],
+                row["originator_id"],
+                int(row["originator_version"]),
+                base64.b64decode(row["state"]),
+            )
             if previous.hex() != row["running_hash"]:
-                mismatch = {"position": position, "reason": "the mirror's running hash does not follow its records"}
+                mismatch = {
+                    "position": position,
+                    "reason": "the mirror's running hash does not follow its records",
+                }
                 break
             if position in signed and not _signed_by(app, upstream, position, previous, *signed[position]):
                 mismatch = {"position": position, "reason": f"the mirror here is not what {upstream} signed"}
@@ -81,13 +104,24 @@ def verify_mirror(app: Any, upstream: str, page: int = 5000) -> dict[str, Any]:
         if rows and int(rows[-1]["position"]) > tracked_position:
             break
     if mismatch is None and (tracked_position, tracked_hash) != (after, previous):
-        mismatch = {"position": tracked_position, "reason": "the tracked position and hash differ from the mirror's end"}
-    return {"upstream": upstream, "checked": checked, "signedHeads": sum(1 for p in signed if p <= after),
-            "position": after, "runningHash": previous.hex(),
-            "ok": mismatch is None, "mismatch": mismatch}
+        mismatch = {
+            "position": tracked_position,
+            "reason": "the tracked position and hash differ from the mirror's end",
+        }
+    return {
+        "upstream": upstream,
+        "checked": checked,
+        "signedHeads": sum(1 for p in signed if p <= after),
+        "position": after,
+        "runningHash": previous.hex(),
+        "ok": mismatch is None,
+        "mismatch": mismatch,
+    }
 
 
-def _signed_by(app: Any, upstream: str, position: int, recomputed: bytes, signed_hash: str, signature: bytes) -> bool:
+def _signed_by(
+    app: Any, upstream: str, position: int, recomputed: bytes, signed_hash: str, signature: bytes
+) -> bool:
     """The province's own key signed this head, and the mirror's chain reaches the hash it signed."""
     if recomputed.hex() != signed_hash:
         return False

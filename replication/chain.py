@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from shared.persistence.integrity import GENESIS, link  # one chain rule for logs and what travels
-
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,23 @@ class LogRecord:
     source: str
     running_hash: bytes
     channel: str
-    head_signature: bytes = b""  # on a batch's last record: the source's signature of its head (position, hash)
+    head_signature: bytes = (
+        b""  # on a batch's last record: the source's signature of its head (position, hash)
+    )
 
 
 def verify(previous: bytes, records: Sequence[LogRecord]) -> tuple[bytes, LogRecord | None]:
     """Walk the chain; returns the last hash and the first record whose hash does not follow, if any."""
     current = previous
     for record in records:
-        expected = link(current, record.position, record.topic, record.originator_id,
-                        record.originator_version, record.state)
+        expected = link(
+            current,
+            record.position,
+            record.topic,
+            record.originator_id,
+            record.originator_version,
+            record.state,
+        )
         if expected != record.running_hash:
             return current, record
         current = expected
@@ -87,9 +95,15 @@ class LogChain:
     def _create(self) -> None:
         q = self.app.queries
         with q.cursor(commit=True) as c:
-            q.execute(c, f"CREATE TABLE IF NOT EXISTS {self.table} (destination TEXT NOT NULL, position BIGINT NOT NULL, "
-                         "hash TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (destination, position))")
-            q.execute(c, f"CREATE TABLE IF NOT EXISTS {self.table}_scan (id TEXT PRIMARY KEY, scanned BIGINT NOT NULL)")
+            q.execute(
+                c,
+                f"CREATE TABLE IF NOT EXISTS {self.table} (destination TEXT NOT NULL, position BIGINT NOT NULL, "
+                "hash TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (destination, position))",
+            )
+            q.execute(
+                c,
+                f"CREATE TABLE IF NOT EXISTS {self.table}_scan (id TEXT PRIMARY KEY, scanned BIGINT NOT NULL)",
+            )
 
     def _load_heads(self) -> dict[str, Head]:
         rows = self.app.queries.rows(
@@ -97,7 +111,10 @@ class LogChain:
             f"(SELECT destination, MAX(position) AS position FROM {self.table} GROUP BY destination) h "
             "ON c.destination = h.destination AND c.position = h.position"
         )
-        return {r["destination"]: Head(int(r["position"]), bytes.fromhex(r["hash"]), r["recorded_at"]) for r in rows}
+        return {
+            r["destination"]: Head(int(r["position"]), bytes.fromhex(r["hash"]), r["recorded_at"])
+            for r in rows
+        }
 
     def _load_scanned(self) -> int:
         rows = self.app.queries.rows(f"SELECT scanned FROM {self.table}_scan WHERE id = 'head'")
@@ -119,7 +136,9 @@ class LogChain:
                     stamp = recorded_at(state)
                     for destination in self.route(n):
                         previous = heads.get(destination, EMPTY).hash
-                        current = link(previous, n.id, n.topic, str(n.originator_id), n.originator_version, state)
+                        current = link(
+                            previous, n.id, n.topic, str(n.originator_id), n.originator_version, state
+                        )
                         heads[destination] = Head(n.id, current, stamp)
                         rows.append((destination, n.id, current.hex(), stamp))
                 self._store(rows, notifications[-1].id)
@@ -127,12 +146,18 @@ class LogChain:
 
     def _store(self, rows: list[tuple[str, int, str, str]], scanned: int) -> None:
         q = self.app.queries
-        upsert = (f"INSERT INTO {self.table}_scan (id, scanned) VALUES ('head', ?) "
-                  "ON CONFLICT (id) DO UPDATE SET scanned = excluded.scanned")
+        upsert = (
+            f"INSERT INTO {self.table}_scan (id, scanned) VALUES ('head', ?) "
+            "ON CONFLICT (id) DO UPDATE SET scanned = excluded.scanned"
+        )
         with q.cursor(commit=True) as c:
             if rows:
-                c.executemany(self.app.recorder.dialect(
-                    f"INSERT INTO {self.table} (destination, position, hash, recorded_at) VALUES (?, ?, ?, ?)"), rows)
+                c.executemany(
+                    self.app.recorder.dialect(
+                        f"INSERT INTO {self.table} (destination, position, hash, recorded_at) VALUES (?, ?, ?, ?)"
+                    ),
+                    rows,
+                )
             q.execute(c, upsert, [scanned])
 
     def head(self, destination: str | None = None) -> Head:

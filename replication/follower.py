@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 from eventsourcing.persistence import IntegrityError
@@ -21,9 +22,9 @@ from replication.chain import LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.poison import PoisonRecord, find_poison, is_transient, unknown_topic
-from shared.naming import camel_case
 from replication.server import FOLLOWER_PING_MS, MAX_MESSAGE
 from replication.tls import IdentityError, is_identity_failure, secure_channel, verify_head
+from shared.naming import camel_case
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ class UpstreamStatus:
     target: str
     state: str = "starting"  # connecting, streaming, disconnected, stopped
     position: int = 0
-    running_hash: str = ""  # ours after `position`; equal to the upstream's at that position, or we would stop
+    running_hash: str = (
+        ""  # ours after `position`; equal to the upstream's at that position, or we would stop
+    )
     recorded_at: str = ""
     head_position: int = 0
     head_recorded_at: str = ""
@@ -83,8 +86,14 @@ class UpstreamStatus:
         silent beyond its heartbeat — so a frozen upstream never looks caught up."""
         lag_events = max(0, self.head_position - self.position)
         behind = _seconds_between(self.recorded_at, self.head_recorded_at) if lag_events else 0.0
-        silent = max(0.0, _seconds_between(self.last_message_at, _now()) - heartbeat) if self.last_message_at else 0.0
-        return Progress(self.state, self.position, lag_events, round(max(behind, silent), 3), self.last_message_at)
+        silent = (
+            max(0.0, _seconds_between(self.last_message_at, _now()) - heartbeat)
+            if self.last_message_at
+            else 0.0
+        )
+        return Progress(
+            self.state, self.position, lag_events, round(max(behind, silent), 3), self.last_message_at
+        )
 
     def streaming(self) -> None:
         """Connected again: an error it recovered from is no longer the last word."""
@@ -95,9 +104,11 @@ class UpstreamStatus:
 
     def view(self, heartbeat: float) -> dict[str, Any]:
         progress = self.progress(heartbeat)
-        return {**{camel_case(k): v for k, v in asdict(self).items()}, "lagEvents": progress.lag_events,
-                "lagSeconds": progress.lag_seconds}
-
+        return {
+            **{camel_case(k): v for k, v in asdict(self).items()},
+            "lagEvents": progress.lag_events,
+            "lagSeconds": progress.lag_seconds,
+        }
 
 
 def _seconds_between(earlier: str, later: str) -> float:
@@ -108,7 +119,7 @@ def _seconds_between(earlier: str, later: str) -> float:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 Apply = Callable[[str, list[LogRecord], bytes], None]
@@ -131,8 +142,17 @@ class Backoff:
 class Follower(threading.Thread):
     """One upstream, one thread. `apply(upstream, records, last_hash)` must be atomic with tracking."""
 
-    def __init__(self, app: Any, upstream: str, target: str, apply: Apply, *, batch: int = 2000,
-                 deadline: float = 5.0, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        upstream: str,
+        target: str,
+        apply: Apply,
+        *,
+        batch: int = 2000,
+        deadline: float = 5.0,
+        backoff: Backoff | None = None,
+    ) -> None:
         super().__init__(name=f"follow-{upstream}", daemon=True)
         self.app = app
         self.upstream = upstream
@@ -173,7 +193,7 @@ class Follower(threading.Thread):
                 if self._stopping.is_set():
                     break
                 self._fail(self._rpc_failure(error), "disconnected")
-            except Exception as error:  # noqa: BLE001 — keep following; the node must keep serving
+            except Exception as error:
                 if self._stopping.is_set():
                     break
                 if self._failed_again(error):
@@ -209,12 +229,20 @@ class Follower(threading.Thread):
         count = count + 1 if position == self.status.position else 1
         self._failures = (self.status.position, count)
         if count == 1:
-            log.warning("replication from %s failed after position %d", self.upstream, self.status.position,
-                        exc_info=True)
+            log.warning(
+                "replication from %s failed after position %d",
+                self.upstream,
+                self.status.position,
+                exc_info=True,
+            )
         if count < self.app.settings.replication_failed_attempts:
             return False
-        self._stop_loudly(RuntimeError(f"{count} attempts to apply the batch after position {self.status.position} "
-                                       f"failed; the last: {type(error).__name__}: {str(error)[:500]}"))
+        self._stop_loudly(
+            RuntimeError(
+                f"{count} attempts to apply the batch after position {self.status.position} "
+                f"failed; the last: {type(error).__name__}: {str(error)[:500]}"
+            )
+        )
         return True
 
     def _fail(self, message: str, state: str) -> None:
@@ -227,8 +255,11 @@ class Follower(threading.Thread):
         often, so it is frozen, wedged or cut off, whatever the transport believes."""
         while not self._stopping.wait(min(1.0, self.silence / 4)) and self.is_alive():
             call = self._call
-            if call is not None and self.status.state == "streaming" and \
-                    time.monotonic() - self._heard > self.silence:
+            if (
+                call is not None
+                and self.status.state == "streaming"
+                and time.monotonic() - self._heard > self.silence
+            ):
                 self._silenced = True
                 call.cancel()
 
@@ -236,7 +267,10 @@ class Follower(threading.Thread):
         self.status.state = "connecting"
         self._silenced = False
         position, running_hash, recorded_at = self.app.replication_position(self.upstream)
-        self.status.position, self.status.recorded_at = position, recorded_at  # shown even while the upstream is down
+        self.status.position, self.status.recorded_at = (
+            position,
+            recorded_at,
+        )  # shown even while the upstream is down
         self.status.running_hash = running_hash.hex()
         with secure_channel(self.app.settings, self.target, self.upstream, CHANNEL_OPTIONS) as channel:
             stub = pb_grpc.NotificationLogStub(channel)
@@ -244,10 +278,16 @@ class Follower(threading.Thread):
             self._heard_now()
             self.status.head_position, self.status.head_recorded_at = head.position, head.recorded_at
             if head.position < position:
-                raise HistoryChanged(f"upstream head {head.position} is behind the recorded position {position}")
-            request = pb.SubscribeRequest(after_position=position, tail=True, max_batch=self.batch,
-                                          follower=self.app.settings.node_code,
-                                          heartbeat_ms=round(self.heartbeat * 1000))
+                raise HistoryChanged(
+                    f"upstream head {head.position} is behind the recorded position {position}"
+                )
+            request = pb.SubscribeRequest(
+                after_position=position,
+                tail=True,
+                max_batch=self.batch,
+                follower=self.app.settings.node_code,
+                heartbeat_ms=round(self.heartbeat * 1000),
+            )
             self._call = stub.Subscribe(request)
             self.status.streaming()
             for message in self._call:
@@ -281,22 +321,39 @@ class Follower(threading.Thread):
             except Exception as error:
                 if is_transient(error):
                     raise
-                raise find_poison(self.app, records) or error
+                raise find_poison(self.app, records) or error from error
         return last_hash
 
     def _apply(self, message: pb.NotificationBatch, previous: bytes) -> bytes:
         records = [
-            LogRecord(n.position, n.topic, n.originator_id, n.originator_version, n.state, n.recorded_at,
-                      n.source, n.running_hash, n.channel)
+            LogRecord(
+                n.position,
+                n.topic,
+                n.originator_id,
+                n.originator_version,
+                n.state,
+                n.recorded_at,
+                n.source,
+                n.running_hash,
+                n.channel,
+            )
             for n in message.notifications
         ]
         last_hash, broken = verify(previous, records)
         if broken is not None:
             raise HistoryChanged(f"running hash at position {broken.position} does not follow")
         if not self.app.settings.replication_plaintext:
-            verify_head(self.app.settings, self.upstream, self.app.settings.node_code, records[-1].position,
-                        last_hash, message.head_signature)
-            records[-1] = replace(records[-1], head_signature=message.head_signature)  # kept: proof for auditors
+            verify_head(
+                self.app.settings,
+                self.upstream,
+                self.app.settings.node_code,
+                records[-1].position,
+                last_hash,
+                message.head_signature,
+            )
+            records[-1] = replace(
+                records[-1], head_signature=message.head_signature
+            )  # kept: proof for auditors
         poison = unknown_topic(self.upstream, records)
         if poison is not None:
             raise poison

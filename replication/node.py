@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError
@@ -31,9 +32,11 @@ class NodeRuntime:
         self._auditor: threading.Thread | None = None
         self._stopping = threading.Event()
 
-    def start(self) -> "NodeRuntime":
+    def start(self) -> NodeRuntime:
         settings = self.app.settings
-        self.server, self.service, self.grpc_port = serve_log(self.app, settings.grpc_host, settings.grpc_port)
+        self.server, self.service, self.grpc_port = serve_log(
+            self.app, settings.grpc_host, settings.grpc_port
+        )
         if self.follow:
             self.start_followers()
         return self
@@ -47,9 +50,13 @@ class NodeRuntime:
         """At HQ, every `audit_interval_seconds`, audit each province that is caught up: a changed history is
         found without anyone asking, and reported on the status endpoint."""
         interval = self.app.settings.audit_interval_seconds
-        if self.app.settings.tier != "hq" or interval <= 0 or self._auditor is not None:  # HQ keeps the mirrors
+        if (
+            self.app.settings.tier != "hq" or interval <= 0 or self._auditor is not None
+        ):  # HQ keeps the mirrors
             return
-        self._auditor = threading.Thread(target=self._audit_every, args=(interval,), name="auditor", daemon=True)
+        self._auditor = threading.Thread(
+            target=self._audit_every, args=(interval,), name="auditor", daemon=True
+        )
         self._auditor.start()
 
     def _audit_every(self, interval: float) -> None:
@@ -60,16 +67,24 @@ class NodeRuntime:
                     continue
                 try:
                     self.audit(code)
-                except Exception as error:  # noqa: BLE001 — an unreachable upstream is audited next time
+                except Exception as error:
                     log.warning("audit of %s did not finish: %s", code, error)
 
     def start_follower(self, code: str) -> Follower:
         old = self.followers.get(code)
         if old is not None and old.is_alive():
             return old
-        backoff = Backoff(self.app.settings.reconnect_initial_seconds, self.app.settings.reconnect_cap_seconds)
-        follower = Follower(self.app, code, self.upstreams[code], self.app.apply_replicated, backoff=backoff,
-                            batch=self.app.settings.replication_batch)
+        backoff = Backoff(
+            self.app.settings.reconnect_initial_seconds, self.app.settings.reconnect_cap_seconds
+        )
+        follower = Follower(
+            self.app,
+            code,
+            self.upstreams[code],
+            self.app.apply_replicated,
+            backoff=backoff,
+            batch=self.app.settings.replication_batch,
+        )
         self.followers[code] = follower
         follower.start()
         return follower
@@ -95,8 +110,11 @@ class NodeRuntime:
 
     def stopped_followers(self) -> list[dict[str, str | None]]:
         """Followers that wait for an operator: the node serves on, but takes nothing more from those upstreams."""
-        return [{"upstream": code, "reason": f.status.last_error or "stopped", "since": f.status.last_error_at}
-                for code, f in list(self.followers.items()) if f.status.state == "stopped"]
+        return [
+            {"upstream": code, "reason": f.status.last_error or "stopped", "since": f.status.last_error_at}
+            for code, f in list(self.followers.items())
+            if f.status.state == "stopped"
+        ]
 
     def status(self) -> dict[str, Any]:
         chain = self.service.chain if self.service else None
@@ -115,13 +133,22 @@ class NodeRuntime:
                 "recordedAt": chain.head_recorded_at if chain and chain.primary else None,
                 "grpcPort": self.grpc_port,
                 "destinations": [  # each follower's share of the log and its own running hash
-                    {"destination": d, "headPosition": chain.head(d).position,
-                     "runningHash": chain.head(d).hash.hex(), "recordedAt": chain.head(d).recorded_at,
-                     "expected": d in self.upstreams, **self.service.subscribers.connection(d)}
+                    {
+                        "destination": d,
+                        "headPosition": chain.head(d).position,
+                        "runningHash": chain.head(d).hash.hex(),
+                        "recordedAt": chain.head(d).recorded_at,
+                        "expected": d in self.upstreams,
+                        **self.service.subscribers.connection(d),
+                    }
                     for d in self._destinations()
-                ] if chain else [],
+                ]
+                if chain
+                else [],
             },
-            "upstreams": [{**f.view(), "lastAudit": self.audits.get(code)} for code, f in self.followers.items()],
+            "upstreams": [
+                {**f.view(), "lastAudit": self.audits.get(code)} for code, f in self.followers.items()
+            ],
             **({"storeError": store_error} if store_error else {}),
         }
 
@@ -131,10 +158,8 @@ class NodeRuntime:
         subscribed since it started."""
         primary = self.service.chain.primary
         known = {*self.upstreams, *self.service.subscribers.seen(), *([primary] if primary else [])}
-        try:
+        with contextlib.suppress(PersistenceError):  # the store is away: the status answers from memory
             known |= _replicated_from(self.app)
-        except PersistenceError:  # the store is away: the status says so and answers from memory
-            pass
         return sorted(known)
 
     def progress(self) -> dict[str, Progress]:
@@ -152,8 +177,12 @@ class NodeRuntime:
         if code not in self.upstreams:
             raise NotFound(f"no upstream '{code}'", field="upstream")
         result = audit_upstream(self.app, code, self.upstreams[code])
-        self.audits[code] = {"at": datetime.now(timezone.utc).isoformat(), "ok": result["ok"],
-                             "checked": result["checked"], "mismatch": result["mismatch"]}
+        self.audits[code] = {
+            "at": datetime.now(UTC).isoformat(),
+            "ok": result["ok"],
+            "checked": result["checked"],
+            "mismatch": result["mismatch"],
+        }
         if not result["ok"]:
             follower = self.followers.get(code)
             message = f"audit: {result['mismatch']['reason']} at position {result['mismatch']['position']}"

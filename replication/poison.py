@@ -3,7 +3,8 @@ state it cannot decode — and the failures that are only the store being away f
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
@@ -12,7 +13,12 @@ from shared.classification import public_topics
 from shared.domain.values import HQ_CODE
 
 SHOWN = 120  # an upstream's topic is shown and logged at most this long
-TRANSIENT = {"OperationalError", "InterfaceError", "PoolTimeout", "ConnectionTimeout"}  # psycopg's and sqlite3's
+TRANSIENT = {
+    "OperationalError",
+    "InterfaceError",
+    "PoolTimeout",
+    "ConnectionTimeout",
+}  # psycopg's and sqlite3's
 
 
 class PoisonRecord(Exception):
@@ -28,8 +34,12 @@ def unknown_topic(upstream: str, records: Sequence[LogRecord]) -> PoisonRecord |
     known = public_topics("hq" if upstream == HQ_CODE else "province")
     for record in records:
         if record.topic not in known:
-            return PoisonRecord(record.position, record.topic, "is an event type this node does not know "
-                                "(upgrade this node before its upstream ships new types)")
+            return PoisonRecord(
+                record.position,
+                record.topic,
+                "is an event type this node does not know "
+                "(upgrade this node before its upstream ships new types)",
+            )
     return None
 
 
@@ -38,9 +48,12 @@ def find_poison(app: Any, records: Sequence[LogRecord]) -> PoisonRecord | None:
     for record in records:
         try:
             app.decode(record)
-        except Exception as error:  # noqa: BLE001 — whatever the decoder raises, the record is the cause
-            return PoisonRecord(record.position, record.topic,
-                                f"cannot be decoded ({type(error).__name__}: {str(error)[:200]})")
+        except Exception as error:
+            return PoisonRecord(
+                record.position,
+                record.topic,
+                f"cannot be decoded ({type(error).__name__}: {str(error)[:200]})",
+            )
     return None
 
 
@@ -48,8 +61,10 @@ def is_transient(error: BaseException) -> bool:
     """The store refused or timed out (it comes back by itself): retry with backoff, however long."""
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, (OperationalError, InterfaceError, OSError, TimeoutError)) \
-                or type(seen).__name__ in TRANSIENT:
+        if (
+            isinstance(seen, (OperationalError, InterfaceError, OSError, TimeoutError))
+            or type(seen).__name__ in TRANSIENT
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

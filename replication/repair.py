@@ -32,19 +32,38 @@ def reseed(app: Any, upstream: str, keep_upto: int, reason: str, by: dict[str, s
         raise InvalidValue(f"HQ's mirror of {upstream} holds no record at {keep_upto}", field="keepUpto")
     proof = verify_mirror(app, upstream)
     if proof["mismatch"] and proof["mismatch"]["position"] <= keep_upto:
-        raise IllegalTransition(f"HQ's own mirror does not follow its chain at {proof['mismatch']['position']}: "
-                                "keep less", field="keepUpto", current_state="brokenMirror")
+        raise IllegalTransition(
+            f"HQ's own mirror does not follow its chain at {proof['mismatch']['position']}: keep less",
+            field="keepUpto",
+            current_state="brokenMirror",
+        )
     dropped = app.mirror_page(upstream, keep_upto, 10**9)
     if not dropped:
-        raise IllegalTransition(f"nothing beyond {keep_upto} in HQ's mirror of {upstream}", field="keepUpto",
-                                current_state="inAgreement")
+        raise IllegalTransition(
+            f"nothing beyond {keep_upto} in HQ's mirror of {upstream}",
+            field="keepUpto",
+            current_state="inAgreement",
+        )
     kept_hash = kept[0]["running_hash"] if kept else GENESIS.hex()
-    record = MirrorReseeded(upstream=upstream, kept_upto=keep_upto, kept_hash=kept_hash,
-                            dropped_from=int(dropped[0]["position"]), dropped_upto=int(dropped[-1]["position"]),
-                            dropped_head_hash=dropped[-1]["running_hash"], dropped_records=len(dropped),
-                            reason=reason.strip(), by=by)
+    record = MirrorReseeded(
+        upstream=upstream,
+        kept_upto=keep_upto,
+        kept_hash=kept_hash,
+        dropped_from=int(dropped[0]["position"]),
+        dropped_upto=int(dropped[-1]["position"]),
+        dropped_head_hash=dropped[-1]["running_hash"],
+        dropped_records=len(dropped),
+        reason=reason.strip(),
+        by=by,
+    )
     app.cut_mirror(upstream, keep_upto, kept_hash, kept[0]["recorded_at"] if kept else "", record)
     app.rebuild_read_models()
-    return {"upstream": upstream, "keptUpto": keep_upto, "keptHash": kept_hash,
-            "droppedFrom": record.dropped_from, "droppedUpto": record.dropped_upto,
-            "droppedRecords": record.dropped_records, "repair": str(record.id)}
+    return {
+        "upstream": upstream,
+        "keptUpto": keep_upto,
+        "keptHash": kept_hash,
+        "droppedFrom": record.dropped_from,
+        "droppedUpto": record.dropped_upto,
+        "droppedRecords": record.dropped_records,
+        "repair": str(record.id),
+    }

@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import grpc
 
 from replication.chain import Head, LogChain, Route
-from replication.streams import Refused, Stream, StreamLimits, Subscribers
-from replication.tls import HeadSigner, caller_of, server_credentials
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
+from replication.streams import Refused, Stream, StreamLimits, Subscribers
+from replication.tls import HeadSigner, caller_of, server_credentials
 from shared.classification import is_broadcast, public_topics
 from shared.domain.staff import EVERYWHERE
 from shared.domain.values import HQ_CODE, PROVINCES
@@ -80,26 +81,34 @@ class LogService(pb_grpc.NotificationLogServicer):
         self.stopping = threading.Event()
         self.signer = None if app.settings.replication_plaintext else HeadSigner(app.settings)
         self.followers = PROVINCES if self.tier == "hq" else frozenset({HQ_CODE})
-        self.limits = StreamLimits(app.settings.replication_streams_per_peer, app.settings.replication_max_streams)
+        self.limits = StreamLimits(
+            app.settings.replication_streams_per_peer, app.settings.replication_max_streams
+        )
         self.subscribers = Subscribers()
 
     def _destination(self, follower: str, context: grpc.ServicerContext) -> str:
         """Whose share of the log a caller gets — by its certificate; a province serves HQ only, HQ provinces."""
-        if len(follower) > MAX_FOLLOWER or (follower and follower.strip().upper() not in {HQ_CODE, *PROVINCES}):
+        if len(follower) > MAX_FOLLOWER or (
+            follower and follower.strip().upper() not in {HQ_CODE, *PROVINCES}
+        ):
             _invalid(context, "follower", f"{_shown(follower)} is not a node's code")
         code = follower.strip().upper()
         certified = caller_of(context)
         if certified is not None and code and code != certified:
-            context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                          f"the caller's certificate names {certified}, not '{follower[:16]}'")
+            context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"the caller's certificate names {certified}, not '{follower[:16]}'",
+            )
         if certified is not None:
             code = certified
         elif self.signer is not None:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
         if code not in self.followers:
-            context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                          f"{self.source} serves its log to {'provinces' if self.tier == 'hq' else 'HQ'} only, "
-                          f"not to '{follower[:16]}'")
+            context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{self.source} serves its log to {'provinces' if self.tier == 'hq' else 'HQ'} only, "
+                f"not to '{follower[:16]}'",
+            )
         return code
 
     def Head(self, request: pb.HeadRequest, context: grpc.ServicerContext) -> pb.HeadReply:
@@ -107,10 +116,13 @@ class LogService(pb_grpc.NotificationLogServicer):
         with _unavailable_while_the_store_is(context):
             self.chain.extend()
             head = self.chain.head(destination)
-        return pb.HeadReply(source=self.source, position=head.position, running_hash=head.hash,
-                            recorded_at=head.recorded_at)
+        return pb.HeadReply(
+            source=self.source, position=head.position, running_hash=head.hash, recorded_at=head.recorded_at
+        )
 
-    def Subscribe(self, request: pb.SubscribeRequest, context: grpc.ServicerContext) -> Iterator[pb.NotificationBatch]:
+    def Subscribe(
+        self, request: pb.SubscribeRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.NotificationBatch]:
         _check(request, context)
         destination = self._destination(request.follower, context)
         stream = self._admit(destination, context)
@@ -135,8 +147,9 @@ class LogService(pb_grpc.NotificationLogServicer):
             self.app.pulse.beat()  # the superseded tail wakes and ends
         return stream
 
-    def _stream(self, request: pb.SubscribeRequest, destination: str, stream: Stream,
-                context: grpc.ServicerContext) -> Iterator[pb.NotificationBatch]:
+    def _stream(
+        self, request: pb.SubscribeRequest, destination: str, stream: Stream, context: grpc.ServicerContext
+    ) -> Iterator[pb.NotificationBatch]:
         after = request.after_position
         limit = request.max_batch or DEFAULT_BATCH
         heartbeat = request.heartbeat_ms / 1000
@@ -145,8 +158,10 @@ class LogService(pb_grpc.NotificationLogServicer):
         spoke = time.monotonic()
         while context.is_active() and not self.stopping.is_set():
             if stream.superseded.is_set():
-                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f"superseded by a newer stream of {stream.peer} "
-                              f"(at most {self.limits.per_peer} each)")
+                context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"superseded by a newer stream of {stream.peer} (at most {self.limits.per_peer} each)",
+                )
             self.chain.extend()
             head = self.chain.head(destination)
             if after < head.position:
@@ -162,8 +177,9 @@ class LogService(pb_grpc.NotificationLogServicer):
                 spoke = time.monotonic()
                 yield pb.NotificationBatch(head_position=head.position, head_recorded_at=head.recorded_at)
                 quiet = 0.0
-            seen = self.app.pulse.wait(seen, min(heartbeat - quiet, SAFETY_RECHECK_SECONDS) if heartbeat
-                                       else SAFETY_RECHECK_SECONDS)
+            seen = self.app.pulse.wait(
+                seen, min(heartbeat - quiet, SAFETY_RECHECK_SECONDS) if heartbeat else SAFETY_RECHECK_SECONDS
+            )
 
     def _batch(self, destination: str, after: int, head: Head, limit: int) -> pb.NotificationBatch:
         chained = self.chain.records(destination, after, head.position, limit)
@@ -173,10 +189,15 @@ class LogService(pb_grpc.NotificationLogServicer):
         for n, link in zip(notifications, chained):
             batch.notifications.append(
                 pb.Notification(
-                    position=n.id, topic=n.topic, originator_id=str(n.originator_id),
-                    originator_version=n.originator_version, state=self.app.plain(n.state),
+                    position=n.id,
+                    topic=n.topic,
+                    originator_id=str(n.originator_id),
+                    originator_version=n.originator_version,
+                    state=self.app.plain(n.state),
                     recorded_at=link.recorded_at,
-                    source=self.source, running_hash=link.hash, channel=self.public[n.topic].value,
+                    source=self.source,
+                    running_hash=link.hash,
+                    channel=self.public[n.topic].value,
                 )
             )
             size += len(n.state) + 200
@@ -184,7 +205,9 @@ class LogService(pb_grpc.NotificationLogServicer):
                 break
         if self.signer is not None:
             last = batch.notifications[-1]
-            batch.head_signature = self.signer.sign(self.source, destination, last.position, last.running_hash)
+            batch.head_signature = self.signer.sign(
+                self.source, destination, last.position, last.running_hash
+            )
         return batch
 
 
@@ -197,8 +220,10 @@ def _unavailable_while_the_store_is(context: grpc.ServicerContext) -> Iterator[N
     except Exception as error:
         if not is_store_error(error):
             raise
-        log.warning("log service: the store is unavailable: %s", str(error).splitlines()[0] if str(error) else
-                    type(error).__name__)
+        log.warning(
+            "log service: the store is unavailable: %s",
+            str(error).splitlines()[0] if str(error) else type(error).__name__,
+        )
         context.abort(grpc.StatusCode.UNAVAILABLE, "the node's store cannot be reached now; try again later")
 
 
@@ -219,26 +244,37 @@ def _invalid(context: grpc.ServicerContext, name: str, reason: str) -> None:
 
 def _shown(text: str) -> str:
     """Caller-supplied text as logs and messages show it: quoted, and cut short."""
-    return repr(text[:MAX_FOLLOWER]) + (f" (+{len(text) - MAX_FOLLOWER} characters)" if len(text) > MAX_FOLLOWER else "")
+    return repr(text[:MAX_FOLLOWER]) + (
+        f" (+{len(text) - MAX_FOLLOWER} characters)" if len(text) > MAX_FOLLOWER else ""
+    )
 
 
 def serve_log(app: Any, host: str, port: int) -> tuple[grpc.Server, LogService, int]:
     """Start the node's log service; returns the server, the servicer and the bound port."""
     service = LogService(app)
     s = app.settings
-    workers = StreamLimits.threads(len(service.followers), s.replication_streams_per_peer, s.replication_max_streams,
-                                   s.replication_spare_threads)
+    workers = StreamLimits.threads(
+        len(service.followers),
+        s.replication_streams_per_peer,
+        s.replication_max_streams,
+        s.replication_spare_threads,
+    )
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=SERVER_OPTIONS)
     pb_grpc.add_NotificationLogServicer_to_server(service, server)
     credentials = None if app.settings.replication_plaintext else server_credentials(app.settings)
     try:
-        bound = server.add_insecure_port(f"{host}:{port}") if credentials is None else \
-            server.add_secure_port(f"{host}:{port}", credentials)
+        bound = (
+            server.add_insecure_port(f"{host}:{port}")
+            if credentials is None
+            else server.add_secure_port(f"{host}:{port}", credentials)
+        )
     except RuntimeError:  # grpcio raises where older versions returned 0
         bound = 0
     if bound == 0:
-        raise CannotListen(f"cannot listen for gRPC on {host}:{port}: in use by another process, or not an "
-                           "address of this machine")
+        raise CannotListen(
+            f"cannot listen for gRPC on {host}:{port}: in use by another process, or not an "
+            "address of this machine"
+        )
     server.start()
     return server, service, bound
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class Refused(Exception):
@@ -51,9 +51,13 @@ class StreamLimits:
                     old.superseded.set()
                     superseded = True
             elif len(held) >= self.per_peer:
-                raise Refused(f"{peer} already holds {len(held)} streams (at most {self.per_peer} per caller)")
+                raise Refused(
+                    f"{peer} already holds {len(held)} streams (at most {self.per_peer} per caller)"
+                )
             elif self._uncertified >= self.shared:
-                raise Refused(f"this node serves at most {self.shared} streams to callers without a node certificate")
+                raise Refused(
+                    f"this node serves at most {self.shared} streams to callers without a node certificate"
+                )
             else:
                 self._uncertified += 1
             stream = Stream(peer, certified)
@@ -87,7 +91,7 @@ class Subscribers:
     def opened(self, code: str) -> None:
         with self._lock:
             self._open[code] = self._open.get(code, 0) + 1
-            self._last[code] = datetime.now(timezone.utc).isoformat()
+            self._last[code] = datetime.now(UTC).isoformat()
 
     def closed(self, code: str) -> None:
         with self._lock:

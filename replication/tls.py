@@ -37,23 +37,32 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _pem_key(key: Any) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
-def create_certificates(directory: Path, nodes: list[str], hosts: tuple[str, ...] = ("localhost",)) -> list[str]:
+def create_certificates(
+    directory: Path, nodes: list[str], hosts: tuple[str, ...] = ("localhost",)
+) -> list[str]:
     """A development CA (once) and, for each node without one, a certificate and a head-signing key."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     ca_key_file, ca_file = directory / "ca.key", directory / "ca.pem"
     if not ca_file.exists():
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CRM development CA")])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=3650))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                .sign(key, hashes.SHA256()))
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(key, hashes.SHA256())
+        )
         _write(ca_key_file, _pem_key(key))
         _write(ca_file, cert.public_bytes(serialization.Encoding.PEM))
     ca_key = serialization.load_pem_private_key(ca_key_file.read_bytes(), password=None)
@@ -63,23 +72,35 @@ def create_certificates(directory: Path, nodes: list[str], hosts: tuple[str, ...
         if (directory / f"{code.lower()}.pem").exists():
             continue
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
-        names = [x509.DNSName(code.lower()), *(x509.DNSName(h) for h in hosts),
-                 x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-        cert = (x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, code)]))
-                .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=825))
-                .add_extension(x509.SubjectAlternativeName(names), critical=False)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
-                                                      ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-                .sign(ca_key, hashes.SHA256()))
+        now = datetime.datetime.now(datetime.UTC)
+        names = [
+            x509.DNSName(code.lower()),
+            *(x509.DNSName(h) for h in hosts),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ]
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, code)]))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=825))
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
         _write(directory / f"{code.lower()}.key", _pem_key(key))
         _write(directory / f"{code.lower()}.pem", cert.public_bytes(serialization.Encoding.PEM))
         signer = Ed25519PrivateKey.generate()
         _write(directory / f"{code.lower()}.sign.key", _pem_key(signer))
-        _write(directory / f"{code.lower()}.sign.pub", signer.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+        _write(
+            directory / f"{code.lower()}.sign.pub",
+            signer.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
+        )
         made.append(code)
     return made
 
@@ -87,15 +108,20 @@ def create_certificates(directory: Path, nodes: list[str], hosts: tuple[str, ...
 def _read(settings: Any, name: str) -> bytes:
     path = tls_dir(settings) / name
     if not path.is_file():
-        raise FileNotFoundError(f"no {path}: run `crm certs init --nodes …` (or, for development only, set "
-                                "CRM_REPLICATION_PLAINTEXT=true)")
+        raise FileNotFoundError(
+            f"no {path}: run `crm certs init --nodes …` (or, for development only, set "
+            "CRM_REPLICATION_PLAINTEXT=true)"
+        )
     return path.read_bytes()
 
 
 def server_credentials(settings: Any) -> grpc.ServerCredentials:
     code = settings.node_code.lower()
-    return grpc.ssl_server_credentials([(_read(settings, f"{code}.key"), _read(settings, f"{code}.pem"))],
-                                       root_certificates=_read(settings, "ca.pem"), require_client_auth=True)
+    return grpc.ssl_server_credentials(
+        [(_read(settings, f"{code}.key"), _read(settings, f"{code}.pem"))],
+        root_certificates=_read(settings, "ca.pem"),
+        require_client_auth=True,
+    )
 
 
 def secure_channel(settings: Any, target: str, peer: str, options: list[tuple[str, Any]]) -> grpc.Channel:
@@ -103,10 +129,14 @@ def secure_channel(settings: Any, target: str, peer: str, options: list[tuple[st
     if settings.replication_plaintext:
         return grpc.insecure_channel(target, options=options)
     code = settings.node_code.lower()
-    credentials = grpc.ssl_channel_credentials(root_certificates=_read(settings, "ca.pem"),
-                                               private_key=_read(settings, f"{code}.key"),
-                                               certificate_chain=_read(settings, f"{code}.pem"))
-    return grpc.secure_channel(target, credentials, options=[*options, ("grpc.ssl_target_name_override", peer.lower())])
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=_read(settings, "ca.pem"),
+        private_key=_read(settings, f"{code}.key"),
+        certificate_chain=_read(settings, f"{code}.pem"),
+    )
+    return grpc.secure_channel(
+        target, credentials, options=[*options, ("grpc.ssl_target_name_override", peer.lower())]
+    )
 
 
 def caller_of(context: grpc.ServicerContext) -> str | None:
@@ -121,15 +151,17 @@ def _head(source: str, destination: str, position: int, running_hash: bytes) -> 
 
 class HeadSigner:
     def __init__(self, settings: Any) -> None:
-        self.key = serialization.load_pem_private_key(_read(settings, f"{settings.node_code.lower()}.sign.key"),
-                                                      password=None)
+        self.key = serialization.load_pem_private_key(
+            _read(settings, f"{settings.node_code.lower()}.sign.key"), password=None
+        )
 
     def sign(self, source: str, destination: str, position: int, running_hash: bytes) -> bytes:
         return self.key.sign(_head(source, destination, position, running_hash))
 
 
-def verify_head(settings: Any, source: str, destination: str, position: int, running_hash: bytes,
-                signature: bytes) -> None:
+def verify_head(
+    settings: Any, source: str, destination: str, position: int, running_hash: bytes, signature: bytes
+) -> None:
     """The source's own key signed this head; otherwise the history is not the source's (IdentityError)."""
     try:
         key = Ed25519PublicKey.from_public_bytes(_read(settings, f"{source.lower()}.sign.pub"))

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import hashlib
+import itertools
 import json
 import logging
 import random
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -24,12 +25,12 @@ from eventsourcing.application import (
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent, Tracking
 
+from shared.audit.trail import AuditedResource
 from shared.auth.lookups import LookupThrottle
 from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
-from shared.audit.trail import AuditedResource
-from shared.persistence.integrity import LogCheck, notifications, seal_existing
 from shared.persistence.availability import guard
+from shared.persistence.integrity import LogCheck, notifications, seal_existing
 from shared.persistence.protection import Protection
 from shared.persistence.queries import ReadModelQueries
 from shared.persistence.readmodel import (
@@ -81,7 +82,7 @@ class IdempotencyKey:
     request_hash: str
 
     @classmethod
-    def of(cls, key: str, payload: Any) -> "IdempotencyKey":
+    def of(cls, key: str, payload: Any) -> IdempotencyKey:
         digest = hashlib.sha256(to_doc({"payload": payload}).encode()).hexdigest()
         return cls(key=key, request_hash=digest)
 
@@ -151,14 +152,15 @@ class CrmApplication(Application):
     tables: ClassVar[tuple[Table, ...]] = ()
     projectors: ClassVar[dict[type, Projector]] = {}
     audited_resources: ClassVar[tuple[AuditedResource, ...]] = ()
-    staff_access: "StaffAccess"  # each node's staff: who acts on a request, sign-in, unlocking
+    staff_access: StaffAccess  # each node's staff: who acts on a request, sign-in, unlocking
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.app_name
         self.settings = settings
         super().__init__(env=settings.eventsourcing_env())
-        self.schema = ReadModelSchema(settings.app_name, self.tables,
-                                      Protection(self.mapper.cipher, settings.index_key_value()))
+        self.schema = ReadModelSchema(
+            settings.app_name, self.tables, Protection(self.mapper.cipher, settings.index_key_value())
+        )
         self.wire = Mapper(transcoder=self.mapper.transcoder)  # records between nodes travel decrypted (TLS)
         self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]
         self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
@@ -166,7 +168,7 @@ class CrmApplication(Application):
         self._create_upstream_table()
         if sealed := seal_existing(self.recorder, self.schema.prefix, self.schema.protection.log_key):
             log.warning("sealed the %d events this store held before its log was sealed", sealed)
-        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.pulse = Pulse()
         self.personal_lookups = LookupThrottle(settings.personal_lookups_per_hour)
         self._local = threading.local()
@@ -233,8 +235,13 @@ class CrmApplication(Application):
         operations.extend(extra)
         receipt = None
         if idempotency is not None and outcome is not None:
-            receipt = IdempotencyRecord(idempotency.key, idempotency.request_hash, outcome.status,
-                                        to_doc(outcome.body), self.clock().astimezone(timezone.utc).isoformat())
+            receipt = IdempotencyRecord(
+                idempotency.key,
+                idempotency.request_hash,
+                outcome.status,
+                to_doc(outcome.body),
+                self.clock().astimezone(UTC).isoformat(),
+            )
         if receipt is not None:
             self._forget_expired_receipts()
         try:
@@ -250,7 +257,7 @@ class CrmApplication(Application):
         self._receipts_written = getattr(self, "_receipts_written", 0) + 1
         if self._receipts_written % RECEIPT_PURGE_EVERY == 1:
             kept_since = self.clock() - timedelta(hours=self.settings.idempotency_hours)
-            self.queries.forget_idempotency_before(kept_since.astimezone(timezone.utc).isoformat())
+            self.queries.forget_idempotency_before(kept_since.astimezone(UTC).isoformat())
 
     def replay_outcome(self, idempotency: IdempotencyKey | None) -> Outcome | None:
         """The first answer for a repeated key; a 409 when the key came with another request."""
@@ -259,7 +266,7 @@ class CrmApplication(Application):
         previous = self.queries.idempotency(idempotency.key)
         if previous is None:
             return None
-        kept_since = (self.clock() - timedelta(hours=self.settings.idempotency_hours)).astimezone(timezone.utc)
+        kept_since = (self.clock() - timedelta(hours=self.settings.idempotency_hours)).astimezone(UTC)
         if previous.recorded_at < kept_since.isoformat():
             self.queries.forget_idempotency_before(kept_since.isoformat())  # expired: a new request
             return None
@@ -327,9 +334,14 @@ class CrmApplication(Application):
 
     def decode(self, record: Any) -> Any:
         """A replicated record (or mirror row), as it travels (decrypted), as the domain event it is."""
-        return self.wire.to_domain_event(StoredEvent(
-            originator_id=UUID(str(record.originator_id)), originator_version=record.originator_version,
-            topic=record.topic, state=record.state))
+        return self.wire.to_domain_event(
+            StoredEvent(
+                originator_id=UUID(str(record.originator_id)),
+                originator_version=record.originator_version,
+                topic=record.topic,
+                state=record.state,
+            )
+        )
 
     # --- replication ----------------------------------------------------------------------------
 
@@ -349,7 +361,8 @@ class CrmApplication(Application):
         """Where this node stands on an upstream's log: the library's tracking record and our running hash."""
         position = self.recorder.max_tracking_id(upstream) or 0  # type: ignore[attr-defined]
         rows = self.queries.rows(
-            f"SELECT position, running_hash, recorded_at FROM {self.upstream_table} WHERE upstream = ?", [upstream]
+            f"SELECT position, running_hash, recorded_at FROM {self.upstream_table} WHERE upstream = ?",
+            [upstream],
         )
         if not rows:
             return position, bytes(32), ""
@@ -420,10 +433,15 @@ class CrmApplication(Application):
             # The tables start empty, so rows may go in grouped by statement, a chunk of aggregates at a time.
             live = [aggregate for aggregate in aggregates.values() if aggregate is not None]
             for first in range(0, len(live), REBUILD_CHUNK):
-                statements = sorted((statement for aggregate in live[first:first + REBUILD_CHUNK]
-                                     for op in self.project(aggregate)
-                                     for statement in self.schema.statements_for(op)),
-                                    key=lambda statement: statement[0])
+                statements = sorted(
+                    (
+                        statement
+                        for aggregate in live[first : first + REBUILD_CHUNK]
+                        for op in self.project(aggregate)
+                        for statement in self.schema.statements_for(op)
+                    ),
+                    key=lambda statement: statement[0],
+                )
                 for sql, rows in itertools.groupby(statements, key=lambda statement: statement[0]):
                     cursor.executemany(self.recorder.dialect(sql), [params for _, params in rows])
         return len(aggregates)

@@ -30,19 +30,36 @@ PROVINCE_PUBLIC: dict[str, Channel] = {
     **{
         f"{_CUSTOMER}.{name}": Channel.BUSINESS_DATA
         for name in (
-            "Registered", "Renamed", "ContactsChanged", "IndustryChanged", "StatusChanged",
-            "GradeChanged", "ManagerAssigned", "MemberAdded", "MemberRemoved",
+            "Registered",
+            "Renamed",
+            "ContactsChanged",
+            "IndustryChanged",
+            "StatusChanged",
+            "GradeChanged",
+            "ManagerAssigned",
+            "MemberAdded",
+            "MemberRemoved",
         )
     },
-    **{f"{_BILLING}:BillingAccount.{name}": Channel.BUSINESS_DATA for name in ("Opened", "Billed", "PaymentReceived")},
-    **{f"{_BILLING}:CustomerBill.{name}": Channel.CROSS_PROVINCE_BILLS for name in ("Issued", "Sent", "PaymentApplied")},
+    **{
+        f"{_BILLING}:BillingAccount.{name}": Channel.BUSINESS_DATA
+        for name in ("Opened", "Billed", "PaymentReceived")
+    },
+    **{
+        f"{_BILLING}:CustomerBill.{name}": Channel.CROSS_PROVINCE_BILLS
+        for name in ("Issued", "Sent", "PaymentApplied")
+    },
     f"{_BILLING}:Payment.Received": Channel.CROSS_PROVINCE_BILLS,
     "shared.domain.statistics:MonthlyReport.Published": Channel.STATISTICS,
     "shared.domain.statistics:MonthlyReport.Republished": Channel.STATISTICS,
-    **{f"{_CROSS}:CrossProvinceRequest.{name}": Channel.WORK_ORDERS
-       for name in ("Submitted", "CancellationRequested", "HomeStateChanged")},
-    **{f"{_CROSS}:DeliveryLeg.{name}": Channel.WORK_ORDERS
-       for name in ("Received", "WorkProgressed", "CancellationAnswered")},
+    **{
+        f"{_CROSS}:CrossProvinceRequest.{name}": Channel.WORK_ORDERS
+        for name in ("Submitted", "CancellationRequested", "HomeStateChanged")
+    },
+    **{
+        f"{_CROSS}:DeliveryLeg.{name}": Channel.WORK_ORDERS
+        for name in ("Received", "WorkProgressed", "CancellationAnswered")
+    },
     "shared.domain.signing_key:SigningKey.Published": Channel.BUSINESS_DATA,
 }
 """What a province sends up. Not listed, so never sent: catalog copies, orders and work orders themselves
@@ -53,17 +70,36 @@ service activity. A province's signing key goes up (its public half) for HQ to d
 HQ_PUBLIC: dict[str, Channel] = {
     **{f"{_PRODUCT}.{name}": Channel.CATALOG for name in ("Designed", "TariffChanged", "LifecycleChanged")},
     **{f"shared.domain.route_table:RouteTable.{name}": Channel.CATALOG for name in ("Recorded", "Changed")},
-    **{f"{_CROSS}:CrossProvinceOrder.{name}": Channel.WORK_ORDERS
-       for name in ("Forwarded", "LegProgressed", "CancellationForwarded", "CancellationAnswered")},
-    **{f"shared.domain.group_share:GroupShare.{name}": Channel.BUSINESS_DATA
-       for name in ("Shared", "Updated", "Withdrawn")},
-    **{f"shared.domain.settlement:SettlementStatement.{name}": Channel.CROSS_PROVINCE_BILLS
-       for name in ("Issued", "Reissued")},
+    **{
+        f"{_CROSS}:CrossProvinceOrder.{name}": Channel.WORK_ORDERS
+        for name in ("Forwarded", "LegProgressed", "CancellationForwarded", "CancellationAnswered")
+    },
+    **{
+        f"shared.domain.group_share:GroupShare.{name}": Channel.BUSINESS_DATA
+        for name in ("Shared", "Updated", "Withdrawn")
+    },
+    **{
+        f"shared.domain.settlement:SettlementStatement.{name}": Channel.CROSS_PROVINCE_BILLS
+        for name in ("Issued", "Reissued")
+    },
     "shared.domain.settlement:BillApportionment.Recorded": Channel.CROSS_PROVINCE_BILLS,
-    **{f"shared.domain.staff:StaffMember.{name}": Channel.BUSINESS_DATA
-       for name in ("Enrolled", "PasswordSet", "RoleChanged", "Withdrawn", "Transferred", "Republished", "Disabled",
-                    "Enabled")},
-    **{f"shared.domain.signing_key:TrustedKey.{name}": Channel.BUSINESS_DATA for name in ("Trusted", "Distrusted")},
+    **{
+        f"shared.domain.staff:StaffMember.{name}": Channel.BUSINESS_DATA
+        for name in (
+            "Enrolled",
+            "PasswordSet",
+            "RoleChanged",
+            "Withdrawn",
+            "Transferred",
+            "Republished",
+            "Disabled",
+            "Enabled",
+        )
+    },
+    **{
+        f"shared.domain.signing_key:TrustedKey.{name}": Channel.BUSINESS_DATA
+        for name in ("Trusted", "Distrusted")
+    },
 }
 """What HQ sends down: the catalog and its route table (the provinces it routes to) to every province; everything
 else to the one province its event names in `destination` (forwarded work and cancellations, relayed states and

@@ -16,17 +16,31 @@ OFFERING_TABLE = Table(
 
 
 def offering_row(offering: dict[str, Any], source: str) -> Upsert:
-    return Upsert("product_offering", {
-        "id": offering["id"], "lifecycle_status": offering["lifecycleStatus"], "kind": offering["kind"],
-        "name": offering["name"], "source": source, "doc": tmf_offering(offering, source),
-    })
+    return Upsert(
+        "product_offering",
+        {
+            "id": offering["id"],
+            "lifecycle_status": offering["lifecycleStatus"],
+            "kind": offering["kind"],
+            "name": offering["name"],
+            "source": source,
+            "doc": tmf_offering(offering, source),
+        },
+    )
 
 
 class OfferingQueries:
     """Mixed into an application whose schema has OFFERING_TABLE."""
 
-    def list_offerings(self, *, lifecycle_status: str | None = None, kind: str | None = None,
-                       name: str | None = None, offset: int = 0, limit: int = 100) -> Page:
+    def list_offerings(
+        self,
+        *,
+        lifecycle_status: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
         filters = equal(("lifecycle_status", lifecycle_status), ("kind", kind))
         if name:
             filters.append(Filter("name LIKE ?", (f"%{name}%",)))

@@ -30,115 +30,222 @@ class Settings(BaseSettings):
     pg_port: int = 5432
     pg_user: str = "postgres"
     pg_password: str = ""
-    pg_password_file: Path | None = Field(None, description="Read the database password from this file (a secret).")
+    pg_password_file: Path | None = Field(
+        None, description="Read the database password from this file (a secret)."
+    )
     pg_dbname: str = ""
     pg_pool_size: int = 5
     pg_max_overflow: int = 10
     pg_connect_timeout_seconds: int = Field(
-        2, ge=2, description="libpq's connect timeout for every new database connection (2 s is libpq's least).")
+        2,
+        ge=2,
+        description="libpq's connect timeout for every new database connection (2 s is libpq's least).",
+    )
     pg_pool_wait_seconds: int = Field(
-        1, ge=1, description="How long a request waits for a pooled connection before the database is probed; "
-        "unreachable: 503 (eventsourcing's POSTGRES_CONNECT_TIMEOUT, whole seconds).")
-    pg_max_waiting: int = Field(0, ge=0, description="Requests that may queue for a connection; more get 503 "
-                                "at once (0: no limit).")
-    pg_pre_ping: bool = Field(True, description="Check a pooled connection before use, so connections a "
-                              "restarted or failed-over database dropped are replaced, not handed out.")
+        1,
+        ge=1,
+        description="How long a request waits for a pooled connection before the database is probed; "
+        "unreachable: 503 (eventsourcing's POSTGRES_CONNECT_TIMEOUT, whole seconds).",
+    )
+    pg_max_waiting: int = Field(
+        0, ge=0, description="Requests that may queue for a connection; more get 503 at once (0: no limit)."
+    )
+    pg_pre_ping: bool = Field(
+        True,
+        description="Check a pooled connection before use, so connections a "
+        "restarted or failed-over database dropped are replaced, not handed out.",
+    )
     pg_reconnect_seconds: float = Field(
-        5.0, gt=0, description="How long the pool retries one lost connection (backing off) before starting "
-        "afresh on the next request: bounds how long after the database returns the node takes to see it.")
+        5.0,
+        gt=0,
+        description="How long the pool retries one lost connection (backing off) before starting "
+        "afresh on the next request: bounds how long after the database returns the node takes to see it.",
+    )
     pg_lock_timeout_seconds: int = Field(5, ge=0, description="Longest wait for the events table's lock.")
     store_retry_after_seconds: int = Field(
-        2, ge=1, description="While the database is unreachable: the `Retry-After` of 503 answers, and how "
-        "long the node answers them without trying the database again.")
+        2,
+        ge=1,
+        description="While the database is unreachable: the `Retry-After` of 503 answers, and how "
+        "long the node answers them without trying the database again.",
+    )
     holidays: str = Field("", description="Comma-separated ISO dates that are not working days.")
     extra_working_days: str = Field("", description="Comma-separated ISO weekend dates worked (调休).")
     catalog_file: Path = REPO_ROOT / "province" / "default_catalog.json"
     snapshot_interval: int = 50
     max_page_size: int = 1000
     upstreams: str = Field("", description="Comma-separated CODE=host:port of logs this node follows.")
-    replication_batch: int = Field(2000, description="Notifications per gRPC message and per applied transaction.")
-    replication_plaintext: bool = Field(False, description="Development only: replicate without TLS and peer "
-                                        "identity. Off everywhere else; compose never sets it.")
+    replication_batch: int = Field(
+        2000, description="Notifications per gRPC message and per applied transaction."
+    )
+    replication_plaintext: bool = Field(
+        False,
+        description="Development only: replicate without TLS and peer "
+        "identity. Off everywhere else; compose never sets it.",
+    )
     reconnect_initial_seconds: float = 0.2
     reconnect_cap_seconds: float = 10.0
     replication_streams_per_peer: int = Field(
-        2, ge=1, description="Subscribe streams one caller may hold open (a node by its certificate; on a plaintext "
-        "link, a claimed code from one address). A node's newest stream replaces its oldest; others are refused.")
+        2,
+        ge=1,
+        description="Subscribe streams one caller may hold open (a node by its certificate; on a plaintext "
+        "link, a claimed code from one address). A node's newest stream replaces its oldest; others are refused.",
+    )
     replication_max_streams: int = Field(
-        8, ge=1, description="Subscribe streams open at once to callers without a node certificate (plaintext "
-        "links); the nodes this one serves have their own reserve of threads.")
+        8,
+        ge=1,
+        description="Subscribe streams open at once to callers without a node certificate (plaintext "
+        "links); the nodes this one serves have their own reserve of threads.",
+    )
     replication_spare_threads: int = Field(
-        8, ge=2, description="Log-service threads beyond all streams, for Head calls and refusals.")
+        8, ge=2, description="Log-service threads beyond all streams, for Head calls and refusals."
+    )
     replication_heartbeat_seconds: float = Field(
-        2.0, gt=0, le=60, description="A quiet tail carries an empty batch this often, so a follower hears its "
-        "upstream is alive.")
+        2.0,
+        gt=0,
+        le=60,
+        description="A quiet tail carries an empty batch this often, so a follower hears its "
+        "upstream is alive.",
+    )
     replication_silence_seconds: float = Field(
-        8.0, gt=0, description="A follower that hears nothing from its upstream this long drops the stream and "
-        "reconnects (a frozen or unreachable upstream); keep it a few heartbeats long.")
+        8.0,
+        gt=0,
+        description="A follower that hears nothing from its upstream this long drops the stream and "
+        "reconnects (a frozen or unreachable upstream); keep it a few heartbeats long.",
+    )
     replication_failed_attempts: int = Field(
-        5, ge=1, description="Failed attempts to apply the same batch (other than store outages) before a "
-        "follower stops and waits for an operator.")
+        5,
+        ge=1,
+        description="Failed attempts to apply the same batch (other than store outages) before a "
+        "follower stops and waits for an operator.",
+    )
     audit_interval_seconds: float = Field(
-        3600.0, description="How often a node re-reads each upstream's whole log to prove its copy (R-30); 0: never.")
+        3600.0,
+        description="How often a node re-reads each upstream's whole log to prove its copy (R-30); 0: never.",
+    )
     settlement_monthly_percent: int = Field(
-        70, ge=0, le=100, description="Default share of a monthly fee owed to the delivering province (R-21); "
-        "one-time fees go to it whole. HQ records it as its default settlement rule when first started.")
-    keys_dir: Path | None = Field(None, description="Signing keys, JWKS, certificates; default <data_dir>/keys.")
-    cipher_key: str = Field("", description="This node's AES key (base64) for events and personal data at rest; "
-                            "default: read from <keys>/<node>.cipher.key (`crm keys init`).")
+        70,
+        ge=0,
+        le=100,
+        description="Default share of a monthly fee owed to the delivering province (R-21); "
+        "one-time fees go to it whole. HQ records it as its default settlement rule when first started.",
+    )
+    keys_dir: Path | None = Field(
+        None, description="Signing keys, JWKS, certificates; default <data_dir>/keys."
+    )
+    cipher_key: str = Field(
+        "",
+        description="This node's AES key (base64) for events and personal data at rest; "
+        "default: read from <keys>/<node>.cipher.key (`crm keys init`).",
+    )
     cipher_old_keys: str = Field("", description="Comma-separated earlier keys, still read after a rotation.")
-    idempotency_hours: float = Field(24.0, gt=0, description="How long a create's first answer is kept for replay.")
+    idempotency_hours: float = Field(
+        24.0, gt=0, description="How long a create's first answer is kept for replay."
+    )
     auth_issuer: str = Field("crm-hq", description="The embedded issuer's name (HQ's staff directory).")
     auth_audience: str = "crm"
-    auth_jwks_file: Path | None = Field(None, description="Public keys of the embedded issuer; default <keys>/jwks.json.")
-    auth_signing_key_file: Path | None = Field(None, description="HQ only: the issuer's private key; default "
-                                               "<keys>/issuer.pem.")
-    auth_token_url: str = Field("", description="Where staff sign in, for the OpenAPI; default this node's own "
-                                "/auth/token (every node signs its staff in).")
-    auth_access_seconds: int = Field(900, ge=30, description="Lifetime of an access token (and the longest a node "
-                                     "accepts).")
-    auth_refresh_seconds: int = Field(28800, ge=60, description="Lifetime of a refresh token (each works once).")
-    auth_session_max_seconds: int = Field(43200, ge=60, description="A sign-in is refreshed for at most this long "
-                                          "(12 h), whatever its refresh tokens' lifetimes; then its member signs in "
-                                          "again.")
-    auth_concurrent_verifications: int = Field(4, ge=1, description="Password checks (Argon2, tens of MiB each) a "
-                                               "node runs at once; a sign-in beyond them is answered 429 to try "
-                                               "again in a second.")
-    auth_verification_wait_seconds: float = Field(2.0, ge=0, description="How long a sign-in waits for a free "
-                                                  "password check before it is answered 429.")
-    auth_machine_max_seconds: int = Field(86400, ge=60, description="The longest lifetime of a machine token "
-                                          "(`crm token issue`); longer ones are refused.")
-    auth_external_max_seconds: int = Field(3600, ge=60, description="The longest lifetime accepted of an external "
-                                           "provider's access token.")
-    trusted_proxies: str = Field("", description="Comma-separated addresses of reverse proxies whose "
-                                 "X-Forwarded-For is believed (sign-in throttling by address); empty: none, the "
-                                 "connection's own address counts.")
-    auth_external_issuer: str = Field("", description="An external OpenID Connect issuer also trusted (its `iss`).")
+    auth_jwks_file: Path | None = Field(
+        None, description="Public keys of the embedded issuer; default <keys>/jwks.json."
+    )
+    auth_signing_key_file: Path | None = Field(
+        None, description="HQ only: the issuer's private key; default <keys>/issuer.pem."
+    )
+    auth_token_url: str = Field(
+        "",
+        description="Where staff sign in, for the OpenAPI; default this node's own "
+        "/auth/token (every node signs its staff in).",
+    )
+    auth_access_seconds: int = Field(
+        900, ge=30, description="Lifetime of an access token (and the longest a node accepts)."
+    )
+    auth_refresh_seconds: int = Field(
+        28800, ge=60, description="Lifetime of a refresh token (each works once)."
+    )
+    auth_session_max_seconds: int = Field(
+        43200,
+        ge=60,
+        description="A sign-in is refreshed for at most this long "
+        "(12 h), whatever its refresh tokens' lifetimes; then its member signs in "
+        "again.",
+    )
+    auth_concurrent_verifications: int = Field(
+        4,
+        ge=1,
+        description="Password checks (Argon2, tens of MiB each) a "
+        "node runs at once; a sign-in beyond them is answered 429 to try "
+        "again in a second.",
+    )
+    auth_verification_wait_seconds: float = Field(
+        2.0, ge=0, description="How long a sign-in waits for a free password check before it is answered 429."
+    )
+    auth_machine_max_seconds: int = Field(
+        86400,
+        ge=60,
+        description="The longest lifetime of a machine token (`crm token issue`); longer ones are refused.",
+    )
+    auth_external_max_seconds: int = Field(
+        3600, ge=60, description="The longest lifetime accepted of an external provider's access token."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses of reverse proxies whose "
+        "X-Forwarded-For is believed (sign-in throttling by address); empty: none, the "
+        "connection's own address counts.",
+    )
+    auth_external_issuer: str = Field(
+        "", description="An external OpenID Connect issuer also trusted (its `iss`)."
+    )
     auth_external_jwks_file: Path | None = Field(None, description="The external issuer's JWKS (downloaded).")
     auth_external_audience: str = "crm"
-    auth_external_role_claim: str = Field("crm_role", description="Dotted path of the role claim, e.g. "
-                                          "realm_access.roles (a list: the first role of ours counts).")
+    auth_external_role_claim: str = Field(
+        "crm_role",
+        description="Dotted path of the role claim, e.g. "
+        "realm_access.roles (a list: the first role of ours counts).",
+    )
     auth_external_province_claim: str = "crm_province"
     auth_external_name_claim: str = "name"
     http_max_body_bytes: int = Field(
-        1_048_576, ge=1024, description="Largest request body a node reads (declared or streamed); beyond it a 413 "
-        "before the body is parsed or any token checked.")
+        1_048_576,
+        ge=1024,
+        description="Largest request body a node reads (declared or streamed); beyond it a 413 "
+        "before the body is parsed or any token checked.",
+    )
     personal_lookups_per_hour: int = Field(
-        30, ge=1, description="Exact lookups by certificate or phone number (a personal-data read each) one person "
-        "may make per hour on this node; beyond it a 429 with Retry-After.")
+        30,
+        ge=1,
+        description="Exact lookups by certificate or phone number (a personal-data read each) one person "
+        "may make per hour on this node; beyond it a 429 with Retry-After.",
+    )
     hq_http_port: int = 8100
     hq_grpc_port: int = 9100
-    log_format: Literal["text", "json"] = Field("text", description="json: one JSON object per log line (time, "
-                                                "level, logger, message, node, requestId).")
-    metrics_token: str = Field("", description="If set, GET /metrics needs `Authorization: Bearer <this>`; empty: "
-                               "open (the metrics hold no personal data).")
-    restart_initial_seconds: float = Field(1.0, gt=0, description="`crm cluster up`: first wait before restarting "
-                                           "a node that died; doubles per quick death.")
-    restart_cap_seconds: float = Field(30.0, gt=0, description="`crm cluster up`: longest wait between restarts.")
-    restart_stable_seconds: float = Field(60.0, gt=0, description="`crm cluster up`: a node that ran this long "
-                                          "before dying is restarted after the first wait again.")
-    stop_grace_seconds: float = Field(10.0, gt=0, description="`crm cluster up`: how long nodes get to stop on "
-                                      "SIGTERM before they are killed.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="json: one JSON object per log line (time, level, logger, message, node, requestId).",
+    )
+    metrics_token: str = Field(
+        "",
+        description="If set, GET /metrics needs `Authorization: Bearer <this>`; empty: "
+        "open (the metrics hold no personal data).",
+    )
+    restart_initial_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="`crm cluster up`: first wait before restarting "
+        "a node that died; doubles per quick death.",
+    )
+    restart_cap_seconds: float = Field(
+        30.0, gt=0, description="`crm cluster up`: longest wait between restarts."
+    )
+    restart_stable_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="`crm cluster up`: a node that ran this long "
+        "before dying is restarted after the first wait again.",
+    )
+    stop_grace_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="`crm cluster up`: how long nodes get to stop on SIGTERM before they are killed.",
+    )
 
     @field_validator("node_code")
     @classmethod
@@ -181,8 +288,10 @@ class Settings(BaseSettings):
             return self.cipher_key
         path = self.cipher_key_path()
         if not path.is_file():
-            raise FileNotFoundError(f"no cipher key for {self.node_code} at {path}: run `crm keys init --code "
-                                    f"{self.node_code}` (or set CRM_CIPHER_KEY)")
+            raise FileNotFoundError(
+                f"no cipher key for {self.node_code} at {path}: run `crm keys init --code "
+                f"{self.node_code}` (or set CRM_CIPHER_KEY)"
+            )
         return path.read_text().strip()
 
     def index_key_value(self) -> bytes:
@@ -191,8 +300,9 @@ class Settings(BaseSettings):
 
         path = index_key_path(self.cipher_key_path())
         if not path.is_file():
-            raise FileNotFoundError(f"no index key for {self.node_code} at {path}: run `crm keys init --code "
-                                    f"{self.node_code}`")
+            raise FileNotFoundError(
+                f"no index key for {self.node_code} at {path}: run `crm keys init --code {self.node_code}`"
+            )
         return base64.b64decode(path.read_text().strip())
 
     def sqlite_path(self) -> Path:
@@ -212,6 +322,7 @@ class Settings(BaseSettings):
             from shared.persistence.recorders import (
                 PostgresReadModelRecorder as recorder,
             )
+
             env = {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
                 "POSTGRES_DBNAME": self.database_name,
@@ -228,6 +339,7 @@ class Settings(BaseSettings):
             }
         else:
             from shared.persistence.recorders import SQLiteReadModelRecorder as recorder
+
             self.data_dir.mkdir(parents=True, exist_ok=True)
             env = {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -4,7 +4,8 @@ lift a sign-in wait."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from shared.auth.keyring import KeyRing, ProvinceKey
 from shared.auth.sign_in import SignInDesk, StaffEntry
@@ -17,23 +18,41 @@ from shared.domain.values import text
 from shared.persistence.readmodel import Delete, Operation, Table, Upsert
 from shared.persistence.sign_in_ledger import SignInLedger
 
-STAFF_TABLE = Table("staff", (("role", "TEXT"), ("province", "TEXT"), ("enabled", "BIGINT")), indexes=("province",))
+STAFF_TABLE = Table(
+    "staff", (("role", "TEXT"), ("province", "TEXT"), ("enabled", "BIGINT")), indexes=("province",)
+)
 TRUSTED_KEY_TABLE = Table("trusted_key", (("province", "TEXT"),))
 TABLES = (STAFF_TABLE, TRUSTED_KEY_TABLE)
 
 
 def staff_row(username: str, name: str, role: str, province: str, enabled: bool) -> Upsert:
-    doc = {"username": username, "name": name, "role": role, "province": province, "enabled": enabled,
-           "href": f"/crm/v1/staff/{username}"}
-    return Upsert("staff", {"id": username, "role": role, "province": province, "enabled": 1 if enabled else 0,
-                            "doc": doc})
+    doc = {
+        "username": username,
+        "name": name,
+        "role": role,
+        "province": province,
+        "enabled": enabled,
+        "href": f"/crm/v1/staff/{username}",
+    }
+    return Upsert(
+        "staff",
+        {"id": username, "role": role, "province": province, "enabled": 1 if enabled else 0, "doc": doc},
+    )
 
 
 def project_trusted_key(k: TrustedKey) -> list[Operation]:
     if getattr(k, "distrusted", False):
         return [Delete("trusted_key", k.kid)]
-    return [Upsert("trusted_key", {"id": k.kid, "province": k.province, "doc": {
-        "kid": k.kid, "province": k.province, "jwk": k.jwk}})]
+    return [
+        Upsert(
+            "trusted_key",
+            {
+                "id": k.kid,
+                "province": k.province,
+                "doc": {"kid": k.kid, "province": k.province, "jwk": k.jwk},
+            },
+        )
+    ]
 
 
 PROJECTORS = {TrustedKey: project_trusted_key}
@@ -62,8 +81,14 @@ class StaffAccess:
         if self._desk is None:
             settings = self.app.settings
             issuer: TokenIssuer = node_issuer(settings)
-            self._desk = SignInDesk(self.entry, issuer, own_issuer_validator(settings, issuer), self.throttle,
-                                    self.ledger, settings)
+            self._desk = SignInDesk(
+                self.entry,
+                issuer,
+                own_issuer_validator(settings, issuer),
+                self.throttle,
+                self.ledger,
+                settings,
+            )
         return self._desk
 
     def signs(self) -> bool:
@@ -76,9 +101,13 @@ class StaffAccess:
         machine may not carry a member's name."""
         if not principal.embedded:
             return None  # an external provider's people are its business
-        rows = self.app.queries.rows("SELECT role, province, enabled FROM {staff} WHERE id = ?", [principal.subject])
+        rows = self.app.queries.rows(
+            "SELECT role, province, enabled FROM {staff} WHERE id = ?", [principal.subject]
+        )
         if principal.kind == MACHINE:
-            return "a machine token may not carry a staff member's name: the member signs in" if rows else None
+            return (
+                "a machine token may not carry a staff member's name: the member signs in" if rows else None
+            )
         if not rows:
             return f"{self.app.settings.node_code}'s staff directory does not hold this user"
         row = rows[0]
@@ -98,16 +127,25 @@ class StaffAccess:
         """Lift a client address's sign-in wait on this node (strangers' failures through a shared proxy); recorded."""
         shown = text(address, "address", max_length=64)
         self.app.record(SignInUnlocked(username="", address=shown, by=by))
-        return {"address": shown, "node": self.app.settings.node_code, "wasLocked": self.throttle.lift_address(shown)}
+        return {
+            "address": shown,
+            "node": self.app.settings.node_code,
+            "wasLocked": self.throttle.lift_address(shown),
+        }
 
     def published_keys(self) -> list[dict[str, Any]]:
         """HQ's public keys (for every province) and each province's as HQ distributed it (for that one)."""
         settings = self.app.settings
         hq = hq_public_keys(settings)
         self.keyring.reload()
-        provinces = [{**key.jwk, "iss": issuer_name(settings, key.province), "province": key.province}
-                     for key in self.keyring.published().values()]
-        return [*({**key, "iss": settings.auth_issuer} for key in hq), *sorted(provinces, key=lambda k: k["kid"])]
+        provinces = [
+            {**key.jwk, "iss": issuer_name(settings, key.province), "province": key.province}
+            for key in self.keyring.published().values()
+        ]
+        return [
+            *({**key, "iss": settings.auth_issuer} for key in hq),
+            *sorted(provinces, key=lambda k: k["kid"]),
+        ]
 
     def staff_document(self, username: str) -> dict[str, Any]:
         return self.app.document("staff", username, "staff member")

@@ -9,10 +9,10 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from shared.auth.tokens import MACHINE, TokenIssuer, create_issuer_keys
-from shared.persistence.protection import create_cipher_key
 from replication.tls import create_certificates
+from shared.auth.tokens import MACHINE, TokenIssuer, create_issuer_keys
 from shared.domain.values import PROVINCES
+from shared.persistence.protection import create_cipher_key
 
 ISSUER, AUDIENCE = "crm-hq", "crm"
 LIFETIMES = {"access": 3600, "refresh": 7200, "machine": 3600}
@@ -35,12 +35,19 @@ def issuer() -> TokenIssuer:
     return TokenIssuer(keys_dir() / "issuer.pem", ISSUER, AUDIENCE, LIFETIMES)
 
 
-def token(role: str = "provinceAdmin", province: str = "GD", subject: str = "zhang.san", name: str = "张三") -> str:
+def token(
+    role: str = "provinceAdmin", province: str = "GD", subject: str = "zhang.san", name: str = "张三"
+) -> str:
     return issuer().issue(subject, name, role, province, kind=MACHINE)
 
 
-def staff(role: str = "provinceAdmin", province: str = "GD", subject: str = "zhang.san", name: str = "张三",
-          channel: str = "businessHall") -> dict[str, str]:
+def staff(
+    role: str = "provinceAdmin",
+    province: str = "GD",
+    subject: str = "zhang.san",
+    name: str = "张三",
+    channel: str = "businessHall",
+) -> dict[str, str]:
     """Request headers of a script acting as a staff member of this role and province."""
     return {"Authorization": f"Bearer {token(role, province, subject, name)}", "X-Channel": channel}
 
@@ -53,22 +60,46 @@ PASSWORD = "a fine long passphrase"
 ENROLLER = {"actor": "crm.cli", "role": "systemAdmin", "channel": "system"}  # as `crm users add` records it
 
 
-def enrol(hq_app, username: str, role: str, province: str | None = None, password: str = PASSWORD,
-          name: str | None = None) -> dict:
+def enrol(
+    hq_app,
+    username: str,
+    role: str,
+    province: str | None = None,
+    password: str = PASSWORD,
+    name: str | None = None,
+) -> dict:
     """A member enrolled in HQ's directory the way `crm users add` does it (the first administrator's way in)."""
-    return hq_app.enrol_staff({"username": username, "name": name or username, "role": role, "province": province,
-                               "password": password}, ENROLLER)
+    return hq_app.enrol_staff(
+        {
+            "username": username,
+            "name": name or username,
+            "role": role,
+            "province": province,
+            "password": password,
+        },
+        ENROLLER,
+    )
 
 
-def signed_in(client, username: str, password: str = PASSWORD, channel: str = "businessHall") -> dict[str, str]:
+def signed_in(
+    client, username: str, password: str = PASSWORD, channel: str = "businessHall"
+) -> dict[str, str]:
     """Request headers of a member who signed in at the node `client` talks to."""
     response = client.post("/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return bearer(response.json()["access_token"], channel)
 
 
-TEST_MANAGERS = {"m1": "王经理", "m2": "赵经理", "m7": "陈经理", "li.jingli": "李经理", "wang.jingli": "王经理",
-                 "gd-m1": "陈经理", "gd-m3": "陈经理", "gd-m9": "陈经理"}
+TEST_MANAGERS = {
+    "m1": "王经理",
+    "m2": "赵经理",
+    "m7": "陈经理",
+    "li.jingli": "李经理",
+    "wang.jingli": "王经理",
+    "gd-m1": "陈经理",
+    "gd-m3": "陈经理",
+    "gd-m9": "陈经理",
+}
 
 
 @lru_cache
@@ -83,8 +114,13 @@ def seat(province_app, username: str, role: str = "customerManager", name: str |
     without HQ (a customer's manager must be one of the province's customer managers)."""
     from shared.domain.staff import StaffCopy, canonical_username
 
-    copy = StaffCopy(username=canonical_username(username), name=name or username, role=role,
-                     province=province_app.settings.node_code, by=ENROLLER)
+    copy = StaffCopy(
+        username=canonical_username(username),
+        name=name or username,
+        role=role,
+        province=province_app.settings.node_code,
+        by=ENROLLER,
+    )
     copy.take_verifier(verifier(), ENROLLER)  # they sign in at the province with PASSWORD
     province_app.record(copy)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from bench.nodes import free_port, port_run, register_many  # noqa: F401  (re-exported for the tests)
 from hq.application import HqApplication
@@ -49,8 +50,16 @@ class Node:
 def start_node(store: str, tmp_path: Path, code: str, **settings: Any) -> Iterator[Node]:
     tier = "hq" if code == "HQ" else "province"
     grpc_port = settings.pop("grpc_port", None) or free_port()
-    with node_settings(store, tmp_path, code, tier=tier, grpc_port=grpc_port,
-                       reconnect_initial_seconds=0.05, reconnect_cap_seconds=0.5, **settings) as s:
+    with node_settings(
+        store,
+        tmp_path,
+        code,
+        tier=tier,
+        grpc_port=grpc_port,
+        reconnect_initial_seconds=0.05,
+        reconnect_cap_seconds=0.5,
+        **settings,
+    ) as s:
         app = HqApplication(s) if tier == "hq" else ProvinceApplication(s)
         if tier == "province":
             seat_test_managers(app)
@@ -77,16 +86,24 @@ def cluster(store: str, tmp_path: Path, provinces: tuple[str, ...] = ("GD",)) ->
 
 
 def wait_for_routes(node: Node, provinces: tuple[str, ...]) -> None:
-    eventually(lambda: (routes := node.app.hq_routes()) is not None and set(routes.provinces) == set(provinces))
+    eventually(
+        lambda: (routes := node.app.hq_routes()) is not None and set(routes.provinces) == set(provinces)
+    )
 
 
 def node_env(settings: Any, **extra: Any) -> dict[str, str]:
     """The environment a node subprocess needs to run on the same store as `settings`."""
     import os
 
-    env = {**os.environ, "CRM_STORE": settings.store, "CRM_DATA_DIR": str(settings.data_dir),
-           "CRM_PG_DBNAME": settings.pg_dbname, "CRM_NODE_CODE": settings.node_code, "CRM_TIER": settings.tier,
-           "CRM_KEYS_DIR": str(settings.keys_path())}
+    env = {
+        **os.environ,
+        "CRM_STORE": settings.store,
+        "CRM_DATA_DIR": str(settings.data_dir),
+        "CRM_PG_DBNAME": settings.pg_dbname,
+        "CRM_NODE_CODE": settings.node_code,
+        "CRM_TIER": settings.tier,
+        "CRM_KEYS_DIR": str(settings.keys_path()),
+    }
     env.update({f"CRM_{k.upper()}": str(v) for k, v in extra.items()})
     return env
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -68,5 +68,7 @@ def hq_alone(store: str, tmp_path: Path, **overrides: object) -> Iterator[tuple[
 def personal_reads(app: ProvinceApplication | HqApplication, after: int) -> list[tuple[str, list[str], str]]:
     """The personal-data reads recorded after this position: (resource, whose data, by whom)."""
     notifications = app.recorder.select_notifications(start=after + 1, limit=10_000)
-    reads = [app.mapper.to_domain_event(n) for n in notifications if n.topic.endswith("PersonalDataRead.Recorded")]
+    reads = [
+        app.mapper.to_domain_event(n) for n in notifications if n.topic.endswith("PersonalDataRead.Recorded")
+    ]
     return [(read.resource, read.subjects, read.by["actor"]) for read in reads]

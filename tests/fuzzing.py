@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
@@ -42,8 +43,9 @@ def error_form(ctx: Any, response: Any, case: Any) -> bool | None:
         body = response.json()
     except ValueError:
         raise AssertionError(f"{response.status_code} is not JSON: {response.text[:200]!r}") from None
-    assert isinstance(body, dict) and {"code", "reason", "field"} <= set(body), \
+    assert isinstance(body, dict) and {"code", "reason", "field"} <= set(body), (
         f"{response.status_code} is not in the error form: {body!r}"[:300]
+    )
     return None
 
 
@@ -55,21 +57,33 @@ def refused_without_token(ctx: Any, response: Any, case: Any) -> bool | None:
         return True
     assert response.status_code >= 400, f"{response.status_code} without a valid token"
     if response.status_code == 401:
-        challenge = {name.lower(): values for name, values in response.headers.items()}.get("www-authenticate")
+        challenge = {name.lower(): values for name, values in response.headers.items()}.get(
+            "www-authenticate"
+        )
         assert challenge and challenge[0].startswith("Bearer"), "401 without its challenge"
     return None
 
 
-def config(examples: int, phases: tuple[str, ...], seconds: int | None = None,
-           checks: list[str] = CHECKS) -> SchemathesisConfig:
-    return SchemathesisConfig.from_dict({
-        **({"seed": 9} if seconds is None else {}),  # bounded runs repeat the same cases: CI failures reproduce
-        **({"max-time": seconds} if seconds else {}),
-        "suppress-health-check": ["filter_too_much", "too_slow"],  # operations without parameters: one case is all
-        "generation": {"mode": "all", "max-examples": examples, "database": "none"},
-        "phases": {name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")},
-        "checks": {"enabled": False, **{name: {"enabled": True} for name in checks}},
-    })
+def config(
+    examples: int, phases: tuple[str, ...], seconds: int | None = None, checks: list[str] = CHECKS
+) -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
+        {
+            **(
+                {"seed": 9} if seconds is None else {}
+            ),  # bounded runs repeat the same cases: CI failures reproduce
+            **({"max-time": seconds} if seconds else {}),
+            "suppress-health-check": [
+                "filter_too_much",
+                "too_slow",
+            ],  # operations without parameters: one case is all
+            "generation": {"mode": "all", "max-examples": examples, "database": "none"},
+            "phases": {
+                name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")
+            },
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in checks}},
+        }
+    )
 
 
 def strongest_role(permission: Permission, code: str, tier: str) -> Role:
@@ -129,7 +143,9 @@ class Outcome:
     failures: list[str] = field(default_factory=list)  # each distinct failing check, with a curl to reproduce
     failed: set[tuple[str, str]] = field(default_factory=set)  # (operation, check)
     errors: list[str] = field(default_factory=list)  # in process, a server error reaches us as its exception
-    phases: dict[str, str] = field(default_factory=dict)  # how each phase ended (stateful: skipped without links)
+    phases: dict[str, str] = field(
+        default_factory=dict
+    )  # how each phase ended (stateful: skipped without links)
 
 
 def run(schema: Any) -> Outcome:
@@ -152,13 +168,18 @@ def run(schema: Any) -> Outcome:
                     if key not in seen:
                         seen.add(key)
                         outcome.failed.add((recorder.label, check.name))
-                        outcome.failures.append(f"{recorder.label}: {check.name}: {failure.title}\n"
-                                                f"{failure.message}\n{check.failure_info.code_sample}")
+                        outcome.failures.append(
+                            f"{recorder.label}: {check.name}: {failure.title}\n"
+                            f"{failure.message}\n{check.failure_info.code_sample}"
+                        )
         elif isinstance(event, events.PhaseFinished):
             outcome.phases[event.phase.name.value] = event.status.name.lower()
         elif isinstance(event, events.NonFatalError):
-            outcome.errors.append(f"{event.label}: {type(event.value).__name__}: {event.value}\n"
-                                  f"{event.info.code_sample or ''}"[:3000])
+            outcome.errors.append(
+                f"{event.label}: {type(event.value).__name__}: {event.value}\n{event.info.code_sample or ''}"[
+                    :3000
+                ]
+            )
         elif isinstance(event, events.FatalError):
             raise event.exception
     return outcome
@@ -171,8 +192,11 @@ def explore() -> None:
     parser.add_argument("--minutes", type=float, default=2.0, help="per node and pass")
     parser.add_argument("--examples", type=int, default=200, help="per operation and phase")
     parser.add_argument("--nodes", default="GD:sqlite,GD:postgres,HQ:sqlite")
-    parser.add_argument("--status-codes", action="store_true",
-                        help="also fail a status code the operation does not document (status_code_conformance)")
+    parser.add_argument(
+        "--status-codes",
+        action="store_true",
+        help="also fail a status code the operation does not document (status_code_conformance)",
+    )
     args = parser.parse_args()
     extra = ["status_code_conformance"] if args.status_codes else []
     total = 0
@@ -181,15 +205,20 @@ def explore() -> None:
         with tempfile.TemporaryDirectory() as tmp, node_api(store, Path(tmp), code) as api:
             for signed_in in (True, False):
                 started = time.monotonic()
-                settings = config(args.examples, ("examples", "coverage", "fuzzing", "stateful"),
-                                  seconds=int(args.minutes * 60),
-                                  checks=[*(CHECKS if signed_in else ANONYMOUS_CHECKS), *extra])
+                settings = config(
+                    args.examples,
+                    ("examples", "coverage", "fuzzing", "stateful"),
+                    seconds=int(args.minutes * 60),
+                    checks=[*(CHECKS if signed_in else ANONYMOUS_CHECKS), *extra],
+                )
                 outcome = run(load(api, code, settings, signed_in))
                 label = f"{code} on {store}, {'signed in' if signed_in else 'no token'}"
-                print(f"== {label}: {outcome.cases} requests in {time.monotonic() - started:.0f} s, "
-                      f"statuses {dict(sorted(outcome.statuses.items()))}, phases {outcome.phases}, "
-                      f"{len(outcome.failures)} failures",
-                      flush=True)
+                print(
+                    f"== {label}: {outcome.cases} requests in {time.monotonic() - started:.0f} s, "
+                    f"statuses {dict(sorted(outcome.statuses.items()))}, phases {outcome.phases}, "
+                    f"{len(outcome.failures)} failures",
+                    flush=True,
+                )
                 for failure in outcome.failures + outcome.errors:
                     print(failure, "\n", flush=True)
                 total += len(outcome.failures) + len(outcome.errors)

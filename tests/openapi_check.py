@@ -59,8 +59,11 @@ def violations(spec: dict[str, Any], exchanges: list[Any]) -> list[str]:
             found.append(f"{where}: no schema documented")
             continue
         try:
-            jsonschema.validate(json.loads(response.content), {**schema, "components": spec["components"]},
-                                cls=jsonschema.Draft202012Validator)
+            jsonschema.validate(
+                json.loads(response.content),
+                {**schema, "components": spec["components"]},
+                cls=jsonschema.Draft202012Validator,
+            )
         except jsonschema.ValidationError as error:
             found.append(f"{where}: {error.message} at {list(error.absolute_path)}")
     return found

@@ -6,9 +6,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
@@ -43,10 +44,17 @@ class NodeProcess:
     def target(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
-    def start(self) -> "NodeProcess":
+    def start(self) -> NodeProcess:
         tier = "hq" if self.code == "HQ" else "province"
-        env = node_env(self.settings, http_port=self.http_port, grpc_port=self.grpc_port, upstreams=self.upstreams,
-                       reconnect_initial_seconds=0.05, reconnect_cap_seconds=0.5, tier=tier)
+        env = node_env(
+            self.settings,
+            http_port=self.http_port,
+            grpc_port=self.grpc_port,
+            upstreams=self.upstreams,
+            reconnect_initial_seconds=0.05,
+            reconnect_cap_seconds=0.5,
+            tier=tier,
+        )
         command = [sys.executable, "-m", "crm.cli", tier, "serve"]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -91,16 +99,23 @@ class NodeProcess:
 
 
 @contextmanager
-def process_cluster(store: str, tmp_path: Path, provinces: tuple[str, ...]) -> Iterator[dict[str, NodeProcess]]:
+def process_cluster(
+    store: str, tmp_path: Path, provinces: tuple[str, ...]
+) -> Iterator[dict[str, NodeProcess]]:
     """HQ and the provinces, each its own process and store, HQ following every province and each following HQ."""
     codes = ("HQ", *provinces)
     ports = {code: (free_port(), free_port()) for code in codes}
     with ExitStack() as stack:
         nodes: dict[str, NodeProcess] = {}
         for code in codes:
-            settings = stack.enter_context(node_settings(store, tmp_path, code, tier="hq" if code == "HQ" else "province"))
-            upstreams = (",".join(f"{p}=127.0.0.1:{ports[p][1]}" for p in provinces) if code == "HQ"
-                         else f"HQ=127.0.0.1:{ports['HQ'][1]}")
+            settings = stack.enter_context(
+                node_settings(store, tmp_path, code, tier="hq" if code == "HQ" else "province")
+            )
+            upstreams = (
+                ",".join(f"{p}=127.0.0.1:{ports[p][1]}" for p in provinces)
+                if code == "HQ"
+                else f"HQ=127.0.0.1:{ports['HQ'][1]}"
+            )
             nodes[code] = NodeProcess(settings, *ports[code], upstreams, tmp_path / f"{code.lower()}.log")
         try:
             for node in nodes.values():

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 import pytest
-
 from psycopg import sql
 
 from shared.persistence.databases import MAINTENANCE_DATABASE, connect, drop_database, ensure_database
@@ -29,7 +28,11 @@ def postgres_reachable() -> str | None:
     s = admin_settings()
     try:
         with psycopg.connect(
-            host=s.pg_host, port=s.pg_port, user=s.pg_user, password=s.pg_password, dbname="postgres",
+            host=s.pg_host,
+            port=s.pg_port,
+            user=s.pg_user,
+            password=s.pg_password,
+            dbname="postgres",
             connect_timeout=3,
         ):
             return None
@@ -63,7 +66,9 @@ def refusing_connections(dbname: str) -> Iterator[None]:
     with connect(admin_settings(), MAINTENANCE_DATABASE) as conn:
         conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(dbname)))
         try:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [dbname])
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [dbname]
+            )
             yield
         finally:
             conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
@@ -76,8 +81,6 @@ def node_settings(store: str, tmp_path: Path, code: str = "GD", **overrides: obj
     overrides.setdefault("keys_dir", keys_dir())
     if store == "postgres":
         with postgres_database() as dbname:
-            yield Settings(
-                node_code=code, store="postgres", pg_dbname=dbname, data_dir=tmp_path, **overrides
-            )
+            yield Settings(node_code=code, store="postgres", pg_dbname=dbname, data_dir=tmp_path, **overrides)
     else:
         yield Settings(node_code=code, store="sqlite", data_dir=tmp_path / code.lower(), **overrides)

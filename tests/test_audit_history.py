@@ -3,8 +3,7 @@ and what changed; any past state equal to a replay from the first event; the ope
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from shared.audit.trail import AuditTrail, document_of
@@ -34,7 +33,9 @@ def test_history_shows_operator_channel_and_field_changes(client, province):
     numbers = [c["after"] for c in created["changes"] if c["field"].endswith("phoneNumber")]
     assert numbers and all("****" in n for n in numbers)  # personal data masked here as everywhere
     assert event_count(province) == before  # reading history records nothing
-    assert client.get(f"{AUDIT}/{customer['id']}/history", params={"offset": 1, "limit": 1}).json() == [activated]
+    assert client.get(f"{AUDIT}/{customer['id']}/history", params={"offset": 1, "limit": 1}).json() == [
+        activated
+    ]
     assert client.get(f"{AUDIT}/{uuid4()}/history").status_code == 404
     assert client.get(f"/audit/productOrder/{customer['id']}/history").status_code == 404  # not an order
 
@@ -48,9 +49,11 @@ def test_past_states_by_version_and_time_and_refusals(client, province):
     created_at = datetime.fromisoformat(history[0]["time"])
     at_creation = client.get(f"{AUDIT}/{customer['id']}", params={"asOf": created_at.isoformat()}).json()
     assert at_creation["version"] == 1
-    now = client.get(f"{AUDIT}/{customer['id']}", params={"asOf": datetime.now(timezone.utc).isoformat()}).json()
+    now = client.get(f"{AUDIT}/{customer['id']}", params={"asOf": datetime.now(UTC).isoformat()}).json()
     assert now["document"]["status"] == "active" and now["version"] == 2
-    too_early = client.get(f"{AUDIT}/{customer['id']}", params={"asOf": (created_at - timedelta(seconds=1)).isoformat()})
+    too_early = client.get(
+        f"{AUDIT}/{customer['id']}", params={"asOf": (created_at - timedelta(seconds=1)).isoformat()}
+    )
     assert too_early.status_code == 400 and too_early.json()["field"] == "asOf"
     assert client.get(f"{AUDIT}/{customer['id']}", params={"version": 3}).json()["field"] == "version"
     assert client.get(f"{AUDIT}/{customer['id']}", params={"asOf": "2026-11-25T08:00:00"}).status_code == 400
@@ -80,32 +83,46 @@ def test_operation_log_filters_by_actor_role_channel_type_and_time(client, provi
     customer = client.post(CUSTOMERS, json=individual()).json()
     client.patch(customer["href"], json={"status": "active"}, headers={"X-Channel": "web"})
     auditor = staff("auditor", "HQ", "zhao.audit")
-    log = client.get("/audit/operations", params={"actor": "zhang.san", "aggregateType": "Customer"},
-                     headers=auditor)
+    log = client.get(
+        "/audit/operations", params={"actor": "zhang.san", "aggregateType": "Customer"}, headers=auditor
+    )
     assert log.status_code == 200
     entries = log.json()
-    assert [e["eventType"] for e in entries if e["aggregateId"] == customer["id"]] == \
-        ["Customer.Registered", "Customer.StatusChanged"]
+    assert [e["eventType"] for e in entries if e["aggregateId"] == customer["id"]] == [
+        "Customer.Registered",
+        "Customer.StatusChanged",
+    ]
     assert all(e["actor"] == "zhang.san" and e["aggregateType"] == "Customer" for e in entries)
     web = client.get("/audit/operations", params={"channel": "web"}, headers=auditor).json()
     assert [e["aggregateId"] for e in web] == [customer["id"]]
-    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert client.get("/audit/operations", params={"since": future}, headers=auditor).json() == []
     clerk = staff("clerk", "GD", "li.clerk")
     assert client.get("/audit/operations", headers=clerk).status_code == 403  # the whole log is the auditors'
-    assert client.get(f"{AUDIT}/{customer['id']}/history", headers=clerk).status_code == 200  # a readable resource
+    assert (
+        client.get(f"{AUDIT}/{customer['id']}/history", headers=clerk).status_code == 200
+    )  # a readable resource
     unmasked = client.get(f"{CUSTOMERS}/{customer['id']}", params={"unmask": True}, headers=auditor)
     assert unmasked.status_code == 200
-    reads = client.get("/audit/operations", params={"aggregateType": "PersonalDataRead"}, headers=auditor).json()
+    reads = client.get(
+        "/audit/operations", params={"aggregateType": "PersonalDataRead"}, headers=auditor
+    ).json()
     assert reads[-1]["actor"] == "zhao.audit" and reads[-1]["subjects"] == [customer["id"]]
 
 
 def staff_by() -> dict[str, str]:
-    return {"actor": "zhang.san", "name": "张三", "role": "provinceAdmin", "province": "GD", "channel": "businessHall"}
+    return {
+        "actor": "zhang.san",
+        "name": "张三",
+        "role": "provinceAdmin",
+        "province": "GD",
+        "channel": "businessHall",
+    }
 
 
 def _uuid(value: str):
     from uuid import UUID
+
     return UUID(value)
 
 

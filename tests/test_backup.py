@@ -9,18 +9,17 @@ from contextlib import contextmanager
 
 import pytest
 
+from province.application import ProvinceApplication
 from replication.audit import verify_mirror
+from replication.node import NodeRuntime
 from replication.repair import divergence, reseed
 from shared.audit.replay import replay_and_compare
 from shared.audit.trail import AuditTrail
 from shared.domain.errors import InvalidValue
 from shared.persistence.backup import back_up, restore
 from shared.persistence.databases import drop_database
-from province.application import ProvinceApplication
-from replication.node import NodeRuntime
 from tests.cluster import Node, cluster, eventually, register_many
 from tests.stores import node_settings
-
 
 REPAIRER = {"actor": "ops.wang", "role": "systemAdmin", "channel": "system"}
 
@@ -37,13 +36,17 @@ def restarted(settings):
 
 
 def log_of(app) -> list[tuple]:
-    return [(n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
-            for n in app._all_notifications()]
+    return [
+        (n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
+        for n in app._all_notifications()
+    ]
 
 
 def links_of(app) -> dict[int, str]:
-    return {int(r["position"]): r["hash"] for r in app.queries.rows(
-        f"SELECT position, hash FROM {app.schema.prefix}_log_chain")}
+    return {
+        int(r["position"]): r["hash"]
+        for r in app.queries.rows(f"SELECT position, hash FROM {app.schema.prefix}_log_chain")
+    }
 
 
 def wipe(settings) -> None:
@@ -106,7 +109,9 @@ def test_a_restored_province_hq_saw_further_is_reported_then_reseeded_by_an_oper
         gd.stop()
         restore(settings, tmp_path / "gd.backup")
         with restarted(settings) as again:
-            status = eventually(lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status)
+            status = eventually(
+                lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status
+            )
             assert "behind the recorded position" in status.last_error
             assert hq.follower("GD").status.position > again.app.head_position()  # HQ kept what it had seen
             register_many(again.app, 2, start=300)  # the restored province goes on with a different history
@@ -124,7 +129,9 @@ def test_a_restored_province_hq_saw_further_is_reported_then_reseeded_by_an_oper
             assert divergence(hq.app, "GD", again.target)["ok"]
             assert verify_mirror(hq.app, "GD")["ok"]
             repairs = [e for e in AuditTrail(hq.app, ()).operations(aggregate_type="MirrorReseeded")]
-            assert [(r["actor"], r["eventType"]) for r in repairs] == [("ops.wang", "MirrorReseeded.Recorded")]
+            assert [(r["actor"], r["eventType"]) for r in repairs] == [
+                ("ops.wang", "MirrorReseeded.Recorded")
+            ]
 
 
 def test_a_restored_province_that_hq_had_not_passed_resumes(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ ARREARS = "/tmf-api/customerBillManagement/v4/arrearsReminder"
 PAYMENTS = "/tmf-api/paymentManagement/v4/payment"
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 WORK = "/tmf-api/serviceOrdering/v4/serviceOrder"
-NOV = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+NOV = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 BY = {"actor": "t", "role": "staff", "channel": "web"}
 
 
@@ -42,16 +42,29 @@ def bill(client, account, cycle="2026-11"):
 def charged(client, province):
     province.clock = lambda: NOV
     customer = register(client)
-    province.record(*province.charge_customer(customer["id"], [
-        {"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"},
-        {"kind": "monthly", "amount": 9900, "description": "broadband", "reference": "o-1"},
-    ], BY))
+    province.record(
+        *province.charge_customer(
+            customer["id"],
+            [
+                {"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"},
+                {"kind": "monthly", "amount": 9900, "description": "broadband", "reference": "o-1"},
+            ],
+            BY,
+        )
+    )
     return customer
 
 
 def pay(client, bill_doc, value, **headers):
-    return client.post(PAYMENTS, json={"bill": {"id": bill_doc["id"]}, "totalAmount": {"unit": "fen", "value": value},
-                                       "paymentMethod": "wechatPay"}, headers=headers)
+    return client.post(
+        PAYMENTS,
+        json={
+            "bill": {"id": bill_doc["id"]},
+            "totalAmount": {"unit": "fen", "value": value},
+            "paymentMethod": "wechatPay",
+        },
+        headers=headers,
+    )
 
 
 def test_every_customer_gets_a_billing_account(client):
@@ -64,9 +77,14 @@ def test_every_customer_gets_a_billing_account(client):
 
 def test_completed_order_charges_the_account(client, province):
     customer = register(client)
-    order = client.post(ORDERS, json={
-        "relatedParty": [{"id": customer["id"], "role": "customer"}], "slaClass": "normal",
-        "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-BB-300M"}}]}).json()
+    order = client.post(
+        ORDERS,
+        json={
+            "relatedParty": [{"id": customer["id"], "role": "customer"}],
+            "slaClass": "normal",
+            "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-BB-300M"}}],
+        },
+    ).json()
     for w in client.get(WORK, params={"productOrder.id": order["id"]}).json():
         client.patch(w["href"], json={"state": "inProgress"})
         client.patch(w["href"], json={"state": "completed"})
@@ -79,12 +97,30 @@ def test_group_pays_centrally_for_linked_members(client, province):
     g = register(client, group())
     member = register(client)
     paid_alone = register(client)
-    client.post(f"{g['href']}/member", json={"name": "甲", "phoneNumber": "13800000001", "province": "GD",
-                                             "customerId": member["id"], "centrallyPaid": True})
-    client.post(f"{g['href']}/member", json={"name": "乙", "phoneNumber": "13800000002", "province": "GD",
-                                             "customerId": paid_alone["id"], "centrallyPaid": False})
+    client.post(
+        f"{g['href']}/member",
+        json={
+            "name": "甲",
+            "phoneNumber": "13800000001",
+            "province": "GD",
+            "customerId": member["id"],
+            "centrallyPaid": True,
+        },
+    )
+    client.post(
+        f"{g['href']}/member",
+        json={
+            "name": "乙",
+            "phoneNumber": "13800000002",
+            "province": "GD",
+            "customerId": paid_alone["id"],
+            "centrallyPaid": False,
+        },
+    )
     for c in (member, paid_alone):
-        province.record(*province.charge_customer(c["id"], [{"kind": "oneTime", "amount": 500, "reference": "x"}], BY))
+        province.record(
+            *province.charge_customer(c["id"], [{"kind": "oneTime", "amount": 500, "reference": "x"}], BY)
+        )
     group_account = client.get(account_of(client, g)["href"]).json()
     assert [c["forCustomerId"] for c in group_account["unbilledCharge"]] == [member["id"]]
     assert client.get(account_of(client, member)["href"]).json()["unbilledCharge"] == []
@@ -131,10 +167,15 @@ def test_second_bill_for_the_same_cycle_is_refused(client, province, charged):
     before = event_count(province)
     again = client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": "2026-11"})
     assert again.status_code == 409 and again.json()["existingId"] == first["id"]
-    assert client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": "2026-13"}).status_code == 400
+    assert (
+        client.post(
+            ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": "2026-13"}
+        ).status_code
+        == 400
+    )
     assert client.post(ON_DEMAND, json={"billingAccount": {"id": "nope"}}).status_code == 400
     assert event_count(province) == before
-    province.clock = lambda: datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # December has begun
+    province.clock = lambda: datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # December has begun
     december = bill(client, account, "2026-12")
     assert december["amountDue"]["value"] == 9900  # only the monthly fee: the one-time charge was billed
 
@@ -145,7 +186,7 @@ def test_arrears_reminders_and_overdue_filters(client, province, charged):
     client.patch(doc["href"], json={"state": "sent"})
     pay(client, doc, 9900)
     assert client.get(ARREARS).headers["X-Total-Count"] == "0"
-    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)
+    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=UTC)
     reminders = client.get(ARREARS).json()
     assert [(r["bill"]["id"], r["remainingAmount"]["value"]) for r in reminders] == [(doc["id"], 20000)]
     assert reminders[0]["daysOverdue"] == 15
@@ -168,7 +209,9 @@ def test_payment_idempotency(client, province, charged):
 
 def test_bill_run_for_all_accounts_and_rebuild(client, province, charged):
     other = register(client)
-    province.record(*province.charge_customer(other["id"], [{"kind": "monthly", "amount": 100, "reference": "r"}], BY))
+    province.record(
+        *province.charge_customer(other["id"], [{"kind": "monthly", "amount": 100, "reference": "r"}], BY)
+    )
     assert province.run_bill_cycle("2026-11", BY) == 2
     assert province.run_bill_cycle("2026-11", BY) == 0
     assert client.get(BILLS, params={"billingCycle": "2026-11"}).headers["X-Total-Count"] == "2"
@@ -181,11 +224,17 @@ def test_long_lived_account_is_snapshotted_and_reads_back_the_same(client, provi
     from shared.domain.billing import BillingAccount, account_id_for
 
     for n in range(60):
-        province.record(*province.charge_customer(charged["id"], [{"kind": "oneTime", "amount": 100 + n, "reference": f"r{n}"}], BY))
+        province.record(
+            *province.charge_customer(
+                charged["id"], [{"kind": "oneTime", "amount": 100 + n, "reference": f"r{n}"}], BY
+            )
+        )
     account_id = account_id_for(charged["id"])
     assert province.snapshots is not None and list(province.snapshots.get(account_id))  # taken at version 50
     account = province.repository.get(account_id)
-    assert isinstance(account, BillingAccount) and account.version == 1 + 2 + 60  # opened, fixture charges, ours
+    assert (
+        isinstance(account, BillingAccount) and account.version == 1 + 2 + 60
+    )  # opened, fixture charges, ours
     assert account.unbilled_amount == 20000 + sum(100 + n for n in range(60))
 
 
@@ -193,9 +242,22 @@ def test_every_refused_bill_change_names_the_current_state(client, province, cha
     doc = bill(client, account_of(client, charged))
     before = event_count(province)
     assert client.patch(doc["href"], json={"state": "sent", "amountDue": 1}).json()["field"] == "amountDue"
-    assert client.patch(f"{BILLS}/00000000-0000-0000-0000-000000000000", json={"state": "sent"}).status_code == 404
-    assert client.post(PAYMENTS, json={"bill": {"id": doc["id"]}, "totalAmount": {"unit": "yuan", "value": 1}}).json()["field"] == "totalAmount"
-    assert client.post(PAYMENTS, json={"bill": {"id": "missing"}, "totalAmount": {"unit": "fen", "value": 1}}).json()["field"] == "bill.id"
+    assert (
+        client.patch(f"{BILLS}/00000000-0000-0000-0000-000000000000", json={"state": "sent"}).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            PAYMENTS, json={"bill": {"id": doc["id"]}, "totalAmount": {"unit": "yuan", "value": 1}}
+        ).json()["field"]
+        == "totalAmount"
+    )
+    assert (
+        client.post(
+            PAYMENTS, json={"bill": {"id": "missing"}, "totalAmount": {"unit": "fen", "value": 1}}
+        ).json()["field"]
+        == "bill.id"
+    )
     assert event_count(province) == before
     client.patch(doc["href"], json={"state": "sent"})
     pay(client, doc, 100)
@@ -216,7 +278,7 @@ def test_lists_are_tmf_documents_with_arrears(client, province, charged):
     assert client.get(payment["href"]).json() == payment
     for item in client.get(BILLS, params={"state": "partiallyPaid"}).json():
         assert_tmf_valid(item, "TMF678", "CustomerBill")
-    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)
+    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=UTC)
     accounts = client.get(ACCOUNTS, params={"relatedParty.id": charged["id"]}).json()
     assert accounts[0]["arrears"] == {"unit": "fen", "value": 29000}
     assert_tmf_valid(accounts[0], "TMF666", "BillingAccount")
@@ -226,8 +288,11 @@ def test_lists_are_tmf_documents_with_arrears(client, province, charged):
 def test_charges_are_validated_and_an_order_without_charges_posts_none(province, charged):
     from shared.domain.errors import InvalidValue
 
-    for charges, field in (([{"kind": "yearly", "amount": 1}], "kind"), ([{"kind": "oneTime", "amount": 1.5}], "amount"),
-                           ("100", "charges")):
+    for charges, field in (
+        ([{"kind": "yearly", "amount": 1}], "kind"),
+        ([{"kind": "oneTime", "amount": 1.5}], "amount"),
+        ("100", "charges"),
+    ):
         with pytest.raises(InvalidValue) as refused:
             province.charge_customer(charged["id"], charges, BY)
         assert refused.value.field == field
@@ -241,14 +306,16 @@ def test_old_bills_go_offline_but_replay_from_the_event_store(client, province, 
     client.patch(paid["href"], json={"state": "sent"})
     pay(client, paid, 29900)
     debtor = register(client)
-    province.record(*province.charge_customer(debtor["id"], [{"kind": "oneTime", "amount": 700, "reference": "r"}], BY))
+    province.record(
+        *province.charge_customer(debtor["id"], [{"kind": "oneTime", "amount": 700, "reference": "r"}], BY)
+    )
     unpaid = bill(client, account_of(client, debtor))
-    province.clock = lambda: datetime(2027, 3, 1, 2, 0, tzinfo=timezone.utc)
+    province.clock = lambda: datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
     summary = client.get(paid["href"]).json()
     assert summary["billLine"] == [] and summary["billLineArchived"] is True
     assert summary["amountDue"]["value"] == 29900
     assert_tmf_valid(summary, "TMF678", "CustomerBill")
-    province.clock = lambda: datetime(2027, 6, 1, 2, 0, tzinfo=timezone.utc)
+    province.clock = lambda: datetime(2027, 6, 1, 2, 0, tzinfo=UTC)
     assert [b["id"] for b in client.get(BILLS).json()] == [unpaid["id"]]
     gone = client.get(paid["href"])
     assert gone.status_code == 404 and gone.json()["archived"] is True
@@ -259,25 +326,39 @@ def test_old_bills_go_offline_but_replay_from_the_event_store(client, province, 
 
 def test_the_arrears_list_and_the_bill_name_the_customer_as_the_customer_list_does(client, province):
     province.clock = lambda: NOV
-    body = individual(name="王小明", customerManager={"id": "GD-M3", "name": "陈经理"}, contactMedium=[
-        {"mediumType": "email", "characteristic": {"emailAddress": "wxm@example.cn"}},
-        {"mediumType": "phone", "characteristic": {"phoneNumber": "13912345678"}}])
+    body = individual(
+        name="王小明",
+        customerManager={"id": "GD-M3", "name": "陈经理"},
+        contactMedium=[
+            {"mediumType": "email", "characteristic": {"emailAddress": "wxm@example.cn"}},
+            {"mediumType": "phone", "characteristic": {"phoneNumber": "13912345678"}},
+        ],
+    )
     customer = register(client, body)
-    province.record(*province.charge_customer(customer["id"], [
-        {"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}], BY))
+    province.record(
+        *province.charge_customer(
+            customer["id"],
+            [{"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}],
+            BY,
+        )
+    )
     doc = bill(client, account_of(client, customer))
     listed = client.get(CUSTOMERS, params={"name": "王小明"}).json()[0]
     assert doc["relatedParty"][0]["id"] == customer["id"] and doc["relatedParty"][0]["name"] == listed["name"]
-    assert {"id": "gd-m3", "name": "陈经理", "role": "customerManager", "@referredType": "Individual"} in \
-        doc["relatedParty"]
+    assert {"id": "gd-m3", "name": "陈经理", "role": "customerManager", "@referredType": "Individual"} in doc[
+        "relatedParty"
+    ]
     assert_tmf_valid(doc, "TMF678", "CustomerBill")
     client.patch(doc["href"], json={"state": "sent"})
-    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)
+    province.clock = lambda: datetime(2027, 1, 5, 2, 0, tzinfo=UTC)
     reminder = client.get(ARREARS).json()[0]
     assert reminder["customer"]["id"] == customer["id"]
     assert reminder["customer"]["name"] == "王小明"
-    assert reminder["customer"]["phoneNumber"] == listed["contactMedium"][1]["characteristic"]["phoneNumber"] \
+    assert (
+        reminder["customer"]["phoneNumber"]
+        == listed["contactMedium"][1]["characteristic"]["phoneNumber"]
         == "139****5678"
+    )
     assert reminder["customer"]["customerManager"] == {"id": "gd-m3", "name": "陈经理"}
     client.patch(customer["href"], json={"name": "王晓明"})  # the list names the customer as it is now
     assert client.get(ARREARS).json()[0]["customer"]["name"] == "王晓明"
@@ -286,9 +367,14 @@ def test_the_arrears_list_and_the_bill_name_the_customer_as_the_customer_list_do
 
 def test_a_customer_is_closed_only_when_nothing_of_theirs_is_open(client, province):
     customer = register(client)
-    order = client.post(ORDERS, json={
-        "relatedParty": [{"id": customer["id"], "role": "customer"}], "slaClass": "normal",
-        "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-BB-300M"}}]}).json()
+    order = client.post(
+        ORDERS,
+        json={
+            "relatedParty": [{"id": customer["id"], "role": "customer"}],
+            "slaClass": "normal",
+            "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-BB-300M"}}],
+        },
+    ).json()
     before = event_count(province)
     refused = client.patch(customer["href"], json={"status": "closed", "statusReason": "moved away"})
     assert refused.status_code == 409 and refused.json()["field"] == "status", refused.text
@@ -307,23 +393,38 @@ def test_a_customer_is_closed_only_when_nothing_of_theirs_is_open(client, provin
     assert [p["productOffering"]["id"] for p in still["activeProducts"]] == ["PO-BB-300M"]
     assert [p["monthlyFee"]["value"] for p in still["activeProducts"]] == [9900]
     assert [c["amount"]["value"] for c in still["unbilledCharges"]] == [10000]
-    doc = bill(client, account_of(client, customer), datetime.now(timezone.utc).strftime("%Y-%m"))
+    doc = bill(client, account_of(client, customer), datetime.now(UTC).strftime("%Y-%m"))
     before = event_count(province)
     refused = client.patch(customer["href"], json={"status": "closed"})
     assert set(refused.json()["stillOpen"]) == {"activeProducts", "unpaidBills"}
     assert refused.json()["stillOpen"]["unpaidBills"] == [
-        {"id": doc["id"], "href": doc["href"], "remainingAmount": {"unit": "fen", "value": 19900}}]
+        {"id": doc["id"], "href": doc["href"], "remainingAmount": {"unit": "fen", "value": 19900}}
+    ]
     assert event_count(province) == before
 
     g = register(client, group())  # a member the group pays for: its product is on the group's account
     member = register(client)
-    client.post(f"{g['href']}/member", json={"name": "甲", "phoneNumber": "13800000001", "province": "GD",
-                                             "customerId": member["id"], "centrallyPaid": True})
-    province.record(*province.charge_customer(member["id"], [
-        {"kind": "monthly", "amount": 5000, "description": "mobile plan", "reference": "o-9"}], BY))
+    client.post(
+        f"{g['href']}/member",
+        json={
+            "name": "甲",
+            "phoneNumber": "13800000001",
+            "province": "GD",
+            "customerId": member["id"],
+            "centrallyPaid": True,
+        },
+    )
+    province.record(
+        *province.charge_customer(
+            member["id"],
+            [{"kind": "monthly", "amount": 5000, "description": "mobile plan", "reference": "o-9"}],
+            BY,
+        )
+    )
     for who in (member, g):
         refused = client.patch(who["href"], json={"status": "closed"})
-        assert refused.status_code == 409 and [p["monthlyFee"]["value"] for p in
-                                               refused.json()["stillOpen"]["activeProducts"]] == [5000], who
+        assert refused.status_code == 409 and [
+            p["monthlyFee"]["value"] for p in refused.json()["stillOpen"]["activeProducts"]
+        ] == [5000], who
     nothing = register(client)
     assert client.patch(nothing["href"], json={"status": "closed"}).json()["status"] == "closed"

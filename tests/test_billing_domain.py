@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
@@ -21,7 +21,7 @@ from shared.domain.calendar import WorkingCalendar
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue
 
 BY = {"actor": "t", "role": "staff", "channel": "web"}
-AT = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 CALENDAR = WorkingCalendar()
 
 
@@ -158,7 +158,9 @@ def test_every_event_carries_the_operator():
 
 def test_one_point_billing_keeps_the_delivering_province_for_settlement():
     """R-21: billed once by the home province; HQ apportions each line to the province that delivered."""
-    a = account({"kind": "oneTime", "amount": 500}, {"kind": "monthly", "amount": 300, "deliveringProvince": "bj"})
+    a = account(
+        {"kind": "oneTime", "amount": 500}, {"kind": "monthly", "amount": 300, "deliveringProvince": "bj"}
+    )
     bill = a.bill("2026-11", CALENDAR, AT, BY)
     assert [(line["deliveringProvince"], line["amount"]) for line in bill.lines] == [("GD", 500), ("BJ", 300)]
     with pytest.raises(InvalidValue) as refused:

@@ -10,8 +10,8 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -36,9 +36,18 @@ def _as_a_user_bound_by_file_modes() -> None:
 
 
 def crm(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k not in PER_NODE_VARIABLES and not k.startswith("CRM_")}
-    return subprocess.run([sys.executable, "-m", "crm.cli", *args], cwd=REPO, env={**environment, **env},
-                          capture_output=True, text=True, timeout=120, preexec_fn=_as_a_user_bound_by_file_modes)
+    environment = {
+        k: v for k, v in os.environ.items() if k not in PER_NODE_VARIABLES and not k.startswith("CRM_")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "crm.cli", *args],
+        cwd=REPO,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_as_a_user_bound_by_file_modes,
+    )
 
 
 def one_line_failure(done: subprocess.CompletedProcess, *says: str) -> str:
@@ -66,9 +75,21 @@ def taken_port() -> Iterator[int]:
 
 
 def test_a_node_started_without_its_keys_names_the_missing_key_and_the_command_that_makes_it(tmp_path):
-    done = crm("province", "serve", "--code", "GD", "--data-dir", str(tmp_path), "--port", str(free_port()),
-               "--grpc-port", str(free_port()))
-    one_line_failure(done, f"no cipher key for GD at {tmp_path}/keys/gd.cipher.key", "crm keys init --code GD")
+    done = crm(
+        "province",
+        "serve",
+        "--code",
+        "GD",
+        "--data-dir",
+        str(tmp_path),
+        "--port",
+        str(free_port()),
+        "--grpc-port",
+        str(free_port()),
+    )
+    one_line_failure(
+        done, f"no cipher key for GD at {tmp_path}/keys/gd.cipher.key", "crm keys init --code GD"
+    )
     assert not (tmp_path / "gd.sqlite3").exists()
 
 
@@ -83,29 +104,62 @@ def own_keys(tmp_path: Path) -> Path:
 
 def serve(tier: str, data_dir: Path) -> subprocess.CompletedProcess:
     code = ("--code", "GD") if tier == "province" else ()
-    return crm(tier, "serve", *code, "--data-dir", str(data_dir), "--port", str(free_port()),
-               "--grpc-port", str(free_port()))
+    return crm(
+        tier,
+        "serve",
+        *code,
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(free_port()),
+        "--grpc-port",
+        str(free_port()),
+    )
 
 
 @pytest.mark.parametrize("content", [b"", b"not a key\n"], ids=["empty", "garbage"])
 def test_a_node_whose_signing_key_is_empty_or_damaged_names_it_and_the_way_out(tmp_path, own_keys, content):
     (own_keys / "gd.signing.pem").write_bytes(content)
-    one_line_failure(serve("province", tmp_path), f"{own_keys / 'gd.signing.pem'} holds no usable Ed25519 signing key",
-                     "crm keys init --code GD")
+    one_line_failure(
+        serve("province", tmp_path),
+        f"{own_keys / 'gd.signing.pem'} holds no usable Ed25519 signing key",
+        "crm keys init --code GD",
+    )
     (own_keys / "issuer.pem").write_bytes(content)
-    one_line_failure(serve("hq", tmp_path), f"{own_keys / 'issuer.pem'} holds no usable", "crm keys init --code HQ")
-    one_line_failure(crm("token", "issue", "--user", "nightly.report", "--role", "clerk", "--province", "GD",
-                         "--data-dir", str(tmp_path)), f"{own_keys / 'issuer.pem'} holds no usable",
-                     "crm keys init --code HQ")
+    one_line_failure(
+        serve("hq", tmp_path), f"{own_keys / 'issuer.pem'} holds no usable", "crm keys init --code HQ"
+    )
+    one_line_failure(
+        crm(
+            "token",
+            "issue",
+            "--user",
+            "nightly.report",
+            "--role",
+            "clerk",
+            "--province",
+            "GD",
+            "--data-dir",
+            str(tmp_path),
+        ),
+        f"{own_keys / 'issuer.pem'} holds no usable",
+        "crm keys init --code HQ",
+    )
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", '{"keys": []}', '{"keys": [{"kty": "OKP"}]}', "\udcff"],
-                         ids=["not-json", "a-list", "no-keys", "no-usable-key", "not-utf8"])
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", "[]", '{"keys": []}', '{"keys": [{"kty": "OKP"}]}', "\udcff"],
+    ids=["not-json", "a-list", "no-keys", "no-usable-key", "not-utf8"],
+)
 def test_a_node_whose_public_keys_are_damaged_names_the_file_and_the_way_out(tmp_path, own_keys, content):
     (own_keys / "jwks.json").write_bytes(content.encode("utf-8", "surrogateescape"))
     for tier in ("province", "hq"):
-        one_line_failure(serve(tier, tmp_path), f"{own_keys / 'jwks.json'} is not a key set of usable public keys",
-                         "crm keys init --code HQ")
+        one_line_failure(
+            serve(tier, tmp_path),
+            f"{own_keys / 'jwks.json'} is not a key set of usable public keys",
+            "crm keys init --code HQ",
+        )
 
 
 def test_keys_init_writes_a_removed_key_set_again_from_hqs_key(tmp_path, own_keys):
@@ -120,7 +174,9 @@ def test_keys_init_writes_a_removed_key_set_again_from_hqs_key(tmp_path, own_key
 
 def test_check_export_of_a_missing_or_unreadable_file(tmp_path):
     missing = tmp_path / "audit.jsonl"
-    one_line_failure(crm("audit", "check-export", str(missing)), str(missing), "no such file", "check the path")
+    one_line_failure(
+        crm("audit", "check-export", str(missing)), str(missing), "no such file", "check the path"
+    )
     one_line_failure(crm("audit", "check-export", str(tmp_path)), str(tmp_path), "is a directory")
     missing.write_bytes(b"\xff\xfe\x00 not text")
     one_line_failure(crm("audit", "check-export", str(missing)), "not an export", "crm audit export")
@@ -134,45 +190,98 @@ def test_a_node_on_a_read_only_data_directory(tmp_path):
     for data in (fresh, used):
         data.chmod(0o555)
     try:
-        serve = ("province", "serve", "--code", "GD", "--port", str(free_port()), "--grpc-port", str(free_port()))
+        serve = (
+            "province",
+            "serve",
+            "--code",
+            "GD",
+            "--port",
+            str(free_port()),
+            "--grpc-port",
+            str(free_port()),
+        )
         done = crm(*serve, "--data-dir", str(fresh), CRM_KEYS_DIR=str(keys_dir()))
         one_line_failure(done, f"{fresh}/gd.lock: permission denied", "--data-dir")
         done = crm(*serve, "--data-dir", str(used))
-        one_line_failure(done, f"cannot open its store {used}/gd.sqlite3", "writable by this user", "--data-dir")
+        one_line_failure(
+            done, f"cannot open its store {used}/gd.sqlite3", "writable by this user", "--data-dir"
+        )
     finally:
         for data in (fresh, used):
             data.chmod(0o755)
 
 
 def test_a_node_whose_rest_or_grpc_port_is_taken(keyed, taken_port):
-    done = crm("province", "serve", "--code", "GD", "--port", str(taken_port), "--grpc-port", str(free_port()),
-               **keyed)
-    one_line_failure(done, f"cannot listen for REST on 127.0.0.1:{taken_port}", "address already in use", "--port")
-    done = crm("province", "serve", "--code", "GD", "--port", str(free_port()), "--grpc-port", str(taken_port),
-               **keyed)
+    done = crm(
+        "province",
+        "serve",
+        "--code",
+        "GD",
+        "--port",
+        str(taken_port),
+        "--grpc-port",
+        str(free_port()),
+        **keyed,
+    )
+    one_line_failure(
+        done, f"cannot listen for REST on 127.0.0.1:{taken_port}", "address already in use", "--port"
+    )
+    done = crm(
+        "province",
+        "serve",
+        "--code",
+        "GD",
+        "--port",
+        str(free_port()),
+        "--grpc-port",
+        str(taken_port),
+        **keyed,
+    )
     one_line_failure(done, f"cannot listen for gRPC on 127.0.0.1:{taken_port}", "--grpc-port")
 
 
 def test_a_node_whose_postgresql_is_unreachable(keyed):
-    done = crm("province", "serve", "--code", "GD", "--store", "postgres", "--port", str(free_port()),
-               "--grpc-port", str(free_port()), CRM_PG_PORT=str(free_port()), **keyed)
+    done = crm(
+        "province",
+        "serve",
+        "--code",
+        "GD",
+        "--store",
+        "postgres",
+        "--port",
+        str(free_port()),
+        "--grpc-port",
+        str(free_port()),
+        CRM_PG_PORT=str(free_port()),
+        **keyed,
+    )
     one_line_failure(done, "cannot reach PostgreSQL on 127.0.0.1:", "database 'crm_gd'")
 
 
-@pytest.mark.parametrize("args, env, says", [
-    (("audit", "verify", "--code", "XX"), {}, ("'XX' is not a node's code", "--code HQ")),
-    (("keys", "init", "--code", "GD,ZZ"), {}, ("'ZZ' is not a node's code",)),
-    (("demo-data", "--code", "HQ"), {}, ("demo data is a province's", "--code GD")),
-    (("province", "serve", "--code", "HQ"), {}, ("crm hq serve",)),
-    (("province", "serve", "--code", "GD", "--upstreams", "HQ"), {}, ("--upstreams", "CODE=host:port")),
-    (("province", "serve", "--code", "GD", "--port", "70000"), {}, ("--port", "not a port (1-65535)")),
-    (("audit", "verify", "--code", "GD"), {"CRM_HTTP_PORT": "eighty"}, ("CRM_HTTP_PORT='eighty'", "integer")),
-    (("audit", "verify", "--code", "GD"), {}, ("no store at", "--code and --data-dir")),
-    (("users", "add", "--user", "li.si", "--role", "clerk", "--province", "GD", "--password", "short"), {},
-     ("password", "at least 10 characters")),
-    (("cluster", "up", "--provinces", "GD,XX", "--base-port", "8100"), {}, ("XX: not a province code",)),
-    (("restore", "--code", "GD", "--from", "no-such.backup"), {}, ("no backup file",)),
-])
+@pytest.mark.parametrize(
+    "args, env, says",
+    [
+        (("audit", "verify", "--code", "XX"), {}, ("'XX' is not a node's code", "--code HQ")),
+        (("keys", "init", "--code", "GD,ZZ"), {}, ("'ZZ' is not a node's code",)),
+        (("demo-data", "--code", "HQ"), {}, ("demo data is a province's", "--code GD")),
+        (("province", "serve", "--code", "HQ"), {}, ("crm hq serve",)),
+        (("province", "serve", "--code", "GD", "--upstreams", "HQ"), {}, ("--upstreams", "CODE=host:port")),
+        (("province", "serve", "--code", "GD", "--port", "70000"), {}, ("--port", "not a port (1-65535)")),
+        (
+            ("audit", "verify", "--code", "GD"),
+            {"CRM_HTTP_PORT": "eighty"},
+            ("CRM_HTTP_PORT='eighty'", "integer"),
+        ),
+        (("audit", "verify", "--code", "GD"), {}, ("no store at", "--code and --data-dir")),
+        (
+            ("users", "add", "--user", "li.si", "--role", "clerk", "--province", "GD", "--password", "short"),
+            {},
+            ("password", "at least 10 characters"),
+        ),
+        (("cluster", "up", "--provinces", "GD,XX", "--base-port", "8100"), {}, ("XX: not a province code",)),
+        (("restore", "--code", "GD", "--from", "no-such.backup"), {}, ("no backup file",)),
+    ],
+)
 def test_wrong_codes_settings_and_inputs_are_named(keyed, args, env, says):
     one_line_failure(crm(*args, **{**keyed, **env}), *says)
 
@@ -185,10 +294,19 @@ def test_a_cluster_file_that_is_not_one_is_named_with_the_way_out(tmp_path, keye
 
 def test_commands_on_a_store_name_what_they_cannot_write_or_what_is_missing(keyed):
     assert crm("demo-data", "--code", "GD", **keyed).returncode == 0
-    one_line_failure(crm("backup", "--code", "GD", "--to", "/proc/gd.backup", **keyed),
-                     "cannot write the backup /proc/gd.backup", "--to")
-    one_line_failure(crm("audit", "export", "--code", "GD", "--resource", "customer", **keyed),
-                     "--resource and --id go together")
-    one_line_failure(crm("audit", "history", "tariff", "T-1", "--code", "GD", **keyed), "no resource 'tariff'")
-    one_line_failure(crm("audit", "mirror", "--upstream", "GD", "--upstreams", f"GD=127.0.0.1:{free_port()}",
-                         **keyed), "no store at")
+    one_line_failure(
+        crm("backup", "--code", "GD", "--to", "/proc/gd.backup", **keyed),
+        "cannot write the backup /proc/gd.backup",
+        "--to",
+    )
+    one_line_failure(
+        crm("audit", "export", "--code", "GD", "--resource", "customer", **keyed),
+        "--resource and --id go together",
+    )
+    one_line_failure(
+        crm("audit", "history", "tariff", "T-1", "--code", "GD", **keyed), "no resource 'tariff'"
+    )
+    one_line_failure(
+        crm("audit", "mirror", "--upstream", "GD", "--upstreams", f"GD=127.0.0.1:{free_port()}", **keyed),
+        "no store at",
+    )

@@ -33,7 +33,7 @@ def test_hq_and_three_provinces_each_with_its_own_healthy_postgres():
     assert tiers == ["hq", "province", "province", "province"]
     pg_hosts = [s["environment"]["CRM_PG_HOST"] for s in nodes.values()]
     assert len(set(pg_hosts)) == 4 and all(h in services for h in pg_hosts)
-    for name, node in nodes.items():
+    for _name, node in nodes.items():
         assert node["environment"]["CRM_STORE"] == "postgres"
         assert "healthcheck" in node and "healthcheck" in services[node["environment"]["CRM_PG_HOST"]]
         assert node["depends_on"][node["environment"]["CRM_PG_HOST"]]["condition"] == "service_healthy"
@@ -62,7 +62,7 @@ def test_no_secret_stands_in_the_compose_file():
     text = COMPOSE.read_text()
     services = load()["services"]
     for name, service in services.items():
-        for key, value in service.get("environment", {}).items():
+        for key, _value in service.get("environment", {}).items():
             assert not (key.endswith("PASSWORD") or key.endswith("_KEY")), f"{name}: {key} in clear"
     assert load()["secrets"]["pg_password"]["file"] == "./secrets/pg_password"
     assert "secrets/" in (COMPOSE.parent / ".gitignore").read_text()

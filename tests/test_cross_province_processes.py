@@ -38,8 +38,16 @@ def place(node: NodeProcess, customer_id: str, delivering: str, local_item: bool
     items = [{"id": "r", "productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": delivering}]
     if local_item:
         items.append({"id": "l", "productOffering": {"id": "PO-BB-300M"}})
-    return node.send("POST", ORDERS, {"relatedParty": [{"id": customer_id, "role": "customer"}],
-                                      "productOrderItem": items, "slaClass": "urgent"}, expect=201)
+    return node.send(
+        "POST",
+        ORDERS,
+        {
+            "relatedParty": [{"id": customer_id, "role": "customer"}],
+            "productOrderItem": items,
+            "slaClass": "urgent",
+        },
+        expect=201,
+    )
 
 
 def work_of(node: NodeProcess, order_id: str) -> list[dict]:
@@ -64,11 +72,18 @@ def test_hq_down_while_home_accepts_and_while_delivery_completes_then_every_stat
     complete(bj, works)  # HQ is away again while BJ works it all
     assert gd.get(f"{ORDERS}/{order['id']}")["state"] == "acknowledged"
     hq.start()
-    done = eventually(lambda: (d := gd.get(f"{ORDERS}/{order['id']}"))["state"] == "completed" and d, timeout=60)
+    done = eventually(
+        lambda: (d := gd.get(f"{ORDERS}/{order['id']}"))["state"] == "completed" and d, timeout=60
+    )
     moves = [(w["workKind"], w["state"]) for w in done["legs"][0]["workHistory"]]
-    assert moves == [(k, s) for k in ("resourceConfirmation", "provisioning", "billingSetup")
-                     for s in ("inProgress", "completed")]  # each of BJ's changes once, in order
-    desk = eventually(lambda: (d := hq.get(f"{ORDERS}/{order['id']}"))["state"] == "completed" and d, timeout=30)
+    assert moves == [
+        (k, s)
+        for k in ("resourceConfirmation", "provisioning", "billingSetup")
+        for s in ("inProgress", "completed")
+    ]  # each of BJ's changes once, in order
+    desk = eventually(
+        lambda: (d := hq.get(f"{ORDERS}/{order['id']}"))["state"] == "completed" and d, timeout=30
+    )
     assert len(desk["legs"][0]["workHistory"]) == 6
 
 
@@ -96,7 +111,12 @@ def test_200_orders_accepted_at_once_across_three_provinces_end_the_same_everywh
 
     def accept(step):
         home, delivering, n = step
-        return n, home, delivering, place(live[home], customers[home]["id"], delivering, local_item=n % 4 == 0)
+        return (
+            n,
+            home,
+            delivering,
+            place(live[home], customers[home]["id"], delivering, local_item=n % 4 == 0),
+        )
 
     with ThreadPoolExecutor(12) as pool:
         placed = list(pool.map(accept, plan))
@@ -109,7 +129,9 @@ def test_200_orders_accepted_at_once_across_three_provinces_end_the_same_everywh
             return
         works = eventually(lambda: work_of(live[delivering], order["id"]), timeout=120)
         if n % 10 == 1:
-            live[delivering].send("PATCH", works[0]["href"], {"state": "rejected", "stateReason": "no coverage"})
+            live[delivering].send(
+                "PATCH", works[0]["href"], {"state": "rejected", "stateReason": "no coverage"}
+            )
         else:
             complete(live[delivering], works)
         if n % 4 == 0:
@@ -119,30 +141,46 @@ def test_200_orders_accepted_at_once_across_three_provinces_end_the_same_everywh
         list(pool.map(act, placed))
 
     def settled(entry):
-        n, home, delivering, order = entry
-        return eventually(lambda: (d := live[home].get(f"{ORDERS}/{order['id']}"))["state"] in FINAL and d,
-                          timeout=180)
+        _n, home, _delivering, order = entry
+        return eventually(
+            lambda: (d := live[home].get(f"{ORDERS}/{order['id']}"))["state"] in FINAL and d, timeout=180
+        )
 
     for entry, final in zip(placed, map(settled, placed)):
-        n, home, delivering, order = entry
-        expected = "cancelled" if n % 10 == 0 else ("partial" if n % 4 == 0 else "failed") if n % 10 == 1 \
+        n, _home, delivering, order = entry
+        expected = (
+            "cancelled"
+            if n % 10 == 0
+            else ("partial" if n % 4 == 0 else "failed")
+            if n % 10 == 1
             else "completed"
+        )
         assert final["state"] == expected, (n, final["state"])
         remote = next(i for i in final["productOrderItem"] if i["id"] == "r")
         works = work_of(live[delivering], order["id"])
         assert len(works) == 3, (n, len(works))  # forwarded exactly once
         assert remote["state"] == leg_state(w["state"] for w in works).value, n
-        desk = eventually(lambda: (d := live["HQ"].get(f"{ORDERS}/{order['id']}"))["state"] == final["state"] and d,
-                          timeout=60)
-        assert next(leg for leg in desk["legs"] if leg["deliveringProvince"] == delivering)["state"] == remote["state"], n
+        desk = eventually(
+            lambda: (d := live["HQ"].get(f"{ORDERS}/{order['id']}"))["state"] == final["state"] and d,
+            timeout=60,
+        )
+        assert (
+            next(leg for leg in desk["legs"] if leg["deliveringProvince"] == delivering)["state"]
+            == remote["state"]
+        ), n
     desk_total = live["HQ"].http.get(ORDERS, params={"limit": 1}).headers["X-Total-Count"]
-    homes = sum(int(live[p].http.get(ORDERS, params={"crossProvince": "true", "limit": 1}).headers["X-Total-Count"])
-                for p in provinces)
+    homes = sum(
+        int(live[p].http.get(ORDERS, params={"crossProvince": "true", "limit": 1}).headers["X-Total-Count"])
+        for p in provinces
+    )
     assert homes == int(desk_total) >= 200
-    forwarded_work = sum(int(live[p].http.get(WORK, params={"homeProvince": h, "limit": 1}).headers["X-Total-Count"])
-                         for p in provinces for h in provinces if h != p)
+    forwarded_work = sum(
+        int(live[p].http.get(WORK, params={"homeProvince": h, "limit": 1}).headers["X-Total-Count"])
+        for p in provinces
+        for h in provinces
+        if h != p
+    )
     assert forwarded_work == 3 * int(desk_total)
-
 
 
 def test_the_cluster_demo_leaves_orders_in_several_states_and_issues_statements(live):

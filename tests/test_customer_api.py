@@ -31,15 +31,30 @@ def test_register_then_read_back_and_list(client):
 
 def test_every_event_records_actor_role_province_and_channel_from_the_token(client, province):
     customer = create(client)
-    client.patch(f"{BASE}/{customer['id']}", json={"status": "active"},
-                 headers=staff("clerk", "GD", "li.si", "李四", channel="callCentre"))
+    client.patch(
+        f"{BASE}/{customer['id']}",
+        json={"status": "active"},
+        headers=staff("clerk", "GD", "li.si", "李四", channel="callCentre"),
+    )
     from uuid import UUID
 
     events = list(province.events.get(UUID(customer["id"])))
-    assert events[0].by == {"actor": "zhang.san", "name": "张三", "role": "provinceAdmin", "province": "GD",
-                            "channel": "businessHall", "kind": "machine"}  # a script's token, not a person's
-    assert events[-1].by == {"actor": "li.si", "name": "李四", "role": "clerk", "province": "GD",
-                             "channel": "callCentre", "kind": "machine"}  # a Chinese name travels in the token
+    assert events[0].by == {
+        "actor": "zhang.san",
+        "name": "张三",
+        "role": "provinceAdmin",
+        "province": "GD",
+        "channel": "businessHall",
+        "kind": "machine",
+    }  # a script's token, not a person's
+    assert events[-1].by == {
+        "actor": "li.si",
+        "name": "李四",
+        "role": "clerk",
+        "province": "GD",
+        "channel": "callCentre",
+        "kind": "machine",
+    }  # a Chinese name travels in the token
 
 
 def test_no_token_is_401_an_unknown_channel_is_400_and_neither_records_anything(client, province):
@@ -57,15 +72,23 @@ def test_no_token_is_401_an_unknown_channel_is_400_and_neither_records_anything(
     [
         (individual(certificate={"type": "idCard", "number": "440106199001020018"}), "certificate.number"),
         (individual(certificate={"type": "idCard", "number": "44010619900230001X"}), "certificate.number"),
-        (group(certificate={"type": "unifiedSocialCreditCode", "number": "91440100000000002B"}), "certificate.number"),
+        (
+            group(certificate={"type": "unifiedSocialCreditCode", "number": "91440100000000002B"}),
+            "certificate.number",
+        ),
         (individual(certificate={"type": "passport", "number": "E1234567"}), "certificate.type"),
         (individual(grade="6A"), "grade"),
         (individual(name="x" * 129), "name"),
         (individual(name=""), "name"),
         (individual(customerKind="robot"), "customerKind"),
-        (individual(contactMedium=[{"mediumType": "pigeon", "characteristic": {}}]), "contactMedium[0].mediumType"),
-        (individual(contactMedium=[{"mediumType": "phone", "characteristic": {"phoneNumber": "abc"}}]),
-         "contactMedium[0].characteristic.phoneNumber"),
+        (
+            individual(contactMedium=[{"mediumType": "pigeon", "characteristic": {}}]),
+            "contactMedium[0].mediumType",
+        ),
+        (
+            individual(contactMedium=[{"mediumType": "phone", "characteristic": {"phoneNumber": "abc"}}]),
+            "contactMedium[0].characteristic.phoneNumber",
+        ),
         (group(certificate={"type": "idCard", "number": id_card()}), "certificate.type"),
     ],
 )
@@ -94,8 +117,11 @@ def test_same_certificate_twice_is_409_naming_the_existing_customer(client, prov
     again = client.post(BASE, json=individual(certificate=body["certificate"], name="冒名"))
     assert again.status_code == 409
     assert again.json()["existingId"] == first["id"]
-    recorded = [type(e).__qualname__ for n in province.recorder.select_notifications(start=before + 1, limit=10)
-                for e in [province.mapper.to_domain_event(n)]]
+    recorded = [
+        type(e).__qualname__
+        for n in province.recorder.select_notifications(start=before + 1, limit=10)
+        for e in [province.mapper.to_domain_event(n)]
+    ]
     assert recorded == ["PersonalDataRead.Recorded"]  # no customer: only who learnt that the number is taken
 
 
@@ -105,7 +131,10 @@ def test_status_lifecycle_and_every_illegal_transition(client, province):
     assert client.patch(href, json={"status": "suspended"}).status_code == 409  # prospect → suspended
     assert client.patch(href, json={"status": "active"}).json()["status"] == "active"
     assert client.patch(href, json={"status": "prospect"}).status_code == 409
-    assert client.patch(href, json={"status": "suspended", "statusReason": "arrears"}).json()["status"] == "suspended"
+    assert (
+        client.patch(href, json={"status": "suspended", "statusReason": "arrears"}).json()["status"]
+        == "suspended"
+    )
     assert client.patch(href, json={"status": "active"}).json()["status"] == "active"
     assert client.patch(href, json={"status": "closed"}).json()["status"] == "closed"
     before = event_count(province)
@@ -140,17 +169,36 @@ def test_grade_and_manager_history(client):
 def test_group_members_across_provinces(client, province):
     g = create(client, group())
     members = f"{g['href']}/member"
-    for name, number, prov in (("甲", "13800000001", "GD"), ("乙", "13800000002", "BJ"), ("丙", "13800000003", "SH")):
-        r = client.post(members, json={"name": name, "phoneNumber": number, "province": prov, "centrallyPaid": True})
+    for name, number, prov in (
+        ("甲", "13800000001", "GD"),
+        ("乙", "13800000002", "BJ"),
+        ("丙", "13800000003", "SH"),
+    ):
+        r = client.post(
+            members, json={"name": name, "phoneNumber": number, "province": prov, "centrallyPaid": True}
+        )
         assert r.status_code == 201, r.text
     assert client.get(members).headers["X-Total-Count"] == "3"
     assert sorted(m["province"] for m in client.get(g["href"]).json()["member"]) == ["BJ", "GD", "SH"]
     before = event_count(province)
-    assert client.post(members, json={"name": "丁", "phoneNumber": "13800000001", "province": "GD"}).status_code == 400
-    assert client.post(members, json={"name": "丁", "phoneNumber": "13800000009", "province": "XX"}).json()["field"] == "province"
+    assert (
+        client.post(members, json={"name": "丁", "phoneNumber": "13800000001", "province": "GD"}).status_code
+        == 400
+    )
+    assert (
+        client.post(members, json={"name": "丁", "phoneNumber": "13800000009", "province": "XX"}).json()[
+            "field"
+        ]
+        == "province"
+    )
     individual_customer = create(client)
-    assert client.post(f"{individual_customer['href']}/member",
-                       json={"name": "x", "phoneNumber": "13800000005", "province": "GD"}).status_code == 409
+    assert (
+        client.post(
+            f"{individual_customer['href']}/member",
+            json={"name": "x", "phoneNumber": "13800000005", "province": "GD"},
+        ).status_code
+        == 409
+    )
     assert event_count(province) == before + 2  # only the individual's registration (customer + account)
     first = client.get(members).json()[0]
     assert client.delete(f"{members}/{first['id']}").status_code == 204
@@ -253,10 +301,24 @@ def test_two_stale_copies_saved_one_after_the_other_the_second_is_refused(provin
     assert province.repository.get(UUID(doc["id"])).version == 2
 
 
-IMPOSSIBLE_PHONES = ("12345", "12800138000", "1380013800", "138001380001", "010-1234567", "0755-0345678",
-                     "00000000000", "+1 415 555 0100")
-POSSIBLE_PHONES = ("13800138000", "+86 139 1234 5678", "010-65529988", "(0755) 8345 6789", "0571-8765432",
-                   "+86 10 6552 9988")
+IMPOSSIBLE_PHONES = (
+    "12345",
+    "12800138000",
+    "1380013800",
+    "138001380001",
+    "010-1234567",
+    "0755-0345678",
+    "00000000000",
+    "+1 415 555 0100",
+)
+POSSIBLE_PHONES = (
+    "13800138000",
+    "+86 139 1234 5678",
+    "010-65529988",
+    "(0755) 8345 6789",
+    "0571-8765432",
+    "+86 10 6552 9988",
+)
 
 
 def test_phone_numbers_follow_the_chinese_numbering_plan_wherever_one_is_taken(client, province):
@@ -278,10 +340,16 @@ def test_phone_numbers_follow_the_chinese_numbering_plan_wherever_one_is_taken(c
     for number in POSSIBLE_PHONES:
         contact = [{"mediumType": "phone", "characteristic": {"phoneNumber": number}}]
         assert client.patch(c["href"], json={"contactMedium": contact}).status_code == 200, number
-    assert client.post(members, json={"name": "甲", "phoneNumber": "+86 138-0013-8000", "province": "GD"}
-                       ).status_code == 201
+    assert (
+        client.post(
+            members, json={"name": "甲", "phoneNumber": "+86 138-0013-8000", "province": "GD"}
+        ).status_code
+        == 201
+    )
     again = client.post(members, json={"name": "乙", "phoneNumber": "13800138000", "province": "BJ"})
-    assert again.status_code == 400 and again.json()["field"] == "phoneNumber"  # the same number, written otherwise
+    assert (
+        again.status_code == 400 and again.json()["field"] == "phoneNumber"
+    )  # the same number, written otherwise
     found = client.get(BASE, params={"phoneNumber": "13800138000"}).json()
     assert g["id"] in {x["id"] for x in found}
 

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 import httpx
@@ -58,12 +59,17 @@ def test_a_database_refusing_connections_gives_quick_503s_then_recovers_with_not
 
         with refusing_connections(gd.settings.database_name):
             patch = {"name": "王五"}
-            for call in (lambda: gd.http.post(CUSTOMERS, json=individual()),
-                         lambda: gd.http.patch(f"{CUSTOMERS}/{kept['id']}", content=json.dumps(patch),
-                                               headers={"Content-Type": "application/merge-patch+json"}),
-                         lambda: gd.http.get(CUSTOMERS),
-                         lambda: gd.http.get(f"{CUSTOMERS}/{kept['id']}"),
-                         lambda: gd.http.get("/replication/status")):  # its token check reads the staff table
+            for call in (
+                lambda: gd.http.post(CUSTOMERS, json=individual()),
+                lambda: gd.http.patch(
+                    f"{CUSTOMERS}/{kept['id']}",
+                    content=json.dumps(patch),
+                    headers={"Content-Type": "application/merge-patch+json"},
+                ),
+                lambda: gd.http.get(CUSTOMERS),
+                lambda: gd.http.get(f"{CUSTOMERS}/{kept['id']}"),
+                lambda: gd.http.get("/replication/status"),
+            ):  # its token check reads the staff table
                 assert_unavailable(*timed(call))
             live, seconds = timed(lambda: gd.http.get("/health/live"))
             assert live.status_code == 200 and seconds < 1.0, (live.text, seconds)
@@ -71,14 +77,18 @@ def test_a_database_refusing_connections_gives_quick_503s_then_recovers_with_not
                 ready, seconds = timed(lambda: gd.http.get(path))
                 assert ready.status_code == 503 and ready.json()["status"] == "down" and seconds < BOUND
                 assert ready.headers["Retry-After"]
-            hq_ready = hq.http.get("/health/ready")  # HQ's own store is fine: HQ stays ready and says how GD is
+            hq_ready = hq.http.get(
+                "/health/ready"
+            )  # HQ's own store is fine: HQ stays ready and says how GD is
             assert hq_ready.status_code == 200 and "GD" in hq_ready.json()["followers"]
             assert hq.get("/replication/status")["upstreams"][0]["upstream"] == "GD"
 
         back = time.monotonic()
         eventually(lambda: gd.http.get("/health/ready").status_code == 200, timeout=15, interval=0.1)
         print(f"ready again {time.monotonic() - back:.1f}s after the database accepted connections")
-        assert gd.get(f"{CUSTOMERS}/{kept['id']}")["name"] == "李四"  # kept; the refused change never happened
+        assert (
+            gd.get(f"{CUSTOMERS}/{kept['id']}")["name"] == "李四"
+        )  # kept; the refused change never happened
         gd.send("POST", CUSTOMERS, individual(), expect=201)
         assert len(gd.get(CUSTOMERS)) == 2
         eventually(lambda: (heads := replication_heads(nodes))[0] == heads[1], timeout=20)
@@ -94,10 +104,27 @@ def test_liveness_and_readiness_on_both_stores(client, province, store):
 
 
 def serve_command(dbname: str, tmp_path: Any, **env: Any) -> tuple[list[str], dict[str, str]]:
-    settings = admin_settings().model_copy(update={"pg_dbname": dbname, "data_dir": tmp_path, "keys_dir": keys_dir()})
-    return ([sys.executable, "-m", "crm.cli", "province", "serve", "--code", "GD", "--store", "postgres",
-             "--port", str(env.pop("http_port", free_port())), "--grpc-port", str(free_port())],
-            node_env(settings.model_copy(update={"node_code": "GD", "tier": "province"}), upstreams="", **env))
+    settings = admin_settings().model_copy(
+        update={"pg_dbname": dbname, "data_dir": tmp_path, "keys_dir": keys_dir()}
+    )
+    return (
+        [
+            sys.executable,
+            "-m",
+            "crm.cli",
+            "province",
+            "serve",
+            "--code",
+            "GD",
+            "--store",
+            "postgres",
+            "--port",
+            str(env.pop("http_port", free_port())),
+            "--grpc-port",
+            str(free_port()),
+        ],
+        node_env(settings.model_copy(update={"node_code": "GD", "tier": "province"}), upstreams="", **env),
+    )
 
 
 def database_exists(dbname: str) -> bool:
@@ -110,7 +137,9 @@ def test_a_missing_database_is_created_when_the_node_starts(tmp_path):
     dbname = f"crm_test_{uuid.uuid4().hex[:12]}"
     port = free_port()
     command, env = serve_command(dbname, tmp_path, http_port=port)
-    node = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    node = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         eventually(lambda: _ready(port, node), timeout=60, interval=0.2)
         assert database_exists(dbname)
@@ -153,15 +182,20 @@ def test_a_database_refusing_connections_makes_the_log_service_unavailable_not_u
         head = stub.Head(pb.HeadRequest(follower="HQ"), timeout=10).position
         assert head > 0
         with refusing_connections(gd.app.settings.database_name):
-            calls = {"Head": lambda: stub.Head(pb.HeadRequest(follower="HQ"), timeout=15),
-                     "Subscribe": lambda: list(stub.Subscribe(pb.SubscribeRequest(follower="HQ", tail=False),
-                                                              timeout=15))}
+            calls = {
+                "Head": lambda: stub.Head(pb.HeadRequest(follower="HQ"), timeout=15),
+                "Subscribe": lambda: list(
+                    stub.Subscribe(pb.SubscribeRequest(follower="HQ", tail=False), timeout=15)
+                ),
+            }
             for name, call in calls.items():
                 with pytest.raises(grpc.RpcError) as refused:
                     call()
                 assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, (name, refused.value.details())
                 assert "store" in refused.value.details()
-        assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+        assert not [r for r in caplog.records if r.exc_info], [
+            r.getMessage() for r in caplog.records if r.exc_info
+        ]
 
         def answers() -> bool:
             try:

@@ -24,14 +24,22 @@ def test_demo_data_has_every_kind_grade_and_state(province):
     assert {"acknowledged", "inProgress", "completed", "held", "cancelled", "failed"} <= states
     assert {"sent", "partiallyPaid", "settled"} <= {b["state"] for b in province.list_bills(limit=100).items}
     assert province.arrears_reminders().total >= 1
-    assert {"acknowledged", "inProgress", "resolved", "closed"} <= {t["status"] for t in province.list_tickets(limit=100).items}
+    assert {"acknowledged", "inProgress", "resolved", "closed"} <= {
+        t["status"] for t in province.list_tickets(limit=100).items
+    }
     assert demo.load(province) == {}  # a second load does nothing
 
 
 def test_cli_demo_data_then_projections_rebuild(tmp_path):
     def crm(*args):
-        return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)],
-                              cwd=REPO, capture_output=True, text=True, timeout=120, check=True).stdout
+        return subprocess.run(
+            [sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
 
     assert "data key of BJ" in crm("keys", "init", "--code", "BJ")
     assert "customers" in crm("demo-data", "--code", "BJ")
@@ -58,8 +66,11 @@ def test_read_models_whose_tables_changed_shape_are_rebuilt_from_the_events(sett
         with app.queries.cursor(commit=True) as cursor:
             app.queries.execute(cursor, f"UPDATE {app.schema.prefix}_rm_schema SET fingerprint = 'older'")
             app.queries.execute(cursor, f"DROP TABLE {app.schema.physical('customer')}")
-            app.queries.execute(cursor, f"CREATE TABLE {app.schema.physical('customer')} (id TEXT PRIMARY KEY, "
-                                        "certificate TEXT, doc TEXT)")
+            app.queries.execute(
+                cursor,
+                f"CREATE TABLE {app.schema.physical('customer')} (id TEXT PRIMARY KEY, "
+                "certificate TEXT, doc TEXT)",
+            )
     finally:
         app.close()
     reopened = ProvinceApplication(settings)

@@ -38,15 +38,22 @@ def test_json_lines_and_csv_exports_check_and_a_changed_line_does_not(client, pr
     assert not check_export(lines[1:])["ok"]  # a dropped line
     assert not check_export([*lines, lines[0]])["ok"]  # a line added after the trailer
 
-    one = client.get("/audit/export", params={"resource": "customer", "id": ids[1], "format": "csv"},
-                     headers=AUDITOR)
+    one = client.get(
+        "/audit/export", params={"resource": "customer", "id": ids[1], "format": "csv"}, headers=AUDITOR
+    )
     assert one.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(one.text)))
     assert rows[0][:3] == ["position", "time", "aggregateType"] and [r[3] for r in rows[1:-1]] == [ids[1]] * 2
     assert check_export(one.text.splitlines(keepends=True))["ok"]
     assert client.get("/audit/export", params={"resource": "customer"}, headers=AUDITOR).status_code == 400
-    assert client.get("/audit/export", params={"resource": "customer", "id": ids[1], "aggregateType": "Customer"},
-                      headers=AUDITOR).status_code == 400
+    assert (
+        client.get(
+            "/audit/export",
+            params={"resource": "customer", "id": ids[1], "aggregateType": "Customer"},
+            headers=AUDITOR,
+        ).status_code
+        == 400
+    )
     assert client.get("/audit/export", headers=staff("clerk", "GD", "li.clerk")).status_code == 403
 
 
@@ -58,8 +65,10 @@ def test_exports_of_hq_never_carry_password_hashes(tmp_path):
     with node_settings("sqlite", tmp_path, "HQ", tier="hq") as settings:
         hq = HqApplication(settings)
         try:
-            hq.enrol_staff({"username": "li.si", "name": "李四", "role": "auditor", "password": "a long passphrase"},
-                           {"actor": "admin", "role": "systemAdmin", "channel": "system"})
+            hq.enrol_staff(
+                {"username": "li.si", "name": "李四", "role": "auditor", "password": "a long passphrase"},
+                {"actor": "admin", "role": "systemAdmin", "channel": "system"},
+            )
             text = "".join(exported(hq))
         finally:
             hq.close()

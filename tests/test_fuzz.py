@@ -22,8 +22,9 @@ def test_no_input_gets_a_server_error_or_an_answer_the_openapi_does_not_describe
     store, code = NODES[node]
     with node_api(store, tmp_path, code) as api:
         signed_in = run(load(api, code, config(examples=5, phases=("examples", "coverage", "fuzzing"))))
-        anonymous = run(load(api, code, config(examples=2, phases=("fuzzing",), checks=ANONYMOUS_CHECKS),
-                             signed_in=False))
+        anonymous = run(
+            load(api, code, config(examples=2, phases=("fuzzing",), checks=ANONYMOUS_CHECKS), signed_in=False)
+        )
     problems = signed_in.failures + signed_in.errors + anonymous.failures + anonymous.errors
     assert problems == [], "\n\n".join(problems)
     assert sum(n for status, n in signed_in.statuses.items() if status < 300) > 100  # past the tokens, far
@@ -34,8 +35,11 @@ def test_the_fuzzer_fails_a_server_error_a_broken_schema_and_a_bare_error():
     """The harness bites: an answer that breaks its documented schema, a 4xx outside the error form and an
     exception are each reported (a check that is switched off or skipped would pass them silently)."""
     toy = FastAPI()
-    money = {"application/json": {"schema": {"type": "object", "required": ["value"],
-                                              "properties": {"value": {"type": "integer"}}}}}
+    money = {
+        "application/json": {
+            "schema": {"type": "object", "required": ["value"], "properties": {"value": {"type": "integer"}}}
+        }
+    }
 
     @toy.get("/money", responses={200: {"content": money}})
     def broken_schema() -> JSONResponse:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from hq.api.app import create_app
-from tests.cluster import BY, cluster, eventually
 from tests.auth import staff
+from tests.cluster import BY, cluster, eventually
 from tests.conftest import event_count, hq_alone
 from tests.factories import group
 from tests.tmf import assert_tmf_valid
@@ -23,25 +23,50 @@ def test_catalog_master_lifecycle_and_refusals(store, tmp_path):
         api = create_app(hq.app)
         api.state.runtime = hq.runtime
         with TestClient(api, headers=staff("catalogAdmin", "HQ", "wang.catalog")) as client:
-            assert int(client.get(OFFERINGS).headers["X-Total-Count"]) >= 10  # the shipped catalog, as HQ's own
-            created = client.post(OFFERINGS, json={"id": "PO-IPTV", "name": "IPTV", "kind": "service",
-                                                   "oneTimeFee": 0, "monthlyFee": 2000, "lifecycleStatus": "released"})
+            assert (
+                int(client.get(OFFERINGS).headers["X-Total-Count"]) >= 10
+            )  # the shipped catalog, as HQ's own
+            created = client.post(
+                OFFERINGS,
+                json={
+                    "id": "PO-IPTV",
+                    "name": "IPTV",
+                    "kind": "service",
+                    "oneTimeFee": 0,
+                    "monthlyFee": 2000,
+                    "lifecycleStatus": "released",
+                },
+            )
             assert created.status_code == 201 and created.json()["lifecycleStatus"] == "inDesign"
             assert_tmf_valid(created.json(), "TMF620", "ProductOffering")
             href = f"{OFFERINGS}/PO-IPTV"
             before = event_count(hq.app)
             skipped = client.patch(href, json={"lifecycleStatus": "released"})
             assert skipped.status_code == 409 and skipped.json()["currentState"] == "inDesign"
-            assert client.patch(href, json={"lifecycleStatus": "obsolete"}).json()["field"] == "lifecycleStatus"
+            assert (
+                client.patch(href, json={"lifecycleStatus": "obsolete"}).json()["field"] == "lifecycleStatus"
+            )
             assert client.patch(href, json={"monthlyFee": -1}).json()["field"] == "monthlyFee"
-            assert client.post(OFFERINGS, json={"id": "PO-IPTV", "name": "x", "kind": "service",
-                                                "oneTimeFee": 0, "monthlyFee": 0}).status_code == 409
-            assert client.post(OFFERINGS, json={"id": "PO-X", "name": "x", "kind": "gadget",
-                                                "oneTimeFee": 0, "monthlyFee": 0}).json()["field"] == "kind"
+            assert (
+                client.post(
+                    OFFERINGS,
+                    json={"id": "PO-IPTV", "name": "x", "kind": "service", "oneTimeFee": 0, "monthlyFee": 0},
+                ).status_code
+                == 409
+            )
+            assert (
+                client.post(
+                    OFFERINGS,
+                    json={"id": "PO-X", "name": "x", "kind": "gadget", "oneTimeFee": 0, "monthlyFee": 0},
+                ).json()["field"]
+                == "kind"
+            )
             assert event_count(hq.app) == before
             assert client.patch(href, json={"monthlyFee": 1800}).json()["monthlyFee"]["value"] == 1800
             for status in ("inDevelopment", "tariffApproval", "released"):
-                assert client.patch(href, json={"lifecycleStatus": status}).json()["lifecycleStatus"] == status
+                assert (
+                    client.patch(href, json={"lifecycleStatus": status}).json()["lifecycleStatus"] == status
+                )
             frozen = client.patch(href, json={"monthlyFee": 1})
             assert frozen.status_code == 409 and frozen.json()["currentState"] == "released"
             eventually(lambda: nodes["GD"].app.get_offering("PO-IPTV")["monthlyFee"]["value"] == 1800)
@@ -66,8 +91,10 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
             assert client.get(CUSTOMERS, params={"grade": "9A"}).status_code == 400
             status = client.get("/replication/status").json()
             assert {u["upstream"] for u in status["upstreams"]} == {"GD", "BJ"}
-            assert all({"position", "headPosition", "lagEvents", "lagSeconds", "state", "lastError"} <= set(u)
-                       for u in status["upstreams"])
+            assert all(
+                {"position", "headPosition", "lagEvents", "lagSeconds", "state", "lastError"} <= set(u)
+                for u in status["upstreams"]
+            )
             assert client.get("/crm/v1/statistics", params={"month": "2026-13-01"}).status_code == 400
             assert client.post("/replication/audit/GD").status_code == 403  # an auditor changes nothing
             operator = staff("systemAdmin", "HQ", "ops")
@@ -80,12 +107,20 @@ def test_every_parameter_naming_a_province_or_a_month_refuses_what_names_none(st
     """`province=XX` was 200 `[]`; a bad month's reason was a regular expression."""
     analyst, admin = staff("hqAnalyst", "HQ", "li.analyst"), staff("systemAdmin", "HQ", "sun.ops")
     ledger = staff("settlementClerk", "HQ", "qian.ledger")
-    provinces = [(CUSTOMERS, "province", analyst), ("/crm/v1/statistics", "province", analyst),
-                 (DESK, "homeProvince", analyst), (DESK, "deliveringProvince", analyst),
-                 ("/crm/v1/settlementEntry", "homeProvince", ledger),
-                 ("/crm/v1/settlementEntry", "deliveringProvince", ledger), ("/crm/v1/staff", "province", admin)]
-    months = [("/crm/v1/statistics", analyst), ("/crm/v1/settlementEntry", ledger),
-              ("/crm/v1/settlementStatement", ledger)]
+    provinces = [
+        (CUSTOMERS, "province", analyst),
+        ("/crm/v1/statistics", "province", analyst),
+        (DESK, "homeProvince", analyst),
+        (DESK, "deliveringProvince", analyst),
+        ("/crm/v1/settlementEntry", "homeProvince", ledger),
+        ("/crm/v1/settlementEntry", "deliveringProvince", ledger),
+        ("/crm/v1/staff", "province", admin),
+    ]
+    months = [
+        ("/crm/v1/statistics", analyst),
+        ("/crm/v1/settlementEntry", ledger),
+        ("/crm/v1/settlementStatement", ledger),
+    ]
     with hq_alone(store, tmp_path) as (hq, client):
         before = event_count(hq)
         for path, name, who in provinces:
@@ -117,7 +152,9 @@ def test_an_offering_id_that_is_no_code_is_refused_before_anything_is_recorded(s
     with hq_alone(store, tmp_path) as (hq, client):
         before = event_count(hq)
         for n, bad in enumerate(("PO-RS-测试", "\uf384", "PO/1", "PO 1", "PO?x", "-PO", "PO%41")):
-            refused = client.post(OFFERINGS, json=offering(bad), headers={**catalog, "Idempotency-Key": f"k{n}"})
+            refused = client.post(
+                OFFERINGS, json=offering(bad), headers={**catalog, "Idempotency-Key": f"k{n}"}
+            )
             assert refused.status_code == 400, (bad, refused.text)
             assert refused.json()["field"] == "id" and "code" in refused.json()["reason"], refused.text
         assert event_count(hq) == before

@@ -17,11 +17,11 @@ from hq.application import HqApplication
 from province.application import ProvinceApplication
 from replication.chain import GENESIS, LogRecord, link, recorded_at
 from shared.api.errors import install_error_handlers
+from shared.auth.trust import validator_for
 from shared.classification import channel_of
 from shared.domain.catalog import parse_offering
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.product import Product
-from shared.auth.trust import validator_for
 from tests.auth import staff
 from tests.conftest import event_count
 from tests.stores import node_settings
@@ -34,7 +34,14 @@ FORWARD = ("inDevelopment", "tariffApproval", "released")
 
 
 def iptv(**overrides: Any) -> dict[str, Any]:
-    return {"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000, **overrides}
+    return {
+        "id": "PO-IPTV",
+        "name": "IPTV",
+        "kind": "service",
+        "oneTimeFee": 0,
+        "monthlyFee": 2000,
+        **overrides,
+    }
 
 
 # --- the Product aggregate ----------------------------------------------------------------------
@@ -118,7 +125,9 @@ def test_hq_starts_from_the_shipped_catalog_as_its_own_products(hq, hq_client):
     listed = hq_client.get(BASE, params={"limit": 1000})
     assert int(listed.headers["X-Total-Count"]) == len(shipped)
     by_id = {o["id"]: o for o in listed.json()}
-    assert {o["id"]: o["lifecycleStatus"] for o in shipped} == {i: o["lifecycleStatus"] for i, o in by_id.items()}
+    assert {o["id"]: o["lifecycleStatus"] for o in shipped} == {
+        i: o["lifecycleStatus"] for i, o in by_id.items()
+    }
     assert all(o["catalogSource"] == "HQ" for o in by_id.values())
     for doc in by_id.values():
         assert_tmf_valid(doc, "TMF620", "ProductOffering")
@@ -128,7 +137,10 @@ def test_hq_starts_from_the_shipped_catalog_as_its_own_products(hq, hq_client):
 def test_hq_rest_creates_and_moves_a_product_and_refuses_illegal_moves(hq, hq_client):
     created = hq_client.post(BASE, json=iptv(), headers={"Idempotency-Key": "k1"})
     assert created.status_code == 201 and created.headers["Location"] == f"{BASE}/PO-IPTV"
-    assert created.json()["productOfferingPrice"][1]["price"]["taxIncludedAmount"] == {"unit": "fen", "value": 2000}
+    assert created.json()["productOfferingPrice"][1]["price"]["taxIncludedAmount"] == {
+        "unit": "fen",
+        "value": 2000,
+    }
     assert hq_client.post(BASE, json=iptv(), headers={"Idempotency-Key": "k1"}).json() == created.json()
     before = event_count(hq)
     refused = [
@@ -143,7 +155,10 @@ def test_hq_rest_creates_and_moves_a_product_and_refuses_illegal_moves(hq, hq_cl
     assert refused[2].json()["field"] == "name" and refused[4].json()["field"] == "monthlyFee"
     assert event_count(hq) == before
     for status in FORWARD:
-        assert hq_client.patch(f"{BASE}/PO-IPTV", json={"lifecycleStatus": status}).json()["lifecycleStatus"] == status
+        assert (
+            hq_client.patch(f"{BASE}/PO-IPTV", json={"lifecycleStatus": status}).json()["lifecycleStatus"]
+            == status
+        )
     assert hq_client.patch(f"{BASE}/PO-IPTV", json={"oneTimeFee": 1}).json()["currentState"] == "released"
     assert hq_client.get(f"{BASE}/PO-IPTV").json()["isSellable"] is True
 
@@ -172,12 +187,32 @@ def test_a_package_bundles_known_offerings_and_is_released_after_them(hq):
 def hq_own_catalog(store: str, tmp_path: Path) -> Iterator[HqApplication]:
     """An HQ whose catalog differs from the provinces' shipped default: PO-DC-2M repriced, PO-HQ-TV new."""
     catalog = tmp_path / "hq_catalog.json"
-    catalog.write_text(json.dumps({"offerings": [
-        {"id": "PO-DC-2M", "name": "数字电路 2M", "kind": "basic", "lifecycleStatus": "released",
-         "circuitType": "digitalCircuit", "oneTimeFee": 180000, "monthlyFee": 140000},
-        {"id": "PO-HQ-TV", "name": "IPTV 全国版", "kind": "service", "lifecycleStatus": "released",
-         "oneTimeFee": 0, "monthlyFee": 1500},
-    ]}), encoding="utf-8")
+    catalog.write_text(
+        json.dumps(
+            {
+                "offerings": [
+                    {
+                        "id": "PO-DC-2M",
+                        "name": "数字电路 2M",
+                        "kind": "basic",
+                        "lifecycleStatus": "released",
+                        "circuitType": "digitalCircuit",
+                        "oneTimeFee": 180000,
+                        "monthlyFee": 140000,
+                    },
+                    {
+                        "id": "PO-HQ-TV",
+                        "name": "IPTV 全国版",
+                        "kind": "service",
+                        "lifecycleStatus": "released",
+                        "oneTimeFee": 0,
+                        "monthlyFee": 1500,
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     with node_settings(store, tmp_path, "HQ", tier="hq", catalog_file=catalog) as settings:
         app = HqApplication(settings)
         yield app
@@ -194,14 +229,25 @@ def hq_log(hq: HqApplication, after: int = 0) -> list[LogRecord]:
         state = hq.plain(n.state)  # as it travels: decrypted
         running = link(running, n.id, n.topic, str(n.originator_id), n.originator_version, state)
         if n.id > after:
-            records.append(LogRecord(n.id, n.topic, str(n.originator_id), n.originator_version, state,
-                                     recorded_at(state), "HQ", running, channel.value))
+            records.append(
+                LogRecord(
+                    n.id,
+                    n.topic,
+                    str(n.originator_id),
+                    n.originator_version,
+                    state,
+                    recorded_at(state),
+                    "HQ",
+                    running,
+                    channel.value,
+                )
+            )
     return records
 
 
 def deliver(province: ProvinceApplication, records: list[LogRecord], batch: int = 2000) -> None:
     for start in range(0, len(records), batch):
-        chunk = records[start:start + batch]
+        chunk = records[start : start + batch]
         province.apply_replicated("HQ", chunk, chunk[-1].running_hash)
 
 
@@ -237,7 +283,9 @@ def test_a_product_retired_at_hq_stops_being_orderable_once_the_retirement_arriv
     assert province.orderable_offering("PO-IPTV", ORDER_FIELD).monthly_fee == 2000
     seen = province.replication_position("HQ")[0]
     hq.change_product("PO-IPTV", {"lifecycleStatus": "retired"}, BY)
-    assert province.orderable_offering("PO-IPTV", ORDER_FIELD).lifecycle_status == "released"  # not arrived yet
+    assert (
+        province.orderable_offering("PO-IPTV", ORDER_FIELD).lifecycle_status == "released"
+    )  # not arrived yet
     retirement = hq_log(hq, after=seen)
     deliver(province, retirement)
     assert refusal(province, "PO-IPTV").details["lifecycle_status"] == "retired"
@@ -257,7 +305,9 @@ def test_the_province_copy_survives_rebuild_and_restart(settings, hq_own_catalog
     province.close()
     again = ProvinceApplication(settings)
     try:
-        assert again.list_offerings(limit=1000).items == listing  # HQ's copy stays; the default is not reloaded
+        assert (
+            again.list_offerings(limit=1000).items == listing
+        )  # HQ's copy stays; the default is not reloaded
         assert again.orderable_offering("PO-HQ-TV", ORDER_FIELD).monthly_fee == 1500
     finally:
         again.close()
@@ -266,8 +316,17 @@ def test_the_province_copy_survives_rebuild_and_restart(settings, hq_own_catalog
 def test_non_catalog_events_from_hq_are_tracked_and_ignored(hq_own_catalog, province):
     records = hq_log(hq_own_catalog)
     last = records[-1]
-    other = LogRecord(last.position + 1, "shared.domain.order:Order.Forwarded", last.originator_id, 1, b"{}",
-                      last.recorded_at, "HQ", last.running_hash, "workOrders")
+    other = LogRecord(
+        last.position + 1,
+        "shared.domain.order:Order.Forwarded",
+        last.originator_id,
+        1,
+        b"{}",
+        last.recorded_at,
+        "HQ",
+        last.running_hash,
+        "workOrders",
+    )
     deliver(province, [*records, other])
     assert province.replication_position("HQ")[0] == other.position
     assert province.get_offering("PO-HQ-TV")["catalogSource"] == "HQ"

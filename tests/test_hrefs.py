@@ -3,7 +3,8 @@ demo data and on HQ after it heard from that province, follow every href found, 
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi.testclient import TestClient
 

@@ -29,18 +29,23 @@ def tamper(app, sql: str, params=()) -> None:
 
 @pytest.fixture
 def written(client, province):
-    for n in range(5):
+    for _n in range(5):
         customer = client.post(CUSTOMERS, json=individual()).json()
         client.patch(customer["href"], json={"status": "active"})
     result = province.check_log()
-    assert result["ok"] and result["checked"] == province.head_position() and result["firstBadPosition"] is None
+    assert (
+        result["ok"] and result["checked"] == province.head_position() and result["firstBadPosition"] is None
+    )
     return province.head_position()
 
 
 def test_a_changed_event_is_found_at_its_position(province, written):
     target = written - 3
-    tamper(province, f"UPDATE {events_table(province)} SET topic = topic || 'x' WHERE {position_column(province)} = ?",
-           [target])
+    tamper(
+        province,
+        f"UPDATE {events_table(province)} SET topic = topic || 'x' WHERE {position_column(province)} = ?",
+        [target],
+    )
     result = province.check_log()
     assert not result["ok"] and result["firstBadPosition"] == target and "changed" in result["reason"]
 
@@ -54,9 +59,13 @@ def test_a_deleted_event_is_found_at_its_position(province, written):
 
 def test_an_inserted_event_is_found_at_its_position(province, written):
     table = events_table(province)
-    tamper(province, f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
-                     f"SELECT originator_id, originator_version + 1000, topic, state FROM {table} "
-                     f"WHERE {position_column(province)} = ?", [written])
+    tamper(
+        province,
+        f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+        f"SELECT originator_id, originator_version + 1000, topic, state FROM {table} "
+        f"WHERE {position_column(province)} = ?",
+        [written],
+    )
     result = province.check_log()
     assert not result["ok"] and result["firstBadPosition"] == written + 1 and "inserted" in result["reason"]
     assert result["checked"] == written
@@ -64,6 +73,7 @@ def test_an_inserted_event_is_found_at_its_position(province, written):
 
 def test_the_audit_surface_answers_the_check(client, province, written):
     from tests.auth import staff
+
     answer = client.get("/audit/integrity", headers=staff("auditor", "HQ", "zhao.audit"))
     assert answer.status_code == 200
     assert answer.json()["log"]["ok"] is True and answer.json()["log"]["headPosition"] == written
@@ -74,12 +84,18 @@ def test_crm_audit_verify_on_a_stopped_node_exits_non_zero_naming_the_position(t
     import subprocess
     import sys
 
-    from tests.test_demo_and_cli import REPO
     from shared.settings import Settings
+    from tests.test_demo_and_cli import REPO
 
     def crm(*args, check=True):
-        return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)], cwd=REPO,
-                              capture_output=True, text=True, timeout=120, check=check)
+        return subprocess.run(
+            [sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=check,
+        )
 
     crm("keys", "init", "--code", "BJ")
     crm("demo-data", "--code", "BJ")
@@ -87,14 +103,23 @@ def test_crm_audit_verify_on_a_stopped_node_exits_non_zero_naming_the_position(t
     assert '"ok": true' in intact.stdout
     path = Settings(node_code="BJ", data_dir=tmp_path).sqlite_path()
     with sqlite3.connect(path) as db:
-        (table,) = db.execute("SELECT name FROM sqlite_master WHERE name LIKE '%events' AND type='table'").fetchone()
+        (table,) = db.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE '%events' AND type='table'"
+        ).fetchone()
         db.execute(f"UPDATE {table} SET state = substr(state, 1, length(state) - 1) WHERE rowid = 7")
     broken = crm("audit", "verify", "--code", "BJ", check=False)
     assert broken.returncode == 1 and '"firstBadPosition": 7' in broken.stdout, broken.stdout + broken.stderr
     nowhere = tmp_path / "nowhere"
-    missing = subprocess.run([sys.executable, "-m", "crm.cli", "audit", "verify", "--code", "HQ", "--data-dir",
-                              str(nowhere)], cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert missing.returncode != 0 and "no store" in missing.stderr and not nowhere.exists()  # looking creates nothing
+    missing = subprocess.run(
+        [sys.executable, "-m", "crm.cli", "audit", "verify", "--code", "HQ", "--data-dir", str(nowhere)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        missing.returncode != 0 and "no store" in missing.stderr and not nowhere.exists()
+    )  # looking creates nothing
 
 
 def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(store, tmp_path):
@@ -109,16 +134,24 @@ def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(store, t
         register_many(nodes["BJ"].app, 3, start=500)
         hq = nodes["HQ"]
         for code in ("GD", "BJ"):
-            eventually(lambda: hq.follower(code).status.position == nodes[code].runtime.service.chain.extend())
+            eventually(
+                lambda: hq.follower(code).status.position == nodes[code].runtime.service.chain.extend()
+            )
         api = create_app(hq.app)
         api.state.runtime = hq.runtime
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             healthy = client.get("/audit/integrity").json()
-            assert healthy["log"]["ok"] and [(m["upstream"], m["ok"]) for m in healthy["mirrors"]] == \
-                [("BJ", True), ("GD", True)]
+            assert healthy["log"]["ok"] and [(m["upstream"], m["ok"]) for m in healthy["mirrors"]] == [
+                ("BJ", True),
+                ("GD", True),
+            ]
             target = hq.app.mirror_page("GD", 0, 100)[3]["position"]
-            tamper(hq.app, f"UPDATE {hq.app.mirror_table} SET topic = topic || 'x' WHERE upstream = 'GD' "
-                           "AND position = ?", [target])
+            tamper(
+                hq.app,
+                f"UPDATE {hq.app.mirror_table} SET topic = topic || 'x' WHERE upstream = 'GD' "
+                "AND position = ?",
+                [target],
+            )
             tampered = {m["upstream"]: m for m in client.get("/audit/integrity").json()["mirrors"]}
             assert tampered["BJ"]["ok"] and not tampered["GD"]["ok"]
             assert tampered["GD"]["mismatch"]["position"] == int(target)
@@ -180,10 +213,11 @@ def test_a_deleted_newest_event_stops_later_writes_loudly(tmp_path):
 def test_a_mirror_rewritten_with_a_consistent_chain_fails_on_the_provinces_signature(store, tmp_path):
     """Someone with HQ's database changes a mirrored record and recomputes every running hash after it: the chain
     follows again, but the heads GD signed do not."""
+    import base64
+
     from replication.audit import verify_mirror
     from shared.persistence.integrity import link
     from tests.cluster import cluster, eventually, register_many
-    import base64
 
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
@@ -196,12 +230,25 @@ def test_a_mirror_rewritten_with_a_consistent_chain_fails_on_the_provinces_signa
         previous = bytes(32)
         for n, row in enumerate(rows):
             topic = row["topic"] + ("x" if n == 1 else "")
-            previous = link(previous, int(row["position"]), topic, row["originator_id"],
-                            int(row["originator_version"]), base64.b64decode(row["state"]))
-            tamper(hq.app, f"UPDATE {hq.app.mirror_table} SET topic = ?, running_hash = ? WHERE upstream = 'GD' "
-                           "AND position = ?", [topic, previous.hex(), int(row["position"])])
-        tamper(hq.app, f"UPDATE {hq.app.upstream_table} SET running_hash = ? WHERE upstream = 'GD'",
-               [previous.hex()])
+            previous = link(
+                previous,
+                int(row["position"]),
+                topic,
+                row["originator_id"],
+                int(row["originator_version"]),
+                base64.b64decode(row["state"]),
+            )
+            tamper(
+                hq.app,
+                f"UPDATE {hq.app.mirror_table} SET topic = ?, running_hash = ? WHERE upstream = 'GD' "
+                "AND position = ?",
+                [topic, previous.hex(), int(row["position"])],
+            )
+        tamper(
+            hq.app,
+            f"UPDATE {hq.app.upstream_table} SET running_hash = ? WHERE upstream = 'GD'",
+            [previous.hex()],
+        )
         forged = verify_mirror(hq.app, "GD")
         first_signed = min(p for p in hq.app.signed_heads("GD", 10**9) if p >= int(rows[1]["position"]))
         assert not forged["ok"] and forged["mismatch"]["position"] == first_signed
@@ -213,11 +260,20 @@ def test_a_change_with_a_recomputed_plain_chain_is_still_found(province, written
     from shared.persistence.integrity import GENESIS, link
 
     table = events_table(province)
-    tamper(province, f"UPDATE {table} SET topic = topic || 'x' WHERE {position_column(province)} = ?", [written - 2])
+    tamper(
+        province,
+        f"UPDATE {table} SET topic = topic || 'x' WHERE {position_column(province)} = ?",
+        [written - 2],
+    )
     previous = GENESIS
-    for n in province._all_notifications():  # the forger's best effort: plain SHA-256 links over the changed log
+    for (
+        n
+    ) in province._all_notifications():  # the forger's best effort: plain SHA-256 links over the changed log
         previous = link(previous, n.id, n.topic, str(n.originator_id), n.originator_version, bytes(n.state))
-        tamper(province, f"UPDATE {province.schema.prefix}_log_chain SET hash = ? WHERE position = ?",
-               [previous.hex(), n.id])
+        tamper(
+            province,
+            f"UPDATE {province.schema.prefix}_log_chain SET hash = ? WHERE position = ?",
+            [previous.hex(), n.id],
+        )
     result = province.check_log()
     assert not result["ok"] and result["firstBadPosition"] == 1  # no link follows without the key

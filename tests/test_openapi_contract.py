@@ -4,7 +4,7 @@ OpenAPI documents what the nodes send, and input the contract does not name is r
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -32,8 +32,9 @@ MANAGER = {"id": "GD-M1", "name": "陈经理"}
 
 
 def merge_patch(client: RecordingClient, url: str, body: dict[str, Any], **kwargs: Any) -> Any:
-    return client.patch(url, content=json.dumps(body), headers={**MERGE_PATCH, **kwargs.pop("headers", {})},
-                        **kwargs)
+    return client.patch(
+        url, content=json.dumps(body), headers={**MERGE_PATCH, **kwargs.pop("headers", {})}, **kwargs
+    )
 
 
 def created(response: Any) -> dict[str, Any]:
@@ -59,31 +60,63 @@ def province_run(gd: RecordingClient) -> dict[str, Any]:
     assert gd.post(OFFERINGS, json={}).status_code == 405
     person = created(gd.post(CUSTOMERS, json=individual(grade="1A", customerManager=MANAGER)))
     assert_tmf_valid(person, "TMF629", "Customer")
-    firm = created(gd.post(CUSTOMERS, json=group(customerManager=MANAGER), headers={"Idempotency-Key": "g-1"}))
+    firm = created(
+        gd.post(CUSTOMERS, json=group(customerManager=MANAGER), headers={"Idempotency-Key": "g-1"})
+    )
     for customer in (person, firm):
         ok(merge_patch(gd, customer["href"], {"status": "active", "industry": None}))
     ok(gd.get(CUSTOMERS, params={"fields": "name,grade", "grade": "1A"}))
     ok(gd.get(person["href"], params={"unmask": "true"}))
-    member = created(gd.post(f"{firm['href']}/member", json={"name": "王五", "phoneNumber": "13900139000",
-                                                             "province": "GD", "centrallyPaid": True}))
+    member = created(
+        gd.post(
+            f"{firm['href']}/member",
+            json={"name": "王五", "phoneNumber": "13900139000", "province": "GD", "centrallyPaid": True},
+        )
+    )
     ok(gd.get(f"{firm['href']}/member"))
     ok(gd.get(member["href"], params={"fields": "phoneNumber"}))
-    spare = created(gd.post(f"{firm['href']}/member", json={"name": "赵六", "phoneNumber": "13900139001",
-                                                            "province": "BJ"}))
+    spare = created(
+        gd.post(
+            f"{firm['href']}/member", json={"name": "赵六", "phoneNumber": "13900139001", "province": "BJ"}
+        )
+    )
     assert gd.delete(spare["href"]).status_code == 204
 
     item = {"productOffering": {"id": "PO-DC-2M"}}
-    local = created(gd.post(ORDERS, json={"relatedParty": [{"id": person["id"], "role": "customer"}],
-                                          "productOrderItem": [item], "slaClass": "urgent"}))
+    local = created(
+        gd.post(
+            ORDERS,
+            json={
+                "relatedParty": [{"id": person["id"], "role": "customer"}],
+                "productOrderItem": [item],
+                "slaClass": "urgent",
+            },
+        )
+    )
     assert_tmf_valid(local, "TMF622", "ProductOrder")
-    remote = created(gd.post(ORDERS, json={"relatedParty": [{"id": person["id"], "role": "customer"}],
-                                           "productOrderItem": [{**item, "deliveringProvince": "BJ"}]}))
-    doomed = created(gd.post(ORDERS, json={"relatedParty": [{"id": firm["id"], "role": "customer"}],
-                                           "productOrderItem": [{**item, "quantity": 2}]}))
+    remote = created(
+        gd.post(
+            ORDERS,
+            json={
+                "relatedParty": [{"id": person["id"], "role": "customer"}],
+                "productOrderItem": [{**item, "deliveringProvince": "BJ"}],
+            },
+        )
+    )
+    doomed = created(
+        gd.post(
+            ORDERS,
+            json={
+                "relatedParty": [{"id": firm["id"], "role": "customer"}],
+                "productOrderItem": [{**item, "quantity": 2}],
+            },
+        )
+    )
     ok(merge_patch(gd, doomed["href"], {"state": "held", "stateReason": "site not ready"}))
     assert merge_patch(gd, local["href"], {"state": "completed"}).status_code == 409
-    cancellation = created(gd.post(CANCELS, json={"productOrder": {"id": doomed["id"]},
-                                                  "cancellationReason": "withdrawn"}))
+    cancellation = created(
+        gd.post(CANCELS, json={"productOrder": {"id": doomed["id"]}, "cancellationReason": "withdrawn"})
+    )
     ok(gd.get(CANCELS)), ok(gd.get(cancellation["href"], params={"fields": "state"}))
     work_through(gd, local["id"])
     ok(gd.get(WORK, params={"fields": "state,workKind"}))
@@ -93,19 +126,40 @@ def province_run(gd: RecordingClient) -> dict[str, Any]:
 
     account = ok(gd.get(ACCOUNTS, params={"relatedParty.id": person["id"]}))[0]
     ok(gd.get(account["href"], params={"fields": "arrears"}))
-    cycle = datetime.now(timezone.utc).strftime("%Y-%m")
-    run = created(gd.post(f"{BILLS}/customerBillOnDemand", json={"billingAccount": {"id": account["id"]},
-                                                                 "billingCycle": cycle}))
+    cycle = datetime.now(UTC).strftime("%Y-%m")
+    run = created(
+        gd.post(
+            f"{BILLS}/customerBillOnDemand",
+            json={"billingAccount": {"id": account["id"]}, "billingCycle": cycle},
+        )
+    )
     bill = ok(gd.get(run["customerBill"]["href"]))
     assert_tmf_valid(bill, "TMF678", "CustomerBill")
     ok(merge_patch(gd, bill["href"], {"state": "sent"}))
     ok(gd.get(bill["href"], params={"replay": "true"})), ok(gd.get(f"{BILLS}/customerBill"))
-    payment = created(gd.post(PAYMENTS, json={"bill": {"id": bill["id"]}, "paymentMethod": "wechatPay",
-                                              "totalAmount": {"unit": "fen", "value": 100}}))
+    payment = created(
+        gd.post(
+            PAYMENTS,
+            json={
+                "bill": {"id": bill["id"]},
+                "paymentMethod": "wechatPay",
+                "totalAmount": {"unit": "fen", "value": 100},
+            },
+        )
+    )
     ok(gd.get(PAYMENTS)), ok(gd.get(payment["href"])), ok(gd.get(f"{BILLS}/arrearsReminder"))
 
-    ticket = created(gd.post(TICKETS, json={"ticketType": "fault", "description": "专线中断", "severity": "major",
-                                            "relatedParty": [{"id": person["id"], "role": "customer"}]}))
+    ticket = created(
+        gd.post(
+            TICKETS,
+            json={
+                "ticketType": "fault",
+                "description": "专线中断",
+                "severity": "major",
+                "relatedParty": [{"id": person["id"], "role": "customer"}],
+            },
+        )
+    )
     assert_tmf_valid(ticket, "TMF621", "TroubleTicket")
     ok(merge_patch(gd, ticket["href"], {"status": "inProgress"}))
     ok(merge_patch(gd, ticket["href"], {"status": "resolved", "resolution": "line card replaced"}))
@@ -131,8 +185,13 @@ def hq_run(hq: RecordingClient, seen: dict[str, Any]) -> None:
     catalog, analyst = staff("catalogAdmin", "HQ", "wang.catalog"), staff("hqAnalyst", "HQ", "li.analyst")
     settlement, admin = staff("settlementClerk", "HQ", "qian.ledger"), signed_in(hq, "sun.ops")
     auditor = staff("auditor", "HQ", "zhou.audit")
-    offering = created(hq.post(OFFERINGS, headers=catalog, json={"id": "PO-IPTV", "name": "IPTV", "kind": "service",
-                                                                   "oneTimeFee": 0, "monthlyFee": 2000}))
+    offering = created(
+        hq.post(
+            OFFERINGS,
+            headers=catalog,
+            json={"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000},
+        )
+    )
     assert_tmf_valid(offering, "TMF620", "ProductOffering")
     ok(merge_patch(hq, offering["href"], {"lifecycleStatus": "inDevelopment"}, headers=catalog))
     ok(hq.get(OFFERINGS, headers=catalog, params={"fields": "lifecycleStatus"}))
@@ -146,18 +205,34 @@ def hq_run(hq: RecordingClient, seen: dict[str, Any]) -> None:
     ok(hq.get("/crm/v1/statistics", headers=analyst, params={"month": seen["cycle"]}))
 
     ok(hq.put("/crm/v1/settlementRule/default", headers=settlement, json={"monthlyPercent": 60}))
-    ok(hq.get("/crm/v1/settlementRule", headers=settlement)), ok(hq.get("/crm/v1/settlementRule/default",
-                                                                         headers=settlement))
+    (
+        ok(hq.get("/crm/v1/settlementRule", headers=settlement)),
+        ok(hq.get("/crm/v1/settlementRule/default", headers=settlement)),
+    )
     ok(hq.get("/crm/v1/settlementEntry", headers=settlement))
     ok(hq.get("/crm/v1/settlementStatement", headers=settlement, params={"month": seen["cycle"]}))
     created(hq.post("/crm/v1/settlementStatement", headers=settlement, json={"month": seen["cycle"]}))
 
-    created(hq.post("/crm/v1/staff", headers=admin, json={"username": "zhang.clerk", "role": "clerk",
-                                                          "province": "GD", "password": "a long passphrase"}))
-    ok(hq.get("/crm/v1/staff", headers=admin)), ok(merge_patch(hq, "/crm/v1/staff/zhang.clerk", {"enabled": True},
-                                                                headers=admin))
+    created(
+        hq.post(
+            "/crm/v1/staff",
+            headers=admin,
+            json={
+                "username": "zhang.clerk",
+                "role": "clerk",
+                "province": "GD",
+                "password": "a long passphrase",
+            },
+        )
+    )
+    (
+        ok(hq.get("/crm/v1/staff", headers=admin)),
+        ok(merge_patch(hq, "/crm/v1/staff/zhang.clerk", {"enabled": True}, headers=admin)),
+    )
     ok(hq.post("/auth/token", data={"username": "zhang.clerk", "password": "a long passphrase"}))
-    assert hq.post("/auth/token", data={"username": "zhang.clerk", "password": "wrong one!"}).status_code == 401
+    assert (
+        hq.post("/auth/token", data={"username": "zhang.clerk", "password": "wrong one!"}).status_code == 401
+    )
     ok(hq.post("/crm/v1/staff/zhang.clerk/unlock", headers=admin))
     ok(hq.get("/.well-known/jwks.json"))
     ok(hq.get("/replication/status", headers=admin))
@@ -165,9 +240,17 @@ def hq_run(hq: RecordingClient, seen: dict[str, Any]) -> None:
     ok(hq.get("/replication/mirror/GD", headers=auditor, params={"limit": 5}))
     ok(hq.get("/replication/mirror/GD/verify", headers=auditor))
 
-    assert merge_patch(hq, offering["href"], {"lifecycleStatus": "released"}, headers=catalog).status_code == 409
-    assert hq.post(OFFERINGS, headers=catalog, json={"id": "PO-X", "name": "x", "kind": "service",
-                                                     "oneTimeFee": 0, "monthlyFee": 0, "price": 1}).status_code == 400
+    assert (
+        merge_patch(hq, offering["href"], {"lifecycleStatus": "released"}, headers=catalog).status_code == 409
+    )
+    assert (
+        hq.post(
+            OFFERINGS,
+            headers=catalog,
+            json={"id": "PO-X", "name": "x", "kind": "service", "oneTimeFee": 0, "monthlyFee": 0, "price": 1},
+        ).status_code
+        == 400
+    )
     assert hq.get(f"{OFFERINGS}/PO-NONE", headers=catalog).status_code == 404
     assert hq.get(OFFERINGS, headers=analyst, params={"lifecycle": "released"}).status_code == 400
     assert hq.post(OFFERINGS, headers=analyst, json={}).status_code == 403
@@ -177,7 +260,9 @@ def test_every_answer_of_a_run_through_both_nodes_matches_its_openapi(store, tmp
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         gd_api, hq_api = create_province(nodes["GD"].app), create_hq(nodes["HQ"].app)
         gd_api.state.runtime, hq_api.state.runtime = nodes["GD"].runtime, nodes["HQ"].runtime
-        enrol(nodes["HQ"].app, "sun.ops", "systemAdmin")  # the directory's first administrator, as `crm users add`
+        enrol(
+            nodes["HQ"].app, "sun.ops", "systemAdmin"
+        )  # the directory's first administrator, as `crm users add`
         with RecordingClient(gd_api, headers=staff()) as gd, RecordingClient(hq_api) as hq:
             seen = province_run(gd)
             hq_run(hq, seen)
@@ -193,7 +278,9 @@ def test_an_unknown_body_field_is_a_400_naming_it_and_records_nothing(client, pr
     before = event_count(province)
     typo = client.post(CUSTOMERS, json={**individual(), "nmae": "张三"})
     assert typo.status_code == 400 and typo.json()["field"] == "nmae" and "nmae" in typo.json()["reason"]
-    nested = client.post(CUSTOMERS, json=individual(certificate={"type": "idCard", "number": "x", "kind": "y"}))
+    nested = client.post(
+        CUSTOMERS, json=individual(certificate={"type": "idCard", "number": "x", "kind": "y"})
+    )
     assert nested.status_code == 400 and nested.json()["field"] == "certificate.kind"
     customer = created(client.post(CUSTOMERS, json=individual()))
     patch = merge_patch(client, customer["href"], {"stauts": "active"})
@@ -221,50 +308,79 @@ def test_a_body_in_another_media_type_is_a_415_and_merge_patch_is_taken(client, 
     customer = created(client.post(CUSTOMERS, content=body, headers={"Content-Type": "application/json"}))
     assert ok(merge_patch(client, customer["href"], {"status": "active"}))["status"] == "active"
     assert ok(client.patch(customer["href"], json={"grade": "2A"}))["grade"] == "2A"
-    xml = client.patch(customer["href"], content=b"<grade>1A</grade>", headers={"Content-Type": "application/xml"})
+    xml = client.patch(
+        customer["href"], content=b"<grade>1A</grade>", headers={"Content-Type": "application/xml"}
+    )
     assert xml.status_code == 415
 
 
 def test_fields_selects_top_level_attributes_and_refuses_unknown_ones(client):
     customer = created(client.post(CUSTOMERS, json=individual()))
     one = ok(client.get(customer["href"], params={"fields": "name,grade"}))
-    assert one == {"id": customer["id"], "href": customer["href"], "@type": "Customer", "name": "张三", "grade": "3A"}
+    assert one == {
+        "id": customer["id"],
+        "href": customer["href"],
+        "@type": "Customer",
+        "name": "张三",
+        "grade": "3A",
+    }
     listed = ok(client.get(CUSTOMERS, params={"fields": "status"}))
-    assert listed == [{"id": customer["id"], "href": customer["href"], "@type": "Customer", "status": "prospect"}]
+    assert listed == [
+        {"id": customer["id"], "href": customer["href"], "@type": "Customer", "status": "prospect"}
+    ]
     unknown = client.get(CUSTOMERS, params={"fields": "name,shoeSize"})
-    assert unknown.status_code == 400 and unknown.json()["field"] == "fields" and "shoeSize" in unknown.json()["reason"]
+    assert (
+        unknown.status_code == 400
+        and unknown.json()["field"] == "fields"
+        and "shoeSize" in unknown.json()["reason"]
+    )
     offering = ok(client.get(OFFERINGS, params={"fields": "monthlyFee", "limit": 1}))[0]
     assert set(offering) == {"id", "href", "@type", "monthlyFee"}
 
 
-def test_a_fields_selection_still_fits_the_published_schema_and_an_empty_one_is_refused(province, store, tmp_path):
+def test_a_fields_selection_still_fits_the_published_schema_and_an_empty_one_is_refused(
+    province, store, tmp_path
+):
     """Resources whose schema requires more than an id (a report's month, a status's node) keep it in any
     selection; `fields=` selects nothing, which no schema describes."""
     from replication.node import NodeRuntime
 
-    cycle = datetime.now(timezone.utc).strftime("%Y-%m")
+    cycle = datetime.now(UTC).strftime("%Y-%m")
     gd_api = create_province(province)
     gd_api.state.runtime = NodeRuntime(province, follow=False)
     with RecordingClient(gd_api, headers=staff()) as gd:
         gd.post(CUSTOMERS, json=individual())
-        reads = {f"/crm/v1/statisticsReport/{cycle}": "figures", f"{BILLS}/arrearsReminder": "remainingAmount",
-                 "/replication/status": "log", CUSTOMERS: "name"}
+        reads = {
+            f"/crm/v1/statisticsReport/{cycle}": "figures",
+            f"{BILLS}/arrearsReminder": "remainingAmount",
+            "/replication/status": "log",
+            CUSTOMERS: "name",
+        }
         for path, attribute in reads.items():
             assert gd.get(path, params={"fields": attribute}).status_code == 200, path
             empty = gd.get(path, params={"fields": ""})
             assert empty.status_code == 400 and empty.json()["field"] == "fields", (path, empty.text)
         assert set(ok(gd.get(f"/crm/v1/statisticsReport/{cycle}", params={"fields": "figures"}))) == {
-            "province", "month", "figures"}
+            "province",
+            "month",
+            "figures",
+        }
         assert violations(gd_api.openapi(), gd.exchanges) == []
     with hq_alone(store, tmp_path) as (_, at_hq):
-        for path, role, attribute in (("/crm/v1/statistics", "hqAnalyst", "revenueBilled"),
-                                      ("/crm/v1/staff", "systemAdmin", "role")):
+        for path, role, attribute in (
+            ("/crm/v1/statistics", "hqAnalyst", "revenueBilled"),
+            ("/crm/v1/staff", "systemAdmin", "role"),
+        ):
             who = staff(role, "HQ", "someone")
             assert at_hq.get(path, params={"fields": attribute}, headers=who).status_code == 200, path
             empty = at_hq.get(path, params={"fields": ","}, headers=who)
             assert empty.status_code == 400 and empty.json()["field"] == "fields", path
-            assert violations(at_hq.app.openapi(), [empty, at_hq.get(path, params={"fields": attribute},
-                                                                     headers=who)]) == []
+            assert (
+                violations(
+                    at_hq.app.openapi(), [empty, at_hq.get(path, params={"fields": attribute}, headers=who)]
+                )
+                == []
+            )
 
 
 def test_a_405_allows_every_method_of_the_path(client):
@@ -273,7 +389,9 @@ def test_a_405_allows_every_method_of_the_path(client):
     assert refused.status_code == 405 and refused.json()["code"] == "methodNotAllowed"
     assert refused.headers["Allow"] == "GET, PATCH"
     assert client.delete(CUSTOMERS).headers["Allow"] == "GET, POST"
-    read_only = client.delete(OFFERINGS)  # the catalog's copy: the refusing operations are not allowed methods
+    read_only = client.delete(
+        OFFERINGS
+    )  # the catalog's copy: the refusing operations are not allowed methods
     assert read_only.status_code == 405 and read_only.headers["Allow"] == "GET"
 
 
@@ -304,8 +422,12 @@ def test_the_openapi_documents_errors_in_the_error_form_and_no_422(specs):
         for path, method, op in operations(spec):
             responses = op["responses"]
             assert "422" not in responses, (path, method)
-            expected = {"400"} | ({"401", "403"} if op.get("security") else set()) | (
-                {"404"} if "{" in path else set()) | ({"409"} if method != "get" else set())
+            expected = (
+                {"400"}
+                | ({"401", "403"} if op.get("security") else set())
+                | ({"404"} if "{" in path else set())
+                | ({"409"} if method != "get" else set())
+            )
             assert expected <= set(responses), (path, method, sorted(responses))
             for code in responses:
                 if code.startswith("4"):
@@ -336,7 +458,9 @@ def test_list_and_read_operations_document_fields_selection(specs):
     for spec in specs.values():
         for path, method, op in operations(spec):
             answers_json = "application/json" in op["responses"].get("200", {}).get("content", {})
-            if method == "get" and not path.startswith("/health") and answers_json:  # probes are not resources  # not a JSON Lines/CSV stream
+            if (
+                method == "get" and not path.startswith("/health") and answers_json
+            ):  # probes are not resources  # not a JSON Lines/CSV stream
                 names = {p["name"] for p in op.get("parameters", [])}
                 assert "fields" in names, path
 

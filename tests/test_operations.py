@@ -11,17 +11,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from crm.cli import PER_NODE_VARIABLES
 from crm.supervisor import RestartPolicy
@@ -41,9 +40,17 @@ pytestmark = pytest.mark.multinode
 def _environment(**extra: str) -> dict[str, str]:
     """The operator's environment: the test run's keys, nothing that decides a node's place in the cluster."""
     env = {k: v for k, v in os.environ.items() if k not in PER_NODE_VARIABLES}
-    env.update({"CRM_KEYS_DIR": str(keys_dir()), "CRM_LOG_FORMAT": "json", "CRM_RECONNECT_INITIAL_SECONDS": "0.05",
-                "CRM_RECONNECT_CAP_SECONDS": "0.5", "CRM_AUDIT_INTERVAL_SECONDS": "0",
-                "CRM_PERSONAL_LOOKUPS_PER_HOUR": "100000", **extra})  # `knows` polls HQ by certificate number
+    env.update(
+        {
+            "CRM_KEYS_DIR": str(keys_dir()),
+            "CRM_LOG_FORMAT": "json",
+            "CRM_RECONNECT_INITIAL_SECONDS": "0.05",
+            "CRM_RECONNECT_CAP_SECONDS": "0.5",
+            "CRM_AUDIT_INTERVAL_SECONDS": "0",
+            "CRM_PERSONAL_LOOKUPS_PER_HOUR": "100000",
+            **extra,
+        }
+    )  # `knows` polls HQ by certificate number
     return env
 
 
@@ -97,8 +104,11 @@ class Client:
         """Every sample of /metrics: (name, sorted labels) → value."""
         response = self.http.get("/metrics", headers={"Authorization": ""})
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
-        return {(s.name, tuple(sorted(s.labels.items()))): s.value
-                for family in text_string_to_metric_families(response.text) for s in family.samples}
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(response.text)
+            for s in family.samples
+        }
 
     def register(self) -> str:
         """A 2A customer (national, so HQ keeps it); its certificate number."""
@@ -113,8 +123,13 @@ class Client:
 
 def _serve(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "crm.cli", *command], cwd=REPO, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "crm.cli", *command],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -143,14 +158,31 @@ def _cluster_up(data: Path, provinces: tuple[str, ...], *options: str, **env: st
     """`crm cluster up` as its own process, once it printed "Cluster up"; every node stopped afterwards."""
     base, grpc_base = port_run(1 + len(provinces)), port_run(1 + len(provinces))
     log = data / "cluster.log"
-    supervisor = _serve(["cluster", "up", "--provinces", ",".join(provinces), "--base-port", str(base),
-                         "--grpc-base-port", str(grpc_base), "--data-dir", str(data), *options], log,
-                        _environment(**{"CRM_RESTART_INITIAL_SECONDS": "0.5", **env}))
+    supervisor = _serve(
+        [
+            "cluster",
+            "up",
+            "--provinces",
+            ",".join(provinces),
+            "--base-port",
+            str(base),
+            "--grpc-base-port",
+            str(grpc_base),
+            "--data-dir",
+            str(data),
+            *options,
+        ],
+        log,
+        _environment(**{"CRM_RESTART_INITIAL_SECONDS": "0.5", **env}),
+    )
     nodes = {code: Client(f"http://127.0.0.1:{base + i}", code) for i, code in enumerate(("HQ", *provinces))}
     started = Cluster(supervisor, data, log, nodes)
     try:
-        eventually(lambda: supervisor.poll() is not None or any("Cluster up" in line for line in started.lines()),
-                   timeout=240, interval=0.2)
+        eventually(
+            lambda: supervisor.poll() is not None or any("Cluster up" in line for line in started.lines()),
+            timeout=240,
+            interval=0.2,
+        )
         assert supervisor.poll() is None, log.read_text()
         yield started
     finally:
@@ -190,25 +222,52 @@ def test_cluster_up_with_one_province_starts_with_its_demo_data_and_no_cross_pro
 
 
 def test_cluster_up_names_a_code_that_is_not_a_province(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "crm.cli", "cluster", "up", "--provinces", "GD,XX", "--base-port",
-                           str(free_port()), "--data-dir", str(tmp_path)], cwd=REPO, env=_environment(),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crm.cli",
+            "cluster",
+            "up",
+            "--provinces",
+            "GD,XX",
+            "--base-port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
-    assert len(done.stderr.strip().splitlines()) == 1 and "XX: not a province code" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "XX: not a province code" in done.stderr, (
+        done.stderr
+    )
     assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
 
 
 def test_cluster_up_with_two_provinces_loads_the_cross_province_demo_between_them(cluster):
-    assert any(line.startswith("cross-province demo data: {'crossProvinceOrders': 6") for line in cluster.lines())
+    assert any(
+        line.startswith("cross-province demo data: {'crossProvinceOrders': 6") for line in cluster.lines()
+    )
     desk = cluster.nodes["HQ"].http.get(ORDERS, params={"limit": 100}).json()
     assert {"completed", "inProgress", "failed", "cancelled", "acknowledged"} <= {o["state"] for o in desk}
-    routes = {(o["homeProvince"], p) for o in desk for p in o["deliveringProvinces"] if p != o["homeProvince"]}
+    routes = {
+        (o["homeProvince"], p) for o in desk for p in o["deliveringProvinces"] if p != o["homeProvince"]
+    }
     assert routes == {("GD", "BJ"), ("BJ", "GD")}
     for code in ("GD", "BJ"):  # and each province its own demo desk
         assert cluster.nodes[code].http.get(CUSTOMERS, params={"limit": 1}).headers["X-Total-Count"] != "0"
-    log = cluster.nodes["HQ"].http.get("/replication/status").json()["log"]  # the provinces there are, no others
-    assert {d["destination"]: (d["expected"], d["connection"]) for d in log["destinations"]} == \
-        {"GD": (True, "connected"), "BJ": (True, "connected")}
+    log = (
+        cluster.nodes["HQ"].http.get("/replication/status").json()["log"]
+    )  # the provinces there are, no others
+    assert {d["destination"]: (d["expected"], d["connection"]) for d in log["destinations"]} == {
+        "GD": (True, "connected"),
+        "BJ": (True, "connected"),
+    }
 
 
 def _demo_password(user: str) -> str:
@@ -218,23 +277,38 @@ def _demo_password(user: str) -> str:
 
 def test_demo_key_customers_are_managed_by_the_demo_customer_manager_who_signs_in_at_home(cluster):
     gd = cluster.nodes["GD"]
-    listed = [line.split()[0] for line in cluster.lines() if line.startswith("  gd.")]  # the demo staff printed
+    listed = [
+        line.split()[0] for line in cluster.lines() if line.startswith("  gd.")
+    ]  # the demo staff printed
     assert "gd.customermanager" in listed and listed == [user.lower() for user in listed]  # as they sign in
     assert not any("not assigned" in line for line in cluster.lines())
-    for code in ("GD", "BJ"):  # each province's key customers, its own groups included (others' are read-only)
+    for code in (
+        "GD",
+        "BJ",
+    ):  # each province's key customers, its own groups included (others' are read-only)
         own = cluster.nodes[code].http.get(CUSTOMERS, params={"homeProvince": code, "limit": 100}).json()
-        key = [c for c in own if c["status"] != "closed" and (c["grade"] in ("1A", "2A", "3A")
-                                                              or c["customerKind"] == "group")]
+        key = [
+            c
+            for c in own
+            if c["status"] != "closed" and (c["grade"] in ("1A", "2A", "3A") or c["customerKind"] == "group")
+        ]
         assert key and all(c["customerManager"]["id"] == f"{code.lower()}.customermanager" for c in key), code
     managed = gd.http.get(CUSTOMERS, params={"customerManager.id": "GD.CustomerManager", "limit": 100}).json()
-    assert managed and all(c["customerManager"] | {"since": None} == {"id": "gd.customermanager", "name": "GD 客户经理",
-                                                                       "since": None, "until": None} for c in managed)
-    signed = httpx.post(f"{gd.url}/auth/token", data={"username": "gd.customerManager",
-                                                      "password": _demo_password("gd.customermanager")})
+    assert managed and all(
+        c["customerManager"] | {"since": None}
+        == {"id": "gd.customermanager", "name": "GD 客户经理", "since": None, "until": None}
+        for c in managed
+    )
+    signed = httpx.post(
+        f"{gd.url}/auth/token",
+        data={"username": "gd.customerManager", "password": _demo_password("gd.customermanager")},
+    )
     assert signed.status_code == 200, signed.text  # at GD itself, as printed
     manager = {"Authorization": f"Bearer {signed.json()['access_token']}", "X-Channel": "customerManager"}
     own = httpx.get(f"{gd.url}{managed[0]['href']}", params={"unmask": "true"}, headers=manager)
-    assert own.status_code == 200 and "*" not in own.json()["certificate"]["number"]  # their own customer in full
+    assert (
+        own.status_code == 200 and "*" not in own.json()["certificate"]["number"]
+    )  # their own customer in full
 
 
 def test_metrics_count_requests_by_route_and_show_replication(cluster):
@@ -252,14 +326,18 @@ def test_metrics_count_requests_by_route_and_show_replication(cluster):
 
     assert grew("crm_http_requests_total", method="GET", route=CUSTOMERS, status="200") == 3
     assert grew("crm_http_requests_total", method="POST", route=CUSTOMERS, status="201") == 1
-    assert grew("crm_http_requests_total", method="GET", route=f"{CUSTOMERS}/{{customer_id}}", status="404") == 1
+    assert (
+        grew("crm_http_requests_total", method="GET", route=f"{CUSTOMERS}/{{customer_id}}", status="404") == 1
+    )
     assert grew("crm_http_requests_total", method="GET", route="unmatched", status="404") == 1
     assert not any("4711" in str(labels) for _, labels in after)  # raw paths never become labels
     assert grew("crm_http_request_duration_seconds_count", method="GET", route=CUSTOMERS) == 3
     assert grew("crm_http_request_duration_seconds_bucket", method="GET", route=CUSTOMERS, le="+Inf") == 3
     assert grew("crm_http_request_duration_seconds_sum", method="GET", route=CUSTOMERS) > 0
     assert _sample(after, "crm_node_info", node="GD", tier="province", store="sqlite") == 1
-    assert _sample(after, "crm_events_head_position") == gd.http.get("/health").json()["lastEventPosition"] > 0
+    assert (
+        _sample(after, "crm_events_head_position") == gd.http.get("/health").json()["lastEventPosition"] > 0
+    )
     assert _sample(after, "crm_replication_follower_state", upstream="HQ", state="streaming") == 1
     assert _sample(after, "crm_replication_follower_state", upstream="HQ", state="stopped") == 0
     assert _sample(after, "crm_store_errors_total") == 0
@@ -271,7 +349,9 @@ def test_metrics_count_requests_by_route_and_show_replication(cluster):
     for code in ("GD", "BJ"):
         assert _sample(at_hq, "crm_replication_follower_state", upstream=code, state="streaming") == 1
     gd_position = _sample(at_hq, "crm_replication_position", upstream="GD")
-    assert gd_position > 0 and gd_position >= status["GD"]["position"]  # read live, so never behind the status
+    assert (
+        gd_position > 0 and gd_position >= status["GD"]["position"]
+    )  # read live, so never behind the status
     assert _sample(at_hq, "crm_replication_lag_events", upstream="GD") >= 0
     assert _sample(at_hq, "crm_replication_lag_seconds", upstream="GD") >= 0
     assert _sample(at_hq, "crm_replication_applied_events_total", upstream="GD") > 0  # the customer, at least
@@ -312,19 +392,28 @@ def test_a_province_killed_under_cluster_up_is_restarted_and_catches_up_while_th
     from_bj = bj.register()
     eventually(lambda: hq.knows(from_bj))
 
-    restarted = eventually(lambda: (pid := _children(cluster.supervisor.pid).get("GD")) != killed and pid,
-                           timeout=30)
+    restarted = eventually(
+        lambda: (pid := _children(cluster.supervisor.pid).get("GD")) != killed and pid, timeout=30
+    )
     eventually(gd.healthy, timeout=60)
-    assert any("GD" in line and f"pid {killed}" in line and "SIGKILL" in line and "restarting" in line
-               for line in cluster.lines())
+    assert any(
+        "GD" in line and f"pid {killed}" in line and "SIGKILL" in line and "restarting" in line
+        for line in cluster.lines()
+    )
     from_gd = gd.register()  # written at GD after its restart: GD's log serves HQ again
     eventually(lambda: hq.knows(from_gd), timeout=30)
     assert _children(cluster.supervisor.pid)["GD"] == restarted and cluster.supervisor.poll() is None
 
 
 def _crm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crm.cli", *args], cwd=REPO, env=env or _environment(),
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "crm.cli", *args],
+        cwd=REPO,
+        env=env or _environment(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_one_node_is_stopped_started_and_restarted_through_the_running_supervisor(cluster):
@@ -338,7 +427,11 @@ def test_one_node_is_stopped_started_and_restarted_through_the_running_superviso
     time.sleep(3)  # six times the restart wait of this cluster: a crashed node would be back by now
     assert "GD" not in _children(cluster.supervisor.pid) and not gd.healthy()
     status = json.loads(_crm("cluster", "status", "--data-dir", data).stdout)
-    assert {n["node"]: n["state"] for n in status["nodes"]} == {"HQ": "running", "GD": "stopped", "BJ": "running"}
+    assert {n["node"]: n["state"] for n in status["nodes"]} == {
+        "HQ": "running",
+        "GD": "stopped",
+        "BJ": "running",
+    }
     assert status["supervisor"] == cluster.supervisor.pid
     by_hand = _crm("province", "serve", "--code", "GD", "--data-dir", data)  # would race the supervisor
     assert by_hand.returncode == 1 and "use `crm cluster start GD`" in by_hand.stderr, by_hand.stderr
@@ -365,7 +458,9 @@ def test_one_node_is_stopped_started_and_restarted_through_the_running_superviso
     assert unknown.returncode == 1 and "no node 'XX' in this cluster (one of HQ, GD, BJ)" in unknown.stderr
 
 
-NS_LAST_PID = Path("/proc/sys/kernel/ns_last_pid")  # the pid the kernel gave last: the next fork gets the one after
+NS_LAST_PID = Path(
+    "/proc/sys/kernel/ns_last_pid"
+)  # the pid the kernel gave last: the next fork gets the one after
 
 
 def _process_with_pid(pid: int) -> subprocess.Popen | None:
@@ -392,7 +487,9 @@ def test_stopping_a_node_that_crashed_and_was_reaped_signals_no_process_group_th
         try:
             stopped = _crm("cluster", "stop", "GD", "--data-dir", str(tmp_path))
             assert stopped.returncode == 0 and "GD stopped" in stopped.stdout, stopped.stderr
-            restarted = _crm("cluster", "restart", "GD", "--data-dir", str(tmp_path))  # it starts from stopped
+            restarted = _crm(
+                "cluster", "restart", "GD", "--data-dir", str(tmp_path)
+            )  # it starts from stopped
             assert restarted.returncode == 0 and "GD is running" in restarted.stdout, restarted.stderr
             assert bystander.poll() is None  # neither order reached the process group now under that id
         finally:
@@ -407,7 +504,9 @@ def test_the_readmes_restore_procedure_under_the_supervisor_stops_and_starts_nod
         hq, gd, data = up.nodes["HQ"], up.nodes["GD"], str(tmp_path)
 
         def followers(node: Client) -> dict[str, str]:
-            return {u["upstream"]: u["state"] for u in node.http.get("/replication/status").json()["upstreams"]}
+            return {
+                u["upstream"]: u["state"] for u in node.http.get("/replication/status").json()["upstreams"]
+            }
 
         kept = gd.register()
         backup = tmp_path / "gd.backup"
@@ -415,8 +514,11 @@ def test_the_readmes_restore_procedure_under_the_supervisor_stops_and_starts_nod
         lost = gd.register()  # after the backup: the restore loses it, HQ has it already
         eventually(lambda: hq.knows(lost), timeout=60)
 
-        for step in (("cluster", "stop", "GD"), ("restore", "--code", "GD", "--from", str(backup)),
-                     ("cluster", "start", "GD")):  # step 1
+        for step in (
+            ("cluster", "stop", "GD"),
+            ("restore", "--code", "GD", "--from", str(backup)),
+            ("cluster", "start", "GD"),
+        ):  # step 1
             done = _crm(*step, "--data-dir", data)
             assert done.returncode == 0, (step, done.stderr)
         assert gd.knows(kept) and not gd.knows(lost)
@@ -424,13 +526,27 @@ def test_the_readmes_restore_procedure_under_the_supervisor_stops_and_starts_nod
         seen = _crm("replication", "divergence", "--upstream", "GD", "--data-dir", data)
         assert seen.returncode == 1, seen.stderr
         keep = json.loads(seen.stdout)["mismatch"]["lastAgreeingPosition"]
-        for step in (("cluster", "stop", "HQ"), ("replication", "reseed", "--upstream", "GD", "--keep-upto",
-                                                  str(keep), "--reason", "GD restored", "--by", "ops.wang"),
-                     ("cluster", "start", "HQ")):
+        for step in (
+            ("cluster", "stop", "HQ"),
+            (
+                "replication",
+                "reseed",
+                "--upstream",
+                "GD",
+                "--keep-upto",
+                str(keep),
+                "--reason",
+                "GD restored",
+                "--by",
+                "ops.wang",
+            ),
+            ("cluster", "start", "HQ"),
+        ):
             done = _crm(*step, "--data-dir", data)
             assert done.returncode == 0, (step, done.stderr)
-        eventually(lambda: followers(hq) == {"GD": "streaming"} and followers(gd) == {"HQ": "streaming"},
-                   timeout=60)  # step 4
+        eventually(
+            lambda: followers(hq) == {"GD": "streaming"} and followers(gd) == {"HQ": "streaming"}, timeout=60
+        )  # step 4
         again = gd.register()
         eventually(lambda: hq.knows(again), timeout=60)
 
@@ -439,8 +555,10 @@ def test_cluster_commands_without_a_supervisor_say_so_in_one_line(tmp_path):
     for action in (("stop", "GD"), ("start", "GD"), ("restart", "GD"), ("status",)):
         done = _crm("cluster", *action, "--data-dir", str(tmp_path))
         assert done.returncode == 1 and done.stdout == ""
-        assert done.stderr.strip() == f"no cluster supervisor runs in {tmp_path}: start the cluster with " \
-                                      "`crm cluster up` (or `make run`), or give the --data-dir it runs in"
+        assert (
+            done.stderr.strip() == f"no cluster supervisor runs in {tmp_path}: start the cluster with "
+            "`crm cluster up` (or `make run`), or give the --data-dir it runs in"
+        )
 
 
 def test_sigterm_to_cluster_up_stops_every_node_and_leaves_no_orphan(cluster):
@@ -449,8 +567,11 @@ def test_sigterm_to_cluster_up_stops_every_node_and_leaves_no_orphan(cluster):
     cluster.supervisor.send_signal(signal.SIGTERM)
     assert cluster.supervisor.wait(timeout=30) == 0
     assert [code for code, pid in nodes.items() if _alive(pid)] == []
-    strays = [pid for pid, (_, state, command) in _processes().items()
-              if str(cluster.data) in command and state != "Z" and pid != cluster.supervisor.pid]
+    strays = [
+        pid
+        for pid, (_, state, command) in _processes().items()
+        if str(cluster.data) in command and state != "Z" and pid != cluster.supervisor.pid
+    ]
     assert strays == []
     assert not any(client.healthy() for client in cluster.nodes.values())
 
@@ -461,14 +582,18 @@ def test_a_node_restarted_alone_finds_its_upstreams_in_the_clusters_file(cluster
         _stop(cluster.supervisor)
     env = _environment()
     hq_process = _serve(["hq", "serve", "--data-dir", str(cluster.data)], cluster.log, env)
-    gd_process = _serve(["province", "serve", "--code", "GD", "--data-dir", str(cluster.data)], cluster.log, env)
+    gd_process = _serve(
+        ["province", "serve", "--code", "GD", "--data-dir", str(cluster.data)], cluster.log, env
+    )
     hq, gd = cluster.nodes["HQ"], cluster.nodes["GD"]
     try:
         eventually(hq.healthy, timeout=60)
         eventually(gd.healthy, timeout=60)
         certificate = gd.register()
         eventually(lambda: hq.knows(certificate), timeout=30)
-        upstreams = {u["upstream"]: u["target"] for u in hq.http.get("/replication/status").json()["upstreams"]}
+        upstreams = {
+            u["upstream"]: u["target"] for u in hq.http.get("/replication/status").json()["upstreams"]
+        }
         plan = json.loads((cluster.data / "cluster.json").read_text())["nodes"]
         assert upstreams == next(node["upstreams"] for node in plan if node["code"] == "HQ")
     finally:
@@ -481,10 +606,40 @@ def test_a_node_started_alone_with_the_upstreams_flag_replicates(tmp_path):
     http, grpc = {"HQ": free_port(), "GD": free_port()}, {"HQ": free_port(), "GD": free_port()}
     env = _environment()
     log = tmp_path / "nodes.log"
-    hq_process = _serve(["hq", "serve", "--data-dir", str(tmp_path), "--port", str(http["HQ"]), "--grpc-port",
-                         str(grpc["HQ"]), "--upstreams", f"GD=127.0.0.1:{grpc['GD']}"], log, env)
-    gd_process = _serve(["province", "serve", "--code", "GD", "--data-dir", str(tmp_path), "--port", str(http["GD"]),
-                         "--grpc-port", str(grpc["GD"]), "--upstreams", f"HQ=127.0.0.1:{grpc['HQ']}"], log, env)
+    hq_process = _serve(
+        [
+            "hq",
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(http["HQ"]),
+            "--grpc-port",
+            str(grpc["HQ"]),
+            "--upstreams",
+            f"GD=127.0.0.1:{grpc['GD']}",
+        ],
+        log,
+        env,
+    )
+    gd_process = _serve(
+        [
+            "province",
+            "serve",
+            "--code",
+            "GD",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(http["GD"]),
+            "--grpc-port",
+            str(grpc["GD"]),
+            "--upstreams",
+            f"HQ=127.0.0.1:{grpc['HQ']}",
+        ],
+        log,
+        env,
+    )
     hq, gd = Client(f"http://127.0.0.1:{http['HQ']}", "HQ"), Client(f"http://127.0.0.1:{http['GD']}", "GD")
     try:
         eventually(hq.healthy, timeout=60)
@@ -507,14 +662,36 @@ def test_no_second_process_starts_restores_rebuilds_or_reseeds_a_node_that_runs(
     env = _environment()
     log = tmp_path / "nodes.log"
     ports = {code: (free_port(), free_port()) for code in ("HQ", "GD")}
-    running = {code: _serve([*(["hq"] if code == "HQ" else ["province"]), "serve", "--code", code, "--data-dir",
-                             str(tmp_path), "--port", str(http), "--grpc-port", str(grpc)], log, env)
-               for code, (http, grpc) in ports.items()}
+    running = {
+        code: _serve(
+            [
+                *(["hq"] if code == "HQ" else ["province"]),
+                "serve",
+                "--code",
+                code,
+                "--data-dir",
+                str(tmp_path),
+                "--port",
+                str(http),
+                "--grpc-port",
+                str(grpc),
+            ],
+            log,
+            env,
+        )
+        for code, (http, grpc) in ports.items()
+    }
     gd, hq = (Client(f"http://127.0.0.1:{ports[code][0]}", code) for code in ("GD", "HQ"))
 
     def crm(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)], cwd=REPO,
-                              env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     try:
         eventually(gd.healthy, timeout=60)
@@ -523,11 +700,29 @@ def test_no_second_process_starts_restores_rebuilds_or_reseeds_a_node_that_runs(
         assert crm("backup", "--code", "GD", "--to", str(tmp_path / "gd.backup")).returncode == 0
         refused = {
             "restore": crm("restore", "--code", "GD", "--from", str(tmp_path / "gd.backup")),
-            "serve": crm("province", "serve", "--code", "GD", "--port", str(free_port()), "--grpc-port",
-                         str(free_port())),
+            "serve": crm(
+                "province",
+                "serve",
+                "--code",
+                "GD",
+                "--port",
+                str(free_port()),
+                "--grpc-port",
+                str(free_port()),
+            ),
             "rebuild": crm("projections", "rebuild", "--code", "GD"),
-            "reseed": crm("replication", "reseed", "--upstream", "GD", "--keep-upto", "0", "--reason", "test",
-                          "--by", "ops.desk"),
+            "reseed": crm(
+                "replication",
+                "reseed",
+                "--upstream",
+                "GD",
+                "--keep-upto",
+                "0",
+                "--reason",
+                "test",
+                "--by",
+                "ops.desk",
+            ),
         }
         for command, done in refused.items():
             holder = running["HQ" if command == "reseed" else "GD"].pid
@@ -541,8 +736,12 @@ def test_no_second_process_starts_restores_rebuilds_or_reseeds_a_node_that_runs(
         hq.http.close()
     restored = crm("restore", "--code", "GD", "--from", str(tmp_path / "gd.backup"))
     assert restored.returncode == 0 and json.loads(restored.stdout)["log"]["ok"], restored.stderr
-    unanswered = crm("replication", "divergence", "--upstream", "GD", "--upstreams", f"GD=127.0.0.1:{ports['GD'][1]}")
-    assert unanswered.returncode == 1 and "log service failed: UNAVAILABLE" in unanswered.stderr, unanswered.stderr
+    unanswered = crm(
+        "replication", "divergence", "--upstream", "GD", "--upstreams", f"GD=127.0.0.1:{ports['GD'][1]}"
+    )
+    assert unanswered.returncode == 1 and "log service failed: UNAVAILABLE" in unanswered.stderr, (
+        unanswered.stderr
+    )
     assert "Traceback" not in unanswered.stderr
 
 
@@ -558,12 +757,16 @@ def test_metrics_token_when_set_is_required(tmp_path):
             app.close()
     assert refused.status_code == wrong.status_code == 401
     assert refused.json()["code"] == "unauthenticated" and refused.json()["field"] == "Authorization"
-    assert scraped.status_code == 200 and 'crm_node_info{node="GD",store="sqlite",tier="province"} 1.0' in scraped.text
+    assert (
+        scraped.status_code == 200
+        and 'crm_node_info{node="GD",store="sqlite",tier="province"} 1.0' in scraped.text
+    )
     assert "/metrics" not in client.app.openapi()["paths"]
 
 
 def test_made_up_method_names_are_one_label_value_and_the_metrics_stop_growing(client):
     """Each new method name was new series (2,000 anonymous requests grew /metrics from 134 KB to 4.2 MB)."""
+
     def flood(names: range) -> set[tuple[str, tuple]]:
         for n in names:
             assert client.request(f"BREW{n}", CUSTOMERS).status_code == 405
@@ -580,8 +783,11 @@ def test_made_up_method_names_are_one_label_value_and_the_metrics_stop_growing(c
 
 
 def _series(client: TestClient) -> set[tuple[str, tuple]]:
-    return {(s.name, tuple(sorted(s.labels.items()))) for f in text_string_to_metric_families(
-        client.get("/metrics").text) for s in f.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items())))
+        for f in text_string_to_metric_families(client.get("/metrics").text)
+        for s in f.samples
+    }
 
 
 def _count(client: TestClient, **labels: str) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 CANCEL = "/tmf-api/productOrderingManagement/v4/cancelProductOrder"
 WORK = "/tmf-api/serviceOrdering/v4/serviceOrder"
-MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def active_customer(client):
@@ -75,14 +75,14 @@ def test_accepting_an_order_splits_it_into_three_work_orders(client, customer, p
 def test_late_completion_is_compensated_and_capped(client, customer, province):
     province.clock = lambda: MONDAY
     order = place(client, customer["id"])  # urgent, due 2026-11-30, one-time 300000
-    province.clock = lambda: datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc)  # 2 working days late
+    province.clock = lambda: datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # 2 working days late
     finish_all(client, order)
     done = client.get(order["href"]).json()
     assert done["lateWorkingDays"] == 2
     assert done["compensation"] == {"unit": "fen", "value": 30000}
     province.clock = lambda: MONDAY
     second = place(client, customer["id"])
-    province.clock = lambda: datetime(2027, 3, 1, 2, 0, tzinfo=timezone.utc)
+    province.clock = lambda: datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
     finish_all(client, second)
     assert client.get(second["href"]).json()["compensation"]["value"] == 300000
     assert client.get(ORDERS, params={"slaOverdue": "true"}).headers["X-Total-Count"] == "0"
@@ -92,7 +92,7 @@ def test_sla_overdue_list(client, customer, province):
     province.clock = lambda: MONDAY
     order = place(client, customer["id"])
     assert client.get(ORDERS, params={"slaOverdue": "true"}).headers["X-Total-Count"] == "0"
-    province.clock = lambda: datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+    province.clock = lambda: datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     overdue = client.get(ORDERS, params={"slaOverdue": "true"}).json()
     assert [o["id"] for o in overdue] == [order["id"]]
 
@@ -116,39 +116,80 @@ def test_callback_after_completion_and_overdue_callback_list(client, customer, p
 
 
 BAD_ORDERS = [  # (change to a valid body, the field the 400 names)
-    ({"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-NOPE"}}]},
-     "productOrderItem[0].productOffering.id"),
-    ({"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-SDWAN"}}]},
-     "productOrderItem[0].productOffering.id"),
-    ({"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-ISDN"}}]},
-     "productOrderItem[0].productOffering.id"),
-    ({"productOrderItem": [{"id": "1", "productOffering": {"id": "PO-DC-2M"}},
-                           {"id": "2", "productOffering": {"id": "PO-5G-SLICE"}}]},
-     "productOrderItem[1].productOffering.id"),
+    (
+        {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-NOPE"}}]},
+        "productOrderItem[0].productOffering.id",
+    ),
+    (
+        {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-SDWAN"}}]},
+        "productOrderItem[0].productOffering.id",
+    ),
+    (
+        {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "PO-ISDN"}}]},
+        "productOrderItem[0].productOffering.id",
+    ),
+    (
+        {
+            "productOrderItem": [
+                {"id": "1", "productOffering": {"id": "PO-DC-2M"}},
+                {"id": "2", "productOffering": {"id": "PO-5G-SLICE"}},
+            ]
+        },
+        "productOrderItem[1].productOffering.id",
+    ),
     ({"productOrderItem": []}, "productOrderItem"),
-    ({"productOrderItem": [{"id": "1", "action": "add", "quantity": 0, "productOffering": {"id": "PO-DC-2M"}}]},
-     "productOrderItem[0].quantity"),
+    (
+        {
+            "productOrderItem": [
+                {"id": "1", "action": "add", "quantity": 0, "productOffering": {"id": "PO-DC-2M"}}
+            ]
+        },
+        "productOrderItem[0].quantity",
+    ),
     ({"slaClass": "superfast"}, "slaClass"),
     ({"acceptanceKind": "teleport"}, "acceptanceKind"),
     ({"description": "x" * 2001}, "description"),
-    ({"relatedParty": [{"id": "00000000-0000-0000-0000-000000000000", "role": "customer"}]}, "relatedParty[0].id"),
+    (
+        {"relatedParty": [{"id": "00000000-0000-0000-0000-000000000000", "role": "customer"}]},
+        "relatedParty[0].id",
+    ),
     ({"relatedParty": []}, "relatedParty"),
     ({"relatedParty": [{"id": "c" * 65, "role": "customer"}]}, "relatedParty[0].id"),
     ({"relatedParty": [{"id": "x", "role": "seller"}]}, "relatedParty"),
-    ({"productOrderItem": [{"id": "i" * 65, "productOffering": {"id": "PO-DC-2M"}}]}, "productOrderItem[0].id"),
-    ({"productOrderItem": [{"id": "1", "productOffering": {"id": "P" * 500}}]},
-     "productOrderItem[0].productOffering.id"),
+    (
+        {"productOrderItem": [{"id": "i" * 65, "productOffering": {"id": "PO-DC-2M"}}]},
+        "productOrderItem[0].id",
+    ),
+    (
+        {"productOrderItem": [{"id": "1", "productOffering": {"id": "P" * 500}}]},
+        "productOrderItem[0].productOffering.id",
+    ),
     ({"productOrderItem": [{"id": "1"}]}, "productOrderItem[0].productOffering.id"),
-    ({"productOrderItem": [{"id": "1", "quantity": "2", "productOffering": {"id": "PO-DC-2M"}}]},
-     "productOrderItem[0].quantity"),
-    ({"productOrderItem": [{"id": "1", "productOffering": {"id": "PO-DC-2M"}},
-                           {"id": "1", "productOffering": {"id": "PO-DDN-64K"}}]}, "productOrderItem[1].id"),
-    ({"productOrderItem": [{"id": "1", "action": "explode", "productOffering": {"id": "PO-DC-2M"}}]},
-     "productOrderItem[0].action"),
-    ({"productOrderItem": [{"id": "1", "action": "delete", "productOffering": {"id": "PO-DC-2M"}}]},
-     "productOrderItem[0].action"),
-    ({"productOrderItem": [{"id": str(n), "productOffering": {"id": "PO-DC-2M"}} for n in range(51)]},
-     "productOrderItem"),
+    (
+        {"productOrderItem": [{"id": "1", "quantity": "2", "productOffering": {"id": "PO-DC-2M"}}]},
+        "productOrderItem[0].quantity",
+    ),
+    (
+        {
+            "productOrderItem": [
+                {"id": "1", "productOffering": {"id": "PO-DC-2M"}},
+                {"id": "1", "productOffering": {"id": "PO-DDN-64K"}},
+            ]
+        },
+        "productOrderItem[1].id",
+    ),
+    (
+        {"productOrderItem": [{"id": "1", "action": "explode", "productOffering": {"id": "PO-DC-2M"}}]},
+        "productOrderItem[0].action",
+    ),
+    (
+        {"productOrderItem": [{"id": "1", "action": "delete", "productOffering": {"id": "PO-DC-2M"}}]},
+        "productOrderItem[0].action",
+    ),
+    (
+        {"productOrderItem": [{"id": str(n), "productOffering": {"id": "PO-DC-2M"}} for n in range(51)]},
+        "productOrderItem",
+    ),
     ({"productOrderItem": "PO-DC-2M"}, "productOrderItem"),
 ]
 
@@ -177,11 +218,16 @@ def test_desk_transitions_and_each_refusal_names_the_state(client, customer, pro
     order = place(client, customer["id"])
     href = order["href"]
     assert client.patch(href, json={"state": "completed"}).json()["currentState"] == "acknowledged"
-    assert client.patch(href, json={"state": "held", "stateReason": "site not ready"}).json()["state"] == "held"
+    assert (
+        client.patch(href, json={"state": "held", "stateReason": "site not ready"}).json()["state"] == "held"
+    )
     assert client.patch(href, json={"state": "partial"}).json()["currentState"] == "held"
     assert client.patch(href, json={"state": "inProgress"}).json()["state"] == "inProgress"
     assert client.patch(href, json={"state": "rejected"}).json()["currentState"] == "inProgress"
-    assert client.patch(href, json={"state": "failed", "stateReason": "no resources"}).json()["state"] == "failed"
+    assert (
+        client.patch(href, json={"state": "failed", "stateReason": "no resources"}).json()["state"]
+        == "failed"
+    )
     assert {w["state"] for w in work_orders(client, order)} == {"cancelled"}
     before = event_count(province)
     for target in ("inProgress", "held", "pending", "completed", "acknowledged", "partial"):
@@ -196,7 +242,9 @@ def test_desk_transitions_and_each_refusal_names_the_state(client, customer, pro
 
 def test_cancel_product_order(client, customer, province):
     order = place(client, customer["id"])
-    cancel = client.post(CANCEL, json={"productOrder": {"id": order["id"]}, "cancellationReason": "withdrawn"})
+    cancel = client.post(
+        CANCEL, json={"productOrder": {"id": order["id"]}, "cancellationReason": "withdrawn"}
+    )
     assert cancel.status_code == 201, cancel.text
     assert_tmf_valid(cancel.json(), "TMF622", "CancelProductOrder")
     doc = client.get(order["href"]).json()
@@ -217,7 +265,12 @@ def test_order_idempotency_key(client, customer, province):
     again = client.post(ORDERS, json=body, headers={"Idempotency-Key": "o-1"})
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert event_count(province) == before
-    assert client.post(ORDERS, json=order_body(customer["id"], sla="normal"), headers={"Idempotency-Key": "o-1"}).status_code == 409
+    assert (
+        client.post(
+            ORDERS, json=order_body(customer["id"], sla="normal"), headers={"Idempotency-Key": "o-1"}
+        ).status_code
+        == 409
+    )
 
 
 def test_rebuild_reproduces_order_read_models(client, customer, province):
@@ -231,7 +284,10 @@ def test_rebuild_reproduces_order_read_models(client, customer, province):
 
 def test_malformed_requests_are_400(client, customer, province):
     before = event_count(province)
-    assert client.post(ORDERS, content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        client.post(ORDERS, content=b"{not json", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
     assert client.post(ORDERS, json=[order_body(customer["id"])]).status_code == 400
     assert client.post(CANCEL, json="cancel").status_code == 400
     assert client.get(ORDERS, params={"slaClass": "superfast"}).status_code == 400
@@ -295,8 +351,12 @@ def _order_in(client, customer, state):
     elif state == "cancelled":
         client.post(CANCEL, json={"productOrder": {"id": order["id"]}})
     for step in REACH.get(state, []):
-        assert client.patch(order["href"], json={"state": step, "stateReason": f"on the way to {state}"}
-                            ).status_code == 200
+        assert (
+            client.patch(
+                order["href"], json={"state": step, "stateReason": f"on the way to {state}"}
+            ).status_code
+            == 200
+        )
     assert client.get(order["href"]).json()["state"] == state
     return order
 
@@ -311,7 +371,8 @@ def _refusals_in(client, customer, province, state):
     order = _order_in(client, customer, state)
     allowed = {s.value for s in ALLOWED_ORDER_TRANSITIONS[OrderState(state)]}
     refused_targets = [
-        s.value for s in OrderState
+        s.value
+        for s in OrderState
         if s.value != state and (s.value not in allowed or s.value in ("completed", "partial", "cancelled"))
     ]
     before = event_count(province)
@@ -352,8 +413,12 @@ def test_completed_order_cannot_be_cancelled(client, customer, province):
     refused = client.post(CANCEL, json={"productOrder": {"id": order["id"]}})
     assert refused.status_code == 409 and refused.json()["currentState"] == "completed"
     assert client.post(CANCEL, json={}).json()["field"] == "productOrder.id"
-    assert client.post(CANCEL, json={"productOrder": {"id": order["id"]}, "cancellationReason": "x" * 2001}
-                       ).json()["field"] == "cancellationReason"
+    assert (
+        client.post(
+            CANCEL, json={"productOrder": {"id": order["id"]}, "cancellationReason": "x" * 2001}
+        ).json()["field"]
+        == "cancellationReason"
+    )
     assert event_count(province) == before
 
 
@@ -368,7 +433,9 @@ def test_callback_input_is_checked(client, customer, province):
     assert event_count(province) == before
 
 
-def test_a_desk_rejection_or_failure_says_why_and_a_repeated_state_takes_no_new_reason(client, customer, province):
+def test_a_desk_rejection_or_failure_says_why_and_a_repeated_state_takes_no_new_reason(
+    client, customer, province
+):
     order = place(client, customer["id"])
     href = order["href"]
     before = event_count(province)
@@ -385,6 +452,10 @@ def test_a_desk_rejection_or_failure_says_why_and_a_repeated_state_takes_no_new_
     before = event_count(province)
     assert client.patch(href, json={"state": "held"}).status_code == 200  # the same move again: nothing to do
     late = client.patch(href, json={"state": "held", "stateReason": "site not ready"})
-    assert late.status_code == 409 and late.json()["field"] == "stateReason" and late.json()["currentState"] == "held"
+    assert (
+        late.status_code == 409
+        and late.json()["field"] == "stateReason"
+        and late.json()["currentState"] == "held"
+    )
     assert event_count(province) == before
     assert client.get(href).json()["stateHistory"][-1]["reason"] == ""

@@ -3,7 +3,7 @@ only new products ordered, and every Location the API hands out answers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +20,7 @@ CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 ACCOUNTS = "/tmf-api/accountManagement/v4/billingAccount"
 ON_DEMAND = "/tmf-api/customerBillManagement/v4/customerBillOnDemand"
 BILLS = "/tmf-api/customerBillManagement/v4/customerBill"
-NOV = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+NOV = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def id_card(region: str, born: str) -> str:
@@ -33,13 +33,16 @@ def credit_code(region: str) -> str:
     return first17 + uscc_check_char(first17)
 
 
-@pytest.mark.parametrize("number, problem", [
-    (id_card("000000", "19800101"), "region code"),
-    (id_card("990101", "19800101"), "region code"),
-    (id_card("440106", "20990101"), "before 1900 or in the future"),
-    (id_card("440106", "18000101"), "before 1900 or in the future"),
-    (id_card("440106", "19800231"), "not a date"),
-])
+@pytest.mark.parametrize(
+    "number, problem",
+    [
+        (id_card("000000", "19800101"), "region code"),
+        (id_card("990101", "19800101"), "region code"),
+        (id_card("440106", "20990101"), "before 1900 or in the future"),
+        (id_card("440106", "18000101"), "before 1900 or in the future"),
+        (id_card("440106", "19800231"), "not a date"),
+    ],
+)
 def test_implausible_id_card_numbers_are_refused_with_the_reason(number, problem):
     with pytest.raises(InvalidValue) as refused:
         validate_id_card(number, "certificate.number", today=date(2026, 11, 25))
@@ -58,9 +61,11 @@ def test_plausible_numbers_pass_from_every_province_level_division():
 
 def test_implausible_certificates_and_non_add_items_are_400_over_rest_and_record_nothing(client, province):
     before = event_count(province)
-    for body in (individual(certificate={"type": "idCard", "number": id_card("000000", "19800101")}),
-                 individual(certificate={"type": "idCard", "number": id_card("440106", "20990101")}),
-                 group(certificate={"type": "unifiedSocialCreditCode", "number": credit_code("000000")})):
+    for body in (
+        individual(certificate={"type": "idCard", "number": id_card("000000", "19800101")}),
+        individual(certificate={"type": "idCard", "number": id_card("440106", "20990101")}),
+        group(certificate={"type": "unifiedSocialCreditCode", "number": credit_code("000000")}),
+    ):
         refused = client.post(CUSTOMERS, json=body)
         assert refused.status_code == 400 and refused.json()["field"] == "certificate.number", refused.text
     assert event_count(province) == before
@@ -70,13 +75,19 @@ def test_bill_runs_for_months_not_yet_begun_are_refused_and_on_demand_locations_
     province.clock = lambda: NOV
     customer = client.post(CUSTOMERS, json=individual()).json()
     client.patch(customer["href"], json={"status": "active"})
-    province.record(*province.charge_customer(customer["id"], [
-        {"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}],
-        {"actor": "t", "role": "staff", "channel": "web"}))
+    province.record(
+        *province.charge_customer(
+            customer["id"],
+            [{"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}],
+            {"actor": "t", "role": "staff", "channel": "web"},
+        )
+    )
     account = client.get(ACCOUNTS, params={"relatedParty.id": customer["id"]}).json()[0]
     before = event_count(province)
     for cycle in ("2030-01", "2026-12", "2026-13"):
-        refused = client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": cycle})
+        refused = client.post(
+            ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": cycle}
+        )
         assert refused.status_code == 400 and refused.json()["field"] == "billingCycle", (cycle, refused.text)
     with pytest.raises(InvalidValue):
         province.run_bill_cycle("2027-01", {"actor": "t", "role": "staff", "channel": "batch"})
@@ -92,8 +103,9 @@ def test_bill_runs_for_months_not_yet_begun_are_refused_and_on_demand_locations_
 def test_member_hrefs_answer(client):
     body = group()
     owner = client.post(CUSTOMERS, json=body).json()
-    added = client.post(f"{owner['href']}/member",
-                        json={"name": "王五", "phoneNumber": "13900139000", "province": "GD"})
+    added = client.post(
+        f"{owner['href']}/member", json={"name": "王五", "phoneNumber": "13900139000", "province": "GD"}
+    )
     assert added.status_code == 201
     assert client.get(added.headers["Location"]).json()["name"] == "王五"
     listed = client.get(f"{owner['href']}/member").json()

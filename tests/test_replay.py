@@ -20,24 +20,38 @@ def test_replay_of_a_healthy_node_is_identical_and_a_corrupted_row_is_named(prov
         assert healthy["identical"] and healthy["aggregates"] > 50, healthy["differences"][:3]
         customer = province.list_customers(limit=1).items[0]
         with province.queries.cursor(commit=True) as c:
-            province.queries.execute(c, f"UPDATE {province.schema.physical('customer')} SET grade = ? WHERE id = ?",
-                                     ["9A", customer["id"]])
+            province.queries.execute(
+                c,
+                f"UPDATE {province.schema.physical('customer')} SET grade = ? WHERE id = ?",
+                ["9A", customer["id"]],
+            )
         scratch.close()
         scratch = ProvinceApplication(province.settings)
         corrupted = replay_and_compare(province, scratch)
     finally:
         scratch.close()
     assert not corrupted["identical"]
-    assert {"table": "customer", "key": customer["id"], "column": "grade", "problem": "differs", "live": "9A",
-            "replayed": customer["grade"]} in corrupted["differences"]
+    assert {
+        "table": "customer",
+        "key": customer["id"],
+        "column": "grade",
+        "problem": "differs",
+        "live": "9A",
+        "replayed": customer["grade"],
+    } in corrupted["differences"]
     tables = province.queries.rows("SELECT COUNT(*) AS n FROM {customer}")
     assert tables[0]["n"] >= 15  # the live tables untouched by the replay
 
 
 def test_crm_audit_replay_shows_progress_and_exits_zero_on_a_healthy_node(tmp_path):
     def crm(*args):
-        return subprocess.run([sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)], cwd=REPO,
-                              capture_output=True, text=True, timeout=180)
+        return subprocess.run(
+            [sys.executable, "-m", "crm.cli", *args, "--data-dir", str(tmp_path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
 
     crm("keys", "init", "--code", "BJ")
     crm("demo-data", "--code", "BJ")

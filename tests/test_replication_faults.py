@@ -34,7 +34,8 @@ OPS = staff("systemAdmin", "HQ", "ops")
 
 def _tail(channel, follower: str, after: int = 0, **fields):
     return pb_grpc.NotificationLogStub(channel).Subscribe(
-        pb.SubscribeRequest(after_position=after, tail=True, follower=follower, **fields))
+        pb.SubscribeRequest(after_position=after, tail=True, follower=follower, **fields)
+    )
 
 
 def _refusal(call) -> tuple[grpc.StatusCode, str]:
@@ -48,13 +49,22 @@ def test_fifty_idle_tails_from_strangers_do_not_delay_hqs_follower(store, tmp_pa
         gd.app.register_customer(individual(grade="1A"), BY)
         head = gd.runtime.service.chain.extend()
         stranger = Settings(node_code="XX", keys_dir=tmp_path / "stranger")  # the cluster's CA, but no node
-        shutil.copytree(keys_dir() / "tls", stranger.keys_path() / "tls", ignore=lambda _, names: [n for n in names if not n.startswith("ca.")])
+        shutil.copytree(
+            keys_dir() / "tls",
+            stranger.keys_path() / "tls",
+            ignore=lambda _, names: [n for n in names if not n.startswith("ca.")],
+        )
         create_certificates(stranger.keys_path() / "tls", ["XX"])
-        with secure_channel(stranger, gd.target, "GD", []) as alien, channel_as("HQ", gd.target, "GD") as stale:
+        with (
+            secure_channel(stranger, gd.target, "GD", []) as alien,
+            channel_as("HQ", gd.target, "GD") as stale,
+        ):
             refused = [_tail(alien, "") for _ in range(50)]
             held = [_tail(stale, "HQ", head) for _ in range(50)]  # a stale HQ process's idle tails, say
             assert {_refusal(call)[0] for call in refused} == {grpc.StatusCode.PERMISSION_DENIED}
-            eventually(lambda: sum(not call.done() for call in held) <= gd.app.settings.replication_streams_per_peer)
+            eventually(
+                lambda: sum(not call.done() for call in held) <= gd.app.settings.replication_streams_per_peer
+            )
             ended = [call for call in held if call.done()]
             assert {call.code() for call in ended} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
             assert all("superseded" in call.details() or "not ended yet" in call.details() for call in ended)
@@ -73,8 +83,10 @@ def test_callers_without_a_certificate_are_bounded_per_peer_and_in_all(store, tm
             gd = [_tail(channel, "GD", heartbeat_ms=100) for _ in range(2)]
             for call in gd:
                 next(call)  # open: a batch or a heartbeat arrives
-            assert _refusal(_tail(channel, "GD")) == (grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                                      "GD@ipv4:127.0.0.1 already holds 2 streams (at most 2 per caller)")
+            assert _refusal(_tail(channel, "GD")) == (
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "GD@ipv4:127.0.0.1 already holds 2 streams (at most 2 per caller)",
+            )
             bj = _tail(channel, "BJ", heartbeat_ms=100)
             next(bj)
             code, reason = _refusal(_tail(channel, "SH"))
@@ -96,10 +108,18 @@ def test_request_fields_out_of_range_are_invalid_argument_and_not_logged_whole(s
                 request = pb.SubscribeRequest(**{"follower": "HQ", "tail": False, **fields})
                 return list(stub.Subscribe(request, timeout=5))
 
-            for field, value in [("max_batch", -1), ("max_batch", 5001), ("max_batch", 2**31 - 1),
-                                 ("after_position", -1), ("after_position", 2**63 - 1), ("heartbeat_ms", -5),
-                                 ("heartbeat_ms", 10**6), ("follower", "ZZ"), ("follower", "HQ\x00"),
-                                 ("follower", long_name)]:
+            for field, value in [
+                ("max_batch", -1),
+                ("max_batch", 5001),
+                ("max_batch", 2**31 - 1),
+                ("after_position", -1),
+                ("after_position", 2**63 - 1),
+                ("heartbeat_ms", -5),
+                ("heartbeat_ms", 10**6),
+                ("follower", "ZZ"),
+                ("follower", "HQ\x00"),
+                ("follower", long_name),
+            ]:
                 with pytest.raises(grpc.RpcError) as refused:
                     subscribe(**{field: value})
                 assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT, (field, value)
@@ -160,8 +180,12 @@ def test_a_frozen_upstream_is_reported_within_15_s_then_caught_up(store, tmp_pat
 
 
 def _undecodable(gd) -> StoredEvent:
-    return StoredEvent(originator_id=uuid.uuid4(), originator_version=1,
-                       topic="shared.domain.customer:Customer.Registered", state=gd.app.sealed(b"{not json"))
+    return StoredEvent(
+        originator_id=uuid.uuid4(),
+        originator_version=1,
+        topic="shared.domain.customer:Customer.Registered",
+        state=gd.app.sealed(b"{not json"),
+    )
 
 
 def _newer_type(gd) -> StoredEvent:
@@ -169,8 +193,12 @@ def _newer_type(gd) -> StoredEvent:
     topic = "shared.domain.customer:Customer.Upgraded"
     service = gd.runtime.service
     service.public = service.chain.public = {**service.public, topic: Channel.BUSINESS_DATA}
-    return StoredEvent(originator_id=uuid.uuid4(), originator_version=1, topic=topic,
-                       state=gd.app.sealed(b'{"timestamp": "2026-01-01T00:00:00+00:00"}'))
+    return StoredEvent(
+        originator_id=uuid.uuid4(),
+        originator_version=1,
+        topic=topic,
+        state=gd.app.sealed(b'{"timestamp": "2026-01-01T00:00:00+00:00"}'),
+    )
 
 
 @pytest.mark.parametrize("poison", [_undecodable, _newer_type], ids=["undecodable", "unknown-type"])
@@ -187,7 +215,9 @@ def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, t
         status = eventually(lambda: (s := hq.follower("GD").status).state == "stopped" and s, timeout=10)
         assert (status.stopped_at_position, status.stopped_at_topic) == (position, record.topic)
         assert f"position {position}" in status.last_error and record.topic in status.last_error
-        eventually(lambda: not hq.follower("GD").is_alive(), timeout=5)  # it ends: no hot loop, it waits for an operator
+        eventually(
+            lambda: not hq.follower("GD").is_alive(), timeout=5
+        )  # it ends: no hot loop, it waits for an operator
         assert status.reconnects <= 5
         assert status.position == before and hq.app.mirror_count("GD") == mirrored
         errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
@@ -200,10 +230,14 @@ def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, t
         api = create_app(hq.app)
         api.state.runtime = hq.runtime
         with TestClient(api, headers=OPS) as client:
-            view = next(u for u in client.get("/replication/status").json()["upstreams"] if u["upstream"] == "GD")
+            view = next(
+                u for u in client.get("/replication/status").json()["upstreams"] if u["upstream"] == "GD"
+            )
             assert view["state"] == "stopped" and view["stoppedAtPosition"] == position
             assert client.post("/replication/upstreams/GD/resume").status_code == 200  # an operator retries
-            eventually(lambda: not hq.follower("GD").is_alive() and hq.follower("GD").status.state == "stopped")
+            eventually(
+                lambda: not hq.follower("GD").is_alive() and hq.follower("GD").status.state == "stopped"
+            )
             assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 2
             assert client.post("/replication/upstreams/XX/resume").status_code == 404
 
@@ -214,7 +248,9 @@ def test_verifying_the_mirror_of_a_province_hq_does_not_follow_is_404(store, tmp
         try:
             NodeRuntime(app, follow=False)  # the node's upstreams, as `crm hq serve` reads them
             with TestClient(create_app(app), headers=staff("auditor", "HQ", "zhao.audit")) as client:
-                assert client.get("/replication/mirror/GD/verify").json()["ok"] is True  # followed, empty so far
+                assert (
+                    client.get("/replication/mirror/GD/verify").json()["ok"] is True
+                )  # followed, empty so far
                 for code in ("XX", "SH", "x" * 100):
                     response = client.get(f"/replication/mirror/{code}/verify")
                     assert response.status_code == 404, code
@@ -224,15 +260,26 @@ def test_verifying_the_mirror_of_a_province_hq_does_not_follow_is_404(store, tmp
             app.close()
 
 
-def test_a_record_that_decodes_but_cannot_be_applied_is_tried_a_handful_of_times_then_stops(store, tmp_path, caplog):
+def test_a_record_that_decodes_but_cannot_be_applied_is_tried_a_handful_of_times_then_stops(
+    store, tmp_path, caplog
+):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
         gd.app.register_customer(individual(grade="1A"), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         before = hq.follower("GD").status.position
-        gd.app.recorder.insert_events([StoredEvent(  # a registration without a customer in it
-            originator_id=uuid.uuid4(), originator_version=1, topic="shared.domain.customer:Customer.Registered",
-            state=gd.app.sealed(b'{"timestamp": {"_type_": "datetime_iso", "_data_": "2026-01-01T00:00:00+00:00"}}'))])
+        gd.app.recorder.insert_events(
+            [
+                StoredEvent(  # a registration without a customer in it
+                    originator_id=uuid.uuid4(),
+                    originator_version=1,
+                    topic="shared.domain.customer:Customer.Registered",
+                    state=gd.app.sealed(
+                        b'{"timestamp": {"_type_": "datetime_iso", "_data_": "2026-01-01T00:00:00+00:00"}}'
+                    ),
+                )
+            ]
+        )
         gd.app.register_customer(individual(grade="2A"), BY)
         status = eventually(lambda: (s := hq.follower("GD").status).state == "stopped" and s, timeout=10)
         attempts = hq.app.settings.replication_failed_attempts

@@ -19,8 +19,11 @@ from tests.factories import individual
 
 
 def _subscribe(channel, follower=""):
-    return list(pb_grpc.NotificationLogStub(channel).Subscribe(
-        pb.SubscribeRequest(after_position=0, tail=False, follower=follower), timeout=5))
+    return list(
+        pb_grpc.NotificationLogStub(channel).Subscribe(
+            pb.SubscribeRequest(after_position=0, tail=False, follower=follower), timeout=5
+        )
+    )
 
 
 def test_only_hq_with_the_clusters_certificate_reads_a_provinces_log(store, tmp_path):
@@ -72,11 +75,16 @@ def test_a_node_at_gds_address_without_gds_signing_key_is_refused(store, tmp_pat
     with start_node(store, tmp_path, "HQ") as hq:
         thief_keys = tmp_path / "thief-keys"
         shutil.copytree(keys_dir(), thief_keys)
-        (thief_keys / "tls" / "gd.sign.key").write_bytes(Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        (thief_keys / "tls" / "gd.sign.key").write_bytes(
+            Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         with start_node(store, tmp_path / "thief", "GD", keys_dir=thief_keys) as thief:
             thief.app.register_customer(individual(grade="1A"), BY)
             hq.runtime.add_upstream("GD", thief.target)
-            status = eventually(lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status)
+            status = eventually(
+                lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status
+            )
             assert status.last_error.startswith("identity") and "signed" in status.last_error
             assert hq.app.mirror_count("GD") == 0

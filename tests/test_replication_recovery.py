@@ -22,21 +22,36 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def public_count(app) -> int:
-    return sum(1 for n in app.recorder.select_notifications(start=1, limit=10**7) if n.topic in PROVINCE_PUBLIC)
+    return sum(
+        1 for n in app.recorder.select_notifications(start=1, limit=10**7) if n.topic in PROVINCE_PUBLIC
+    )
 
 
 def hq_status(port: int) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/replication/status",
-                                     headers=staff("systemAdmin", "HQ", "ops"))
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/replication/status", headers=staff("systemAdmin", "HQ", "ops")
+    )
     with urllib.request.urlopen(request, timeout=2) as response:
         return json.loads(response.read())
 
 
 def start_hq_process(settings, http_port: int, gd_target: str) -> subprocess.Popen:
-    env = node_env(settings, http_port=http_port, grpc_port=free_port(), upstreams=f"GD={gd_target}",
-                   replication_batch=100, reconnect_initial_seconds=0.05, reconnect_cap_seconds=0.5)
-    return subprocess.Popen([sys.executable, "-m", "crm.cli", "hq", "serve"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = node_env(
+        settings,
+        http_port=http_port,
+        grpc_port=free_port(),
+        upstreams=f"GD={gd_target}",
+        replication_batch=100,
+        reconnect_initial_seconds=0.05,
+        reconnect_cap_seconds=0.5,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "crm.cli", "hq", "serve"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def follower_position(port: int) -> int:
@@ -48,16 +63,23 @@ def follower_position(port: int) -> int:
 
 
 def test_hq_killed_mid_stream_resumes_with_exactly_the_public_events(store, tmp_path):
-    with start_node(store, tmp_path, "GD") as gd, \
-            node_settings(store, tmp_path, "HQ", tier="hq") as hq_settings:
+    with (
+        start_node(store, tmp_path, "GD") as gd,
+        node_settings(store, tmp_path, "HQ", tier="hq") as hq_settings,
+    ):
         register_many(gd.app, 2600)  # 5,200 public events waiting
         port = free_port()
         hq = start_hq_process(hq_settings, port, gd.target)
-        writer = threading.Thread(target=register_many, args=(gd.app, 300), kwargs={"chunk": 10, "start": 5000})
+        writer = threading.Thread(
+            target=register_many, args=(gd.app, 300), kwargs={"chunk": 10, "start": 5000}
+        )
         writer.start()  # the province keeps recording while HQ streams
         try:
-            eventually(lambda: 0 < follower_position(port) < gd.runtime.service.chain.extend(), timeout=60,
-                       interval=0.005)
+            eventually(
+                lambda: 0 < follower_position(port) < gd.runtime.service.chain.extend(),
+                timeout=60,
+                interval=0.005,
+            )
         finally:
             hq.send_signal(signal.SIGKILL)
             hq.wait()
@@ -78,7 +100,9 @@ def test_hq_killed_mid_stream_resumes_with_exactly_the_public_events(store, tmp_
             position, running_hash, _ = app.replication_position("GD")
             assert position == final
             assert running_hash == gd.runtime.service.chain.head_hash != GENESIS
-            rows = app.queries.rows("SELECT COUNT(*) AS n, COUNT(DISTINCT customer_id) AS d FROM {province_customer}")
+            rows = app.queries.rows(
+                "SELECT COUNT(*) AS n, COUNT(DISTINCT customer_id) AS d FROM {province_customer}"
+            )
             assert rows[0]["n"] == rows[0]["d"] == 2900
             assert app.list_national_customers().total == 3 * 2900 // 5 + (1 if 2900 % 5 > 2 else 0)
         finally:
@@ -101,8 +125,12 @@ def test_province_down_then_back_is_caught_up(store, tmp_path):
         settings, grpc_port = gd.app.settings, gd.runtime.grpc_port
         gd.runtime.stop()
         gd.app.close()
-        eventually(lambda: hq.follower("GD").status.state in ("disconnected", "connecting")
-                   and hq.follower("GD").status.last_error)
+        eventually(
+            lambda: (
+                hq.follower("GD").status.state in ("disconnected", "connecting")
+                and hq.follower("GD").status.last_error
+            )
+        )
         assert hq.app.list_national_customers().total == 1  # HQ keeps serving
         recorded = hq.follower("GD").status.position
         hq.follower("GD").stop()
@@ -129,9 +157,18 @@ def test_province_down_then_back_is_caught_up(store, tmp_path):
 def test_hq_down_while_provinces_work_then_back_catches_up(store, tmp_path):
     from replication.node import NodeRuntime
 
-    with start_node(store, tmp_path, "GD") as gd, \
-            node_settings(store, tmp_path, "HQ", tier="hq", grpc_port=free_port(),
-                          reconnect_initial_seconds=0.05, reconnect_cap_seconds=0.5) as hq_settings:
+    with (
+        start_node(store, tmp_path, "GD") as gd,
+        node_settings(
+            store,
+            tmp_path,
+            "HQ",
+            tier="hq",
+            grpc_port=free_port(),
+            reconnect_initial_seconds=0.05,
+            reconnect_cap_seconds=0.5,
+        ) as hq_settings,
+    ):
 
         def start_hq():
             app = HqApplication(hq_settings)
@@ -147,7 +184,9 @@ def test_hq_down_while_provinces_work_then_back_catches_up(store, tmp_path):
         hq.close()
         for grade in ("1A", "2A", "3A"):  # HQ is down: the province keeps accepting work
             gd.app.register_customer(individual(grade=grade), BY)
-        eventually(lambda: gd.follower("HQ").status.state != "streaming" and gd.follower("HQ").status.last_error)
+        eventually(
+            lambda: gd.follower("HQ").status.state != "streaming" and gd.follower("HQ").status.last_error
+        )
         hq, runtime = start_hq()
         try:
             eventually(lambda: hq.list_national_customers().total == 4, timeout=30)
@@ -165,15 +204,19 @@ def test_tampered_upstream_is_detected_and_reported(store, tmp_path):
             gd.app.register_customer(individual(grade=grade), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         assert hq.runtime.audit("GD")["ok"] is True
-        first = next(n for n in gd.app.recorder.select_notifications(start=1, limit=1000)
-                     if n.topic == "shared.domain.customer:Customer.Registered")
+        first = next(
+            n
+            for n in gd.app.recorder.select_notifications(start=1, limit=1000)
+            if n.topic == "shared.domain.customer:Customer.Registered"
+        )
         forged = gd.app.sealed(gd.app.plain(first.state).replace(b'"grade":"1A"', b'"grade":"5A"'))
         assert gd.app.plain(forged) != gd.app.plain(first.state)
         table = "stored_events" if store == "sqlite" else "gd_events"
         with gd.app.queries.cursor(commit=True) as cursor:
             key = "rowid" if store == "sqlite" else "notification_id"
-            gd.app.queries.execute(cursor, f"UPDATE {table} SET state = ? WHERE {key} = ?",
-                                   [forged, first.id])
+            gd.app.queries.execute(
+                cursor, f"UPDATE {table} SET state = ? WHERE {key} = ?", [forged, first.id]
+            )
         result = hq.runtime.audit("GD")
         assert result["ok"] is False and result["mismatch"]["position"] == first.id
         status = hq.runtime.status()["upstreams"][0]
@@ -192,7 +235,9 @@ def test_upstream_whose_history_changed_stops_its_follower_loudly(store, tmp_pat
         with start_node(store, tmp_path / "impostor", "GD", grpc_port=port) as impostor:
             for grade in ("1A", "2A", "3A"):
                 impostor.app.register_customer(individual(grade=grade), BY)
-            status = eventually(lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status)
+            status = eventually(
+                lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status
+            )
             assert "history changed" in status.last_error
             assert hq.follower("GD").status.position == recorded
             assert hq.app.list_national_customers().total == 1  # nothing of the other history was applied
@@ -203,21 +248,35 @@ def test_upstream_whose_history_changed_stops_its_follower_loudly(store, tmp_pat
 
 
 def test_hq_audits_on_its_own_and_reports_a_changed_upstream_history(store, tmp_path):
-    with start_node(store, tmp_path, "GD") as gd, \
-            start_node(store, tmp_path, "HQ", audit_interval_seconds=0.2) as hq:
+    with (
+        start_node(store, tmp_path, "GD") as gd,
+        start_node(store, tmp_path, "HQ", audit_interval_seconds=0.2) as hq,
+    ):
         hq.runtime.add_upstream("GD", gd.target)
         hq.runtime.start_auditor()
         gd.app.register_customer(individual(grade="1A"), BY)
         eventually(lambda: (hq.runtime.status()["upstreams"][0]["lastAudit"] or {}).get("checked"))
         assert hq.runtime.status()["upstreams"][0]["lastAudit"]["ok"] is True
-        first = next(n for n in gd.app.recorder.select_notifications(start=1, limit=1000)
-                     if n.topic == "shared.domain.customer:Customer.Registered")
+        first = next(
+            n
+            for n in gd.app.recorder.select_notifications(start=1, limit=1000)
+            if n.topic == "shared.domain.customer:Customer.Registered"
+        )
         table, key = ("stored_events", "rowid") if store == "sqlite" else ("gd_events", "notification_id")
         with gd.app.queries.cursor(commit=True) as cursor:
-            gd.app.queries.execute(cursor, f"UPDATE {table} SET state = ? WHERE {key} = ?",
-                                   [gd.app.sealed(gd.app.plain(first.state).replace(b'"grade":"1A"', b'"grade":"5A"')),
-                                    first.id])
-        view = eventually(lambda: hq.runtime.status()["upstreams"][0]["state"] == "stopped"
-                          and hq.runtime.status()["upstreams"][0])
+            gd.app.queries.execute(
+                cursor,
+                f"UPDATE {table} SET state = ? WHERE {key} = ?",
+                [
+                    gd.app.sealed(gd.app.plain(first.state).replace(b'"grade":"1A"', b'"grade":"5A"')),
+                    first.id,
+                ],
+            )
+        view = eventually(
+            lambda: (
+                hq.runtime.status()["upstreams"][0]["state"] == "stopped"
+                and hq.runtime.status()["upstreams"][0]
+            )
+        )
         assert view["lastAudit"]["ok"] is False and view["lastAudit"]["mismatch"]["position"] == first.id
         assert "audit" in view["lastError"]

@@ -4,8 +4,8 @@ nodes, real gRPC on loopback, both stores."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from fastapi.testclient import TestClient
 
@@ -32,7 +32,9 @@ def upstream(client: TestClient, code: str) -> dict:
     return next(u for u in client.get("/replication/status").json()["upstreams"] if u["upstream"] == code)
 
 
-def test_last_error_is_cleared_once_the_follower_streams_again_and_kept_as_the_previous_error(store, tmp_path):
+def test_last_error_is_cleared_once_the_follower_streams_again_and_kept_as_the_previous_error(
+    store, tmp_path
+):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
         settings, grpc_port = gd.app.settings, gd.runtime.grpc_port
@@ -40,7 +42,9 @@ def test_last_error_is_cleared_once_the_follower_streams_again_and_kept_as_the_p
         gd.app.close()
         gd.runtime.stop = gd.app.close = lambda: None  # stopped here, not by the cluster's exit
         with status_of(hq) as client:
-            down = eventually(lambda: (u := upstream(client, "GD"))["state"] != "streaming" and u["lastError"] and u)
+            down = eventually(
+                lambda: (u := upstream(client, "GD"))["state"] != "streaming" and u["lastError"] and u
+            )
             back = ProvinceApplication(settings.model_copy(update={"grpc_port": grpc_port}))
             runtime = NodeRuntime(back, follow=False).start()
             try:
@@ -60,18 +64,31 @@ def test_hq_lists_the_provinces_that_follow_it_and_marks_one_expected_that_never
         hq = nodes["HQ"]
         hq.runtime.add_upstream("SH", f"127.0.0.1:{free_port()}")  # in the cluster, never started
         with status_of(hq) as client:
+
             def destinations() -> dict[str, dict]:
                 log = client.get("/replication/status").json()["log"]
                 return {d["destination"]: d for d in log["destinations"]}
 
-            connected = eventually(lambda: (d := destinations())["GD"]["connection"] == "connected"
-                                   and d["BJ"]["connection"] == "connected" and d)
+            connected = eventually(
+                lambda: (
+                    (d := destinations())["GD"]["connection"] == "connected"
+                    and d["BJ"]["connection"] == "connected"
+                    and d
+                )
+            )
             assert set(connected) == {"GD", "BJ", "SH"}
             assert all(d["expected"] for d in connected.values())
-            assert connected["SH"]["connection"] == "neverConnected" and connected["SH"]["lastConnectedAt"] is None
-            assert connected["GD"]["lastConnectedAt"] and connected["GD"]["headPosition"] > 0  # its catalog share
+            assert (
+                connected["SH"]["connection"] == "neverConnected"
+                and connected["SH"]["lastConnectedAt"] is None
+            )
+            assert (
+                connected["GD"]["lastConnectedAt"] and connected["GD"]["headPosition"] > 0
+            )  # its catalog share
             nodes["BJ"].follower("HQ").stop()
             assert eventually(lambda: destinations()["BJ"]["connection"] == "disconnected")
         with status_of(nodes["GD"]) as client:
             own = client.get("/replication/status").json()["log"]["destinations"]
-        assert [(d["destination"], d["expected"], d["connection"]) for d in own] == [("HQ", True, "connected")]
+        assert [(d["destination"], d["expected"], d["connection"]) for d in own] == [
+            ("HQ", True, "connected")
+        ]

@@ -5,24 +5,35 @@ from __future__ import annotations
 import base64
 import time
 
-import grpc
 import pytest
 from eventsourcing.utils import resolve_topic
 
+from crm import cli
 from replication.audit import verify_mirror
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.server import SAFETY_RECHECK_SECONDS
-from crm import cli
 from shared.classification import HQ_PUBLIC, PROVINCE_PUBLIC, channel_of, is_public
 from tests.cluster import BY, channel_as, cluster, eventually, start_node
 from tests.factories import individual
 
 
 def _records(batch: pb.NotificationBatch) -> list[LogRecord]:
-    return [LogRecord(n.position, n.topic, n.originator_id, n.originator_version, n.state, n.recorded_at, n.source,
-                      n.running_hash, n.channel) for n in batch.notifications]
+    return [
+        LogRecord(
+            n.position,
+            n.topic,
+            n.originator_id,
+            n.originator_version,
+            n.state,
+            n.recorded_at,
+            n.source,
+            n.running_hash,
+            n.channel,
+        )
+        for n in batch.notifications
+    ]
 
 
 def test_every_public_topic_names_an_event_class_and_unknown_topics_stay_local():
@@ -38,8 +49,11 @@ def _recorded_events(aggregate: type) -> set[str]:
     from eventsourcing.domain import CanMutateAggregate
     from eventsourcing.utils import get_topic
 
-    return {get_topic(e) for name, e in vars(aggregate).items()
-            if isinstance(e, type) and issubclass(e, CanMutateAggregate) and name not in ("Event", "Created")}
+    return {
+        get_topic(e)
+        for name, e in vars(aggregate).items()
+        if isinstance(e, type) and issubclass(e, CanMutateAggregate) and name not in ("Event", "Created")
+    }
 
 
 def test_aggregates_followed_whole_have_every_event_public():
@@ -62,8 +76,11 @@ def test_the_wire_carries_only_public_types_in_batches_with_a_chain_that_verifie
         assert any("TroubleTicket" in t for t in local) and any("ProductOrder" in t for t in local)
         with channel_as("HQ", gd.target, "GD") as channel:
             stub = pb_grpc.NotificationLogStub(channel)
-            batches = list(stub.Subscribe(pb.SubscribeRequest(after_position=0, tail=False, max_batch=50,
-                                                              follower="HQ"), timeout=30))
+            batches = list(
+                stub.Subscribe(
+                    pb.SubscribeRequest(after_position=0, tail=False, max_batch=50, follower="HQ"), timeout=30
+                )
+            )
             head = stub.Head(pb.HeadRequest(follower="HQ"), timeout=5)
         records = [r for b in batches for r in _records(b)]
         assert len(batches) > 1 and all(len(b.notifications) <= 50 for b in batches)
@@ -74,8 +91,11 @@ def test_the_wire_carries_only_public_types_in_batches_with_a_chain_that_verifie
         assert positions == sorted(set(positions))
         last_hash, broken = verify(GENESIS, records)
         assert broken is None and last_hash == head.running_hash and positions[-1] == head.position
-        assert len(records) == sum(1 for n in gd.app.recorder.select_notifications(start=1, limit=100000)
-                                   if n.topic in PROVINCE_PUBLIC)
+        assert len(records) == sum(
+            1
+            for n in gd.app.recorder.select_notifications(start=1, limit=100000)
+            if n.topic in PROVINCE_PUBLIC
+        )
 
 
 def test_a_tail_is_woken_by_the_nodes_own_save_not_by_polling(store, tmp_path):
@@ -83,7 +103,8 @@ def test_a_tail_is_woken_by_the_nodes_own_save_not_by_polling(store, tmp_path):
         gd.app.register_customer(individual(grade="1A"), BY)
         with channel_as("HQ", gd.target, "GD") as channel:
             stream = pb_grpc.NotificationLogStub(channel).Subscribe(
-                pb.SubscribeRequest(after_position=0, tail=True, follower="HQ"))
+                pb.SubscribeRequest(after_position=0, tail=True, follower="HQ")
+            )
             first = next(stream)
             assert first.notifications
             time.sleep(0.3)  # the tail is now waiting
@@ -96,7 +117,9 @@ def test_a_tail_is_woken_by_the_nodes_own_save_not_by_polling(store, tmp_path):
         assert elapsed < SAFETY_RECHECK_SECONDS / 5
 
 
-def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(store, tmp_path, monkeypatch, capsys):
+def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(
+    store, tmp_path, monkeypatch, capsys
+):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
         for grade in ("1A", "2A", "4A"):
@@ -107,18 +130,27 @@ def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(stor
         assert proof["runningHash"] == gd.runtime.service.chain.head_hash.hex()
 
         hs = hq.app.settings
-        for key, value in {"CRM_STORE": hs.store, "CRM_DATA_DIR": str(hs.data_dir), "CRM_PG_DBNAME": hs.pg_dbname,
-                           "CRM_KEYS_DIR": str(hs.keys_path()),
-                           "CRM_UPSTREAMS": f"GD={gd.target}"}.items():
+        for key, value in {
+            "CRM_STORE": hs.store,
+            "CRM_DATA_DIR": str(hs.data_dir),
+            "CRM_PG_DBNAME": hs.pg_dbname,
+            "CRM_KEYS_DIR": str(hs.keys_path()),
+            "CRM_UPSTREAMS": f"GD={gd.target}",
+        }.items():
             monkeypatch.setenv(key, value)
-        cli.main(["audit", "mirror", "--upstream", "gd"])  # the mirror's chain, then the province's log now: both agree
+        cli.main(
+            ["audit", "mirror", "--upstream", "gd"]
+        )  # the mirror's chain, then the province's log now: both agree
         assert '"ok": true' in capsys.readouterr().out
 
         second = hq.app.mirror_page("GD", 0, 2)[1]
         changed_state = base64.b64encode(hq.app.sealed(b" " + base64.b64decode(second["state"])))
         with hq.app.queries.cursor(commit=True) as cursor:
-            hq.app.queries.execute(cursor, f"UPDATE {hq.app.mirror_table} SET state = ? WHERE upstream = ? AND position = ?",
-                                   [changed_state.decode(), "GD", second["position"]])
+            hq.app.queries.execute(
+                cursor,
+                f"UPDATE {hq.app.mirror_table} SET state = ? WHERE upstream = ? AND position = ?",
+                [changed_state.decode(), "GD", second["position"]],
+            )
         changed = verify_mirror(hq.app, "GD")
         assert not changed["ok"] and changed["mismatch"]["position"] == int(second["position"])
         with pytest.raises(SystemExit):

@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -37,7 +37,7 @@ from tests.test_cross_province import customer, forwarded, leg, order, order_sta
 
 OPERATOR = staff("systemAdmin", "HQ", "ops.wang")
 REPAIRER = {"actor": "ops.wang", "role": "systemAdmin", "channel": "system"}
-AT = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 def as_hq_log(app, events, after: int = 0, previous: bytes = GENESIS) -> list[LogRecord]:
@@ -48,11 +48,27 @@ def as_hq_log(app, events, after: int = 0, previous: bytes = GENESIS) -> list[Lo
         stored = app.wire.to_stored_event(event)
         if channel_of(stored.topic, "hq") is None:
             continue
-        previous = link(previous, position, stored.topic, str(stored.originator_id), stored.originator_version,
-                        stored.state)
-        records.append(LogRecord(position, stored.topic, str(stored.originator_id), stored.originator_version,
-                                 stored.state, recorded_at(stored.state), "HQ", previous,
-                                 channel_of(stored.topic, "hq").value))
+        previous = link(
+            previous,
+            position,
+            stored.topic,
+            str(stored.originator_id),
+            stored.originator_version,
+            stored.state,
+        )
+        records.append(
+            LogRecord(
+                position,
+                stored.topic,
+                str(stored.originator_id),
+                stored.originator_version,
+                stored.state,
+                recorded_at(stored.state),
+                "HQ",
+                previous,
+                channel_of(stored.topic, "hq").value,
+            )
+        )
     return records
 
 
@@ -90,12 +106,15 @@ def hq_routing_of(app, order_id: str) -> CrossProvinceOrder:
     return routing
 
 
-def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_the_batch_goes_on(store, tmp_path):
+def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_the_batch_goes_on(
+    store, tmp_path
+):
     with provinces(store, tmp_path, "GD", "BJ", "GD") as (home, restored_bj, restored_gd):
         placed = order(home, customer(home)["id"], ("PO-DC-2M", "BJ"))
         events = hq_routing_of(home, placed["id"]).collect_events()
-        statement = SettlementStatement(destination="BJ", month="2026-10", figures=statement_figures("BJ", []),
-                                        entries=0, by=BY)
+        statement = SettlementStatement(
+            destination="BJ", month="2026-10", figures=statement_figures("BJ", []), entries=0, by=BY
+        )
         statement.reissue(statement_figures("BJ", [{"home": "GD", "delivering": "BJ", "share": 1800}]), 1, BY)
         events += statement.collect_events()
         log = as_hq_log(home, events)
@@ -108,9 +127,17 @@ def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_
         deliver(restored_bj, [cancellation_forwarded, reissued])
         assert restored_bj.replication_position("HQ")[:2] == (reissued.position, reissued.running_hash)
         kept = orphans_of(restored_bj)
-        assert [(o["upstream"], o["position"], o["eventType"], o["referredType"], o["orderId"]) for o in kept] == \
-            [("HQ", cancellation_forwarded.position, "CrossProvinceOrder.CancellationForwarded", "DeliveryLeg",
-              placed["id"])]
+        assert [
+            (o["upstream"], o["position"], o["eventType"], o["referredType"], o["orderId"]) for o in kept
+        ] == [
+            (
+                "HQ",
+                cancellation_forwarded.position,
+                "CrossProvinceOrder.CancellationForwarded",
+                "DeliveryLeg",
+                placed["id"],
+            )
+        ]
         assert kept[0]["recordedAt"] and kept[0]["upstreamRecordedAt"] == cancellation_forwarded.recorded_at
         assert restored_bj.list_work_orders().total == 0  # nothing made up for the leg it does not hold
         assert [s["revision"] for s in restored_bj.list_statements().items] == [1]  # a statement comes whole
@@ -118,19 +145,25 @@ def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_
 
         # GD, restored from before the order was accepted: every relay about it is an orphan, once
         deliver(restored_gd, log)
-        relayed = [r.position for r, n in zip(log, names)
-                   if n in ("CrossProvinceOrder.LegProgressed", "CrossProvinceOrder.CancellationAnswered")]
+        relayed = [
+            r.position
+            for r, n in zip(log, names)
+            if n in ("CrossProvinceOrder.LegProgressed", "CrossProvinceOrder.CancellationAnswered")
+        ]
         kept = orphans_of(restored_gd, upstream="HQ")
         assert [o["position"] for o in kept] == relayed
         assert {(o["eventType"], o["referredType"], o["referredId"], o["province"]) for o in kept} == {
             ("CrossProvinceOrder.LegProgressed", "ProductOrder", placed["id"], "BJ"),
-            ("CrossProvinceOrder.CancellationAnswered", "ProductOrder", placed["id"], "BJ")}
+            ("CrossProvinceOrder.CancellationAnswered", "ProductOrder", placed["id"], "BJ"),
+        }
         assert restored_gd.replication_position("HQ")[0] == log[-1].position
         assert restored_gd.orphans_by_upstream() == {"HQ": len(relayed)}
         assert orphans_of(restored_gd, orderId=placed["id"]) == kept
         assert orphans_of(restored_gd, orderId="no-such-order") == []
         on_record = list(AuditTrail(restored_gd, ()).operations(aggregate_type="OrphanRecord"))
-        assert [(o["eventType"], o["actor"]) for o in on_record] == [("OrphanRecord.Recorded", "system")] * len(kept)
+        assert [(o["eventType"], o["actor"]) for o in on_record] == [
+            ("OrphanRecord.Recorded", "system")
+        ] * len(kept)
         scratch = ProvinceApplication(restored_gd.settings)
         try:  # the list is a read model like any other: rebuilt from the events, the same
             assert replay_and_compare(restored_gd, scratch)["identical"]
@@ -153,13 +186,17 @@ def test_orphans_of_an_upstream_that_is_no_node_are_a_400_naming_the_parameter(s
 def test_work_forwarded_again_for_a_leg_held_here_leaves_it_as_it_is(store, tmp_path):
     with provinces(store, tmp_path, "GD", "BJ") as (home, bj):
         placed = order(home, customer(home)["id"], ("PO-DC-2M", "BJ"))
-        routing = CrossProvinceOrder.open(home.load(CrossProvinceRequest, request_id(placed["id"])), {"GD", "BJ"}, BY)
+        routing = CrossProvinceOrder.open(
+            home.load(CrossProvinceRequest, request_id(placed["id"])), {"GD", "BJ"}, BY
+        )
         first = as_hq_log(home, routing.collect_events())
         deliver(bj, first)
         works = bj.list_work_orders(order_id=placed["id"]).items
         bj.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
         worked = bj.list_work_orders(order_id=placed["id"]).items
-        again = as_hq_log(home, [bj.decode(r) for r in first], after=first[-1].position, previous=first[-1].running_hash)
+        again = as_hq_log(
+            home, [bj.decode(r) for r in first], after=first[-1].position, previous=first[-1].running_hash
+        )
         deliver(bj, again)  # HQ forwards the same work once more (HQ restored and re-routing, say)
         assert bj.replication_position("HQ")[0] == again[-1].position
         assert bj.list_work_orders(order_id=placed["id"]).items == worked  # three, the first still inProgress
@@ -209,7 +246,9 @@ def offering_at(app, offering_id: str):
         return None
 
 
-def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_complete_for_gd(store, tmp_path):
+def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_complete_for_gd(
+    store, tmp_path
+):
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         gd, bj, hq = nodes["GD"], nodes["BJ"], nodes["HQ"]
         settings = gd.app.settings
@@ -231,20 +270,24 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
 
         with back_on_its_store(settings, hq) as again:
             # HQ refuses GD's shorter history and says so on /health (still ready); the operator reseeds
-            stopped = eventually(lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status)
+            stopped = eventually(
+                lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status
+            )
             with served(hq.app, hq.runtime) as client:
                 health = client.get("/health")
             assert health.status_code == 200 and health.json()["status"] == "degraded"
-            assert health.json()["degraded"] == [{"upstream": "GD", "reason": stopped.last_error,
-                                                  "since": stopped.last_error_at}]
+            assert health.json()["degraded"] == [
+                {"upstream": "GD", "reason": stopped.last_error, "since": stopped.last_error_at}
+            ]
             mismatch = divergence(hq.app, "GD", again.target)["mismatch"]
             reseed(hq.app, "GD", mismatch["lastAgreeingPosition"], "GD restored from backup", REPAIRER)
             hq.runtime.resume("GD")
 
             # BJ works the order GD lost on; HQ relays every move to GD, and ships a new product
             work_through(bj.app, bj.app.list_work_orders(order_id=lost["id"]).items)
-            hq.app.create_product({"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0,
-                                   "monthlyFee": 2000}, BY)
+            hq.app.create_product(
+                {"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000}, BY
+            )
             eventually(lambda: offering_at(again.app, "PO-IPTV"))
             assert offering_at(bj.app, "PO-IPTV")
 
@@ -254,25 +297,38 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
             assert leg(done, "BJ")["state"] == "completed"
             eventually(lambda: again.follower("HQ").status.position == hq_share_head(hq))
             eventually(lambda: hq.follower("GD").status.position == again.runtime.service.chain.extend())
-            assert {f.status.state for n in (again, hq) for f in n.runtime.followers.values()} == {"streaming"}
+            assert {f.status.state for n in (again, hq) for f in n.runtime.followers.values()} == {
+                "streaming"
+            }
 
             expected = relayed_to_gd_about(hq, {lost["id"], withdrawn["id"]})
             with served(again.app, again.runtime) as client:
                 listed = client.get("/replication/orphans", params={"limit": 1000})
-                audited = client.get("/replication/orphans", params={"limit": 1000},
-                                     headers=staff("auditor", "HQ", "zhao.audit"))
+                audited = client.get(
+                    "/replication/orphans",
+                    params={"limit": 1000},
+                    headers=staff("auditor", "HQ", "zhao.audit"),
+                )
                 refused = client.get("/replication/orphans", headers=staff("billingClerk", "GD"))
                 health = client.get("/health").json()
                 metrics = client.get("/metrics").text
-            assert listed.status_code == 200 and audited.json() == listed.json() and refused.status_code == 403
+            assert (
+                listed.status_code == 200 and audited.json() == listed.json() and refused.status_code == 403
+            )
             kept = listed.json()
             assert [o["position"] for o in kept] == expected and len(expected) >= 6
             assert {o["orderId"] for o in kept} == {lost["id"], withdrawn["id"]}
-            assert {o["eventType"] for o in kept} == {"CrossProvinceOrder.LegProgressed",
-                                                      "CrossProvinceOrder.CancellationAnswered"}
+            assert {o["eventType"] for o in kept} == {
+                "CrossProvinceOrder.LegProgressed",
+                "CrossProvinceOrder.CancellationAnswered",
+            }
             assert {(o["upstream"], o["referredType"]) for o in kept} == {("HQ", "ProductOrder")}
             assert f'crm_replication_orphans_total{{upstream="HQ"}} {float(len(expected))}' in metrics
-            assert health["status"] == "up" and health["followers"] == {"HQ": "streaming"} and "degraded" not in health
+            assert (
+                health["status"] == "up"
+                and health["followers"] == {"HQ": "streaming"}
+                and "degraded" not in health
+            )
 
 
 # --- the README's procedure, with every node its own process -------------------------------------------------
@@ -285,13 +341,28 @@ WORK = "/tmf-api/serviceOrdering/v4/serviceOrder"
 def crm(node: NodeProcess, *args: str) -> subprocess.CompletedProcess:
     """A `crm` command on a node's store, as an operator runs it."""
     env = node_env(node.settings, tier=node.settings.tier)
-    return subprocess.run([sys.executable, "-m", "crm.cli", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "crm.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def place_at(node: NodeProcess, customer_id: str, delivering: str) -> dict:
-    return node.send("POST", ORDERS, {"relatedParty": [{"id": customer_id, "role": "customer"}], "productOrderItem": [
-        {"id": "1", "productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": delivering}]}, expect=201)
+    return node.send(
+        "POST",
+        ORDERS,
+        {
+            "relatedParty": [{"id": customer_id, "role": "customer"}],
+            "productOrderItem": [
+                {"id": "1", "productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": delivering}
+            ],
+        },
+        expect=201,
+    )
 
 
 def work_at(node: NodeProcess, order_id: str) -> None:
@@ -318,8 +389,13 @@ def test_the_restore_procedure_ends_with_every_follower_streaming_and_the_orphan
         assert crm(gd, "backup", "--code", "GD", "--to", str(backup)).returncode == 0
         lost = place_at(gd, c["id"], "BJ")  # after the backup: the restore loses it
         eventually(lambda: bj.get(WORK, **{"productOrder.id": lost["id"]}), timeout=60)
-        eventually(lambda: followers_of(hq)["GD"] == "streaming" and as_operator(hq, "/replication/status").json()
-                   ["upstreams"][0]["lagEvents"] == 0, timeout=60)
+        eventually(
+            lambda: (
+                followers_of(hq)["GD"] == "streaming"
+                and as_operator(hq, "/replication/status").json()["upstreams"][0]["lagEvents"] == 0
+            ),
+            timeout=60,
+        )
 
         gd.stop()
         restored = crm(gd, "restore", "--code", "GD", "--from", str(backup))
@@ -334,8 +410,19 @@ def test_the_restore_procedure_ends_with_every_follower_streaming_and_the_orphan
         assert seen.returncode == 1, seen.stderr
         keep = json.loads(seen.stdout)["mismatch"]["lastAgreeingPosition"]
         hq.stop()
-        cut = crm(hq, "replication", "reseed", "--upstream", "GD", "--keep-upto", str(keep), "--reason",
-                  "GD restored from backup", "--by", "ops.wang")
+        cut = crm(
+            hq,
+            "replication",
+            "reseed",
+            "--upstream",
+            "GD",
+            "--keep-upto",
+            str(keep),
+            "--reason",
+            "GD restored from backup",
+            "--by",
+            "ops.wang",
+        )
         assert cut.returncode == 0, cut.stderr
         hq.start()
 
@@ -343,13 +430,21 @@ def test_the_restore_procedure_ends_with_every_follower_streaming_and_the_orphan
         fresh = place_at(gd, c["id"], "BJ")
         work_at(bj, fresh["id"])
         eventually(lambda: gd.get(f"{ORDERS}/{fresh['id']}")["state"] == "completed", timeout=60)
-        eventually(lambda: {s for n in nodes.values() for s in followers_of(n).values()} == {"streaming"}, timeout=60)
+        eventually(
+            lambda: {s for n in nodes.values() for s in followers_of(n).values()} == {"streaming"}, timeout=60
+        )
 
-        kept = eventually(lambda: len(orphans := as_operator(gd, "/replication/orphans").json()) == 6 and orphans,
-                          timeout=60)  # BJ's six moves of the lost order
+        kept = eventually(
+            lambda: len(orphans := as_operator(gd, "/replication/orphans").json()) == 6 and orphans,
+            timeout=60,
+        )  # BJ's six moves of the lost order
         assert {(o["eventType"], o["orderId"], o["province"]) for o in kept} == {
-            ("CrossProvinceOrder.LegProgressed", lost["id"], "BJ")}
+            ("CrossProvinceOrder.LegProgressed", lost["id"], "BJ")
+        }
         assert all(gd.http.get(f"{ORDERS}/{o['orderId']}").status_code == 404 for o in kept)
         assert 'crm_replication_orphans_total{upstream="HQ"} 6.0' in gd.http.get("/metrics").text
-        assert "degraded" not in hq.http.get("/health").json() and gd.http.get("/health").json()["status"] == "up"
+        assert (
+            "degraded" not in hq.http.get("/health").json()
+            and gd.http.get("/health").json()["status"] == "up"
+        )
         assert "kept as an orphan" in gd.log.read_text()

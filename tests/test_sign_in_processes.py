@@ -21,13 +21,20 @@ pytestmark = pytest.mark.multinode
 
 
 def crm(settings, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crm.cli", *args], cwd=REPO, env=node_env(settings),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "crm.cli", *args],
+        cwd=REPO,
+        env=node_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _sign_in(url: str, username: str, password: str = PASSWORD, **headers: str) -> httpx.Response:
-    return httpx.post(f"{url}/auth/token", data={"username": username, "password": password}, headers=headers,
-                      timeout=10)
+    return httpx.post(
+        f"{url}/auth/token", data={"username": username, "password": password}, headers=headers, timeout=10
+    )
 
 
 def _head(node) -> int:
@@ -46,8 +53,21 @@ def test_with_hq_killed_a_province_signs_its_clerk_in_who_then_works(store, tmp_
     with process_cluster(store, tmp_path, ("GD",)) as nodes:
         hq, gd = nodes["HQ"], nodes["GD"]
         before = _head(hq)
-        added = crm(hq.settings, "users", "add", "--user", "GD.Clerk", "--name", "广东柜员", "--role", "clerk",
-                    "--province", "GD", "--password", PASSWORD)
+        added = crm(
+            hq.settings,
+            "users",
+            "add",
+            "--user",
+            "GD.Clerk",
+            "--name",
+            "广东柜员",
+            "--role",
+            "clerk",
+            "--province",
+            "GD",
+            "--password",
+            PASSWORD,
+        )
         assert added.returncode == 0 and "enrolled gd.clerk" in added.stdout, added.stderr
         eventually(lambda: _caught_up(gd, hq, before), timeout=60)  # the verifier reached GD
         hq.kill()
@@ -56,12 +76,17 @@ def test_with_hq_killed_a_province_signs_its_clerk_in_who_then_works(store, tmp_
         clerk = bearer(signed.json()["access_token"])
         created = httpx.post(f"{gd.url}{CUSTOMERS}", json=individual(), headers=clerk, timeout=10)
         assert created.status_code == 201, created.text
-        refreshed = httpx.post(f"{gd.url}/auth/token", timeout=10, data={
-            "grant_type": "refresh_token", "refresh_token": signed.json()["refresh_token"]})
+        refreshed = httpx.post(
+            f"{gd.url}/auth/token",
+            timeout=10,
+            data={"grant_type": "refresh_token", "refresh_token": signed.json()["refresh_token"]},
+        )
         assert refreshed.status_code == 200  # and GD refreshes its own tokens while HQ is away
 
         for attempt in range(5):  # a fresh X-Forwarded-For per attempt changes nothing: no proxy is trusted
-            wrong = _sign_in(gd.url, "gd.clerk", "not the password", **{"X-Forwarded-For": f"10.0.0.{attempt}"})
+            wrong = _sign_in(
+                gd.url, "gd.clerk", "not the password", **{"X-Forwarded-For": f"10.0.0.{attempt}"}
+            )
             assert wrong.status_code == 401
         waiting = _sign_in(gd.url, "gd.clerk", **{"X-Forwarded-For": "10.9.9.9"})
         assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) > 0
@@ -76,20 +101,48 @@ def test_crm_token_issue_makes_machine_tokens_that_never_carry_a_members_name(st
     with process_cluster(store, tmp_path, ("GD",)) as nodes:
         hq, gd = nodes["HQ"], nodes["GD"]
         before = _head(hq)
-        assert crm(hq.settings, "users", "add", "--user", "gd.clerk", "--role", "clerk", "--province", "GD",
-                   "--password", PASSWORD).returncode == 0
+        assert (
+            crm(
+                hq.settings,
+                "users",
+                "add",
+                "--user",
+                "gd.clerk",
+                "--role",
+                "clerk",
+                "--province",
+                "GD",
+                "--password",
+                PASSWORD,
+            ).returncode
+            == 0
+        )
         eventually(lambda: _caught_up(gd, hq, before), timeout=60)
-        script = crm(hq.settings, "token", "issue", "--user", "nightly.batch", "--role", "clerk", "--province", "GD")
+        script = crm(
+            hq.settings, "token", "issue", "--user", "nightly.batch", "--role", "clerk", "--province", "GD"
+        )
         assert script.returncode == 0, script.stderr
         ok = httpx.get(f"{gd.url}{CUSTOMERS}", headers=bearer(script.stdout.strip()), timeout=10)
         assert ok.status_code == 200
-        impostor = crm(hq.settings, "token", "issue", "--user", "GD.Clerk", "--role", "provinceAdmin",
-                       "--province", "GD")
+        impostor = crm(
+            hq.settings, "token", "issue", "--user", "GD.Clerk", "--role", "provinceAdmin", "--province", "GD"
+        )
         assert impostor.returncode != 0 and "is a member of HQ's staff directory" in impostor.stderr
         assert "Traceback" not in impostor.stderr and not impostor.stdout
         minted_elsewhere = staff("provinceAdmin", "GD", "gd.clerk")  # with the key, away from HQ's store
         refused = httpx.get(f"{gd.url}{CUSTOMERS}", headers=minted_elsewhere, timeout=10)
         assert refused.status_code == 401 and "the member signs in" in refused.json()["reason"]
-        too_long = crm(hq.settings, "token", "issue", "--user", "x.y", "--role", "clerk", "--province", "GD",
-                       "--ttl", str(10 * 365 * 86400))
+        too_long = crm(
+            hq.settings,
+            "token",
+            "issue",
+            "--user",
+            "x.y",
+            "--role",
+            "clerk",
+            "--province",
+            "GD",
+            "--ttl",
+            str(10 * 365 * 86400),
+        )
         assert too_long.returncode != 0 and "--ttl" in too_long.stderr and "Traceback" not in too_long.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -23,16 +23,23 @@ BY = {"actor": "t", "role": "staff", "channel": "web"}
 DC = OfferingTerms("DC", "circuit", "basic", "released", 100_000, 50_000, "digitalCircuit")
 DDN = OfferingTerms("DDN", "ddn", "basic", "released", 1_001, 900, "ddn")
 PLAIN = OfferingTerms("BB", "broadband", "basic", "released", 10_000, 9_900, None)
-MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
+MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
 
 @pytest.mark.parametrize(
     "sla, circuits, days",
     [
-        (SlaClass.URGENT, ["digitalCircuit"], 5), (SlaClass.URGENT, ["ddn"], 8), (SlaClass.URGENT, ["frAtm"], 8),
-        (SlaClass.EXPEDITED, ["digitalCircuit"], 10), (SlaClass.EXPEDITED, ["ddn"], 13), (SlaClass.EXPEDITED, ["frAtm"], 13),
-        (SlaClass.NORMAL, ["digitalCircuit"], 20), (SlaClass.NORMAL, ["ddn"], 20), (SlaClass.NORMAL, ["frAtm"], 20),
-        (SlaClass.URGENT, [None], 5), (SlaClass.URGENT, ["digitalCircuit", "ddn"], 8),
+        (SlaClass.URGENT, ["digitalCircuit"], 5),
+        (SlaClass.URGENT, ["ddn"], 8),
+        (SlaClass.URGENT, ["frAtm"], 8),
+        (SlaClass.EXPEDITED, ["digitalCircuit"], 10),
+        (SlaClass.EXPEDITED, ["ddn"], 13),
+        (SlaClass.EXPEDITED, ["frAtm"], 13),
+        (SlaClass.NORMAL, ["digitalCircuit"], 20),
+        (SlaClass.NORMAL, ["ddn"], 20),
+        (SlaClass.NORMAL, ["frAtm"], 20),
+        (SlaClass.URGENT, [None], 5),
+        (SlaClass.URGENT, ["digitalCircuit", "ddn"], 8),
     ],
 )
 def test_due_working_days_table(sla, circuits, days):
@@ -41,9 +48,17 @@ def test_due_working_days_table(sla, circuits, days):
 
 def accept(sla="urgent", offerings=None, at=MONDAY, calendar=WorkingCalendar()):
     return ProductOrder.accept(
-        customer_id="c", customer_name="n", province="GD",
-        offerings=offerings or [("1", DC, 1)], acceptance_kind="newInstall", sla_class=sla,
-        description="", channel="web", accepted_at=at, calendar=calendar, by=BY,
+        customer_id="c",
+        customer_name="n",
+        province="GD",
+        offerings=offerings or [("1", DC, 1)],
+        acceptance_kind="newInstall",
+        sla_class=sla,
+        description="",
+        channel="web",
+        accepted_at=at,
+        calendar=calendar,
+        by=BY,
     )
 
 
@@ -56,7 +71,7 @@ def test_due_date_skips_weekends_and_holidays():
 
 
 def test_business_date_is_beijing_time():
-    assert business_date(datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc)) == date(2026, 11, 23)
+    assert business_date(datetime(2026, 11, 22, 17, 0, tzinfo=UTC)) == date(2026, 11, 23)
 
 
 @pytest.mark.parametrize("sla, expected", [("urgent", 150_000), ("expedited", 130_000), ("normal", 100_000)])
@@ -82,7 +97,7 @@ def test_compensation_per_late_working_day_and_cap():
 def test_late_completion_counts_working_days_only():
     order = accept("urgent")  # due Mon 30 Nov
     order.move_to("inProgress", "", MONDAY, BY)
-    finished = datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)  # next Monday: 5 working days late
+    finished = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # next Monday: 5 working days late
     order.complete(finished, WorkingCalendar(), {"id": "M1", "name": "王"}, BY)
     assert order.completion["lateWorkingDays"] == 5
     assert order.completion["compensation"] == 37_500
@@ -108,17 +123,34 @@ def test_unknown_sla_class_and_acceptance_kind():
     assert bad.value.field == "slaClass"
     with pytest.raises(InvalidValue):
         ProductOrder.accept(
-            customer_id="c", customer_name="n", province="GD", offerings=[("1", DC, 1)],
-            acceptance_kind="teleport", sla_class="normal", description="", channel="web",
-            accepted_at=MONDAY, calendar=WorkingCalendar(), by=BY,
+            customer_id="c",
+            customer_name="n",
+            province="GD",
+            offerings=[("1", DC, 1)],
+            acceptance_kind="teleport",
+            sla_class="normal",
+            description="",
+            channel="web",
+            accepted_at=MONDAY,
+            calendar=WorkingCalendar(),
+            by=BY,
         )
 
 
 def test_accept_refuses_no_items_and_unreleased_terms():
     with pytest.raises(InvalidValue) as empty:
         ProductOrder.accept(
-            customer_id="c", customer_name="n", province="GD", offerings=[], acceptance_kind=None,
-            sla_class=None, description=None, channel="web", accepted_at=MONDAY, calendar=WorkingCalendar(), by=BY,
+            customer_id="c",
+            customer_name="n",
+            province="GD",
+            offerings=[],
+            acceptance_kind=None,
+            sla_class=None,
+            description=None,
+            channel="web",
+            accepted_at=MONDAY,
+            calendar=WorkingCalendar(),
+            by=BY,
         )
     assert empty.value.field == "productOrderItem"
     retired = OfferingTerms("OLD", "isdn", "basic", "retired", 1, 1, None)
@@ -129,8 +161,17 @@ def test_accept_refuses_no_items_and_unreleased_terms():
 
 def test_defaults_and_completion_time_in_utc():
     order = ProductOrder.accept(
-        customer_id="c", customer_name="n", province="GD", offerings=[("1", PLAIN, 2)], acceptance_kind=None,
-        sla_class=None, description=None, channel="web", accepted_at=MONDAY, calendar=WorkingCalendar(), by=BY,
+        customer_id="c",
+        customer_name="n",
+        province="GD",
+        offerings=[("1", PLAIN, 2)],
+        acceptance_kind=None,
+        sla_class=None,
+        description=None,
+        channel="web",
+        accepted_at=MONDAY,
+        calendar=WorkingCalendar(),
+        by=BY,
     )
     assert (order.sla_class, order.acceptance_kind) == ("normal", "newInstall")
     assert order.one_time_fee == 20_000 and order.monthly_fee == 19_800
@@ -147,7 +188,10 @@ def test_cancellation_goes_through_the_tmf_steps():
     order.move_to("assessingCancellation", "asked", MONDAY, BY)
     order.cancel("agreed", MONDAY, BY)
     assert [h["state"] for h in order.history] == [
-        "acknowledged", "assessingCancellation", "pendingCancellation", "cancelled"
+        "acknowledged",
+        "assessingCancellation",
+        "pendingCancellation",
+        "cancelled",
     ]
     with pytest.raises(IllegalTransition) as again:
         order.cancel("", MONDAY, BY)

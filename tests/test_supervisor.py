@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -60,12 +60,28 @@ def _add_gd(supervisor: Supervisor, data: Path) -> Any:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in PER_NODE_VARIABLES}
     env["CRM_KEYS_DIR"] = str(keys_dir())
-    command = [sys.executable, "-m", "crm.cli", "province", "serve", "--code", "GD", "--data-dir", str(data),
-               "--port", str(port), "--grpc-port", str(free_port()), "--supervised"]
+    command = [
+        sys.executable,
+        "-m",
+        "crm.cli",
+        "province",
+        "serve",
+        "--code",
+        "GD",
+        "--data-dir",
+        str(data),
+        "--port",
+        str(port),
+        "--grpc-port",
+        str(free_port()),
+        "--supervised",
+    ]
     return supervisor.add("GD", command, env, f"http://127.0.0.1:{port}")
 
 
-def _operator(control: ControlSocket, *orders: dict[str, str]) -> tuple[list[dict[str, Any]], threading.Event]:
+def _operator(
+    control: ControlSocket, *orders: dict[str, str]
+) -> tuple[list[dict[str, Any]], threading.Event]:
     """Asks the orders one after the other in a thread; the event is set once it is done (answered or not)."""
     answers: list[dict[str, Any]] = []
     done = threading.Event()
@@ -84,6 +100,7 @@ def _operator(control: ControlSocket, *orders: dict[str, str]) -> tuple[list[dic
 def _raise(error: Exception) -> Callable[[], None]:
     def then() -> None:
         raise error
+
     return then
 
 
@@ -92,8 +109,9 @@ def test_orders_are_answered_and_carried_out_while_the_demo_data_loads(tmp_path,
         gd = _add_gd(supervisor, tmp_path)
         supervisor.wait_healthy(gd)
         first = gd.pid
-        answers, done = _operator(control, {"action": "status"}, {"action": "restart", "node": "GD"},
-                                  {"action": "status"})
+        answers, done = _operator(
+            control, {"action": "status"}, {"action": "restart", "node": "GD"}, {"action": "status"}
+        )
         with pytest.raises(ClusterUp):  # the loading lasts until the operator is answered
             supervisor.watch(meanwhile=lambda: done.wait(timeout=300) or None, then=_raise(ClusterUp()))
         assert supervisor.phase == "up"
@@ -128,8 +146,12 @@ def test_a_stop_signal_while_the_demo_data_loads_stops_every_node(tmp_path, cont
 def test_while_its_nodes_start_the_supervisor_answers_status_and_refuses_to_stop_one(control):
     """A node that dies before it answers stops the cluster (a set-up fault), so none is stopped by order then."""
     with _supervisor(control) as supervisor:
-        hanging = supervisor.add("GD", [sys.executable, "-c", "import time; time.sleep(600)"], dict(os.environ),
-                                 f"http://127.0.0.1:{free_port()}")  # never answers /health
+        hanging = supervisor.add(
+            "GD",
+            [sys.executable, "-c", "import time; time.sleep(600)"],
+            dict(os.environ),
+            f"http://127.0.0.1:{free_port()}",
+        )  # never answers /health
         answers, done = _operator(control, {"action": "status"}, {"action": "stop", "node": "GD"})
 
         def kill_once_answered() -> None:
@@ -141,4 +163,6 @@ def test_while_its_nodes_start_the_supervisor_answers_status_and_refuses_to_stop
             supervisor.wait_healthy(hanging, timeout=300)
     status, stop = answers
     assert status["ok"] and status["phase"] == "starting" and status["nodes"][0]["state"] == "running"
-    assert not stop["ok"] and "the cluster is starting its nodes: try again once they answer" in stop["message"]
+    assert (
+        not stop["ok"] and "the cluster is starting its nodes: try again once they answer" in stop["message"]
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,12 +15,20 @@ from shared.domain.ticket import (
 )
 
 BY = {"actor": "li.si", "role": "staff", "channel": "callCentre"}
-FRIDAY = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+FRIDAY = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def opened(grade: str = "3A", **extra) -> TroubleTicket:
-    fields = {"customer_id": "c-1", "customer_name": "张三", "grade": grade, "ticket_type": "fault", "name": None,
-              "description": "专线中断", "opened_at": FRIDAY, "by": BY}
+    fields = {
+        "customer_id": "c-1",
+        "customer_name": "张三",
+        "grade": grade,
+        "ticket_type": "fault",
+        "name": None,
+        "description": "专线中断",
+        "opened_at": FRIDAY,
+        "by": BY,
+    }
     fields.update(extra)
     return TroubleTicket.open(**fields)
 
@@ -34,8 +42,11 @@ def in_state(state: str) -> TroubleTicket:
     """A ticket driven to `state`; "calledBack" is resolved with its callback recorded."""
     t = opened()
     path = {
-        "acknowledged": [], "rejected": ["rejected"], "inProgress": ["inProgress"],
-        "resolved": ["inProgress", "resolved"], "calledBack": ["inProgress", "resolved"],
+        "acknowledged": [],
+        "rejected": ["rejected"],
+        "inProgress": ["inProgress"],
+        "resolved": ["inProgress", "resolved"],
+        "calledBack": ["inProgress", "resolved"],
         "closed": ["inProgress", "resolved", "closed"],
     }[state]
     for step in path:
@@ -47,21 +58,36 @@ def in_state(state: str) -> TroubleTicket:
     return t
 
 
-@pytest.mark.parametrize("grade, priority", [("1A", "critical"), ("2A", "high"), ("3A", "medium"), ("4A", "low"),
-                                             ("5A", "low")])
+@pytest.mark.parametrize(
+    "grade, priority", [("1A", "critical"), ("2A", "high"), ("3A", "medium"), ("4A", "low"), ("5A", "low")]
+)
 def test_priority_and_resolution_target_follow_the_grade(grade, priority):
     t = opened(grade)
     assert t.priority == priority and t.status == "acknowledged" and t.channel == "callCentre"
-    assert t.expected_resolution - FRIDAY == {"critical": timedelta(hours=4), "high": timedelta(hours=8),
-                                              "medium": timedelta(hours=24), "low": timedelta(hours=48)}[priority]
+    assert (
+        t.expected_resolution - FRIDAY
+        == {
+            "critical": timedelta(hours=4),
+            "high": timedelta(hours=8),
+            "medium": timedelta(hours=24),
+            "low": timedelta(hours=48),
+        }[priority]
+    )
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"ticket_type": "praise"}, "ticketType"), ({"ticket_type": None}, "ticketType"),
-    ({"description": "x" * 2001}, "description"), ({"description": "  "}, "description"),
-    ({"description": 42}, "description"), ({"severity": "catastrophic"}, "severity"),
-    ({"grade": "6A"}, "grade"), ({"name": "n" * 129}, "name"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"ticket_type": "praise"}, "ticketType"),
+        ({"ticket_type": None}, "ticketType"),
+        ({"description": "x" * 2001}, "description"),
+        ({"description": "  "}, "description"),
+        ({"description": 42}, "description"),
+        ({"severity": "catastrophic"}, "severity"),
+        ({"grade": "6A"}, "grade"),
+        ({"name": "n" * 129}, "name"),
+    ],
+)
 def test_bad_openings_are_refused(change, field):
     with pytest.raises(InvalidValue) as refused:
         opened(**change)
@@ -107,7 +133,9 @@ def test_resolution_records_its_time_and_a_callback_due_three_calendar_days_late
     resolved_at = FRIDAY + timedelta(hours=5)
     t.change_status("resolved", "fixed on site", "换了板卡", resolved_at, BY)
     assert t.resolved_at == resolved_at and t.resolution == "换了板卡"
-    assert t.callback_due == resolved_at + timedelta(days=3) == resolved_at + CALLBACK_WITHIN  # over the weekend
+    assert (
+        t.callback_due == resolved_at + timedelta(days=3) == resolved_at + CALLBACK_WITHIN
+    )  # over the weekend
 
 
 def test_callback_only_once_and_only_when_resolved_then_close():
@@ -118,13 +146,21 @@ def test_callback_only_once_and_only_when_resolved_then_close():
     t = in_state("resolved")
     with pytest.raises(IllegalTransition):
         t.change_status("closed", None, None, FRIDAY, BY)
-    for result, satisfied, field in [("ok", "yes", "satisfied"), ("", True, "result"), ("r" * 2001, False, "result")]:
+    for result, satisfied, field in [
+        ("ok", "yes", "satisfied"),
+        ("", True, "result"),
+        ("r" * 2001, False, "result"),
+    ]:
         with pytest.raises(InvalidValue) as bad:
             t.record_callback(result, satisfied, FRIDAY, BY)
         assert bad.value.field == field
     t.record_callback("已恢复", False, FRIDAY + timedelta(days=1), BY)
-    assert t.callback == {"result": "已恢复", "satisfied": False, "at": (FRIDAY + timedelta(days=1)).isoformat(),
-                          "by": BY}
+    assert t.callback == {
+        "result": "已恢复",
+        "satisfied": False,
+        "at": (FRIDAY + timedelta(days=1)).isoformat(),
+        "by": BY,
+    }
     with pytest.raises(IllegalTransition):
         t.record_callback("again", True, FRIDAY, BY)
     t.change_status("closed", "callback done", None, FRIDAY + timedelta(days=1), BY)
@@ -141,8 +177,13 @@ def test_reopening_forgets_resolution_time_and_callback():
 def test_every_event_says_who_when_and_why_and_replays_to_the_same_ticket():
     t = in_state("closed")
     events = t.collect_events()
-    assert [type(e).__name__ for e in events] == ["Opened", "StatusChanged", "Resolved", "CallbackRecorded",
-                                                  "StatusChanged"]
+    assert [type(e).__name__ for e in events] == [
+        "Opened",
+        "StatusChanged",
+        "Resolved",
+        "CallbackRecorded",
+        "StatusChanged",
+    ]
     assert all(e.by == BY for e in events)
     assert all(e.at == FRIDAY for e in events[1:])
     replayed = None

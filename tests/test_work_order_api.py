@@ -25,7 +25,9 @@ def test_work_orders_are_tmf641_service_orders_and_filterable(client, customer, 
     assert [w["sequence"] for w in works] == [1, 2, 3]
     for w in works:
         assert_tmf_valid(w, "TMF641", "ServiceOrder")
-        assert w["productOrder"]["id"] == order["id"] and w["deliveringProvince"] == order["deliveringProvince"]
+        assert (
+            w["productOrder"]["id"] == order["id"] and w["deliveringProvince"] == order["deliveringProvince"]
+        )
         assert client.get(w["href"]).json() == w
     assert client.get(WORK).headers["X-Total-Count"] == "6"
     assert client.get(WORK, params={"category": "provisioning"}).headers["X-Total-Count"] == "2"
@@ -152,12 +154,14 @@ def test_bad_work_order_changes_are_refused_and_record_nothing(client, customer,
 
 def test_a_later_work_order_waits_for_the_earlier_ones_whatever_it_is_moved_to(client, customer, province):
     order = place(client, customer["id"])
-    first, second, third = work_orders(client, order)
+    _first, _second, third = work_orders(client, order)
     before = event_count(province)
     for target in ("inProgress", "held", "pending", "completed"):
         refused = client.patch(third["href"], json={"state": target})
         assert refused.status_code == 409, target
-    assert client.patch(third["href"], json={"state": "rejected"}).status_code == 409  # only the first rejects
+    assert (
+        client.patch(third["href"], json={"state": "rejected"}).status_code == 409
+    )  # only the first rejects
     assert event_count(province) == before
 
 
@@ -166,14 +170,22 @@ def test_a_rejection_says_why_and_a_reason_sent_later_is_refused_not_dropped(cli
     first = work_orders(client, order)[0]
     client.patch(first["href"], json={"state": "inProgress"})
     before = event_count(province)
-    for body in ({"state": "rejected"}, {"state": "rejected", "stateReason": ""}, {"state": "failed"},
-                 {"state": "failed", "stateReason": None}):
+    for body in (
+        {"state": "rejected"},
+        {"state": "rejected", "stateReason": ""},
+        {"state": "failed"},
+        {"state": "failed", "stateReason": None},
+    ):
         refused = client.patch(first["href"], json=body)
         assert refused.status_code == 400 and refused.json()["field"] == "stateReason", (body, refused.text)
     assert event_count(province) == before
     assert client.get(first["href"]).json()["state"] == "inProgress"
-    rejected = client.patch(first["href"], json={"state": "rejected", "stateReason": "no coverage in Yanqing"})
-    assert rejected.status_code == 200 and rejected.json()["errorMessage"] == [{"message": "no coverage in Yanqing"}]
+    rejected = client.patch(
+        first["href"], json={"state": "rejected", "stateReason": "no coverage in Yanqing"}
+    )
+    assert rejected.status_code == 200 and rejected.json()["errorMessage"] == [
+        {"message": "no coverage in Yanqing"}
+    ]
     before = event_count(province)
     again = client.patch(first["href"], json={"state": "rejected", "stateReason": "no coverage in Yanqing"})
     assert again.status_code == 200  # the same move, asked again: nothing new to record

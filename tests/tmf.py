@@ -34,4 +34,6 @@ def assert_tmf_valid(document: dict[str, Any], api: str, definition: str) -> Non
     """
     spec = _spec(api)
     schema = {"$ref": f"#/definitions/{definition}", "definitions": spec["definitions"]}
-    jsonschema.validate(document, schema, cls=jsonschema.Draft4Validator, format_checker=jsonschema.FormatChecker())
+    jsonschema.validate(
+        document, schema, cls=jsonschema.Draft4Validator, format_checker=jsonschema.FormatChecker()
+    )

@@ -8,23 +8,26 @@ from hq.api import auth_routes, catalog_routes, order_desk_routes, settlement_ro
 from hq.api.national_routes import customers, statistics
 from hq.application import HqApplication
 from replication import api as replication_api
-from shared.api.audit_routes import audit_router
 from shared.api import health
+from shared.api.audit_routes import audit_router
+from shared.api.auth_routes import auth, jwks_router, unlock_router
 from shared.api.common import MaskedJSONResponse
 from shared.api.contract import install_contract
 from shared.api.docs import node_app
 from shared.api.errors import install_error_handlers
 from shared.api.limits import install_body_limit
-from shared.observability import install_metrics
-from shared.api.auth_routes import auth, jwks_router, unlock_router
 from shared.api.security import document_roles, require_sign_in_first
 from shared.auth.trust import validator_for
+from shared.observability import install_metrics
 
 
 def create_app(application: HqApplication) -> FastAPI:
-    api = node_app(title="CRM HQ node", version="0.1.0",
-                  description="National view: customer registry, catalog master, replication from provinces.",
-                  default_response_class=MaskedJSONResponse)
+    api = node_app(
+        title="CRM HQ node",
+        version="0.1.0",
+        description="National view: customer registry, catalog master, replication from provinces.",
+        default_response_class=MaskedJSONResponse,
+    )
     api.state.crm = application
     install_body_limit(api, application.settings.http_max_body_bytes)
     install_error_handlers(api)
@@ -32,8 +35,20 @@ def create_app(application: HqApplication) -> FastAPI:
     require_sign_in_first(api)
     install_contract(api)
     api.state.tokens = validator_for(application.settings, application.staff_access.keyring)
-    for router in (auth, unlock_router, jwks_router, auth_routes.staff, customers, catalog_routes.router, order_desk_routes.router, settlement_routes.router, statistics,
-                   replication_api.router, replication_api.audit_router, health.router):
+    for router in (
+        auth,
+        unlock_router,
+        jwks_router,
+        auth_routes.staff,
+        customers,
+        catalog_routes.router,
+        order_desk_routes.router,
+        settlement_routes.router,
+        statistics,
+        replication_api.router,
+        replication_api.audit_router,
+        health.router,
+    ):
         api.include_router(router)
     api.include_router(audit_router(application.audited_resources))
     document_roles(api, "hq", application.settings.token_url())

@@ -23,25 +23,41 @@ router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["product
 OfferingFields = Annotated[Selection, selectable(ProductOffering)]
 
 
-@router.post("/productOffering", status_code=201, response_model=ProductOffering,
-             summary="Design a product or package (starts inDesign)")
-def create_offering(body: OfferingCreate, app: HqApp, idempotency_key: IdempotencyHeader = None,
-                    by: dict[str, str] = acting(P.MANAGE_CATALOG)) -> Response:
+@router.post(
+    "/productOffering",
+    status_code=201,
+    response_model=ProductOffering,
+    summary="Design a product or package (starts inDesign)",
+)
+def create_offering(
+    body: OfferingCreate,
+    app: HqApp,
+    idempotency_key: IdempotencyHeader = None,
+    by: dict[str, str] = acting(P.MANAGE_CATALOG),
+) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.create_product(data, by, key))
 
 
-@router.patch("/productOffering/{offering_id}", response_model=ProductOffering,
-              summary="Move through the lifecycle or change the tariff",
-              description="Body: {lifecycleStatus} one step forward (inDesign → inDevelopment → tariffApproval → "
-              "released → retired) and/or {oneTimeFee, monthlyFee} in fen, before release only.")
-def patch_offering(offering_id: str, body: OfferingPatch, app: HqApp,
-                   by: dict[str, str] = acting(P.MANAGE_CATALOG)) -> Response:
+@router.patch(
+    "/productOffering/{offering_id}",
+    response_model=ProductOffering,
+    summary="Move through the lifecycle or change the tariff",
+    description="Body: {lifecycleStatus} one step forward (inDesign → inDevelopment → tariffApproval → "
+    "released → retired) and/or {oneTimeFee, monthlyFee} in fen, before release only.",
+)
+def patch_offering(
+    offering_id: str, body: OfferingPatch, app: HqApp, by: dict[str, str] = acting(P.MANAGE_CATALOG)
+) -> Response:
     return one(app.change_product(offering_id, body.as_command(), by))
 
 
-@router.get("/productOffering", dependencies=[reading(P.READ_CATALOG)], response_model=list[ProductOffering],
-            summary="The catalog master")
+@router.get(
+    "/productOffering",
+    dependencies=[reading(P.READ_CATALOG)],
+    response_model=list[ProductOffering],
+    summary="The catalog master",
+)
 def list_offerings(
     app: HqApp,
     fields: OfferingFields,
@@ -50,12 +66,23 @@ def list_offerings(
     kind: OfferingKind | None = Query(None, alias="category.id", description="basic, spcp, service, package"),
     name: str | None = Query(None, max_length=128),
 ) -> JSONResponse:
-    return page_response(app.list_offerings(lifecycle_status=lifecycle_status.value if lifecycle_status else None,
-                                            kind=kind.value if kind else None, name=name,
-                                            offset=paging.offset, limit=paging.limit), fields=fields)
+    return page_response(
+        app.list_offerings(
+            lifecycle_status=lifecycle_status.value if lifecycle_status else None,
+            kind=kind.value if kind else None,
+            name=name,
+            offset=paging.offset,
+            limit=paging.limit,
+        ),
+        fields=fields,
+    )
 
 
-@router.get("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], response_model=ProductOffering,
-            summary="One product or package")
+@router.get(
+    "/productOffering/{offering_id}",
+    dependencies=[reading(P.READ_CATALOG)],
+    response_model=ProductOffering,
+    summary="One product or package",
+)
 def get_offering(offering_id: str, app: HqApp, fields: OfferingFields) -> Response:
     return one(app.get_offering(offering_id), fields)

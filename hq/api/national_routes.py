@@ -23,8 +23,12 @@ statistics = APIRouter(prefix="/crm/v1", tags=["national statistics"])
 CustomerFields = Annotated[Selection, selectable(NationalCustomer)]
 
 
-@customers.get("/customer", response_model=list[NationalCustomer], responses=error_responses(429),
-               summary="National customers: high-end individuals (1A–3A) and groups, deduplicated")
+@customers.get(
+    "/customer",
+    response_model=list[NationalCustomer],
+    responses=error_responses(429),
+    summary="National customers: high-end individuals (1A–3A) and groups, deduplicated",
+)
 def list_national(
     app: HqApp,
     fields: CustomerFields,
@@ -36,35 +40,59 @@ def list_national(
     kind: CustomerKind | None = Query(None, alias="customerKind"),
     numbers: PersonalLookup = personal_lookup(
         "Exactly this certificate number: any customer registered anywhere, national or not.",
-        "Exactly this phone number (a contact's or a group member's): any customer, national or not."),
+        "Exactly this phone number (a contact's or a group member's): any customer, national or not.",
+    ),
     name: str | None = Query(None, max_length=128, description="Part of the name."),
 ) -> JSONResponse:
     page = app.list_national_customers(
-        grade=grade.value if grade else None, industry=industry, province=province,
-        kind=kind.value if kind else None, certificate_number=numbers.certificate_number,
-        phone_number=numbers.phone_number, name=name, offset=paging.offset, limit=paging.limit)
+        grade=grade.value if grade else None,
+        industry=industry,
+        province=province,
+        kind=kind.value if kind else None,
+        certificate_number=numbers.certificate_number,
+        phone_number=numbers.phone_number,
+        name=name,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
     numbers.record(app, "nationalCustomer", [c["id"] for c in page.items], by)
     return page_response(page, fields=fields)
 
 
-@customers.get("/customer/{national_id}", response_model=NationalCustomer,
-               summary="One national customer with every province's part")
+@customers.get(
+    "/customer/{national_id}",
+    response_model=NationalCustomer,
+    summary="One national customer with every province's part",
+)
 def get_national(
     national_id: str,
     app: HqApp,
     fields: CustomerFields,
-    unmask: bool = Query(False, description="Certificate and phone numbers in full (roles that may see personal "
-                                            "data); the read is recorded."),
+    unmask: bool = Query(
+        False,
+        description="Certificate and phone numbers in full (roles that may see personal "
+        "data); the read is recorded.",
+    ),
     by: dict[str, str] = acting(P.READ_NATIONAL),
 ) -> Response:
     if not unmask:
         return one(app.get_national_customer(national_id), fields)
-    return shown_in_full(app, by, "nationalCustomer", lambda: app.get_national_customer(national_id, unmask=True),
-                         lambda doc: [doc["id"]], fields)
+    return shown_in_full(
+        app,
+        by,
+        "nationalCustomer",
+        lambda: app.get_national_customer(national_id, unmask=True),
+        lambda doc: [doc["id"]],
+        fields,
+    )
 
 
-@statistics.get("/statistics", dependencies=[reading(P.READ_NATIONAL)], response_model=list[NationalStatistics],
-                summary="Per province and month: customers by grade, revenue, reported totals")
+@statistics.get(
+    "/statistics",
+    dependencies=[reading(P.READ_NATIONAL)],
+    response_model=list[NationalStatistics],
+    summary="Per province and month: customers by grade, revenue, reported totals",
+)
 def national_statistics(
     app: HqApp,
     fields: Annotated[Selection, selectable(NationalStatistics)],

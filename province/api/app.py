@@ -9,15 +9,15 @@ from province.application import ProvinceApplication
 from replication import api as replication_api
 from shared.api import health
 from shared.api.audit_routes import audit_router
+from shared.api.auth_routes import auth, jwks_router, unlock_router
 from shared.api.common import MaskedJSONResponse
 from shared.api.contract import install_contract
 from shared.api.docs import node_app
 from shared.api.errors import install_error_handlers
 from shared.api.limits import install_body_limit
-from shared.observability import install_metrics
-from shared.api.auth_routes import auth, jwks_router, unlock_router
 from shared.api.security import document_roles, require_sign_in_first
 from shared.auth.trust import validator_for
+from shared.observability import install_metrics
 
 
 def create_app(application: ProvinceApplication) -> FastAPI:

@@ -11,11 +11,24 @@ from shared.domain.calendar import business_date
 def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
     today = business_date(app.clock())
     # Two months back, so that the bills left unpaid are already past due: arrears to remind.
-    last_month = ((today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    last_month = ((today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)).strftime(
+        "%Y-%m"
+    )
     for n, customer in enumerate(context["customers"][:6]):
-        app.record(*app.charge_customer(customer["id"], [
-            {"kind": "monthly", "amount": 9900 + 1000 * n, "description": "mobile plan", "reference": "demo"},
-        ], by))
+        app.record(
+            *app.charge_customer(
+                customer["id"],
+                [
+                    {
+                        "kind": "monthly",
+                        "amount": 9900 + 1000 * n,
+                        "description": "mobile plan",
+                        "reference": "demo",
+                    },
+                ],
+                by,
+            )
+        )
     app.run_bill_cycle(last_month, by)
     bills = app.list_bills(cycle=last_month).items
     payments = 0
@@ -24,7 +37,13 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
         due = bill["amountDue"]["value"]
         amount = {0: due, 1: due // 2, 2: due}.get(n % 4)
         if amount:
-            app.pay({"bill": {"id": bill["id"]}, "totalAmount": {"unit": "fen", "value": amount},
-                     "paymentMethod": "wechatPay"}, by)
+            app.pay(
+                {
+                    "bill": {"id": bill["id"]},
+                    "totalAmount": {"unit": "fen", "value": amount},
+                    "paymentMethod": "wechatPay",
+                },
+                by,
+            )
             payments += 1
     return {"bills": len(bills), "payments": payments}

@@ -25,7 +25,9 @@ def _uscc(province: str, n: int) -> str:
 
 def managers_of(app: Any) -> list[str]:
     """The province's customer managers as its staff directory holds them (none before HQ's directory arrived)."""
-    rows = app.queries.rows("SELECT id FROM {staff} WHERE role = 'customerManager' AND enabled = 1 ORDER BY id")
+    rows = app.queries.rows(
+        "SELECT id FROM {staff} WHERE role = 'customerManager' AND enabled = 1 ORDER BY id"
+    )
     return [row["id"] for row in rows if row["id"]]
 
 

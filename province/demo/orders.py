@@ -39,8 +39,11 @@ def _advance(app: Any, order: dict[str, Any], target: str, by: dict[str, str]) -
 
 
 def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
-    active = [c for c in context["customers"] + context["groups"]
-              if app.get_customer(c["id"])["status"] in ("active", "prospect")]
+    active = [
+        c
+        for c in context["customers"] + context["groups"]
+        if app.get_customer(c["id"])["status"] in ("active", "prospect")
+    ]
     orders = []
     for n, (offering, sla, target) in enumerate(PLAN):
         customer = active[n % len(active)]

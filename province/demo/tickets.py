@@ -20,8 +20,11 @@ PLAN = (  # (ticket type, severity, target state, days ago it was opened)
 
 
 def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
-    customers = [c for c in context["customers"] + context.get("groups", [])
-                 if app.get_customer(c["id"])["status"] != "closed"]
+    customers = [
+        c
+        for c in context["customers"] + context.get("groups", [])
+        if app.get_customer(c["id"])["status"] != "closed"
+    ]
     clock = app.clock
     try:
         for n, (kind, severity, target, days_ago) in enumerate(PLAN):
@@ -33,17 +36,30 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
     return {"tickets": len(PLAN), "overdueTicketCallbacks": overdue}
 
 
-def _one(app: Any, customer: dict[str, Any], n: int, kind: str, severity: str | None, target: str,
-         by: dict[str, str]) -> None:
-    body = {"ticketType": kind, "description": f"demo {kind} {n + 1}", "severity": severity,
-            "relatedParty": [{"id": customer["id"], "role": "customer"}]}
+def _one(
+    app: Any,
+    customer: dict[str, Any],
+    n: int,
+    kind: str,
+    severity: str | None,
+    target: str,
+    by: dict[str, str],
+) -> None:
+    body = {
+        "ticketType": kind,
+        "description": f"demo {kind} {n + 1}",
+        "severity": severity,
+        "relatedParty": [{"id": customer["id"], "role": "customer"}],
+    }
     ticket = app.open_ticket({k: v for k, v in body.items() if v is not None}, by)
     steps = {
         "acknowledged": [],
         "inProgress": RESOLVE[:1],
         "resolved": RESOLVE,
         "closed": RESOLVE,
-        "rejected": [{"status": "rejected", "statusChangeReason": "fault is in the customer's own equipment"}],
+        "rejected": [
+            {"status": "rejected", "statusChangeReason": "fault is in the customer's own equipment"}
+        ],
         "reopened": [*RESOLVE, {"status": "inProgress", "statusChangeReason": "fault came back"}],
     }[target]
     for step in steps:

@@ -23,7 +23,9 @@ from shared.domain.errors import InvalidValue
 
 
 class Change(BaseModel):
-    field: str = Field(description="Path of the changed attribute, e.g. contactMedium[0].characteristic.phoneNumber")
+    field: str = Field(
+        description="Path of the changed attribute, e.g. contactMedium[0].characteristic.phoneNumber"
+    )
     before: JsonValue
     after: JsonValue
 
@@ -37,14 +39,26 @@ class Answer(BaseModel):
 class Operator(Answer):
     actor: str | None = Field(None, description="Who (staff id, or a node for replicated work)")
     role: str | None = None
-    channel: str | None = Field(None, description="businessHall, callCentre, web, agent, customerManager, system")
+    channel: str | None = Field(
+        None, description="businessHall, callCentre, web, agent, customerManager, system"
+    )
 
 
 class HistoryEntry(Operator):
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "position": 42, "version": 2, "time": "2026-11-25T08:00:00+00:00", "actor": "zhang.san",
-        "role": "clerk", "channel": "businessHall", "eventType": "Customer.StatusChanged",
-        "changes": [{"field": "status", "before": "prospect", "after": "active"}]}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "position": 42,
+                "version": 2,
+                "time": "2026-11-25T08:00:00+00:00",
+                "actor": "zhang.san",
+                "role": "clerk",
+                "channel": "businessHall",
+                "eventType": "Customer.StatusChanged",
+                "changes": [{"field": "status", "before": "prospect", "after": "active"}],
+            }
+        }
+    )
     position: int | None = Field(None, description="Position of the event in this node's log")
     version: int | None = None
     time: str | None = None
@@ -57,7 +71,9 @@ class PastState(Answer):
     id: str | None = None
     version: int | None = None
     recordedAt: str | None = Field(None, description="When the event that made this version was recorded")
-    document: dict[str, JsonValue] | None = Field(None, description="The resource's document as it stood then")
+    document: dict[str, JsonValue] | None = Field(
+        None, description="The resource's document as it stood then"
+    )
 
 
 class RecordedEvent(Operator):
@@ -73,7 +89,6 @@ class Operation(RecordedEvent):
     subjects: list[str] | None = Field(None, description="Whose personal data was read in full (reads only)")
 
 
-
 def trail(request: Request) -> AuditTrail:
     app: CrmApplication = request.app.state.crm
     return AuditTrail(app, app.audited_resources)
@@ -85,19 +100,35 @@ Trail = Annotated[AuditTrail, Depends(trail)]
 def _resource_routes(router: APIRouter, resource: AuditedResource) -> None:
     name = resource.name
 
-    @router.get(f"/{name}/{{resource_id}}/history", dependencies=[reading(resource.permission)],
-                response_model=list[HistoryEntry], summary=f"Every event of one {name}, with field changes",
-                operation_id=f"audit_{name}_history")
-    def history(resource_id: str, audit: Trail, fields: Annotated[Selection, selectable(HistoryEntry)],
-                paging: Paging = Depends()) -> JSONResponse:
+    @router.get(
+        f"/{name}/{{resource_id}}/history",
+        dependencies=[reading(resource.permission)],
+        response_model=list[HistoryEntry],
+        summary=f"Every event of one {name}, with field changes",
+        operation_id=f"audit_{name}_history",
+    )
+    def history(
+        resource_id: str,
+        audit: Trail,
+        fields: Annotated[Selection, selectable(HistoryEntry)],
+        paging: Paging = Depends(),
+    ) -> JSONResponse:
         return listed(audit.history(resource, resource_id), paging, fields)
 
-    @router.get(f"/{name}/{{resource_id}}", dependencies=[reading(resource.permission)], response_model=PastState,
-                summary=f"One {name} as it stood at a version or a time (replayed from its events)",
-                operation_id=f"audit_{name}_state")
-    def state(resource_id: str, audit: Trail, fields: Annotated[Selection, selectable(PastState)],
-              version: int | None = Query(None, ge=1, le=2**31 - 1, description="After this event"),
-              as_of: AwareDatetime | None = Query(None, alias="asOf", description="ISO time with zone")) -> JSONResponse:
+    @router.get(
+        f"/{name}/{{resource_id}}",
+        dependencies=[reading(resource.permission)],
+        response_model=PastState,
+        summary=f"One {name} as it stood at a version or a time (replayed from its events)",
+        operation_id=f"audit_{name}_state",
+    )
+    def state(
+        resource_id: str,
+        audit: Trail,
+        fields: Annotated[Selection, selectable(PastState)],
+        version: int | None = Query(None, ge=1, le=2**31 - 1, description="After this event"),
+        as_of: AwareDatetime | None = Query(None, alias="asOf", description="ISO time with zone"),
+    ) -> JSONResponse:
         return one(audit.state(resource, resource_id, version=version, as_of=as_of), fields)
 
 
@@ -136,45 +167,87 @@ def audit_router(resources: tuple[AuditedResource, ...]) -> APIRouter:
     for resource in resources:
         _resource_routes(router, resource)
 
-    @router.get("/operations", dependencies=[reading(P.AUDIT)], response_model=list[Operation],
-                summary="Operation log (R-28): who did what, when, through which channel, on which aggregate")
-    def operations(audit: Trail, fields: Annotated[Selection, selectable(Operation)], paging: Paging = Depends(),
-                   actor: str | None = Query(None, max_length=128), role: str | None = Query(None, max_length=32),
-                   channel: str | None = Query(None, max_length=32),
-                   aggregate_type: str | None = Query(None, alias="aggregateType", max_length=64),
-                   since: AwareDatetime | None = Query(None, description="From this time (inclusive)"),
-                   until: AwareDatetime | None = Query(None, description="Before this time")) -> JSONResponse:
-        found = list(audit.operations(actor=actor, role=role, channel=channel, aggregate_type=aggregate_type,
-                                      since=since, until=until))
+    @router.get(
+        "/operations",
+        dependencies=[reading(P.AUDIT)],
+        response_model=list[Operation],
+        summary="Operation log (R-28): who did what, when, through which channel, on which aggregate",
+    )
+    def operations(
+        audit: Trail,
+        fields: Annotated[Selection, selectable(Operation)],
+        paging: Paging = Depends(),
+        actor: str | None = Query(None, max_length=128),
+        role: str | None = Query(None, max_length=32),
+        channel: str | None = Query(None, max_length=32),
+        aggregate_type: str | None = Query(None, alias="aggregateType", max_length=64),
+        since: AwareDatetime | None = Query(None, description="From this time (inclusive)"),
+        until: AwareDatetime | None = Query(None, description="Before this time"),
+    ) -> JSONResponse:
+        found = list(
+            audit.operations(
+                actor=actor,
+                role=role,
+                channel=channel,
+                aggregate_type=aggregate_type,
+                since=since,
+                until=until,
+            )
+        )
         return listed(found, paging, fields)
 
-    @router.get("/export", dependencies=[reading(P.AUDIT)], response_class=StreamingResponse,
-                summary="Events as JSON Lines or CSV, streamed; the last line carries the running hash and count",
-                responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}},
-                                             "text/csv": {"schema": {"type": "string"}}}}})
-    def export(audit: Trail,
-               format: Literal["jsonl", "csv"] = Query("jsonl"),
-               resource: str | None = Query(None, max_length=64, description="With id: one resource's history"),
-               resource_id: str | None = Query(None, alias="id", max_length=64),
-               aggregate_type: str | None = Query(None, alias="aggregateType", max_length=64),
-               since: AwareDatetime | None = Query(None), until: AwareDatetime | None = Query(None)
-               ) -> StreamingResponse:
+    @router.get(
+        "/export",
+        dependencies=[reading(P.AUDIT)],
+        response_class=StreamingResponse,
+        summary="Events as JSON Lines or CSV, streamed; the last line carries the running hash and count",
+        responses={
+            200: {
+                "content": {
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                }
+            }
+        },
+    )
+    def export(
+        audit: Trail,
+        format: Literal["jsonl", "csv"] = Query("jsonl"),
+        resource: str | None = Query(None, max_length=64, description="With id: one resource's history"),
+        resource_id: str | None = Query(None, alias="id", max_length=64),
+        aggregate_type: str | None = Query(None, alias="aggregateType", max_length=64),
+        since: AwareDatetime | None = Query(None),
+        until: AwareDatetime | None = Query(None),
+    ) -> StreamingResponse:
         aggregate = None
         if resource or resource_id:
             if resource not in audit.resources or not resource_id:
-                raise InvalidValue(f"resource (one of {', '.join(audit.resources)}) and id go together",
-                                   field="resource")
+                raise InvalidValue(
+                    f"resource (one of {', '.join(audit.resources)}) and id go together", field="resource"
+                )
             if aggregate_type or since or until:
-                raise InvalidValue("one resource's history is exported whole: leave out aggregateType, since "
-                                   "and until", field="resource")
+                raise InvalidValue(
+                    "one resource's history is exported whole: leave out aggregateType, since and until",
+                    field="resource",
+                )
             aggregate = audit.aggregate_id_of(audit.resources[resource], resource_id)
-        lines = exported(audit.app, resource_id=aggregate, aggregate_type=aggregate_type, since=since, until=until,
-                         as_csv=format == "csv")
+        lines = exported(
+            audit.app,
+            resource_id=aggregate,
+            aggregate_type=aggregate_type,
+            since=since,
+            until=until,
+            as_csv=format == "csv",
+        )
         return StreamingResponse(lines, media_type="text/csv" if format == "csv" else "application/x-ndjson")
 
-    @router.get("/integrity", dependencies=[reading(P.AUDIT)], response_model=Integrity,
-                summary="Recompute the chain over this node's whole log (and, at HQ, each mirror); the first "
-                        "position that does not follow is named")
+    @router.get(
+        "/integrity",
+        dependencies=[reading(P.AUDIT)],
+        response_model=Integrity,
+        summary="Recompute the chain over this node's whole log (and, at HQ, each mirror); the first "
+        "position that does not follow is named",
+    )
     def integrity(request: Request, fields: Annotated[Selection, selectable(Integrity)]) -> JSONResponse:
         return one(request.app.state.crm.integrity(), fields)
 

@@ -54,11 +54,15 @@ class KeySet(BaseModel):
     keys: list[PublishedKey]
 
 
-@auth.post("/auth/token", summary="Sign in: user name and password (or a refresh token) for a bearer token",
-           description="HQ signs in every member of its directory; a province node its own staff (also while HQ "
-           "is away). Five failures in five minutes make a user name wait (429 with Retry-After) until the window "
-           "passes or a system administrator unlocks it; each refresh token works once.",
-           response_model=TokenReply, responses=error_responses(401, 429, 503))
+@auth.post(
+    "/auth/token",
+    summary="Sign in: user name and password (or a refresh token) for a bearer token",
+    description="HQ signs in every member of its directory; a province node its own staff (also while HQ "
+    "is away). Five failures in five minutes make a user name wait (429 with Retry-After) until the window "
+    "passes or a system administrator unlocks it; each refresh token works once.",
+    response_model=TokenReply,
+    responses=error_responses(401, 429, 503),
+)
 def token(
     request: Request,
     app: CrmApp,
@@ -68,25 +72,37 @@ def token(
     refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
 ) -> dict[str, Any]:
     if not app.staff_access.signs():
-        raise ApiError(503, "signingKeyDistrusted", "HQ no longer trusts this province's signing key: nobody signs in "
-                       "here until the operator makes a new one (remove its key file and start the node again)")
+        raise ApiError(
+            503,
+            "signingKeyDistrusted",
+            "HQ no longer trusts this province's signing key: nobody signs in "
+            "here until the operator makes a new one (remove its key file and start the node again)",
+        )
     desk = app.staff_access.desk()
     if grant_type == "refresh_token":
         return asdict(desk.refresh(refresh_token or ""))
     if not username or not password:
-        raise InvalidValue("user name and password are required", field="username" if not username else "password")
+        raise InvalidValue(
+            "user name and password are required", field="username" if not username else "password"
+        )
     client = request.client.host if request.client else "?"
     return asdict(desk.sign_in(username, password, client))
 
 
-@unlock_router.post("/staff/{username}/unlock", response_model=Unlocked,
-                    summary="Lift a user name's sign-in wait on this node (recorded: who, when)")
+@unlock_router.post(
+    "/staff/{username}/unlock",
+    response_model=Unlocked,
+    summary="Lift a user name's sign-in wait on this node (recorded: who, when)",
+)
 def unlock(username: str, app: CrmApp, by: dict[str, str] = acting(P.MANAGE_STAFF)) -> Response:
     return one(app.staff_access.unlock(username, by))
 
 
-@jwks_router.get("/.well-known/jwks.json", response_model=KeySet,
-                 summary="The public keys this node trusts to sign staff tokens, each with its issuer and the "
-                 "province it speaks for (none: HQ, for every province)")
+@jwks_router.get(
+    "/.well-known/jwks.json",
+    response_model=KeySet,
+    summary="The public keys this node trusts to sign staff tokens, each with its issuer and the "
+    "province it speaks for (none: HQ, for every province)",
+)
 def jwks(app: CrmApp, fields: Annotated[Selection, selectable(KeySet)]) -> Response:
     return one({"keys": app.staff_access.published_keys()}, fields)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable
+from collections.abc import Callable
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Header, Query, Request, Response
@@ -36,9 +37,14 @@ class Paging:
 
 
 PagingQuery = Annotated[Paging, Depends(Paging)]
-IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128,
-                                                 description="Same key and body: the first answer again, nothing "
-                                                 "recorded; same key, other body: 409.")]
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Same key and body: the first answer again, nothing recorded; same key, other body: 409.",
+    ),
+]
 
 
 class MaskedJSONResponse(JSONResponse):
@@ -51,14 +57,17 @@ class MaskedJSONResponse(JSONResponse):
 
 def page_response(page: Page, unmasked: bool = False, fields: Selection = ALL) -> JSONResponse:
     response = JSONResponse if unmasked else MaskedJSONResponse
-    return response(fields.apply_all(page.items),
-                    headers={"X-Total-Count": str(page.total), "X-Result-Count": str(len(page.items))})
+    return response(
+        fields.apply_all(page.items),
+        headers={"X-Total-Count": str(page.total), "X-Result-Count": str(len(page.items))},
+    )
 
 
 def listed(items: list[dict[str, Any]], paging: Paging, fields: Selection = ALL) -> JSONResponse:
     """A page of a list computed whole (a history, a log slice), with its total."""
-    return page_response(Page(total=len(items), items=items[paging.offset:paging.offset + paging.limit]),
-                         fields=fields)
+    return page_response(
+        Page(total=len(items), items=items[paging.offset : paging.offset + paging.limit]), fields=fields
+    )
 
 
 def one(document: Any, fields: Selection = ALL, status: int = 200) -> JSONResponse:
@@ -92,7 +101,9 @@ def idempotent_create(
         if previous is None:
             raise
         return MaskedJSONResponse(previous.body, status_code=previous.status)
-    return MaskedJSONResponse(body, status_code=status, headers=location(body["href"]) if "href" in body else None)
+    return MaskedJSONResponse(
+        body, status_code=status, headers=location(body["href"]) if "href" in body else None
+    )
 
 
 def location(href: str) -> dict[str, str]:

@@ -3,7 +3,8 @@ in a media type it takes, TMF `fields` selection on reads, and an OpenAPI that d
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -54,15 +55,22 @@ async def strict_request(request: Request) -> None:
     unknown = sorted(set(request.query_params) - declared_query(route))
     if unknown:
         known = ", ".join(sorted(declared_query(route))) or "none"
-        raise ApiError(400, "unknownParameter",
-                       f"unknown query parameter '{unknown[0]}'; this operation takes: {known}", unknown[0])
+        raise ApiError(
+            400,
+            "unknownParameter",
+            f"unknown query parameter '{unknown[0]}'; this operation takes: {known}",
+            unknown[0],
+        )
     accepted = MEDIA_TYPES.get(request.method)
     if accepted and _takes_json(route):
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type not in accepted and (media_type or int(request.headers.get("content-length") or 0)):
-            raise ApiError(415, "unsupportedMediaType",
-                           f"the body must be {' or '.join(accepted)}, not {media_type or 'untyped'}",
-                           "Content-Type")
+            raise ApiError(
+                415,
+                "unsupportedMediaType",
+                f"the body must be {' or '.join(accepted)}, not {media_type or 'untyped'}",
+                "Content-Type",
+            )
         if await request.body():
             try:
                 document = await request.json()  # parsed already, before the dependencies ran
@@ -112,20 +120,27 @@ def selectable(model: type[BaseModel]) -> Any:
     known = frozenset(attributes(model))
     kept = frozenset(KEPT) | required(model)
 
-    def fields(value: str | None = Query(
-        None, alias="fields", max_length=2000,
-        description=f"Comma-separated attributes to return ({', '.join(sorted(kept & known))} always are): "
-                    f"{', '.join(sorted(known))}.")) -> Selection:
+    def fields(
+        value: str | None = Query(
+            None,
+            alias="fields",
+            max_length=2000,
+            description=f"Comma-separated attributes to return ({', '.join(sorted(kept & known))} always are): "
+            f"{', '.join(sorted(known))}.",
+        ),
+    ) -> Selection:
         if value is None:
             return ALL
         names = frozenset(n.strip() for n in value.split(",") if n.strip())
         if not names:  # `fields=` would answer bare documents (`{}`), which no schema of ours describes
-            raise InvalidValue(f"names no attribute; name one or more of {', '.join(sorted(known))}",
-                               field="fields")
+            raise InvalidValue(
+                f"names no attribute; name one or more of {', '.join(sorted(known))}", field="fields"
+            )
         unknown = sorted(names - known)
         if unknown:
-            raise InvalidValue(f"unknown attribute '{unknown[0]}'; one of {', '.join(sorted(known))}",
-                               field="fields")
+            raise InvalidValue(
+                f"unknown attribute '{unknown[0]}'; one of {', '.join(sorted(known))}", field="fields"
+            )
         return Selection(names, kept)
 
     return Depends(fields)
@@ -174,7 +189,10 @@ def document_errors(spec: dict[str, Any]) -> None:
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            for code in [*_errors_of(path, method, operation), *[c for c in responses if c in ("405", "429")]]:
+            for code in [
+                *_errors_of(path, method, operation),
+                *[c for c in responses if c in ("405", "429")],
+            ]:
                 entry = responses.setdefault(code, {})
                 entry.setdefault("description", DESCRIPTIONS[code])
                 entry["content"] = {JSON: {"schema": ERROR_REF}}
@@ -186,4 +204,3 @@ def document_errors(spec: dict[str, Any]) -> None:
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """Extra documented responses of one operation (beyond the ones derived for every operation)."""
     return {code: {"model": Error, "description": DESCRIPTIONS[str(code)]} for code in codes}
-

@@ -19,8 +19,12 @@ def statement_document(province: str, month: str, figures: dict[str, Any], entri
         "payable": money(figures["payable"]),
         "net": money(figures["net"]),
         "counterpart": [
-            {"province": c["province"], "receivable": money(c["receivable"]), "payable": money(c["payable"]),
-             "net": money(c["net"])}
+            {
+                "province": c["province"],
+                "receivable": money(c["receivable"]),
+                "payable": money(c["payable"]),
+                "net": money(c["net"]),
+            }
             for c in figures["counterparts"]
         ],
         "entries": entries,

@@ -17,8 +17,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from shared.api.parameters import unfit_parameter
-from shared.naming import camel_case
-from shared.observability import count_store_error, request_id as ids
 from shared.domain.errors import (
     Conflict,
     DomainError,
@@ -29,12 +27,22 @@ from shared.domain.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from shared.naming import camel_case
+from shared.observability import count_store_error
+from shared.observability import request_id as ids
 from shared.persistence.availability import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-STATUS_OF = {NotFound: 404, Conflict: 409, IllegalTransition: 409, InvalidValue: 400, Unauthenticated: 401,
-             Forbidden: 403, TooManyAttempts: 429}
+STATUS_OF = {
+    NotFound: 404,
+    Conflict: 409,
+    IllegalTransition: 409,
+    InvalidValue: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    TooManyAttempts: 429,
+}
 
 
 class ApiError(Exception):
@@ -62,8 +70,8 @@ class ErrorResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
-            "utf-8", "backslashreplace")
-
+            "utf-8", "backslashreplace"
+        )
 
 
 def _field_of(location: tuple[Any, ...]) -> str:
@@ -118,15 +126,19 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": 'Bearer realm="crm"'} if status == 401 else None
         if status == 429:
             headers = {"Retry-After": str(int(error.details.get("retry_after", 1)) + 1)}
-        return ErrorResponse(error_body(error.code, error.reason, error.field, **details), status_code=status,
-                            headers=headers)
+        return ErrorResponse(
+            error_body(error.code, error.reason, error.field, **details), status_code=status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = sorted(error.errors(), key=lambda e: e.get("type") != "extra_forbidden")  # unknown fields first
+        errors = sorted(
+            error.errors(), key=lambda e: e.get("type") != "extra_forbidden"
+        )  # unknown fields first
         first = errors[0] if errors else {"loc": ("body",), "msg": "is invalid"}
-        code = {"json_invalid": "malformedJson", "extra_forbidden": "unknownField"}.get(first.get("type", ""),
-                                                                                       "invalidValue")
+        code = {"json_invalid": "malformedJson", "extra_forbidden": "unknownField"}.get(
+            first.get("type", ""), "invalidValue"
+        )
         return ErrorResponse(
             error_body(code, _validation_reason(first), _field_of(tuple(first.get("loc", ())))),
             status_code=400,
@@ -138,23 +150,43 @@ def install_error_handlers(app: FastAPI) -> None:
     async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
         """The database is unreachable or gave up (a lock wait, a dropped connection): nothing was recorded and
         the same request may succeed later. The cause goes to the log, not to the client."""
-        retry_after = getattr(error, "retry_after", None) or request.app.state.crm.settings.store_retry_after_seconds
+        retry_after = (
+            getattr(error, "retry_after", None) or request.app.state.crm.settings.store_retry_after_seconds
+        )
         known = isinstance(error, StoreUnavailable)  # the outage itself is logged once, where it is noticed
-        log.log(logging.INFO if known else logging.WARNING, "%s %s: store unavailable: %s", request.method,
-                request.url.path, error)
+        log.log(
+            logging.INFO if known else logging.WARNING,
+            "%s %s: store unavailable: %s",
+            request.method,
+            request.url.path,
+            error,
+        )
         count_store_error(request)
-        return ErrorResponse(error_body("storeUnavailable", "the node's database cannot be reached now; nothing "
-                                        "was recorded, try again later", None), status_code=503,
-                             headers={"Retry-After": str(retry_after)})
+        return ErrorResponse(
+            error_body(
+                "storeUnavailable",
+                "the node's database cannot be reached now; nothing was recorded, try again later",
+                None,
+            ),
+            status_code=503,
+            headers={"Retry-After": str(retry_after)},
+        )
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> JSONResponse:
         """Never a plain-text 500: the error form with a request id that the log line carries too."""
         request_id = ids.request_id()  # the middleware's, so the log line, body and header agree
         log.exception("request %s (%s %s) failed", request_id, request.method, request.url.path)
-        return ErrorResponse(error_body("internalError", "the node could not answer this request; it is logged "
-                                        "under the request id", None, requestId=request_id), status_code=500,
-                             headers={ids.HEADER: request_id})
+        return ErrorResponse(
+            error_body(
+                "internalError",
+                "the node could not answer this request; it is logged under the request id",
+                None,
+                requestId=request_id,
+            ),
+            status_code=500,
+            headers={ids.HEADER: request_id},
+        )
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -171,8 +203,9 @@ def install_error_handlers(app: FastAPI) -> None:
             code, field = "malformedBody", "body"
         if error.status_code == 413:  # shared/api/limits.py: the body went beyond the limit as it streamed
             code, field = "bodyTooLarge", "body"
-        return ErrorResponse(error_body(code, str(error.detail), field), status_code=error.status_code,
-                             headers=headers or None)
+        return ErrorResponse(
+            error_body(code, str(error.detail), field), status_code=error.status_code, headers=headers or None
+        )
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -180,7 +213,11 @@ def allowed_methods(request: Request) -> list[str]:
     path = request.scope["path"]
     methods: set[str] = set()
     for context in iter_route_contexts(request.app.routes):
-        if context.path and getattr(context, "status_code", None) != 405 and _pattern(context.path).match(path):
+        if (
+            context.path
+            and getattr(context, "status_code", None) != 405
+            and _pattern(context.path).match(path)
+        ):
             methods |= set(context.methods or ())
     return sorted(methods)
 

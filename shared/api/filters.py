@@ -19,14 +19,18 @@ MONTH_SCHEMA = {"pattern": MONTH_PATTERN, "examples": ["2026-12"]}
 PROVINCE_SCHEMA = {"pattern": PROVINCE, "examples": ["GD"]}
 
 
-def month_query(description: str = f"A month, {MONTH_FORM}.", *, alias: str = "month",
-                required: bool = False) -> Any:
+def month_query(
+    description: str = f"A month, {MONTH_FORM}.", *, alias: str = "month", required: bool = False
+) -> Any:
     """`month: str | None = month_query()`: a `YYYY-MM` filter (required: the operation needs one)."""
 
     default = ... if required else None
 
-    def month(value: str | None = Query(default, alias=alias, description=description,
-                                        json_schema_extra=MONTH_SCHEMA)) -> str | None:
+    def month(
+        value: str | None = Query(
+            default, alias=alias, description=description, json_schema_extra=MONTH_SCHEMA
+        ),
+    ) -> str | None:
         return None if value is None else parse_cycle(value, alias)
 
     return Depends(month)
@@ -35,7 +39,9 @@ def month_query(description: str = f"A month, {MONTH_FORM}.", *, alias: str = "m
 def month_path(description: str = f"The month, {MONTH_FORM}.") -> Any:
     """`month: str = month_path()`: a path segment naming a month."""
 
-    def month(value: str = Path(alias="month", description=description, json_schema_extra=MONTH_SCHEMA)) -> str:
+    def month(
+        value: str = Path(alias="month", description=description, json_schema_extra=MONTH_SCHEMA),
+    ) -> str:
         return parse_cycle(value, "month")
 
     return Depends(month)
@@ -47,8 +53,11 @@ def province_query(description: str, *, alias: str = "province", hq: bool = Fals
     known = frozenset(PROVINCES | {HQ_CODE} if hq else PROVINCES)
     expected = f"one of {CODES}{', or HQ' if hq else ''}"
 
-    def province(value: str | None = Query(None, alias=alias, description=f"{description} ({expected})",
-                                           json_schema_extra=PROVINCE_SCHEMA)) -> str | None:
+    def province(
+        value: str | None = Query(
+            None, alias=alias, description=f"{description} ({expected})", json_schema_extra=PROVINCE_SCHEMA
+        ),
+    ) -> str | None:
         if value is None:
             return None
         if value.upper() not in known:

@@ -35,43 +35,61 @@ class StoppedFollower(BaseModel):
 
 class Readiness(Liveness):
     store: str = Field(description="sqlite or postgres")
-    status: str = Field(description="up; degraded while a follower is stopped (still ready: 200); down while the "
-                        "store does not answer")
+    status: str = Field(
+        description="up; degraded while a follower is stopped (still ready: 200); down while the "
+        "store does not answer"
+    )
     lastEventPosition: int | None = Field(None, description="/health only")
     followers: dict[str, str] | None = Field(None, description="Each upstream's follower state")
-    degraded: list[StoppedFollower] | None = Field(None, description="Each stopped follower and why: it takes "
-                                                   "nothing more from its upstream until resumed")
+    degraded: list[StoppedFollower] | None = Field(
+        None,
+        description="Each stopped follower and why: it takes nothing more from its upstream until resumed",
+    )
 
 
 NOT_READY = {503: {"model": Readiness, "description": "the store cannot be reached (Retry-After)"}}
 
 
-@router.get("/health/live", response_model=Liveness, summary="The process is up (answers without touching the store)")
+@router.get(
+    "/health/live", response_model=Liveness, summary="The process is up (answers without touching the store)"
+)
 async def live(app: CrmApp) -> dict[str, Any]:
     settings = app.settings
     return {"status": "up", "nodeCode": settings.node_code, "tier": settings.tier}
 
 
-@router.get("/health/ready", response_model=Readiness, responses=NOT_READY,
-            summary="Ready to serve: the store answers now; followers' states beside it")
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    responses=NOT_READY,
+    summary="Ready to serve: the store answers now; followers' states beside it",
+)
 def ready(request: Request, app: CrmApp) -> JSONResponse:
     return _readiness(app, request, with_position=False)
 
 
-@router.get("/health", response_model=Readiness, responses=NOT_READY,
-            summary="Readiness with the node's last event position (503 while the store is unreachable)")
+@router.get(
+    "/health",
+    response_model=Readiness,
+    responses=NOT_READY,
+    summary="Readiness with the node's last event position (503 while the store is unreachable)",
+)
 def health(request: Request, app: CrmApp) -> JSONResponse:
     return _readiness(app, request, with_position=True)
 
 
 def _readiness(app: Any, request: Request, with_position: bool) -> JSONResponse:
-    body: dict[str, Any] = {"status": "up", "nodeCode": app.settings.node_code, "tier": app.settings.tier,
-                            "store": app.settings.store}
+    body: dict[str, Any] = {
+        "status": "up",
+        "nodeCode": app.settings.node_code,
+        "tier": app.settings.tier,
+        "store": app.settings.store,
+    }
     try:
         app.check_store()
         if with_position:
             body["lastEventPosition"] = app.head_position()
-    except Exception as error:  # noqa: BLE001 — whatever the store raised, the node is not ready
+    except Exception as error:
         log.info("not ready: the store does not answer: %s", error)  # the cause stays in the log
         body["status"] = "down"
     runtime = getattr(request.app.state, "runtime", None)
@@ -83,4 +101,6 @@ def _readiness(app: Any, request: Request, with_position: bool) -> JSONResponse:
                 body["status"] = "degraded"
     if body["status"] != "down":
         return JSONResponse(body)
-    return JSONResponse(body, status_code=503, headers={"Retry-After": str(app.settings.store_retry_after_seconds)})
+    return JSONResponse(
+        body, status_code=503, headers={"Retry-After": str(app.settings.store_retry_after_seconds)}
+    )

@@ -22,7 +22,9 @@ from shared.api.errors import SECURITY_HEADERS, error_body
 UNREADABLE = error_body(
     "malformedRequest",
     "the request is not valid HTTP/1.1: its request line or a header cannot be read (characters beyond ASCII in "
-    "the path or query must be percent-encoded as UTF-8, e.g. 测 as %E6%B5%8B)", None)
+    "the path or query must be percent-encoded as UTF-8, e.g. 测 as %E6%B5%8B)",
+    None,
+)
 
 
 class ErrorFormH11Protocol(H11Protocol):
@@ -30,15 +32,23 @@ class ErrorFormH11Protocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         body = json.dumps(UNREADABLE, ensure_ascii=False).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"connection", b"close"),
-                   *((name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items())]
-        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
-                      h11.EndOfMessage()):
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+            *((name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()),
+        ]
+        for event in (
+            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
             self.transport.write(self.conn.send(event))
         self.transport.close()
 
 
 def server_config(api: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
     """How every node serves its app (the command line and the tests alike)."""
-    return uvicorn.Config(api, host=host, port=port, http=ErrorFormH11Protocol, server_header=False, **options)
+    return uvicorn.Config(
+        api, host=host, port=port, http=ErrorFormH11Protocol, server_header=False, **options
+    )

@@ -42,8 +42,9 @@ class BodyLimit:
             return
         declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            refusal = ErrorResponse(error_body("bodyTooLarge", _reason(self.max_bytes), "body"), status_code=413,
-                                    headers=CLOSE)
+            refusal = ErrorResponse(
+                error_body("bodyTooLarge", _reason(self.max_bytes), "body"), status_code=413, headers=CLOSE
+            )
             await refusal(scope, receive, send)
             return
         received = 0
@@ -72,7 +73,11 @@ def check_shape(document: Any) -> None:
         for child in children:
             members += 1
             if members > MAX_MEMBERS:
-                raise ApiError(400, "bodyTooComplex", f"the body has more than {MAX_MEMBERS} members (keys and "
-                               "items)", "body")
+                raise ApiError(
+                    400,
+                    "bodyTooComplex",
+                    f"the body has more than {MAX_MEMBERS} members (keys and items)",
+                    "body",
+                )
             if isinstance(child, (dict, list)):
                 pending.append((child, depth + 1))

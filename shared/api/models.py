@@ -103,8 +103,12 @@ class Callback(RequestBody):
 class Error(BaseModel):
     """Every 4xx (and a 5xx, if ever): what went wrong and which field; some errors add details."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
-        {"code": "invalidValue", "reason": "unknown field 'nmae'", "field": "nmae"}]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [{"code": "invalidValue", "reason": "unknown field 'nmae'", "field": "nmae"}]
+        },
+    )
     code: str
     reason: str
     field: str | None = None
@@ -113,10 +117,11 @@ class Error(BaseModel):
     existingHref: str | None = None
     homeProvince: str | None = Field(None, description="Read-only here: the province that owns the resource.")
     stillOpen: dict[str, list[dict[str, Any]]] | None = Field(
-        None, description="Closing a customer refused: what is still open, by kind (openOrders, activeProducts, "
-        "unbilledCharges, unpaidBills).")
+        None,
+        description="Closing a customer refused: what is still open, by kind (openOrders, activeProducts, "
+        "unbilledCharges, unpaidBills).",
+    )
     requestId: str | None = Field(None, description="A 5xx: the id the node's log carries too.")
-
 
 
 class Counterpart(Part):

@@ -23,8 +23,14 @@ class PersonalLookup:
 
     @property
     def asked(self) -> list[str]:
-        return [name for name, value in (("certificateNumber", self.certificate_number),
-                                         ("phoneNumber", self.phone_number)) if value is not None]
+        return [
+            name
+            for name, value in (
+                ("certificateNumber", self.certificate_number),
+                ("phoneNumber", self.phone_number),
+            )
+            if value is not None
+        ]
 
     def record(self, app: Any, resource: str, found: list[str], by: dict[str, str]) -> bool:
         """Record the lookup (whom it found, if anyone: a miss tells something too); False if none was asked."""
@@ -36,15 +42,19 @@ class PersonalLookup:
 
 def personal_lookup(certificate: str, phone: str) -> Any:
     """`numbers: PersonalLookup = personal_lookup(…)` on a guarded list: the two filters, checked and counted."""
-    rule = " Roles that may see personal data only; each lookup is recorded and counted against the caller's " \
-           "hourly allowance (CRM_PERSONAL_LOOKUPS_PER_HOUR, then 429)."
+    rule = (
+        " Roles that may see personal data only; each lookup is recorded and counted against the caller's "
+        "hourly allowance (CRM_PERSONAL_LOOKUPS_PER_HOUR, then 429)."
+    )
 
     def numbers(
         request: Request,
-        certificate_number: str | None = Query(None, alias="certificateNumber", min_length=1, max_length=32,
-                                               description=certificate + rule),
-        phone_number: str | None = Query(None, alias="phoneNumber", min_length=1, max_length=20,
-                                         description=phone + rule),
+        certificate_number: str | None = Query(
+            None, alias="certificateNumber", min_length=1, max_length=32, description=certificate + rule
+        ),
+        phone_number: str | None = Query(
+            None, alias="phoneNumber", min_length=1, max_length=20, description=phone + rule
+        ),
     ) -> PersonalLookup:
         lookup = PersonalLookup(certificate_number, phone_number)
         if lookup.asked:
@@ -52,8 +62,11 @@ def personal_lookup(certificate: str, phone: str) -> Any:
             ensure_may_see_personal_data(by, field=lookup.asked[0])
             wait = request.app.state.crm.personal_lookups.take(by["actor"])
             if wait:
-                raise TooManyAttempts(f"too many lookups by certificate or phone number; try again in "
-                                      f"{int(wait) + 1} s", field=lookup.asked[0], retry_after=wait)
+                raise TooManyAttempts(
+                    f"too many lookups by certificate or phone number; try again in {int(wait) + 1} s",
+                    field=lookup.asked[0],
+                    retry_after=wait,
+                )
         return lookup
 
     return Depends(numbers)

@@ -7,12 +7,13 @@ hold it (from the one table in shared/auth/roles.py).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Iterator
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request, Security
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
 from shared.api.common import full
@@ -25,10 +26,12 @@ from shared.domain.operator import Operator
 SCHEME = "staffToken"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 oauth2 = OAuth2PasswordBearer(
-    tokenUrl="/auth/token", scheme_name=SCHEME, auto_error=False,
+    tokenUrl="/auth/token",
+    scheme_name=SCHEME,
+    auto_error=False,
     scopes={p.value: f"the {p.value} permission" for p in Permission},
     description="A staff token: `POST /auth/token` on the node (user name and password), or a machine token "
-                "from `crm token issue`.",
+    "from `crm token issue`.",
 )
 
 
@@ -49,8 +52,13 @@ def guard(
     request: Request,
     scopes: SecurityScopes,
     token: Annotated[str | None, Security(oauth2)],
-    x_channel: Annotated[str | None, Header(description="businessHall, callCentre, web, agent, customerManager, "
-                                            "system (R-25); default businessHall")] = None,
+    x_channel: Annotated[
+        str | None,
+        Header(
+            description="businessHall, callCentre, web, agent, customerManager, "
+            "system (R-25); default businessHall"
+        ),
+    ] = None,
 ) -> dict[str, str]:
     """The checked operator of a request: token valid, role holds the permission, role acts on this node."""
     checked = getattr(request.state, "operator", None)  # `who_asks_first` checked it before anything else
@@ -59,20 +67,35 @@ def guard(
     return _operator(request, Permission(scopes.scopes[0]), token, x_channel)
 
 
-def _operator(request: Request, permission: Permission, token: str | None, x_channel: str | None) -> dict[str, str]:
+def _operator(
+    request: Request, permission: Permission, token: str | None, x_channel: str | None
+) -> dict[str, str]:
     principal = principal_of(request, token)
     settings = request.app.state.crm.settings
     if permission not in GRANTS[principal.role]:
         raise Forbidden(f"{_a(principal.role)} may not {permission.value}", field="Authorization")
     if not acts_at(principal.role, principal.province, settings.node_code, settings.tier):
-        raise Forbidden(f"{_a(principal.role)} of {principal.province or 'HQ'} does not act on node "
-                        f"{settings.node_code}", field="Authorization")
-    if permission is Permission.MANAGE_STAFF and principal.kind == MACHINE and request.method not in SAFE_METHODS:
-        raise Forbidden("a machine token may not change the staff directory: a system administrator signs in",
-                        field="Authorization")
-    return Operator.signed_in(actor=principal.subject, name=principal.name, role=principal.role.value,
-                              province=principal.province, channel=x_channel,
-                              machine=principal.kind == MACHINE).as_dict()
+        raise Forbidden(
+            f"{_a(principal.role)} of {principal.province or 'HQ'} does not act on node {settings.node_code}",
+            field="Authorization",
+        )
+    if (
+        permission is Permission.MANAGE_STAFF
+        and principal.kind == MACHINE
+        and request.method not in SAFE_METHODS
+    ):
+        raise Forbidden(
+            "a machine token may not change the staff directory: a system administrator signs in",
+            field="Authorization",
+        )
+    return Operator.signed_in(
+        actor=principal.subject,
+        name=principal.name,
+        role=principal.role.value,
+        province=principal.province,
+        channel=x_channel,
+        machine=principal.kind == MACHINE,
+    ).as_dict()
 
 
 async def who_asks_first(request: Request) -> None:
@@ -97,8 +120,14 @@ def _permission_of(route: Any) -> Permission | None:
     if not isinstance(route, APIRoute):
         return None
     if id(route) not in _permissions:
-        _permissions[id(route)] = next((Permission(d.own_oauth_scopes[0]) for d in _dependants(route.dependant)
-                                        if d.call is guard and d.own_oauth_scopes), None)
+        _permissions[id(route)] = next(
+            (
+                Permission(d.own_oauth_scopes[0])
+                for d in _dependants(route.dependant)
+                if d.call is guard and d.own_oauth_scopes
+            ),
+            None,
+        )
     return _permissions[id(route)]
 
 
@@ -123,15 +152,23 @@ def document_roles(app: FastAPI, tier: str, token_url: str) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            spec = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             for item in spec.get("paths", {}).values():
                 for operation in item.values():
-                    needs = [s for requirement in operation.get("security", []) for s in requirement.get(SCHEME, [])]
+                    needs = [
+                        s
+                        for requirement in operation.get("security", [])
+                        for s in requirement.get(SCHEME, [])
+                    ]
                     if needs:
                         roles = roles_with(Permission(needs[0]), tier)
                         operation["x-permission"], operation["x-roles"] = needs[0], roles
-                        operation["description"] = (operation.get("description", "") +
-                                                    f"\n\nRoles: {', '.join(roles) or 'none on this node'}.")
+                        operation["description"] = (
+                            operation.get("description", "")
+                            + f"\n\nRoles: {', '.join(roles) or 'none on this node'}."
+                        )
             document_errors(spec)
             flows = spec.get("components", {}).get("securitySchemes", {}).get(SCHEME, {}).get("flows", {})
             flows.get("password", {})["tokenUrl"] = token_url
@@ -148,8 +185,9 @@ def ensure_may_see_personal_data(by: dict[str, str], field: str = "unmask") -> N
         raise Forbidden(f"a {by['role']} sees certificate and phone numbers masked only", field=field)
 
 
-def shown_in_full(app: Any, by: dict[str, str], resource: str, fetch: Any, subjects: Any,
-                  fields: Selection = ALL) -> Any:
+def shown_in_full(
+    app: Any, by: dict[str, str], resource: str, fetch: Any, subjects: Any, fields: Selection = ALL
+) -> Any:
     """Personal data in full for a role that may see it: fetched, the read recorded (PIPL), answered unmasked."""
     ensure_may_see_personal_data(by)
     document = fetch()

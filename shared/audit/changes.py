@@ -28,6 +28,8 @@ def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     """Field, before and after of every leaf that differs between two flattened documents."""
-    return [{"field": field, "before": before.get(field, MISSING), "after": after.get(field, MISSING)}
-            for field in sorted(before.keys() | after.keys())
-            if before.get(field, MISSING) != after.get(field, MISSING)]
+    return [
+        {"field": field, "before": before.get(field, MISSING), "after": after.get(field, MISSING)}
+        for field in sorted(before.keys() | after.keys())
+        if before.get(field, MISSING) != after.get(field, MISSING)
+    ]

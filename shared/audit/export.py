@@ -12,17 +12,28 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 from uuid import UUID
 
 from shared.audit.trail import NEVER_SHOWN, event_type, operator_of, selected
-from shared.persistence.integrity import notifications
 from shared.naming import camel_keys
+from shared.persistence.integrity import notifications
 from shared.persistence.protection import mask
 
-COLUMNS = ("position", "time", "aggregateType", "aggregateId", "version", "eventType", "actor", "role", "channel",
-           "data")
+COLUMNS = (
+    "position",
+    "time",
+    "aggregateType",
+    "aggregateId",
+    "version",
+    "eventType",
+    "actor",
+    "role",
+    "channel",
+    "data",
+)
 TRAILER = "exportHash"
 GENESIS = bytes(32)
 INTERNAL = {"originator_id", "originator_version", "timestamp", "originator_topic", "by"}
@@ -30,14 +41,25 @@ INTERNAL = {"originator_id", "originator_version", "timestamp", "originator_topi
 
 def exported_event(position: int | None, event: Any) -> dict[str, Any]:
     data = camel_keys({k: v for k, v in vars(event).items() if k not in INTERNAL and k not in NEVER_SHOWN})
-    return {"position": position, "time": event.timestamp.isoformat(),
-            "aggregateType": event_type(event).split(".")[0], "aggregateId": str(event.originator_id),
-            "version": event.originator_version, "eventType": event_type(event), **operator_of(event),
-            "data": mask(json.loads(json.dumps(data, default=str, ensure_ascii=False)))}
+    return {
+        "position": position,
+        "time": event.timestamp.isoformat(),
+        "aggregateType": event_type(event).split(".")[0],
+        "aggregateId": str(event.originator_id),
+        "version": event.originator_version,
+        "eventType": event_type(event),
+        **operator_of(event),
+        "data": mask(json.loads(json.dumps(data, default=str, ensure_ascii=False))),
+    }
 
 
-def log_events(app: Any, *, aggregate_type: str | None = None, since: datetime | None = None,
-               until: datetime | None = None) -> Iterator[dict[str, Any]]:
+def log_events(
+    app: Any,
+    *,
+    aggregate_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[dict[str, Any]]:
     for notification in notifications(app.recorder):
         event = app.mapper.to_domain_event(notification)
         if selected(event, aggregate_type=aggregate_type, since=since, until=until):
@@ -89,10 +111,20 @@ def _csv_row(values: Iterable[Any]) -> str:
     return buffer.getvalue()
 
 
-def exported(app: Any, *, resource_id: UUID | None = None, aggregate_type: str | None = None,
-             since: datetime | None = None, until: datetime | None = None, as_csv: bool = False) -> Iterator[str]:
-    records = aggregate_events(app, resource_id) if resource_id else \
-        log_events(app, aggregate_type=aggregate_type, since=since, until=until)
+def exported(
+    app: Any,
+    *,
+    resource_id: UUID | None = None,
+    aggregate_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    as_csv: bool = False,
+) -> Iterator[str]:
+    records = (
+        aggregate_events(app, resource_id)
+        if resource_id
+        else log_events(app, aggregate_type=aggregate_type, since=since, until=until)
+    )
     return csv_lines(records) if as_csv else json_lines(records)
 
 
@@ -117,5 +149,10 @@ def check_export(lines: Iterable[str]) -> dict[str, Any]:
         else:
             running.add(line)
     ok = claimed is not None and claimed == running.trailer() and not after_trailer
-    return {"ok": ok, "count": running.count, "recomputed": running.value.hex(),
-            "claimed": claimed[TRAILER] if claimed else None, "linesAfterTrailer": after_trailer}
+    return {
+        "ok": ok,
+        "count": running.count,
+        "recomputed": running.value.hex(),
+        "claimed": claimed[TRAILER] if claimed else None,
+        "linesAfterTrailer": after_trailer,
+    }

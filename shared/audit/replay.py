@@ -3,7 +3,8 @@ ones, then compared row by row. A healthy node shows no difference; otherwise ea
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from shared.persistence.queries import ReadModelQueries
 from shared.persistence.readmodel import ReadModelSchema
@@ -12,10 +13,14 @@ SCRATCH_SUFFIX = "_replay"
 MAX_DIFFERENCES = 100
 
 
-def replay_and_compare(live: Any, scratch: Any, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+def replay_and_compare(
+    live: Any, scratch: Any, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
     """`scratch` is a second application on the same store; its read models are pointed at scratch tables (the
     event store, and HQ's mirror, stay the live ones), rebuilt, compared with `live`'s, then dropped."""
-    schema = ReadModelSchema(live.schema.prefix + SCRATCH_SUFFIX, live.schema.tables.values(), live.schema.protection)
+    schema = ReadModelSchema(
+        live.schema.prefix + SCRATCH_SUFFIX, live.schema.tables.values(), live.schema.protection
+    )
     scratch.schema, scratch.queries = schema, ReadModelQueries(scratch.recorder, schema)
     scratch.queries.create_tables()
     try:
@@ -23,13 +28,19 @@ def replay_and_compare(live: Any, scratch: Any, progress: Callable[[int, int], N
         differences = compare(live.queries.dump(), scratch.queries.dump(), live.schema)
     finally:
         drop(scratch.queries, schema)
-    return {"node": live.settings.node_code, "aggregates": aggregates, "events": live.head_position(),
-            "identical": not differences, "differences": differences[:MAX_DIFFERENCES],
-            "differenceCount": len(differences)}
+    return {
+        "node": live.settings.node_code,
+        "aggregates": aggregates,
+        "events": live.head_position(),
+        "identical": not differences,
+        "differences": differences[:MAX_DIFFERENCES],
+        "differenceCount": len(differences),
+    }
 
 
-def compare(live: dict[str, list[tuple]], replayed: dict[str, list[tuple]], schema: ReadModelSchema
-            ) -> list[dict[str, Any]]:
+def compare(
+    live: dict[str, list[tuple]], replayed: dict[str, list[tuple]], schema: ReadModelSchema
+) -> list[dict[str, Any]]:
     out = []
     for name, table in schema.tables.items():
         columns = table.column_names
@@ -37,13 +48,31 @@ def compare(live: dict[str, list[tuple]], replayed: dict[str, list[tuple]], sche
         want = {row[0]: row for row in replayed.get(name, [])}
         for key in sorted(have.keys() | want.keys()):
             if key not in want:
-                out.append({"table": name, "key": key, "column": None, "problem": "a live row the events do not make"})
+                out.append(
+                    {
+                        "table": name,
+                        "key": key,
+                        "column": None,
+                        "problem": "a live row the events do not make",
+                    }
+                )
             elif key not in have:
-                out.append({"table": name, "key": key, "column": None, "problem": "missing from the live table"})
+                out.append(
+                    {"table": name, "key": key, "column": None, "problem": "missing from the live table"}
+                )
             else:
-                out.extend({"table": name, "key": key, "column": column, "problem": "differs",
-                            "live": _shown(have[key][i]), "replayed": _shown(want[key][i])}
-                           for i, column in enumerate(columns) if have[key][i] != want[key][i])
+                out.extend(
+                    {
+                        "table": name,
+                        "key": key,
+                        "column": column,
+                        "problem": "differs",
+                        "live": _shown(have[key][i]),
+                        "replayed": _shown(want[key][i]),
+                    }
+                    for i, column in enumerate(columns)
+                    if have[key][i] != want[key][i]
+                )
     return out
 
 

@@ -8,9 +8,10 @@ are not covered by the log's chain, and an auditor's answer must rest on what th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -22,8 +23,9 @@ from shared.domain.errors import InvalidValue, NotFound
 from shared.naming import camel_keys
 from shared.persistence.readmodel import Upsert
 
-
-NEVER_SHOWN = frozenset({"password_hash"})  # secrets some aggregates and events carry: they never leave the node
+NEVER_SHOWN = frozenset(
+    {"password_hash"}
+)  # secrets some aggregates and events carry: they never leave the node
 
 
 def uuid_of(resource_id: str) -> UUID:
@@ -59,20 +61,31 @@ def attributes_of(aggregate: Aggregate) -> dict[str, Any]:
     """An aggregate's own attributes, camelCase, secrets left out (where no read model shows it, as at HQ for a
     province's customers)."""
     state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_") and k not in NEVER_SHOWN}
-    return {"id": str(aggregate.id), "@type": type(aggregate).__name__,
-            **camel_keys(json.loads(json.dumps(state, default=str)))}
+    return {
+        "id": str(aggregate.id),
+        "@type": type(aggregate).__name__,
+        **camel_keys(json.loads(json.dumps(state, default=str))),
+    }
 
 
-def told(events: Iterable[tuple[int | None, Any]], document: Callable[[Aggregate], dict[str, Any]]
-         ) -> list[dict[str, Any]]:
+def told(
+    events: Iterable[tuple[int | None, Any]], document: Callable[[Aggregate], dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Each event with its position, operator and the fields it changed, replayed from the first."""
     entries, aggregate, before = [], None, {}
     for position, event in events:
         aggregate = event.mutate(aggregate)
         after = flatten(document(aggregate)) if aggregate is not None else {}
-        entries.append({"position": position, "version": event.originator_version,
-                        "time": event.timestamp.isoformat(), **operator_of(event), "eventType": event_type(event),
-                        "changes": changes(before, after)})
+        entries.append(
+            {
+                "position": position,
+                "version": event.originator_version,
+                "time": event.timestamp.isoformat(),
+                **operator_of(event),
+                "eventType": event_type(event),
+                "changes": changes(before, after),
+            }
+        )
         before = after
     return entries
 
@@ -86,7 +99,9 @@ def event_type(event: Any) -> str:
     return type(event).__qualname__
 
 
-def selected(event: Any, *, aggregate_type: str | None, since: datetime | None, until: datetime | None) -> bool:
+def selected(
+    event: Any, *, aggregate_type: str | None, since: datetime | None, until: datetime | None
+) -> bool:
     """Of that aggregate type (when given) and recorded in [since, until)."""
     if aggregate_type and event_type(event).split(".")[0] != aggregate_type:
         return False
@@ -116,18 +131,29 @@ class AuditTrail:
         """Every event in order: position, version, time, operator, type and field changes."""
         aggregate_id, events = self._events(resource, resource_id)
         positions = self.app.recorder.positions_of(aggregate_id)
-        return told(((positions.get(e.originator_version), e) for e in events),
-                    lambda aggregate: document_of(self.app, aggregate))
+        return told(
+            ((positions.get(e.originator_version), e) for e in events),
+            lambda aggregate: document_of(self.app, aggregate),
+        )
 
-    def state(self, resource: AuditedResource, resource_id: str, *, version: int | None = None,
-              as_of: datetime | None = None) -> dict[str, Any]:
+    def state(
+        self,
+        resource: AuditedResource,
+        resource_id: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> dict[str, Any]:
         """The document as it stood after `version`, or at time `as_of`."""
-        aggregate_id, events = self._events(resource, resource_id)
+        _aggregate_id, events = self._events(resource, resource_id)
         if as_of is not None:
             earlier = [e.originator_version for e in events if e.timestamp <= as_of]
             if not earlier:
-                raise InvalidValue(f"the {resource.name} did not exist yet at {as_of.isoformat()} (it was created "
-                                   f"{events[0].timestamp.isoformat()})", field="asOf")
+                raise InvalidValue(
+                    f"the {resource.name} did not exist yet at {as_of.isoformat()} (it was created "
+                    f"{events[0].timestamp.isoformat()})",
+                    field="asOf",
+                )
             version = earlier[-1] if version is None else min(version, earlier[-1])
         last = events[-1].originator_version
         if version is None:
@@ -139,24 +165,45 @@ class AuditTrail:
             if event.originator_version > version:
                 break
             aggregate, at = event.mutate(aggregate), event.timestamp
-        return {"resource": resource.name, "id": resource_id, "version": version, "recordedAt": at.isoformat(),
-                "document": document_of(self.app, aggregate)}
+        return {
+            "resource": resource.name,
+            "id": resource_id,
+            "version": version,
+            "recordedAt": at.isoformat(),
+            "document": document_of(self.app, aggregate),
+        }
 
-    def operations(self, *, actor: str | None = None, role: str | None = None, channel: str | None = None,
-                   aggregate_type: str | None = None, since: datetime | None = None,
-                   until: datetime | None = None) -> Iterator[dict[str, Any]]:
+    def operations(
+        self,
+        *,
+        actor: str | None = None,
+        role: str | None = None,
+        channel: str | None = None,
+        aggregate_type: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """The operation log (R-28), derived from the events: who did what, when, how, on which aggregate."""
         for notification in self.app._all_notifications():
             event = self.app.mapper.to_domain_event(notification)
             who = operator_of(event)
-            if (actor and who["actor"] != actor) or (role and who["role"] != role) or \
-                    (channel and who["channel"] != channel) or \
-                    not selected(event, aggregate_type=aggregate_type, since=since, until=until):
+            if (
+                (actor and who["actor"] != actor)
+                or (role and who["role"] != role)
+                or (channel and who["channel"] != channel)
+                or not selected(event, aggregate_type=aggregate_type, since=since, until=until)
+            ):
                 continue
-            yield {"position": notification.id, "time": event.timestamp.isoformat(), **who,
-                   "aggregateType": event_type(event).split(".")[0], "aggregateId": str(event.originator_id),
-                   "version": event.originator_version, "eventType": event_type(event),
-                   "subjects": getattr(event, "subjects", None)}
+            yield {
+                "position": notification.id,
+                "time": event.timestamp.isoformat(),
+                **who,
+                "aggregateType": event_type(event).split(".")[0],
+                "aggregateId": str(event.originator_id),
+                "version": event.originator_version,
+                "eventType": event_type(event),
+                "subjects": getattr(event, "subjects", None),
+            }
 
 
 def _created_class(first_event: Any) -> type:

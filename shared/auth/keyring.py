@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import jwt
 
@@ -26,7 +26,9 @@ class KeyRing:
     """Looks a key up by its id; an id it does not hold makes it read the store again, at most every `refresh`
     seconds (a stream of made-up ids costs one query per interval, not one per request)."""
 
-    def __init__(self, load: Loader, refresh: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, load: Loader, refresh: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._load, self._refresh, self._clock = load, refresh, clock
         self._own: dict[str, ProvinceKey] = {}
         self._keys: dict[str, ProvinceKey] = {}
@@ -52,6 +54,7 @@ class KeyRing:
 
     def key_of(self, province: str) -> Callable[[str], jwt.PyJWK | None]:
         """The lookup for one province's issuer: a key of another province is not its key."""
+
         def lookup(kid: str) -> jwt.PyJWK | None:
             entry = self._find(kid)
             return jwk_key(entry.jwk) if entry is not None and entry.province == province else None

@@ -40,28 +40,57 @@ class Permission(str, Enum):
     SEE_PERSONAL_DATA = "seePersonalData"  # certificate and phone numbers in full, each read recorded
     READ_REPLICATION = "readReplication"
     AUDIT = "audit"  # mirrors, proofs, history
-    OPERATE = "operate"  # resume a follower, trigger an audit (it may stop one whose upstream's history changed)
+    OPERATE = (
+        "operate"  # resume a follower, trigger an audit (it may stop one whose upstream's history changed)
+    )
     MANAGE_STAFF = "manageStaff"
 
 
 P = Permission
-PROVINCE_READS = frozenset({P.READ_CUSTOMERS, P.READ_ORDERS, P.READ_BILLING, P.READ_TICKETS, P.READ_CATALOG,
-                            P.READ_SETTLEMENT, P.READ_REPLICATION})
+PROVINCE_READS = frozenset(
+    {
+        P.READ_CUSTOMERS,
+        P.READ_ORDERS,
+        P.READ_BILLING,
+        P.READ_TICKETS,
+        P.READ_CATALOG,
+        P.READ_SETTLEMENT,
+        P.READ_REPLICATION,
+    }
+)
 EVERY_READ = PROVINCE_READS | {P.READ_NATIONAL, P.AUDIT}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: PROVINCE_READS | {P.WRITE_CUSTOMERS, P.WRITE_ORDERS, P.WORK_ORDERS, P.WRITE_TICKETS},
-    Role.CUSTOMER_MANAGER: PROVINCE_READS | {P.WRITE_CUSTOMERS, P.WRITE_ORDERS, P.WRITE_TICKETS,
-                                             P.SEE_PERSONAL_DATA},
-    Role.PROVINCE_ADMIN: PROVINCE_READS | {P.WRITE_CUSTOMERS, P.WRITE_ORDERS, P.WORK_ORDERS, P.WRITE_TICKETS,
-                                           P.RUN_BILLING, P.TAKE_PAYMENTS, P.PUBLISH_STATISTICS,
-                                           P.SEE_PERSONAL_DATA},
-    Role.BILLING_CLERK: frozenset({P.READ_CUSTOMERS, P.READ_ORDERS, P.READ_BILLING, P.READ_CATALOG,
-                                   P.READ_SETTLEMENT, P.RUN_BILLING, P.TAKE_PAYMENTS}),
+    Role.CUSTOMER_MANAGER: PROVINCE_READS
+    | {P.WRITE_CUSTOMERS, P.WRITE_ORDERS, P.WRITE_TICKETS, P.SEE_PERSONAL_DATA},
+    Role.PROVINCE_ADMIN: PROVINCE_READS
+    | {
+        P.WRITE_CUSTOMERS,
+        P.WRITE_ORDERS,
+        P.WORK_ORDERS,
+        P.WRITE_TICKETS,
+        P.RUN_BILLING,
+        P.TAKE_PAYMENTS,
+        P.PUBLISH_STATISTICS,
+        P.SEE_PERSONAL_DATA,
+    },
+    Role.BILLING_CLERK: frozenset(
+        {
+            P.READ_CUSTOMERS,
+            P.READ_ORDERS,
+            P.READ_BILLING,
+            P.READ_CATALOG,
+            P.READ_SETTLEMENT,
+            P.RUN_BILLING,
+            P.TAKE_PAYMENTS,
+        }
+    ),
     Role.HQ_ANALYST: frozenset({P.READ_NATIONAL, P.READ_CATALOG, P.READ_SETTLEMENT, P.READ_REPLICATION}),
     Role.CATALOG_ADMIN: frozenset({P.READ_CATALOG, P.MANAGE_CATALOG, P.READ_REPLICATION}),
-    Role.SETTLEMENT_CLERK: frozenset({P.READ_NATIONAL, P.READ_CATALOG, P.READ_SETTLEMENT, P.MANAGE_SETTLEMENT,
-                                      P.READ_REPLICATION}),
+    Role.SETTLEMENT_CLERK: frozenset(
+        {P.READ_NATIONAL, P.READ_CATALOG, P.READ_SETTLEMENT, P.MANAGE_SETTLEMENT, P.READ_REPLICATION}
+    ),
     Role.AUDITOR: EVERY_READ | {P.SEE_PERSONAL_DATA},  # changes nothing, so no OPERATE
     Role.SYSTEM_ADMIN: frozenset({P.READ_REPLICATION, P.OPERATE, P.MANAGE_STAFF}),
 }

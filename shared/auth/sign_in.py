@@ -8,8 +8,8 @@ import hashlib
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -65,11 +65,21 @@ class SignInDesk:
     made with the old one, and no sign-in is refreshed beyond `session_seconds`. At most `verifications` Argon2
     checks run at once (each takes tens of MiB): beyond them a sign-in is asked to try again in a second."""
 
-    def __init__(self, directory: Directory, issuer: TokenIssuer, validator: TokenValidator,
-                 throttle: SignInThrottle, ledger: SignInLedger, settings: Settings) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        issuer: TokenIssuer,
+        validator: TokenValidator,
+        throttle: SignInThrottle,
+        ledger: SignInLedger,
+        settings: Settings,
+    ) -> None:
         self.directory, self.issuer, self.validator = directory, issuer, validator
         self.throttle, self.ledger = throttle, ledger
-        self.access_seconds, self.session_seconds = settings.auth_access_seconds, settings.auth_session_max_seconds
+        self.access_seconds, self.session_seconds = (
+            settings.auth_access_seconds,
+            settings.auth_session_max_seconds,
+        )
         self.refresh_seconds = settings.auth_refresh_seconds
         self._verifying = threading.BoundedSemaphore(settings.auth_concurrent_verifications)
         self.verification_wait = settings.auth_verification_wait_seconds
@@ -79,8 +89,11 @@ class SignInDesk:
         name = parse_username(username)
         attempt, wait = self.throttle.attempt(name, client)
         if attempt is None:
-            raise TooManyAttempts(f"too many failed sign-ins; try again in {int(wait) + 1} s", field="username",
-                                  retry_after=wait)
+            raise TooManyAttempts(
+                f"too many failed sign-ins; try again in {int(wait) + 1} s",
+                field="username",
+                retry_after=wait,
+            )
         member = self.directory(name)
         if not self._matches(member, password) or member is None or not member.acts_here:
             raise Unauthenticated(REFUSED, field="password")  # the attempt stays counted
@@ -99,20 +112,26 @@ class SignInDesk:
             raise Unauthenticated("this sign-in was ended: sign in again", field="refresh_token")
         if not self.ledger.use_refresh(str(claims.get("jti", "")), float(claims["exp"]), now):
             self.ledger.revoke(sid, ends, now)  # a replay: someone else holds this sign-in's tokens
-            raise Unauthenticated("this refresh token was already used: its sign-in is ended, sign in again",
-                                  field="refresh_token")
+            raise Unauthenticated(
+                "this refresh token was already used: its sign-in is ended, sign in again",
+                field="refresh_token",
+            )
         if now > ends:
             raise Unauthenticated("this sign-in is too old to refresh: sign in again", field="refresh_token")
         member = self.directory(canonical_username(str(claims["sub"])))
         if member is None or not member.acts_here:
             raise Unauthenticated("this staff member is disabled", field="refresh_token")
         if claims.get("cred") != fingerprint(member.password_hash):
-            raise Unauthenticated("the password has changed since this sign-in: sign in again", field="refresh_token")
+            raise Unauthenticated(
+                "the password has changed since this sign-in: sign in again", field="refresh_token"
+            )
         return self._grant(member, SignInSession(sid, int(claims["auth_time"])))
 
     def _matches(self, member: StaffEntry | None, password: str) -> bool:
         if not self._verifying.acquire(timeout=self.verification_wait):
-            raise TooManyAttempts("too many sign-ins at once; try again in a second", field="username", retry_after=1)
+            raise TooManyAttempts(
+                "too many sign-ins at once; try again in a second", field="username", retry_after=1
+            )
         try:
             return _matches(member, password)
         finally:
@@ -120,11 +139,21 @@ class SignInDesk:
 
     def _grant(self, member: StaffEntry, session: SignInSession) -> TokenGrant:
         who = (member.username, member.name, member.role, member.province)
-        refresh_ttl = max(1, min(self.refresh_seconds, session.auth_time + self.session_seconds - int(time.time())))
-        carried = {"sid": session.sid, "auth_time": session.auth_time, "cred": fingerprint(member.password_hash)}
-        return TokenGrant(access_token=self.issuer.issue(*who, kind=ACCESS),
-                          refresh_token=self.issuer.issue(*who, kind=REFRESH, ttl=refresh_ttl, extra=carried),
-                          expires_in=self.access_seconds, role=member.role, province=member.province)
+        refresh_ttl = max(
+            1, min(self.refresh_seconds, session.auth_time + self.session_seconds - int(time.time()))
+        )
+        carried = {
+            "sid": session.sid,
+            "auth_time": session.auth_time,
+            "cred": fingerprint(member.password_hash),
+        }
+        return TokenGrant(
+            access_token=self.issuer.issue(*who, kind=ACCESS),
+            refresh_token=self.issuer.issue(*who, kind=REFRESH, ttl=refresh_ttl, extra=carried),
+            expires_in=self.access_seconds,
+            role=member.role,
+            province=member.province,
+        )
 
 
 def fingerprint(verifier: str) -> str:

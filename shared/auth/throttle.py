@@ -7,7 +7,7 @@ before: a wrong password spree through a shared proxy locks out strangers, not t
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from shared.persistence.sign_in_ledger import SignInLedger
 
@@ -23,9 +23,21 @@ def client_key(address: str) -> str:
 
 
 class SignInThrottle:
-    def __init__(self, ledger: SignInLedger, limit: int = 5, window: float = 300.0, address_limit: int = 50,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.ledger, self.limit, self.window, self.address_limit, self.clock = ledger, limit, window, address_limit, clock
+    def __init__(
+        self,
+        ledger: SignInLedger,
+        limit: int = 5,
+        window: float = 300.0,
+        address_limit: int = 50,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ledger, self.limit, self.window, self.address_limit, self.clock = (
+            ledger,
+            limit,
+            window,
+            address_limit,
+            clock,
+        )
 
     def _over(self, key: str, count: int) -> bool:
         """A shared address (a proxy, an office behind NAT) may fail more often than one user name."""
@@ -41,9 +53,12 @@ class SignInThrottle:
         attempt = self.ledger.reserve(keys, now, since, self._over)
         if attempt is not None:
             return attempt, 0.0
-        waits = [oldest + self.window - now for key in keys
-                 if self._over(key, self.ledger.count_since(key, since))
-                 and (oldest := self.ledger.oldest_since(key, since)) is not None]
+        waits = [
+            oldest + self.window - now
+            for key in keys
+            if self._over(key, self.ledger.count_since(key, since))
+            and (oldest := self.ledger.oldest_since(key, since)) is not None
+        ]
         return None, max(waits, default=1.0)
 
     def succeeded(self, attempt: str, username: str, address: str) -> None:

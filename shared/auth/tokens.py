@@ -15,9 +15,10 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -28,7 +29,9 @@ from shared.auth.roles import PROVINCE_ROLES, Role
 from shared.domain.staff import canonical_username
 
 ACCESS, REFRESH, MACHINE = "access", "refresh", "machine"
-NOT_BEARER = frozenset({REFRESH, "id", "offline"})  # our refresh tokens; an OpenID provider's ID/refresh tokens
+NOT_BEARER = frozenset(
+    {REFRESH, "id", "offline"}
+)  # our refresh tokens; an OpenID provider's ID/refresh tokens
 CLOCK_SKEW_SECONDS = 30
 
 KeyLookup = Callable[[str], "jwt.PyJWK | None"]
@@ -43,8 +46,10 @@ class KeyFileUnreadable(OSError):
     start. Its message names the file and the way out (crm prints it as the one line it exits with)."""
 
 
-HQ_KEYS_REMEDY = ("copy HQ's <keys>/jwks.json here, or at HQ remove the file and run `crm keys init --code HQ` "
-                  "(it is written again from HQ's issuer.pem)")
+HQ_KEYS_REMEDY = (
+    "copy HQ's <keys>/jwks.json here, or at HQ remove the file and run `crm keys init --code HQ` "
+    "(it is written again from HQ's issuer.pem)"
+)
 
 
 @dataclass(frozen=True)
@@ -81,12 +86,15 @@ class TrustedIssuer:
     name_claim: str = "name"
 
     @classmethod
-    def from_file(cls, issuer: str, audience: str, jwks_file: Path, lifetimes: Mapping[str, int],
-                  **options: Any) -> "TrustedIssuer":
+    def from_file(
+        cls, issuer: str, audience: str, jwks_file: Path, lifetimes: Mapping[str, int], **options: Any
+    ) -> TrustedIssuer:
         remedy = HQ_KEYS_REMEDY if options.get("embedded") else "download the provider's key set again"
         if not jwks_file.is_file():
             raise FileNotFoundError(f"no public keys for issuer {issuer} at {jwks_file}: {remedy}")
-        return cls(issuer, audience, _lookup_in(jwt.PyJWKSet(read_jwks(jwks_file, remedy))), lifetimes, **options)
+        return cls(
+            issuer, audience, _lookup_in(jwt.PyJWKSet(read_jwks(jwks_file, remedy))), lifetimes, **options
+        )
 
 
 def _claim(claims: dict[str, Any], path: str) -> Any:
@@ -117,9 +125,15 @@ class TokenValidator:
             key = trusted.key(str(jwt.get_unverified_header(token).get("kid")))
             if key is None:
                 raise InvalidToken("the token was not signed with a key of its issuer")
-            claims = jwt.decode(token, key.key, algorithms=[key.algorithm_name], audience=trusted.audience,
-                                issuer=trusted.issuer, leeway=CLOCK_SKEW_SECONDS,
-                                options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm_name],
+                audience=trusted.audience,
+                issuer=trusted.issuer,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
         except (TypeError, ValueError, KeyError, AttributeError):  # a header or key PyJWT cannot use
@@ -153,10 +167,18 @@ class TokenValidator:
         role = _role(_claim(claims, trusted.role_claim))
         province = str(_claim(claims, trusted.province_claim) or "").upper()
         if trusted.scope is not None and (province != trusted.scope or role not in PROVINCE_ROLES):
-            raise InvalidToken(f"the issuer {trusted.issuer} speaks only for {trusted.scope}'s province staff")
-        return Principal(subject=canonical_username(subject) if trusted.embedded else subject,
-                         name=str(_claim(claims, trusted.name_claim) or subject), role=role, province=province,
-                         issuer=trusted.issuer, kind=kind, embedded=trusted.embedded)
+            raise InvalidToken(
+                f"the issuer {trusted.issuer} speaks only for {trusted.scope}'s province staff"
+            )
+        return Principal(
+            subject=canonical_username(subject) if trusted.embedded else subject,
+            name=str(_claim(claims, trusted.name_claim) or subject),
+            role=role,
+            province=province,
+            issuer=trusted.issuer,
+            kind=kind,
+            embedded=trusted.embedded,
+        )
 
 
 def _role(value: Any) -> Role:
@@ -183,18 +205,38 @@ class TokenIssuer:
 
     def __post_init__(self) -> None:
         if not self.private_key_file.is_file():
-            raise FileNotFoundError(f"no signing key at {self.private_key_file}: "
-                                    f"run `crm keys init --code {self.node}`")
+            raise FileNotFoundError(
+                f"no signing key at {self.private_key_file}: run `crm keys init --code {self.node}`"
+            )
         self.key = load_signing_key(self.private_key_file, self.node)
         self.kid = key_id(self.key.public_key())
 
-    def issue(self, subject: str, name: str, role: str, province: str, kind: str = ACCESS,
-              ttl: int | None = None, extra: Mapping[str, Any] | None = None) -> str:
+    def issue(
+        self,
+        subject: str,
+        name: str,
+        role: str,
+        province: str,
+        kind: str = ACCESS,
+        ttl: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> str:
         now = int(time.time())
         longest = self.lifetimes[kind]
-        claims = {**(extra or {}), "iss": self.issuer, "aud": self.audience, "sub": subject, "name": name,
-                  "role": role, "province": province, "iat": now, "nbf": now,
-                  "exp": now + min(ttl or longest, longest), "jti": uuid.uuid4().hex, "typ": kind}
+        claims = {
+            **(extra or {}),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "name": name,
+            "role": role,
+            "province": province,
+            "iat": now,
+            "nbf": now,
+            "exp": now + min(ttl or longest, longest),
+            "jti": uuid.uuid4().hex,
+            "typ": kind,
+        }
         return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": self.kid})
 
     def public_jwk(self) -> dict[str, str]:
@@ -211,7 +253,7 @@ def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
     return {**jwk, "kid": key_id(public_key), "use": "sig", "alg": "EdDSA"}
 
 
-def jwk_key(jwk: Mapping[str, str]) -> "jwt.PyJWK | None":
+def jwk_key(jwk: Mapping[str, str]) -> jwt.PyJWK | None:
     """A published public key as PyJWT uses it; None for one it cannot use."""
     try:
         return jwt.PyJWK.from_dict(dict(jwk))
@@ -223,8 +265,9 @@ def create_signing_key(private_key_file: Path) -> bool:
     """An Ed25519 signing key, owner-only, created once (never overwritten, even by a racing process)."""
     private_key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     try:
         descriptor = os.open(private_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -241,9 +284,11 @@ def load_signing_key(private_key_file: Path, node: str) -> Ed25519PrivateKey:
     except (ValueError, TypeError, UnsupportedAlgorithm):  # empty, damaged, encrypted
         key = None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileUnreadable(f"{private_key_file} holds no usable Ed25519 signing key (empty or damaged): put "
-                                f"it back from a backup, or remove it and run `crm keys init --code {node}` for a "
-                                "new one (tokens signed with the old one are refused)")
+        raise KeyFileUnreadable(
+            f"{private_key_file} holds no usable Ed25519 signing key (empty or damaged): put "
+            f"it back from a backup, or remove it and run `crm keys init --code {node}` for a "
+            "new one (tokens signed with the old one are refused)"
+        )
     return key
 
 
@@ -257,8 +302,10 @@ def read_jwks(jwks_file: Path, remedy: str) -> list[dict[str, Any]]:
         keys = json.loads(jwks_file.read_text())["keys"]
         jwt.PyJWKSet(keys)  # refuses an empty set, or one with a key it cannot use
     except (ValueError, TypeError, KeyError, AttributeError, jwt.PyJWTError):  # not UTF-8, JSON, a key set
-        raise KeyFileUnreadable(f"{jwks_file} is not a key set of usable public keys (JSON {{\"keys\": [...]}}, "
-                                f"empty or damaged): {remedy}") from None
+        raise KeyFileUnreadable(
+            f'{jwks_file} is not a key set of usable public keys (JSON {{"keys": [...]}}, '
+            f"empty or damaged): {remedy}"
+        ) from None
     return keys
 
 
@@ -267,5 +314,7 @@ def create_issuer_keys(private_key_file: Path, jwks_file: Path) -> bool:
     from the key when missing). True when the key was created."""
     created = create_signing_key(private_key_file)
     if created or not jwks_file.exists():
-        jwks_file.write_text(json.dumps({"keys": [public_jwk(load_public_key(private_key_file, "HQ"))]}, indent=2))
+        jwks_file.write_text(
+            json.dumps({"keys": [public_jwk(load_public_key(private_key_file, "HQ"))]}, indent=2)
+        )
     return created

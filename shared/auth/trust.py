@@ -6,15 +6,27 @@ from __future__ import annotations
 from typing import Any
 
 from shared.auth.keyring import KeyRing
-from shared.auth.tokens import (ACCESS, HQ_KEYS_REMEDY, MACHINE, REFRESH, TokenIssuer, TokenValidator, TrustedIssuer,
-                                jwk_key, read_jwks)
+from shared.auth.tokens import (
+    ACCESS,
+    HQ_KEYS_REMEDY,
+    MACHINE,
+    REFRESH,
+    TokenIssuer,
+    TokenValidator,
+    TrustedIssuer,
+    jwk_key,
+    read_jwks,
+)
 from shared.domain.values import PROVINCES
 from shared.settings import Settings
 
 
 def lifetimes(settings: Settings) -> dict[str, int]:
-    return {ACCESS: settings.auth_access_seconds, REFRESH: settings.auth_refresh_seconds,
-            MACHINE: settings.auth_machine_max_seconds}
+    return {
+        ACCESS: settings.auth_access_seconds,
+        REFRESH: settings.auth_refresh_seconds,
+        MACHINE: settings.auth_machine_max_seconds,
+    }
 
 
 def issuer_name(settings: Settings, code: str) -> str:
@@ -39,20 +51,52 @@ def own_issuer_validator(settings: Settings, issuer: TokenIssuer) -> TokenValida
     """Validates the refresh tokens this node issued, and no one else's."""
     key = issuer.public_jwk()
     own = jwk_key(key)
-    return TokenValidator([TrustedIssuer(issuer.issuer, issuer.audience, lambda kid: own if kid == key["kid"] else None,
-                                         lifetimes(settings), embedded=True)])
+    return TokenValidator(
+        [
+            TrustedIssuer(
+                issuer.issuer,
+                issuer.audience,
+                lambda kid: own if kid == key["kid"] else None,
+                lifetimes(settings),
+                embedded=True,
+            )
+        ]
+    )
 
 
 def validator_for(settings: Settings, keyring: KeyRing) -> TokenValidator:
     """HQ's issuer (its public keys: <keys>/jwks.json), every province's issuer with the keys HQ distributed (each
     for its own province only), and an external OpenID provider when configured."""
-    issuers = [TrustedIssuer.from_file(settings.auth_issuer, settings.auth_audience, settings.jwks_path(),
-                                       lifetimes(settings), embedded=True)]
-    issuers += [TrustedIssuer(issuer_name(settings, code), settings.auth_audience, keyring.key_of(code),
-                              lifetimes(settings), scope=code, embedded=True) for code in sorted(PROVINCES)]
+    issuers = [
+        TrustedIssuer.from_file(
+            settings.auth_issuer,
+            settings.auth_audience,
+            settings.jwks_path(),
+            lifetimes(settings),
+            embedded=True,
+        )
+    ]
+    issuers += [
+        TrustedIssuer(
+            issuer_name(settings, code),
+            settings.auth_audience,
+            keyring.key_of(code),
+            lifetimes(settings),
+            scope=code,
+            embedded=True,
+        )
+        for code in sorted(PROVINCES)
+    ]
     if settings.auth_external_issuer and settings.auth_external_jwks_file:
-        issuers.append(TrustedIssuer.from_file(
-            settings.auth_external_issuer, settings.auth_external_audience, settings.auth_external_jwks_file,
-            {ACCESS: settings.auth_external_max_seconds}, role_claim=settings.auth_external_role_claim,
-            province_claim=settings.auth_external_province_claim, name_claim=settings.auth_external_name_claim))
+        issuers.append(
+            TrustedIssuer.from_file(
+                settings.auth_external_issuer,
+                settings.auth_external_audience,
+                settings.auth_external_jwks_file,
+                {ACCESS: settings.auth_external_max_seconds},
+                role_claim=settings.auth_external_role_claim,
+                province_claim=settings.auth_external_province_claim,
+                name_claim=settings.auth_external_name_claim,
+            )
+        )
     return TokenValidator(issuers)

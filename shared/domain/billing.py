@@ -50,7 +50,9 @@ def billable_cycle(value: object, today: date, field: str = "cycle") -> str:
     """A cycle that can be billed: not one that has not begun yet."""
     cycle = parse_cycle(value, field)
     if cycle > cycle_of(today):
-        raise InvalidValue(f"the cycle {cycle} has not begun yet (today is in {cycle_of(today)})", field=field)
+        raise InvalidValue(
+            f"the cycle {cycle} has not begun yet (today is in {cycle_of(today)})", field=field
+        )
     return cycle
 
 
@@ -103,39 +105,64 @@ class BillingAccount(Aggregate):
             for_customer_id=for_customer_id,
             at=at,
             by=by,
-            delivering_province=self.province if delivering is None else province_code(delivering, "deliveringProvince"),
+            delivering_province=self.province
+            if delivering is None
+            else province_code(delivering, "deliveringProvince"),
             offering_id=text(charge.get("offeringId"), "offeringId", max_length=64, required=False),
             order_item_id=text(charge.get("orderItemId"), "orderItemId", max_length=64, required=False),
         )
 
     @event("ChargePosted")
     def _charge_posted(
-        self, charge_id: str, kind: str, amount: int, description: str, reference: str,
-        for_customer_id: str, at: datetime, by: dict[str, str], delivering_province: str = "",
-        offering_id: str = "", order_item_id: str = "",
+        self,
+        charge_id: str,
+        kind: str,
+        amount: int,
+        description: str,
+        reference: str,
+        for_customer_id: str,
+        at: datetime,
+        by: dict[str, str],
+        delivering_province: str = "",
+        offering_id: str = "",
+        order_item_id: str = "",
     ) -> None:
         line = {
-            "id": charge_id, "kind": kind, "amount": amount, "description": description,
-            "reference": reference, "forCustomerId": for_customer_id, "postedAt": at.isoformat(),
+            "id": charge_id,
+            "kind": kind,
+            "amount": amount,
+            "description": description,
+            "reference": reference,
+            "forCustomerId": for_customer_id,
+            "postedAt": at.isoformat(),
             # R-21 one-point billing: billed here, apportioned by HQ to the province that delivered.
             "deliveringProvince": delivering_province or self.province,
-            "offeringId": offering_id or None, "orderItemId": order_item_id or None,
+            "offeringId": offering_id or None,
+            "orderItemId": order_item_id or None,
         }
         (self.unbilled if kind == ChargeKind.ONE_TIME.value else self.subscriptions).append(line)
 
-    def bill(self, cycle: str, calendar: WorkingCalendar, at: datetime, by: dict[str, str]) -> "CustomerBill | None":
+    def bill(
+        self, cycle: str, calendar: WorkingCalendar, at: datetime, by: dict[str, str]
+    ) -> CustomerBill | None:
         """The cycle's bill: unbilled one-time charges plus every monthly subscription; None if nothing to bill."""
         if cycle in self.billed_cycles:
             raise Conflict(
                 f"cycle {cycle} is already billed for this account",
-                field="billingPeriod", existing_id=self.billed_cycles[cycle],
+                field="billingPeriod",
+                existing_id=self.billed_cycles[cycle],
             )
         lines = [*self.unbilled, *self.subscriptions]
         if not lines:
             return None
         bill = CustomerBill(
-            account_id=self.id, customer_id=self.customer_id, cycle=cycle, lines=lines,
-            due_date=cycle_due_date(cycle, calendar), issued_at=at, by=by,
+            account_id=self.id,
+            customer_id=self.customer_id,
+            cycle=cycle,
+            lines=lines,
+            due_date=cycle_due_date(cycle, calendar),
+            issued_at=at,
+            by=by,
         )
         self._billed(cycle=cycle, bill_id=bill.id, amount=bill.amount_due, by=by)
         return bill
@@ -163,8 +190,15 @@ class CustomerBill(Aggregate):
 
     @event("Issued")
     def __init__(
-        self, *, account_id: UUID, customer_id: str, cycle: str, lines: list[dict[str, Any]],
-        due_date: date, issued_at: datetime, by: dict[str, str],
+        self,
+        *,
+        account_id: UUID,
+        customer_id: str,
+        cycle: str,
+        lines: list[dict[str, Any]],
+        due_date: date,
+        issued_at: datetime,
+        by: dict[str, str],
     ) -> None:
         self.account_id = account_id
         self.customer_id = customer_id
@@ -199,7 +233,8 @@ class CustomerBill(Aggregate):
         if paid > self.remaining:
             raise InvalidValue(
                 f"over-payment: {paid} fen exceeds the {self.remaining} fen remaining on the bill",
-                field="totalAmount.value", remaining=self.remaining,
+                field="totalAmount.value",
+                remaining=self.remaining,
             )
         self._payment_applied(payment_id=payment_id, amount=paid, at=at, by=by)
         return paid
@@ -216,7 +251,15 @@ class Payment(Aggregate):
 
     @event("Received")
     def __init__(
-        self, *, id: UUID, bill_id: UUID, account_id: UUID, amount: int, method: str, paid_at: datetime, by: dict[str, str]
+        self,
+        *,
+        id: UUID,
+        bill_id: UUID,
+        account_id: UUID,
+        amount: int,
+        method: str,
+        paid_at: datetime,
+        by: dict[str, str],
     ) -> None:
         self.bill_id = bill_id
         self.account_id = account_id

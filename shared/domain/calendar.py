@@ -12,7 +12,7 @@ class WorkingCalendar:
     extra_working_days: frozenset[date] = field(default_factory=frozenset)
 
     @classmethod
-    def from_text(cls, holidays: str = "", extra_working_days: str = "") -> "WorkingCalendar":
+    def from_text(cls, holidays: str = "", extra_working_days: str = "") -> WorkingCalendar:
         def dates(text: str) -> frozenset[date]:
             return frozenset(date.fromisoformat(d.strip()) for d in text.split(",") if d.strip())
 

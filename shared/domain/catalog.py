@@ -92,7 +92,9 @@ def _bundled(value: Any, kind: str, offering_id: str) -> list[str]:
             raise InvalidValue("only a package bundles other offerings", field="bundledOffering")
         return []
     if len(bundled) < 2 or len(set(bundled)) != len(bundled) or offering_id in bundled:
-        raise InvalidValue("a package bundles two or more other offerings, each once", field="bundledOffering")
+        raise InvalidValue(
+            "a package bundles two or more other offerings, each once", field="bundledOffering"
+        )
     return list(bundled)
 
 

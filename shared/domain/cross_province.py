@@ -40,8 +40,17 @@ class CrossProvinceRequest(Aggregate):
 
     @event("Submitted")
     def __init__(
-        self, *, order_id: str, home: str, customer: dict[str, Any], sla_class: str, acceptance_kind: str,
-        due_date: date, accepted_at: datetime, legs: dict[str, list[dict[str, Any]]], by: dict[str, str],
+        self,
+        *,
+        order_id: str,
+        home: str,
+        customer: dict[str, Any],
+        sla_class: str,
+        acceptance_kind: str,
+        due_date: date,
+        accepted_at: datetime,
+        legs: dict[str, list[dict[str, Any]]],
+        by: dict[str, str],
     ) -> None:
         self.order_id = order_id
         self.home = home
@@ -54,12 +63,15 @@ class CrossProvinceRequest(Aggregate):
         self.home_state = "acknowledged"
         self.home_leg = WorkState.ACKNOWLEDGED.value
 
-    def request_cancellation(self, provinces: list[str], reason: str, at: datetime, by: dict[str, str]) -> None:
+    def request_cancellation(
+        self, provinces: list[str], reason: str, at: datetime, by: dict[str, str]
+    ) -> None:
         self._cancellation_requested(order_id=self.order_id, provinces=provinces, reason=reason, at=at, by=by)
 
     @event("CancellationRequested")
-    def _cancellation_requested(self, order_id: str, provinces: list[str], reason: str, at: datetime,
-                                by: dict[str, str]) -> None:
+    def _cancellation_requested(
+        self, order_id: str, provinces: list[str], reason: str, at: datetime, by: dict[str, str]
+    ) -> None:
         pass
 
     def report_state(self, state: str, home_leg: str | None, at: datetime, by: dict[str, str]) -> None:
@@ -69,8 +81,9 @@ class CrossProvinceRequest(Aggregate):
             self._home_state_changed(order_id=self.order_id, state=state, home_leg=home_leg, at=at, by=by)
 
     @event("HomeStateChanged")
-    def _home_state_changed(self, order_id: str, state: str, at: datetime, by: dict[str, str],
-                            home_leg: str = "") -> None:
+    def _home_state_changed(
+        self, order_id: str, state: str, at: datetime, by: dict[str, str], home_leg: str = ""
+    ) -> None:
         self.home_state = state
         self.home_leg = home_leg or self.home_leg
 
@@ -84,8 +97,17 @@ class DeliveryLeg(Aggregate):
 
     @event("Received")
     def __init__(
-        self, *, order_id: str, province: str, home: str, customer: dict[str, Any], items: list[dict[str, Any]],
-        sla_class: str, due_date: date, accepted_at: datetime, by: dict[str, str],
+        self,
+        *,
+        order_id: str,
+        province: str,
+        home: str,
+        customer: dict[str, Any],
+        items: list[dict[str, Any]],
+        sla_class: str,
+        due_date: date,
+        accepted_at: datetime,
+        by: dict[str, str],
     ) -> None:
         self.order_id = order_id
         self.province = province
@@ -103,15 +125,31 @@ class DeliveryLeg(Aggregate):
     def is_open(self) -> bool:
         return WorkState(self.state) not in FINAL_WORK_STATES
 
-    def report(self, work_kind: str, work_state: str, leg_state: str, reason: str, at: datetime,
-               by: dict[str, str]) -> None:
+    def report(
+        self, work_kind: str, work_state: str, leg_state: str, reason: str, at: datetime, by: dict[str, str]
+    ) -> None:
         """One of this leg's work orders moved; the leg's state follows from all of them."""
-        self._work_progressed(order_id=self.order_id, work_kind=work_kind, work_state=work_state,
-                              leg_state=leg_state, reason=reason, at=at, by=by)
+        self._work_progressed(
+            order_id=self.order_id,
+            work_kind=work_kind,
+            work_state=work_state,
+            leg_state=leg_state,
+            reason=reason,
+            at=at,
+            by=by,
+        )
 
     @event("WorkProgressed")
-    def _work_progressed(self, order_id: str, work_kind: str, work_state: str, leg_state: str, reason: str,
-                         at: datetime, by: dict[str, str]) -> None:
+    def _work_progressed(
+        self,
+        order_id: str,
+        work_kind: str,
+        work_state: str,
+        leg_state: str,
+        reason: str,
+        at: datetime,
+        by: dict[str, str],
+    ) -> None:
         self.state = leg_state
         if leg_state == WorkState.COMPLETED.value:
             self.completed_at = at.isoformat()
@@ -130,8 +168,9 @@ class DeliveryLeg(Aggregate):
         return accepted
 
     @event("CancellationAnswered")
-    def _cancellation_answered(self, order_id: str, accepted: bool, reason: str, at: datetime,
-                               by: dict[str, str]) -> None:
+    def _cancellation_answered(
+        self, order_id: str, accepted: bool, reason: str, at: datetime, by: dict[str, str]
+    ) -> None:
         self.cancellation = {"accepted": accepted, "reason": reason, "at": at.isoformat()}
 
 
@@ -146,98 +185,203 @@ class CrossProvinceOrder(Aggregate):
         return routing_id(order_id)
 
     @classmethod
-    def open(cls, request: Any, routes: set[str], by: dict[str, str]) -> "CrossProvinceOrder":
+    def open(cls, request: Any, routes: set[str], by: dict[str, str]) -> CrossProvinceOrder:
         """Record a home province's request and forward each leg to its province; a province HQ has no route to
         is refused at once, the refusal relayed home."""
-        order = cls(order_id=request.order_id, home=request.home, customer=request.customer,
-                    sla_class=request.sla_class, due_date=request.due_date, accepted_at=request.accepted_at,
-                    legs={p: {"items": items} for p, items in request.legs.items()}, by=by)
+        order = cls(
+            order_id=request.order_id,
+            home=request.home,
+            customer=request.customer,
+            sla_class=request.sla_class,
+            due_date=request.due_date,
+            accepted_at=request.accepted_at,
+            legs={p: {"items": items} for p, items in request.legs.items()},
+            by=by,
+        )
         for province, items in sorted(request.legs.items()):
             if province == request.home:
                 continue  # delivered at home: HQ only shows it
             if province in routes:
-                order._forwarded(destination=province, order_id=request.order_id, home=request.home,
-                                 customer=request.customer, items=items, sla_class=request.sla_class,
-                                 acceptance_kind=request.acceptance_kind, due_date=request.due_date,
-                                 accepted_at=request.accepted_at, by=by)
+                order._forwarded(
+                    destination=province,
+                    order_id=request.order_id,
+                    home=request.home,
+                    customer=request.customer,
+                    items=items,
+                    sla_class=request.sla_class,
+                    acceptance_kind=request.acceptance_kind,
+                    due_date=request.due_date,
+                    accepted_at=request.accepted_at,
+                    by=by,
+                )
             else:
-                order.relay_progress(province, "resourceConfirmation", WorkState.REJECTED.value,
-                                     WorkState.REJECTED.value, f"HQ has no route to province {province}",
-                                     request.accepted_at, by)
+                order.relay_progress(
+                    province,
+                    "resourceConfirmation",
+                    WorkState.REJECTED.value,
+                    WorkState.REJECTED.value,
+                    f"HQ has no route to province {province}",
+                    request.accepted_at,
+                    by,
+                )
         return order
 
     @event("Opened")
-    def __init__(self, *, order_id: str, home: str, customer: dict[str, Any], sla_class: str, due_date: date,
-                 accepted_at: datetime, legs: dict[str, dict[str, Any]], by: dict[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        order_id: str,
+        home: str,
+        customer: dict[str, Any],
+        sla_class: str,
+        due_date: date,
+        accepted_at: datetime,
+        legs: dict[str, dict[str, Any]],
+        by: dict[str, str],
+    ) -> None:
         self.order_id = order_id
         self.home = home
         self.customer = customer
         self.sla_class = sla_class
         self.due_date = due_date
         self.accepted_at = accepted_at
-        self.legs = {p: {**leg, "state": WorkState.ACKNOWLEDGED.value, "reason": "", "forwarded": False,
-                         "updatedAt": accepted_at.isoformat(), "work": []} for p, leg in legs.items()}
+        self.legs = {
+            p: {
+                **leg,
+                "state": WorkState.ACKNOWLEDGED.value,
+                "reason": "",
+                "forwarded": False,
+                "updatedAt": accepted_at.isoformat(),
+                "work": [],
+            }
+            for p, leg in legs.items()
+        }
         self.home_state = "acknowledged"
         self.home_state_at = accepted_at.isoformat()
         self.cancellation: dict[str, Any] | None = None
 
     @event("Forwarded")
-    def _forwarded(self, destination: str, order_id: str, home: str, customer: dict[str, Any],
-                   items: list[dict[str, Any]], sla_class: str, acceptance_kind: str, due_date: date,
-                   accepted_at: datetime, by: dict[str, str]) -> None:
+    def _forwarded(
+        self,
+        destination: str,
+        order_id: str,
+        home: str,
+        customer: dict[str, Any],
+        items: list[dict[str, Any]],
+        sla_class: str,
+        acceptance_kind: str,
+        due_date: date,
+        accepted_at: datetime,
+        by: dict[str, str],
+    ) -> None:
         self.legs[destination]["forwarded"] = True
 
-    def relay_progress(self, province: str, work_kind: str, work_state: str, leg_state: str, reason: str,
-                       at: datetime, by: dict[str, str]) -> None:
+    def relay_progress(
+        self,
+        province: str,
+        work_kind: str,
+        work_state: str,
+        leg_state: str,
+        reason: str,
+        at: datetime,
+        by: dict[str, str],
+    ) -> None:
         """A delivering province's work moved: relayed to the home province, in the order it happened."""
-        self._leg_progressed(destination=self.home, order_id=self.order_id, province=province, work_kind=work_kind,
-                             work_state=work_state, leg_state=leg_state, reason=reason, at=at, by=by)
+        self._leg_progressed(
+            destination=self.home,
+            order_id=self.order_id,
+            province=province,
+            work_kind=work_kind,
+            work_state=work_state,
+            leg_state=leg_state,
+            reason=reason,
+            at=at,
+            by=by,
+        )
 
     @event("LegProgressed")
-    def _leg_progressed(self, destination: str, order_id: str, province: str, work_kind: str, work_state: str,
-                        leg_state: str, reason: str, at: datetime, by: dict[str, str]) -> None:
+    def _leg_progressed(
+        self,
+        destination: str,
+        order_id: str,
+        province: str,
+        work_kind: str,
+        work_state: str,
+        leg_state: str,
+        reason: str,
+        at: datetime,
+        by: dict[str, str],
+    ) -> None:
         leg = self.legs[province]
         leg["state"] = leg_state
         leg["updatedAt"] = at.isoformat()
         if leg_state in (WorkState.REJECTED.value, WorkState.FAILED.value):
             leg["reason"] = reason
-        leg["work"].append({"workKind": work_kind, "state": work_state, "reason": reason, "at": at.isoformat()})
+        leg["work"].append(
+            {"workKind": work_kind, "state": work_state, "reason": reason, "at": at.isoformat()}
+        )
 
-    def forward_cancellation(self, provinces: list[str], reason: str, at: datetime, by: dict[str, str]) -> None:
+    def forward_cancellation(
+        self, provinces: list[str], reason: str, at: datetime, by: dict[str, str]
+    ) -> None:
         """Each delivering province decides for its own work; for a leg HQ never forwarded (no route) HQ answers
         itself, so the home province never waits for a province that knows nothing of the order."""
         for province in provinces:
             if province not in self.legs:
                 continue
             if self.legs[province]["forwarded"]:
-                self._cancellation_forwarded(destination=province, order_id=self.order_id, reason=reason, at=at,
-                                             by=by)
+                self._cancellation_forwarded(
+                    destination=province, order_id=self.order_id, reason=reason, at=at, by=by
+                )
             else:
-                self.relay_cancellation_answer(province, True, f"never forwarded to {province}: nothing to cancel",
-                                               at, by)
+                self.relay_cancellation_answer(
+                    province, True, f"never forwarded to {province}: nothing to cancel", at, by
+                )
 
     @event("CancellationForwarded")
-    def _cancellation_forwarded(self, destination: str, order_id: str, reason: str, at: datetime,
-                                by: dict[str, str]) -> None:
+    def _cancellation_forwarded(
+        self, destination: str, order_id: str, reason: str, at: datetime, by: dict[str, str]
+    ) -> None:
         self.cancellation = {"reason": reason, "requestedAt": at.isoformat(), "answers": {}}
 
-    def relay_cancellation_answer(self, province: str, accepted: bool, reason: str, at: datetime,
-                                  by: dict[str, str]) -> None:
-        self._cancellation_answered(destination=self.home, order_id=self.order_id, province=province,
-                                    accepted=accepted, reason=reason, at=at, by=by)
+    def relay_cancellation_answer(
+        self, province: str, accepted: bool, reason: str, at: datetime, by: dict[str, str]
+    ) -> None:
+        self._cancellation_answered(
+            destination=self.home,
+            order_id=self.order_id,
+            province=province,
+            accepted=accepted,
+            reason=reason,
+            at=at,
+            by=by,
+        )
 
     @event("CancellationAnswered")
-    def _cancellation_answered(self, destination: str, order_id: str, province: str, accepted: bool, reason: str,
-                               at: datetime, by: dict[str, str]) -> None:
+    def _cancellation_answered(
+        self,
+        destination: str,
+        order_id: str,
+        province: str,
+        accepted: bool,
+        reason: str,
+        at: datetime,
+        by: dict[str, str],
+    ) -> None:
         if self.cancellation is not None:
-            self.cancellation["answers"][province] = {"accepted": accepted, "reason": reason, "at": at.isoformat()}
+            self.cancellation["answers"][province] = {
+                "accepted": accepted,
+                "reason": reason,
+                "at": at.isoformat(),
+            }
 
     def record_home_state(self, state: str, home_leg: str, at: datetime, by: dict[str, str]) -> None:
         self._home_state_reported(order_id=self.order_id, state=state, home_leg=home_leg, at=at, by=by)
 
     @event("HomeStateReported")
-    def _home_state_reported(self, order_id: str, state: str, at: datetime, by: dict[str, str],
-                             home_leg: str = "") -> None:
+    def _home_state_reported(
+        self, order_id: str, state: str, at: datetime, by: dict[str, str], home_leg: str = ""
+    ) -> None:
         self.home_state = state
         self.home_state_at = at.isoformat()
         if home_leg and self.home in self.legs:

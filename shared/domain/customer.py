@@ -43,8 +43,12 @@ ALLOWED_STATUS_CHANGES: dict[CustomerStatus, frozenset[CustomerStatus]] = {
 }
 
 # R-6: what keeps a customer from being closed (销户): nothing may be left in flight, running or owed.
-CLOSING_BLOCKERS = {"openOrders": "open order", "activeProducts": "active product",
-                    "unbilledCharges": "unbilled charge", "unpaidBills": "unpaid bill"}
+CLOSING_BLOCKERS = {
+    "openOrders": "open order",
+    "activeProducts": "active product",
+    "unbilledCharges": "unbilled charge",
+    "unpaidBills": "unpaid bill",
+}
 MEDIUM_TYPES = {"phone": "phoneNumber", "email": "emailAddress", "postalAddress": "street1"}
 MAX_CONTACTS = 10
 MAX_MEMBERS_PER_COMMAND = 1
@@ -89,7 +93,11 @@ def parse_contacts(value: object, field: str = "contactMedium") -> list[dict[str
         else:
             main = text(raw, where_value, max_length=MAX_TEXT)
         contacts.append(
-            {"mediumType": medium, "preferred": bool(entry.get("preferred", False)), "characteristic": {key: main}}
+            {
+                "mediumType": medium,
+                "preferred": bool(entry.get("preferred", False)),
+                "characteristic": {key: main},
+            }
         )
     return contacts
 
@@ -111,7 +119,7 @@ class Customer(Aggregate):
         industry: object = None,
         by: dict[str, str],
         customer_id: UUID | None = None,
-    ) -> "Customer":
+    ) -> Customer:
         kind_value = parse_kind(kind)
         cert_type, cert_number = certificate(certificate_type, certificate_number)
         expected = "idCard" if kind_value is CustomerKind.INDIVIDUAL else "unifiedSocialCreditCode"
@@ -207,8 +215,13 @@ class Customer(Aggregate):
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def change_status(self, status: object, reason: object, by: dict[str, str],
-                      still_open: dict[str, list[Any]] | None = None) -> None:
+    def change_status(
+        self,
+        status: object,
+        reason: object,
+        by: dict[str, str],
+        still_open: dict[str, list[Any]] | None = None,
+    ) -> None:
         """`still_open`: what the customer still has open, by kind (CLOSING_BLOCKERS); closing waits for none."""
         target = parse_status(status)
         current = CustomerStatus(self.status)
@@ -223,12 +236,16 @@ class Customer(Aggregate):
             )
         blocking = {kind: items for kind, items in (still_open or {}).items() if items}
         if target is CustomerStatus.CLOSED and blocking:
-            counted = ", ".join(f"{len(items)} {CLOSING_BLOCKERS.get(kind, kind)}{'s' if len(items) > 1 else ''}"
-                                for kind, items in blocking.items())
+            counted = ", ".join(
+                f"{len(items)} {CLOSING_BLOCKERS.get(kind, kind)}{'s' if len(items) > 1 else ''}"
+                for kind, items in blocking.items()
+            )
             raise IllegalTransition(
                 f"a customer is closed once nothing of theirs is open; still open: {counted} (see stillOpen): "
                 "finish or cancel the orders, end the products, bill and collect what is owed first",
-                field="status", current_state=current.value, still_open=blocking,
+                field="status",
+                current_state=current.value,
+                still_open=blocking,
             )
         self._status_changed(
             from_status=current.value,
@@ -265,9 +282,7 @@ class Customer(Aggregate):
         self._manager_assigned(manager_id=manager_id, manager_name=name, at=at, by=by)
 
     @event("ManagerAssigned")
-    def _manager_assigned(
-        self, manager_id: str, manager_name: str, at: datetime, by: dict[str, str]
-    ) -> None:
+    def _manager_assigned(self, manager_id: str, manager_name: str, at: datetime, by: dict[str, str]) -> None:
         stamp = at.isoformat()
         if self.managers and self.managers[-1]["until"] is None:
             self.managers[-1] = {**self.managers[-1], "until": stamp}

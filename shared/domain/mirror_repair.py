@@ -11,8 +11,19 @@ class MirrorReseeded(Aggregate):
     all; HQ's own events stay as they were."""
 
     @event("Recorded")
-    def __init__(self, *, upstream: str, kept_upto: int, kept_hash: str, dropped_from: int, dropped_upto: int,
-                 dropped_head_hash: str, dropped_records: int, reason: str, by: dict[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        upstream: str,
+        kept_upto: int,
+        kept_hash: str,
+        dropped_from: int,
+        dropped_upto: int,
+        dropped_head_hash: str,
+        dropped_records: int,
+        reason: str,
+        by: dict[str, str],
+    ) -> None:
         self.upstream = upstream
         self.kept_upto = kept_upto
         self.kept_hash = kept_hash

@@ -15,8 +15,10 @@ MOBILE = re.compile(r"1[3-9]\d{9}")
 FIXED = re.compile(r"0(?:10|2\d)[2-9]\d{7}|0[3-9]\d{2}[2-9]\d{6,7}")
 COUNTRY_CODES = ("+86", "0086")
 SEPARATORS = re.compile(r"[\s\-()]")
-RULE = ("a Chinese phone number: a mobile number (1, then 3-9, then nine digits: 13800138000) or a fixed line "
-        "with its area code (010-65529988, 0755-83456789)")
+RULE = (
+    "a Chinese phone number: a mobile number (1, then 3-9, then nine digits: 13800138000) or a fixed line "
+    "with its area code (010-65529988, 0755-83456789)"
+)
 
 
 def national_number(number: str) -> str | None:
@@ -24,7 +26,7 @@ def national_number(number: str) -> str | None:
     digits = SEPARATORS.sub("", number)
     for prefix in COUNTRY_CODES:
         if digits.startswith(prefix):
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
             if not MOBILE.fullmatch(digits) and not digits.startswith("0"):
                 digits = "0" + digits  # +86 10 6552 9988: the trunk 0 is left out after the country code
             break

@@ -40,10 +40,17 @@ class Operator:
     machine: bool = False  # a script's machine token, not a person who signed in
 
     @classmethod
-    def signed_in(cls, *, actor: str, name: str, role: str, province: str, channel: str | None,
-                  machine: bool = False) -> "Operator":
-        return cls(actor=actor, role=role, channel=parse_channel(channel), name=name, province=province,
-                   machine=machine)
+    def signed_in(
+        cls, *, actor: str, name: str, role: str, province: str, channel: str | None, machine: bool = False
+    ) -> Operator:
+        return cls(
+            actor=actor,
+            role=role,
+            channel=parse_channel(channel),
+            name=name,
+            province=province,
+            machine=machine,
+        )
 
     def as_dict(self) -> dict[str, str]:
         who = {"actor": self.actor, "role": self.role, "channel": self.channel}

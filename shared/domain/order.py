@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -31,13 +31,24 @@ class OrderState(str, Enum):
 
 S = OrderState
 ALLOWED_ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
-    S.ACKNOWLEDGED: frozenset({S.IN_PROGRESS, S.REJECTED, S.PENDING, S.HELD, S.FAILED, S.ASSESSING_CANCELLATION}),
+    S.ACKNOWLEDGED: frozenset(
+        {S.IN_PROGRESS, S.REJECTED, S.PENDING, S.HELD, S.FAILED, S.ASSESSING_CANCELLATION}
+    ),
     S.IN_PROGRESS: frozenset({S.PENDING, S.HELD, S.COMPLETED, S.FAILED, S.PARTIAL, S.ASSESSING_CANCELLATION}),
     S.PENDING: frozenset({S.IN_PROGRESS, S.HELD, S.ASSESSING_CANCELLATION, S.FAILED, S.PARTIAL}),
     S.HELD: frozenset({S.IN_PROGRESS, S.PENDING, S.ASSESSING_CANCELLATION, S.FAILED, S.PARTIAL}),
-    S.ASSESSING_CANCELLATION: frozenset({
-        S.PENDING_CANCELLATION, S.ACKNOWLEDGED, S.IN_PROGRESS, S.HELD, S.PENDING, S.COMPLETED, S.PARTIAL, S.FAILED,
-    }),
+    S.ASSESSING_CANCELLATION: frozenset(
+        {
+            S.PENDING_CANCELLATION,
+            S.ACKNOWLEDGED,
+            S.IN_PROGRESS,
+            S.HELD,
+            S.PENDING,
+            S.COMPLETED,
+            S.PARTIAL,
+            S.FAILED,
+        }
+    ),
     S.PENDING_CANCELLATION: frozenset({S.CANCELLED}),
     S.COMPLETED: frozenset(),
     S.FAILED: frozenset(),
@@ -46,11 +57,16 @@ ALLOWED_ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.PARTIAL: frozenset(),
 }
 FINAL_STATES = frozenset(s for s, allowed in ALLOWED_ORDER_TRANSITIONS.items() if not allowed)
-DESK_REFUSED = frozenset({S.COMPLETED, S.PARTIAL})  # they carry charges: only the work orders get an order there
+DESK_REFUSED = frozenset(
+    {S.COMPLETED, S.PARTIAL}
+)  # they carry charges: only the work orders get an order there
 CANCELLATION_STATES = frozenset({S.ASSESSING_CANCELLATION, S.PENDING_CANCELLATION})
 EXPLAINED = frozenset({S.REJECTED, S.FAILED})  # the desk says why it ends an order so
-LEG_STATE_OF_FINAL = {S.FAILED.value: WorkState.FAILED.value, S.REJECTED.value: WorkState.REJECTED.value,
-                      S.CANCELLED.value: WorkState.CANCELLED.value}
+LEG_STATE_OF_FINAL = {
+    S.FAILED.value: WorkState.FAILED.value,
+    S.REJECTED.value: WorkState.REJECTED.value,
+    S.CANCELLED.value: WorkState.CANCELLED.value,
+}
 
 
 def derived_state(legs: list[str]) -> OrderState:
@@ -152,7 +168,7 @@ class ProductOrder(Aggregate):
         accepted_at: datetime,
         calendar: WorkingCalendar,
         by: dict[str, str],
-    ) -> "ProductOrder":
+    ) -> ProductOrder:
         """`offerings` holds an `OrderLine` (item id, released offering terms, quantity, …) per order item."""
         if not offerings or len(offerings) > MAX_ITEMS:
             raise InvalidValue(f"from 1 to {MAX_ITEMS} order items", field="productOrderItem")
@@ -166,7 +182,9 @@ class ProductOrder(Aggregate):
             if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or line.quantity < 1:
                 raise InvalidValue("must be a positive integer", field=f"productOrderItem[{n}].quantity")
         sla = parse_enum(SlaClass, sla_class if sla_class is not None else "normal", "slaClass")
-        kind = parse_enum(AcceptanceKind, acceptance_kind if acceptance_kind is not None else "newInstall", "acceptanceKind")
+        kind = parse_enum(
+            AcceptanceKind, acceptance_kind if acceptance_kind is not None else "newInstall", "acceptanceKind"
+        )
         items = [_item(line, province, sla) for line in lines]
         days = due_working_days(sla, [i["circuitType"] for i in items])
         due = calendar.add_working_days(business_date(accepted_at), days)
@@ -269,16 +287,24 @@ class ProductOrder(Aggregate):
             return
         if target in DESK_REFUSED:
             raise IllegalTransition(
-                "an order completes when its last work order completes", field="state", current_state=self.state
+                "an order completes when its last work order completes",
+                field="state",
+                current_state=self.state,
             )
         if self.is_cross_province:
             raise IllegalTransition(
                 "a cross-province order follows its delivering provinces' work; cancel it with cancelProductOrder",
-                field="state", current_state=self.state,
+                field="state",
+                current_state=self.state,
             )
         self.ensure_can_move_to(target)
-        self._state_changed(from_state=self.state, to_state=target.value,
-                            reason=explained(target, EXPLAINED, reason), at=at, by=by)
+        self._state_changed(
+            from_state=self.state,
+            to_state=target.value,
+            reason=explained(target, EXPLAINED, reason),
+            at=at,
+            by=by,
+        )
 
     @event("StateChanged")
     def _state_changed(
@@ -294,18 +320,37 @@ class ProductOrder(Aggregate):
     # --- legs --------------------------------------------------------------------------------
 
     def progress_leg(
-        self, *, province: str, work_kind: str, work_state: str, leg_state: str, reason: str, at: datetime,
-        calendar: WorkingCalendar, manager: dict[str, Any] | None, by: dict[str, str],
+        self,
+        *,
+        province: str,
+        work_kind: str,
+        work_state: str,
+        leg_state: str,
+        reason: str,
+        at: datetime,
+        calendar: WorkingCalendar,
+        manager: dict[str, Any] | None,
+        by: dict[str, str],
     ) -> None:
         """A work order of one leg moved (here, or in the delivering province as relayed by HQ)."""
         if province not in self.legs:
             raise InvalidValue(f"the order has no items delivered in {province}", field="deliveringProvince")
-        at = at.astimezone(timezone.utc)
+        at = at.astimezone(UTC)
         notice = None
         if province != self.province and leg_state in (WorkState.REJECTED.value, WorkState.FAILED.value):
-            notice = _notice(manager, f"{province} {leg_state} the order for {self.customer_name}: {reason}", at)
-        self._leg_progressed(province=province, work_kind=work_kind, work_state=work_state, leg_state=leg_state,
-                             reason=reason, at=at, notice=notice, by=by)
+            notice = _notice(
+                manager, f"{province} {leg_state} the order for {self.customer_name}: {reason}", at
+            )
+        self._leg_progressed(
+            province=province,
+            work_kind=work_kind,
+            work_state=work_state,
+            leg_state=leg_state,
+            reason=reason,
+            at=at,
+            notice=notice,
+            by=by,
+        )
         if OrderState(self.state) not in CANCELLATION_STATES:
             where = f"{province} " if province != self.province else ""
             why = f"{where}{work_kind} {work_state}" + (f": {reason}" if reason else "")
@@ -313,8 +358,15 @@ class ProductOrder(Aggregate):
 
     @event("LegProgressed")
     def _leg_progressed(
-        self, province: str, work_kind: str, work_state: str, leg_state: str, reason: str, at: datetime,
-        notice: dict[str, Any] | None, by: dict[str, str],
+        self,
+        province: str,
+        work_kind: str,
+        work_state: str,
+        leg_state: str,
+        reason: str,
+        at: datetime,
+        notice: dict[str, Any] | None,
+        by: dict[str, str],
     ) -> None:
         leg = self.legs[province]
         leg["state"] = leg_state
@@ -322,13 +374,20 @@ class ProductOrder(Aggregate):
             leg["reason"] = reason
         if leg_state == WorkState.COMPLETED.value:
             leg["completedAt"] = at.isoformat()
-        leg["work"].append({"workKind": work_kind, "state": work_state, "reason": reason, "at": at.isoformat(),
-                            "by": by})
+        leg["work"].append(
+            {"workKind": work_kind, "state": work_state, "reason": reason, "at": at.isoformat(), "by": by}
+        )
         if notice:
             self.notices.append(notice)
 
-    def _follow_legs(self, reason: str, at: datetime, calendar: WorkingCalendar, manager: dict[str, Any] | None,
-                     by: dict[str, str]) -> None:
+    def _follow_legs(
+        self,
+        reason: str,
+        at: datetime,
+        calendar: WorkingCalendar,
+        manager: dict[str, Any] | None,
+        by: dict[str, str],
+    ) -> None:
         if self.is_final:
             return
         target = derived_state([leg["state"] for leg in self.legs.values()])
@@ -345,12 +404,25 @@ class ProductOrder(Aggregate):
     ) -> None:
         """The home leg's last work order completed at `at` (a local order's completion)."""
         self.ensure_can_move_to(OrderState.COMPLETED)
-        self.progress_leg(province=self.province, work_kind="billingSetup", work_state=WorkState.COMPLETED.value,
-                          leg_state=WorkState.COMPLETED.value, reason="", at=at, calendar=calendar,
-                          manager=manager, by=by)
+        self.progress_leg(
+            province=self.province,
+            work_kind="billingSetup",
+            work_state=WorkState.COMPLETED.value,
+            leg_state=WorkState.COMPLETED.value,
+            reason="",
+            at=at,
+            calendar=calendar,
+            manager=manager,
+            by=by,
+        )
 
-    def _finish(self, target: OrderState, calendar: WorkingCalendar, manager: dict[str, Any] | None,
-                by: dict[str, str]) -> None:
+    def _finish(
+        self,
+        target: OrderState,
+        calendar: WorkingCalendar,
+        manager: dict[str, Any] | None,
+        by: dict[str, str],
+    ) -> None:
         """Every leg is finished: compensation for lateness per item (R-16) and the completion notice (R-18).
 
         The due date counts from acceptance here; each item is late by its own leg's completion date.
@@ -364,8 +436,10 @@ class ProductOrder(Aggregate):
             done = datetime.fromisoformat(leg["completedAt"])
             finished.append(done)
             late = calendar.working_days_between(self.due_date, business_date(done))
-            items[item["id"]] = {"lateWorkingDays": late,
-                                 "compensation": compensation(SlaClass(self.sla_class), item["surchargedOneTimeFee"], late)}
+            items[item["id"]] = {
+                "lateWorkingDays": late,
+                "compensation": compensation(SlaClass(self.sla_class), item["surchargedOneTimeFee"], late),
+            }
         at = max(finished)
         what = "completed" if target is OrderState.COMPLETED else "partially completed"
         self._completed(
@@ -392,7 +466,9 @@ class ProductOrder(Aggregate):
         items: dict[str, dict[str, int]] | None = None,
     ) -> None:
         self.state = state
-        reason = "work orders completed" if state == OrderState.COMPLETED.value else "some legs did not complete"
+        reason = (
+            "work orders completed" if state == OrderState.COMPLETED.value else "some legs did not complete"
+        )
         self.history.append({"state": self.state, "at": at.isoformat(), "reason": reason, "by": by})
         self.completion = {
             "at": at.isoformat(),
@@ -421,16 +497,24 @@ class ProductOrder(Aggregate):
             if leg["state"] == WorkState.COMPLETED.value and self.is_cross_province:
                 raise IllegalTransition(
                     f"{province} completed its work at {leg['completedAt']}; delivered work cannot be cancelled",
-                    field="productOrder.id", current_state=self.state,
+                    field="productOrder.id",
+                    current_state=self.state,
                 )
         if self.cancellation and self.cancellation.get("state") == "inProgress":
-            raise IllegalTransition("a cancellation is already waiting for the delivering provinces' answer",
-                                    field="productOrder.id", current_state=self.state)
-        asked = [p for p in self.remote_provinces if WorkState(self.legs[p]["state"]) not in FINAL_WORK_STATES]
+            raise IllegalTransition(
+                "a cancellation is already waiting for the delivering provinces' answer",
+                field="productOrder.id",
+                current_state=self.state,
+            )
+        asked = [
+            p for p in self.remote_provinces if WorkState(self.legs[p]["state"]) not in FINAL_WORK_STATES
+        ]
         current = OrderState(self.state)
         if current not in CANCELLATION_STATES:
             self.ensure_can_move_to(OrderState.ASSESSING_CANCELLATION, field="productOrder.id")
-            self._state_changed(from_state=self.state, to_state=S.ASSESSING_CANCELLATION.value, reason=why, at=at, by=by)
+            self._state_changed(
+                from_state=self.state, to_state=S.ASSESSING_CANCELLATION.value, reason=why, at=at, by=by
+            )
         if asked:
             self._cancellation_requested(reason=why, at=at, asked=asked, by=by)
         else:
@@ -444,16 +528,35 @@ class ProductOrder(Aggregate):
         self._cancellation_recorded(reason=why, at=at, by=by)
 
     @event("CancellationRequested")
-    def _cancellation_requested(self, reason: str, at: datetime, asked: list[str], by: dict[str, str]) -> None:
-        self.cancellation = {"reason": reason, "requestedAt": at.isoformat(), "state": "inProgress",
-                             "asked": asked, "answers": {}, "by": by}
+    def _cancellation_requested(
+        self, reason: str, at: datetime, asked: list[str], by: dict[str, str]
+    ) -> None:
+        self.cancellation = {
+            "reason": reason,
+            "requestedAt": at.isoformat(),
+            "state": "inProgress",
+            "asked": asked,
+            "answers": {},
+            "by": by,
+        }
 
     def answer_cancellation(
-        self, *, province: str, accepted: bool, reason: str, at: datetime, calendar: WorkingCalendar,
-        manager: dict[str, Any] | None, by: dict[str, str],
+        self,
+        *,
+        province: str,
+        accepted: bool,
+        reason: str,
+        at: datetime,
+        calendar: WorkingCalendar,
+        manager: dict[str, Any] | None,
+        by: dict[str, str],
     ) -> None:
         """A delivering province answered a cancellation (relayed by HQ): done when all agreed, refused otherwise."""
-        waiting = self.cancellation if self.cancellation and self.cancellation.get("state") == "inProgress" else None
+        waiting = (
+            self.cancellation
+            if self.cancellation and self.cancellation.get("state") == "inProgress"
+            else None
+        )
         if waiting is None or province not in waiting["asked"] or province in waiting["answers"]:
             return  # an answer to a cancellation already settled changes nothing
         self._cancellation_answered(province=province, accepted=accepted, reason=reason, at=at, by=by)
@@ -469,25 +572,38 @@ class ProductOrder(Aggregate):
         if target in (OrderState.COMPLETED, OrderState.PARTIAL):
             self._finish(target, calendar, manager, by)
         elif target.value != self.state:
-            self._state_changed(from_state=self.state, to_state=target.value, reason="cancellation refused",
-                                at=at, by=by)
+            self._state_changed(
+                from_state=self.state, to_state=target.value, reason="cancellation refused", at=at, by=by
+            )
 
     @event("CancellationAnswered")
-    def _cancellation_answered(self, province: str, accepted: bool, reason: str, at: datetime,
-                               by: dict[str, str]) -> None:
+    def _cancellation_answered(
+        self, province: str, accepted: bool, reason: str, at: datetime, by: dict[str, str]
+    ) -> None:
         self.cancellation["answers"][province] = {  # type: ignore[index]
-            "accepted": accepted, "reason": reason, "at": at.isoformat(), "by": by}
+            "accepted": accepted,
+            "reason": reason,
+            "at": at.isoformat(),
+            "by": by,
+        }
         if accepted and WorkState(self.legs[province]["state"]) not in FINAL_WORK_STATES:
             self.legs[province]["state"] = WorkState.CANCELLED.value
 
     @event("CancellationRefused")
     def _cancellation_refused(self, reason: str, at: datetime, by: dict[str, str]) -> None:
-        self.cancellation = {**self.cancellation, "state": "terminatedWithError", "refusal": reason,  # type: ignore[dict-item]
-                             "answeredAt": at.isoformat()}
+        self.cancellation = {
+            **self.cancellation,
+            "state": "terminatedWithError",
+            "refusal": reason,  # type: ignore[dict-item]
+            "answeredAt": at.isoformat(),
+        }
 
     @event("CancellationRecorded")
     def _cancellation_recorded(self, reason: str, at: datetime, by: dict[str, str]) -> None:
-        asked = self.cancellation or {"requestedAt": at.isoformat(), "by": by}  # when and by whom it was asked
+        asked = self.cancellation or {
+            "requestedAt": at.isoformat(),
+            "by": by,
+        }  # when and by whom it was asked
         self.cancellation = {**asked, "reason": reason, "at": at.isoformat(), "state": "done"}
         for leg in self.legs.values():
             if WorkState(leg["state"]) not in FINAL_WORK_STATES:
@@ -501,7 +617,9 @@ class ProductOrder(Aggregate):
                 "an order is called back after it completes", field="result", current_state=self.state
             )
         if self.callback is not None:
-            raise IllegalTransition("the callback is already recorded", field="result", current_state=self.state)
+            raise IllegalTransition(
+                "the callback is already recorded", field="result", current_state=self.state
+            )
         if not isinstance(satisfied, bool):
             raise InvalidValue("must be true or false", field="satisfied")
         self._callback_recorded(
@@ -523,13 +641,29 @@ class ProductOrder(Aggregate):
             owed = self.completion["items"].get(item["id"])
             if owed is None:
                 continue
-            common = {"reference": reference, "offeringId": item["offeringId"], "orderItemId": item["id"],
-                      "deliveringProvince": item.get("deliveringProvince") or self.province}
+            common = {
+                "reference": reference,
+                "offeringId": item["offeringId"],
+                "orderItemId": item["id"],
+                "deliveringProvince": item.get("deliveringProvince") or self.province,
+            }
             less = f" less {owed['compensation']} fen late compensation" if owed["compensation"] else ""
-            charges.append({"kind": "oneTime", "amount": item["surchargedOneTimeFee"] - owed["compensation"],
-                            "description": f"{item['offeringName']} one-time fee{less}", **common})
-            charges.append({"kind": "monthly", "amount": item["monthlyFee"],
-                            "description": f"{item['offeringName']} monthly fee", **common})
+            charges.append(
+                {
+                    "kind": "oneTime",
+                    "amount": item["surchargedOneTimeFee"] - owed["compensation"],
+                    "description": f"{item['offeringName']} one-time fee{less}",
+                    **common,
+                }
+            )
+            charges.append(
+                {
+                    "kind": "monthly",
+                    "amount": item["monthlyFee"],
+                    "description": f"{item['offeringName']} monthly fee",
+                    **common,
+                }
+            )
         return [c for c in charges if c["amount"] > 0]
 
 
@@ -553,5 +687,10 @@ def _item(line: OrderLine, home: str, sla: SlaClass) -> dict[str, Any]:
 
 def _notice(manager: dict[str, Any] | None, message: str, at: datetime) -> dict[str, Any]:
     """A notice to the customer manager (R-18); recorded on the order for the manager's worklist."""
-    return {"to": manager["id"] if manager else None, "toName": manager["name"] if manager else None,
-            "role": "customerManager", "text": message, "at": at.isoformat()}
+    return {
+        "to": manager["id"] if manager else None,
+        "toName": manager["name"] if manager else None,
+        "role": "customerManager",
+        "text": message,
+        "at": at.isoformat(),
+    }

@@ -39,8 +39,20 @@ class OrphanRecord(Aggregate):
         return orphan_id(upstream, position)
 
     @event("Recorded")
-    def __init__(self, *, upstream: str, position: int, event_type: str, referred_type: str, referred_id: str,
-                 order_id: str, province: str, upstream_recorded_at: str, reason: str, by: dict[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        upstream: str,
+        position: int,
+        event_type: str,
+        referred_type: str,
+        referred_id: str,
+        order_id: str,
+        province: str,
+        upstream_recorded_at: str,
+        reason: str,
+        by: dict[str, str],
+    ) -> None:
         self.upstream = upstream
         self.position = position
         self.event_type = event_type

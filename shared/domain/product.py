@@ -16,7 +16,9 @@ from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.values import fen
 
 LIFECYCLE = LIFECYCLE_ORDER
-TARIFF_EDITABLE = frozenset({LifecycleStatus.IN_DESIGN, LifecycleStatus.IN_DEVELOPMENT, LifecycleStatus.TARIFF_APPROVAL})
+TARIFF_EDITABLE = frozenset(
+    {LifecycleStatus.IN_DESIGN, LifecycleStatus.IN_DEVELOPMENT, LifecycleStatus.TARIFF_APPROVAL}
+)
 
 
 def product_id(offering_id: str) -> UUID:
@@ -56,12 +58,17 @@ class Product(Aggregate):
         if self.status not in TARIFF_EDITABLE:
             raise IllegalTransition(
                 f"a {self.status.value} product's tariff cannot change; design a new product",
-                field="productOfferingPrice", current_state=self.status.value,
+                field="productOfferingPrice",
+                current_state=self.status.value,
             )
         changed = {
             **self.offering,
-            "oneTimeFee": fen(one_time_fee, "oneTimeFee") if one_time_fee is not None else self.offering["oneTimeFee"],
-            "monthlyFee": fen(monthly_fee, "monthlyFee") if monthly_fee is not None else self.offering["monthlyFee"],
+            "oneTimeFee": fen(one_time_fee, "oneTimeFee")
+            if one_time_fee is not None
+            else self.offering["oneTimeFee"],
+            "monthlyFee": fen(monthly_fee, "monthlyFee")
+            if monthly_fee is not None
+            else self.offering["monthlyFee"],
         }
         if changed != self.offering:
             self._tariff_changed(offering=changed, by=by)
@@ -76,13 +83,16 @@ class Product(Aggregate):
             target = LifecycleStatus(status)
         except ValueError:
             allowed = ", ".join(s.value for s in LIFECYCLE)
-            raise InvalidValue(f"unknown lifecycleStatus '{status}'; one of {allowed}", field="lifecycleStatus") from None
+            raise InvalidValue(
+                f"unknown lifecycleStatus '{status}'; one of {allowed}", field="lifecycleStatus"
+            ) from None
         if target is self.status:
             return
         if LIFECYCLE.index(target) != LIFECYCLE.index(self.status) + 1:
             raise IllegalTransition(
                 f"a product in {self.status.value} cannot move to {target.value}",
-                field="lifecycleStatus", current_state=self.status.value,
+                field="lifecycleStatus",
+                current_state=self.status.value,
             )
         self._lifecycle_changed(
             from_status=self.status.value, offering={**self.offering, "lifecycleStatus": target.value}, by=by

@@ -8,7 +8,8 @@ sums what it is owed (receivable) and owes (payable) per counterpart; across all
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -50,13 +51,20 @@ class SettlementRule(Aggregate):
         return rule_id(offering_id)
 
     @classmethod
-    def define(cls, offering_id: str, one_time_percent: object, monthly_percent: object,
-               by: dict[str, str]) -> "SettlementRule":
-        return cls(offering_id=offering_id, one_time_percent=percent(one_time_percent, "oneTimePercent"),
-                   monthly_percent=percent(monthly_percent, "monthlyPercent"), by=by)
+    def define(
+        cls, offering_id: str, one_time_percent: object, monthly_percent: object, by: dict[str, str]
+    ) -> SettlementRule:
+        return cls(
+            offering_id=offering_id,
+            one_time_percent=percent(one_time_percent, "oneTimePercent"),
+            monthly_percent=percent(monthly_percent, "monthlyPercent"),
+            by=by,
+        )
 
     @event("Defined")
-    def __init__(self, *, offering_id: str, one_time_percent: int, monthly_percent: int, by: dict[str, str]) -> None:
+    def __init__(
+        self, *, offering_id: str, one_time_percent: int, monthly_percent: int, by: dict[str, str]
+    ) -> None:
         self.offering_id = offering_id
         self.one_time_percent = one_time_percent
         self.monthly_percent = monthly_percent
@@ -86,19 +94,51 @@ class SettlementEntry(Aggregate):
         return entry_id(bill_id, line_id)
 
     @classmethod
-    def apportion(cls, *, month: str, home: str, bill_id: str, line: dict[str, Any], rule: SettlementRule,
-                  by: dict[str, str]) -> "SettlementEntry":
+    def apportion(
+        cls,
+        *,
+        month: str,
+        home: str,
+        bill_id: str,
+        line: dict[str, Any],
+        rule: SettlementRule,
+        by: dict[str, str],
+    ) -> SettlementEntry:
         share_percent = rule.percent_for(line["kind"])
-        return cls(month=month, home=home, delivering=line["deliveringProvince"], bill_id=bill_id,
-                   line_id=line["id"], order_id=line.get("reference", ""), offering_id=line.get("offeringId", ""),
-                   kind=line["kind"], billed=line["amount"], share_percent=share_percent,
-                   share=percent_of(line["amount"], share_percent),
-                   rule={"id": rule.offering_id, "version": rule.version}, by=by)
+        return cls(
+            month=month,
+            home=home,
+            delivering=line["deliveringProvince"],
+            bill_id=bill_id,
+            line_id=line["id"],
+            order_id=line.get("reference", ""),
+            offering_id=line.get("offeringId", ""),
+            kind=line["kind"],
+            billed=line["amount"],
+            share_percent=share_percent,
+            share=percent_of(line["amount"], share_percent),
+            rule={"id": rule.offering_id, "version": rule.version},
+            by=by,
+        )
 
     @event("Recorded")
-    def __init__(self, *, month: str, home: str, delivering: str, bill_id: str, line_id: str, order_id: str,
-                 offering_id: str, kind: str, billed: int, share_percent: int, share: int, rule: dict[str, Any],
-                 by: dict[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        month: str,
+        home: str,
+        delivering: str,
+        bill_id: str,
+        line_id: str,
+        order_id: str,
+        offering_id: str,
+        kind: str,
+        billed: int,
+        share_percent: int,
+        share: int,
+        rule: dict[str, Any],
+        by: dict[str, str],
+    ) -> None:
         self.month = month
         self.home = home
         self.delivering = delivering
@@ -114,9 +154,16 @@ class SettlementEntry(Aggregate):
 
     def share_line(self) -> dict[str, Any]:
         """The entry as the home province's bill shows it (`BillApportionment`)."""
-        return {"billLineId": self.line_id, "deliveringProvince": self.delivering, "chargeKind": self.kind,
-                "billedAmount": self.billed, "sharePercent": self.share_percent, "shareAmount": self.share,
-                "rule": self.rule, "settlementEntry": str(self.id)}
+        return {
+            "billLineId": self.line_id,
+            "deliveringProvince": self.delivering,
+            "chargeKind": self.kind,
+            "billedAmount": self.billed,
+            "sharePercent": self.share_percent,
+            "shareAmount": self.share,
+            "rule": self.rule,
+            "settlementEntry": str(self.id),
+        }
 
 
 class BillApportionment(Aggregate):
@@ -128,8 +175,9 @@ class BillApportionment(Aggregate):
         return apportionment_id(bill_id)
 
     @event("Recorded")
-    def __init__(self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]],
-                 by: dict[str, str]) -> None:
+    def __init__(
+        self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]], by: dict[str, str]
+    ) -> None:
         self.destination = destination
         self.bill_id = bill_id
         self.month = month
@@ -144,8 +192,15 @@ class ReceivedApportionment(Aggregate):
         return apportionment_id(bill_id)
 
     @event("Received")
-    def __init__(self, *, bill_id: str, month: str, lines: list[dict[str, Any]], apportioned_at: str,
-                 by: dict[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        bill_id: str,
+        month: str,
+        lines: list[dict[str, Any]],
+        apportioned_at: str,
+        by: dict[str, str],
+    ) -> None:
         self.bill_id = bill_id
         self.month = month
         self.lines = lines
@@ -164,7 +219,10 @@ def statement_figures(province: str, entries: Iterable[dict[str, Any]]) -> dict[
     receivable = sum(c["receivable"] for c in counterparts.values())
     payable = sum(c["payable"] for c in counterparts.values())
     return {
-        "counterparts": [{"province": p, **c, "net": c["receivable"] - c["payable"]} for p, c in sorted(counterparts.items())],
+        "counterparts": [
+            {"province": p, **c, "net": c["receivable"] - c["payable"]}
+            for p, c in sorted(counterparts.items())
+        ],
         "receivable": receivable,
         "payable": payable,
         "net": receivable - payable,
@@ -179,8 +237,9 @@ class SettlementStatement(Aggregate):
         return statement_id(destination, month)
 
     @event("Issued")
-    def __init__(self, *, destination: str, month: str, figures: dict[str, Any], entries: int,
-                 by: dict[str, str]) -> None:
+    def __init__(
+        self, *, destination: str, month: str, figures: dict[str, Any], entries: int, by: dict[str, str]
+    ) -> None:
         self.destination = destination
         self.month = month
         self.figures = figures
@@ -190,12 +249,15 @@ class SettlementStatement(Aggregate):
         """Lines billed late change a month already issued: the province receives the statement again."""
         if (figures, entries) == (self.figures, self.entries):
             return False
-        self._reissued(destination=self.destination, month=self.month, figures=figures, entries=entries, by=by)
+        self._reissued(
+            destination=self.destination, month=self.month, figures=figures, entries=entries, by=by
+        )
         return True
 
     @event("Reissued")
-    def _reissued(self, destination: str, month: str, figures: dict[str, Any], entries: int,
-                  by: dict[str, str]) -> None:
+    def _reissued(
+        self, destination: str, month: str, figures: dict[str, Any], entries: int, by: dict[str, str]
+    ) -> None:
         self.figures = figures
         self.entries = entries
 
@@ -208,8 +270,17 @@ class ReceivedStatement(Aggregate):
         return UUID(statement)
 
     @event("Received")
-    def __init__(self, *, statement: str, province: str, month: str, figures: dict[str, Any], entries: int,
-                 issued_at: str, by: dict[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        statement: str,
+        province: str,
+        month: str,
+        figures: dict[str, Any],
+        entries: int,
+        issued_at: str,
+        by: dict[str, str],
+    ) -> None:
         self.province = province
         self.month = month
         self.figures = figures

@@ -42,7 +42,9 @@ class TrustedKey(Aggregate):
         return trusted_key_id(kid)
 
     @event("Trusted")
-    def __init__(self, *, kid: str, province: str, jwk: dict[str, str], destination: str, by: dict[str, str]) -> None:
+    def __init__(
+        self, *, kid: str, province: str, jwk: dict[str, str], destination: str, by: dict[str, str]
+    ) -> None:
         self.kid, self.province, self.jwk = kid, province, jwk
         self.distrusted = False
 

@@ -37,7 +37,9 @@ def staff_id(username: str) -> UUID:
 def parse_username(value: object) -> str:
     name = canonical_username(text(value, "username", max_length=64))
     if not USERNAME.match(name):
-        raise InvalidValue("2 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit", field="username")
+        raise InvalidValue(
+            "2 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit", field="username"
+        )
     return name
 
 
@@ -77,8 +79,9 @@ class StaffMember(Aggregate):
         return staff_id(username)
 
     @event("Enrolled")
-    def __init__(self, *, username: str, name: str, role: str, province: str, destination: str,
-                 by: dict[str, str]) -> None:
+    def __init__(
+        self, *, username: str, name: str, role: str, province: str, destination: str, by: dict[str, str]
+    ) -> None:
         self.username = username
         self.name = name
         self.role = role
@@ -88,8 +91,12 @@ class StaffMember(Aggregate):
         self.password_hash = ""
 
     def set_password(self, password_hash: str, by: dict[str, str]) -> None:
-        self._password_set(password_hash=password_hash, username=self.username,
-                           destination=verifier_destination(self.destination), by=by)
+        self._password_set(
+            password_hash=password_hash,
+            username=self.username,
+            destination=verifier_destination(self.destination),
+            by=by,
+        )
 
     @event(PasswordSet)
     def _password_set(self, password_hash: str, username: str, destination: str, by: dict[str, str]) -> None:
@@ -101,17 +108,28 @@ class StaffMember(Aggregate):
         if (role, province) == (self.role, self.province):
             return
         if destination == self.destination:
-            self._role_changed(role=role, province=province, destination=destination, username=self.username, by=by)
+            self._role_changed(
+                role=role, province=province, destination=destination, username=self.username, by=by
+            )
             return
         if self.destination != HQ_ONLY:
             self._withdrawn(destination=self.destination, username=self.username, by=by)
         travelling = verifier_destination(destination)
-        self._transferred(role=role, province=province, destination=destination, username=self.username,
-                          name=self.name, enabled=self.enabled,
-                          password_hash=self.password_hash if travelling else "", by=by)
+        self._transferred(
+            role=role,
+            province=province,
+            destination=destination,
+            username=self.username,
+            name=self.name,
+            enabled=self.enabled,
+            password_hash=self.password_hash if travelling else "",
+            by=by,
+        )
 
     @event("RoleChanged")
-    def _role_changed(self, role: str, province: str, destination: str, username: str, by: dict[str, str]) -> None:
+    def _role_changed(
+        self, role: str, province: str, destination: str, username: str, by: dict[str, str]
+    ) -> None:
         self.role, self.province, self.destination = role, province, destination
 
     @event("Withdrawn")
@@ -119,8 +137,17 @@ class StaffMember(Aggregate):
         """The records no longer go to `destination`: the member no longer acts there."""
 
     @event("Transferred")
-    def _transferred(self, role: str, province: str, destination: str, username: str, name: str, enabled: bool,
-                     password_hash: str, by: dict[str, str]) -> None:
+    def _transferred(
+        self,
+        role: str,
+        province: str,
+        destination: str,
+        username: str,
+        name: str,
+        enabled: bool,
+        password_hash: str,
+        by: dict[str, str],
+    ) -> None:
         self.role, self.province, self.destination = role, province, destination
 
     def republish(self, by: dict[str, str]) -> None:
@@ -129,13 +156,29 @@ class StaffMember(Aggregate):
         if self.destination == HQ_ONLY:
             return
         travelling = verifier_destination(self.destination)
-        self._republished(role=self.role, province=self.province, destination=self.destination,
-                          username=self.username, name=self.name, enabled=self.enabled,
-                          password_hash=self.password_hash if travelling else "", by=by)
+        self._republished(
+            role=self.role,
+            province=self.province,
+            destination=self.destination,
+            username=self.username,
+            name=self.name,
+            enabled=self.enabled,
+            password_hash=self.password_hash if travelling else "",
+            by=by,
+        )
 
     @event("Republished")
-    def _republished(self, role: str, province: str, destination: str, username: str, name: str, enabled: bool,
-                     password_hash: str, by: dict[str, str]) -> None:
+    def _republished(
+        self,
+        role: str,
+        province: str,
+        destination: str,
+        username: str,
+        name: str,
+        enabled: bool,
+        password_hash: str,
+        by: dict[str, str],
+    ) -> None:
         """Nothing changes at HQ: the record goes out again."""
 
     def disable(self, by: dict[str, str]) -> None:

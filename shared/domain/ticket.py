@@ -48,6 +48,7 @@ ALLOWED_TICKET_TRANSITIONS = {
     T.REJECTED: frozenset(),
 }
 
+
 class TicketPriority(str, Enum):
     CRITICAL = "critical"
     HIGH = "high"
@@ -63,10 +64,19 @@ class TicketSeverity(str, Enum):
 
 P = TicketPriority
 # the grade drives service priority; 1A (five stars) is served first.
-PRIORITY_OF_GRADE = {"1A": P.CRITICAL.value, "2A": P.HIGH.value, "3A": P.MEDIUM.value, "4A": P.LOW.value,
-                     "5A": P.LOW.value}
-RESOLUTION_TARGET = {P.CRITICAL.value: timedelta(hours=4), P.HIGH.value: timedelta(hours=8),
-                     P.MEDIUM.value: timedelta(hours=24), P.LOW.value: timedelta(hours=48)}
+PRIORITY_OF_GRADE = {
+    "1A": P.CRITICAL.value,
+    "2A": P.HIGH.value,
+    "3A": P.MEDIUM.value,
+    "4A": P.LOW.value,
+    "5A": P.LOW.value,
+}
+RESOLUTION_TARGET = {
+    P.CRITICAL.value: timedelta(hours=4),
+    P.HIGH.value: timedelta(hours=8),
+    P.MEDIUM.value: timedelta(hours=24),
+    P.LOW.value: timedelta(hours=48),
+}
 CALLBACK_WITHIN = timedelta(days=3)  # call back within 3 days after a fault is handled
 
 
@@ -85,9 +95,18 @@ def parse_severity(value: object) -> str:
 class TroubleTicket(Aggregate):
     @classmethod
     def open(
-        cls, *, customer_id: str, customer_name: str, grade: str, ticket_type: object, name: object,
-        description: object, opened_at: datetime, by: dict[str, str], severity: object = None,
-    ) -> "TroubleTicket":
+        cls,
+        *,
+        customer_id: str,
+        customer_name: str,
+        grade: str,
+        ticket_type: object,
+        name: object,
+        description: object,
+        opened_at: datetime,
+        by: dict[str, str],
+        severity: object = None,
+    ) -> TroubleTicket:
         priority = PRIORITY_OF_GRADE[Grade.parse(grade).value]
         return cls(
             customer_id=customer_id,
@@ -105,9 +124,19 @@ class TroubleTicket(Aggregate):
 
     @event("Opened")
     def __init__(
-        self, *, customer_id: str, customer_name: str, grade: str, ticket_type: str, name: str,
-        description: str, priority: str, expected_resolution: datetime, opened_at: datetime,
-        by: dict[str, str], severity: str = "",
+        self,
+        *,
+        customer_id: str,
+        customer_name: str,
+        grade: str,
+        ticket_type: str,
+        name: str,
+        description: str,
+        priority: str,
+        expected_resolution: datetime,
+        opened_at: datetime,
+        by: dict[str, str],
+        severity: str = "",
     ) -> None:
         self.customer_id = customer_id
         self.customer_name = customer_name
@@ -129,8 +158,9 @@ class TroubleTicket(Aggregate):
         self.callback_due: datetime | None = None
         self.callback: dict[str, Any] | None = None
 
-    def change_status(self, status: object, reason: object, resolution: object, at: datetime,
-                      by: dict[str, str]) -> None:
+    def change_status(
+        self, status: object, reason: object, resolution: object, at: datetime, by: dict[str, str]
+    ) -> None:
         target = parse_status(status)
         current = TicketStatus(self.status)
         if target is current:  # nothing to record: nor a reason or resolution that would be lost
@@ -139,21 +169,32 @@ class TroubleTicket(Aggregate):
                 repeated_move(current.value, self.resolution, resolution, "resolution")
         elif target not in ALLOWED_TICKET_TRANSITIONS[current]:
             raise IllegalTransition(
-                f"a {current.value} ticket cannot become {target.value}", field="status", current_state=current.value
+                f"a {current.value} ticket cannot become {target.value}",
+                field="status",
+                current_state=current.value,
             )
         elif target is TicketStatus.CLOSED and self.callback is None:
             raise IllegalTransition(
-                "record the customer callback (回访) before closing", field="status", current_state=current.value
+                "record the customer callback (回访) before closing",
+                field="status",
+                current_state=current.value,
             )
         if resolution is not None and target is not TicketStatus.RESOLVED:
-            raise InvalidValue(f"is given when the ticket is resolved, not when it becomes {target.value}",
-                               field="resolution")
+            raise InvalidValue(
+                f"is given when the ticket is resolved, not when it becomes {target.value}",
+                field="resolution",
+            )
         if target is current:
             return
         why = text(reason, "statusChangeReason", max_length=MAX_TEXT, required=False)
         if target is TicketStatus.RESOLVED:
-            self._resolved(resolution=text(resolution, "resolution", max_length=MAX_TEXT), reason=why,
-                           at=at, callback_due=at + CALLBACK_WITHIN, by=by)
+            self._resolved(
+                resolution=text(resolution, "resolution", max_length=MAX_TEXT),
+                reason=why,
+                at=at,
+                callback_due=at + CALLBACK_WITHIN,
+                by=by,
+            )
         else:
             self._status_changed(status=target.value, reason=why, at=at, by=by)
 
@@ -162,27 +203,36 @@ class TroubleTicket(Aggregate):
         if status == TicketStatus.IN_PROGRESS.value and self.status == TicketStatus.RESOLVED.value:
             self.resolved_at, self.callback_due, self.callback = None, None, None  # reopened
         self.status = status
-        self.changes.append({"status": status, "changeDate": at.isoformat(), "changeReason": reason, "by": by})
+        self.changes.append(
+            {"status": status, "changeDate": at.isoformat(), "changeReason": reason, "by": by}
+        )
 
     @event("Resolved")
-    def _resolved(self, resolution: str, reason: str, at: datetime, callback_due: datetime,
-                  by: dict[str, str]) -> None:
+    def _resolved(
+        self, resolution: str, reason: str, at: datetime, callback_due: datetime, by: dict[str, str]
+    ) -> None:
         self.status = TicketStatus.RESOLVED.value
         self.resolution = resolution
         self.resolved_at = at
         self.callback_due = callback_due
-        self.changes.append({"status": self.status, "changeDate": at.isoformat(), "changeReason": reason, "by": by})
+        self.changes.append(
+            {"status": self.status, "changeDate": at.isoformat(), "changeReason": reason, "by": by}
+        )
 
     def record_callback(self, result: object, satisfied: object, at: datetime, by: dict[str, str]) -> None:
         if self.status != TicketStatus.RESOLVED.value:
-            raise IllegalTransition("a ticket is called back once resolved", field="result",
-                                    current_state=self.status)
+            raise IllegalTransition(
+                "a ticket is called back once resolved", field="result", current_state=self.status
+            )
         if self.callback is not None:
-            raise IllegalTransition("the callback is already recorded", field="result", current_state=self.status)
+            raise IllegalTransition(
+                "the callback is already recorded", field="result", current_state=self.status
+            )
         if not isinstance(satisfied, bool):
             raise InvalidValue("must be true or false", field="satisfied")
-        self._callback_recorded(result=text(result, "result", max_length=MAX_TEXT), satisfied=satisfied,
-                                at=at, by=by)
+        self._callback_recorded(
+            result=text(result, "result", max_length=MAX_TEXT), satisfied=satisfied, at=at, by=by
+        )
 
     @event("CallbackRecorded")
     def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: dict[str, str]) -> None:

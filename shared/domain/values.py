@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from shared.domain.errors import IllegalTransition, InvalidValue
-from shared.domain.numbering import RULE as NUMBERING_RULE, national_number
+from shared.domain.numbering import RULE as NUMBERING_RULE
+from shared.domain.numbering import national_number
 from shared.domain.regions import is_province_level_division
 
 PROVINCES = frozenset(
-    "BJ TJ HE SX NM LN JL HL SH JS ZJ AH FJ JX SD HA HB HN GD GX HI CQ SC GZ YN XZ SN GS QH NX XJ".split()
+    [
+        "BJ",
+        "TJ",
+        "HE",
+        "SX",
+        "NM",
+        "LN",
+        "JL",
+        "HL",
+        "SH",
+        "JS",
+        "ZJ",
+        "AH",
+        "FJ",
+        "JX",
+        "SD",
+        "HA",
+        "HB",
+        "HN",
+        "GD",
+        "GX",
+        "HI",
+        "CQ",
+        "SC",
+        "GZ",
+        "YN",
+        "XZ",
+        "SN",
+        "GS",
+        "QH",
+        "NX",
+        "XJ",
+    ]
 )
 HQ_CODE = "HQ"
 
@@ -45,17 +79,30 @@ def repeated_move(state: str, recorded: str, given: object, field: str) -> None:
     the one on record would be lost: refused (409) naming the field. A reason is given with the move it explains."""
     why = text(given, field, max_length=MAX_TEXT, required=False)
     if why and why != recorded:
-        on_record = f"its {field} on record is '{recorded[:80]}'" if recorded else f"it was recorded without a {field}"
-        raise IllegalTransition(f"already {state}, and {on_record}: a reason goes with the move it explains and "
-                                "cannot be changed afterwards", field=field, current_state=state)
+        on_record = (
+            f"its {field} on record is '{recorded[:80]}'"
+            if recorded
+            else f"it was recorded without a {field}"
+        )
+        raise IllegalTransition(
+            f"already {state}, and {on_record}: a reason goes with the move it explains and "
+            "cannot be changed afterwards",
+            field=field,
+            current_state=state,
+        )
 
 
-def explained(target: Enum, needing_reason: frozenset[Any], reason: object, field: str = "stateReason") -> str:
+def explained(
+    target: Enum, needing_reason: frozenset[Any], reason: object, field: str = "stateReason"
+) -> str:
     """A move's reason; a rejection or failure must say why (no resources, no coverage, no free port …)."""
     why = text(reason, field, max_length=MAX_TEXT, required=False)
     if not why and target in needing_reason:
-        raise InvalidValue(f"is required when moving to {target.value}: say why — the reason is what the order "
-                           "and its customer manager are told", field=field)
+        raise InvalidValue(
+            f"is required when moving to {target.value}: say why — the reason is what the order "
+            "and its customer manager are told",
+            field=field,
+        )
     return why
 
 
@@ -115,7 +162,7 @@ class Grade(str, Enum):
     A5 = "5A"
 
     @classmethod
-    def parse(cls, value: object, field: str = "grade") -> "Grade":
+    def parse(cls, value: object, field: str = "grade") -> Grade:
         try:
             return cls(value)
         except ValueError:
@@ -166,15 +213,18 @@ def validate_id_card(number: str, field: str, today: date | None = None) -> str:
     if len(number) != 18 or not number[:17].isdigit():
         raise InvalidValue("an ID card number has 17 digits and a check character", field=field)
     if not is_province_level_division(number[:6]):
-        raise InvalidValue(f"the region code {number[:6]} is not in the national division list (GB/T 2260)",
-                           field=field)
+        raise InvalidValue(
+            f"the region code {number[:6]} is not in the national division list (GB/T 2260)", field=field
+        )
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidValue("the birth date in the ID card number is not a date", field=field) from None
-    if not EARLIEST_BIRTH <= born <= (today or datetime.now(timezone.utc).date()):
-        raise InvalidValue(f"the birth date in the ID card number ({born.isoformat()}) is before 1900 or in the "
-                           "future", field=field)
+    if not EARLIEST_BIRTH <= born <= (today or datetime.now(UTC).date()):
+        raise InvalidValue(
+            f"the birth date in the ID card number ({born.isoformat()}) is before 1900 or in the future",
+            field=field,
+        )
     if id_card_check_digit(number[:17]) != number[17]:
         raise InvalidValue("the ID card number's check digit is wrong", field=field)
     return number
@@ -188,8 +238,9 @@ def validate_uscc(code: str, field: str) -> str:
             field=field,
         )
     if not is_province_level_division(code[2:8]):
-        raise InvalidValue(f"the region code {code[2:8]} is not in the national division list (GB/T 2260)",
-                           field=field)
+        raise InvalidValue(
+            f"the region code {code[2:8]} is not in the national division list (GB/T 2260)", field=field
+        )
     if uscc_check_char(code[:17]) != code[17]:
         raise InvalidValue("the unified social credit code's check character is wrong", field=field)
     return code

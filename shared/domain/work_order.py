@@ -8,9 +8,10 @@ is worked there exactly like local work; only its reports travel, through HQ.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -80,8 +81,16 @@ def leg_state(states: Iterable[str]) -> WorkState:
 class WorkOrder(Aggregate):
     @event("Created")
     def __init__(
-        self, *, order_id: UUID, kind: str, sequence: int, province: str, by: dict[str, str],
-        home_province: str = "", customer: dict[str, Any] | None = None, items: list[dict[str, Any]] | None = None,
+        self,
+        *,
+        order_id: UUID,
+        kind: str,
+        sequence: int,
+        province: str,
+        by: dict[str, str],
+        home_province: str = "",
+        customer: dict[str, Any] | None = None,
+        items: list[dict[str, Any]] | None = None,
     ) -> None:
         self.order_id = order_id
         self.kind = kind
@@ -96,12 +105,26 @@ class WorkOrder(Aggregate):
 
     @classmethod
     def split(
-        cls, order_id: UUID, province: str, by: dict[str, str], *, home_province: str = "",
-        customer: dict[str, Any] | None = None, items: list[dict[str, Any]] | None = None,
-    ) -> list["WorkOrder"]:
+        cls,
+        order_id: UUID,
+        province: str,
+        by: dict[str, str],
+        *,
+        home_province: str = "",
+        customer: dict[str, Any] | None = None,
+        items: list[dict[str, Any]] | None = None,
+    ) -> list[WorkOrder]:
         return [
-            cls(order_id=order_id, kind=kind.value, sequence=n, province=province, by=by,
-                home_province=home_province, customer=customer, items=items)
+            cls(
+                order_id=order_id,
+                kind=kind.value,
+                sequence=n,
+                province=province,
+                by=by,
+                home_province=home_province,
+                customer=customer,
+                items=items,
+            )
             for n, kind in enumerate(SEQUENCE, start=1)
         ]
 
@@ -125,7 +148,8 @@ class WorkOrder(Aggregate):
         if target is WorkState.REJECTED and self.kind != WorkKind.RESOURCE_CONFIRMATION.value:
             raise IllegalTransition(
                 "only resource confirmation rejects an order (no resources, no coverage); later work fails",
-                field="state", current_state=current.value,
+                field="state",
+                current_state=current.value,
             )
 
     def move_to(self, target: WorkState, reason: object, at: datetime, by: dict[str, str]) -> None:
@@ -145,20 +169,26 @@ class WorkOrder(Aggregate):
         self.history.append({"state": to_state, "at": at.isoformat(), "reason": reason, "by": by})
 
 
-def advance(work: WorkOrder, leg: list[WorkOrder], target: WorkState, reason: object, at: datetime,
-            by: dict[str, str]) -> list[WorkOrder]:
+def advance(
+    work: WorkOrder, leg: list[WorkOrder], target: WorkState, reason: object, at: datetime, by: dict[str, str]
+) -> list[WorkOrder]:
     """One step of a leg's work, by its staff: the sequence holds, and a refusal or failure cancels the rest.
 
     Returns the work orders changed (the one moved first). Cancelling is not a step: work is cancelled with
     its order (`close_open`).
     """
     if target is WorkState.CANCELLED:
-        raise IllegalTransition("work orders are cancelled with their order", field="state", current_state=work.state)
+        raise IllegalTransition(
+            "work orders are cancelled with their order", field="state", current_state=work.state
+        )
     if work.state == WorkState.ACKNOWLEDGED.value:  # its first move: held, pending or started, in turn
         for earlier in leg:
             if earlier.sequence < work.sequence and earlier.state != WorkState.COMPLETED.value:
-                raise IllegalTransition(f"{earlier.kind} must complete before {work.kind} starts",
-                                        field="state", current_state=work.state)
+                raise IllegalTransition(
+                    f"{earlier.kind} must complete before {work.kind} starts",
+                    field="state",
+                    current_state=work.state,
+                )
     work.move_to(target, reason, at, by)
     changed = [work]
     if target in (WorkState.FAILED, WorkState.REJECTED):
@@ -174,4 +204,3 @@ def close_open(leg: list[WorkOrder], reason: str, at: datetime, by: dict[str, st
             work.move_to(WorkState.CANCELLED, reason, at, by)
             closed.append(work)
     return closed
-

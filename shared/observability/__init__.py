@@ -24,7 +24,9 @@ def install_metrics(api: FastAPI, application: Any) -> None:
     @api.get("/metrics", include_in_schema=False)
     def scrape(request: Request) -> Response:
         if token and not secrets.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
-            raise Unauthenticated("GET /metrics needs the metrics token (CRM_METRICS_TOKEN)", field="Authorization")
+            raise Unauthenticated(
+                "GET /metrics needs the metrics token (CRM_METRICS_TOKEN)", field="Authorization"
+            )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -5,8 +5,9 @@ upstream records it kept as orphans and, per upstream, the follower's position, 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import psycopg_pool
@@ -20,8 +21,15 @@ from shared.persistence.availability import StoreUnavailable
 disable_created_metrics()  # the *_created series double every counter and tell an operator nothing here
 
 FOLLOWER_STATES = ("starting", "connecting", "streaming", "disconnected", "stopped")
-STORE_ERRORS = (persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError,
-                psycopg.InterfaceError, psycopg_pool.PoolTimeout, sqlite3.OperationalError, StoreUnavailable)
+STORE_ERRORS = (
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+    sqlite3.OperationalError,
+    StoreUnavailable,
+)
 
 
 def is_store_error(error: BaseException | None) -> bool:
@@ -37,12 +45,23 @@ def is_store_error(error: BaseException | None) -> bool:
 class NodeMetrics:
     def __init__(self, application: Any, runtime: Callable[[], Any]) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.requests = Counter("crm_http_requests", "HTTP requests answered, by method, route template and status",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("crm_http_request_duration_seconds", "Time to answer, by method and route template",
-                                 ["method", "route"], registry=self.registry)
-        self.store_errors = Counter("crm_store_errors", "Operations that failed because the store was unreachable "
-                                    "or refused to work", registry=self.registry)
+        self.requests = Counter(
+            "crm_http_requests",
+            "HTTP requests answered, by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "crm_http_request_duration_seconds",
+            "Time to answer, by method and route template",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.store_errors = Counter(
+            "crm_store_errors",
+            "Operations that failed because the store was unreachable or refused to work",
+            registry=self.registry,
+        )
         self.registry.register(NodeCollector(application, runtime, self.store_errors))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -60,7 +79,9 @@ class NodeCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         settings = self.application.settings
-        info = GaugeMetricFamily("crm_node_info", "This node: code, tier and store", labels=["node", "tier", "store"])
+        info = GaugeMetricFamily(
+            "crm_node_info", "This node: code, tier and store", labels=["node", "tier", "store"]
+        )
         info.add_metric([settings.node_code, settings.tier, settings.store], 1)
         yield info
         try:
@@ -71,10 +92,17 @@ class NodeCollector(Collector):
                 raise
             self.store_errors.inc()
         else:
-            yield GaugeMetricFamily("crm_events_head_position", "Position of the last event recorded in this "
-                                    "node's store (events recorded so far)", value=head)
-            kept = CounterMetricFamily("crm_replication_orphans", "Upstream records kept here as orphans, not "
-                                       "applied: they refer to something this node does not hold", labels=["upstream"])
+            yield GaugeMetricFamily(
+                "crm_events_head_position",
+                "Position of the last event recorded in this node's store (events recorded so far)",
+                value=head,
+            )
+            kept = CounterMetricFamily(
+                "crm_replication_orphans",
+                "Upstream records kept here as orphans, not "
+                "applied: they refer to something this node does not hold",
+                labels=["upstream"],
+            )
             followed = getattr(self.runtime(), "followers", None) or {}
             for code in sorted({*orphans, *followed}):  # 0 for every upstream followed, so an increase shows
                 kept.add_metric([code], orphans.get(code, 0))
@@ -85,26 +113,46 @@ class NodeCollector(Collector):
         runtime = self.runtime()
         followers = dict(getattr(runtime, "followers", None) or {})
         gauges = {
-            "position": GaugeMetricFamily("crm_replication_position", "Last upstream position applied here",
-                                          labels=["upstream"]),
-            "headPosition": GaugeMetricFamily("crm_replication_upstream_head_position", "The upstream's head "
-                                              "position as last heard", labels=["upstream"]),
-            "lagEvents": GaugeMetricFamily("crm_replication_lag_events", "Upstream events not yet applied here",
-                                           labels=["upstream"]),
-            "lagSeconds": GaugeMetricFamily("crm_replication_lag_seconds", "Recording time of the upstream's head "
-                                            "minus that of the last event applied here", labels=["upstream"]),
+            "position": GaugeMetricFamily(
+                "crm_replication_position", "Last upstream position applied here", labels=["upstream"]
+            ),
+            "headPosition": GaugeMetricFamily(
+                "crm_replication_upstream_head_position",
+                "The upstream's head position as last heard",
+                labels=["upstream"],
+            ),
+            "lagEvents": GaugeMetricFamily(
+                "crm_replication_lag_events", "Upstream events not yet applied here", labels=["upstream"]
+            ),
+            "lagSeconds": GaugeMetricFamily(
+                "crm_replication_lag_seconds",
+                "Recording time of the upstream's head minus that of the last event applied here",
+                labels=["upstream"],
+            ),
         }
         counters = {
-            "appliedEvents": CounterMetricFamily("crm_replication_applied_events", "Events applied from the "
-                                                 "upstream since this process started", labels=["upstream"]),
-            "reconnects": CounterMetricFamily("crm_replication_reconnects", "Times the follower reconnected since "
-                                              "this process started", labels=["upstream"]),
+            "appliedEvents": CounterMetricFamily(
+                "crm_replication_applied_events",
+                "Events applied from the upstream since this process started",
+                labels=["upstream"],
+            ),
+            "reconnects": CounterMetricFamily(
+                "crm_replication_reconnects",
+                "Times the follower reconnected since this process started",
+                labels=["upstream"],
+            ),
         }
-        silence = GaugeMetricFamily("crm_replication_last_message_age_seconds", "Seconds since the upstream last "
-                                    "sent anything (batch or keepalive), where the follower reports it",
-                                    labels=["upstream"])
-        state = GaugeMetricFamily("crm_replication_follower_state", "1 for the follower's current state",
-                                  labels=["upstream", "state"])
+        silence = GaugeMetricFamily(
+            "crm_replication_last_message_age_seconds",
+            "Seconds since the upstream last "
+            "sent anything (batch or keepalive), where the follower reports it",
+            labels=["upstream"],
+        )
+        state = GaugeMetricFamily(
+            "crm_replication_follower_state",
+            "1 for the follower's current state",
+            labels=["upstream", "state"],
+        )
         for code, follower in sorted(followers.items()):
             view = follower.view()
             for key, family in (*gauges.items(), *counters.items()):
@@ -133,4 +181,4 @@ def _age_seconds(moment: object) -> float | None:
         return None
     if then.tzinfo is None:
         return None
-    return max(0.0, (datetime.now(timezone.utc) - then).total_seconds())
+    return max(0.0, (datetime.now(UTC) - then).total_seconds())

@@ -31,7 +31,9 @@ class ObserveRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), None)
+        incoming = next(
+            (v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), None
+        )
         request_id = ids.accept(incoming)
         ids.current.set(request_id)  # not reset: the 500 handler outside this middleware logs the same id
         status = 500

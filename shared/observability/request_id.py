@@ -7,7 +7,9 @@ import uuid
 from contextvars import ContextVar
 
 HEADER = "X-Request-ID"
-_SANE = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # a caller's id is kept only if it cannot forge or flood a log line
+_SANE = re.compile(
+    r"[A-Za-z0-9._:-]{1,64}"
+)  # a caller's id is kept only if it cannot forge or flood a log line
 
 current: ContextVar[str | None] = ContextVar("request_id", default=None)
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError
@@ -54,8 +55,11 @@ class Outage:
         with self._lock:
             self.reason = reason
             self._until = self.clock() + self.retry_after
-        log.warning("the database is unreachable (%s): answering 503 for %ss, then trying again", reason,
-                    self.retry_after)
+        log.warning(
+            "the database is unreachable (%s): answering 503 for %ss, then trying again",
+            reason,
+            self.retry_after,
+        )
         return StoreUnavailable(f"the database is unreachable: {reason}", self.retry_after)
 
 

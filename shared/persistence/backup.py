@@ -40,8 +40,10 @@ def back_up(settings: Settings, target: Path) -> None:
             copy.close()
             source.close()
     else:
-        _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(partial), *_pg_connection(settings)],
-             settings)
+        _run(
+            ["pg_dump", "--format=custom", "--no-owner", "--file", str(partial), *_pg_connection(settings)],
+            settings,
+        )
     os.replace(partial, target)  # a backup file exists only whole
 
 
@@ -66,8 +68,18 @@ def restore(settings: Settings, source: Path) -> None:
         raise BackupError(f"database '{settings.database_name}' is in use: stop the node before restoring it")
     drop_database(settings)
     ensure_database(settings)
-    _run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", settings.database_name,
-          *_pg_connection(settings, with_dbname=False), str(source)], settings)
+    _run(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--exit-on-error",
+            "--dbname",
+            settings.database_name,
+            *_pg_connection(settings, with_dbname=False),
+            str(source),
+        ],
+        settings,
+    )
 
 
 def _pg_connection(settings: Settings, with_dbname: bool = True) -> list[str]:
@@ -76,12 +88,17 @@ def _pg_connection(settings: Settings, with_dbname: bool = True) -> list[str]:
 
 
 def _run(command: list[str], settings: Settings) -> None:
-    environment = {**os.environ, "PGPASSWORD": settings.database_password(),
-                   "PGCONNECT_TIMEOUT": str(settings.pg_connect_timeout_seconds)}
+    environment = {
+        **os.environ,
+        "PGPASSWORD": settings.database_password(),
+        "PGCONNECT_TIMEOUT": str(settings.pg_connect_timeout_seconds),
+    }
     try:
         done = subprocess.run(command, env=environment, capture_output=True, text=True)
     except FileNotFoundError:
         raise BackupError(f"{command[0]} is not installed (PostgreSQL client tools)") from None
     if done.returncode != 0:
-        raise BackupError(f"{command[0]} failed for database '{settings.database_name}' on "
-                          f"{settings.pg_host}:{settings.pg_port}: {done.stderr.strip()[-500:]}")
+        raise BackupError(
+            f"{command[0]} failed for database '{settings.database_name}' on "
+            f"{settings.pg_host}:{settings.pg_port}: {done.stderr.strip()[-500:]}"
+        )

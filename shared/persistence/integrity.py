@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 GENESIS = bytes(32)
 CHECK_PAGE = 2000
@@ -34,8 +35,14 @@ def link(previous: bytes, position: int, topic: str, originator_id: str, version
 
 
 def sealed_link(key: bytes, previous: bytes, event: Any, position: int) -> bytes:
-    plain = link(previous, position, event.topic, str(event.originator_id), event.originator_version,
-                 bytes(event.state))
+    plain = link(
+        previous,
+        position,
+        event.topic,
+        str(event.originator_id),
+        event.originator_version,
+        bytes(event.state),
+    )
     return hmac.new(key, plain, hashlib.sha256).digest()
 
 
@@ -44,12 +51,14 @@ def chain_table(prefix: str) -> str:
 
 
 def create_statement(prefix: str) -> str:
-    return (f"CREATE TABLE IF NOT EXISTS {chain_table(prefix)} "
-            "(position BIGINT PRIMARY KEY, hash TEXT NOT NULL)")
+    return (
+        f"CREATE TABLE IF NOT EXISTS {chain_table(prefix)} (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)"
+    )
 
 
-def links_for(key: bytes, previous: bytes, positions: Sequence[int], stored_events: Sequence[Any]
-              ) -> list[tuple[int, str]]:
+def links_for(
+    key: bytes, previous: bytes, positions: Sequence[int], stored_events: Sequence[Any]
+) -> list[tuple[int, str]]:
     rows = []
     for position, event in zip(positions, stored_events):
         previous = sealed_link(key, previous, event, position)
@@ -76,7 +85,9 @@ class LogCheck:
         event, chained = next(events, None), next(links, None)
         while event is not None or chained is not None:
             if chained is None or (event is not None and event.id < chained[0]):
-                return self._broken(event.id, checked, "an event the node never recorded: inserted behind its back")
+                return self._broken(
+                    event.id, checked, "an event the node never recorded: inserted behind its back"
+                )
             if event is None or chained[0] < event.id:
                 return self._broken(chained[0], checked, "the event recorded here is missing: deleted")
             previous = sealed_link(self.key, previous, event, event.id)
@@ -85,11 +96,21 @@ class LogCheck:
             checked, last = checked + 1, event.id
             event, chained = next(events, None), next(links, None)
         beyond = self.recorder.select_notifications(start=head + 1, limit=CHECK_PAGE)
-        unlinked = [n.id for n in beyond if n.id > self._head()]  # links read after the events they would cover
+        unlinked = [
+            n.id for n in beyond if n.id > self._head()
+        ]  # links read after the events they would cover
         if unlinked:
-            return self._broken(unlinked[0], checked, "an event the node never recorded: inserted behind its back")
-        return {"ok": True, "checked": checked, "headPosition": last,
-                "runningHash": previous.hex(), "firstBadPosition": None, "reason": None}
+            return self._broken(
+                unlinked[0], checked, "an event the node never recorded: inserted behind its back"
+            )
+        return {
+            "ok": True,
+            "checked": checked,
+            "headPosition": last,
+            "runningHash": previous.hex(),
+            "firstBadPosition": None,
+            "reason": None,
+        }
 
     @staticmethod
     def _broken(position: int, checked: int, reason: str) -> dict[str, Any]:
@@ -107,9 +128,13 @@ class LogCheck:
         after = 0
         while True:
             with self.recorder.datastore.transaction(commit=False) as c:
-                c.execute(self.recorder.dialect(f"SELECT position, hash FROM {self.table} WHERE position > ? "
-                                                "AND position <= ? ORDER BY position LIMIT ?"),
-                          [after, head, CHECK_PAGE])
+                c.execute(
+                    self.recorder.dialect(
+                        f"SELECT position, hash FROM {self.table} WHERE position > ? "
+                        "AND position <= ? ORDER BY position LIMIT ?"
+                    ),
+                    [after, head, CHECK_PAGE],
+                )
                 rows = [(int(r["position"]), r["hash"]) for r in c.fetchall()]
             if not rows:
                 return

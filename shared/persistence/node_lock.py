@@ -31,8 +31,9 @@ def hold_node(settings: Settings, doing: str) -> Iterator[None]:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise NodeRunning(f"{settings.node_code} is running (pid {holder}, lock {path}): stop it before "
-                              f"{doing}") from None
+            raise NodeRunning(
+                f"{settings.node_code} is running (pid {holder}, lock {path}): stop it before {doing}"
+            ) from None
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, str(os.getpid()).encode(), 0)
         yield

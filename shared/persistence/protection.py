@@ -14,8 +14,9 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
@@ -47,7 +48,9 @@ def mask_certificate(number: str) -> str:
     """440106********123X: region and the last four kept, the birth date and sequence hidden."""
     if "*" in number:
         return number  # masked already
-    return number[:6] + "*" * max(0, len(number) - 10) + number[-4:] if len(number) > 10 else "*" * len(number)
+    return (
+        number[:6] + "*" * max(0, len(number) - 10) + number[-4:] if len(number) > 10 else "*" * len(number)
+    )
 
 
 def mask_phone(number: str) -> str:
@@ -74,7 +77,10 @@ def _mask_change(change: dict[str, Any]) -> dict[str, Any]:
     masker = _masker_of(change["field"])
     if masker is None:
         return change
-    return {**change, **{side: masker(change[side]) for side in ("before", "after") if isinstance(change[side], str)}}
+    return {
+        **change,
+        **{side: masker(change[side]) for side in ("before", "after") if isinstance(change[side], str)},
+    }
 
 
 def mask(document: Any) -> Any:
@@ -104,7 +110,9 @@ class Protection:
     def __init__(self, cipher: AESCipher, index_key: bytes) -> None:
         self.cipher = cipher
         self.index_key = index_key
-        self.log_key = hmac.new(index_key, b"crm whole-log chain", hashlib.sha256).digest()  # its own use of the key
+        self.log_key = hmac.new(
+            index_key, b"crm whole-log chain", hashlib.sha256
+        ).digest()  # its own use of the key
 
     def seal(self, document: Any) -> str:
         raw = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

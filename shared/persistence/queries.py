@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from shared.domain.errors import InvalidValue
 from shared.persistence.readmodel import IdempotencyRecord, ReadModelSchema
@@ -62,15 +63,24 @@ class ReadModelQueries:
         marker = f"{self.schema.prefix}_rm_schema"
         fingerprint = hashlib.sha256("\n".join(self.schema.create_statements()).encode()).hexdigest()
         with self.cursor(commit=True) as c:
-            self.execute(c, f"CREATE TABLE IF NOT EXISTS {marker} (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            self.execute(
+                c, f"CREATE TABLE IF NOT EXISTS {marker} (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)"
+            )
             self.execute(c, f"SELECT fingerprint FROM {marker} WHERE id = 'tables'")
             row = c.fetchone()
             changed = row is None or row["fingerprint"] != fingerprint
             if changed:  # idempotency receipts are derived too: an older shape goes with the tables
-                for table in [*map(self.schema.physical, self.schema.tables), f"{self.schema.prefix}_idempotency"]:
+                for table in [
+                    *map(self.schema.physical, self.schema.tables),
+                    f"{self.schema.prefix}_idempotency",
+                ]:
                     self.execute(c, f"DROP TABLE IF EXISTS {table}")
-                self.execute(c, f"INSERT INTO {marker} (id, fingerprint) VALUES ('tables', ?) "
-                                "ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint", [fingerprint])
+                self.execute(
+                    c,
+                    f"INSERT INTO {marker} (id, fingerprint) VALUES ('tables', ?) "
+                    "ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint",
+                    [fingerprint],
+                )
             for statement in self.schema.create_statements():
                 self.execute(c, statement)
         return changed
@@ -104,7 +114,9 @@ class ReadModelQueries:
     def get(self, table: str, row_id: str, unmask: bool = False) -> dict[str, Any] | None:
         column = self._document_column(table, unmask)
         with self.cursor() as c:
-            self.execute(c, f"SELECT {column} AS doc FROM {self.schema.physical(table)} WHERE id = ?", [row_id])
+            self.execute(
+                c, f"SELECT {column} AS doc FROM {self.schema.physical(table)} WHERE id = ?", [row_id]
+            )
             row = c.fetchone()
         return self._document(row["doc"], column) if row else None
 
@@ -167,6 +179,8 @@ class ReadModelQueries:
             columns = ", ".join(table.column_names)
             with self.cursor() as c:
                 self.execute(c, f"SELECT {columns} FROM {self.schema.physical(table.name)} ORDER BY id")
-                out[table.name] = [tuple(self._comparable(row[col], col, table) for col in table.column_names)
-                                   for row in c.fetchall()]
+                out[table.name] = [
+                    tuple(self._comparable(row[col], col, table) for col in table.column_names)
+                    for row in c.fetchall()
+                ]
         return out

@@ -7,8 +7,9 @@ rebuilding them from the event store give the same tables.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from shared.persistence.protection import Protection, mask
 
@@ -75,15 +76,15 @@ class ReadModelSchema:
     def create_statements(self) -> list[str]:
         statements = []
         for table in self.tables.values():
-            cols = ", ".join(f"{c} {t}" for c, t in table.columns) + (", sealed TEXT" if table.personal else "")
+            cols = ", ".join(f"{c} {t}" for c, t in table.columns) + (
+                ", sealed TEXT" if table.personal else ""
+            )
             name = self.physical(table.name)
             statements.append(
                 f"CREATE TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY, {cols}, doc TEXT NOT NULL)"
             )
-            for column in (*table.indexes, *( [table.parent] if table.parent else [])):
-                statements.append(
-                    f"CREATE INDEX IF NOT EXISTS {name}_{column}_idx ON {name} ({column})"
-                )
+            for column in (*table.indexes, *([table.parent] if table.parent else [])):
+                statements.append(f"CREATE INDEX IF NOT EXISTS {name}_{column}_idx ON {name} ({column})")
             for column in table.unique:
                 statements.append(
                     f"CREATE UNIQUE INDEX IF NOT EXISTS {name}_{column}_key ON {name} ({column})"

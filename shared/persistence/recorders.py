@@ -7,7 +7,8 @@ for replicated batches) and `idempotency=IdempotencyRecord` through
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -27,7 +28,9 @@ class ReadModelWriting:
     def dialect(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
-    def seal_log(self, cursor: Any, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]) -> None:
+    def seal_log(
+        self, cursor: Any, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]
+    ) -> None:
         """Extend the whole-log chain over the events just inserted, in their transaction."""
         schema = self.read_model_schema
         if schema is None or schema.protection is None or not positions:
@@ -37,11 +40,15 @@ class ReadModelWriting:
         last = cursor.fetchone()
         if last is not None and positions[0] <= int(last["position"]):
             # SQLite numbers a new event after the highest one left: the newest was deleted behind our back.
-            raise LogTampered(f"position {positions[0]} was already recorded and sealed: the log was changed "
-                              "behind the node's back; run `crm audit verify`")
+            raise LogTampered(
+                f"position {positions[0]} was already recorded and sealed: the log was changed "
+                "behind the node's back; run `crm audit verify`"
+            )
         previous = bytes.fromhex(last["hash"]) if last else GENESIS
-        cursor.executemany(self.dialect(f"INSERT INTO {table} (position, hash) VALUES (?, ?)"),
-                           links_for(schema.protection.log_key, previous, positions, stored_events))
+        cursor.executemany(
+            self.dialect(f"INSERT INTO {table} (position, hash) VALUES (?, ?)"),
+            links_for(schema.protection.log_key, previous, positions, stored_events),
+        )
 
     def write_read_model(self, cursor: Any, kwargs: dict[str, Any]) -> None:
         schema = self.read_model_schema
@@ -68,8 +75,13 @@ class ReadModelWriting:
                     f"INSERT INTO {schema.prefix}_idempotency (key, request_hash, status, body, recorded_at) "
                     "VALUES (?, ?, ?, ?, ?)"
                 ),
-                (record.key, record.request_hash, record.status, schema.seal(record.body),
-                 record.recorded_at),
+                (
+                    record.key,
+                    record.request_hash,
+                    record.status,
+                    schema.seal(record.body),
+                    record.recorded_at,
+                ),
             )
 
 
@@ -80,17 +92,28 @@ class SQLiteReadModelRecorder(ReadModelWriting, SQLiteProcessRecorder):
             return []
         marks = ",".join("?" for _ in positions)
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid IN ({marks}) ORDER BY rowid",
-                      list(positions))
-            return [Notification(id=row["rowid"], originator_id=self.convert_originator_id(row["originator_id"]),
-                                 originator_version=row["originator_version"], topic=row["topic"], state=row["state"])
-                    for row in c.fetchall()]
+            c.execute(
+                f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid IN ({marks}) ORDER BY rowid",
+                list(positions),
+            )
+            return [
+                Notification(
+                    id=row["rowid"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
 
     def positions_of(self, originator_id: UUID) -> dict[int, int]:
         """Where each version of one aggregate stands in the node's log: {version: position}."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT rowid, originator_version FROM {self.events_table_name} WHERE originator_id = ?",
-                      [originator_id.hex if isinstance(originator_id, UUID) else originator_id])
+            c.execute(
+                f"SELECT rowid, originator_version FROM {self.events_table_name} WHERE originator_id = ?",
+                [originator_id.hex if isinstance(originator_id, UUID) else originator_id],
+            )
             return {row["originator_version"]: row["rowid"] for row in c.fetchall()}
 
     def _insert_events(
@@ -111,27 +134,38 @@ class PostgresReadModelRecorder(ReadModelWriting, PostgresProcessRecorder):
             return []
         table = f'"{self.datastore.schema}"."{self.events_table_name}"'
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(f"SELECT * FROM {table} WHERE notification_id = ANY(%s) ORDER BY notification_id",
-                         [list(positions)])
-            return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
-                                 originator_version=row["originator_version"], topic=row["topic"],
-                                 state=bytes(row["state"]))
-                    for row in curs.fetchall()]
+            curs.execute(
+                f"SELECT * FROM {table} WHERE notification_id = ANY(%s) ORDER BY notification_id",
+                [list(positions)],
+            )
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     def positions_of(self, originator_id: UUID) -> dict[int, int]:
         """Where each version of one aggregate stands in the node's log: {version: position}."""
         table = f'"{self.datastore.schema}"."{self.events_table_name}"'
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(f"SELECT notification_id, originator_version FROM {table} WHERE originator_id = %s",
-                         [originator_id])
+            curs.execute(
+                f"SELECT notification_id, originator_version FROM {table} WHERE originator_id = %s",
+                [originator_id],
+            )
             return {row["originator_version"]: row["notification_id"] for row in curs.fetchall()}
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
         self.write_read_model(curs, kwargs)
 
-    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
-                                       **kwargs: Any) -> Sequence[int] | None:
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         # The library's insert lock is held until commit: links are made in notification order.
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         self.seal_log(curs, notification_ids, stored_events)

@@ -6,15 +6,27 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from shared.api.models import CustomerSummary, Identified, Money, MoneyInput, Part, Reference, ReferenceInput
-from shared.api.models import RelatedParty
-from shared.api.models import Resource, RequestBody
+from shared.api.models import (
+    CustomerSummary,
+    Identified,
+    Money,
+    MoneyInput,
+    Part,
+    Reference,
+    ReferenceInput,
+    RelatedParty,
+    RequestBody,
+    Resource,
+)
 from shared.domain.billing import BillState
 
 
 class BillOnDemandCreate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"billingAccount": {"id": "<account id>"}, "billingCycle": "2026-11"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"billingAccount": {"id": "<account id>"}, "billingCycle": "2026-11"}]
+        }
+    )
     billingAccount: ReferenceInput | None = Field(None, description="Required: the account to bill.")
     billingCycle: str | None = Field(None, max_length=7, description="YYYY-MM; this month when left out.")
 
@@ -25,11 +37,22 @@ class BillPatch(RequestBody):
 
 
 class PaymentCreate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"bill": {"id": "<bill id>"}, "totalAmount": {"unit": "fen", "value": 10000}, "paymentMethod": "wechatPay"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bill": {"id": "<bill id>"},
+                    "totalAmount": {"unit": "fen", "value": 10000},
+                    "paymentMethod": "wechatPay",
+                }
+            ]
+        }
+    )
     bill: ReferenceInput | None = Field(None, description="Required: the bill paid.")
     totalAmount: MoneyInput
-    paymentMethod: Literal["cash", "bankTransfer", "card", "wechatPay", "alipay", "groupAccount"] | None = None
+    paymentMethod: Literal["cash", "bankTransfer", "card", "wechatPay", "alipay", "groupAccount"] | None = (
+        None
+    )
 
 
 class Balance(Part):
@@ -95,8 +118,10 @@ class CustomerBill(Identified):
     billLine: list[dict[str, Any]] | None = None
     billLineArchived: bool | None = Field(None, description="Lines are shown for three months (R-23).")
     revenueShare: list[RevenueShare] | None = Field(
-        None, description="What HQ settled to the provinces that delivered lines of this bill; [] when every line "
-        "was delivered here; absent until HQ's apportionment has arrived (revenueShareStatus awaitingHq).")
+        None,
+        description="What HQ settled to the provinces that delivered lines of this bill; [] when every line "
+        "was delivered here; absent until HQ's apportionment has arrived (revenueShareStatus awaitingHq).",
+    )
     revenueShareStatus: Literal["notShared", "awaitingHq", "apportioned"] | None = None
     revenueShareDate: str | None = Field(None, description="When HQ apportioned the bill.")
     lastUpdate: str | None = None

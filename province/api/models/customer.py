@@ -39,10 +39,22 @@ class ManagerInput(RequestBody):
 
 
 class CustomerCreate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "name": "张三", "customerKind": "individual", "certificate": {"type": "idCard", "number": "11010519491231002X"},
-        "grade": "3A", "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": "13800138000"}}],
-        "customerManager": {"id": "gd.customermanager"}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "张三",
+                    "customerKind": "individual",
+                    "certificate": {"type": "idCard", "number": "11010519491231002X"},
+                    "grade": "3A",
+                    "contactMedium": [
+                        {"mediumType": "phone", "characteristic": {"phoneNumber": "13800138000"}}
+                    ],
+                    "customerManager": {"id": "gd.customermanager"},
+                }
+            ]
+        }
+    )
     name: str = Field(**NAME)
     customerKind: CustomerKind = CustomerKind.INDIVIDUAL
     certificate: CertificateInput
@@ -66,8 +78,13 @@ class CustomerPatch(RequestBody):
 
 
 class MemberCreate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"name": "王五", "phoneNumber": "13900139000", "province": "BJ", "centrallyPaid": True}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "王五", "phoneNumber": "13900139000", "province": "BJ", "centrallyPaid": True}
+            ]
+        }
+    )
     name: str = Field(**NAME)
     phoneNumber: str = Field(**PHONE)
     province: str = Field(max_length=2, description="The province the member lives in.")

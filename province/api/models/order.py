@@ -6,13 +6,31 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from shared.api.models import Identified, Reference, ReferenceInput, RelatedParty, RelatedPartyInput, RequestBody
+from shared.api.models import (
+    Identified,
+    Reference,
+    ReferenceInput,
+    RelatedParty,
+    RelatedPartyInput,
+    RequestBody,
+)
 from shared.domain.order import AcceptanceKind, SlaClass
 from shared.domain.values import MAX_TEXT
 
 # TMF622/TMF641 order state values: the domain decides which moves it allows (a refused one is a 409).
-TmfOrderState = Literal["acknowledged", "rejected", "pending", "held", "inProgress", "cancelled", "completed",
-                        "failed", "partial", "assessingCancellation", "pendingCancellation"]
+TmfOrderState = Literal[
+    "acknowledged",
+    "rejected",
+    "pending",
+    "held",
+    "inProgress",
+    "cancelled",
+    "completed",
+    "failed",
+    "partial",
+    "assessingCancellation",
+    "pendingCancellation",
+]
 PROVINCE = {"max_length": 2, "description": "A province code such as BJ."}
 
 
@@ -22,16 +40,33 @@ class OrderItemInput(RequestBody):
     quantity: StrictInt = Field(1, ge=1, le=1000)
     productOffering: ReferenceInput | None = Field(None, description="Required: the offering ordered.")
     deliveringProvince: str | None = Field(None, **PROVINCE)
-    groupMember: ReferenceInput | None = Field(None, description="The member of the ordering group it is for.")
+    groupMember: ReferenceInput | None = Field(
+        None, description="The member of the ordering group it is for."
+    )
     at_type: str | None = Field(None, alias="@type", max_length=64)
 
 
 class OrderCreate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "relatedParty": [{"id": "<customer id>", "role": "customer", "@referredType": "Customer"}],
-        "productOrderItem": [{"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "PO-DC-2M"}}],
-        "slaClass": "urgent", "acceptanceKind": "newInstall", "description": "2M circuit for the Guangzhou office"}]})
-    relatedParty: list[RelatedPartyInput] = Field(max_length=20, description="Names the customer (role customer).")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "relatedParty": [
+                        {"id": "<customer id>", "role": "customer", "@referredType": "Customer"}
+                    ],
+                    "productOrderItem": [
+                        {"id": "1", "action": "add", "quantity": 1, "productOffering": {"id": "PO-DC-2M"}}
+                    ],
+                    "slaClass": "urgent",
+                    "acceptanceKind": "newInstall",
+                    "description": "2M circuit for the Guangzhou office",
+                }
+            ]
+        }
+    )
+    relatedParty: list[RelatedPartyInput] = Field(
+        max_length=20, description="Names the customer (role customer)."
+    )
     productOrderItem: list[OrderItemInput] = Field(min_length=1, max_length=50)
     slaClass: SlaClass | None = None
     acceptanceKind: AcceptanceKind | None = None
@@ -41,20 +76,27 @@ class OrderCreate(RequestBody):
 
 
 class OrderPatch(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"state": "held", "stateReason": "site not ready"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"state": "held", "stateReason": "site not ready"}]}
+    )
     state: TmfOrderState
     stateReason: str | None = Field(None, max_length=MAX_TEXT)
 
 
 class CancelOrderCreate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"productOrder": {"id": "<order id>"}, "cancellationReason": "customer withdrew"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"productOrder": {"id": "<order id>"}, "cancellationReason": "customer withdrew"}]
+        }
+    )
     productOrder: ReferenceInput | None = Field(None, description="Required: the order to cancel.")
     cancellationReason: str | None = Field(None, max_length=MAX_TEXT)
 
 
 class WorkOrderPatch(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"state": "inProgress"}, {"state": "completed"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"state": "inProgress"}, {"state": "completed"}]}
+    )
     state: TmfOrderState
     stateReason: str | None = Field(None, max_length=MAX_TEXT)
 

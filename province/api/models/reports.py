@@ -17,6 +17,8 @@ class ReportRun(RequestBody):
 class StatisticsReport(Resource):
     province: str
     month: str
-    figures: dict[str, Any] = Field(description="Orders by state, product and SLA class, SLA overdue, "
-                                    "compensation paid, tickets by type and priority, tickets open.")
+    figures: dict[str, Any] = Field(
+        description="Orders by state, product and SLA class, SLA overdue, "
+        "compensation paid, tickets by type and priority, tickets open."
+    )
     version: int | None = Field(None, description="Published reports: the report's version.")

@@ -6,27 +6,46 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from shared.api.models import CustomerSummary, Identified, Part, Reference, RelatedParty, RelatedPartyInput, Resource
-from shared.api.models import RequestBody
+from shared.api.models import (
+    CustomerSummary,
+    Identified,
+    Part,
+    Reference,
+    RelatedParty,
+    RelatedPartyInput,
+    RequestBody,
+    Resource,
+)
 from shared.domain.ticket import TicketSeverity, TicketStatus, TicketType
 from shared.domain.values import MAX_NAME, MAX_TEXT
 
 
 class TicketCreate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "ticketType": "fault", "description": "专线中断", "severity": "major",
-        "relatedParty": [{"id": "<customer id>", "role": "customer"}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticketType": "fault",
+                    "description": "专线中断",
+                    "severity": "major",
+                    "relatedParty": [{"id": "<customer id>", "role": "customer"}],
+                }
+            ]
+        }
+    )
     ticketType: TicketType
     name: str | None = Field(None, max_length=MAX_NAME)
     description: str = Field(max_length=MAX_TEXT)
     severity: TicketSeverity | None = None
-    relatedParty: list[RelatedPartyInput] = Field(min_length=1, max_length=20,
-                                                  description="The first entry names the customer.")
+    relatedParty: list[RelatedPartyInput] = Field(
+        min_length=1, max_length=20, description="The first entry names the customer."
+    )
 
 
 class TicketPatch(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"status": "resolved", "resolution": "replaced the line card"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "resolved", "resolution": "replaced the line card"}]}
+    )
     status: TicketStatus
     statusChangeReason: str | None = Field(None, max_length=MAX_TEXT)
     resolution: str | None = Field(None, max_length=MAX_TEXT)

@@ -35,8 +35,12 @@ PaymentFields = Annotated[Selection, selectable(Payment)]
 ReminderFields = Annotated[Selection, selectable(ArrearsReminder)]
 
 
-@accounts.get("/billingAccount", dependencies=[reading(P.READ_BILLING)], response_model=list[BillingAccount],
-              summary="List billing accounts")
+@accounts.get(
+    "/billingAccount",
+    dependencies=[reading(P.READ_BILLING)],
+    response_model=list[BillingAccount],
+    summary="List billing accounts",
+)
 def list_accounts(
     app: ProvinceApp,
     fields: AccountFields,
@@ -44,26 +48,46 @@ def list_accounts(
     customer_id: str | None = Query(None, alias="relatedParty.id", max_length=64),
     has_arrears: bool | None = Query(None, alias="hasArrears"),
 ) -> JSONResponse:
-    return page_response(app.list_accounts(customer_id=customer_id, has_arrears=has_arrears,
-                                           offset=paging.offset, limit=paging.limit), fields=fields)
+    return page_response(
+        app.list_accounts(
+            customer_id=customer_id, has_arrears=has_arrears, offset=paging.offset, limit=paging.limit
+        ),
+        fields=fields,
+    )
 
 
-@accounts.get("/billingAccount/{account_id}", dependencies=[reading(P.READ_BILLING)], response_model=BillingAccount,
-              summary="One account with its arrears")
+@accounts.get(
+    "/billingAccount/{account_id}",
+    dependencies=[reading(P.READ_BILLING)],
+    response_model=BillingAccount,
+    summary="One account with its arrears",
+)
 def get_account(account_id: str, app: ProvinceApp, fields: AccountFields) -> Response:
     return one(app.get_account(account_id), fields)
 
 
-@bills.post("/customerBillOnDemand", status_code=201, response_model=CustomerBillOnDemand,
-            summary="Bill one account for a cycle (YYYY-MM) now")
-def bill_on_demand(body: BillOnDemandCreate, app: ProvinceApp, idempotency_key: IdempotencyHeader = None,
-                   by: dict[str, str] = acting(P.RUN_BILLING)) -> Response:
+@bills.post(
+    "/customerBillOnDemand",
+    status_code=201,
+    response_model=CustomerBillOnDemand,
+    summary="Bill one account for a cycle (YYYY-MM) now",
+)
+def bill_on_demand(
+    body: BillOnDemandCreate,
+    app: ProvinceApp,
+    idempotency_key: IdempotencyHeader = None,
+    by: dict[str, str] = acting(P.RUN_BILLING),
+) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.bill_on_demand(data, by, key))
 
 
-@bills.get("/customerBill", dependencies=[reading(P.READ_BILLING)], response_model=list[CustomerBill],
-           summary="List bills")
+@bills.get(
+    "/customerBill",
+    dependencies=[reading(P.READ_BILLING)],
+    response_model=list[CustomerBill],
+    summary="List bills",
+)
 def list_bills(
     app: ProvinceApp,
     fields: BillFields,
@@ -73,12 +97,25 @@ def list_bills(
     cycle: str | None = month_query("The bill's cycle.", alias="billingCycle"),
     overdue: bool | None = Query(None, description="Past due with money still owed (arrears)."),
 ) -> JSONResponse:
-    return page_response(app.list_bills(state=state.value if state else None, account_id=account_id, cycle=cycle,
-                                        overdue=overdue, offset=paging.offset, limit=paging.limit), fields=fields)
+    return page_response(
+        app.list_bills(
+            state=state.value if state else None,
+            account_id=account_id,
+            cycle=cycle,
+            overdue=overdue,
+            offset=paging.offset,
+            limit=paging.limit,
+        ),
+        fields=fields,
+    )
 
 
-@bills.get("/customerBill/{bill_id}", dependencies=[reading(P.READ_BILLING)], response_model=CustomerBill,
-           summary="One bill (online 6 months, lines 3 months; replay=true for any age)")
+@bills.get(
+    "/customerBill/{bill_id}",
+    dependencies=[reading(P.READ_BILLING)],
+    response_model=CustomerBill,
+    summary="One bill (online 6 months, lines 3 months; replay=true for any age)",
+)
 def get_bill(
     bill_id: str,
     app: ProvinceApp,
@@ -89,27 +126,41 @@ def get_bill(
 
 
 @bills.patch("/customerBill/{bill_id}", response_model=CustomerBill, summary="Send a bill: {state: sent}")
-def patch_bill(bill_id: str, body: BillPatch, app: ProvinceApp,
-               by: dict[str, str] = acting(P.RUN_BILLING)) -> Response:
+def patch_bill(
+    bill_id: str, body: BillPatch, app: ProvinceApp, by: dict[str, str] = acting(P.RUN_BILLING)
+) -> Response:
     return one(app.change_bill(bill_id, body.as_command(), by))
 
 
-@bills.get("/arrearsReminder", dependencies=[reading(P.READ_BILLING)], response_model=list[ArrearsReminder],
-           summary="Arrears reminders (催缴): overdue unpaid bills, oldest first")
+@bills.get(
+    "/arrearsReminder",
+    dependencies=[reading(P.READ_BILLING)],
+    response_model=list[ArrearsReminder],
+    summary="Arrears reminders (催缴): overdue unpaid bills, oldest first",
+)
 def arrears(app: ProvinceApp, fields: ReminderFields, paging: PagingQuery) -> JSONResponse:
     return page_response(app.arrears_reminders(paging.offset, paging.limit), fields=fields)
 
 
-@payments.post("/payment", status_code=201, response_model=Payment,
-               summary="Pay a bill (over-payment and settled bills refused)")
-def pay(body: PaymentCreate, app: ProvinceApp, idempotency_key: IdempotencyHeader = None,
-        by: dict[str, str] = acting(P.TAKE_PAYMENTS)) -> Response:
+@payments.post(
+    "/payment",
+    status_code=201,
+    response_model=Payment,
+    summary="Pay a bill (over-payment and settled bills refused)",
+)
+def pay(
+    body: PaymentCreate,
+    app: ProvinceApp,
+    idempotency_key: IdempotencyHeader = None,
+    by: dict[str, str] = acting(P.TAKE_PAYMENTS),
+) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.pay(data, by, key))
 
 
-@payments.get("/payment", dependencies=[reading(P.READ_BILLING)], response_model=list[Payment],
-              summary="List payments")
+@payments.get(
+    "/payment", dependencies=[reading(P.READ_BILLING)], response_model=list[Payment], summary="List payments"
+)
 def list_payments(
     app: ProvinceApp,
     fields: PaymentFields,
@@ -117,12 +168,18 @@ def list_payments(
     account_id: str | None = Query(None, alias="account.id", max_length=64),
     bill_id: str | None = Query(None, alias="bill.id", max_length=64),
 ) -> JSONResponse:
-    return page_response(app.list_payments(account_id=account_id, bill_id=bill_id,
-                                           offset=paging.offset, limit=paging.limit), fields=fields)
+    return page_response(
+        app.list_payments(account_id=account_id, bill_id=bill_id, offset=paging.offset, limit=paging.limit),
+        fields=fields,
+    )
 
 
-@payments.get("/payment/{payment_id}", dependencies=[reading(P.READ_BILLING)], response_model=Payment,
-              summary="One payment")
+@payments.get(
+    "/payment/{payment_id}",
+    dependencies=[reading(P.READ_BILLING)],
+    response_model=Payment,
+    summary="One payment",
+)
 def get_payment(payment_id: str, app: ProvinceApp, fields: PaymentFields) -> Response:
     return one(app.get_payment(payment_id), fields)
 
@@ -135,7 +192,11 @@ for part in (accounts, bills, payments):
 OnDemandFields = Annotated[Selection, selectable(CustomerBillOnDemand)]
 
 
-@bills.get("/customerBillOnDemand/{request_id}", dependencies=[reading(P.READ_BILLING)],
-           response_model=CustomerBillOnDemand, summary="One bill-on-demand request (its Location)")
+@bills.get(
+    "/customerBillOnDemand/{request_id}",
+    dependencies=[reading(P.READ_BILLING)],
+    response_model=CustomerBillOnDemand,
+    summary="One bill-on-demand request (its Location)",
+)
 def get_bill_on_demand(request_id: str, app: ProvinceApp, fields: OnDemandFields) -> Response:
     return one(app.get_bill_on_demand(request_id), fields)

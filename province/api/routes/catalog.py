@@ -10,18 +10,22 @@ from fastapi.responses import JSONResponse
 from province.api.deps import ProvinceApp
 from shared.api.common import PagingQuery, one, page_response
 from shared.api.contract import Selection, selectable
-from shared.api.offering import ProductOffering
 from shared.api.errors import error_body
-from shared.domain.catalog import LifecycleStatus, OfferingKind
-from shared.api.security import acting, reading
+from shared.api.offering import ProductOffering
+from shared.api.security import reading
 from shared.auth.roles import Permission as P
+from shared.domain.catalog import LifecycleStatus, OfferingKind
 
 router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["productOffering"])
 OfferingFields = Annotated[Selection, selectable(ProductOffering)]
 
 
-@router.get("/productOffering", dependencies=[reading(P.READ_CATALOG)], response_model=list[ProductOffering],
-            summary="List catalog offerings")
+@router.get(
+    "/productOffering",
+    dependencies=[reading(P.READ_CATALOG)],
+    response_model=list[ProductOffering],
+    summary="List catalog offerings",
+)
 def list_offerings(
     app: ProvinceApp,
     fields: OfferingFields,
@@ -40,8 +44,12 @@ def list_offerings(
     return page_response(page, fields=fields)
 
 
-@router.get("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], response_model=ProductOffering,
-            summary="One offering")
+@router.get(
+    "/productOffering/{offering_id}",
+    dependencies=[reading(P.READ_CATALOG)],
+    response_model=ProductOffering,
+    summary="One offering",
+)
 def get_offering(offering_id: str, app: ProvinceApp, fields: OfferingFields) -> Response:
     return one(app.get_offering(offering_id), fields)
 
@@ -58,16 +66,31 @@ def _read_only() -> JSONResponse:
     )
 
 
-@router.post("/productOffering", dependencies=[reading(P.READ_CATALOG)], status_code=405, summary="Refused: HQ owns the catalog")
+@router.post(
+    "/productOffering",
+    dependencies=[reading(P.READ_CATALOG)],
+    status_code=405,
+    summary="Refused: HQ owns the catalog",
+)
 def create_offering() -> JSONResponse:
     return _read_only()
 
 
-@router.patch("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], status_code=405, summary="Refused: HQ owns the catalog")
+@router.patch(
+    "/productOffering/{offering_id}",
+    dependencies=[reading(P.READ_CATALOG)],
+    status_code=405,
+    summary="Refused: HQ owns the catalog",
+)
 def patch_offering(offering_id: str) -> JSONResponse:
     return _read_only()
 
 
-@router.delete("/productOffering/{offering_id}", dependencies=[reading(P.READ_CATALOG)], status_code=405, summary="Refused: HQ owns the catalog")
+@router.delete(
+    "/productOffering/{offering_id}",
+    dependencies=[reading(P.READ_CATALOG)],
+    status_code=405,
+    summary="Refused: HQ owns the catalog",
+)
 def delete_offering(offering_id: str) -> JSONResponse:
     return _read_only()

@@ -19,9 +19,12 @@ router = APIRouter(prefix="/crm/v1", tags=["settlement"])
 StatementFields = Annotated[Selection, selectable(SettlementStatement)]
 
 
-@router.get("/settlementStatement", dependencies=[reading(P.READ_SETTLEMENT)],
-            response_model=list[SettlementStatement],
-            summary="This province's settlement statements as HQ issued them (R-21)")
+@router.get(
+    "/settlementStatement",
+    dependencies=[reading(P.READ_SETTLEMENT)],
+    response_model=list[SettlementStatement],
+    summary="This province's settlement statements as HQ issued them (R-21)",
+)
 def list_statements(
     app: ProvinceApp,
     fields: StatementFields,
@@ -31,7 +34,11 @@ def list_statements(
     return page_response(app.list_statements(month, paging.offset, paging.limit), fields=fields)
 
 
-@router.get("/settlementStatement/{statement_id}", dependencies=[reading(P.READ_SETTLEMENT)],
-            response_model=SettlementStatement, summary="One settlement statement")
+@router.get(
+    "/settlementStatement/{statement_id}",
+    dependencies=[reading(P.READ_SETTLEMENT)],
+    response_model=SettlementStatement,
+    summary="One settlement statement",
+)
 def get_statement(statement_id: str, app: ProvinceApp, fields: StatementFields) -> Response:
     return one(app.get_statement(statement_id), fields)

@@ -17,15 +17,25 @@ from shared.auth.roles import Permission as P
 router = APIRouter(prefix="/crm/v1", tags=["statistics"])
 
 
-@router.post("/statisticsReport", status_code=201, response_model=StatisticsReport,
-             summary="Publish (or refresh) a month's statistics report for HQ")
+@router.post(
+    "/statisticsReport",
+    status_code=201,
+    response_model=StatisticsReport,
+    summary="Publish (or refresh) a month's statistics report for HQ",
+)
 def publish(body: ReportRun, app: ProvinceApp, by: dict[str, str] = acting(P.PUBLISH_STATISTICS)) -> Response:
     return one(app.publish_monthly_report(body.month, by), status=201)
 
 
-@router.get("/statisticsReport/{month}", dependencies=[reading(P.READ_ORDERS)], response_model=StatisticsReport,
-            summary="This month's figures as they stand (not yet published)")
-def preview(app: ProvinceApp, fields: Annotated[Selection, selectable(StatisticsReport)],
-            month: str = month_path()) -> Response:
-    return one({"province": app.settings.node_code, "month": month, "figures": app.monthly_figures(month)}, fields)
-
+@router.get(
+    "/statisticsReport/{month}",
+    dependencies=[reading(P.READ_ORDERS)],
+    response_model=StatisticsReport,
+    summary="This month's figures as they stand (not yet published)",
+)
+def preview(
+    app: ProvinceApp, fields: Annotated[Selection, selectable(StatisticsReport)], month: str = month_path()
+) -> Response:
+    return one(
+        {"province": app.settings.node_code, "month": month, "figures": app.monthly_figures(month)}, fields
+    )
