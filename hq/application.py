@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper
 
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
 from hq.audit import AUDITED
@@ -14,6 +17,7 @@ from shared.application import CrmApplication
 from shared.domain.billing import parse_cycle
 from shared.domain.errors import NotFound
 from shared.domain.product import Product
+from shared.persistence import destinations
 from shared.settings import Settings
 from shared.staff_table import StaffAccess
 
@@ -35,6 +39,8 @@ class HqApplication(
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
+        with self.queries.cursor(commit=True) as c:  # before the first save: the recorder writes into it
+            self.queries.execute(c, destinations.create_statement(self.schema.prefix))
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
         self.mirror = Mirror(self)
@@ -44,6 +50,13 @@ class HqApplication(
         catalog.HqCatalogCommands.on_start(self)
         settlement.SettlementLedger.on_start(self)
         take_upgrade_steps(self)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, keeping each event's `destination` for the recorder to write beside it: HQ's log
+        service routes by that column (shared/persistence/destinations.py)."""
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=destinations.AddressingMapper
+        )
 
     # --- replication from provinces ------------------------------------------------------------
 
