@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from replication.chain import LogRecord
 from replication.codec import records_of
@@ -15,7 +15,7 @@ from shared.settings import Settings
 
 def read_log(
     settings: Settings, upstream: str, target: str, deadline: float = 300.0, batch: int = 2000
-) -> Iterator[list[LogRecord]]:
+) -> Generator[list[LogRecord], None, None]:
     """The upstream's log in the batches it sends, over the node's own identity; closing the iterator ends the
     stream."""
     with secure_channel(settings, target, upstream, CHANNEL_OPTIONS) as channel:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def audit_upstream(app: HqApplication, upstream: str, target: str, deadline: float = 300.0) -> dict[str, Any]:
     """Compare every mirrored record with the upstream's current log and recompute the running hash."""
     mirror = app.mirror
-    checked, previous, rows, after, agreed = 0, GENESIS, [], 0, 0
+    checked, previous, after, agreed = 0, GENESIS, 0, 0
+    rows: list[dict[str, Any]] = []  # the mirror's next records, a page at a time
     mismatch: dict[str, Any] | None = None
     with closing(read_log(app.settings, upstream, target, deadline)) as batches:
         for batch in batches:
