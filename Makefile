@@ -9,9 +9,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,build]"
 	touch $(STAMP)
 
+# Removes replication/generated and generates it again with the pinned grpcio-tools (the `build` extra).
 proto: $(STAMP)
 	$(BIN)/python -m replication.build_proto
 

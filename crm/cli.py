@@ -195,7 +195,7 @@ def _upstream_target(application: Any, code: str) -> str:
 
 def audit(args: argparse.Namespace) -> None:
     """R-30 at HQ: prove the mirror of a province is a whole chain and, unless offline, equals its log now."""
-    from replication.audit import audit_upstream, verify_mirror
+    from hq.mirror.verification import audit_upstream, verify_mirror
 
     application = _existing_application(_node_settings(args, "hq"))
     try:

@@ -50,7 +50,7 @@ def add_replication_commands(
     actions = replication.add_subparsers(dest="action", required=True, metavar="COMMAND")
 
     def divergence(args: argparse.Namespace) -> None:
-        from replication.repair import divergence as find
+        from hq.mirror.repair import divergence as find
 
         app = open_store(hq_settings(args))
         try:
@@ -68,7 +68,7 @@ def add_replication_commands(
     parser.set_defaults(func=divergence)
 
     def reseed(args: argparse.Namespace) -> None:
-        from replication.repair import reseed as cut
+        from hq.mirror.repair import reseed as cut
 
         settings = hq_settings(args)
         with hold_node(settings, "re-seeding its mirror"):

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper
 
 from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
 from hq.audit import AUDITED
+from hq.mirror.store import Mirror
 from hq.upgrades import take_upgrade_steps
-from replication.audit import verify_mirror
 from shared.application import CrmApplication
-from shared.audit.trail import attributes_of, told
 from shared.domain.billing import parse_cycle
 from shared.domain.errors import NotFound
-from shared.domain.mirror_repair import MirrorReseeded
 from shared.domain.product import Product
+from shared.persistence import destinations
 from shared.settings import Settings
 from shared.staff_table import StaffAccess
 
@@ -38,34 +39,24 @@ class HqApplication(
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
+        with self.queries.cursor(commit=True) as c:  # before the first save: the recorder writes into it
+            self.queries.execute(c, destinations.create_statement(self.schema.prefix))
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
-        self.mirror_table = f"{self.schema.prefix}_mirror"
-        self.signed_heads_table = (
-            f"{self.schema.prefix}_signed_head"  # each batch's head as its province signed it
-        )
+        self.mirror = Mirror(self)
         self.staff_access = StaffAccess(self, self.directory_entry)
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
-        self._create_mirror()
         self.rebuild_if_reshaped()
         catalog.HqCatalogCommands.on_start(self)
         settlement.SettlementLedger.on_start(self)
         take_upgrade_steps(self)
 
-    def _create_mirror(self) -> None:
-        with self.queries.cursor(commit=True) as c:
-            self.queries.execute(
-                c,
-                f"CREATE TABLE IF NOT EXISTS {self.mirror_table} (upstream TEXT NOT NULL, position BIGINT NOT NULL, "
-                "topic TEXT NOT NULL, originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, "
-                "state TEXT NOT NULL, recorded_at TEXT NOT NULL, running_hash TEXT NOT NULL, channel TEXT NOT NULL, "
-                "PRIMARY KEY (upstream, position))",
-            )
-            self.queries.execute(
-                c,
-                f"CREATE TABLE IF NOT EXISTS {self.signed_heads_table} (upstream TEXT NOT NULL, position BIGINT NOT "
-                "NULL, hash TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (upstream, position))",
-            )
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, keeping each event's `destination` for the recorder to write beside it: HQ's log
+        service routes by that column (shared/persistence/destinations.py)."""
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=destinations.AddressingMapper
+        )
 
     # --- replication from provinces ------------------------------------------------------------
 
@@ -73,24 +64,6 @@ class HqApplication(
         """A province's batch, in one transaction with its tracking record: verbatim mirror rows, the registry and
         statistics, and HQ's own records it causes — routing and relays (R-19), group shares (R-20), ledger
         entries (R-21)."""
-        mirror = [
-            (
-                upstream,
-                r.position,
-                r.topic,
-                r.originator_id,
-                r.originator_version,
-                base64.b64encode(self.sealed(r.state)).decode(),
-                r.recorded_at,
-                r.running_hash.hex(),
-                r.channel,
-            )
-            for r in records
-        ]
-        insert = (
-            f"INSERT INTO {self.mirror_table} (upstream, position, topic, originator_id, originator_version, "
-            "state, recorded_at, running_hash, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
         with self._applying, self.batch() as batch:
             customers, operations = self._derived(upstream, records)
             self.share_groups(customers)
@@ -102,11 +75,6 @@ class HqApplication(
                 elif record.topic == staff.SIGNING_KEY_PUBLISHED:
                     self.trust_province_key(upstream, self.decode(record))
             last = records[-1]
-            signed = (
-                [(upstream, last.position, last_hash.hex(), last.head_signature.hex())]
-                if last.head_signature
-                else []
-            )
             self.record_replicated(
                 upstream,
                 last.position,
@@ -114,23 +82,8 @@ class HqApplication(
                 last.recorded_at,
                 *batch.changed(),
                 operations=operations,
-                bulk=[(insert, mirror), (self._sign_insert, signed)],
+                bulk=self.mirror.writes(upstream, records, last_hash),
             )
-
-    @property
-    def _sign_insert(self) -> str:
-        return (
-            f"INSERT INTO {self.signed_heads_table} (upstream, position, hash, signature) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (upstream, position) DO NOTHING"
-        )
-
-    def signed_heads(self, upstream: str, upto: int) -> dict[int, tuple[str, bytes]]:
-        rows = self.queries.rows(
-            f"SELECT position, hash, signature FROM {self.signed_heads_table} WHERE upstream = ? "
-            "AND position <= ?",
-            [upstream, upto],
-        )
-        return {int(r["position"]): (r["hash"], bytes.fromhex(r["signature"])) for r in rows}
 
     def _derived(self, upstream: str, records: list[Any]) -> tuple[list[registry.Touched], list[Any]]:
         """The registry's and the statistics' rows for a batch (both rebuildable from the mirror), and the
@@ -140,105 +93,38 @@ class HqApplication(
         touched, operations = self.registry.apply(upstream, events)
         return touched, [*operations, *self.statistics.operations(upstream, figures)]
 
+    # The mirror's queries as callers written before it was its own part (tests) know them; new code uses
+    # `self.mirror`.
+    @property
+    def mirror_table(self) -> str:
+        return self.mirror.table
+
     def mirror_page(self, upstream: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Mirrored records as the province sent them (kept encrypted under HQ's own key, decrypted here)."""
-        rows = self.queries.rows(
-            f"SELECT upstream, position, topic, originator_id, originator_version, state, recorded_at, "
-            f"running_hash, channel FROM {self.mirror_table} WHERE upstream = ? AND position > ? "
-            "ORDER BY position LIMIT ?",
-            [upstream, after, limit],
-        )
-        for row in rows:
-            row["state"] = base64.b64encode(self._mirrored(base64.b64decode(row["state"]))).decode()
-        return rows
-
-    def _mirrored(self, sealed: bytes) -> bytes:
-        try:
-            return self.plain(sealed)
-        except ValueError:  # changed behind HQ's back: the chain will not follow it, and says where
-            return b"(a mirror row that HQ's key does not open)"
-
-    def mirror_history(self, upstream: str, originator_id: str) -> list[dict[str, Any]]:
-        """Every mirrored event of one of a province's aggregates, with the fields it changed, in order."""
-        rows = self.queries.rows(
-            f"SELECT position, topic, originator_id, originator_version, state FROM {self.mirror_table} "
-            "WHERE upstream = ? AND originator_id = ? ORDER BY position",
-            [upstream, originator_id],
-        )
-        if not rows:
-            raise NotFound(
-                f"no mirrored events of '{originator_id[:64]}' from {upstream}", field="aggregate_id"
-            )
-        for row in rows:
-            row["state"] = base64.b64encode(self._mirrored(base64.b64decode(row["state"]))).decode()
-        return told(((int(r["position"]), self.decode(_MirrorRecord(r))) for r in rows), attributes_of)
+        return self.mirror.page(upstream, after, limit)
 
     def mirror_count(self, upstream: str) -> int:
-        return int(
-            self.queries.rows(
-                f"SELECT COUNT(*) AS n FROM {self.mirror_table} WHERE upstream = ?", [upstream]
-            )[0]["n"]
-        )
+        return self.mirror.count(upstream)
 
-    def cut_mirror(
-        self, upstream: str, keep_upto: int, kept_hash: str, kept_recorded_at: str, repair: MirrorReseeded
-    ) -> None:
-        """One transaction: the repair's event, the mirror and the tracking record cut back to `keep_upto`, the
-        running hash set to the kept record's (see replication/repair.py)."""
-        recorder: Any = self.recorder
-        tracking = "tracking"  # the library's one row per followed log
-        if self.settings.store == "postgres":
-            tracking = f'"{recorder.datastore.schema}"."{recorder.tracking_table_name}"'
-        rewind = (
-            (f"UPDATE {tracking} SET notification_id = ? WHERE application_name = ?", [(keep_upto, upstream)])
-            if keep_upto
-            else (f"DELETE FROM {tracking} WHERE application_name = ?", [(upstream,)])
-        )
-        self.record(
-            repair,
-            bulk=[
-                (
-                    f"DELETE FROM {self.mirror_table} WHERE upstream = ? AND position > ?",
-                    [(upstream, keep_upto)],
-                ),
-                (
-                    f"DELETE FROM {self.signed_heads_table} WHERE upstream = ? AND position > ?",
-                    [(upstream, keep_upto)],
-                ),
-                rewind,
-                (
-                    f"UPDATE {self.upstream_table} SET position = ?, running_hash = ?, recorded_at = ? WHERE upstream = ?",
-                    [(keep_upto, kept_hash, kept_recorded_at, upstream)],
-                ),
-            ],
-        )
-
-    def mirrored_upstreams(self) -> list[str]:
-        return [
-            r["upstream"]
-            for r in self.queries.rows(f"SELECT DISTINCT upstream FROM {self.mirror_table} ORDER BY upstream")
-        ]
+    def signed_heads(self, upstream: str, upto: int) -> dict[int, tuple[str, bytes]]:
+        return self.mirror.signed_heads(upstream, upto)
 
     def integrity(self) -> dict[str, Any]:
         """HQ's own log, and each province's mirror proved against the chain HQ accepted."""
         return {
             **super().integrity(),
-            "mirrors": [verify_mirror(self, code) for code in self.mirrored_upstreams()],
+            "mirrors": [self.mirror.verify(code) for code in self.mirror.upstreams()],
         }
 
     def rebuild_read_models(self, progress: Callable[[int, int], None] | None = None) -> int:
         """HQ's own aggregates from its store, then the registry again from the mirror."""
         count = super().rebuild_read_models(progress)
-        for upstream in self.mirrored_upstreams():
-            after = 0
-            while rows := self.mirror_page(upstream, after, 5000):
-                records = [_MirrorRecord(r) for r in rows]
+        for upstream in self.mirror.upstreams():
+            for records in self.mirror.records(upstream):
                 _, operations = self._derived(upstream, records)
                 with self.queries.cursor(commit=True) as cursor:
                     for op in operations:
                         for sql, params in self.schema.statements_for(op):
                             self.queries.execute(cursor, sql, params)
-                after = int(rows[-1]["position"])
         return count
 
     def list_national_customers(self, **filters: Any) -> Any:
@@ -254,12 +140,3 @@ class HqApplication(
         if doc is None:
             raise NotFound(f"no national customer with id '{nid}'", field="id")
         return doc
-
-
-class _MirrorRecord:
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.position = int(row["position"])
-        self.topic = row["topic"]
-        self.originator_id = row["originator_id"]
-        self.originator_version = int(row["originator_version"])
-        self.state = base64.b64decode(row["state"])

@@ -18,14 +18,13 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from shared.api.offering import tmf_offering
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offering
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue, NotFound
 from shared.domain.operator import SYSTEM
 from shared.domain.product import Product, product_id
 from shared.domain.values import only_fields
-from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row
+from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row, tmf_offering
 from shared.persistence.readmodel import Operation
 
 TABLES = (OFFERING_TABLE,)

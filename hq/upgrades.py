@@ -3,6 +3,9 @@
 2026-12, provinces sign their staff in and bills show HQ's shares: the provinces never received the records of
 staff who act on every node, nor any verifier (HQ kept them), nor the apportionment of a bill billed before; so each
 member's record goes out again whole, and each bill apportioned into the ledger gets its apportionment sent home.
+
+2027-01, each event's destination is written beside it (shared/persistence/destinations.py): the events recorded
+before then have theirs read once from the events themselves, so the log service never decodes one to route it.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from shared.domain.operator import SYSTEM
 from shared.domain.settlement import BillApportionment, SettlementEntry, apportionment_id
 from shared.domain.staff import StaffMember, staff_id
 from shared.domain.upgrade import UpgradeStep, upgrade_id
+from shared.persistence import destinations
 
 log = logging.getLogger(__name__)
 
 DIRECTORY_TO_PROVINCES = "2026-12-directory-to-provinces"
 APPORTIONMENTS_HOME = "2026-12-bill-apportionments-home"
+DESTINATIONS_BESIDE_EVENTS = "2027-01-destinations-beside-events"
 
 
 def take_upgrade_steps(app: Any, steps: Iterable[tuple[str, Step]] | None = None) -> None:
@@ -66,8 +71,14 @@ def send_apportionments(app: Any) -> tuple[list[Any], dict[str, int]]:
     return sent, {"billsSent": len(sent)}
 
 
+def address_recorded_events(app: Any) -> tuple[list[Any], dict[str, int]]:
+    """Nothing to record but the step itself: the rows go beside the events they address (idempotent)."""
+    return [], {"eventsAddressed": destinations.backfill(app.recorder, app.schema.prefix, app.mapper)}
+
+
 Step = Callable[[Any], tuple[list[Any], dict[str, int]]]
 STEPS: tuple[tuple[str, Step], ...] = (
     (DIRECTORY_TO_PROVINCES, republish_directory),
     (APPORTIONMENTS_HOME, send_apportionments),
+    (DESTINATIONS_BESIDE_EVENTS, address_recorded_events),
 )

@@ -69,8 +69,9 @@ class Head(NamedTuple):
 
 
 EMPTY = Head(0, GENESIS, "")
-Route = Callable[[Any], Iterable[str]]
-"""The destinations of one public notification: a province sends everything to HQ; HQ addresses each record."""
+Route = Callable[[Sequence[Any]], Sequence[Iterable[str]]]
+"""The destinations of each of a page of public notifications, in order: a province sends everything to HQ; HQ
+addresses each record."""
 
 
 class LogChain:
@@ -129,12 +130,11 @@ class LogChain:
                     return self.head().position
                 heads = dict(self.heads)
                 rows = []
-                for n in notifications:
-                    if n.topic not in self.public:
-                        continue
+                public = [n for n in notifications if n.topic in self.public]
+                for n, addressed in zip(public, self.route(public) if public else ()):
                     state = self.app.plain(n.state)  # the chain covers records as they travel
                     stamp = recorded_at(state)
-                    for destination in self.route(n):
+                    for destination in addressed:
                         previous = heads.get(destination, EMPTY).hash
                         current = link(
                             previous, n.id, n.topic, str(n.originator_id), n.originator_version, state

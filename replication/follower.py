@@ -19,6 +19,7 @@ import grpc
 from eventsourcing.persistence import IntegrityError
 
 from replication.chain import LogRecord, verify
+from replication.codec import records_of
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.poison import PoisonRecord, find_poison, is_transient, unknown_topic
@@ -325,20 +326,7 @@ class Follower(threading.Thread):
         return last_hash
 
     def _apply(self, message: pb.NotificationBatch, previous: bytes) -> bytes:
-        records = [
-            LogRecord(
-                n.position,
-                n.topic,
-                n.originator_id,
-                n.originator_version,
-                n.state,
-                n.recorded_at,
-                n.source,
-                n.running_hash,
-                n.channel,
-            )
-            for n in message.notifications
-        ]
+        records = records_of(message)
         last_hash, broken = verify(previous, records)
         if broken is not None:
             raise HistoryChanged(f"running hash at position {broken.position} does not follow")

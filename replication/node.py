@@ -10,7 +10,6 @@ from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 
-from replication.audit import audit_upstream
 from replication.follower import Backoff, Follower, Progress, parse_upstreams
 from replication.server import serve_log, stop_log
 from shared.domain.errors import NotFound
@@ -176,7 +175,10 @@ class NodeRuntime:
         """Re-read an upstream from the start; a difference stops its follower loudly."""
         if code not in self.upstreams:
             raise NotFound(f"no upstream '{code}'", field="upstream")
-        result = audit_upstream(self.app, code, self.upstreams[code])
+        mirror = getattr(self.app, "mirror", None)  # HQ keeps a mirror of each province; a province none
+        if mirror is None:
+            raise NotFound("this node keeps no mirror of its upstreams", field="upstream")
+        result = mirror.audit(code, self.upstreams[code])
         self.audits[code] = {
             "at": datetime.now(UTC).isoformat(),
             "ok": result["ok"],

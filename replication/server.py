@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +21,7 @@ from shared.classification import is_broadcast, public_topics
 from shared.domain.staff import EVERYWHERE
 from shared.domain.values import HQ_CODE, PROVINCES
 from shared.observability.metrics import is_store_error
+from shared.persistence.destinations import recorded
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +52,21 @@ SERVER_OPTIONS = [
 
 def route_of(app: Any) -> tuple[Route, str | None]:
     """Where each public record goes: a province's all go to HQ; HQ's catalog to every province, and every other
-    record to the one province its event names (`destination`)."""
+    record to the one province its event names (`destination`, recorded beside the event: never decoded here)."""
     if app.settings.tier != "hq":
-        return (lambda notification: (HQ_CODE,)), HQ_CODE
+        return (lambda page: [(HQ_CODE,)] * len(page)), HQ_CODE
 
-    def addressed(notification: Any) -> tuple[str, ...]:
-        if is_broadcast(notification.topic, "hq"):
-            return tuple(sorted(PROVINCES))
-        destination = getattr(app.mapper.to_domain_event(notification), "destination", "")
-        if destination == EVERYWHERE:
-            return tuple(sorted(PROVINCES))
-        return (destination,) if destination in PROVINCES else ()
+    def addressed(page: Sequence[Any]) -> list[tuple[str, ...]]:
+        named = recorded(app.queries, app.schema.prefix, page[0].id, page[-1].id)
+        return [_addressed_to(n.topic, named.get(n.id, "")) for n in page]
 
     return addressed, None
+
+
+def _addressed_to(topic: str, destination: str) -> tuple[str, ...]:
+    if is_broadcast(topic, "hq") or destination == EVERYWHERE:
+        return tuple(sorted(PROVINCES))
+    return (destination,) if destination in PROVINCES else ()
 
 
 class CannotListen(OSError):

@@ -30,6 +30,7 @@ from shared.auth.lookups import LookupThrottle
 from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
 from shared.persistence.availability import guard
+from shared.persistence.environment import eventsourcing_env, index_key
 from shared.persistence.integrity import LogCheck, notifications, seal_existing
 from shared.persistence.protection import Protection
 from shared.persistence.queries import ReadModelQueries
@@ -157,9 +158,9 @@ class CrmApplication(Application):
     def __init__(self, settings: Settings) -> None:
         self.name = settings.app_name
         self.settings = settings
-        super().__init__(env=settings.eventsourcing_env())
+        super().__init__(env=eventsourcing_env(settings))
         self.schema = ReadModelSchema(
-            settings.app_name, self.tables, Protection(self.mapper.cipher, settings.index_key_value())
+            settings.app_name, self.tables, Protection(self.mapper.cipher, index_key(settings))
         )
         self.wire = Mapper(transcoder=self.mapper.transcoder)  # records between nodes travel decrypted (TLS)
         self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.api.offering import tmf_offering
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Table, Upsert
 
@@ -13,6 +12,40 @@ OFFERING_TABLE = Table(
     (("lifecycle_status", "TEXT"), ("kind", "TEXT"), ("name", "TEXT"), ("source", "TEXT")),
     indexes=("lifecycle_status",),
 )
+
+BASE = "/tmf-api/productCatalogManagement/v4/productOffering"
+PRICE_TYPES = (("oneTime", "oneTimeFee", None), ("recurring", "monthlyFee", "month"))
+
+
+def tmf_offering(o: dict[str, Any], source: str) -> dict[str, Any]:
+    """Tariffs as productOfferingPrice in fen; our circuit type and fee summaries as extensions."""
+    prices = [
+        {
+            "name": f"{o['name']} {price_type}",
+            "priceType": price_type,
+            **({"recurringChargePeriod": period} if period else {}),
+            "price": {"taxIncludedAmount": {"unit": "fen", "value": o[field]}},
+        }
+        for price_type, field, period in PRICE_TYPES
+    ]
+    doc: dict[str, Any] = {
+        "id": o["id"],
+        "href": f"{BASE}/{o['id']}",
+        "@type": "ProductOffering",
+        "name": o["name"],
+        "description": o.get("description") or None,
+        "lifecycleStatus": o["lifecycleStatus"],
+        "isBundle": o["kind"] == "package",
+        "isSellable": o["lifecycleStatus"] == "released",
+        "category": [{"id": o["kind"], "name": o["kind"]}],
+        "productOfferingPrice": prices,
+        "bundledProductOffering": [{"id": b, "href": f"{BASE}/{b}"} for b in o.get("bundledOffering", [])],
+        "circuitType": o.get("circuitType"),
+        "oneTimeFee": {"unit": "fen", "value": o["oneTimeFee"]},
+        "monthlyFee": {"unit": "fen", "value": o["monthlyFee"]},
+        "catalogSource": source,
+    }
+    return {k: v for k, v in doc.items() if v is not None}
 
 
 def offering_row(offering: dict[str, Any], source: str) -> Upsert:

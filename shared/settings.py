@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -294,17 +293,6 @@ class Settings(BaseSettings):
             )
         return path.read_text().strip()
 
-    def index_key_value(self) -> bytes:
-        """The key of this node's blind indexes (keyed hashes of certificate and phone numbers)."""
-        from shared.persistence.protection import index_key_path
-
-        path = index_key_path(self.cipher_key_path())
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"no index key for {self.node_code} at {path}: run `crm keys init --code {self.node_code}`"
-            )
-        return base64.b64decode(path.read_text().strip())
-
     def sqlite_path(self) -> Path:
         return self.data_dir / f"{self.app_name}.sqlite3"
 
@@ -315,42 +303,6 @@ class Settings(BaseSettings):
     def supervisor_socket_path(self) -> Path:
         """Where `crm cluster up` of this data directory takes orders (`crm cluster stop|start|restart|status`)."""
         return self.data_dir / "supervisor.sock"
-
-    def eventsourcing_env(self) -> dict[str, str]:
-        """The `env` handed to the node's `eventsourcing.Application`."""
-        if self.store == "postgres":
-            from shared.persistence.recorders import (
-                PostgresReadModelRecorder as recorder,
-            )
-
-            env = {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "POSTGRES_DBNAME": self.database_name,
-                "POSTGRES_HOST": self.pg_host,
-                "POSTGRES_PORT": str(self.pg_port),
-                "POSTGRES_USER": self.pg_user,
-                "POSTGRES_PASSWORD": self.database_password(),
-                "POSTGRES_POOL_SIZE": str(self.pg_pool_size),
-                "POSTGRES_MAX_OVERFLOW": str(self.pg_max_overflow),
-                "POSTGRES_CONNECT_TIMEOUT": str(self.pg_pool_wait_seconds),  # the pool's wait, not libpq's
-                "POSTGRES_MAX_WAITING": str(self.pg_max_waiting),
-                "POSTGRES_PRE_PING": "y" if self.pg_pre_ping else "n",
-                "POSTGRES_LOCK_TIMEOUT": str(self.pg_lock_timeout_seconds),
-            }
-        else:
-            from shared.persistence.recorders import SQLiteReadModelRecorder as recorder
-
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            env = {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(self.sqlite_path()),
-                "SQLITE_LOCK_TIMEOUT": "10",
-            }
-        env["PROCESS_RECORDER_TOPIC"] = f"{recorder.__module__}:{recorder.__qualname__}"
-        env["CIPHER_TOPIC"] = "shared.persistence.protection:RotatingAESCipher"
-        env["CIPHER_KEY"] = self.cipher_key_value()
-        env["CIPHER_OLD_KEYS"] = self.cipher_old_keys
-        return env
 
 
 @lru_cache

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 
 import pytest
 
+from hq.mirror.repair import divergence, reseed
+from hq.mirror.verification import verify_mirror
 from province.application import ProvinceApplication
-from replication.audit import verify_mirror
 from replication.node import NodeRuntime
-from replication.repair import divergence, reseed
 from shared.audit.replay import replay_and_compare
 from shared.audit.trail import AuditTrail
 from shared.domain.errors import InvalidValue

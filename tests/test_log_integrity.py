@@ -215,7 +215,7 @@ def test_a_mirror_rewritten_with_a_consistent_chain_fails_on_the_provinces_signa
     follows again, but the heads GD signed do not."""
     import base64
 
-    from replication.audit import verify_mirror
+    from hq.mirror.verification import verify_mirror
     from shared.persistence.integrity import link
     from tests.cluster import cluster, eventually, register_many
 

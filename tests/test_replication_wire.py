@@ -9,7 +9,7 @@ import pytest
 from eventsourcing.utils import resolve_topic
 
 from crm import cli
-from replication.audit import verify_mirror
+from hq.mirror.verification import verify_mirror
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc

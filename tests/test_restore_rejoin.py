@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hq.api.app import create_app as create_hq_app
+from hq.mirror.repair import divergence, reseed
 from province.api.app import create_app
 from province.application import ProvinceApplication
 from replication.chain import GENESIS, LogRecord, recorded_at
 from replication.node import NodeRuntime
-from replication.repair import divergence, reseed
 from shared.audit.replay import replay_and_compare
 from shared.audit.trail import AuditTrail
 from shared.classification import HQ_PUBLIC, channel_of

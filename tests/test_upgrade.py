@@ -6,21 +6,31 @@ from __future__ import annotations
 from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
+from hq import upgrades
 from hq.application import HqApplication
-from hq.upgrades import DIRECTORY_TO_PROVINCES, STEPS, take_upgrade_steps
+from hq.upgrades import DESTINATIONS_BESIDE_EVENTS, DIRECTORY_TO_PROVINCES, STEPS, take_upgrade_steps
 from province.api.app import create_app as create_province_app
+from replication.chain import GENESIS, verify
+from replication.codec import records_of
+from replication.generated import replication_pb2 as pb
+from replication.generated import replication_pb2_grpc as pb_grpc
+from replication.node import NodeRuntime
 from shared.auth.sign_in import HASHER
+from shared.classification import HQ_PUBLIC, Channel
 from shared.domain.settlement import (
+    BillApportionment,
     ReceivedApportionment,
     SettlementEntry,
     SettlementRule,
     apportionment_id,
     rule_id,
 )
-from shared.domain.staff import StaffCopy, StaffMember, staff_id
+from shared.domain.staff import EVERYWHERE, StaffCopy, StaffMember, staff_id
 from shared.domain.upgrade import UpgradeStep, upgrade_id
+from shared.persistence.destinations import destination_table
 from tests.auth import PASSWORD
-from tests.cluster import BY, cluster, eventually
+from tests.cluster import BY, channel_as, cluster, eventually, free_port
+from tests.stores import node_settings
 
 
 def _as_before(hq: HqApplication, username: str, role: str, province: str, destination: str) -> None:
@@ -96,3 +106,86 @@ def test_a_store_from_before_sends_every_record_and_apportionment_once_and_staff
             take_upgrade_steps(hq.app, again)  # never twice
             take_upgrade_steps(hq.app)
             assert hq.app.head_position() == head
+
+
+def _share_of(code: str, target: str) -> list:
+    """What HQ's log serves province `code` (by its certificate), checked against its own chain and head."""
+    with channel_as(code, target, "HQ") as channel:
+        stub = pb_grpc.NotificationLogStub(channel)
+        batches = stub.Subscribe(pb.SubscribeRequest(after_position=0, tail=False, follower=code), timeout=20)
+        records = [r for batch in batches for r in records_of(batch)]
+        head = stub.Head(pb.HeadRequest(follower=code), timeout=5)
+    last, broken = verify(GENESIS, records)
+    assert broken is None and last == head.running_hash and records[-1].position == head.position
+    return records
+
+
+def test_a_store_from_before_destinations_were_written_beside_events_is_filled_once_and_serves_each_its_share(
+    store, tmp_path, monkeypatch
+):
+    with node_settings(store, tmp_path, "HQ", tier="hq", grpc_port=free_port()) as settings:
+        taken_before = tuple(step for step in STEPS if step[0] != DESTINATIONS_BESIDE_EVENTS)
+        monkeypatch.setattr(upgrades, "STEPS", taken_before)  # the release before this one
+        before = HqApplication(settings)
+        for home in ("GD", "BJ"):
+            before.record(
+                BillApportionment(
+                    destination=home, bill_id=f"b-{home}", month="2026-11", lines=[{"id": "l1"}], by=BY
+                )
+            )
+        before.record(
+            StaffMember(
+                username="nat.auditor",
+                name="审计",
+                role="auditor",
+                province="HQ",
+                destination=EVERYWHERE,
+                by=BY,
+            )
+        )
+        table = destination_table(before.schema.prefix)
+        written = before.queries.rows(f"SELECT position, destination FROM {table} ORDER BY position")
+        assert sorted(d["destination"] for d in written) == ["*", "BJ", "GD"]
+        with before.queries.cursor(commit=True) as c:
+            before.queries.execute(c, f"DROP TABLE {table}")  # as a store written before the table existed
+        before.close()
+        monkeypatch.setattr(upgrades, "STEPS", STEPS)
+
+        hq = HqApplication(settings)  # this release: the step is taken once, at start
+        runtime = NodeRuntime(hq, follow=False)
+        try:
+            assert hq.find(UpgradeStep, upgrade_id(DESTINATIONS_BESIDE_EVENTS)).outcome == {
+                "eventsAddressed": 3
+            }
+            assert hq.queries.rows(f"SELECT position, destination FROM {table} ORDER BY position") == written
+
+            def undecodable(notification):
+                raise AssertionError(f"the log service decoded the event at {notification.id} to route it")
+
+            monkeypatch.setattr(hq.mapper, "to_domain_event", undecodable)
+            runtime.start()
+            hq.record(
+                BillApportionment(destination="GD", bill_id="b-new", month="2026-12", lines=[], by=BY)
+            )  # recorded after the upgrade: addressed as it is written
+            target = f"127.0.0.1:{runtime.grpc_port}"
+            shares = {code: _share_of(code, target) for code in ("GD", "BJ", "SH")}
+        finally:
+            runtime.stop()
+            monkeypatch.undo()
+            hq.close()
+    catalog = [r.position for r in shares["GD"] if HQ_PUBLIC[r.topic] is Channel.CATALOG]
+    assert catalog and catalog == [r.position for r in shares["BJ"] if HQ_PUBLIC[r.topic] is Channel.CATALOG]
+    addressed = {
+        code: [hq.decode(r) for r in records if HQ_PUBLIC[r.topic] is not Channel.CATALOG]
+        for code, records in shares.items()
+    }
+    for code, events in addressed.items():
+        assert all(e.destination in (code, EVERYWHERE) for e in events)
+    bills = {
+        code: sorted(e.bill_id for e in events if hasattr(e, "bill_id")) for code, events in addressed.items()
+    }
+    assert bills == {"GD": ["b-GD", "b-new"], "BJ": ["b-BJ"], "SH": []}
+    staff = {
+        code: [e.username for e in events if hasattr(e, "username")] for code, events in addressed.items()
+    }
+    assert staff == {"GD": ["nat.auditor"], "BJ": ["nat.auditor"], "SH": ["nat.auditor"]}

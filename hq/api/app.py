@@ -7,8 +7,8 @@ from fastapi import FastAPI
 from hq.api import auth_routes, catalog_routes, order_desk_routes, settlement_routes
 from hq.api.national_routes import customers, statistics
 from hq.application import HqApplication
-from replication import api as replication_api
-from shared.api import health
+from hq.mirror import routes as mirror_routes
+from shared.api import health, replication
 from shared.api.audit_routes import audit_router
 from shared.api.auth_routes import auth, jwks_router, unlock_router
 from shared.api.common import MaskedJSONResponse
@@ -45,8 +45,8 @@ def create_app(application: HqApplication) -> FastAPI:
         order_desk_routes.router,
         settlement_routes.router,
         statistics,
-        replication_api.router,
-        replication_api.audit_router,
+        replication.router,
+        mirror_routes.router,
         health.router,
     ):
         api.include_router(router)

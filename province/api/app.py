@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from province.api.routes import billing, catalog, customer, order, settlement, statistics, ticket
+from province.api.routes import billing, catalog, customer, order, orphans, settlement, statistics, ticket
 from province.application import ProvinceApplication
-from replication import api as replication_api
-from shared.api import health
+from shared.api import health, replication
 from shared.api.audit_routes import audit_router
 from shared.api.auth_routes import auth, jwks_router, unlock_router
 from shared.api.common import MaskedJSONResponse
@@ -37,7 +36,7 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     api.state.tokens = validator_for(application.settings, application.staff_access.keyring)
     for module in (customer, catalog, order, billing, ticket, statistics, settlement):
         api.include_router(module.router)
-    for router in (auth, unlock_router, jwks_router, replication_api.router, replication_api.orphan_router):
+    for router in (auth, unlock_router, jwks_router, replication.router, orphans.router):
         api.include_router(router)
     api.include_router(audit_router(application.audited_resources))
     api.include_router(health.router)

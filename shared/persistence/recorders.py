@@ -1,4 +1,5 @@
-"""Process recorders that also write read-model rows and idempotency records in the events' transaction.
+"""Process recorders that also write read-model rows and idempotency records in the events' transaction (and,
+beside each event, its link in the log's seal and, for an addressed event, its destination).
 
 The application passes `read_model=[…operations]`, `bulk=[(sql, rows)]` (many rows of one statement,
 for replicated batches) and `idempotency=IdempotencyRecord` through
@@ -15,6 +16,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 
+from shared.persistence import destinations
 from shared.persistence.integrity import GENESIS, LogTampered, chain_table, links_for
 from shared.persistence.readmodel import IdempotencyRecord, Operation, ReadModelSchema
 
@@ -49,6 +51,15 @@ class ReadModelWriting:
             self.dialect(f"INSERT INTO {table} (position, hash) VALUES (?, ?)"),
             links_for(schema.protection.log_key, previous, positions, stored_events),
         )
+
+    def write_destinations(
+        self, cursor: Any, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]
+    ) -> None:
+        """Each addressed event's destination beside its position, in its transaction (HQ's mapper makes them)."""
+        schema = self.read_model_schema
+        rows = destinations.rows_for(positions or (), stored_events)
+        if rows and schema is not None:
+            cursor.executemany(self.dialect(destinations.insert_statement(schema.prefix)), rows)
 
     def write_read_model(self, cursor: Any, kwargs: dict[str, Any]) -> None:
         schema = self.read_model_schema
@@ -121,6 +132,7 @@ class SQLiteReadModelRecorder(ReadModelWriting, SQLiteProcessRecorder):
     ) -> Sequence[int] | None:
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         self.seal_log(c, notification_ids, stored_events)
+        self.write_destinations(c, notification_ids, stored_events)
         self.write_read_model(c, kwargs)
         return notification_ids
 
@@ -169,4 +181,5 @@ class PostgresReadModelRecorder(ReadModelWriting, PostgresProcessRecorder):
         # The library's insert lock is held until commit: links are made in notification order.
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         self.seal_log(curs, notification_ids, stored_events)
+        self.write_destinations(curs, notification_ids, stored_events)
         return notification_ids

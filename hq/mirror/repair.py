@@ -10,24 +10,30 @@ checking every link as always.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from replication.audit import audit_upstream, verify_mirror
+from hq.mirror.verification import audit_upstream, verify_mirror
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.mirror_repair import MirrorReseeded
 from shared.persistence.integrity import GENESIS
 
+if TYPE_CHECKING:
+    from hq.application import HqApplication
 
-def divergence(app: Any, upstream: str, target: str) -> dict[str, Any]:
+
+def divergence(app: HqApplication, upstream: str, target: str) -> dict[str, Any]:
     """Where HQ's mirror and the province's log part: first differing position, both hashes."""
     return audit_upstream(app, upstream, target)
 
 
-def reseed(app: Any, upstream: str, keep_upto: int, reason: str, by: dict[str, str]) -> dict[str, Any]:
+def reseed(
+    app: HqApplication, upstream: str, keep_upto: int, reason: str, by: dict[str, str]
+) -> dict[str, Any]:
     """Cut the mirror of `upstream` back to `keep_upto` (a position both sides agree on, from `divergence`)."""
     if not reason.strip():
         raise InvalidValue("say why: the repair is on record", field="reason")
-    kept = app.mirror_page(upstream, keep_upto - 1, 1) if keep_upto else []
+    mirror = app.mirror
+    kept = mirror.page(upstream, keep_upto - 1, 1) if keep_upto else []
     if keep_upto and (not kept or int(kept[0]["position"]) != keep_upto):
         raise InvalidValue(f"HQ's mirror of {upstream} holds no record at {keep_upto}", field="keepUpto")
     proof = verify_mirror(app, upstream)
@@ -37,7 +43,7 @@ def reseed(app: Any, upstream: str, keep_upto: int, reason: str, by: dict[str, s
             field="keepUpto",
             current_state="brokenMirror",
         )
-    dropped = app.mirror_page(upstream, keep_upto, 10**9)
+    dropped = mirror.page(upstream, keep_upto, 10**9)
     if not dropped:
         raise IllegalTransition(
             f"nothing beyond {keep_upto} in HQ's mirror of {upstream}",
@@ -56,7 +62,7 @@ def reseed(app: Any, upstream: str, keep_upto: int, reason: str, by: dict[str, s
         reason=reason.strip(),
         by=by,
     )
-    app.cut_mirror(upstream, keep_upto, kept_hash, kept[0]["recorded_at"] if kept else "", record)
+    mirror.cut(upstream, keep_upto, kept_hash, kept[0]["recorded_at"] if kept else "", record)
     app.rebuild_read_models()
     return {
         "upstream": upstream,

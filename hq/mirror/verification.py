@@ -1,33 +1,34 @@
-"""Audit (R-30): re-read an upstream's log from the start and prove HQ's mirror equals what it recorded."""
+"""Proving HQ's mirror (R-30): offline, against the chain HQ accepted and the heads the province signed; online,
+against the province's log as it stands now, re-read from the start."""
 
 from __future__ import annotations
 
 import base64
-from typing import Any
+from contextlib import closing
+from typing import TYPE_CHECKING, Any
 
-from replication.chain import GENESIS, link
-from replication.follower import CHANNEL_OPTIONS
-from replication.generated import replication_pb2 as pb
-from replication.generated import replication_pb2_grpc as pb_grpc
-from replication.tls import IdentityError, secure_channel, verify_head
+from replication.chain import GENESIS, LogRecord, link
+from replication.reader import read_log
+from replication.tls import IdentityError, verify_head
+
+if TYPE_CHECKING:
+    from hq.application import HqApplication
 
 
-def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0) -> dict[str, Any]:
+def audit_upstream(app: HqApplication, upstream: str, target: str, deadline: float = 300.0) -> dict[str, Any]:
     """Compare every mirrored record with the upstream's current log and recompute the running hash."""
-    checked, previous, mirror, after, agreed = 0, GENESIS, [], 0, 0
+    mirror = app.mirror
+    checked, previous, after, agreed = 0, GENESIS, 0, 0
+    rows: list[dict[str, Any]] = []  # the mirror's next records, a page at a time
     mismatch: dict[str, Any] | None = None
-    with secure_channel(app.settings, target, upstream, CHANNEL_OPTIONS) as channel:
-        stub = pb_grpc.NotificationLogStub(channel)
-        request = pb.SubscribeRequest(
-            after_position=0, tail=False, max_batch=2000, follower=app.settings.node_code
-        )
-        for batch in stub.Subscribe(request, timeout=deadline):
-            for n in batch.notifications:
-                if not mirror:
-                    mirror = app.mirror_page(upstream, after, 5000)
-                    if not mirror:
+    with closing(read_log(app.settings, upstream, target, deadline)) as batches:
+        for batch in batches:
+            for n in batch:
+                if not rows:
+                    rows = mirror.page(upstream, after, 5000)
+                    if not rows:
                         break
-                row = mirror.pop(0)
+                row = rows.pop(0)
                 after = int(row["position"])
                 recomputed = link(
                     previous, n.position, n.topic, n.originator_id, n.originator_version, n.state
@@ -44,10 +45,10 @@ def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0
                     break
                 previous, agreed = recomputed, n.position
                 checked += 1
-            if mismatch or (not mirror and checked >= app.mirror_count(upstream)):
+            if mismatch or (not rows and checked >= mirror.count(upstream)):
                 break
-    if mismatch is None and checked < app.mirror_count(upstream):  # the upstream's log ends before the mirror
-        row = (mirror or app.mirror_page(upstream, agreed, 1))[0]
+    if mismatch is None and checked < mirror.count(upstream):  # the upstream's log ends before the mirror
+        row = (rows or mirror.page(upstream, agreed, 1))[0]
         mismatch = {
             "position": int(row["position"]),
             "lastAgreeingPosition": agreed,
@@ -59,7 +60,7 @@ def audit_upstream(app: Any, upstream: str, target: str, deadline: float = 300.0
     return {"upstream": upstream, "checked": checked, "ok": mismatch is None, "mismatch": mismatch}
 
 
-def _compare(row: dict[str, Any], n: Any, recomputed: bytes) -> str | None:
+def _compare(row: dict[str, Any], n: LogRecord, recomputed: bytes) -> str | None:
     if int(row["position"]) != n.position:
         return f"upstream has position {n.position} where HQ recorded {row['position']}"
     if base64.b64decode(row["state"]) != n.state or row["topic"] != n.topic:
@@ -69,16 +70,17 @@ def _compare(row: dict[str, Any], n: Any, recomputed: bytes) -> str | None:
     return None
 
 
-def verify_mirror(app: Any, upstream: str, page: int = 5000) -> dict[str, Any]:
+def verify_mirror(app: HqApplication, upstream: str, page: int = 5000) -> dict[str, Any]:
     """Offline proof (no upstream needed): recompute the running hash over HQ's mirror from the genesis and
     check every stored hash and the tracked one, so the mirror is exactly the chain HQ accepted."""
+    mirror = app.mirror
     previous, after, checked = GENESIS, 0, 0
     mismatch: dict[str, Any] | None = None
     # The tracked position first: a batch applied meanwhile (its rows and its tracking record together) lies
     # beyond it, and is proved next time.
     tracked_position, tracked_hash, _ = app.replication_position(upstream)
-    signed = app.signed_heads(upstream, tracked_position)
-    while mismatch is None and (rows := app.mirror_page(upstream, after, page)):
+    signed = mirror.signed_heads(upstream, tracked_position)
+    while mismatch is None and (rows := mirror.page(upstream, after, page)):
         for row in rows:
             position = int(row["position"])
             if position > tracked_position:
@@ -120,7 +122,7 @@ def verify_mirror(app: Any, upstream: str, page: int = 5000) -> dict[str, Any]:
 
 
 def _signed_by(
-    app: Any, upstream: str, position: int, recomputed: bytes, signed_hash: str, signature: bytes
+    app: HqApplication, upstream: str, position: int, recomputed: bytes, signed_hash: str, signature: bytes
 ) -> bool:
     """The province's own key signed this head, and the mirror's chain reaches the hash it signed."""
     if recomputed.hex() != signed_hash:
