@@ -1,4 +1,5 @@
-"""The HQ node's application: its own catalog, plus what it applies from every province's public log."""
+"""The HQ node: composes its areas (each a package of hq/) and applies what every province's public log brings,
+dispatching each replicated event by its class to the area it concerns (`HqApplication.policy`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
+from hq import group_shares, registry, routing, settlement, staff, statistics
 from hq.audit import AUDITED
+from hq.catalog import HqCatalogCommands
+from hq.catalog import read_model as catalog_model
 from hq.upgrades import take_upgrade_steps
 from replication.audit import verify_mirror
 from shared.application import CrmApplication
@@ -20,7 +23,7 @@ from shared.domain.product import Product
 from shared.settings import Settings
 from shared.staff_table import StaffAccess
 
-AREAS = (catalog, registry, statistics, routing, group_shares, settlement, staff)
+READ_MODELS = (catalog_model, registry, statistics, routing, group_shares, settlement, staff)
 
 
 class HqApplication(
@@ -28,16 +31,16 @@ class HqApplication(
     settlement.SettlementLedger,
     group_shares.GroupSharing,
     routing.Routing,
-    catalog.HqCatalogCommands,
     CrmApplication,
 ):
-    tables = tuple(t for area in AREAS for t in area.TABLES)
-    audited_resources = AUDITED
-    projectors = {cls: p for area in AREAS for cls, p in getattr(area, "PROJECTORS", {}).items()}
+    tables = tuple(t for area in READ_MODELS for t in area.TABLES)
+    audited_resources = (*catalog_model.AUDITED, *AUDITED)
+    projectors = {cls: p for area in READ_MODELS for cls, p in getattr(area, "PROJECTORS", {}).items()}
     snapshotting_intervals = {Product: 50}
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
+        self.catalog = HqCatalogCommands(self)
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
@@ -48,7 +51,7 @@ class HqApplication(
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self._create_mirror()
         self.rebuild_if_reshaped()
-        catalog.HqCatalogCommands.on_start(self)
+        self.catalog.adopt_shipped_catalog()
         settlement.SettlementLedger.on_start(self)
         take_upgrade_steps(self)
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from shared.audit.trail import AuditedResource
 from shared.auth.roles import Permission as P
 from shared.domain.cross_province import CrossProvinceOrder, routing_id
-from shared.domain.product import Product, product_id
 from shared.domain.settlement import SettlementEntry, SettlementRule, SettlementStatement, rule_id
 from shared.domain.staff import StaffMember, staff_id
 
 AUDITED = (
-    AuditedResource("productOffering", (Product,), P.READ_CATALOG, product_id),
     AuditedResource("productOrder", (CrossProvinceOrder,), P.READ_NATIONAL, routing_id),
     AuditedResource("settlementRule", (SettlementRule,), P.READ_SETTLEMENT, rule_id),
     AuditedResource("settlementEntry", (SettlementEntry,), P.READ_SETTLEMENT),

@@ -192,7 +192,7 @@ class SettlementLedger:
         rule = self.find(SettlementRule, rule_id(offering_id))
         if rule is None:
             if offering_id != DEFAULT_RULE:
-                self.get_offering(offering_id)  # a rule names an offering of the catalog
+                self.catalog.get_offering(offering_id)  # a rule names an offering of the catalog
             rule = SettlementRule.define(
                 offering_id, data.get("oneTimePercent"), data.get("monthlyPercent"), by
             )

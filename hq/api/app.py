@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hq.api import auth_routes, catalog_routes, order_desk_routes, settlement_routes
+from hq.api import auth_routes, order_desk_routes, settlement_routes
 from hq.api.national_routes import customers, statistics
 from hq.application import HqApplication
+from hq.catalog import routes as catalog
 from replication import api as replication_api
 from shared.api import health
 from shared.api.audit_routes import audit_router
@@ -41,7 +42,7 @@ def create_app(application: HqApplication) -> FastAPI:
         jwks_router,
         auth_routes.staff,
         customers,
-        catalog_routes.router,
+        catalog.router,
         order_desk_routes.router,
         settlement_routes.router,
         statistics,
