@@ -6,35 +6,51 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
+from functools import singledispatchmethod
 from typing import Any
 
-from hq import group_shares, registry, routing, settlement, staff, statistics
+from eventsourcing.utils import resolve_topic
+
+from hq import group_shares, registry, routing, settlement, statistics
 from hq.audit import AUDITED
 from hq.catalog import HqCatalogCommands
 from hq.catalog import read_model as catalog_model
+from hq.staff import StaffCommands
+from hq.staff import read_model as staff_model
 from hq.upgrades import take_upgrade_steps
 from replication.audit import verify_mirror
 from shared.application import CrmApplication
 from shared.audit.trail import attributes_of, told
-from shared.domain.billing import parse_cycle
+from shared.domain.billing import CustomerBill, parse_cycle
+from shared.domain.cross_province import CrossProvinceRequest, DeliveryLeg
+from shared.domain.customer import Customer
 from shared.domain.errors import NotFound
 from shared.domain.mirror_repair import MirrorReseeded
 from shared.domain.product import Product
+from shared.domain.signing_key import SigningKey
+from shared.domain.statistics import MonthlyReport
 from shared.settings import Settings
-from shared.staff_table import StaffAccess
 
-READ_MODELS = (catalog_model, registry, statistics, routing, group_shares, settlement, staff)
+READ_MODELS = (catalog_model, registry, statistics, routing, group_shares, settlement, staff_model)
+# The events of a province's log that HQ applies (beyond mirroring them): the rest are never decoded here.
+APPLIED = (
+    Customer.Event,
+    CustomerBill.Event,
+    MonthlyReport.Event,
+    CrossProvinceRequest.Event,
+    DeliveryLeg.Event,
+    SigningKey.Event,
+)
 
 
 class HqApplication(
-    staff.StaffDirectory,
     settlement.SettlementLedger,
     group_shares.GroupSharing,
     routing.Routing,
     CrmApplication,
 ):
     tables = tuple(t for area in READ_MODELS for t in area.TABLES)
-    audited_resources = (*catalog_model.AUDITED, *AUDITED)
+    audited_resources = (*catalog_model.AUDITED, *AUDITED, *staff_model.AUDITED)
     projectors = {cls: p for area in READ_MODELS for cls, p in getattr(area, "PROJECTORS", {}).items()}
     snapshotting_intervals = {Product: 50}
 
@@ -43,11 +59,12 @@ class HqApplication(
         self.catalog = HqCatalogCommands(self)
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
+        self.staff = StaffCommands(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
         self.signed_heads_table = (
             f"{self.schema.prefix}_signed_head"  # each batch's head as its province signed it
         )
-        self.staff_access = StaffAccess(self, self.directory_entry)
+        self.staff_access = self.staff.access
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self._create_mirror()
         self.rebuild_if_reshaped()
@@ -94,16 +111,12 @@ class HqApplication(
             f"INSERT INTO {self.mirror_table} (upstream, position, topic, originator_id, originator_version, "
             "state, recorded_at, running_hash, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
+        events = self._applied(records)
         with self._applying, self.batch() as batch:
-            customers, operations = self._derived(upstream, records)
+            customers, operations = self._derived(upstream, events)
             self.share_groups(customers)
-            for record in records:
-                if routing.is_cross_province(record.topic):
-                    self.route(upstream, self.decode(record))
-                elif record.topic == settlement.BILL_ISSUED:
-                    self.apportion(upstream, self.decode(record))
-                elif record.topic == staff.SIGNING_KEY_PUBLISHED:
-                    self.trust_province_key(upstream, self.decode(record))
+            for event in events:
+                self.policy(event, upstream)
             last = records[-1]
             signed = (
                 [(upstream, last.position, last_hash.hex(), last.head_signature.hex())]
@@ -120,6 +133,31 @@ class HqApplication(
                 bulk=[(insert, mirror), (self._sign_insert, signed)],
             )
 
+    def _applied(self, records: list[Any]) -> list[Any]:
+        """The domain events of the records HQ applies, in log order (known by their class, not decoded else)."""
+        return [self.decode(r) for r in records if issubclass(resolve_topic(r.topic), APPLIED)]
+
+    @singledispatchmethod
+    def policy(self, event: Any, upstream: str) -> None:
+        """What a province's event causes at HQ beyond the registry and statistics, inside the batch's unit of
+        work; most cause nothing more."""
+
+    @policy.register(CrossProvinceRequest.Submitted)
+    @policy.register(CrossProvinceRequest.CancellationRequested)
+    @policy.register(CrossProvinceRequest.HomeStateChanged)
+    @policy.register(DeliveryLeg.WorkProgressed)
+    @policy.register(DeliveryLeg.CancellationAnswered)
+    def _cross_province(self, event: Any, upstream: str) -> None:
+        self.route(upstream, event)
+
+    @policy.register(CustomerBill.Issued)
+    def _bill_issued(self, event: CustomerBill.Issued, upstream: str) -> None:
+        self.apportion(upstream, event)
+
+    @policy.register(SigningKey.Published)
+    def _signing_key_published(self, event: SigningKey.Published, upstream: str) -> None:
+        self.staff.trust_province_key(upstream, event)
+
     @property
     def _sign_insert(self) -> str:
         return (
@@ -135,12 +173,12 @@ class HqApplication(
         )
         return {int(r["position"]): (r["hash"], bytes.fromhex(r["signature"])) for r in rows}
 
-    def _derived(self, upstream: str, records: list[Any]) -> tuple[list[registry.Touched], list[Any]]:
-        """The registry's and the statistics' rows for a batch (both rebuildable from the mirror), and the
-        customers the batch touched with who last changed each."""
-        events = [self.decode(r) for r in records if r.topic.startswith(registry.CUSTOMER_TOPIC_PREFIX)]
-        figures = [self.decode(r) for r in records if statistics.is_statistical(r.topic)]
-        touched, operations = self.registry.apply(upstream, events)
+    def _derived(self, upstream: str, events: list[Any]) -> tuple[list[registry.Touched], list[Any]]:
+        """The registry's and the statistics' rows for a batch's events (both rebuildable from the mirror), and
+        the customers the batch touched with who last changed each."""
+        customers = [e for e in events if isinstance(e, Customer.Event)]
+        figures = [e for e in events if isinstance(e, (CustomerBill.Event, MonthlyReport.Event))]
+        touched, operations = self.registry.apply(upstream, customers)
         return touched, [*operations, *self.statistics.operations(upstream, figures)]
 
     def mirror_page(self, upstream: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
@@ -235,8 +273,7 @@ class HqApplication(
         for upstream in self.mirrored_upstreams():
             after = 0
             while rows := self.mirror_page(upstream, after, 5000):
-                records = [_MirrorRecord(r) for r in rows]
-                _, operations = self._derived(upstream, records)
+                _, operations = self._derived(upstream, self._applied([_MirrorRecord(r) for r in rows]))
                 with self.queries.cursor(commit=True) as cursor:
                     for op in operations:
                         for sql, params in self.schema.statements_for(op):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hq.api import auth_routes, order_desk_routes, settlement_routes
+from hq.api import order_desk_routes, settlement_routes
 from hq.api.national_routes import customers, statistics
 from hq.application import HqApplication
 from hq.catalog import routes as catalog
+from hq.staff import routes as staff
 from replication import api as replication_api
 from shared.api import health
 from shared.api.audit_routes import audit_router
@@ -40,7 +41,7 @@ def create_app(application: HqApplication) -> FastAPI:
         auth,
         unlock_router,
         jwks_router,
-        auth_routes.staff,
+        staff.router,
         customers,
         catalog.router,
         order_desk_routes.router,

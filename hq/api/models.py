@@ -72,12 +72,3 @@ class SettlementEntry(Identified):
     shareAmount: Money | None = None
     rule: dict[str, Any] | None = None
     recordedAt: str | None = None
-
-
-class StaffMember(Resource):
-    username: str
-    href: str | None = None
-    name: str | None = None
-    role: str | None = None
-    province: str | None = None
-    enabled: bool | None = None
