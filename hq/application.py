@@ -11,10 +11,12 @@ from typing import Any
 
 from eventsourcing.utils import resolve_topic
 
-from hq import group_shares, registry, routing, settlement, statistics
+from hq import group_shares, registry, settlement, statistics
 from hq.audit import AUDITED
 from hq.catalog import HqCatalogCommands
 from hq.catalog import read_model as catalog_model
+from hq.routing import RoutingCommands
+from hq.routing import read_model as routing_model
 from hq.staff import StaffCommands
 from hq.staff import read_model as staff_model
 from hq.upgrades import take_upgrade_steps
@@ -31,7 +33,7 @@ from shared.domain.signing_key import SigningKey
 from shared.domain.statistics import MonthlyReport
 from shared.settings import Settings
 
-READ_MODELS = (catalog_model, registry, statistics, routing, group_shares, settlement, staff_model)
+READ_MODELS = (catalog_model, registry, statistics, routing_model, group_shares, settlement, staff_model)
 # The events of a province's log that HQ applies (beyond mirroring them): the rest are never decoded here.
 APPLIED = (
     Customer.Event,
@@ -46,11 +48,10 @@ APPLIED = (
 class HqApplication(
     settlement.SettlementLedger,
     group_shares.GroupSharing,
-    routing.Routing,
     CrmApplication,
 ):
     tables = tuple(t for area in READ_MODELS for t in area.TABLES)
-    audited_resources = (*catalog_model.AUDITED, *AUDITED, *staff_model.AUDITED)
+    audited_resources = (*catalog_model.AUDITED, *routing_model.AUDITED, *AUDITED, *staff_model.AUDITED)
     projectors = {cls: p for area in READ_MODELS for cls, p in getattr(area, "PROJECTORS", {}).items()}
     snapshotting_intervals = {Product: 50}
 
@@ -59,6 +60,7 @@ class HqApplication(
         self.catalog = HqCatalogCommands(self)
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
+        self.routing = RoutingCommands(self)
         self.staff = StaffCommands(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
         self.signed_heads_table = (
@@ -71,6 +73,10 @@ class HqApplication(
         self.catalog.adopt_shipped_catalog()
         settlement.SettlementLedger.on_start(self)
         take_upgrade_steps(self)
+
+    def follow_upstreams(self, codes: set[str]) -> None:
+        super().follow_upstreams(codes)
+        self.routing.follow(codes)
 
     def _create_mirror(self) -> None:
         with self.queries.cursor(commit=True) as c:
@@ -143,12 +149,25 @@ class HqApplication(
         work; most cause nothing more."""
 
     @policy.register(CrossProvinceRequest.Submitted)
+    def _order_submitted(self, event: CrossProvinceRequest.Submitted, upstream: str) -> None:
+        self.routing.open_order(event)
+
     @policy.register(CrossProvinceRequest.CancellationRequested)
+    def _cancellation_requested(self, event: Any, upstream: str) -> None:
+        self.routing.forward_cancellation(event)
+
     @policy.register(CrossProvinceRequest.HomeStateChanged)
+    def _home_state_changed(self, event: Any, upstream: str) -> None:
+        self.routing.record_home_state(event)
+
+    # DeliveryLeg.Received causes nothing: the leg arrived; its first move is what the home province needs
     @policy.register(DeliveryLeg.WorkProgressed)
+    def _work_progressed(self, event: Any, upstream: str) -> None:
+        self.routing.relay_progress(upstream, event)
+
     @policy.register(DeliveryLeg.CancellationAnswered)
-    def _cross_province(self, event: Any, upstream: str) -> None:
-        self.route(upstream, event)
+    def _cancellation_answered(self, event: Any, upstream: str) -> None:
+        self.routing.relay_cancellation_answer(upstream, event)
 
     @policy.register(CustomerBill.Issued)
     def _bill_issued(self, event: CustomerBill.Issued, upstream: str) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from shared.audit.trail import AuditedResource
 from shared.auth.roles import Permission as P
-from shared.domain.cross_province import CrossProvinceOrder, routing_id
 from shared.domain.settlement import SettlementEntry, SettlementRule, SettlementStatement, rule_id
 
 AUDITED = (
-    AuditedResource("productOrder", (CrossProvinceOrder,), P.READ_NATIONAL, routing_id),
     AuditedResource("settlementRule", (SettlementRule,), P.READ_SETTLEMENT, rule_id),
     AuditedResource("settlementEntry", (SettlementEntry,), P.READ_SETTLEMENT),
     AuditedResource("settlementStatement", (SettlementStatement,), P.READ_SETTLEMENT),

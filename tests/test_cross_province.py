@@ -109,7 +109,9 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     ]
     assert {i["state"] for i in done["productOrderItem"]} == {"completed"}
     assert done["compensation"]["value"] == 0
-    desk = eventually(lambda: (d := hq.get_cross_province_order(placed["id"]))["state"] == "completed" and d)
+    desk = eventually(
+        lambda: (d := hq.routing.get_cross_province_order(placed["id"]))["state"] == "completed" and d
+    )
     assert (
         desk["homeProvince"] == "GD"
         and desk["deliveringProvinces"] == ["BJ", "GD"]
@@ -241,7 +243,7 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     assert gd.get_cancellation(asked["id"])["state"] == "done"
     assert {w["state"] for w in bj.list_work_orders(order_id=placed["id"]).items} == {"cancelled"}
     assert {w["state"] for w in gd.list_work_orders(order_id=placed["id"]).items} == {"cancelled"}
-    eventually(lambda: hq.get_cross_province_order(placed["id"])["state"] == "cancelled")
+    eventually(lambda: hq.routing.get_cross_province_order(placed["id"])["state"] == "cancelled")
 
     # Known delivered: refused at once, with the reason.
     done = order(gd, c["id"], ("PO-DC-2M", "BJ"), ("PO-DC-10M", None))
@@ -261,7 +263,9 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     work_through(bj, works)  # GD does not hear of it yet
     asked = gd.cancel_order({"productOrder": {"id": racing["id"]}, "cancellationReason": "too slow"}, BY)
     assert asked["state"] == "inProgress"
-    eventually(lambda: hq.get_cross_province_order(racing["id"]).get("cancellation", {}).get("answers"))
+    eventually(
+        lambda: hq.routing.get_cross_province_order(racing["id"]).get("cancellation", {}).get("answers")
+    )
     nodes["GD"].runtime.start_follower("HQ")
     answer = eventually(
         lambda: (a := gd.get_cancellation(asked["id"]))["state"] == "terminatedWithError" and a

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hq.api import order_desk_routes, settlement_routes
+from hq.api import settlement_routes
 from hq.api.national_routes import customers, statistics
 from hq.application import HqApplication
 from hq.catalog import routes as catalog
+from hq.routing import routes as routing
 from hq.staff import routes as staff
 from replication import api as replication_api
 from shared.api import health
@@ -44,7 +45,7 @@ def create_app(application: HqApplication) -> FastAPI:
         staff.router,
         customers,
         catalog.router,
-        order_desk_routes.router,
+        routing.router,
         settlement_routes.router,
         statistics,
         replication_api.router,
