@@ -11,12 +11,13 @@ from typing import Any
 
 from eventsourcing.utils import resolve_topic
 
-from hq import group_shares, registry, settlement, statistics
-from hq.audit import AUDITED
+from hq import group_shares, registry, statistics
 from hq.catalog import HqCatalogCommands
 from hq.catalog import read_model as catalog_model
 from hq.routing import RoutingCommands
 from hq.routing import read_model as routing_model
+from hq.settlement import SettlementCommands
+from hq.settlement import read_model as settlement_model
 from hq.staff import StaffCommands
 from hq.staff import read_model as staff_model
 from hq.upgrades import take_upgrade_steps
@@ -33,7 +34,15 @@ from shared.domain.signing_key import SigningKey
 from shared.domain.statistics import MonthlyReport
 from shared.settings import Settings
 
-READ_MODELS = (catalog_model, registry, statistics, routing_model, group_shares, settlement, staff_model)
+READ_MODELS = (
+    catalog_model,
+    registry,
+    statistics,
+    routing_model,
+    group_shares,
+    settlement_model,
+    staff_model,
+)
 # The events of a province's log that HQ applies (beyond mirroring them): the rest are never decoded here.
 APPLIED = (
     Customer.Event,
@@ -46,12 +55,16 @@ APPLIED = (
 
 
 class HqApplication(
-    settlement.SettlementLedger,
     group_shares.GroupSharing,
     CrmApplication,
 ):
     tables = tuple(t for area in READ_MODELS for t in area.TABLES)
-    audited_resources = (*catalog_model.AUDITED, *routing_model.AUDITED, *AUDITED, *staff_model.AUDITED)
+    audited_resources = (
+        *catalog_model.AUDITED,
+        *routing_model.AUDITED,
+        *settlement_model.AUDITED,
+        *staff_model.AUDITED,
+    )
     projectors = {cls: p for area in READ_MODELS for cls, p in getattr(area, "PROJECTORS", {}).items()}
     snapshotting_intervals = {Product: 50}
 
@@ -61,6 +74,7 @@ class HqApplication(
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
         self.routing = RoutingCommands(self)
+        self.settlement = SettlementCommands(self, catalog=self.catalog)
         self.staff = StaffCommands(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
         self.signed_heads_table = (
@@ -71,7 +85,7 @@ class HqApplication(
         self._create_mirror()
         self.rebuild_if_reshaped()
         self.catalog.adopt_shipped_catalog()
-        settlement.SettlementLedger.on_start(self)
+        self.settlement.define_default_rule()
         take_upgrade_steps(self)
 
     def follow_upstreams(self, codes: set[str]) -> None:
@@ -171,7 +185,7 @@ class HqApplication(
 
     @policy.register(CustomerBill.Issued)
     def _bill_issued(self, event: CustomerBill.Issued, upstream: str) -> None:
-        self.apportion(upstream, event)
+        self.settlement.apportion(upstream, event)
 
     @policy.register(SigningKey.Published)
     def _signing_key_published(self, event: SigningKey.Published, upstream: str) -> None:

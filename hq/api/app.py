@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hq.api import settlement_routes
 from hq.api.national_routes import customers, statistics
 from hq.application import HqApplication
 from hq.catalog import routes as catalog
 from hq.routing import routes as routing
+from hq.settlement import routes as settlement
 from hq.staff import routes as staff
 from replication import api as replication_api
 from shared.api import health
@@ -46,7 +46,7 @@ def create_app(application: HqApplication) -> FastAPI:
         customers,
         catalog.router,
         routing.router,
-        settlement_routes.router,
+        settlement.router,
         statistics,
         replication_api.router,
         replication_api.audit_router,

@@ -47,28 +47,3 @@ class NationalStatistics(Resource):
     revenueBilled: Money | None = None
     revenuePaid: Money | None = None
     report: dict[str, Any] | None = Field(None, description="The province's published report for the month.")
-
-
-class SettlementRule(Identified):
-    offeringId: str | None = None
-    oneTimePercent: int | None = None
-    monthlyPercent: int | None = None
-    version: int | None = None
-    lastUpdate: str | None = None
-    changedBy: dict[str, Any] | None = None
-
-
-class SettlementEntry(Identified):
-    month: str | None = None
-    homeProvince: str | None = None
-    deliveringProvince: str | None = None
-    customerBill: Reference | None = None
-    billLineId: str | None = None
-    productOrder: Reference | None = None
-    productOffering: Reference | None = None
-    chargeKind: str | None = None
-    billedAmount: Money | None = None
-    sharePercent: int | None = None
-    shareAmount: Money | None = None
-    rule: dict[str, Any] | None = None
-    recordedAt: str | None = None
