@@ -11,9 +11,11 @@ from typing import Any
 
 from eventsourcing.utils import resolve_topic
 
-from hq import group_shares, registry, statistics
+from hq import registry, statistics
 from hq.catalog import HqCatalogCommands
 from hq.catalog import read_model as catalog_model
+from hq.group_shares import GroupShareCommands
+from hq.group_shares import read_model as group_shares_model
 from hq.routing import RoutingCommands
 from hq.routing import read_model as routing_model
 from hq.settlement import SettlementCommands
@@ -39,7 +41,7 @@ READ_MODELS = (
     registry,
     statistics,
     routing_model,
-    group_shares,
+    group_shares_model,
     settlement_model,
     staff_model,
 )
@@ -54,10 +56,7 @@ APPLIED = (
 )
 
 
-class HqApplication(
-    group_shares.GroupSharing,
-    CrmApplication,
-):
+class HqApplication(CrmApplication):
     tables = tuple(t for area in READ_MODELS for t in area.TABLES)
     audited_resources = (
         *catalog_model.AUDITED,
@@ -74,6 +73,7 @@ class HqApplication(
         self.registry = registry.Registry(self)
         self.statistics = statistics.Statistics(self)
         self.routing = RoutingCommands(self)
+        self.group_shares = GroupShareCommands(self)
         self.settlement = SettlementCommands(self, catalog=self.catalog)
         self.staff = StaffCommands(self)
         self.mirror_table = f"{self.schema.prefix}_mirror"
@@ -134,7 +134,7 @@ class HqApplication(
         events = self._applied(records)
         with self._applying, self.batch() as batch:
             customers, operations = self._derived(upstream, events)
-            self.share_groups(customers)
+            self.group_shares.share_groups(customers)
             for event in events:
                 self.policy(event, upstream)
             last = records[-1]
