@@ -11,22 +11,25 @@ from typing import Any
 
 from eventsourcing.utils import resolve_topic
 
-from hq import registry, statistics
 from hq.catalog import HqCatalogCommands
 from hq.catalog import read_model as catalog_model
 from hq.group_shares import GroupShareCommands
 from hq.group_shares import read_model as group_shares_model
+from hq.registry import RegistryCommands, Touched
+from hq.registry import read_model as registry_model
 from hq.routing import RoutingCommands
 from hq.routing import read_model as routing_model
 from hq.settlement import SettlementCommands
 from hq.settlement import read_model as settlement_model
 from hq.staff import StaffCommands
 from hq.staff import read_model as staff_model
+from hq.statistics import StatisticsCommands
+from hq.statistics import read_model as statistics_model
 from hq.upgrades import take_upgrade_steps
 from replication.audit import verify_mirror
 from shared.application import CrmApplication
 from shared.audit.trail import attributes_of, told
-from shared.domain.billing import CustomerBill, parse_cycle
+from shared.domain.billing import CustomerBill
 from shared.domain.cross_province import CrossProvinceRequest, DeliveryLeg
 from shared.domain.customer import Customer
 from shared.domain.errors import NotFound
@@ -38,8 +41,8 @@ from shared.settings import Settings
 
 READ_MODELS = (
     catalog_model,
-    registry,
-    statistics,
+    registry_model,
+    statistics_model,
     routing_model,
     group_shares_model,
     settlement_model,
@@ -70,8 +73,8 @@ class HqApplication(CrmApplication):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.catalog = HqCatalogCommands(self)
-        self.registry = registry.Registry(self)
-        self.statistics = statistics.Statistics(self)
+        self.registry = RegistryCommands(self)
+        self.statistics = StatisticsCommands(self, registry=self.registry)
         self.routing = RoutingCommands(self)
         self.group_shares = GroupShareCommands(self)
         self.settlement = SettlementCommands(self, catalog=self.catalog)
@@ -206,7 +209,7 @@ class HqApplication(CrmApplication):
         )
         return {int(r["position"]): (r["hash"], bytes.fromhex(r["signature"])) for r in rows}
 
-    def _derived(self, upstream: str, events: list[Any]) -> tuple[list[registry.Touched], list[Any]]:
+    def _derived(self, upstream: str, events: list[Any]) -> tuple[list[Touched], list[Any]]:
         """The registry's and the statistics' rows for a batch's events (both rebuildable from the mirror), and
         the customers the batch touched with who last changed each."""
         customers = [e for e in events if isinstance(e, Customer.Event)]
@@ -313,20 +316,6 @@ class HqApplication(CrmApplication):
                             self.queries.execute(cursor, sql, params)
                 after = int(rows[-1]["position"])
         return count
-
-    def list_national_customers(self, **filters: Any) -> Any:
-        return self.registry.list_national(**filters)
-
-    def national_statistics(
-        self, month: str | None = None, province: str | None = None
-    ) -> list[dict[str, Any]]:
-        return self.statistics.national(parse_cycle(month, "month") if month else None, province)
-
-    def get_national_customer(self, nid: str, unmask: bool = False) -> dict[str, Any]:
-        doc = self.registry.by_national_id(nid, unmask)
-        if doc is None:
-            raise NotFound(f"no national customer with id '{nid}'", field="id")
-        return doc
 
 
 class _MirrorRecord:

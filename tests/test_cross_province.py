@@ -421,12 +421,13 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
     assert bj.list_customers(home_province="GD").total == 1
 
     national = eventually(
-        lambda: hq.list_national_customers(certificate_number=g["certificate"]["number"]).items
+        lambda: hq.registry.list_national_customers(certificate_number=g["certificate"]["number"]).items
     )
     assert national[0]["homeProvince"] == "GD" and national[0]["grade"] == "1A"
-    assert hq.list_national_customers(phone_number="13800000002").items[0]["id"] == national[0]["id"]
+    assert hq.registry.list_national_customers(phone_number="13800000002").items[0]["id"] == national[0]["id"]
     assert (
-        hq.list_national_customers(name="粤海").total == 1 and hq.list_national_customers(name="%").total == 0
+        hq.registry.list_national_customers(name="粤海").total == 1
+        and hq.registry.list_national_customers(name="%").total == 0
     )
     for app in (bj, sh, hq):
         before = app.queries.dump()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hq.api.national_routes import customers, statistics
 from hq.application import HqApplication
 from hq.catalog import routes as catalog
+from hq.registry import routes as registry
 from hq.routing import routes as routing
 from hq.settlement import routes as settlement
 from hq.staff import routes as staff
+from hq.statistics import routes as statistics
 from replication import api as replication_api
 from shared.api import health
 from shared.api.audit_routes import audit_router
@@ -43,11 +44,11 @@ def create_app(application: HqApplication) -> FastAPI:
         unlock_router,
         jwks_router,
         staff.router,
-        customers,
+        registry.router,
         catalog.router,
         routing.router,
         settlement.router,
-        statistics,
+        statistics.router,
         replication_api.router,
         replication_api.audit_router,
         health.router,

@@ -1,12 +1,10 @@
-"""Request and response shapes of HQ's API: national customers, the catalog master, settlement, statistics."""
+"""Response shapes of the national registry's API."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
-from shared.api.models import Identified, Money, Part, Reference, Resource
+from shared.api.models import Identified, Part, Reference
 
 
 class ProvincialCustomer(Part):
@@ -38,12 +36,3 @@ class NationalCustomer(Identified):
     engagedParty: Reference | None = None
     provincialCustomer: list[ProvincialCustomer] | None = None
     member: list[dict[str, Any]] | None = None
-
-
-class NationalStatistics(Resource):
-    province: str
-    month: str
-    customersByGrade: dict[str, int] | None = None
-    revenueBilled: Money | None = None
-    revenuePaid: Money | None = None
-    report: dict[str, Any] | None = Field(None, description="The province's published report for the month.")
