@@ -12,6 +12,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 
+from hq.settlement.schemas import RuleUpdate
 from province.api.app import create_app
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
@@ -295,7 +296,7 @@ def test_a_late_remote_completion_is_compensated_on_the_home_bill(nodes):
 def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
     gd, bj, hq = nodes["GD"].app, nodes["BJ"].app, nodes["HQ"].app
     hq.settlement.set_settlement_rule(
-        "PO-DC-10M", {"oneTimePercent": 80, "monthlyPercent": 50}, BY
+        "PO-DC-10M", RuleUpdate(oneTimePercent=80, monthlyPercent=50), BY
     )  # beside the default
     c = customer(gd)
     placed = order(gd, c["id"], ("PO-DC-10M", "BJ"), ("PO-DC-2M", "BJ"), ("PO-DC-2M", None))
@@ -335,7 +336,7 @@ def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
     }
 
     hq.settlement.set_settlement_rule(
-        "PO-DC-10M", {"oneTimePercent": 10, "monthlyPercent": 10}, BY
+        "PO-DC-10M", RuleUpdate(oneTimePercent=10, monthlyPercent=10), BY
     )  # settled already
     assert gd.get_bill(bill_id)["revenueShare"] == bill["revenueShare"]
     assert gd.get_bill(bill_id, replay=True)["revenueShare"] == bill["revenueShare"]
@@ -346,7 +347,7 @@ def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
 
 def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
     gd, bj, sh, hq = (nodes[c].app for c in ("GD", "BJ", "SH", "HQ"))
-    hq.settlement.set_settlement_rule("PO-DC-10M", {"oneTimePercent": 80, "monthlyPercent": 50}, BY)
+    hq.settlement.set_settlement_rule("PO-DC-10M", RuleUpdate(oneTimePercent=80, monthlyPercent=50), BY)
     plan = [(gd, "BJ", "PO-DC-10M"), (bj, "SH", "PO-DC-2M"), (sh, "GD", "PO-DC-2M"), (gd, "SH", "PO-DC-2M")]
     placed = []
     for home, delivering, offering in plan:

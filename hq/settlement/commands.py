@@ -12,6 +12,7 @@ from typing import Any
 
 from hq.catalog import HqCatalogCommands
 from hq.settlement.documents import rule_document, statement_doc
+from hq.settlement.schemas import RuleUpdate
 from shared.api.documents import statement_document
 from shared.application import CrmApplication
 from shared.domain.billing import billable_cycle, parse_cycle
@@ -85,20 +86,18 @@ class SettlementCommands:
 
     # --- commands --------------------------------------------------------------------------------
 
-    def set_settlement_rule(
-        self, offering_id: str, data: dict[str, Any], by: dict[str, str]
-    ) -> dict[str, Any]:
+    def set_settlement_rule(self, offering_id: str, update: RuleUpdate, by: dict[str, str]) -> dict[str, Any]:
+        """A new rule takes both percentages (the domain refuses one missing); a change keeps what it omits."""
+        one_time, monthly = update.oneTimePercent, update.monthlyPercent
         rule = self.store.find(SettlementRule, rule_id(offering_id))
         if rule is None:
             if offering_id != DEFAULT_RULE:
                 self.catalog.get_offering(offering_id)  # a rule names an offering of the catalog
-            rule = SettlementRule.define(
-                offering_id, data.get("oneTimePercent"), data.get("monthlyPercent"), by
-            )
+            rule = SettlementRule.define(offering_id, one_time, monthly, by)
         else:
             rule.change(
-                data.get("oneTimePercent", rule.one_time_percent),
-                data.get("monthlyPercent", rule.monthly_percent),
+                rule.one_time_percent if one_time is None else one_time,
+                rule.monthly_percent if monthly is None else monthly,
                 by,
             )
         self.store.record(rule)

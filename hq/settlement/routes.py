@@ -54,7 +54,7 @@ def get_rule(offering_id: str, app: HqApp, fields: RuleFields) -> Response:
 def put_rule(
     offering_id: str, body: RuleUpdate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)
 ) -> Response:
-    return one(app.settlement.set_settlement_rule(offering_id, body.model_dump(exclude_none=True), by))
+    return one(app.settlement.set_settlement_rule(offering_id, body, by))
 
 
 @router.get(
