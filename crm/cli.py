@@ -573,7 +573,7 @@ def keys_distrust(args: argparse.Namespace) -> None:
     """HQ stops trusting a province's signing key, and every province with it (over replication)."""
     app = _existing_application(_node_settings(args, "hq"))
     try:
-        done = app.distrust_key(
+        done = app.staff.distrust_key(
             args.kid, args.reason, {"actor": args.by, "role": "systemAdmin", "channel": "system"}
         )
     except DomainError as invalid:
@@ -715,7 +715,7 @@ def users_add(args: argparse.Namespace) -> None:
     password = args.password or secrets.token_urlsafe(12)
     app = _application(_settings(args, node_code="HQ", tier="hq"))
     try:
-        member = app.enrol_staff(
+        member = app.staff.enrol_staff(
             {
                 "username": args.user,
                 "name": args.name or args.user,
@@ -774,7 +774,7 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
         for user, role, province in plan:
             password = known.get(user) or secrets.token_urlsafe(12)
             if app.find(StaffMember, staff_id(user)) is None:
-                app.enrol_staff(
+                app.staff.enrol_staff(
                     {
                         "username": user,
                         "name": f"{province} {DEMO_TITLES[role]}",

@@ -1,54 +1,91 @@
-"""The HQ node's application: its own catalog, plus what it applies from every province's public log."""
+"""The HQ node: composes its areas (each a package of hq/) and applies what every province's public log brings,
+dispatching each replicated event by its class to the area it concerns (`HqApplication.policy`)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
+from eventsourcing.utils import resolve_topic
 
-from hq import catalog, group_shares, registry, routing, settlement, staff, statistics
-from hq.audit import AUDITED
+from hq.catalog import HqCatalogCommands
+from hq.catalog import read_model as catalog_model
+from hq.group_shares import GroupShareCommands
+from hq.group_shares import read_model as group_shares_model
 from hq.mirror.store import Mirror
+from hq.registry import RegistryCommands, Touched
+from hq.registry import read_model as registry_model
+from hq.routing import RoutingCommands
+from hq.routing import read_model as routing_model
+from hq.settlement import SettlementCommands
+from hq.settlement import read_model as settlement_model
+from hq.staff import StaffCommands
+from hq.staff import read_model as staff_model
+from hq.statistics import StatisticsCommands
+from hq.statistics import read_model as statistics_model
 from hq.upgrades import take_upgrade_steps
 from shared.application import CrmApplication
-from shared.domain.billing import parse_cycle
-from shared.domain.errors import NotFound
+from shared.domain.billing import CustomerBill
+from shared.domain.cross_province import CrossProvinceRequest, DeliveryLeg
+from shared.domain.customer import Customer
 from shared.domain.product import Product
+from shared.domain.signing_key import SigningKey
+from shared.domain.statistics import MonthlyReport
 from shared.persistence import destinations
 from shared.settings import Settings
-from shared.staff_table import StaffAccess
 
-AREAS = (catalog, registry, statistics, routing, group_shares, settlement, staff)
+READ_MODELS = (
+    catalog_model,
+    registry_model,
+    statistics_model,
+    routing_model,
+    group_shares_model,
+    settlement_model,
+    staff_model,
+)
+# The events of a province's log that HQ applies (beyond mirroring them): the rest are never decoded here.
+APPLIED = (
+    Customer.Event,
+    CustomerBill.Event,
+    MonthlyReport.Event,
+    CrossProvinceRequest.Event,
+    DeliveryLeg.Event,
+    SigningKey.Event,
+)
 
 
-class HqApplication(
-    staff.StaffDirectory,
-    settlement.SettlementLedger,
-    group_shares.GroupSharing,
-    routing.Routing,
-    catalog.HqCatalogCommands,
-    CrmApplication,
-):
-    tables = tuple(t for area in AREAS for t in area.TABLES)
-    audited_resources = AUDITED
-    projectors = {cls: p for area in AREAS for cls, p in getattr(area, "PROJECTORS", {}).items()}
+class HqApplication(CrmApplication):
+    tables = tuple(t for area in READ_MODELS for t in area.TABLES)
+    audited_resources = (
+        *catalog_model.AUDITED,
+        *routing_model.AUDITED,
+        *settlement_model.AUDITED,
+        *staff_model.AUDITED,
+    )
+    projectors = {cls: p for area in READ_MODELS for cls, p in getattr(area, "PROJECTORS", {}).items()}
     snapshotting_intervals = {Product: 50}
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         with self.queries.cursor(commit=True) as c:  # before the first save: the recorder writes into it
             self.queries.execute(c, destinations.create_statement(self.schema.prefix))
-        self.registry = registry.Registry(self)
-        self.statistics = statistics.Statistics(self)
+        self.catalog = HqCatalogCommands(self)
+        self.registry = RegistryCommands(self)
+        self.statistics = StatisticsCommands(self, registry=self.registry)
+        self.routing = RoutingCommands(self)
+        self.group_shares = GroupShareCommands(self)
+        self.settlement = SettlementCommands(self, catalog=self.catalog)
+        self.staff = StaffCommands(self)
         self.mirror = Mirror(self)
-        self.staff_access = StaffAccess(self, self.directory_entry)
+        self.staff_access = self.staff.access
         self._applying = threading.Lock()  # one province's batch at a time: routing records are shared by two
         self.rebuild_if_reshaped()
-        catalog.HqCatalogCommands.on_start(self)
-        settlement.SettlementLedger.on_start(self)
+        self.catalog.adopt_shipped_catalog()
+        self.settlement.define_default_rule()
         take_upgrade_steps(self)
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -58,22 +95,22 @@ class HqApplication(
             transcoder=self.construct_transcoder(), mapper_class=destinations.AddressingMapper
         )
 
+    def follow_upstreams(self, codes: set[str]) -> None:
+        super().follow_upstreams(codes)
+        self.routing.follow(codes)
+
     # --- replication from provinces ------------------------------------------------------------
 
     def apply_replicated(self, upstream: str, records: list[Any], last_hash: bytes) -> None:
         """A province's batch, in one transaction with its tracking record: verbatim mirror rows, the registry and
         statistics, and HQ's own records it causes — routing and relays (R-19), group shares (R-20), ledger
         entries (R-21)."""
+        events = self._applied(records)
         with self._applying, self.batch() as batch:
-            customers, operations = self._derived(upstream, records)
-            self.share_groups(customers)
-            for record in records:
-                if routing.is_cross_province(record.topic):
-                    self.route(upstream, self.decode(record))
-                elif record.topic == settlement.BILL_ISSUED:
-                    self.apportion(upstream, self.decode(record))
-                elif record.topic == staff.SIGNING_KEY_PUBLISHED:
-                    self.trust_province_key(upstream, self.decode(record))
+            customers, operations = self._derived(upstream, events)
+            self.group_shares.share_groups(customers)
+            for event in events:
+                self.policy(event, upstream)
             last = records[-1]
             self.record_replicated(
                 upstream,
@@ -85,12 +122,50 @@ class HqApplication(
                 bulk=self.mirror.writes(upstream, records, last_hash),
             )
 
-    def _derived(self, upstream: str, records: list[Any]) -> tuple[list[registry.Touched], list[Any]]:
-        """The registry's and the statistics' rows for a batch (both rebuildable from the mirror), and the
-        customers the batch touched with who last changed each."""
-        events = [self.decode(r) for r in records if r.topic.startswith(registry.CUSTOMER_TOPIC_PREFIX)]
-        figures = [self.decode(r) for r in records if statistics.is_statistical(r.topic)]
-        touched, operations = self.registry.apply(upstream, events)
+    def _applied(self, records: list[Any]) -> list[Any]:
+        """The domain events of the records HQ applies, in log order (known by their class, not decoded else)."""
+        return [self.decode(r) for r in records if issubclass(resolve_topic(r.topic), APPLIED)]
+
+    @singledispatchmethod
+    def policy(self, event: Any, upstream: str) -> None:
+        """What a province's event causes at HQ beyond the registry and statistics, inside the batch's unit of
+        work; most cause nothing more."""
+
+    @policy.register(CrossProvinceRequest.Submitted)
+    def _order_submitted(self, event: CrossProvinceRequest.Submitted, upstream: str) -> None:
+        self.routing.open_order(event)
+
+    @policy.register(CrossProvinceRequest.CancellationRequested)
+    def _cancellation_requested(self, event: Any, upstream: str) -> None:
+        self.routing.forward_cancellation(event)
+
+    @policy.register(CrossProvinceRequest.HomeStateChanged)
+    def _home_state_changed(self, event: Any, upstream: str) -> None:
+        self.routing.record_home_state(event)
+
+    # DeliveryLeg.Received causes nothing: the leg arrived; its first move is what the home province needs
+    @policy.register(DeliveryLeg.WorkProgressed)
+    def _work_progressed(self, event: Any, upstream: str) -> None:
+        self.routing.relay_progress(upstream, event)
+
+    @policy.register(DeliveryLeg.CancellationAnswered)
+    def _cancellation_answered(self, event: Any, upstream: str) -> None:
+        self.routing.relay_cancellation_answer(upstream, event)
+
+    @policy.register(CustomerBill.Issued)
+    def _bill_issued(self, event: CustomerBill.Issued, upstream: str) -> None:
+        self.settlement.apportion(upstream, event)
+
+    @policy.register(SigningKey.Published)
+    def _signing_key_published(self, event: SigningKey.Published, upstream: str) -> None:
+        self.staff.trust_province_key(upstream, event)
+
+    def _derived(self, upstream: str, events: list[Any]) -> tuple[list[Touched], list[Any]]:
+        """The registry's and the statistics' rows for a batch's events (both rebuildable from the mirror), and
+        the customers the batch touched with who last changed each."""
+        customers = [e for e in events if isinstance(e, Customer.Event)]
+        figures = [e for e in events if isinstance(e, (CustomerBill.Event, MonthlyReport.Event))]
+        touched, operations = self.registry.apply(upstream, customers)
         return touched, [*operations, *self.statistics.operations(upstream, figures)]
 
     # The mirror's queries as callers written before it was its own part (tests) know them; new code uses
@@ -120,23 +195,9 @@ class HqApplication(
         count = super().rebuild_read_models(progress)
         for upstream in self.mirror.upstreams():
             for records in self.mirror.records(upstream):
-                _, operations = self._derived(upstream, records)
+                _, operations = self._derived(upstream, self._applied(records))
                 with self.queries.cursor(commit=True) as cursor:
                     for op in operations:
                         for sql, params in self.schema.statements_for(op):
                             self.queries.execute(cursor, sql, params)
         return count
-
-    def list_national_customers(self, **filters: Any) -> Any:
-        return self.registry.list_national(**filters)
-
-    def national_statistics(
-        self, month: str | None = None, province: str | None = None
-    ) -> list[dict[str, Any]]:
-        return self.statistics.national(parse_cycle(month, "month") if month else None, province)
-
-    def get_national_customer(self, nid: str, unmask: bool = False) -> dict[str, Any]:
-        doc = self.registry.by_national_id(nid, unmask)
-        if doc is None:
-            raise NotFound(f"no national customer with id '{nid}'", field="id")
-        return doc

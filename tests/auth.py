@@ -69,7 +69,7 @@ def enrol(
     name: str | None = None,
 ) -> dict:
     """A member enrolled in HQ's directory the way `crm users add` does it (the first administrator's way in)."""
-    return hq_app.enrol_staff(
+    return hq_app.staff.enrol_staff(
         {
             "username": username,
             "name": name or username,

@@ -49,7 +49,7 @@ def test_every_province_resource_has_a_told_history(store, tmp_path):
                 last = client.get(f"/audit/{resource}/{resource_id}", params={"version": versions[-1]})
                 assert last.json()["document"]["id"] == resource_id, resource
         hq = nodes["HQ"]
-        eventually(lambda: hq.app.list_national_customers(limit=1).total > 0)
+        eventually(lambda: hq.app.registry.list_national_customers(limit=1).total > 0)
         api = create_hq_app(hq.app)
         api.state.runtime = hq.runtime
         with TestClient(api, headers=AUDITOR) as client:

@@ -12,6 +12,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 
+from hq.settlement.schemas import RuleUpdate
 from province.api.app import create_app
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
@@ -109,7 +110,9 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     ]
     assert {i["state"] for i in done["productOrderItem"]} == {"completed"}
     assert done["compensation"]["value"] == 0
-    desk = eventually(lambda: (d := hq.get_cross_province_order(placed["id"]))["state"] == "completed" and d)
+    desk = eventually(
+        lambda: (d := hq.routing.get_cross_province_order(placed["id"]))["state"] == "completed" and d
+    )
     assert (
         desk["homeProvince"] == "GD"
         and desk["deliveringProvinces"] == ["BJ", "GD"]
@@ -141,7 +144,7 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     assert bj.list_bills().total == 0  # BJ bills nobody for it
 
     # HQ's ledger: the BJ lines apportioned by the default rule (one-time whole, monthly 70%).
-    entries = eventually(lambda: hq.list_settlement_entries(month=cycle).items)
+    entries = eventually(lambda: hq.settlement.list_settlement_entries(month=cycle).items)
     assert {(e["homeProvince"], e["deliveringProvince"]) for e in entries} == {("GD", "BJ")}
     shares = {e["chargeKind"]: e["shareAmount"]["value"] for e in entries}
     assert shares == {"oneTime": fee["BJ"], "monthly": (month_fee["BJ"] * 70 + 50) // 100}
@@ -150,7 +153,7 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
         "BJ": sum(shares.values())
     }
 
-    issued = {s["province"]: s for s in hq.issue_statements(cycle, BY)}
+    issued = {s["province"]: s for s in hq.settlement.issue_statements(cycle, BY)}
     owed = sum(shares.values())
     assert issued["BJ"]["receivable"]["value"] == owed and issued["GD"]["payable"]["value"] == owed
     assert sum(s["net"]["value"] for s in issued.values()) == 0 and set(issued) == {"GD", "BJ"}
@@ -241,7 +244,7 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     assert gd.get_cancellation(asked["id"])["state"] == "done"
     assert {w["state"] for w in bj.list_work_orders(order_id=placed["id"]).items} == {"cancelled"}
     assert {w["state"] for w in gd.list_work_orders(order_id=placed["id"]).items} == {"cancelled"}
-    eventually(lambda: hq.get_cross_province_order(placed["id"])["state"] == "cancelled")
+    eventually(lambda: hq.routing.get_cross_province_order(placed["id"])["state"] == "cancelled")
 
     # Known delivered: refused at once, with the reason.
     done = order(gd, c["id"], ("PO-DC-2M", "BJ"), ("PO-DC-10M", None))
@@ -261,7 +264,9 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     work_through(bj, works)  # GD does not hear of it yet
     asked = gd.cancel_order({"productOrder": {"id": racing["id"]}, "cancellationReason": "too slow"}, BY)
     assert asked["state"] == "inProgress"
-    eventually(lambda: hq.get_cross_province_order(racing["id"]).get("cancellation", {}).get("answers"))
+    eventually(
+        lambda: hq.routing.get_cross_province_order(racing["id"]).get("cancellation", {}).get("answers")
+    )
     nodes["GD"].runtime.start_follower("HQ")
     answer = eventually(
         lambda: (a := gd.get_cancellation(asked["id"]))["state"] == "terminatedWithError" and a
@@ -290,8 +295,8 @@ def test_a_late_remote_completion_is_compensated_on_the_home_bill(nodes):
 
 def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
     gd, bj, hq = nodes["GD"].app, nodes["BJ"].app, nodes["HQ"].app
-    hq.set_settlement_rule(
-        "PO-DC-10M", {"oneTimePercent": 80, "monthlyPercent": 50}, BY
+    hq.settlement.set_settlement_rule(
+        "PO-DC-10M", RuleUpdate(oneTimePercent=80, monthlyPercent=50), BY
     )  # beside the default
     c = customer(gd)
     placed = order(gd, c["id"], ("PO-DC-10M", "BJ"), ("PO-DC-2M", "BJ"), ("PO-DC-2M", None))
@@ -309,7 +314,7 @@ def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
 
     entries = {
         e["billLineId"]: e
-        for e in hq.list_settlement_entries(month=cycle).items
+        for e in hq.settlement.list_settlement_entries(month=cycle).items
         if e["customerBill"]["id"] == bill_id
     }
     assert {e["rule"]["id"] for e in entries.values()} == {"PO-DC-10M", "default"}
@@ -330,7 +335,9 @@ def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
         ("default", "monthly"): 70,
     }
 
-    hq.set_settlement_rule("PO-DC-10M", {"oneTimePercent": 10, "monthlyPercent": 10}, BY)  # settled already
+    hq.settlement.set_settlement_rule(
+        "PO-DC-10M", RuleUpdate(oneTimePercent=10, monthlyPercent=10), BY
+    )  # settled already
     assert gd.get_bill(bill_id)["revenueShare"] == bill["revenueShare"]
     assert gd.get_bill(bill_id, replay=True)["revenueShare"] == bill["revenueShare"]
     before = gd.queries.dump()
@@ -340,7 +347,7 @@ def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
 
 def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
     gd, bj, sh, hq = (nodes[c].app for c in ("GD", "BJ", "SH", "HQ"))
-    hq.set_settlement_rule("PO-DC-10M", {"oneTimePercent": 80, "monthlyPercent": 50}, BY)
+    hq.settlement.set_settlement_rule("PO-DC-10M", RuleUpdate(oneTimePercent=80, monthlyPercent=50), BY)
     plan = [(gd, "BJ", "PO-DC-10M"), (bj, "SH", "PO-DC-2M"), (sh, "GD", "PO-DC-2M"), (gd, "SH", "PO-DC-2M")]
     placed = []
     for home, delivering, offering in plan:
@@ -352,19 +359,19 @@ def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
     cycle = datetime.now(UTC).strftime("%Y-%m")
     for app in (gd, bj, sh):
         app.run_bill_cycle(cycle, BY)
-    eventually(lambda: hq.list_settlement_entries(month=cycle).total == 2 * len(plan))
-    rule_80 = [e for e in hq.list_settlement_entries(month=cycle, delivering="BJ").items]
+    eventually(lambda: hq.settlement.list_settlement_entries(month=cycle).total == 2 * len(plan))
+    rule_80 = [e for e in hq.settlement.list_settlement_entries(month=cycle, delivering="BJ").items]
     assert {e["sharePercent"] for e in rule_80} == {80, 50} and {e["rule"]["id"] for e in rule_80} == {
         "PO-DC-10M"
     }
-    statements = hq.settlement_statements(cycle)
+    statements = hq.settlement.settlement_statements(cycle)
     assert {s["province"] for s in statements} == {"GD", "BJ", "SH"}
     assert sum(s["net"]["value"] for s in statements) == 0
     pairs = {(s["province"], c["province"]): c["net"]["value"] for s in statements for c in s["counterpart"]}
     assert all(pairs[(a, b)] == -pairs[(b, a)] for a, b in pairs)
     assert not any(s["issued"] for s in statements)
-    hq.issue_statements(cycle, BY)
-    assert all(s["issued"] for s in hq.settlement_statements(cycle))
+    hq.settlement.issue_statements(cycle, BY)
+    assert all(s["issued"] for s in hq.settlement.settlement_statements(cycle))
     for code in ("GD", "BJ", "SH"):
         mine = next(s for s in statements if s["province"] == code)
         received = eventually(lambda: nodes[code].app.list_statements(cycle).items)
@@ -415,12 +422,13 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
     assert bj.list_customers(home_province="GD").total == 1
 
     national = eventually(
-        lambda: hq.list_national_customers(certificate_number=g["certificate"]["number"]).items
+        lambda: hq.registry.list_national_customers(certificate_number=g["certificate"]["number"]).items
     )
     assert national[0]["homeProvince"] == "GD" and national[0]["grade"] == "1A"
-    assert hq.list_national_customers(phone_number="13800000002").items[0]["id"] == national[0]["id"]
+    assert hq.registry.list_national_customers(phone_number="13800000002").items[0]["id"] == national[0]["id"]
     assert (
-        hq.list_national_customers(name="粤海").total == 1 and hq.list_national_customers(name="%").total == 0
+        hq.registry.list_national_customers(name="粤海").total == 1
+        and hq.registry.list_national_customers(name="%").total == 0
     )
     for app in (bj, sh, hq):
         before = app.queries.dump()

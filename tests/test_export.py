@@ -65,7 +65,7 @@ def test_exports_of_hq_never_carry_password_hashes(tmp_path):
     with node_settings("sqlite", tmp_path, "HQ", tier="hq") as settings:
         hq = HqApplication(settings)
         try:
-            hq.enrol_staff(
+            hq.staff.enrol_staff(
                 {"username": "li.si", "name": "李四", "role": "auditor", "password": "a long passphrase"},
                 {"actor": "admin", "role": "systemAdmin", "channel": "system"},
             )

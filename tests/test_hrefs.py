@@ -71,7 +71,7 @@ def test_every_href_of_a_demo_province_and_of_hq_answers(tmp_path):
         with TestClient(api, headers=staff("provinceAdmin", "GD", "zhang.san")) as client:
             assert unresolved(client) == []
         hq = nodes["HQ"].app
-        eventually(lambda: hq.list_national_customers(limit=1).total > 0)
+        eventually(lambda: hq.registry.list_national_customers(limit=1).total > 0)
         hq_api = create_hq_app(hq)
         hq_api.state.runtime = nodes["HQ"].runtime
         with TestClient(hq_api, headers=staff("auditor", "HQ", "zhao.audit")) as client:

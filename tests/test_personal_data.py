@@ -105,7 +105,7 @@ def test_no_certificate_or_phone_number_in_clear_at_rest_and_answers_are_masked(
             read = gd.app.repository.get(UUID(str(reads[0].originator_id)))
             assert isinstance(read, PersonalDataRead) and read.subjects == [created.json()["id"]]
 
-        eventually(lambda: hq.app.list_national_customers(certificate_number=certificate).total == 1)
+        eventually(lambda: hq.app.registry.list_national_customers(certificate_number=certificate).total == 1)
         with TestClient(create_hq_app(hq.app), headers=staff("auditor", "HQ", "zhao.audit")) as at_hq:
             national = at_hq.get(CUSTOMERS, params={"certificateNumber": certificate}).json()[0]
             assert certificate not in str(national) and phone not in str(national)

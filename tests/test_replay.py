@@ -68,7 +68,7 @@ def test_replay_at_hq_covers_what_it_derives_from_the_mirrors(tmp_path):
     with cluster("sqlite", tmp_path, ("GD",)) as nodes:
         nodes["GD"].app.register_customer(group(), BY)
         hq = nodes["HQ"].app
-        eventually(lambda: hq.list_national_customers(limit=1).total == 1)
+        eventually(lambda: hq.registry.list_national_customers(limit=1).total == 1)
         scratch = HqApplication(hq.settings)
         try:
             result = replay_and_compare(hq, scratch)

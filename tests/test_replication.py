@@ -22,17 +22,17 @@ def test_customer_registered_in_gd_appears_in_the_national_registry(store, tmp_p
         vip = gd.app.register_customer(individual(grade="1A", name="王总"), BY)
         gd.app.register_customer(individual(grade="5A"), BY)  # not a national customer
         eventually(lambda: synced(hq, "GD", gd))
-        national = hq.app.list_national_customers()
+        national = hq.app.registry.list_national_customers()
         assert national.total == 1
         assert (
             national.items[0]["certificate"]["number"]
             == vip["certificate"]["number"][:6] + "********" + vip["certificate"]["number"][-4:]
         )  # masked in the national view too
-        unmasked = hq.app.get_national_customer(national.items[0]["id"], unmask=True)
+        unmasked = hq.app.registry.get_national_customer(national.items[0]["id"], unmask=True)
         assert unmasked["certificate"] == vip["certificate"]
         assert national.items[0]["provincialCustomer"][0]["id"] == vip["id"]
         gd.app.update_customer(vip["id"], {"grade": "2A", "status": "active"}, BY)
-        eventually(lambda: hq.app.list_national_customers(grade="2A").total == 1)
+        eventually(lambda: hq.app.registry.list_national_customers(grade="2A").total == 1)
         status = hq.runtime.status()["upstreams"][0]
         assert status["lagEvents"] == 0 and status["state"] == "streaming"
 
@@ -53,13 +53,13 @@ def test_same_group_in_gd_and_bj_is_one_national_customer(store, tmp_path):
         )
         hq = nodes["HQ"]
         eventually(lambda: synced(hq, "GD", nodes["GD"]) and synced(hq, "BJ", nodes["BJ"]))
-        national = hq.app.list_national_customers(kind="group")
+        national = hq.app.registry.list_national_customers(kind="group")
         assert national.total == 1
         one = national.items[0]
         assert one["provinces"] == ["BJ", "GD"]
         assert sorted(m["province"] for m in one["member"]) == ["BJ", "GD", "SH"]
-        assert hq.app.get_national_customer(one["id"])["id"] == one["id"]
-        assert hq.app.list_national_customers(province="BJ").total == 1
+        assert hq.app.registry.get_national_customer(one["id"])["id"] == one["id"]
+        assert hq.app.registry.list_national_customers(province="BJ").total == 1
 
 
 def test_catalog_released_at_hq_becomes_orderable_and_retired_stops(store, tmp_path):
@@ -67,17 +67,17 @@ def test_catalog_released_at_hq_becomes_orderable_and_retired_stops(store, tmp_p
 
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         hq = nodes["HQ"]
-        hq.app.create_product(
+        hq.app.catalog.create_product(
             {"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000}, BY
         )
         for status in ("inDevelopment", "tariffApproval", "released"):
-            hq.app.change_product("PO-IPTV", {"lifecycleStatus": status}, BY)
+            hq.app.catalog.change_product("PO-IPTV", {"lifecycleStatus": status}, BY)
         for code in ("GD", "BJ"):
             app = nodes[code].app
             terms = eventually(lambda: _orderable(app, "PO-IPTV"))
             assert terms.monthly_fee == 2000
             assert app.get_offering("PO-IPTV")["catalogSource"] == "HQ"
-        hq.app.change_product("PO-IPTV", {"lifecycleStatus": "retired"}, BY)
+        hq.app.catalog.change_product("PO-IPTV", {"lifecycleStatus": "retired"}, BY)
         for code in ("GD", "BJ"):
             app = nodes[code].app
             eventually(lambda: app.get_offering("PO-IPTV")["lifecycleStatus"] == "retired")
@@ -119,7 +119,7 @@ def test_national_statistics_from_bills_registry_and_monthly_reports(store, tmp_
         eventually(lambda: synced(hq, "GD", gd))
         bills = gd.app.list_bills(limit=1000).items
         cycle = bills[0]["billingCycle"]
-        entry = hq.app.national_statistics(cycle, "GD")[0]
+        entry = hq.app.statistics.national_statistics(cycle, "GD")[0]
         assert entry["revenueBilled"]["value"] == sum(
             b["amountDue"]["value"] for b in bills if b["billingCycle"] == cycle
         )
@@ -131,7 +131,7 @@ def test_national_statistics_from_bills_registry_and_monthly_reports(store, tmp_
         assert entry["revenuePaid"]["value"] == paid > 0
         assert sum(entry["customersByGrade"].values()) == 15
         month = gd.app.clock().strftime("%Y-%m")
-        report = eventually(lambda: hq.app.national_statistics(month, "GD")[0]["report"])
+        report = eventually(lambda: hq.app.statistics.national_statistics(month, "GD")[0]["report"])
         local = gd.app.monthly_figures(month)
         assert (
             report["ordersByState"] == local["ordersByState"] and sum(report["ordersByState"].values()) == 8
@@ -148,7 +148,7 @@ def test_national_statistics_from_bills_registry_and_monthly_reports(store, tmp_
         gd.app.publish_monthly_report(month, BY)  # the month's report is refreshed; HQ keeps the latest
         eventually(
             lambda: (
-                hq.app.national_statistics(month, "GD")[0]["report"]["ticketsByType"]
+                hq.app.statistics.national_statistics(month, "GD")[0]["report"]["ticketsByType"]
                 == gd.app.monthly_figures(month)["ticketsByType"]
             )
         )

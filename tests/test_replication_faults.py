@@ -71,7 +71,7 @@ def test_fifty_idle_tails_from_strangers_do_not_delay_hqs_follower(store, tmp_pa
 
             hq.runtime.add_upstream("GD", gd.target)  # HQ's follower connects while the tails are held
             gd.app.register_customer(individual(grade="2A"), BY)
-            eventually(lambda: hq.app.list_national_customers().total == 2, timeout=5)
+            eventually(lambda: hq.app.registry.list_national_customers().total == 2, timeout=5)
             assert hq.follower("GD").status.state == "streaming"
             for call in held:
                 call.cancel()
@@ -145,7 +145,7 @@ def test_a_frozen_upstream_is_reported_within_15_s_then_caught_up(store, tmp_pat
         try:
             gd.send("POST", CUSTOMERS, individual(grade="1A"), expect=201)
             hq.runtime.add_upstream("GD", gd.target)
-            eventually(lambda: hq.app.list_national_customers().total == 1)
+            eventually(lambda: hq.app.registry.list_national_customers().total == 1)
             api = create_app(hq.app)
             api.state.runtime = hq.runtime
             with TestClient(api, headers=OPS) as client:
@@ -171,7 +171,7 @@ def test_a_frozen_upstream_is_reported_within_15_s_then_caught_up(store, tmp_pat
                 assert progress.lag_seconds > 0 and progress.lag_events == 0
 
                 gd.send("POST", CUSTOMERS, individual(grade="2A"), expect=201)
-                eventually(lambda: hq.app.list_national_customers().total == 2, timeout=30)
+                eventually(lambda: hq.app.registry.list_national_customers().total == 2, timeout=30)
                 view = _status(client)
                 assert view["state"] == "streaming" and view["lagEvents"] == 0 and view["lagSeconds"] == 0
         finally:
@@ -224,7 +224,7 @@ def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, t
         assert len(errors) == 1 and f"position {position}" in errors[0] and record.topic in errors[0]
 
         bj.app.register_customer(individual(grade="1A"), BY)  # the other provinces go on
-        eventually(lambda: hq.app.list_national_customers(province="BJ").total == 1)
+        eventually(lambda: hq.app.registry.list_national_customers(province="BJ").total == 1)
         assert hq.follower("BJ").status.state == "streaming"
 
         api = create_app(hq.app)

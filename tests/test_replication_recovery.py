@@ -104,7 +104,7 @@ def test_hq_killed_mid_stream_resumes_with_exactly_the_public_events(store, tmp_
                 "SELECT COUNT(*) AS n, COUNT(DISTINCT customer_id) AS d FROM {province_customer}"
             )
             assert rows[0]["n"] == rows[0]["d"] == 2900
-            assert app.list_national_customers().total == 3 * 2900 // 5 + (1 if 2900 % 5 > 2 else 0)
+            assert app.registry.list_national_customers().total == 3 * 2900 // 5 + (1 if 2900 % 5 > 2 else 0)
         finally:
             app.close()
 
@@ -131,7 +131,7 @@ def test_province_down_then_back_is_caught_up(store, tmp_path):
                 and hq.follower("GD").status.last_error
             )
         )
-        assert hq.app.list_national_customers().total == 1  # HQ keeps serving
+        assert hq.app.registry.list_national_customers().total == 1  # HQ keeps serving
         recorded = hq.follower("GD").status.position
         hq.follower("GD").stop()
         hq.follower("GD").join(timeout=5)
@@ -145,7 +145,7 @@ def test_province_down_then_back_is_caught_up(store, tmp_path):
         runtime = NodeRuntime(back, follow=False).start()
         try:
             back.register_customer(individual(grade="2A"), BY)
-            eventually(lambda: hq.app.list_national_customers().total == 2, timeout=30)
+            eventually(lambda: hq.app.registry.list_national_customers().total == 2, timeout=30)
             assert hq.follower("GD").status.state == "streaming"
         finally:
             runtime.stop()
@@ -179,7 +179,7 @@ def test_hq_down_while_provinces_work_then_back_catches_up(store, tmp_path):
         hq, runtime = start_hq()
         gd.runtime.add_upstream("HQ", f"127.0.0.1:{hq_settings.grpc_port}")
         gd.app.register_customer(individual(grade="1A"), BY)
-        eventually(lambda: hq.list_national_customers().total == 1)
+        eventually(lambda: hq.registry.list_national_customers().total == 1)
         runtime.stop()
         hq.close()
         for grade in ("1A", "2A", "3A"):  # HQ is down: the province keeps accepting work
@@ -189,7 +189,7 @@ def test_hq_down_while_provinces_work_then_back_catches_up(store, tmp_path):
         )
         hq, runtime = start_hq()
         try:
-            eventually(lambda: hq.list_national_customers().total == 4, timeout=30)
+            eventually(lambda: hq.registry.list_national_customers().total == 4, timeout=30)
             eventually(lambda: gd.follower("HQ").status.state == "streaming", timeout=30)
             assert hq.mirror_count("GD") == public_count(gd.app)
         finally:
@@ -240,7 +240,9 @@ def test_upstream_whose_history_changed_stops_its_follower_loudly(store, tmp_pat
             )
             assert "history changed" in status.last_error
             assert hq.follower("GD").status.position == recorded
-            assert hq.app.list_national_customers().total == 1  # nothing of the other history was applied
+            assert (
+                hq.app.registry.list_national_customers().total == 1
+            )  # nothing of the other history was applied
             assert not hq.follower("GD").is_alive()
             view = hq.runtime.status()["upstreams"][0]
             assert view["state"] == "stopped" and "history changed" in view["lastError"]

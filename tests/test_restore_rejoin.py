@@ -285,7 +285,7 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
 
             # BJ works the order GD lost on; HQ relays every move to GD, and ships a new product
             work_through(bj.app, bj.app.list_work_orders(order_id=lost["id"]).items)
-            hq.app.create_product(
+            hq.app.catalog.create_product(
                 {"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000}, BY
             )
             eventually(lambda: offering_at(again.app, "PO-IPTV"))

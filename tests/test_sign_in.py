@@ -482,7 +482,7 @@ def test_hq_trusts_only_a_provinces_own_ed25519_key_and_a_distrusted_key_signs_n
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from hq.staff import is_signing_key
+    from hq.staff.commands import is_signing_key
     from shared.auth.tokens import key_id, public_jwk
 
     real = Ed25519PrivateKey.generate().public_key()
@@ -497,7 +497,7 @@ def test_hq_trusts_only_a_provinces_own_ed25519_key_and_a_distrusted_key_signs_n
         hq, gd = nodes["HQ"], nodes["GD"]
         before = hq.app.staff_access.published_keys()
         with hq.app.batch() as batch:
-            hq.app.trust_province_key(
+            hq.app.staff.trust_province_key(
                 "GD", SimpleNamespace(province="GD", kid="0" * 16, jwk={**jwk, "kid": "0" * 16}, by=BY)
             )
             assert not batch.changed()  # nothing trusted, nothing recorded
@@ -512,7 +512,7 @@ def test_hq_trusts_only_a_provinces_own_ed25519_key_and_a_distrusted_key_signs_n
         with TestClient(create_province_app(gd.app)) as at_gd:
             clerk = signed_in(at_gd, "gd.clerk")
             assert at_gd.get(CUSTOMERS, headers=clerk).status_code == 200
-            hq.app.distrust_key(gd_kid, "the key file was copied off the machine", ENROLLED_BY)
+            hq.app.staff.distrust_key(gd_kid, "the key file was copied off the machine", ENROLLED_BY)
             eventually(lambda: at_gd.get(CUSTOMERS, headers=clerk).status_code == 401)  # its tokens, refused
             refused = at_gd.post(TOKEN, data={"username": "gd.clerk", "password": PASSWORD})
             assert refused.status_code == 503 and refused.json()["code"] == "signingKeyDistrusted"

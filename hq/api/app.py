@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hq.api import auth_routes, catalog_routes, order_desk_routes, settlement_routes
-from hq.api.national_routes import customers, statistics
 from hq.application import HqApplication
+from hq.catalog import routes as catalog
 from hq.mirror import routes as mirror_routes
+from hq.registry import routes as registry
+from hq.routing import routes as routing
+from hq.settlement import routes as settlement
+from hq.staff import routes as staff
+from hq.statistics import routes as statistics
 from shared.api import health, replication
 from shared.api.audit_routes import audit_router
 from shared.api.auth_routes import auth, jwks_router, unlock_router
@@ -39,12 +43,12 @@ def create_app(application: HqApplication) -> FastAPI:
         auth,
         unlock_router,
         jwks_router,
-        auth_routes.staff,
-        customers,
-        catalog_routes.router,
-        order_desk_routes.router,
-        settlement_routes.router,
-        statistics,
+        staff.router,
+        registry.router,
+        catalog.router,
+        routing.router,
+        settlement.router,
+        statistics.router,
         replication.router,
         mirror_routes.router,
         health.router,

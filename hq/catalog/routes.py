@@ -1,7 +1,4 @@
-"""TMF620 Product Catalog at HQ: the catalog master (R-11, R-12); provinces hold read-only copies.
-
-Mounted by hq/api/app.py as `include_router(catalog_routes.router)`.
-"""
+"""TMF620 Product Catalog at HQ: the catalog master (R-11, R-12); provinces hold read-only copies."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from hq.api.deps import HqApp
-from hq.api.models import OfferingCreate, OfferingPatch
+from hq.catalog.schemas import OfferingCreate, OfferingPatch
 from shared.api.common import IdempotencyHeader, PagingQuery, idempotent_create, one, page_response
 from shared.api.contract import Selection, selectable
 from shared.api.offering import ProductOffering
@@ -36,7 +33,9 @@ def create_offering(
     by: dict[str, str] = acting(P.MANAGE_CATALOG),
 ) -> Response:
     data = body.as_command()
-    return idempotent_create(app, idempotency_key, data, lambda key: app.create_product(data, by, key))
+    return idempotent_create(
+        app, idempotency_key, data, lambda key: app.catalog.create_product(data, by, key)
+    )
 
 
 @router.patch(
@@ -49,7 +48,7 @@ def create_offering(
 def patch_offering(
     offering_id: str, body: OfferingPatch, app: HqApp, by: dict[str, str] = acting(P.MANAGE_CATALOG)
 ) -> Response:
-    return one(app.change_product(offering_id, body.as_command(), by))
+    return one(app.catalog.change_product(offering_id, body.as_command(), by))
 
 
 @router.get(
@@ -67,7 +66,7 @@ def list_offerings(
     name: str | None = Query(None, max_length=128),
 ) -> JSONResponse:
     return page_response(
-        app.list_offerings(
+        app.catalog.list_offerings(
             lifecycle_status=lifecycle_status.value if lifecycle_status else None,
             kind=kind.value if kind else None,
             name=name,
@@ -85,4 +84,4 @@ def list_offerings(
     summary="One product or package",
 )
 def get_offering(offering_id: str, app: HqApp, fields: OfferingFields) -> Response:
-    return one(app.get_offering(offering_id), fields)
+    return one(app.catalog.get_offering(offering_id), fields)

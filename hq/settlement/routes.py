@@ -6,17 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
 
 from hq.api.deps import HqApp
-from hq.api.models import SettlementEntry, SettlementRule
+from hq.settlement.schemas import RuleUpdate, SettlementEntry, SettlementRule, StatementRun
 from shared.api.common import MaskedJSONResponse, PagingQuery, one, page_response
 from shared.api.contract import Selection, selectable
-from shared.api.filters import MONTH_SCHEMA, month_query, province_query
-from shared.api.models import RequestBody, SettlementStatement
+from shared.api.filters import month_query, province_query
+from shared.api.models import SettlementStatement
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
-from shared.domain.billing import MONTH_FORM
 
 router = APIRouter(prefix="/crm/v1", tags=["settlement"])
 
@@ -26,21 +24,6 @@ EntryFields = Annotated[Selection, selectable(SettlementEntry)]
 StatementFields = Annotated[Selection, selectable(SettlementStatement)]
 
 
-class RuleUpdate(RequestBody):
-    """The share owed to the delivering province, in percent of the billed line."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"oneTimePercent": 100, "monthlyPercent": 60}]})
-    oneTimePercent: int | None = Field(None, ge=0, le=100)
-    monthlyPercent: int | None = Field(None, ge=0, le=100)
-
-
-class StatementRun(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"month": "2026-11"}]})
-    month: str = Field(
-        max_length=7, json_schema_extra=MONTH_SCHEMA, description=f"The billing month, {MONTH_FORM}."
-    )
-
-
 @router.get(
     "/settlementRule",
     dependencies=[reading(P.READ_SETTLEMENT)],
@@ -48,7 +31,7 @@ class StatementRun(RequestBody):
     summary="Settlement rules: the default, and any per offering",
 )
 def list_rules(app: HqApp, fields: RuleFields, paging: PagingQuery) -> JSONResponse:
-    return page_response(app.list_settlement_rules(paging.offset, paging.limit), fields=fields)
+    return page_response(app.settlement.list_settlement_rules(paging.offset, paging.limit), fields=fields)
 
 
 @router.get(
@@ -58,7 +41,7 @@ def list_rules(app: HqApp, fields: RuleFields, paging: PagingQuery) -> JSONRespo
     summary="One rule ('default' for the default)",
 )
 def get_rule(offering_id: str, app: HqApp, fields: RuleFields) -> Response:
-    return one(app.get_settlement_rule(offering_id), fields)
+    return one(app.settlement.get_settlement_rule(offering_id), fields)
 
 
 @router.put(
@@ -71,7 +54,7 @@ def get_rule(offering_id: str, app: HqApp, fields: RuleFields) -> Response:
 def put_rule(
     offering_id: str, body: RuleUpdate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)
 ) -> Response:
-    return one(app.set_settlement_rule(offering_id, body.model_dump(exclude_none=True), by))
+    return one(app.settlement.set_settlement_rule(offering_id, body, by))
 
 
 @router.get(
@@ -91,7 +74,7 @@ def list_entries(
     ),
 ) -> JSONResponse:
     return page_response(
-        app.list_settlement_entries(
+        app.settlement.list_settlement_entries(
             month=month,
             home=home_province,
             delivering=delivering_province,
@@ -111,7 +94,7 @@ def list_entries(
     "customers) per counterpart; `issued` tells whether the province has been sent exactly this.",
 )
 def statements(app: HqApp, fields: StatementFields, month: str = month_query(required=True)) -> JSONResponse:
-    return MaskedJSONResponse(fields.apply_all(app.settlement_statements(month)))
+    return MaskedJSONResponse(fields.apply_all(app.settlement.settlement_statements(month)))
 
 
 @router.post(
@@ -123,4 +106,4 @@ def statements(app: HqApp, fields: StatementFields, month: str = month_query(req
     "again after more lines were billed sends a new revision.",
 )
 def issue(body: StatementRun, app: HqApp, by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)) -> JSONResponse:
-    return MaskedJSONResponse(app.issue_statements(body.month, by), status_code=201)
+    return MaskedJSONResponse(app.settlement.issue_statements(body.month, by), status_code=201)

@@ -9,52 +9,19 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any, NamedTuple
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
+from hq.registry.documents import national_document, part_document
+from hq.registry.read_model import is_national, national_id
+from shared.application import CrmApplication
 from shared.domain.customer import Customer
-from shared.domain.values import Grade, phone_key
+from shared.domain.errors import NotFound
+from shared.domain.values import phone_key
 from shared.persistence.queries import Filter, Page, contains, equal
-from shared.persistence.readmodel import Operation, ReplaceChildren, Table, Upsert
-
-BASE = "/tmf-api/customerManagement/v4/customer"
-CUSTOMER_TOPIC_PREFIX = "shared.domain.customer:Customer."
-
-TABLES = (
-    Table(
-        "province_customer",
-        (
-            ("province", "TEXT"),
-            ("customer_id", "TEXT"),
-            ("certificate", "TEXT"),
-            ("national_id", "TEXT"),
-            ("kind", "TEXT"),
-            ("grade", "TEXT"),
-            ("status", "TEXT"),
-            ("industry", "TEXT"),
-            ("national", "BIGINT"),
-            ("registered_at", "TEXT"),
-            ("replica_version", "BIGINT"),
-            ("replica_topic", "TEXT"),
-            ("replica_state", "TEXT"),
-            ("name", "TEXT"),
-        ),
-        indexes=("certificate", "national_id", "grade", "industry", "province"),
-        personal=True,
-        blind=("certificate",),
-        sealed=("replica_state",),
-    ),
-    Table(
-        "province_customer_phone",
-        (("part_id", "TEXT"), ("phone", "TEXT")),
-        parent="part_id",
-        indexes=("phone",),
-        personal=True,
-        blind=("phone",),
-    ),
-)
+from shared.persistence.readmodel import Operation, ReplaceChildren, Upsert
 
 
 class Touched(NamedTuple):
@@ -62,35 +29,6 @@ class Touched(NamedTuple):
 
     customer: Customer
     by: dict[str, str]
-
-
-def national_id(blind_certificate: str) -> str:
-    """The same national identity wherever the customer was first registered (dedupe by certificate): from the
-    certificate's keyed hash, so the id does not lead back to the number without HQ's key."""
-    return str(uuid5(NAMESPACE_URL, f"crm:national-customer:{blind_certificate}"))
-
-
-def is_national(customer: Customer) -> bool:
-    """High-end individuals (1A–3A) and every group customer (R-5, R-26)."""
-    return customer.is_group or Grade(customer.grade).is_national
-
-
-def part_document(province: str, c: Customer, nid: str) -> dict[str, Any]:
-    manager = c.current_manager
-    return {
-        "province": province,
-        "id": str(c.id),
-        "name": c.name,
-        "status": c.status,
-        "grade": c.grade,
-        "customerKind": c.kind,
-        "industry": c.industry or None,
-        "customerManager": manager,
-        "certificate": {"type": c.certificate_type, "number": c.certificate_number},
-        "nationalId": nid,
-        "registeredAt": c.created_on.isoformat(),
-        "member": [{**m, "registeredIn": province} for m in c.members.values()],
-    }
 
 
 def replica_snapshot(c: Customer) -> Snapshot:
@@ -106,11 +44,11 @@ def replica_snapshot(c: Customer) -> Snapshot:
     )
 
 
-class Registry:
-    """Applies replicated customer events and answers national queries, inside the HQ application."""
+class RegistryCommands:
+    """Applies replicated customer events and answers national queries."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, store: CrmApplication) -> None:
+        self.store = store
 
     def apply(self, upstream: str, events: list[Any]) -> tuple[list[Touched], list[Operation]]:
         """Replay a batch's customer events onto the province customers' replicas; rows per customer touched."""
@@ -128,7 +66,7 @@ class Registry:
         replicas: dict[UUID, Customer] = {}
         for first in range(0, len(wanted), 500):
             chunk = wanted[first : first + 500]
-            rows = self.app.queries.rows(
+            rows = self.store.queries.rows(
                 "SELECT customer_id, replica_version, replica_topic, replica_state FROM {province_customer} "
                 f"WHERE id IN ({', '.join('?' for _ in chunk)})",
                 chunk,
@@ -139,17 +77,17 @@ class Registry:
                     originator_id=customer_id,
                     originator_version=int(row["replica_version"]),
                     topic=row["replica_topic"],
-                    state=base64.b64decode(self.app.schema.unseal(row["replica_state"])),
+                    state=base64.b64decode(self.store.schema.unseal(row["replica_state"])),
                 )
-                replicas[customer_id] = self.app.wire.to_domain_event(stored).mutate(None)
+                replicas[customer_id] = self.store.wire.to_domain_event(stored).mutate(None)
         return replicas
 
     def _rows(self, province: str, c: Customer) -> list[Operation]:
-        stored = self.app.wire.to_stored_event(
+        stored = self.store.wire.to_stored_event(
             replica_snapshot(c)
         )  # sealed by the table, as the row is written
         part = f"{province}:{c.id}"
-        nid = national_id(self.app.queries.blind(f"{c.certificate_type}:{c.certificate_number}"))
+        nid = national_id(self.store.queries.blind(f"{c.certificate_type}:{c.certificate_number}"))
         phones = sorted(
             {phone_key(m["characteristic"]["phoneNumber"]) for m in c.contacts if m["mediumType"] == "phone"}
             | {phone_key(m["phoneNumber"]) for m in c.members.values()}
@@ -188,7 +126,7 @@ class Registry:
 
     # --- national view ---------------------------------------------------------------------------
 
-    def list_national(
+    def list_national_customers(
         self,
         *,
         grade: str | None = None,
@@ -207,7 +145,7 @@ class Registry:
         filters = [] if lookup else [Filter("national = 1")]
         filters += equal(("grade", grade), ("industry", industry), ("province", province), ("kind", kind))
         filters += contains("name", name)
-        blind = self.app.queries.blind
+        blind = self.store.queries.blind
         if certificate_number is not None:
             number = certificate_number.strip().upper()
             filters.append(
@@ -217,7 +155,7 @@ class Registry:
                 )
             )
         if phone_number is not None:
-            phones = self.app.schema.physical("province_customer_phone")
+            phones = self.store.schema.physical("province_customer_phone")
             filters.append(
                 Filter(
                     f"id IN (SELECT part_id FROM {phones} WHERE phone = ?)", (blind(phone_key(phone_number)),)
@@ -225,12 +163,12 @@ class Registry:
             )
         where = " AND ".join(f"({f.condition})" for f in filters) or "1 = 1"
         params = [p for f in filters for p in f.params]
-        total = self.app.queries.rows(
+        total = self.store.queries.rows(
             f"SELECT COUNT(DISTINCT certificate) AS n FROM {{province_customer}} WHERE {where}", params
         )[0]["n"]
         certificates = [
             r["certificate"]
-            for r in self.app.queries.rows(
+            for r in self.store.queries.rows(
                 f"SELECT certificate, MIN(registered_at) AS first FROM {{province_customer}} WHERE {where} "
                 "GROUP BY certificate ORDER BY first, certificate LIMIT ? OFFSET ?",
                 [*params, limit, offset],
@@ -241,39 +179,27 @@ class Registry:
     def national(self, certificate: str, unmask: bool = False) -> dict[str, Any]:
         """One national customer from its provinces' parts; `certificate` as stored (its keyed hash)."""
         column = "sealed" if unmask else "doc"
-        rows = self.app.queries.rows(
+        rows = self.store.queries.rows(
             f"SELECT {column} AS doc FROM {{province_customer}} WHERE certificate = ? ORDER BY registered_at, id",
             [certificate],
         )
-        parts = [self.app.schema.unseal(r["doc"]) if unmask else json.loads(r["doc"]) for r in rows]
-        first = parts[0]
-        cert_type, number = first["certificate"]["type"], first["certificate"]["number"]
-        nid = first["nationalId"]
-        best = min((p["grade"] for p in parts), key=lambda g: Grade(g).rank)
-        return {
-            "id": nid,
-            "href": f"{BASE}/{nid}",
-            "@type": "Customer",
-            "name": first["name"],
-            "status": "active" if any(p["status"] == "active" for p in parts) else first["status"],
-            "customerKind": first["customerKind"],
-            "grade": best,
-            "starLevel": Grade(best).stars,
-            "certificate": {"type": cert_type, "number": number},
-            "industry": next((p["industry"] for p in parts if p.get("industry")), None),
-            "homeProvince": first["province"],
-            "provinces": sorted({p["province"] for p in parts}),
-            "engagedParty": {
-                "id": nid,
-                "name": first["name"],
-                "@referredType": "Organization" if first["customerKind"] == "group" else "Individual",
-            },
-            "provincialCustomer": [{k: v for k, v in p.items() if k != "member"} for p in parts],
-            "member": [m for p in parts for m in p["member"]],
-        }
+        return national_document(
+            [self.store.schema.unseal(r["doc"]) if unmask else json.loads(r["doc"]) for r in rows]
+        )
 
-    def by_national_id(self, nid: str, unmask: bool = False) -> dict[str, Any] | None:
-        rows = self.app.queries.rows(
+    def get_national_customer(self, nid: str, unmask: bool = False) -> dict[str, Any]:
+        rows = self.store.queries.rows(
             "SELECT certificate FROM {province_customer} WHERE national_id = ? LIMIT 1", [nid]
         )
-        return self.national(rows[0]["certificate"], unmask) if rows else None
+        if not rows:
+            raise NotFound(f"no national customer with id '{nid}'", field="id")
+        return self.national(rows[0]["certificate"], unmask)
+
+    def customers_by_grade(self) -> dict[str, dict[str, int]]:
+        """Per province, how many of its customers HQ holds in each grade."""
+        grades: dict[str, dict[str, int]] = {}
+        for row in self.store.queries.rows(
+            "SELECT province, grade, COUNT(*) AS n FROM {province_customer} GROUP BY province, grade"
+        ):
+            grades.setdefault(row["province"], {})[row["grade"]] = int(row["n"])
+        return grades

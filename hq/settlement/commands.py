@@ -10,7 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.api.documents import money, statement_document
+from hq.catalog import HqCatalogCommands
+from hq.settlement.documents import rule_document, statement_doc
+from hq.settlement.schemas import RuleUpdate
+from shared.api.documents import statement_document
+from shared.application import CrmApplication
 from shared.domain.billing import billable_cycle, parse_cycle
 from shared.domain.calendar import business_date
 from shared.domain.operator import SYSTEM
@@ -25,127 +29,21 @@ from shared.domain.settlement import (
     statement_id,
 )
 from shared.persistence.queries import Page, equal
-from shared.persistence.readmodel import Operation, Table, Upsert
-
-BILL_ISSUED = "shared.domain.billing:CustomerBill.Issued"
-BASE = "/crm/v1"
-
-TABLES = (
-    Table("settlement_rule", (("offering_id", "TEXT"),)),
-    Table(
-        "settlement_entry",
-        (
-            ("month", "TEXT"),
-            ("home", "TEXT"),
-            ("delivering", "TEXT"),
-            ("offering_id", "TEXT"),
-            ("kind", "TEXT"),
-            ("billed", "BIGINT"),
-            ("share", "BIGINT"),
-            ("recorded_at", "TEXT"),
-        ),
-        indexes=("month", "home", "delivering"),
-    ),
-    Table("settlement_statement", (("province", "TEXT"), ("month", "TEXT")), indexes=("month",)),
-)
 
 
-def rule_document(r: SettlementRule) -> dict[str, Any]:
-    return {
-        "id": r.offering_id,
-        "href": f"{BASE}/settlementRule/{r.offering_id}",
-        "@type": "SettlementRule",
-        "offeringId": None if r.offering_id == DEFAULT_RULE else r.offering_id,
-        "oneTimePercent": r.one_time_percent,
-        "monthlyPercent": r.monthly_percent,
-        "version": r.version,
-        "lastUpdate": r.modified_on.isoformat(),
-        "changedBy": r.changed_by,
-    }
+class SettlementCommands:
+    """The ledger's commands and queries; a rule names an offering of the catalog master."""
 
+    def __init__(self, store: CrmApplication, *, catalog: HqCatalogCommands) -> None:
+        self.store = store
+        self.catalog = catalog
 
-def entry_document(e: SettlementEntry) -> dict[str, Any]:
-    return {
-        "id": str(e.id),
-        "href": f"{BASE}/settlementEntry/{e.id}",
-        "@type": "SettlementEntry",
-        "month": e.month,
-        "homeProvince": e.home,
-        "deliveringProvince": e.delivering,
-        "customerBill": {"id": e.bill_id},
-        "billLineId": e.line_id,
-        "productOrder": {"id": e.order_id},
-        "productOffering": {"id": e.offering_id},
-        "chargeKind": e.kind,
-        "billedAmount": money(e.billed),
-        "sharePercent": e.share_percent,
-        "shareAmount": money(e.share),
-        "rule": e.rule,
-        "recordedAt": e.created_on.isoformat(),
-    }
-
-
-def project_rule(r: SettlementRule) -> list[Operation]:
-    return [
-        Upsert(
-            "settlement_rule", {"id": r.offering_id, "offering_id": r.offering_id, "doc": rule_document(r)}
-        )
-    ]
-
-
-def project_entry(e: SettlementEntry) -> list[Operation]:
-    return [
-        Upsert(
-            "settlement_entry",
-            {
-                "id": str(e.id),
-                "month": e.month,
-                "home": e.home,
-                "delivering": e.delivering,
-                "offering_id": e.offering_id,
-                "kind": e.kind,
-                "billed": e.billed,
-                "share": e.share,
-                "recorded_at": e.created_on.isoformat(),
-                "doc": entry_document(e),
-            },
-        )
-    ]
-
-
-def project_statement(s: SettlementStatement) -> list[Operation]:
-    doc = {
-        "id": str(s.id),
-        "href": f"{BASE}/settlementStatement/{s.id}",
-        "@type": "SettlementStatement",
-        **statement_document(s.destination, s.month, s.figures, s.entries),
-        "issued": True,
-        "issuedAt": s.modified_on.isoformat(),
-        "revision": s.version,
-    }
-    return [
-        Upsert(
-            "settlement_statement", {"id": str(s.id), "province": s.destination, "month": s.month, "doc": doc}
-        )
-    ]
-
-
-PROJECTORS = {
-    SettlementRule: project_rule,
-    SettlementEntry: project_entry,
-    SettlementStatement: project_statement,
-}
-
-
-class SettlementLedger:
-    """Mixed into the HQ application."""
-
-    def on_start(self) -> None:
+    def define_default_rule(self) -> None:
         """The default rule is an event like any change to it: who set it and when is on record."""
-        if self.find(SettlementRule, rule_id(DEFAULT_RULE)) is None:
-            self.record(
+        if self.store.find(SettlementRule, rule_id(DEFAULT_RULE)) is None:
+            self.store.record(
                 SettlementRule.define(
-                    DEFAULT_RULE, 100, self.settings.settlement_monthly_percent, SYSTEM.as_dict()
+                    DEFAULT_RULE, 100, self.store.settings.settlement_monthly_percent, SYSTEM.as_dict()
                 )
             )
 
@@ -160,8 +58,10 @@ class SettlementLedger:
             if delivering == home:
                 continue
             rule = (
-                self.find(SettlementRule, rule_id(line["offeringId"])) if line.get("offeringId") else None
-            ) or self.load(SettlementRule, rule_id(DEFAULT_RULE))
+                self.store.find(SettlementRule, rule_id(line["offeringId"]))
+                if line.get("offeringId")
+                else None
+            ) or self.store.load(SettlementRule, rule_id(DEFAULT_RULE))
             entries.append(
                 SettlementEntry.apportion(
                     month=bill.cycle,
@@ -173,7 +73,7 @@ class SettlementLedger:
                 )
             )
         if entries:
-            self.created(
+            self.store.created(
                 *entries,
                 BillApportionment(
                     destination=home,
@@ -186,32 +86,30 @@ class SettlementLedger:
 
     # --- commands --------------------------------------------------------------------------------
 
-    def set_settlement_rule(
-        self, offering_id: str, data: dict[str, Any], by: dict[str, str]
-    ) -> dict[str, Any]:
-        rule = self.find(SettlementRule, rule_id(offering_id))
+    def set_settlement_rule(self, offering_id: str, update: RuleUpdate, by: dict[str, str]) -> dict[str, Any]:
+        """A new rule takes both percentages (the domain refuses one missing); a change keeps what it omits."""
+        one_time, monthly = update.oneTimePercent, update.monthlyPercent
+        rule = self.store.find(SettlementRule, rule_id(offering_id))
         if rule is None:
             if offering_id != DEFAULT_RULE:
-                self.get_offering(offering_id)  # a rule names an offering of the catalog
-            rule = SettlementRule.define(
-                offering_id, data.get("oneTimePercent"), data.get("monthlyPercent"), by
-            )
+                self.catalog.get_offering(offering_id)  # a rule names an offering of the catalog
+            rule = SettlementRule.define(offering_id, one_time, monthly, by)
         else:
             rule.change(
-                data.get("oneTimePercent", rule.one_time_percent),
-                data.get("monthlyPercent", rule.monthly_percent),
+                rule.one_time_percent if one_time is None else one_time,
+                rule.monthly_percent if monthly is None else monthly,
                 by,
             )
-        self.record(rule)
+        self.store.record(rule)
         return rule_document(rule)
 
     def issue_statements(self, month: str, by: dict[str, str]) -> list[dict[str, Any]]:
         """Each province with entries in the month gets its statement (again, when entries arrived since)."""
-        month = billable_cycle(month, business_date(self.clock()), "month")
+        month = billable_cycle(month, business_date(self.store.clock()), "month")
         issued = []
         for province in self._provinces_in(month):
             figures, entries = self._figures(province, month)
-            statement = self.find(SettlementStatement, statement_id(province, month))
+            statement = self.store.find(SettlementStatement, statement_id(province, month))
             if statement is None:
                 statement = SettlementStatement(
                     destination=province, month=month, figures=figures, entries=entries, by=by
@@ -219,16 +117,16 @@ class SettlementLedger:
             else:
                 statement.reissue(figures, entries, by)
             issued.append(statement)
-        self.record(*issued)
-        return [project_statement(s)[0].row["doc"] for s in issued]
+        self.store.record(*issued)
+        return [statement_doc(s) for s in issued]
 
     # --- queries ---------------------------------------------------------------------------------
 
     def list_settlement_rules(self, offset: int = 0, limit: int = 100) -> Page:
-        return self.queries.page("settlement_rule", offset=offset, limit=limit)
+        return self.store.queries.page("settlement_rule", offset=offset, limit=limit)
 
     def get_settlement_rule(self, offering_id: str) -> dict[str, Any]:
-        return self.document("settlement_rule", offering_id, "settlement rule")
+        return self.store.document("settlement_rule", offering_id, "settlement rule")
 
     def list_settlement_entries(
         self,
@@ -244,7 +142,7 @@ class SettlementLedger:
             ("home", home),
             ("delivering", delivering),
         )
-        return self.queries.page(
+        return self.store.queries.page(
             "settlement_entry", filters, offset=offset, limit=limit, order_by="recorded_at, id"
         )
 
@@ -253,7 +151,7 @@ class SettlementLedger:
         month = parse_cycle(month, "month")
         issued = {
             r["province"]: r
-            for r in self.queries.rows(
+            for r in self.store.queries.rows(
                 "SELECT province, doc FROM {settlement_statement} WHERE month = ?", [month]
             )
         }
@@ -267,7 +165,7 @@ class SettlementLedger:
         return out
 
     def _provinces_in(self, month: str) -> list[str]:
-        rows = self.queries.rows(
+        rows = self.store.queries.rows(
             "SELECT home AS p FROM {settlement_entry} WHERE month = ? UNION "
             "SELECT delivering AS p FROM {settlement_entry} WHERE month = ?",
             [month, month],
@@ -275,7 +173,7 @@ class SettlementLedger:
         return sorted(r["p"] for r in rows)
 
     def _figures(self, province: str, month: str) -> tuple[dict[str, Any], int]:
-        rows = self.queries.rows(
+        rows = self.store.queries.rows(
             "SELECT home, delivering, SUM(share) AS share, COUNT(*) AS n FROM {settlement_entry} "
             "WHERE month = ? AND (home = ? OR delivering = ?) GROUP BY home, delivering",
             [month, province, province],

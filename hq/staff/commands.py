@@ -12,6 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from shared.application import CrmApplication
 from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
 from shared.auth.sign_in import HASHER, StaffEntry
 from shared.auth.tokens import jwk_key, key_id
@@ -20,22 +21,11 @@ from shared.domain.signing_key import TrustedKey, trusted_key_id
 from shared.domain.staff import EVERYWHERE, HQ_ONLY, StaffMember, parse_home, parse_username, staff_id
 from shared.domain.values import only_fields, text
 from shared.persistence.queries import Page, equal
-from shared.persistence.readmodel import Operation
-from shared.staff_table import PROJECTORS as KEY_PROJECTORS
-from shared.staff_table import TABLES, staff_row
+from shared.staff_table import StaffAccess
 
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 10
-SIGNING_KEY_PUBLISHED = "shared.domain.signing_key:SigningKey.Published"
-__all__ = ["PROJECTORS", "TABLES", "StaffDirectory"]  # TABLES: the staff and trusted-key read models
-
-
-def project_member(m: StaffMember) -> list[Operation]:
-    return [staff_row(m.username, m.name, m.role, m.province, m.enabled)]
-
-
-PROJECTORS = {StaffMember: project_member, **KEY_PROJECTORS}
 
 
 def _role(value: object) -> Role:
@@ -68,13 +58,17 @@ def is_signing_key(kid: object, jwk: object) -> bool:
     )
 
 
-class StaffDirectory:
-    """Mixed into the HQ application."""
+class StaffCommands:
+    """The directory's commands and queries; `access` is how the node signs in whom the directory holds."""
+
+    def __init__(self, store: CrmApplication) -> None:
+        self.store = store
+        self.access = StaffAccess(store, self.directory_entry)
 
     def enrol_staff(self, data: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(data, ("username", "name", "role", "province", "password"))
         username = parse_username(data.get("username"))
-        if self.find(StaffMember, staff_id(username)) is not None:
+        if self.store.find(StaffMember, staff_id(username)) is not None:
             raise Conflict("this user name is taken", field="username", existing_id=username)
         role = _role(data.get("role"))
         home, destination = _placement(role, data.get("province"))
@@ -87,12 +81,12 @@ class StaffDirectory:
             by=by,
         )
         member.set_password(HASHER.hash(_password(data.get("password"))), by)
-        self.record(member)
-        return self.staff_access.staff_document(username)
+        self.store.record(member)
+        return self.access.staff_document(username)
 
     def change_staff(self, username: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
         only_fields(patch, ("role", "province", "enabled", "password"))
-        member: StaffMember = self.load(StaffMember, staff_id(username), field="username")
+        member: StaffMember = self.store.load(StaffMember, staff_id(username), field="username")
         if "role" in patch or "province" in patch:
             role = _role(patch.get("role", member.role))
             home, destination = _placement(role, patch.get("province", member.province))
@@ -103,15 +97,15 @@ class StaffDirectory:
             if not isinstance(patch["enabled"], bool):
                 raise InvalidValue("must be true or false", field="enabled")
             (member.enable if patch["enabled"] else member.disable)(by)
-        self.record(member)
-        return self.staff_access.staff_document(member.username)
+        self.store.record(member)
+        return self.access.staff_document(member.username)
 
     def list_staff(self, province: str | None = None, offset: int = 0, limit: int = 100) -> Page:
-        return self.queries.page("staff", equal(("province", province)), offset=offset, limit=limit)
+        return self.store.queries.page("staff", equal(("province", province)), offset=offset, limit=limit)
 
     def directory_entry(self, username: str) -> StaffEntry | None:
         """Whom HQ signs in: anyone its directory holds, enabled."""
-        member = self.find(StaffMember, staff_id(username))
+        member = self.store.find(StaffMember, staff_id(username))
         if member is None:
             return None
         return StaffEntry(
@@ -123,10 +117,10 @@ class StaffDirectory:
     def distrust_key(self, kid: str, reason: str, by: dict[str, str]) -> dict[str, Any]:
         """Stop trusting a province's signing key everywhere (rotated away, or leaked); recorded, sent to every
         province. The province's staff sign in again once it signs with a new key."""
-        key: TrustedKey = self.load(TrustedKey, trusted_key_id(kid), field="kid")
+        key: TrustedKey = self.store.load(TrustedKey, trusted_key_id(kid), field="kid")
         key.distrust(text(reason, "reason"), by)
-        self.record(key)
-        self.staff_access.keyring.reload()
+        self.store.record(key)
+        self.access.keyring.reload()
         return {"kid": kid, "province": key.province, "distrusted": True}
 
     def trust_province_key(self, upstream: str, event: Any) -> None:
@@ -140,8 +134,8 @@ class StaffDirectory:
                 "%s published a key that is not an Ed25519 public key named by its id: not trusted", upstream
             )
             return
-        if self.find(TrustedKey, trusted_key_id(event.kid)) is None:
-            self.created(
+        if self.store.find(TrustedKey, trusted_key_id(event.kid)) is None:
+            self.store.created(
                 TrustedKey(
                     kid=event.kid, province=upstream, jwk=event.jwk, destination=EVERYWHERE, by=event.by
                 )

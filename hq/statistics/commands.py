@@ -9,45 +9,38 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.persistence.readmodel import Operation, Table, Upsert
-
-BILL_PREFIX = "shared.domain.billing:CustomerBill."
-REPORT_PREFIX = "shared.domain.statistics:MonthlyReport."
-
-TABLES = (
-    Table("province_report", (("province", "TEXT"), ("month", "TEXT")), indexes=("month",)),
-    Table(
-        "bill_summary",
-        (("province", "TEXT"), ("cycle", "TEXT"), ("amount_due", "BIGINT"), ("paid", "BIGINT")),
-        indexes=("cycle",),
-    ),
-)
+from hq.registry import RegistryCommands
+from shared.application import CrmApplication
+from shared.domain.billing import CustomerBill, parse_cycle
+from shared.domain.statistics import MonthlyReport
+from shared.persistence.readmodel import Operation, Upsert
 
 
-def is_statistical(topic: str) -> bool:
-    return topic.startswith(BILL_PREFIX) or topic.startswith(REPORT_PREFIX)
+class StatisticsCommands:
+    """Keeps the figures from replicated bills and reports; answers per province and month with the registry's."""
 
-
-class Statistics:
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, store: CrmApplication, *, registry: RegistryCommands) -> None:
+        self.store = store
+        self.registry = registry
 
     def operations(self, upstream: str, events: list[Any]) -> list[Operation]:
-        bills = self._bills(upstream, [e for e in events if type(e).__qualname__.startswith("CustomerBill.")])
+        """The rows a batch's bill and report events change."""
+        bills = self._bills(upstream, [e for e in events if isinstance(e, CustomerBill.Event)])
         reports: dict[str, dict[str, Any]] = {}
         for e in events:
-            name = type(e).__qualname__
-            if name == "CustomerBill.Issued":
+            if isinstance(e, CustomerBill.Issued):
                 bills[str(e.originator_id)] = {
                     "cycle": e.cycle,
                     "amount_due": sum(line["amount"] for line in e.lines),
                     "paid": 0,
                 }
-            elif name == "CustomerBill.PaymentApplied" and str(e.originator_id) in bills:
+            elif isinstance(e, CustomerBill.PaymentApplied) and str(e.originator_id) in bills:
                 bills[str(e.originator_id)]["paid"] += e.amount
-            elif name.startswith("MonthlyReport."):
+            elif isinstance(e, MonthlyReport.Event):
                 month = (
-                    e.month if hasattr(e, "month") else self._report_month(upstream, e.originator_id, reports)
+                    e.month
+                    if isinstance(e, MonthlyReport.Published)
+                    else self._report_month(upstream, e.originator_id, reports)
                 )
                 reports[str(e.originator_id)] = {
                     "month": month,
@@ -87,7 +80,7 @@ class Statistics:
         bills: dict[str, dict[str, Any]] = {}
         for first in range(0, len(ids), 500):
             chunk = ids[first : first + 500]
-            for row in self.app.queries.rows(
+            for row in self.store.queries.rows(
                 f"SELECT id, doc FROM {{bill_summary}} WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
             ):
                 bills[row["id"].split(":", 1)[1]] = json.loads(row["doc"])
@@ -96,7 +89,7 @@ class Statistics:
     def _report_month(self, province: str, report_id: Any, batch: dict[str, dict[str, Any]]) -> str:
         if str(report_id) in batch:
             return batch[str(report_id)]["month"]
-        rows = self.app.queries.rows(
+        rows = self.store.queries.rows(
             "SELECT month, doc FROM {province_report} WHERE province = ?", [province]
         )
         for row in rows:
@@ -104,23 +97,22 @@ class Statistics:
                 return row["month"]
         raise LookupError(f"monthly report {report_id} from {province} arrived before its first publication")
 
-    def national(self, month: str | None = None, province: str | None = None) -> list[dict[str, Any]]:
+    def national_statistics(
+        self, month: str | None = None, province: str | None = None
+    ) -> list[dict[str, Any]]:
         """One entry per province and month: customers by grade, revenue billed and paid, reported totals."""
-        grades: dict[str, dict[str, int]] = {}
-        for row in self.app.queries.rows(
-            "SELECT province, grade, COUNT(*) AS n FROM {province_customer} GROUP BY province, grade"
-        ):
-            grades.setdefault(row["province"], {})[row["grade"]] = int(row["n"])
+        month = parse_cycle(month, "month") if month else None
+        grades = self.registry.customers_by_grade()
         revenue = {
             (r["province"], r["cycle"]): (int(r["billed"]), int(r["paid"]))
-            for r in self.app.queries.rows(
+            for r in self.store.queries.rows(
                 "SELECT province, cycle, SUM(amount_due) AS billed, SUM(paid) AS paid FROM {bill_summary} "
                 "GROUP BY province, cycle"
             )
         }
         reports = {
             (r["province"], r["month"]): json.loads(r["doc"])
-            for r in self.app.queries.rows("SELECT province, month, doc FROM {province_report}")
+            for r in self.store.queries.rows("SELECT province, month, doc FROM {province_report}")
         }
         keys = sorted(set(revenue) | set(reports))
         entries = []

@@ -39,7 +39,7 @@ def list_orders(
     overdue: bool | None = Query(None, description="true: past its due date and not finished."),
 ) -> JSONResponse:
     return page_response(
-        app.list_cross_province_orders(
+        app.routing.list_cross_province_orders(
             home=home_province,
             delivering=delivering_province,
             state=state.value if state else None,
@@ -58,4 +58,4 @@ def list_orders(
     summary="One cross-province order (the home province's order id)",
 )
 def get_order(order_id: str, app: HqApp, fields: OrderFields) -> Response:
-    return one(app.get_cross_province_order(order_id), fields)
+    return one(app.routing.get_cross_province_order(order_id), fields)

@@ -1,11 +1,7 @@
-"""HQ's catalog master (R-11, R-12): products and packages are created and moved through their lifecycle here only.
+"""The catalog master's commands and queries.
 
-Wiring (hq/application.py does this): mix `HqCatalogCommands` into the HQ application before `CrmApplication`,
-add `TABLES` to its `tables` and `PROJECTORS` to its `projectors`, call `self.on_start()` once the store is open
-(a new HQ then takes the shipped catalog as its own products, each at its shipped status), and mount
-`hq.api.catalog_routes.router`. The `Product` events (`shared.domain.product:Product.*`) are HQ's public catalog
-channel (shared/classification.py); a province applies them with `CatalogCommands.apply_hq_catalog`
-(province/catalog.py), which replaces its copy of each offering with HQ's.
+The `Product` events (`shared.domain.product:Product.*`) are HQ's public catalog channel
+(shared/classification.py); a province applies them to its copy of each offering (province/catalog).
 
 Rules beyond one aggregate: a package bundles existing, not retired offerings, and is released only when
 every offering it bundles is released.
@@ -18,31 +14,26 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from shared.application import IdempotencyKey, Outcome
+from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offering
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue, NotFound
 from shared.domain.operator import SYSTEM
 from shared.domain.product import Product, product_id
 from shared.domain.values import only_fields
-from shared.offerings import OFFERING_TABLE, OfferingQueries, offering_row, tmf_offering
-from shared.persistence.readmodel import Operation
+from shared.offerings import tmf_offering
+from shared.persistence.queries import Filter, Page, equal
 
-TABLES = (OFFERING_TABLE,)
 PATCHABLE = ("lifecycleStatus", "oneTimeFee", "monthlyFee")
 
 
-def project_product(p: Product) -> list[Operation]:
-    return [offering_row(p.offering, "HQ")]
+class HqCatalogCommands:
+    def __init__(self, store: CrmApplication) -> None:
+        self.store = store
 
-
-PROJECTORS = {Product: project_product}
-
-
-class HqCatalogCommands(OfferingQueries):
-    def on_start(self) -> None:
+    def adopt_shipped_catalog(self) -> None:
         """A new HQ starts with the shipped catalog as its own products, each taken to its shipped status."""
-        if self.queries.page("product_offering", limit=1).total == 0:
-            document = json.loads(self.settings.catalog_file.read_text(encoding="utf-8"))
+        if self.store.queries.page("product_offering", limit=1).total == 0:
+            document = json.loads(self.store.settings.catalog_file.read_text(encoding="utf-8"))
             products = []
             for raw in document["offerings"]:
                 target = parse_offering(raw)["lifecycleStatus"]
@@ -50,7 +41,7 @@ class HqCatalogCommands(OfferingQueries):
                 for status in LIFECYCLE_ORDER[1 : LIFECYCLE_ORDER.index(LifecycleStatus(target)) + 1]:
                     product.move_to(status.value, SYSTEM.as_dict())
                 products.append(product)
-            self.record(*products)
+            self.store.record(*products)
 
     def create_product(
         self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
@@ -64,7 +55,7 @@ class HqCatalogCommands(OfferingQueries):
                 state = "retired" if bundled else "unknown"
                 raise InvalidValue(f"bundles {state} offering '{bundled_id}'", field="bundledOffering")
         document = tmf_offering(product.offering, "HQ")
-        self.record(product, idempotency=idempotency, outcome=Outcome(201, document))
+        self.store.record(product, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
     def change_product(self, offering_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
@@ -87,8 +78,27 @@ class HqCatalogCommands(OfferingQueries):
             if releasing and patch["lifecycleStatus"] == LifecycleStatus.RELEASED.value:
                 self._check_bundle_released(product)
             product.move_to(patch["lifecycleStatus"], by)
-        self.record(product)
+        self.store.record(product)
         return tmf_offering(product.offering, "HQ")
+
+    # --- queries ---------------------------------------------------------------------------------
+
+    def list_offerings(
+        self,
+        *,
+        lifecycle_status: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
+        filters = equal(("lifecycle_status", lifecycle_status), ("kind", kind))
+        if name:
+            filters.append(Filter("name LIKE ?", (f"%{name}%",)))
+        return self.store.queries.page("product_offering", filters, offset=offset, limit=limit)
+
+    def get_offering(self, offering_id: str) -> dict[str, Any]:
+        return self.store.document("product_offering", offering_id, "offering")
 
     def _check_bundle_released(self, package: Product) -> None:
         for bundled_id in package.offering["bundledOffering"]:
@@ -103,6 +113,7 @@ class HqCatalogCommands(OfferingQueries):
 
     def _product(self, offering_id: str) -> Product | None:
         try:
-            return self.repository.get(product_id(offering_id))
+            product: Product = self.store.repository.get(product_id(offering_id))
         except AggregateNotFoundError:
             return None
+        return product

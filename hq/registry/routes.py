@@ -1,4 +1,4 @@
-"""HQ's national view: customers registered anywhere (deduplicated) and statistics per province and month."""
+"""HQ's national view of customers registered anywhere (deduplicated), TMF629."""
 
 from __future__ import annotations
 
@@ -8,22 +8,21 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from hq.api.deps import HqApp
-from hq.api.models import NationalCustomer, NationalStatistics
-from shared.api.common import MaskedJSONResponse, PagingQuery, one, page_response
+from hq.registry.schemas import NationalCustomer
+from shared.api.common import PagingQuery, one, page_response
 from shared.api.contract import Selection, error_responses, selectable
-from shared.api.filters import month_query, province_query
+from shared.api.filters import province_query
 from shared.api.personal_lookup import PersonalLookup, personal_lookup
-from shared.api.security import acting, reading, shown_in_full
+from shared.api.security import acting, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.domain.customer import CustomerKind
 from shared.domain.values import Grade
 
-customers = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["national customer"])
-statistics = APIRouter(prefix="/crm/v1", tags=["national statistics"])
+router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["national customer"])
 CustomerFields = Annotated[Selection, selectable(NationalCustomer)]
 
 
-@customers.get(
+@router.get(
     "/customer",
     response_model=list[NationalCustomer],
     responses=error_responses(429),
@@ -44,7 +43,7 @@ def list_national(
     ),
     name: str | None = Query(None, max_length=128, description="Part of the name."),
 ) -> JSONResponse:
-    page = app.list_national_customers(
+    page = app.registry.list_national_customers(
         grade=grade.value if grade else None,
         industry=industry,
         province=province,
@@ -59,7 +58,7 @@ def list_national(
     return page_response(page, fields=fields)
 
 
-@customers.get(
+@router.get(
     "/customer/{national_id}",
     response_model=NationalCustomer,
     summary="One national customer with every province's part",
@@ -76,27 +75,12 @@ def get_national(
     by: dict[str, str] = acting(P.READ_NATIONAL),
 ) -> Response:
     if not unmask:
-        return one(app.get_national_customer(national_id), fields)
+        return one(app.registry.get_national_customer(national_id), fields)
     return shown_in_full(
         app,
         by,
         "nationalCustomer",
-        lambda: app.get_national_customer(national_id, unmask=True),
+        lambda: app.registry.get_national_customer(national_id, unmask=True),
         lambda doc: [doc["id"]],
         fields,
     )
-
-
-@statistics.get(
-    "/statistics",
-    dependencies=[reading(P.READ_NATIONAL)],
-    response_model=list[NationalStatistics],
-    summary="Per province and month: customers by grade, revenue, reported totals",
-)
-def national_statistics(
-    app: HqApp,
-    fields: Annotated[Selection, selectable(NationalStatistics)],
-    month: str | None = month_query(),
-    province: str | None = province_query("The reporting province."),
-) -> JSONResponse:
-    return MaskedJSONResponse(fields.apply_all(app.national_statistics(month, province)))

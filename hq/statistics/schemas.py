@@ -1,0 +1,18 @@
+"""Response shape of the national statistics' API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from shared.api.models import Money, Resource
+
+
+class NationalStatistics(Resource):
+    province: str
+    month: str
+    customersByGrade: dict[str, int] | None = None
+    revenueBilled: Money | None = None
+    revenuePaid: Money | None = None
+    report: dict[str, Any] | None = Field(None, description="The province's published report for the month.")
