@@ -35,7 +35,10 @@ PROVINCE = {"max_length": 2, "description": "A province code such as BJ."}
 
 class OrderItemInput(RequestBody):
     id: str | int | None = Field(None, description="Unique within the order; 1, 2, … when left out.")
-    action: Literal["add", "modify", "delete", "noChange"] = "add"
+    action: Literal["add"] = Field(
+        "add",
+        description="Only add (a new product): no product inventory is kept to modify or delete against.",
+    )
     quantity: StrictInt = Field(1, ge=1, le=1000)
     productOffering: ReferenceInput | None = Field(None, description="Required: the offering ordered.")
     deliveringProvince: str | None = Field(None, **PROVINCE)
