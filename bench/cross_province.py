@@ -51,7 +51,9 @@ def _cluster(stack: ExitStack, store: str, tmp: Path) -> dict[str, Any]:
         nodes[code][1].add_upstream("HQ", f"127.0.0.1:{hq_runtime.grpc_port}")
     for code in ("GD", "BJ"):  # HQ's route table changed with each upstream: orders wait for the last one
         app = nodes[code][0]
-        _until(lambda: (routes := app.hq_routes()) is not None and set(routes.provinces) == {"GD", "BJ"})
+        _until(
+            lambda: (routes := app.routes.hq_routes()) is not None and set(routes.provinces) == {"GD", "BJ"}
+        )
     return {code: app for code, (app, _) in nodes.items()}
 
 
@@ -62,8 +64,8 @@ def _customer(gd: Any, n: int) -> str:
         "grade": "1A",
         "certificate": {"type": "idCard", "number": id_card(n)},
     }
-    customer = gd.register_customer(body, BY)
-    gd.update_customer(customer["id"], {"status": "active"}, BY)
+    customer = gd.customers.register_customer(body, BY)
+    gd.customers.update_customer(customer["id"], {"status": "active"}, BY)
     return customer["id"]
 
 
@@ -71,7 +73,7 @@ def one_hop(gd: Any, hq: Any, count: int) -> list[float]:
     """Seconds from GD's commit to HQ having applied it."""
     latencies = []
     for n in range(count):
-        customer = gd.register_customer(
+        customer = gd.customers.register_customer(
             {
                 "name": f"单跳{n}",
                 "customerKind": "individual",
@@ -94,7 +96,7 @@ def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]
     customer_id = _customer(gd, 1)
     forward, back = [], []
     for _ in range(count):
-        order = gd.place_order(
+        order = gd.orders.place_order(
             {
                 "relatedParty": [{"id": customer_id, "role": "customer"}],
                 "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "BJ"}],
@@ -102,13 +104,13 @@ def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]
             BY,
         )
         accepted = time.perf_counter()
-        arrived = _until(lambda: bj.list_work_orders(order_id=order["id"]).total == 3)
+        arrived = _until(lambda: bj.work_orders.list_work_orders(order_id=order["id"]).total == 3)
         forward.append(arrived - accepted)
-        for w in bj.list_work_orders(order_id=order["id"]).items:
-            bj.change_work_order(w["id"], {"state": "inProgress"}, BY)
-            bj.change_work_order(w["id"], {"state": "completed"}, BY)
+        for w in bj.work_orders.list_work_orders(order_id=order["id"]).items:
+            bj.work_orders.change_work_order(w["id"], {"state": "inProgress"}, BY)
+            bj.work_orders.change_work_order(w["id"], {"state": "completed"}, BY)
         finished = time.perf_counter()
-        completed = _until(lambda: gd.get_order(order["id"])["state"] == "completed")
+        completed = _until(lambda: gd.orders.get_order(order["id"])["state"] == "completed")
         back.append(completed - finished)
     return forward, back
 

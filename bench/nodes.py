@@ -13,7 +13,6 @@ from typing import Any
 
 from replication.tls import create_certificates
 from shared.auth.tokens import create_issuer_keys
-from shared.domain.billing import BillingAccount
 from shared.domain.customer import Customer
 from shared.domain.values import id_card_check_digit
 from shared.persistence.databases import drop_database, ensure_database
@@ -130,9 +129,6 @@ def register_many(app: Any, count: int, chunk: int = 250, start: int = 0) -> int
                 grade=grades[n % 5],
                 by=BY,
             )
-            aggregates += [
-                customer,
-                BillingAccount(str(customer.id), name=customer.name, province=customer.province, by=BY),
-            ]
-        app.record(*aggregates)
+            aggregates.append(customer)
+        app.record(*aggregates)  # the node's policy opens each customer's billing account with it
     return 2 * count

@@ -231,7 +231,9 @@ class CrmApplication(Application):
         extra: Iterable[Operation] = (),
         **kwargs: Any,
     ) -> None:
-        """Save aggregates with their read-model rows; a lost race becomes a 409, never a 500."""
+        """Save aggregates, with what their new events cause (`caused`), and their read-model rows; a lost race
+        becomes a 409, never a 500."""
+        aggregates = (*aggregates, *self.caused(aggregates))
         operations = [op for agg in aggregates for op in self.project(agg)]
         operations.extend(extra)
         receipt = None
@@ -252,6 +254,11 @@ class CrmApplication(Application):
                 "another change to the same resource was recorded first; read it again and retry",
                 field=None,
             ) from error
+
+    def caused(self, aggregates: Iterable[Aggregate]) -> list[Aggregate]:
+        """The aggregates the events about to be recorded cause, saved in the same transaction: a node's policy
+        decides (a province's new customer gets its billing account); none here."""
+        return []
 
     def _forget_expired_receipts(self) -> None:
         """Receipts hold first answers (personal data sealed): none is kept past its time to live."""

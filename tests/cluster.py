@@ -87,7 +87,9 @@ def cluster(store: str, tmp_path: Path, provinces: tuple[str, ...] = ("GD",)) ->
 
 def wait_for_routes(node: Node, provinces: tuple[str, ...]) -> None:
     eventually(
-        lambda: (routes := node.app.hq_routes()) is not None and set(routes.provinces) == set(provinces)
+        lambda: (
+            (routes := node.app.routes.hq_routes()) is not None and set(routes.provinces) == set(provinces)
+        )
     )
 
 

@@ -16,14 +16,14 @@ AUDITOR = staff("auditor", "HQ", "zhao.audit")
 
 def first_ids(province) -> dict[str, str]:
     pick = {
-        "customer": province.list_customers(limit=1),
-        "productOrder": province.list_orders(limit=1),
-        "serviceOrder": province.list_work_orders(limit=1),
-        "billingAccount": province.list_accounts(limit=1),
-        "customerBill": province.list_bills(limit=1),
-        "payment": province.list_payments(limit=1),
-        "troubleTicket": province.list_tickets(limit=1),
-        "productOffering": province.list_offerings(limit=1),
+        "customer": province.customers.list_customers(limit=1),
+        "productOrder": province.orders.list_orders(limit=1),
+        "serviceOrder": province.work_orders.list_work_orders(limit=1),
+        "billingAccount": province.billing.list_accounts(limit=1),
+        "customerBill": province.billing.list_bills(limit=1),
+        "payment": province.billing.list_payments(limit=1),
+        "troubleTicket": province.tickets.list_tickets(limit=1),
+        "productOffering": province.catalog.list_offerings(limit=1),
     }
     return {name: page.items[0]["id"] for name, page in pick.items()}
 

@@ -43,7 +43,7 @@ def charged(client, province):
     province.clock = lambda: NOV
     customer = register(client)
     province.record(
-        *province.charge_customer(
+        *province.billing.charge_customer(
             customer["id"],
             [
                 {"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"},
@@ -119,7 +119,9 @@ def test_group_pays_centrally_for_linked_members(client, province):
     )
     for c in (member, paid_alone):
         province.record(
-            *province.charge_customer(c["id"], [{"kind": "oneTime", "amount": 500, "reference": "x"}], BY)
+            *province.billing.charge_customer(
+                c["id"], [{"kind": "oneTime", "amount": 500, "reference": "x"}], BY
+            )
         )
     group_account = client.get(account_of(client, g)["href"]).json()
     assert [c["forCustomerId"] for c in group_account["unbilledCharge"]] == [member["id"]]
@@ -210,10 +212,12 @@ def test_payment_idempotency(client, province, charged):
 def test_bill_run_for_all_accounts_and_rebuild(client, province, charged):
     other = register(client)
     province.record(
-        *province.charge_customer(other["id"], [{"kind": "monthly", "amount": 100, "reference": "r"}], BY)
+        *province.billing.charge_customer(
+            other["id"], [{"kind": "monthly", "amount": 100, "reference": "r"}], BY
+        )
     )
-    assert province.run_bill_cycle("2026-11", BY) == 2
-    assert province.run_bill_cycle("2026-11", BY) == 0
+    assert province.billing.run_bill_cycle("2026-11", BY) == 2
+    assert province.billing.run_bill_cycle("2026-11", BY) == 0
     assert client.get(BILLS, params={"billingCycle": "2026-11"}).headers["X-Total-Count"] == "2"
     before = province.queries.dump()
     province.rebuild_read_models()
@@ -225,7 +229,7 @@ def test_long_lived_account_is_snapshotted_and_reads_back_the_same(client, provi
 
     for n in range(60):
         province.record(
-            *province.charge_customer(
+            *province.billing.charge_customer(
                 charged["id"], [{"kind": "oneTime", "amount": 100 + n, "reference": f"r{n}"}], BY
             )
         )
@@ -294,10 +298,10 @@ def test_charges_are_validated_and_an_order_without_charges_posts_none(province,
         ("100", "charges"),
     ):
         with pytest.raises(InvalidValue) as refused:
-            province.charge_customer(charged["id"], charges, BY)
+            province.billing.charge_customer(charged["id"], charges, BY)
         assert refused.value.field == field
-    assert province.charge_customer(charged["id"], [], BY) == []
-    assert province.charges_for_completed_order(object(), BY) == []
+    assert province.billing.charge_customer(charged["id"], [], BY) == []
+    assert province.billing.charges_for_completed_order(object(), BY) == []
 
 
 def test_old_bills_go_offline_but_replay_from_the_event_store(client, province, charged):
@@ -307,7 +311,9 @@ def test_old_bills_go_offline_but_replay_from_the_event_store(client, province, 
     pay(client, paid, 29900)
     debtor = register(client)
     province.record(
-        *province.charge_customer(debtor["id"], [{"kind": "oneTime", "amount": 700, "reference": "r"}], BY)
+        *province.billing.charge_customer(
+            debtor["id"], [{"kind": "oneTime", "amount": 700, "reference": "r"}], BY
+        )
     )
     unpaid = bill(client, account_of(client, debtor))
     province.clock = lambda: datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
@@ -336,7 +342,7 @@ def test_the_arrears_list_and_the_bill_name_the_customer_as_the_customer_list_do
     )
     customer = register(client, body)
     province.record(
-        *province.charge_customer(
+        *province.billing.charge_customer(
             customer["id"],
             [{"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}],
             BY,
@@ -415,7 +421,7 @@ def test_a_customer_is_closed_only_when_nothing_of_theirs_is_open(client, provin
         },
     )
     province.record(
-        *province.charge_customer(
+        *province.billing.charge_customer(
             member["id"],
             [{"kind": "monthly", "amount": 5000, "description": "mobile plan", "reference": "o-9"}],
             BY,

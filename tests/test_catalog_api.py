@@ -39,10 +39,10 @@ def test_only_released_offerings_are_orderable(province):
 
     from shared.domain.errors import InvalidValue
 
-    assert province.orderable_offering("PO-DC-2M", "x").one_time_fee == 200000
+    assert province.catalog.orderable_offering("PO-DC-2M", "x").one_time_fee == 200000
     for offering_id in ("PO-SDWAN", "PO-5G-SLICE", "PO-ISDN", "PO-NOPE"):
         with pytest.raises(InvalidValue) as refused:
-            province.orderable_offering(offering_id, "productOrderItem[0].productOffering.id")
+            province.catalog.orderable_offering(offering_id, "productOrderItem[0].productOffering.id")
         assert refused.value.field == "productOrderItem[0].productOffering.id"
 
 
@@ -79,5 +79,5 @@ def test_refusal_names_the_lifecycle_status(province):
     from shared.domain.errors import InvalidValue
 
     with pytest.raises(InvalidValue, match="tariffApproval") as refused:
-        province.orderable_offering("PO-5G-SLICE", "x")
+        province.catalog.orderable_offering("PO-5G-SLICE", "x")
     assert refused.value.details["lifecycle_status"] == "tariffApproval"

@@ -35,8 +35,8 @@ def nodes(store, tmp_path):
 
 
 def customer(app, **overrides):
-    c = app.register_customer(individual(grade="2A", customerManager=MANAGER, **overrides), BY)
-    app.update_customer(c["id"], {"status": "active"}, BY)
+    c = app.customers.register_customer(individual(grade="2A", customerManager=MANAGER, **overrides), BY)
+    app.customers.update_customer(c["id"], {"status": "active"}, BY)
     return c
 
 
@@ -48,7 +48,7 @@ def order(app, customer_id, *items, sla="urgent"):
         if province:
             item["deliveringProvince"] = province
         body_items.append(item)
-    return app.place_order(
+    return app.orders.place_order(
         {
             "relatedParty": [{"id": customer_id, "role": "customer"}],
             "productOrderItem": body_items,
@@ -64,15 +64,15 @@ def order_body(customer_id, *items):
 
 def forwarded(app, order_id):
     """The work orders a delivering province holds for another province's order, once they have arrived."""
-    return eventually(lambda: app.list_work_orders(order_id=order_id).items)
+    return eventually(lambda: app.work_orders.list_work_orders(order_id=order_id).items)
 
 
 def work_through(app, works, last_state="completed", reason=""):
     """Each work order in turn: inProgress, then completed; the last move of the last one is `last_state`."""
     for n, w in enumerate(works):
-        app.change_work_order(w["id"], {"state": "inProgress"}, BY)
+        app.work_orders.change_work_order(w["id"], {"state": "inProgress"}, BY)
         final = last_state if n == len(works) - 1 else "completed"
-        app.change_work_order(w["id"], {"state": final, "stateReason": reason}, BY)
+        app.work_orders.change_work_order(w["id"], {"state": final, "stateReason": reason}, BY)
 
 
 def leg(doc, province):
@@ -80,7 +80,9 @@ def leg(doc, province):
 
 
 def order_state(app, order_id, state, timeout=20):
-    return eventually(lambda: (doc := app.get_order(order_id))["state"] == state and doc, timeout=timeout)
+    return eventually(
+        lambda: (doc := app.orders.get_order(order_id))["state"] == state and doc, timeout=timeout
+    )
 
 
 def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nodes):
@@ -96,12 +98,14 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     assert works[0]["productOrder"]["id"] == placed["id"]
     assert works[0]["relatedParty"][0]["id"] == c["id"]
     assert [i["id"] for i in works[0]["productOrderItem"]] == ["2"]  # only BJ's item
-    assert bj.list_work_orders(home_province="GD").total == 3
-    assert len(gd.list_work_orders(order_id=placed["id"]).items) == 3  # GD works its own item here
-    assert sh.list_work_orders(order_id=placed["id"]).total == 0
+    assert bj.work_orders.list_work_orders(home_province="GD").total == 3
+    assert (
+        len(gd.work_orders.list_work_orders(order_id=placed["id"]).items) == 3
+    )  # GD works its own item here
+    assert sh.work_orders.list_work_orders(order_id=placed["id"]).total == 0
 
     work_through(bj, works)
-    work_through(gd, gd.list_work_orders(order_id=placed["id"]).items)
+    work_through(gd, gd.work_orders.list_work_orders(order_id=placed["id"]).items)
     done = order_state(gd, placed["id"], "completed")
     assert [(w["workKind"], w["state"]) for w in leg(done, "BJ")["workHistory"]] == [
         (k, s)
@@ -125,9 +129,9 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
 
     # One bill, at home, for both items; each line names the province that delivered it.
     cycle = datetime.now(UTC).strftime("%Y-%m")
-    account = gd.list_accounts(customer_id=c["id"]).items[0]
-    bill = gd.get_bill(
-        gd.bill_on_demand({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}, BY)[
+    account = gd.billing.list_accounts(customer_id=c["id"]).items[0]
+    bill = gd.billing.get_bill(
+        gd.billing.bill_on_demand({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}, BY)[
             "customerBill"
         ]["id"]
     )
@@ -141,14 +145,16 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     fee = {p: i["itemPrice"][0]["price"]["taxIncludedAmount"]["value"] for p, i in items.items()}
     month_fee = {p: i["itemPrice"][1]["price"]["taxIncludedAmount"]["value"] for p, i in items.items()}
     assert one_time == fee and monthly == month_fee
-    assert bj.list_bills().total == 0  # BJ bills nobody for it
+    assert bj.billing.list_bills().total == 0  # BJ bills nobody for it
 
     # HQ's ledger: the BJ lines apportioned by the default rule (one-time whole, monthly 70%).
     entries = eventually(lambda: hq.settlement.list_settlement_entries(month=cycle).items)
     assert {(e["homeProvince"], e["deliveringProvince"]) for e in entries} == {("GD", "BJ")}
     shares = {e["chargeKind"]: e["shareAmount"]["value"] for e in entries}
     assert shares == {"oneTime": fee["BJ"], "monthly": (month_fee["BJ"] * 70 + 50) // 100}
-    shown = eventually(lambda: (b := gd.get_bill(bill["id"]))["revenueShareStatus"] == "apportioned" and b)
+    shown = eventually(
+        lambda: (b := gd.billing.get_bill(bill["id"]))["revenueShareStatus"] == "apportioned" and b
+    )
     assert {s["province"]: s["amount"]["value"] for s in shown["revenueShare"]} == {
         "BJ": sum(shares.values())
     }
@@ -157,10 +163,10 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     owed = sum(shares.values())
     assert issued["BJ"]["receivable"]["value"] == owed and issued["GD"]["payable"]["value"] == owed
     assert sum(s["net"]["value"] for s in issued.values()) == 0 and set(issued) == {"GD", "BJ"}
-    statement = eventually(lambda: bj.list_statements(cycle).items)[0]
+    statement = eventually(lambda: bj.settlement.list_statements(cycle).items)[0]
     assert statement["net"]["value"] == owed and statement["counterpart"][0]["province"] == "GD"
-    assert eventually(lambda: gd.list_statements(cycle).items)[0]["net"]["value"] == -owed
-    assert sh.list_statements().total == 0
+    assert eventually(lambda: gd.settlement.list_statements(cycle).items)[0]["net"]["value"] == -owed
+    assert sh.settlement.list_statements().total == 0
 
 
 def test_a_rejection_reaches_the_home_order_and_its_manager(nodes):
@@ -168,8 +174,10 @@ def test_a_rejection_reaches_the_home_order_and_its_manager(nodes):
     c = customer(gd)
     remote_only = order(gd, c["id"], ("PO-DC-2M", "BJ"))
     first = forwarded(bj, remote_only["id"])[0]
-    bj.change_work_order(first["id"], {"state": "rejected", "stateReason": "no coverage in Yanqing"}, BY)
-    assert {w["state"] for w in bj.list_work_orders(order_id=remote_only["id"]).items} == {
+    bj.work_orders.change_work_order(
+        first["id"], {"state": "rejected", "stateReason": "no coverage in Yanqing"}, BY
+    )
+    assert {w["state"] for w in bj.work_orders.list_work_orders(order_id=remote_only["id"]).items} == {
         "rejected",
         "cancelled",
     }
@@ -183,15 +191,15 @@ def test_a_rejection_reaches_the_home_order_and_its_manager(nodes):
 
     mixed = order(gd, c["id"], ("PO-DC-2M", None), ("PO-DC-10M", "BJ"))
     first = forwarded(bj, mixed["id"])[0]
-    work_through(gd, gd.list_work_orders(order_id=mixed["id"]).items)
+    work_through(gd, gd.work_orders.list_work_orders(order_id=mixed["id"]).items)
     assert leg(order_state(gd, mixed["id"], "inProgress"), "GD")["state"] == "completed"
-    bj.change_work_order(first["id"], {"state": "rejected", "stateReason": "no free port"}, BY)
+    bj.work_orders.change_work_order(first["id"], {"state": "rejected", "stateReason": "no free port"}, BY)
     partial = order_state(gd, mixed["id"], "partial")
     assert {i["deliveringProvince"]: i["state"] for i in partial["productOrderItem"]} == {
         "GD": "completed",
         "BJ": "rejected",
     }
-    charged = gd.list_accounts(customer_id=c["id"]).items[0]["unbilledCharge"]
+    charged = gd.billing.list_accounts(customer_id=c["id"]).items[0]["unbilledCharge"]
     assert {line["deliveringProvince"] for line in charged} == {"GD"}  # only what was delivered is billed
 
 
@@ -200,8 +208,8 @@ def test_the_home_order_is_held_or_pending_while_the_delivering_province_says_so
     c = customer(gd)
     placed = order(gd, c["id"], ("PO-DC-2M", "BJ"), ("PO-DC-10M", None))
     first = forwarded(bj, placed["id"])[0]
-    bj.change_work_order(first["id"], {"state": "inProgress"}, BY)
-    bj.change_work_order(
+    bj.work_orders.change_work_order(first["id"], {"state": "inProgress"}, BY)
+    bj.work_orders.change_work_order(
         first["id"], {"state": "held", "stateReason": "waiting for the landlord's consent"}, BY
     )
     held = order_state(gd, placed["id"], "held")
@@ -209,14 +217,18 @@ def test_the_home_order_is_held_or_pending_while_the_delivering_province_says_so
         held["stateHistory"][-1]["reason"]
         == "BJ resourceConfirmation held: waiting for the landlord's consent"
     )
-    local = gd.list_work_orders(order_id=placed["id"]).items[0]
-    gd.change_work_order(local["id"], {"state": "inProgress"}, BY)  # GD's own work goes on meanwhile
-    bj.change_work_order(first["id"], {"state": "inProgress"}, BY)
+    local = gd.work_orders.list_work_orders(order_id=placed["id"]).items[0]
+    gd.work_orders.change_work_order(
+        local["id"], {"state": "inProgress"}, BY
+    )  # GD's own work goes on meanwhile
+    bj.work_orders.change_work_order(first["id"], {"state": "inProgress"}, BY)
     order_state(gd, placed["id"], "inProgress")
-    bj.change_work_order(first["id"], {"state": "pending", "stateReason": "customer to confirm the site"}, BY)
+    bj.work_orders.change_work_order(
+        first["id"], {"state": "pending", "stateReason": "customer to confirm the site"}, BY
+    )
     order_state(gd, placed["id"], "pending")
     with pytest.raises(IllegalTransition):  # the desk does not move a cross-province order: its legs do
-        gd.change_order(placed["id"], {"state": "inProgress"}, BY)
+        gd.orders.change_order(placed["id"], {"state": "inProgress"}, BY)
 
 
 def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes):
@@ -224,16 +236,16 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     c = customer(gd)
     placed = order(gd, c["id"], ("PO-DC-2M", None), ("PO-DC-10M", "BJ"))
     works = forwarded(bj, placed["id"])
-    bj.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
+    bj.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
     order_state(gd, placed["id"], "inProgress")
-    asked = gd.cancel_order(
+    asked = gd.orders.cancel_order(
         {"productOrder": {"id": placed["id"]}, "cancellationReason": "customer withdrew"}, BY
     )
     assert asked["state"] == "inProgress" and asked["awaitingAnswerFrom"] == ["BJ"]
-    assert gd.get_order(placed["id"])["state"] == "assessingCancellation"
+    assert gd.orders.get_order(placed["id"])["state"] == "assessingCancellation"
     with pytest.raises(IllegalTransition):  # GD's own work waits for the answer
-        gd.change_work_order(
-            gd.list_work_orders(order_id=placed["id"]).items[0]["id"], {"state": "inProgress"}, BY
+        gd.work_orders.change_work_order(
+            gd.work_orders.list_work_orders(order_id=placed["id"]).items[0]["id"], {"state": "inProgress"}, BY
         )
     cancelled = order_state(gd, placed["id"], "cancelled")
     assert [h["state"] for h in cancelled["stateHistory"]][-3:] == [
@@ -241,17 +253,17 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
         "pendingCancellation",
         "cancelled",
     ]
-    assert gd.get_cancellation(asked["id"])["state"] == "done"
-    assert {w["state"] for w in bj.list_work_orders(order_id=placed["id"]).items} == {"cancelled"}
-    assert {w["state"] for w in gd.list_work_orders(order_id=placed["id"]).items} == {"cancelled"}
+    assert gd.orders.get_cancellation(asked["id"])["state"] == "done"
+    assert {w["state"] for w in bj.work_orders.list_work_orders(order_id=placed["id"]).items} == {"cancelled"}
+    assert {w["state"] for w in gd.work_orders.list_work_orders(order_id=placed["id"]).items} == {"cancelled"}
     eventually(lambda: hq.routing.get_cross_province_order(placed["id"])["state"] == "cancelled")
 
     # Known delivered: refused at once, with the reason.
     done = order(gd, c["id"], ("PO-DC-2M", "BJ"), ("PO-DC-10M", None))
     work_through(bj, forwarded(bj, done["id"]))
-    eventually(lambda: leg(gd.get_order(done["id"]), "BJ")["state"] == "completed")
+    eventually(lambda: leg(gd.orders.get_order(done["id"]), "BJ")["state"] == "completed")
     with pytest.raises(IllegalTransition) as refused:
-        gd.cancel_order({"productOrder": {"id": done["id"]}}, BY)
+        gd.orders.cancel_order({"productOrder": {"id": done["id"]}}, BY)
     assert "BJ completed its work" in refused.value.reason
 
     # Delivered while the cancellation travelled: BJ refuses, and GD's answer says why.
@@ -262,14 +274,16 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     gd_follower.stop()
     gd_follower.join(timeout=5)
     work_through(bj, works)  # GD does not hear of it yet
-    asked = gd.cancel_order({"productOrder": {"id": racing["id"]}, "cancellationReason": "too slow"}, BY)
+    asked = gd.orders.cancel_order(
+        {"productOrder": {"id": racing["id"]}, "cancellationReason": "too slow"}, BY
+    )
     assert asked["state"] == "inProgress"
     eventually(
         lambda: hq.routing.get_cross_province_order(racing["id"]).get("cancellation", {}).get("answers")
     )
     nodes["GD"].runtime.start_follower("HQ")
     answer = eventually(
-        lambda: (a := gd.get_cancellation(asked["id"]))["state"] == "terminatedWithError" and a
+        lambda: (a := gd.orders.get_cancellation(asked["id"]))["state"] == "terminatedWithError" and a
     )
     assert "BJ completed the work" in answer["stateReason"]
     assert order_state(gd, racing["id"], "completed")["productOrderItem"][0]["state"] == "completed"
@@ -289,7 +303,7 @@ def test_a_late_remote_completion_is_compensated_on_the_home_bill(nodes):
     fee = placed["productOrderItem"][0]["itemPrice"][0]["price"]["taxIncludedAmount"]["value"]
     assert done["lateWorkingDays"] == 5 and done["completionDate"].startswith("2026-12-07")
     assert done["compensation"]["value"] == fee * 25 // 100  # 5% per late working day (urgent)
-    charges = gd.list_accounts(customer_id=c["id"]).items[0]["unbilledCharge"]
+    charges = gd.billing.list_accounts(customer_id=c["id"]).items[0]["unbilledCharge"]
     assert [ch["amount"] for ch in charges if ch["kind"] == "oneTime"] == [fee - fee * 25 // 100]
 
 
@@ -301,16 +315,20 @@ def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
     c = customer(gd)
     placed = order(gd, c["id"], ("PO-DC-10M", "BJ"), ("PO-DC-2M", "BJ"), ("PO-DC-2M", None))
     work_through(bj, forwarded(bj, placed["id"]))
-    work_through(gd, gd.list_work_orders(order_id=placed["id"]).items)
+    work_through(gd, gd.work_orders.list_work_orders(order_id=placed["id"]).items)
     order_state(gd, placed["id"], "completed")
     cycle = datetime.now(UTC).strftime("%Y-%m")
-    account = gd.list_accounts(customer_id=c["id"]).items[0]
-    bill_id = gd.bill_on_demand({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}, BY)["id"]
-    assert gd.get_bill(bill_id)["revenueShareStatus"] in (
+    account = gd.billing.list_accounts(customer_id=c["id"]).items[0]
+    bill_id = gd.billing.bill_on_demand({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}, BY)[
+        "id"
+    ]
+    assert gd.billing.get_bill(bill_id)["revenueShareStatus"] in (
         "awaitingHq",
         "apportioned",
     )  # never a share of its own
-    bill = eventually(lambda: (b := gd.get_bill(bill_id))["revenueShareStatus"] == "apportioned" and b)
+    bill = eventually(
+        lambda: (b := gd.billing.get_bill(bill_id))["revenueShareStatus"] == "apportioned" and b
+    )
 
     entries = {
         e["billLineId"]: e
@@ -338,8 +356,8 @@ def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
     hq.settlement.set_settlement_rule(
         "PO-DC-10M", RuleUpdate(oneTimePercent=10, monthlyPercent=10), BY
     )  # settled already
-    assert gd.get_bill(bill_id)["revenueShare"] == bill["revenueShare"]
-    assert gd.get_bill(bill_id, replay=True)["revenueShare"] == bill["revenueShare"]
+    assert gd.billing.get_bill(bill_id)["revenueShare"] == bill["revenueShare"]
+    assert gd.billing.get_bill(bill_id, replay=True)["revenueShare"] == bill["revenueShare"]
     before = gd.queries.dump()
     gd.rebuild_read_models()
     assert gd.queries.dump() == before
@@ -358,7 +376,7 @@ def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
         order_state(home, o["id"], "completed")
     cycle = datetime.now(UTC).strftime("%Y-%m")
     for app in (gd, bj, sh):
-        app.run_bill_cycle(cycle, BY)
+        app.billing.run_bill_cycle(cycle, BY)
     eventually(lambda: hq.settlement.list_settlement_entries(month=cycle).total == 2 * len(plan))
     rule_80 = [e for e in hq.settlement.list_settlement_entries(month=cycle, delivering="BJ").items]
     assert {e["sharePercent"] for e in rule_80} == {80, 50} and {e["rule"]["id"] for e in rule_80} == {
@@ -374,7 +392,7 @@ def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
     assert all(s["issued"] for s in hq.settlement.settlement_statements(cycle))
     for code in ("GD", "BJ", "SH"):
         mine = next(s for s in statements if s["province"] == code)
-        received = eventually(lambda: nodes[code].app.list_statements(cycle).items)
+        received = eventually(lambda: nodes[code].app.settlement.list_statements(cycle).items)
         assert received[0]["net"] == mine["net"] and received[0]["province"] == code
     for app in (gd, bj, sh, hq):  # every read model, HQ's ledger and desk included, rebuilds from the events
         before = app.queries.dump()
@@ -384,7 +402,7 @@ def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
 
 def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_members(nodes):
     gd, bj, sh, hq = (nodes[c].app for c in ("GD", "BJ", "SH", "HQ"))
-    g = gd.register_customer(group(name="粤海集团", grade="2A", customerManager=MANAGER), BY)
+    g = gd.customers.register_customer(group(name="粤海集团", grade="2A", customerManager=MANAGER), BY)
     members = {}
     for name, phone, province in (
         ("甲", "13800000001", "GD"),
@@ -392,34 +410,41 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
         ("丙", "13800000003", "SH"),
         ("丁", "13800000004", "SH"),
     ):
-        members[name] = gd.add_member(g["id"], {"name": name, "phoneNumber": phone, "province": province}, BY)
-    seen_bj = eventually(lambda: bj.list_customers(home_province="GD").items)
+        members[name] = gd.customers.add_member(
+            g["id"], {"name": name, "phoneNumber": phone, "province": province}, BY
+        )
+    seen_bj = eventually(lambda: bj.customers.list_customers(home_province="GD").items)
     assert [x["id"] for x in seen_bj] == [g["id"]] and seen_bj[0]["readOnly"] is True
-    assert [m["name"] for m in bj.get_customer(g["id"])["member"]] == ["乙"]
+    assert [m["name"] for m in bj.customers.get_customer(g["id"])["member"]] == ["乙"]
     eventually(
         lambda: (
-            len(sh.get_customer(g["id"])["member"]) == 2
-            if sh.list_customers(home_province="GD").total
+            len(sh.customers.get_customer(g["id"])["member"]) == 2
+            if sh.customers.list_customers(home_province="GD").total
             else False
         )
     )
-    assert sorted(m["name"] for m in sh.get_customer(g["id"])["member"]) == ["丁", "丙"]
-    assert bj.list_customers(phone_number="13800000002").items[0]["id"] == g["id"]
-    assert bj.list_customers(phone_number="13800000003").total == 0  # SH's member is not BJ's to see
-    assert bj.list_customers(certificate_number=g["certificate"]["number"]).total == 1
-    assert gd.list_customers(home_province="BJ").total == 0
+    assert sorted(m["name"] for m in sh.customers.get_customer(g["id"])["member"]) == ["丁", "丙"]
+    assert bj.customers.list_customers(phone_number="13800000002").items[0]["id"] == g["id"]
+    assert (
+        bj.customers.list_customers(phone_number="13800000003").total == 0
+    )  # SH's member is not BJ's to see
+    assert bj.customers.list_customers(certificate_number=g["certificate"]["number"]).total == 1
+    assert gd.customers.list_customers(home_province="BJ").total == 0
 
-    gd.update_customer(g["id"], {"grade": "1A"}, BY)
+    gd.customers.update_customer(g["id"], {"grade": "1A"}, BY)
     eventually(
-        lambda: bj.get_customer(g["id"])["grade"] == "1A" and sh.get_customer(g["id"])["grade"] == "1A"
+        lambda: (
+            bj.customers.get_customer(g["id"])["grade"] == "1A"
+            and sh.customers.get_customer(g["id"])["grade"] == "1A"
+        )
     )
     with pytest.raises(Exception) as refused:
-        bj.update_customer(g["id"], {"grade": "3A"}, BY)
+        bj.customers.update_customer(g["id"], {"grade": "3A"}, BY)
     assert getattr(refused.value, "code", "") == "readOnly"
-    gd.remove_member(g["id"], members["丙"]["id"], BY)
-    gd.remove_member(g["id"], members["丁"]["id"], BY)
-    eventually(lambda: sh.list_customers(home_province="GD").total == 0)
-    assert bj.list_customers(home_province="GD").total == 1
+    gd.customers.remove_member(g["id"], members["丙"]["id"], BY)
+    gd.customers.remove_member(g["id"], members["丁"]["id"], BY)
+    eventually(lambda: sh.customers.list_customers(home_province="GD").total == 0)
+    assert bj.customers.list_customers(home_province="GD").total == 1
 
     national = eventually(
         lambda: hq.registry.list_national_customers(certificate_number=g["certificate"]["number"]).items
@@ -438,10 +463,12 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
 
 def test_a_group_members_item_is_delivered_where_the_member_lives(nodes):
     gd, bj = nodes["GD"].app, nodes["BJ"].app
-    g = gd.register_customer(group(grade="1A", customerManager=MANAGER), BY)
-    gd.update_customer(g["id"], {"status": "active"}, BY)
-    member = gd.add_member(g["id"], {"name": "乙", "phoneNumber": "13900000002", "province": "BJ"}, BY)
-    placed = gd.place_order(
+    g = gd.customers.register_customer(group(grade="1A", customerManager=MANAGER), BY)
+    gd.customers.update_customer(g["id"], {"status": "active"}, BY)
+    member = gd.customers.add_member(
+        g["id"], {"name": "乙", "phoneNumber": "13900000002", "province": "BJ"}, BY
+    )
+    placed = gd.orders.place_order(
         {
             "relatedParty": [{"id": g["id"], "role": "customer"}],
             "productOrderItem": [
@@ -467,7 +494,7 @@ def test_a_routing_hint_is_never_dropped(nodes):
         ({"groupMember": {"id": "nobody"}}, "productOrderItem[0].groupMember"),
     ):
         with pytest.raises(InvalidValue) as bad:
-            gd.place_order(
+            gd.orders.place_order(
                 {
                     "relatedParty": [{"id": c["id"], "role": "customer"}],
                     "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}, **item}],
@@ -477,7 +504,7 @@ def test_a_routing_hint_is_never_dropped(nodes):
         assert bad.value.field == field, item
     for order_field in ("place", "deliveringProvinces"):  # a hint at order level is never dropped either
         with pytest.raises(InvalidValue) as bad:
-            gd.place_order(
+            gd.orders.place_order(
                 {
                     "relatedParty": [{"id": c["id"], "role": "customer"}],
                     order_field: "BJ",
@@ -492,8 +519,8 @@ def test_a_routing_hint_is_never_dropped(nodes):
 def test_a_group_owned_elsewhere_never_pays_for_a_local_customer(nodes):
     gd, bj = nodes["GD"].app, nodes["BJ"].app
     x = customer(bj)
-    g = gd.register_customer(group(grade="1A"), BY)
-    gd.add_member(
+    g = gd.customers.register_customer(group(grade="1A"), BY)
+    gd.customers.add_member(
         g["id"],
         {
             "name": "乙",
@@ -504,20 +531,20 @@ def test_a_group_owned_elsewhere_never_pays_for_a_local_customer(nodes):
         },
         BY,
     )
-    eventually(lambda: bj.list_customers(home_province="GD").total == 1)
+    eventually(lambda: bj.customers.list_customers(home_province="GD").total == 1)
     local = order(bj, x["id"], ("PO-DC-2M", None))
-    work_through(bj, bj.list_work_orders(order_id=local["id"]).items)
-    assert bj.get_order(local["id"])["state"] == "completed"
-    charged = bj.list_accounts(customer_id=x["id"]).items[0]["unbilledCharge"]
+    work_through(bj, bj.work_orders.list_work_orders(order_id=local["id"]).items)
+    assert bj.orders.get_order(local["id"])["state"] == "completed"
+    charged = bj.billing.list_accounts(customer_id=x["id"]).items[0]["unbilledCharge"]
     assert charged and {ch["forCustomerId"] for ch in charged} == {x["id"]}
 
 
 def test_an_item_for_a_province_no_node_serves_is_refused_at_once(nodes):
     gd = nodes["GD"].app
     c = customer(gd)
-    g = gd.register_customer(group(grade="1A", customerManager=MANAGER), BY)
-    gd.update_customer(g["id"], {"status": "active"}, BY)
-    member = gd.add_member(
+    g = gd.customers.register_customer(group(grade="1A", customerManager=MANAGER), BY)
+    gd.customers.update_customer(g["id"], {"status": "active"}, BY)
+    member = gd.customers.add_member(
         g["id"], {"name": "乙", "phoneNumber": "13900000005", "province": "ZJ"}, BY
     )  # recorded
     with TestClient(create_app(gd), headers=STAFF) as client:
@@ -554,11 +581,11 @@ def test_before_hqs_route_table_arrives_a_province_works_on_its_own_and_hq_refus
 ):
     hq, gd = nodes["HQ"], nodes["GD"]
     with start_node(store, tmp_path, "HN") as hn:  # a new province, before HQ has answered it
-        assert hn.app.hq_routes() is None
+        assert hn.app.routes.hq_routes() is None
         c = customer(hn.app)
         placed = order(hn.app, c["id"], ("PO-DC-2M", "XZ"))  # R-1: accepted; HQ decides
         racing = order(hn.app, c["id"], ("PO-DC-2M", "XZ"))
-        asked = hn.app.cancel_order(
+        asked = hn.app.orders.cancel_order(
             {"productOrder": {"id": racing["id"]}, "cancellationReason": "changed mind"}, BY
         )
         assert asked["awaitingAnswerFrom"] == ["XZ"]  # cancelled before HQ's refusal arrives
@@ -568,7 +595,7 @@ def test_before_hqs_route_table_arrives_a_province_works_on_its_own_and_hq_refus
         assert "HQ has no route to province XZ" in failed["productOrderItem"][0]["stateReason"]
         done = order_state(hn.app, racing["id"], "cancelled")
         assert done["productOrderItem"][0]["state"] == "rejected"
-        assert hn.app.get_cancellation(asked["id"])["state"] == "done"
+        assert hn.app.orders.get_cancellation(asked["id"])["state"] == "done"
 
         wait_for_routes(hn, ("GD", "BJ", "SH", "HN"))  # HQ's route table has come, and now HN knows
         with pytest.raises(InvalidValue) as refused:

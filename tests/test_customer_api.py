@@ -265,7 +265,7 @@ def test_restart_keeps_everything_and_rebuild_reproduces_read_models(settings, p
     province.close()
     restarted = ProvinceApplication(settings)
     try:
-        assert restarted.get_customer(c["id"])["grade"] == "1A"
+        assert restarted.customers.get_customer(c["id"])["grade"] == "1A"
         assert restarted.queries.dump() == before
         restarted.rebuild_read_models()
         assert restarted.queries.dump() == before
@@ -289,7 +289,7 @@ def test_two_stale_copies_saved_one_after_the_other_the_second_is_refused(provin
     from shared.application import ConcurrentChange
     from shared.domain.customer import Customer
 
-    doc = province.register_customer(individual(), {"actor": "a", "role": "r", "channel": "web"})
+    doc = province.customers.register_customer(individual(), {"actor": "a", "role": "r", "channel": "web"})
     first = province.load(Customer, doc["id"])
     second = province.load(Customer, doc["id"])
     first.regrade("1A", {"actor": "a", "role": "r", "channel": "web"})
@@ -297,7 +297,7 @@ def test_two_stale_copies_saved_one_after_the_other_the_second_is_refused(provin
     province.record(first)
     with pytest.raises(ConcurrentChange):
         province.record(second)
-    assert province.get_customer(doc["id"])["grade"] == "1A"
+    assert province.customers.get_customer(doc["id"])["grade"] == "1A"
     assert province.repository.get(UUID(doc["id"])).version == 2
 
 

@@ -177,7 +177,7 @@ def test_a_database_refusing_connections_makes_the_log_service_unavailable_not_u
     """During an outage the province's Head and Subscribe let store errors escape: tracebacks, and HQ saw UNKNOWN."""
     require_postgres()
     with start_node("postgres", tmp_path, "GD") as gd, channel_as("HQ", gd.target, "GD") as channel:
-        gd.app.register_customer(individual(), BY)
+        gd.app.customers.register_customer(individual(), BY)
         stub = pb_grpc.NotificationLogStub(channel)
         head = stub.Head(pb.HeadRequest(follower="HQ"), timeout=10).position
         assert head > 0

@@ -16,16 +16,18 @@ REPO = Path(__file__).resolve().parent.parent
 def test_demo_data_has_every_kind_grade_and_state(province):
     created = demo.load(province)
     assert created["customers"] == 15 and created["orders"] >= 5 and created["reports"] == 1
-    customers = province.list_customers(limit=100).items
+    customers = province.customers.list_customers(limit=100).items
     assert {c["grade"] for c in customers} == {"1A", "2A", "3A", "4A", "5A"}
     assert {c["customerKind"] for c in customers} == {"individual", "group"}
     assert {"prospect", "active", "suspended", "closed"} <= {c["status"] for c in customers}
-    states = {o["state"] for o in province.list_orders(limit=100).items}
+    states = {o["state"] for o in province.orders.list_orders(limit=100).items}
     assert {"acknowledged", "inProgress", "completed", "held", "cancelled", "failed"} <= states
-    assert {"sent", "partiallyPaid", "settled"} <= {b["state"] for b in province.list_bills(limit=100).items}
-    assert province.arrears_reminders().total >= 1
+    assert {"sent", "partiallyPaid", "settled"} <= {
+        b["state"] for b in province.billing.list_bills(limit=100).items
+    }
+    assert province.billing.arrears_reminders().total >= 1
     assert {"acknowledged", "inProgress", "resolved", "closed"} <= {
-        t["status"] for t in province.list_tickets(limit=100).items
+        t["status"] for t in province.tickets.list_tickets(limit=100).items
     }
     assert demo.load(province) == {}  # a second load does nothing
 
@@ -52,7 +54,7 @@ def test_cli_demo_data_then_projections_rebuild(tmp_path):
     app = ProvinceApplication(Settings(node_code="BJ", data_dir=tmp_path))
     try:
         assert app.queries.dump() == before
-        assert app.list_customers().total == 15
+        assert app.customers.list_customers().total == 15
     finally:
         app.close()
 

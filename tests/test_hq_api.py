@@ -69,7 +69,7 @@ def test_catalog_master_lifecycle_and_refusals(store, tmp_path):
                 )
             frozen = client.patch(href, json={"monthlyFee": 1})
             assert frozen.status_code == 409 and frozen.json()["currentState"] == "released"
-            eventually(lambda: nodes["GD"].app.get_offering("PO-IPTV")["monthlyFee"]["value"] == 1800)
+            eventually(lambda: nodes["GD"].app.catalog.get_offering("PO-IPTV")["monthlyFee"]["value"] == 1800)
 
 
 def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
@@ -77,7 +77,7 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
         hq = nodes["HQ"]
         body = group(name="跨省集团")
         for code in ("GD", "BJ"):
-            nodes[code].app.register_customer(body, BY)
+            nodes[code].app.customers.register_customer(body, BY)
         api = create_app(hq.app)
         api.state.runtime = hq.runtime
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:

@@ -259,24 +259,26 @@ def deliver(province: ProvinceApplication, records: list[LogRecord], batch: int 
 
 def refusal(province: ProvinceApplication, offering_id: str) -> InvalidValue:
     with pytest.raises(InvalidValue) as refused:
-        province.orderable_offering(offering_id, ORDER_FIELD)
+        province.catalog.orderable_offering(offering_id, ORDER_FIELD)
     assert refused.value.field == ORDER_FIELD
     return refused.value
 
 
 @pytest.mark.parametrize("batch", [2000, 1])
 def test_hq_catalog_replaces_the_shipped_default(hq_own_catalog, province, batch):
-    assert province.orderable_offering("PO-MOB-99", ORDER_FIELD).monthly_fee == 9900  # shipped default
+    assert (
+        province.catalog.orderable_offering("PO-MOB-99", ORDER_FIELD).monthly_fee == 9900
+    )  # shipped default
     deliver(province, hq_log(hq_own_catalog), batch)
-    assert province.orderable_offering("PO-DC-2M", ORDER_FIELD).one_time_fee == 180000
-    assert province.get_offering("PO-DC-2M")["catalogSource"] == "HQ"
-    assert province.orderable_offering("PO-HQ-TV", ORDER_FIELD).monthly_fee == 1500
+    assert province.catalog.orderable_offering("PO-DC-2M", ORDER_FIELD).one_time_fee == 180000
+    assert province.catalog.get_offering("PO-DC-2M")["catalogSource"] == "HQ"
+    assert province.catalog.orderable_offering("PO-HQ-TV", ORDER_FIELD).monthly_fee == 1500
     stale = refusal(province, "PO-MOB-99")  # shipped, not in HQ's catalog: withdrawn
     assert stale.details["lifecycle_status"] == "retired"
-    assert province.get_offering("PO-MOB-99")["catalogSource"] == "default"
-    released = province.list_offerings(lifecycle_status="released", limit=1000)
+    assert province.catalog.get_offering("PO-MOB-99")["catalogSource"] == "default"
+    released = province.catalog.list_offerings(lifecycle_status="released", limit=1000)
     assert sorted(o["id"] for o in released.items) == ["PO-DC-2M", "PO-HQ-TV"]
-    for doc in province.list_offerings(limit=1000).items:
+    for doc in province.catalog.list_offerings(limit=1000).items:
         assert_tmf_valid(doc, "TMF620", "ProductOffering")
 
 
@@ -286,35 +288,35 @@ def test_a_product_retired_at_hq_stops_being_orderable_once_the_retirement_arriv
     for status in FORWARD:
         hq.catalog.change_product("PO-IPTV", {"lifecycleStatus": status}, BY)
     deliver(province, hq_log(hq))
-    assert province.orderable_offering("PO-IPTV", ORDER_FIELD).monthly_fee == 2000
+    assert province.catalog.orderable_offering("PO-IPTV", ORDER_FIELD).monthly_fee == 2000
     seen = province.replication_position("HQ")[0]
     hq.catalog.change_product("PO-IPTV", {"lifecycleStatus": "retired"}, BY)
     assert (
-        province.orderable_offering("PO-IPTV", ORDER_FIELD).lifecycle_status == "released"
+        province.catalog.orderable_offering("PO-IPTV", ORDER_FIELD).lifecycle_status == "released"
     )  # not arrived yet
     retirement = hq_log(hq, after=seen)
     deliver(province, retirement)
     assert refusal(province, "PO-IPTV").details["lifecycle_status"] == "retired"
-    last = province.get_offering("PO-IPTV")
+    last = province.catalog.get_offering("PO-IPTV")
     before = event_count(province)
     with pytest.raises(IntegrityError):  # delivered twice: the tracking record refuses it, nothing changes
         deliver(province, retirement)
-    assert event_count(province) == before and province.get_offering("PO-IPTV") == last
+    assert event_count(province) == before and province.catalog.get_offering("PO-IPTV") == last
     assert province.replication_position("HQ")[:2] == (retirement[-1].position, retirement[-1].running_hash)
 
 
 def test_the_province_copy_survives_rebuild_and_restart(settings, hq_own_catalog, province):
     deliver(province, hq_log(hq_own_catalog))
-    listing = province.list_offerings(limit=1000).items
+    listing = province.catalog.list_offerings(limit=1000).items
     province.rebuild_read_models()
-    assert province.list_offerings(limit=1000).items == listing
+    assert province.catalog.list_offerings(limit=1000).items == listing
     province.close()
     again = ProvinceApplication(settings)
     try:
         assert (
-            again.list_offerings(limit=1000).items == listing
+            again.catalog.list_offerings(limit=1000).items == listing
         )  # HQ's copy stays; the default is not reloaded
-        assert again.orderable_offering("PO-HQ-TV", ORDER_FIELD).monthly_fee == 1500
+        assert again.catalog.orderable_offering("PO-HQ-TV", ORDER_FIELD).monthly_fee == 1500
     finally:
         again.close()
 
@@ -335,4 +337,4 @@ def test_non_catalog_events_from_hq_are_tracked_and_ignored(hq_own_catalog, prov
     )
     deliver(province, [*records, other])
     assert province.replication_position("HQ")[0] == other.position
-    assert province.get_offering("PO-HQ-TV")["catalogSource"] == "HQ"
+    assert province.catalog.get_offering("PO-HQ-TV")["catalogSource"] == "HQ"

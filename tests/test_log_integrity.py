@@ -201,11 +201,11 @@ def test_a_deleted_newest_event_stops_later_writes_loudly(tmp_path):
     with node_settings("sqlite", tmp_path) as settings:
         province = ProvinceApplication(settings)
         try:
-            province.register_customer(individual(), by)
+            province.customers.register_customer(individual(), by)
             newest = province.head_position()
             tamper(province, f"DELETE FROM {events_table(province)} WHERE rowid = ?", [newest])
             with pytest.raises(LogTampered):
-                province.register_customer(individual(), by)
+                province.customers.register_customer(individual(), by)
         finally:
             province.close()
 

@@ -76,7 +76,7 @@ def test_bill_runs_for_months_not_yet_begun_are_refused_and_on_demand_locations_
     customer = client.post(CUSTOMERS, json=individual()).json()
     client.patch(customer["href"], json={"status": "active"})
     province.record(
-        *province.charge_customer(
+        *province.billing.charge_customer(
             customer["id"],
             [{"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}],
             {"actor": "t", "role": "staff", "channel": "web"},
@@ -90,7 +90,7 @@ def test_bill_runs_for_months_not_yet_begun_are_refused_and_on_demand_locations_
         )
         assert refused.status_code == 400 and refused.json()["field"] == "billingCycle", (cycle, refused.text)
     with pytest.raises(InvalidValue):
-        province.run_bill_cycle("2027-01", {"actor": "t", "role": "staff", "channel": "batch"})
+        province.billing.run_bill_cycle("2027-01", {"actor": "t", "role": "staff", "channel": "batch"})
     assert event_count(province) == before
     assert client.get(BILLS, params={"billingCycle": "2026-13"}).status_code == 400
     done = client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": "2026-11"})

@@ -18,7 +18,7 @@ def test_replay_of_a_healthy_node_is_identical_and_a_corrupted_row_is_named(prov
     try:
         healthy = replay_and_compare(province, scratch)
         assert healthy["identical"] and healthy["aggregates"] > 50, healthy["differences"][:3]
-        customer = province.list_customers(limit=1).items[0]
+        customer = province.customers.list_customers(limit=1).items[0]
         with province.queries.cursor(commit=True) as c:
             province.queries.execute(
                 c,
@@ -66,7 +66,7 @@ def test_replay_at_hq_covers_what_it_derives_from_the_mirrors(tmp_path):
     from tests.factories import group
 
     with cluster("sqlite", tmp_path, ("GD",)) as nodes:
-        nodes["GD"].app.register_customer(group(), BY)
+        nodes["GD"].app.customers.register_customer(group(), BY)
         hq = nodes["HQ"].app
         eventually(lambda: hq.registry.list_national_customers(limit=1).total == 1)
         scratch = HqApplication(hq.settings)

@@ -19,8 +19,8 @@ def synced(hq, province_code: str, province) -> bool:
 def test_customer_registered_in_gd_appears_in_the_national_registry(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
-        vip = gd.app.register_customer(individual(grade="1A", name="王总"), BY)
-        gd.app.register_customer(individual(grade="5A"), BY)  # not a national customer
+        vip = gd.app.customers.register_customer(individual(grade="1A", name="王总"), BY)
+        gd.app.customers.register_customer(individual(grade="5A"), BY)  # not a national customer
         eventually(lambda: synced(hq, "GD", gd))
         national = hq.app.registry.list_national_customers()
         assert national.total == 1
@@ -31,7 +31,7 @@ def test_customer_registered_in_gd_appears_in_the_national_registry(store, tmp_p
         unmasked = hq.app.registry.get_national_customer(national.items[0]["id"], unmask=True)
         assert unmasked["certificate"] == vip["certificate"]
         assert national.items[0]["provincialCustomer"][0]["id"] == vip["id"]
-        gd.app.update_customer(vip["id"], {"grade": "2A", "status": "active"}, BY)
+        gd.app.customers.update_customer(vip["id"], {"grade": "2A", "status": "active"}, BY)
         eventually(lambda: hq.app.registry.list_national_customers(grade="2A").total == 1)
         status = hq.runtime.status()["upstreams"][0]
         assert status["lagEvents"] == 0 and status["state"] == "streaming"
@@ -40,15 +40,15 @@ def test_customer_registered_in_gd_appears_in_the_national_registry(store, tmp_p
 def test_same_group_in_gd_and_bj_is_one_national_customer(store, tmp_path):
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         body = group(name="中国某集团")
-        g_gd = nodes["GD"].app.register_customer(body, BY)
-        g_bj = nodes["BJ"].app.register_customer(body, BY)
-        nodes["GD"].app.add_member(
+        g_gd = nodes["GD"].app.customers.register_customer(body, BY)
+        g_bj = nodes["BJ"].app.customers.register_customer(body, BY)
+        nodes["GD"].app.customers.add_member(
             g_gd["id"], {"name": "甲", "phoneNumber": "13800000001", "province": "GD"}, BY
         )
-        nodes["BJ"].app.add_member(
+        nodes["BJ"].app.customers.add_member(
             g_bj["id"], {"name": "乙", "phoneNumber": "13800000002", "province": "BJ"}, BY
         )
-        nodes["BJ"].app.add_member(
+        nodes["BJ"].app.customers.add_member(
             g_bj["id"], {"name": "丙", "phoneNumber": "13800000003", "province": "SH"}, BY
         )
         hq = nodes["HQ"]
@@ -76,18 +76,18 @@ def test_catalog_released_at_hq_becomes_orderable_and_retired_stops(store, tmp_p
             app = nodes[code].app
             terms = eventually(lambda: _orderable(app, "PO-IPTV"))
             assert terms.monthly_fee == 2000
-            assert app.get_offering("PO-IPTV")["catalogSource"] == "HQ"
+            assert app.catalog.get_offering("PO-IPTV")["catalogSource"] == "HQ"
         hq.app.catalog.change_product("PO-IPTV", {"lifecycleStatus": "retired"}, BY)
         for code in ("GD", "BJ"):
             app = nodes[code].app
-            eventually(lambda: app.get_offering("PO-IPTV")["lifecycleStatus"] == "retired")
+            eventually(lambda: app.catalog.get_offering("PO-IPTV")["lifecycleStatus"] == "retired")
             with pytest.raises(InvalidValue):
-                app.orderable_offering("PO-IPTV", "productOrderItem[0].productOffering.id")
+                app.catalog.orderable_offering("PO-IPTV", "productOrderItem[0].productOffering.id")
 
 
 def _orderable(app, offering_id):
     try:
-        return app.orderable_offering(offering_id, "x")
+        return app.catalog.orderable_offering(offering_id, "x")
     except Exception:
         return None
 
@@ -117,7 +117,7 @@ def test_national_statistics_from_bills_registry_and_monthly_reports(store, tmp_
         gd, hq = nodes["GD"], nodes["HQ"]
         demo.load(gd.app)
         eventually(lambda: synced(hq, "GD", gd))
-        bills = gd.app.list_bills(limit=1000).items
+        bills = gd.app.billing.list_bills(limit=1000).items
         cycle = bills[0]["billingCycle"]
         entry = hq.app.statistics.national_statistics(cycle, "GD")[0]
         assert entry["revenueBilled"]["value"] == sum(
@@ -132,24 +132,26 @@ def test_national_statistics_from_bills_registry_and_monthly_reports(store, tmp_
         assert sum(entry["customersByGrade"].values()) == 15
         month = gd.app.clock().strftime("%Y-%m")
         report = eventually(lambda: hq.app.statistics.national_statistics(month, "GD")[0]["report"])
-        local = gd.app.monthly_figures(month)
+        local = gd.app.statistics.monthly_figures(month)
         assert (
             report["ordersByState"] == local["ordersByState"] and sum(report["ordersByState"].values()) == 8
         )
         assert report["ticketsByType"] == local["ticketsByType"]
-        gd.app.open_ticket(
+        gd.app.tickets.open_ticket(
             {
                 "ticketType": "fault",
                 "description": "again",
-                "relatedParty": [{"id": gd.app.list_customers(limit=1).items[0]["id"]}],
+                "relatedParty": [{"id": gd.app.customers.list_customers(limit=1).items[0]["id"]}],
             },
             BY,
         )
-        gd.app.publish_monthly_report(month, BY)  # the month's report is refreshed; HQ keeps the latest
+        gd.app.statistics.publish_monthly_report(
+            month, BY
+        )  # the month's report is refreshed; HQ keeps the latest
         eventually(
             lambda: (
                 hq.app.statistics.national_statistics(month, "GD")[0]["report"]["ticketsByType"]
-                == gd.app.monthly_figures(month)["ticketsByType"]
+                == gd.app.statistics.monthly_figures(month)["ticketsByType"]
             )
         )
         before = hq.app.queries.dump()

@@ -48,7 +48,7 @@ def test_last_error_is_cleared_once_the_follower_streams_again_and_kept_as_the_p
             back = ProvinceApplication(settings.model_copy(update={"grpc_port": grpc_port}))
             runtime = NodeRuntime(back, follow=False).start()
             try:
-                back.register_customer(individual(grade="2A"), BY)
+                back.customers.register_customer(individual(grade="2A"), BY)
                 eventually(lambda: hq.app.registry.list_national_customers().total == 1, timeout=30)
                 again = eventually(lambda: (u := upstream(client, "GD"))["state"] == "streaming" and u)
             finally:

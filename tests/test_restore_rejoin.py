@@ -139,8 +139,12 @@ def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_
             )
         ]
         assert kept[0]["recordedAt"] and kept[0]["upstreamRecordedAt"] == cancellation_forwarded.recorded_at
-        assert restored_bj.list_work_orders().total == 0  # nothing made up for the leg it does not hold
-        assert [s["revision"] for s in restored_bj.list_statements().items] == [1]  # a statement comes whole
+        assert (
+            restored_bj.work_orders.list_work_orders().total == 0
+        )  # nothing made up for the leg it does not hold
+        assert [s["revision"] for s in restored_bj.settlement.list_statements().items] == [
+            1
+        ]  # a statement comes whole
         assert restored_bj.head_position() == before + 2  # the orphan and the statement copy, nothing else
 
         # GD, restored from before the order was accepted: every relay about it is an orphan, once
@@ -191,15 +195,17 @@ def test_work_forwarded_again_for_a_leg_held_here_leaves_it_as_it_is(store, tmp_
         )
         first = as_hq_log(home, routing.collect_events())
         deliver(bj, first)
-        works = bj.list_work_orders(order_id=placed["id"]).items
-        bj.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
-        worked = bj.list_work_orders(order_id=placed["id"]).items
+        works = bj.work_orders.list_work_orders(order_id=placed["id"]).items
+        bj.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
+        worked = bj.work_orders.list_work_orders(order_id=placed["id"]).items
         again = as_hq_log(
             home, [bj.decode(r) for r in first], after=first[-1].position, previous=first[-1].running_hash
         )
         deliver(bj, again)  # HQ forwards the same work once more (HQ restored and re-routing, say)
         assert bj.replication_position("HQ")[0] == again[-1].position
-        assert bj.list_work_orders(order_id=placed["id"]).items == worked  # three, the first still inProgress
+        assert (
+            bj.work_orders.list_work_orders(order_id=placed["id"]).items == worked
+        )  # three, the first still inProgress
         assert [w["state"] for w in worked] == ["inProgress", "acknowledged", "acknowledged"]
         assert orphans_of(bj) == []
 
@@ -241,7 +247,7 @@ def relayed_to_gd_about(hq: Node, order_ids: set[str]) -> list[int]:
 
 def offering_at(app, offering_id: str):
     try:
-        return app.get_offering(offering_id)
+        return app.catalog.get_offering(offering_id)
     except NotFound:
         return None
 
@@ -260,10 +266,12 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
         withdrawn = order(gd.app, c["id"], ("PO-DC-2M", "BJ"))
         works = forwarded(bj.app, lost["id"])
         forwarded(bj.app, withdrawn["id"])
-        bj.app.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
-        gd.app.cancel_order({"productOrder": {"id": withdrawn["id"]}, "cancellationReason": "moved"}, BY)
+        bj.app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
+        gd.app.orders.cancel_order(
+            {"productOrder": {"id": withdrawn["id"]}, "cancellationReason": "moved"}, BY
+        )
         order_state(gd.app, withdrawn["id"], "cancelled")
-        eventually(lambda: leg(gd.app.get_order(lost["id"]), "BJ")["state"] == "inProgress")
+        eventually(lambda: leg(gd.app.orders.get_order(lost["id"]), "BJ")["state"] == "inProgress")
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         gd.stop()
         restore(settings, tmp_path / "gd.backup")
@@ -284,7 +292,7 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
             hq.runtime.resume("GD")
 
             # BJ works the order GD lost on; HQ relays every move to GD, and ships a new product
-            work_through(bj.app, bj.app.list_work_orders(order_id=lost["id"]).items)
+            work_through(bj.app, bj.app.work_orders.list_work_orders(order_id=lost["id"]).items)
             hq.app.catalog.create_product(
                 {"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000}, BY
             )

@@ -46,7 +46,7 @@ def test_money_has_an_upper_bound(client, province):
     from shared.domain.errors import InvalidValue
 
     try:
-        province.charge_customer(customer["id"], [{"kind": "oneTime", "amount": 2**70}], STAFF)
+        province.billing.charge_customer(customer["id"], [{"kind": "oneTime", "amount": 2**70}], STAFF)
     except InvalidValue as refused:
         assert refused.field == "amount"
     else:
@@ -55,7 +55,9 @@ def test_money_has_an_upper_bound(client, province):
 
 
 def test_a_failure_inside_is_a_json_500_with_a_request_id(province, monkeypatch):
-    monkeypatch.setattr(province, "list_customers", lambda **_: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(
+        province.customers, "list_customers", lambda **_: (_ for _ in ()).throw(RuntimeError("boom"))
+    )
     with TestClient(create_app(province), headers=STAFF, raise_server_exceptions=False) as client:
         response = client.get(CUSTOMERS)
     assert response.status_code == 500 and response.headers["content-type"] == "application/json"

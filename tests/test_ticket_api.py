@@ -379,10 +379,10 @@ def test_demo_tickets_cover_every_state_and_overdue_callbacks(province):
 
     created = demo.load(province)
     assert created["tickets"] >= 5 and created["overdueTicketCallbacks"] == 2
-    docs = province.list_tickets(limit=100).items
+    docs = province.tickets.list_tickets(limit=100).items
     assert {t["status"] for t in docs} == {"acknowledged", "inProgress", "resolved", "closed", "rejected"}
     assert len({t["priority"] for t in docs}) >= 2
-    kinds = [i["@referredType"] for i in province.overdue_callbacks().items]
+    kinds = [i["@referredType"] for i in province.tickets.overdue_callbacks().items]
     assert kinds.count("troubleTicket") == 2
     for doc in docs:
         assert_tmf_valid(doc, "TMF621", "TroubleTicket")

@@ -81,12 +81,12 @@ def test_completing_the_last_work_order_saves_order_and_charges_together(client,
         client.patch(w["href"], json={"state": "inProgress"})
         client.patch(w["href"], json={"state": "completed"})
     client.patch(third["href"], json={"state": "inProgress"})
-    real_hook = province.charges_for_completed_order
+    real_hook = province.billing.charges_for_completed_order
 
     def refusing(order, by):
         raise Conflict("billing refused the charge", field="state")
 
-    province.charges_for_completed_order = refusing
+    province.billing.charges_for_completed_order = refusing
     before = event_count(province)
     assert client.patch(third["href"], json={"state": "completed"}).status_code == 409
     assert event_count(province) == before
@@ -100,7 +100,7 @@ def test_completing_the_last_work_order_saves_order_and_charges_together(client,
         charged.append(sum(len(a.pending_events) for a in aggregates))
         return aggregates
 
-    province.charges_for_completed_order = counting
+    province.billing.charges_for_completed_order = counting
     done = client.patch(third["href"], json={"state": "completed"})
     assert done.status_code == 200, done.text
     assert charged and charged[0] >= 1  # the order has fees, so billing posted something

@@ -1,11 +1,19 @@
-"""The province node's FastAPI app."""
+"""The province node's FastAPI app: middleware, and each area's router."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from province.api.routes import billing, catalog, customer, order, orphans, settlement, statistics, ticket
 from province.application import ProvinceApplication
+from province.billing import routes as billing
+from province.catalog import routes as catalog
+from province.customers import routes as customers
+from province.orders import routes as orders
+from province.orphans import routes as orphans
+from province.settlement import routes as settlement
+from province.statistics import routes as statistics
+from province.tickets import routes as tickets
+from province.work_orders import routes as work_orders
 from shared.api import health, replication
 from shared.api.audit_routes import audit_router
 from shared.api.auth_routes import auth, jwks_router, unlock_router
@@ -34,8 +42,8 @@ def create_app(application: ProvinceApplication) -> FastAPI:
     require_sign_in_first(api)
     install_contract(api)
     api.state.tokens = validator_for(application.settings, application.staff_access.keyring)
-    for module in (customer, catalog, order, billing, ticket, statistics, settlement):
-        api.include_router(module.router)
+    for area in (customers, catalog, orders, work_orders, billing, tickets, statistics, settlement):
+        api.include_router(area.router)
     for router in (auth, unlock_router, jwks_router, replication.router, orphans.router):
         api.include_router(router)
     api.include_router(audit_router(application.audited_resources))

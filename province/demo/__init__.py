@@ -15,7 +15,7 @@ DEMO_OPERATOR = {"actor": "demo.loader", "role": "staff", "channel": "system"}
 
 def load(app: Any) -> dict[str, int]:
     """Load the demo data once; returns how many of each resource were created."""
-    if app.list_customers(limit=1).total:
+    if app.customers.list_customers(limit=1).total:
         return {}
     from province.demo import billing, customers, orders, tickets
 
@@ -24,6 +24,6 @@ def load(app: Any) -> dict[str, int]:
     for part in (customers, orders, billing, tickets):
         created.update(part.load(app, context, DEMO_OPERATOR))
     month = business_date(app.clock()).strftime("%Y-%m")
-    app.publish_monthly_report(month, DEMO_OPERATOR)
+    app.statistics.publish_monthly_report(month, DEMO_OPERATOR)
     created["reports"] = 1
     return created

@@ -16,7 +16,7 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
     )
     for n, customer in enumerate(context["customers"][:6]):
         app.record(
-            *app.charge_customer(
+            *app.billing.charge_customer(
                 customer["id"],
                 [
                     {
@@ -29,15 +29,15 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
                 by,
             )
         )
-    app.run_bill_cycle(last_month, by)
-    bills = app.list_bills(cycle=last_month).items
+    app.billing.run_bill_cycle(last_month, by)
+    bills = app.billing.list_bills(cycle=last_month).items
     payments = 0
     for n, bill in enumerate(bills):
-        app.change_bill(bill["id"], {"state": "sent"}, by)
+        app.billing.change_bill(bill["id"], {"state": "sent"}, by)
         due = bill["amountDue"]["value"]
         amount = {0: due, 1: due // 2, 2: due}.get(n % 4)
         if amount:
-            app.pay(
+            app.billing.pay(
                 {
                     "bill": {"id": bill["id"]},
                     "totalAmount": {"unit": "fen", "value": amount},

@@ -50,7 +50,7 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
             "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": f"1380013{n:04d}"}}],
             **managed(n),
         }
-        customers.append(app.register_customer(body, by))
+        customers.append(app.customers.register_customer(body, by))
     groups = []
     for n in range(5):
         body = {
@@ -61,9 +61,9 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
             "industry": INDUSTRIES[n],
             **managed(n),
         }
-        group = app.register_customer(body, by)
+        group = app.customers.register_customer(body, by)
         for m in range(3):
-            app.add_member(
+            app.customers.add_member(
                 group["id"],
                 {
                     "name": f"成员{m + 1}",
@@ -76,9 +76,9 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
         groups.append(group)
     for i, c in enumerate(customers + groups):
         if i % 4 != 3:
-            app.update_customer(c["id"], {"status": "active"}, by)
-    app.update_customer(customers[6]["id"], {"status": "suspended", "statusReason": "arrears"}, by)
-    app.update_customer(customers[9]["id"], {"status": "closed", "statusReason": "moved away"}, by)
+            app.customers.update_customer(c["id"], {"status": "active"}, by)
+    app.customers.update_customer(customers[6]["id"], {"status": "suspended", "statusReason": "arrears"}, by)
+    app.customers.update_customer(customers[9]["id"], {"status": "closed", "statusReason": "moved away"}, by)
     context["customers"] = customers
     context["groups"] = groups
     return {"customers": len(customers) + len(groups)}

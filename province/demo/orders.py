@@ -17,37 +17,41 @@ PLAN = (  # (offering, SLA class, how far the order gets)
 
 
 def _work(app: Any, order_id: str) -> list[dict[str, Any]]:
-    return app.list_work_orders(order_id=order_id).items
+    return app.work_orders.list_work_orders(order_id=order_id).items
 
 
 def _advance(app: Any, order: dict[str, Any], target: str, by: dict[str, str]) -> None:
     works = _work(app, order["id"])
     if target == "completed":
         for w in works:
-            app.change_work_order(w["id"], {"state": "inProgress"}, by)
-            app.change_work_order(w["id"], {"state": "completed"}, by)
+            app.work_orders.change_work_order(w["id"], {"state": "inProgress"}, by)
+            app.work_orders.change_work_order(w["id"], {"state": "completed"}, by)
     elif target == "inProgress":
-        app.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
+        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
     elif target == "held":
-        app.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
-        app.change_order(order["id"], {"state": "held", "stateReason": "customer site not ready"}, by)
+        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
+        app.orders.change_order(order["id"], {"state": "held", "stateReason": "customer site not ready"}, by)
     elif target == "cancelled":
-        app.cancel_order({"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}, by)
+        app.orders.cancel_order(
+            {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}, by
+        )
     elif target == "failed":
-        app.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
-        app.change_work_order(works[0]["id"], {"state": "failed", "stateReason": "no free port"}, by)
+        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
+        app.work_orders.change_work_order(
+            works[0]["id"], {"state": "failed", "stateReason": "no free port"}, by
+        )
 
 
 def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
     active = [
         c
         for c in context["customers"] + context["groups"]
-        if app.get_customer(c["id"])["status"] in ("active", "prospect")
+        if app.customers.get_customer(c["id"])["status"] in ("active", "prospect")
     ]
     orders = []
     for n, (offering, sla, target) in enumerate(PLAN):
         customer = active[n % len(active)]
-        order = app.place_order(
+        order = app.orders.place_order(
             {
                 "relatedParty": [{"id": customer["id"], "role": "customer"}],
                 "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offering}}],

@@ -23,7 +23,7 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
     customers = [
         c
         for c in context["customers"] + context.get("groups", [])
-        if app.get_customer(c["id"])["status"] != "closed"
+        if app.customers.get_customer(c["id"])["status"] != "closed"
     ]
     clock = app.clock
     try:
@@ -32,7 +32,7 @@ def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int
             _one(app, customers[n % len(customers)], n, kind, severity, target, by)
     finally:
         app.clock = clock
-    overdue = app.list_tickets(callback_overdue=True, limit=1).total
+    overdue = app.tickets.list_tickets(callback_overdue=True, limit=1).total
     return {"tickets": len(PLAN), "overdueTicketCallbacks": overdue}
 
 
@@ -51,7 +51,7 @@ def _one(
         "severity": severity,
         "relatedParty": [{"id": customer["id"], "role": "customer"}],
     }
-    ticket = app.open_ticket({k: v for k, v in body.items() if v is not None}, by)
+    ticket = app.tickets.open_ticket({k: v for k, v in body.items() if v is not None}, by)
     steps = {
         "acknowledged": [],
         "inProgress": RESOLVE[:1],
@@ -63,7 +63,9 @@ def _one(
         "reopened": [*RESOLVE, {"status": "inProgress", "statusChangeReason": "fault came back"}],
     }[target]
     for step in steps:
-        app.change_ticket(ticket["id"], step, by)
+        app.tickets.change_ticket(ticket["id"], step, by)
     if target == "closed":
-        app.record_ticket_callback(ticket["id"], CALLBACK, by)
-        app.change_ticket(ticket["id"], {"status": "closed", "statusChangeReason": "callback done"}, by)
+        app.tickets.record_ticket_callback(ticket["id"], CALLBACK, by)
+        app.tickets.change_ticket(
+            ticket["id"], {"status": "closed", "statusChangeReason": "callback done"}, by
+        )

@@ -1,1 +1,0 @@
-"""Request and response shapes of the province API (TMF v4 plus our extensions)."""

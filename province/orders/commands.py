@@ -1,0 +1,405 @@
+"""Product orders (订单, R-13..R-19): accepting, desk moves, cancelling, callbacks; what crosses to HQ.
+
+An order's items are delivered here or, named by `deliveringProvince` (or by a group member living elsewhere),
+in another province (一点受理, R-19). Local items get this node's work orders; the others travel to HQ as a
+`CrossProvinceRequest`, and the order follows what their provinces report back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from province.billing import BillingCommands
+from province.catalog import CatalogCommands
+from province.customers import CustomerCommands
+from province.customers.commands import ensure_manages
+from province.orders.documents import ORDER_BASE, cancellation_document, order_document, utc
+from province.orders.route_copies import RouteCopies
+from province.work_orders.read_model import work_orders_of
+from shared.application import CrmApplication, IdempotencyKey, Outcome, retried
+from shared.domain.calendar import WorkingCalendar, business_date
+from shared.domain.cross_province import CrossProvinceRequest, request_id
+from shared.domain.customer import Customer, CustomerStatus
+from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.order import CANCELLATION_STATES, OrderLine, OrderState, ProductOrder
+from shared.domain.values import only_fields, province_code, text
+from shared.domain.work_order import WorkOrder, close_open
+from shared.persistence.queries import Filter, Page, equal
+
+MAX_ITEMS = 50
+MAX_QUANTITY = 1000
+# New products only: no product inventory is kept, so a modify or delete could not be checked against what the
+# customer holds and would be provisioned and charged as an installation.
+ITEM_ACTIONS = ("add",)
+ORDER_FIELDS = (
+    "relatedParty",
+    "productOrderItem",
+    "slaClass",
+    "acceptanceKind",
+    "description",
+    "deliveringProvince",
+    "@type",
+)
+ITEM_FIELDS = ("id", "action", "quantity", "productOffering", "deliveringProvince", "groupMember", "@type")
+
+
+def _customer_reference(data: dict[str, Any]) -> tuple[str, str]:
+    parties = data.get("relatedParty")
+    if not isinstance(parties, list):
+        raise InvalidValue("is required: a list naming the customer (role customer)", field="relatedParty")
+    for n, party in enumerate(parties):
+        if isinstance(party, dict) and (
+            party.get("role") == "customer" or party.get("@referredType") == "Customer"
+        ):
+            return text(party.get("id"), f"relatedParty[{n}].id", max_length=64), f"relatedParty[{n}].id"
+    raise InvalidValue("no entry with role customer", field="relatedParty")
+
+
+def customer_reference(customer: Customer) -> dict[str, Any]:
+    """What a delivering province learns of the ordering customer: who, not their personal data."""
+    return {
+        "id": str(customer.id),
+        "name": customer.name,
+        "grade": customer.grade,
+        "customerKind": customer.kind,
+        "homeProvince": customer.province,
+    }
+
+
+class OrderCommands:
+    """Orders accepted in this province; each follows its legs, here or (through HQ) in other provinces."""
+
+    def __init__(
+        self,
+        store: CrmApplication,
+        calendar: WorkingCalendar,
+        *,
+        customers: CustomerCommands,
+        catalog: CatalogCommands,
+        billing: BillingCommands,
+        routes: RouteCopies,
+    ) -> None:
+        self.store = store
+        self.calendar = calendar
+        self.customers = customers
+        self.catalog = catalog
+        self.billing = billing
+        self.routes = routes
+
+    # --- accepting ---------------------------------------------------------------------------
+
+    def place_order(
+        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
+        unknown = sorted(set(data) - set(ORDER_FIELDS))
+        if unknown:
+            raise InvalidValue(
+                f"not a field of an order here; known: {', '.join(ORDER_FIELDS)}", field=unknown[0]
+            )
+        customer = self._ordering_customer(data, by)
+        lines = self._order_lines(data.get("productOrderItem"), customer, data.get("deliveringProvince"))
+        home = self.store.settings.node_code
+        order = ProductOrder.accept(
+            customer_id=str(customer.id),
+            customer_name=customer.name,
+            province=home,
+            offerings=lines,
+            acceptance_kind=data.get("acceptanceKind"),
+            sla_class=data.get("slaClass"),
+            description=data.get("description"),
+            channel=by["channel"],
+            accepted_at=self.store.clock(),
+            calendar=self.calendar,
+            by=by,
+        )
+        aggregates: list[Any] = [order]
+        if home in order.legs:
+            aggregates += WorkOrder.split(order.id, home, by)
+        if order.is_cross_province:
+            aggregates.append(
+                CrossProvinceRequest(
+                    order_id=str(order.id),
+                    home=home,
+                    customer=customer_reference(customer),
+                    sla_class=order.sla_class,
+                    acceptance_kind=order.acceptance_kind,
+                    due_date=order.due_date,
+                    accepted_at=order.accepted_at,
+                    legs={p: order.items_of(p) for p in order.legs},
+                    by=by,
+                )
+            )
+        document = order_document(order)
+        self.store.record(*aggregates, idempotency=idempotency, outcome=Outcome(201, document))
+        return document
+
+    def _ordering_customer(self, data: dict[str, Any], by: dict[str, str]) -> Customer:
+        customer_id, field = _customer_reference(data)
+        customer: Customer = self.customers.load_customer(customer_id, field, referenced=True)
+        ensure_manages(customer, by)
+        if customer.status in (CustomerStatus.CLOSED.value, CustomerStatus.SUSPENDED.value):
+            raise IllegalTransition(
+                f"a {customer.status} customer cannot place orders",
+                field=field,
+                current_state=customer.status,
+            )
+        return customer
+
+    def _order_lines(self, raw: object, customer: Customer, default_province: object) -> list[OrderLine]:
+        if not isinstance(raw, list) or not raw:
+            raise InvalidValue("is required: a non-empty list of order items", field="productOrderItem")
+        if len(raw) > MAX_ITEMS:
+            raise InvalidValue(f"at most {MAX_ITEMS} items", field="productOrderItem")
+        default = self._delivering(default_province, "deliveringProvince")
+        lines, seen = [], set()
+        for n, item in enumerate(raw):
+            where = f"productOrderItem[{n}]"
+            if not isinstance(item, dict):
+                raise InvalidValue("must be an object", field=where)
+            unknown = sorted(set(item) - set(ITEM_FIELDS))
+            if unknown:
+                raise InvalidValue(
+                    f"not a field of an order item here; known: {', '.join(ITEM_FIELDS)}",
+                    field=f"{where}.{unknown[0]}",
+                )
+            item_id = self._item_id(item.get("id", str(n + 1)), where)
+            if item_id in seen:
+                raise InvalidValue("item ids must be unique within the order", field=f"{where}.id")
+            seen.add(item_id)
+            if item.get("action", "add") not in ITEM_ACTIONS:
+                raise InvalidValue(
+                    "only 'add' (a new product) is ordered here; changes and removals of products "
+                    "the customer holds are not supported",
+                    field=f"{where}.action",
+                )
+            quantity = item.get("quantity", 1)
+            if (
+                isinstance(quantity, bool)
+                or not isinstance(quantity, int)
+                or not 1 <= quantity <= MAX_QUANTITY
+            ):
+                raise InvalidValue(f"an integer from 1 to {MAX_QUANTITY}", field=f"{where}.quantity")
+            offering = item.get("productOffering")
+            offering_id = offering.get("id") if isinstance(offering, dict) else None
+            terms = self.catalog.orderable_offering(offering_id, f"{where}.productOffering.id")
+            member = self._group_member(customer, item.get("groupMember"), f"{where}.groupMember")
+            field = f"{where}.deliveringProvince"
+            delivering = self._delivering(item.get("deliveringProvince"), field)
+            if delivering is None and default is not None:
+                delivering, field = default, "deliveringProvince"
+            lives_there = None
+            if delivering is None and member and member["province"] != self.store.settings.node_code:
+                delivering, lives_there = (
+                    member["province"],
+                    member,
+                )  # delivered where the member lives (R-20)
+            if delivering is not None:
+                self.routes.ensure_routed(delivering, field, lives_there)
+            lines.append(OrderLine(item_id, terms, quantity, delivering, member))
+        return lines
+
+    @staticmethod
+    def _item_id(raw_id: object, where: str) -> str:
+        if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+            raw_id = str(raw_id)
+        return text(raw_id, f"{where}.id", max_length=64)
+
+    def _delivering(self, value: object, field: str) -> str | None:
+        """A province named to deliver an item (R-19): a known code other than this node's own."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise InvalidValue("must be a province code such as BJ", field=field)
+        code = province_code(value, field)
+        if code == self.store.settings.node_code:
+            raise InvalidValue(
+                f"{code} is this node's own province: leave deliveringProvince out to deliver here",
+                field=field,
+            )
+        return code
+
+    @staticmethod
+    def _group_member(customer: Customer, value: object, field: str) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+            raise InvalidValue("must be {id} of a member of the ordering group", field=f"{field}.id")
+        if not customer.is_group:
+            raise InvalidValue("only a group customer orders for its members", field=field)
+        member = customer.members.get(value["id"])
+        if member is None:
+            raise InvalidValue(f"no member '{value['id']}' in this group", field=f"{field}.id")
+        return {k: member[k] for k in ("id", "name", "phoneNumber", "province")}
+
+    # --- desk moves, cancellation, callback ------------------------------------------------------
+
+    @retried
+    def change_order(self, order_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+        only_fields(patch, {"state", "stateReason"})
+        if "state" not in patch:
+            raise InvalidValue("is required", field="state")
+        with self.store.batch() as batch:
+            order: ProductOrder = self.store.load(ProductOrder, order_id)
+            ensure_manages(self.store.load(Customer, order.customer_id), by)
+            if patch["state"] == OrderState.CANCELLED.value:
+                raise IllegalTransition(
+                    "cancel an order with POST cancelProductOrder", field="state", current_state=order.state
+                )
+            now = self.store.clock()
+            order.move_to(patch["state"], patch.get("stateReason"), now, by)
+            if order.is_final:
+                self.close_local_work(order, order.state, now, by)
+            self.store.record(*batch.changed())
+        return order_document(order)
+
+    @retried
+    def cancel_order(
+        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+    ) -> dict[str, Any]:
+        reference = data.get("productOrder")
+        if not isinstance(reference, dict) or not reference.get("id"):
+            raise InvalidValue("is required: the order to cancel", field="productOrder.id")
+        with self.store.batch() as batch:
+            order: ProductOrder = self.store.load_referenced(ProductOrder, reference["id"], "productOrder.id")
+            ensure_manages(self.store.load(Customer, order.customer_id), by)
+            now = self.store.clock()
+            asked = order.cancel(data.get("cancellationReason"), now, by)
+            if asked:
+                request: CrossProvinceRequest = self.store.load(
+                    CrossProvinceRequest, request_id(str(order.id))
+                )
+                request.request_cancellation(asked, order.cancellation["reason"], now, by)  # type: ignore[index]
+            else:
+                self.close_local_work(order, "order cancelled", now, by)
+            self.report_home_state(order, now, by)
+            document = cancellation_document(order)
+            self.store.record(*batch.changed(), idempotency=idempotency, outcome=Outcome(201, document))
+        return document
+
+    @retried
+    def record_order_callback(
+        self, order_id: str, data: dict[str, Any], by: dict[str, str]
+    ) -> dict[str, Any]:
+        order: ProductOrder = self.store.load(ProductOrder, order_id)
+        order.record_callback(data.get("result"), data.get("satisfied"), self.store.clock(), by)
+        self.store.record(order)
+        return order_document(order)
+
+    # --- how an order follows its legs ---------------------------------------------------------
+
+    def leg_moved(
+        self,
+        order: ProductOrder,
+        *,
+        province: str,
+        work_kind: str,
+        work_state: str,
+        leg_state: str,
+        reason: str,
+        at: datetime,
+        by: dict[str, str],
+    ) -> None:
+        """A leg's work moved (here, or relayed from its delivering province): the order follows; when it
+        finishes, its delivered items are charged to the customer's account here (one-point billing, R-21).
+        Runs in a unit of work (`batch`): what it changes is saved by the caller."""
+        was_finished = order.completion is not None
+        order.progress_leg(
+            province=province,
+            work_kind=work_kind,
+            work_state=work_state,
+            leg_state=leg_state,
+            reason=reason,
+            at=at,
+            calendar=self.calendar,
+            manager=self.manager_of(order),
+            by=by,
+        )
+        if order.completion is not None and not was_finished:
+            self.billing.charges_for_completed_order(order, by)
+        if order.is_final:
+            self.close_local_work(order, f"order {order.state}", at, by)
+        self.report_home_state(order, at, by)
+
+    def report_home_state(self, order: ProductOrder, at: datetime, by: dict[str, str]) -> None:
+        """A cross-province order's state goes up too, so HQ's desk shows what this province shows."""
+        if order.is_cross_province:
+            request: CrossProvinceRequest = self.store.load(CrossProvinceRequest, request_id(str(order.id)))
+            home = order.legs.get(order.province)
+            request.report_state(order.state, home["state"] if home else None, at, by)
+
+    def close_local_work(self, order: ProductOrder, reason: str, at: datetime, by: dict[str, str]) -> None:
+        home = self.store.settings.node_code
+        if home in order.legs:
+            close_open(work_orders_of(self.store, order.id, home), reason, at, by)
+
+    def manager_of(self, order: ProductOrder) -> dict[str, Any] | None:
+        customer = self.store.find(Customer, order.customer_id)
+        return customer.current_manager if customer is not None else None
+
+    def ensure_order_accepts_work(self, order: ProductOrder) -> None:
+        """Work moves while the order is open, unless the desk put it on hold (held/pending with no leg waiting)."""
+        state = OrderState(order.state)
+        desk_hold = state in (OrderState.HELD, OrderState.PENDING) and all(
+            leg["state"] != state.value for leg in order.legs.values()
+        )
+        if order.is_final or state in CANCELLATION_STATES or desk_hold:
+            raise IllegalTransition(
+                f"the order is {order.state}; its work cannot move on",
+                field="state",
+                current_state=order.state,
+            )
+
+    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+        """Orders still in flight keep a customer from being closed."""
+        rows = self.store.queries.rows(
+            "SELECT id, state FROM {product_order} WHERE customer_id = ? AND is_final = 0 "
+            "ORDER BY created_at, id",
+            [str(customer.id)],
+        )
+        return {
+            "openOrders": [
+                {"id": r["id"], "href": f"{ORDER_BASE}/{r['id']}", "state": r["state"]} for r in rows
+            ]
+        }
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def list_orders(
+        self,
+        *,
+        state: str | None = None,
+        customer_id: str | None = None,
+        sla_class: str | None = None,
+        sla_overdue: bool | None = None,
+        callback_overdue: bool | None = None,
+        cross_province: bool | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
+        filters = equal(("state", state), ("customer_id", customer_id), ("sla_class", sla_class))
+        today = business_date(self.store.clock()).isoformat()
+        if sla_overdue is not None:
+            overdue = "(due_date < ? AND is_final = 0)"
+            filters.append(Filter(overdue if sla_overdue else f"NOT {overdue}", (today,)))
+        if callback_overdue is not None:
+            overdue = "(callback_due IS NOT NULL AND callback_due < ? AND callback_at IS NULL)"
+            filters.append(
+                Filter(overdue if callback_overdue else f"NOT {overdue}", (utc(self.store.clock()),))
+            )
+        if cross_province is not None:
+            filters.append(Filter("cross_province = ?", (1 if cross_province else 0,)))
+        return self.store.queries.page(
+            "product_order", filters, offset=offset, limit=limit, order_by="created_at, id"
+        )
+
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        return self.store.document("product_order", order_id, "product order")
+
+    def list_cancellations(self, offset: int = 0, limit: int = 100) -> Page:
+        return self.store.queries.page(
+            "cancel_product_order", offset=offset, limit=limit, order_by="created_at, id"
+        )
+
+    def get_cancellation(self, cancellation: str) -> dict[str, Any]:
+        return self.store.document("cancel_product_order", cancellation, "cancelProductOrder")
