@@ -322,7 +322,10 @@ class Follower(threading.Thread):
             except Exception as error:
                 if is_transient(error):
                     raise
-                raise find_poison(self.app, records) or error from error
+                poison = find_poison(self.app, records)
+                if poison is None:
+                    raise
+                raise poison from error
         return last_hash
 
     def _apply(self, message: pb.NotificationBatch, previous: bytes) -> bytes:

@@ -60,7 +60,9 @@ def find_poison(app: Any, records: Sequence[LogRecord]) -> PoisonRecord | None:
 def is_transient(error: BaseException) -> bool:
     """The store refused or timed out (it comes back by itself): retry with backoff, however long."""
     seen: BaseException | None = error
-    while seen is not None:
+    walked: set[int] = set()  # a chain may loop (`raise e from e`): each exception is looked at once
+    while seen is not None and id(seen) not in walked:
+        walked.add(id(seen))
         if (
             isinstance(seen, (OperationalError, InterfaceError, OSError, TimeoutError))
             or type(seen).__name__ in TRANSIENT
