@@ -15,6 +15,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 from shared.domain.customer import Customer
+from shared.domain.operator import Operator
 from shared.domain.values import Grade, phone_key
 from shared.persistence.queries import Filter, Page, contains, equal
 from shared.persistence.readmodel import Operation, ReplaceChildren, Table, Upsert
@@ -61,7 +62,7 @@ class Touched(NamedTuple):
     """A province customer a batch changed, as it stands after the batch, and who made its last change."""
 
     customer: Customer
-    by: dict[str, str]
+    by: Operator
 
 
 def national_id(blind_certificate: str) -> str:

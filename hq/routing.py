@@ -150,7 +150,7 @@ class Routing:
             return
         table = self.find(RouteTable, ROUTE_TABLE_ID)
         if table is None:
-            table = RouteTable(provinces=sorted(codes), by=SYSTEM.as_dict())
+            table = RouteTable(provinces=sorted(codes), by=SYSTEM)
         else:
             dropped = sorted(set(table.provinces) - set(codes))
             if dropped:
@@ -159,7 +159,7 @@ class Routing:
                     "to HQ's upstreams again if that was not meant)",
                     ", ".join(dropped),
                 )
-            table.follow(codes, SYSTEM.as_dict())
+            table.follow(codes, SYSTEM)
         if table.pending_events:
             self.record(table)
 

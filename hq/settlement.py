@@ -13,7 +13,7 @@ from typing import Any
 from shared.api.documents import money, statement_document
 from shared.domain.billing import billable_cycle, parse_cycle
 from shared.domain.calendar import business_date
-from shared.domain.operator import SYSTEM
+from shared.domain.operator import SYSTEM, Operator
 from shared.domain.settlement import (
     DEFAULT_RULE,
     BillApportionment,
@@ -144,9 +144,7 @@ class SettlementLedger:
         """The default rule is an event like any change to it: who set it and when is on record."""
         if self.find(SettlementRule, rule_id(DEFAULT_RULE)) is None:
             self.record(
-                SettlementRule.define(
-                    DEFAULT_RULE, 100, self.settings.settlement_monthly_percent, SYSTEM.as_dict()
-                )
+                SettlementRule.define(DEFAULT_RULE, 100, self.settings.settlement_monthly_percent, SYSTEM)
             )
 
     # --- the ledger, inside a replicated batch ------------------------------------------------------
@@ -186,9 +184,7 @@ class SettlementLedger:
 
     # --- commands --------------------------------------------------------------------------------
 
-    def set_settlement_rule(
-        self, offering_id: str, data: dict[str, Any], by: dict[str, str]
-    ) -> dict[str, Any]:
+    def set_settlement_rule(self, offering_id: str, data: dict[str, Any], by: Operator) -> dict[str, Any]:
         rule = self.find(SettlementRule, rule_id(offering_id))
         if rule is None:
             if offering_id != DEFAULT_RULE:
@@ -205,7 +201,7 @@ class SettlementLedger:
         self.record(rule)
         return rule_document(rule)
 
-    def issue_statements(self, month: str, by: dict[str, str]) -> list[dict[str, Any]]:
+    def issue_statements(self, month: str, by: Operator) -> list[dict[str, Any]]:
         """Each province with entries in the month gets its statement (again, when entries arrived since)."""
         month = billable_cycle(month, business_date(self.clock()), "month")
         issued = []

@@ -79,7 +79,7 @@ class OrphanRecords:
             province=getattr(event, "province", "") or "",
             upstream_recorded_at=record.recorded_at,
             reason=missing.reason,
-            by=SYSTEM.as_dict(),
+            by=SYSTEM,
         )
         self.created(orphan)
         return orphan

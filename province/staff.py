@@ -99,7 +99,7 @@ class StaffCopies:
             return
         self.staff_access.keyring.hold_own(kid, ProvinceKey(self.settings.node_code, jwk))
         if self.find(SigningKey, signing_key_id(kid)) is None:
-            self.record(SigningKey(kid=kid, province=self.settings.node_code, jwk=jwk, by=SYSTEM.as_dict()))
+            self.record(SigningKey(kid=kid, province=self.settings.node_code, jwk=jwk, by=SYSTEM))
 
     def copy_trusted_key(self, event: Any) -> None:
         """HQ trusts a province's key (for that province alone), or no longer does: kept here too; in a replicated

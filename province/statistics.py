@@ -10,6 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from shared.domain.billing import billable_cycle
 from shared.domain.calendar import business_date
+from shared.domain.operator import Operator
 from shared.domain.statistics import MonthlyReport, report_id
 from shared.persistence.readmodel import Table
 
@@ -20,7 +21,7 @@ PROJECTORS: dict = {}
 class StatisticsCommands:
     """Mixed into the province application."""
 
-    def publish_monthly_report(self, month: object, by: dict[str, str]) -> dict[str, Any]:
+    def publish_monthly_report(self, month: object, by: Operator) -> dict[str, Any]:
         month = billable_cycle(month, business_date(self.clock()), "month")
         figures = self.monthly_figures(month)
         try:

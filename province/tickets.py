@@ -9,6 +9,7 @@ from province.customers import ensure_manages
 from shared.application import IdempotencyKey, Outcome
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.ticket import TroubleTicket
 from shared.domain.values import only_fields, text
 from shared.persistence.queries import Filter, Page, equal
@@ -107,7 +108,7 @@ class TicketCommands:
     """Mixed into the province application."""
 
     def open_ticket(
-        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         customer = self._ticket_customer(data, by)
         ticket = TroubleTicket.open(
@@ -125,7 +126,7 @@ class TicketCommands:
         self.record(ticket, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def _ticket_customer(self, data: dict[str, Any], by: dict[str, str]) -> Customer:
+    def _ticket_customer(self, data: dict[str, Any], by: Operator) -> Customer:
         parties = data.get("relatedParty")
         if not isinstance(parties, list) or not parties or not isinstance(parties[0], dict):
             raise InvalidValue("is required: a list naming the customer", field="relatedParty")
@@ -139,7 +140,7 @@ class TicketCommands:
             )
         return customer
 
-    def change_ticket(self, ticket_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def change_ticket(self, ticket_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         allowed = {"status", "statusChangeReason", "resolution"}
         only_fields(patch, allowed)
         if "status" not in patch:
@@ -152,9 +153,7 @@ class TicketCommands:
         self.record(ticket)
         return ticket_document(ticket)
 
-    def record_ticket_callback(
-        self, ticket_id: str, data: dict[str, Any], by: dict[str, str]
-    ) -> dict[str, Any]:
+    def record_ticket_callback(self, ticket_id: str, data: dict[str, Any], by: Operator) -> dict[str, Any]:
         ticket: TroubleTicket = self.load(TroubleTicket, ticket_id)
         ticket.record_callback(data.get("result"), data.get("satisfied"), self.clock(), by)
         self.record(ticket)

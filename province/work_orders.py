@@ -12,6 +12,7 @@ from uuid import UUID
 from province.order_documents import work_order_document
 from shared.application import retried
 from shared.domain.cross_province import DeliveryLeg, leg_id
+from shared.domain.operator import Operator
 from shared.domain.order import ProductOrder
 from shared.domain.values import MAX_TEXT, only_fields, text
 from shared.domain.work_order import WorkOrder, WorkState, advance, leg_state, parse_work_state
@@ -22,7 +23,7 @@ class WorkOrderCommands:
     """Mixed into the province application."""
 
     @retried
-    def change_work_order(self, work_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def change_work_order(self, work_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         only_fields(patch, {"state", "stateReason"})
         target = parse_work_state(patch.get("state"))
         reason = text(patch.get("stateReason"), "stateReason", max_length=MAX_TEXT, required=False)

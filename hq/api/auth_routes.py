@@ -17,6 +17,7 @@ from shared.api.models import RequestBody
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
+from shared.domain.operator import Operator
 
 staff = APIRouter(prefix="/crm/v1", tags=["staff directory"])
 
@@ -71,7 +72,7 @@ def list_staff(
     response_model=StaffMember,
     summary="Enrol a staff member (password hashed with Argon2)",
 )
-def enrol(body: StaffCreate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_STAFF)) -> Response:
+def enrol(body: StaffCreate, app: HqApp, by: Operator = acting(P.MANAGE_STAFF)) -> Response:
     return one(app.enrol_staff(body.model_dump(exclude_none=True, mode="json"), by), status=201)
 
 
@@ -80,7 +81,5 @@ def enrol(body: StaffCreate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_ST
     response_model=StaffMember,
     summary="Disable or enable, change role or province, set a new password",
 )
-def change(
-    username: str, body: StaffUpdate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_STAFF)
-) -> Response:
+def change(username: str, body: StaffUpdate, app: HqApp, by: Operator = acting(P.MANAGE_STAFF)) -> Response:
     return one(app.change_staff(username, body.as_command(), by))

@@ -17,6 +17,7 @@ from shared.api.models import RequestBody, SettlementStatement
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 from shared.domain.billing import MONTH_FORM
+from shared.domain.operator import Operator
 
 router = APIRouter(prefix="/crm/v1", tags=["settlement"])
 
@@ -69,7 +70,7 @@ def get_rule(offering_id: str, app: HqApp, fields: RuleFields) -> Response:
     "(and version) they were made under.",
 )
 def put_rule(
-    offering_id: str, body: RuleUpdate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)
+    offering_id: str, body: RuleUpdate, app: HqApp, by: Operator = acting(P.MANAGE_SETTLEMENT)
 ) -> Response:
     return one(app.set_settlement_rule(offering_id, body.model_dump(exclude_none=True), by))
 
@@ -122,5 +123,5 @@ def statements(app: HqApp, fields: StatementFields, month: str = month_query(req
     description="Each province receives its own statement on the cross-province bill channel; issuing "
     "again after more lines were billed sends a new revision.",
 )
-def issue(body: StatementRun, app: HqApp, by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)) -> JSONResponse:
+def issue(body: StatementRun, app: HqApp, by: Operator = acting(P.MANAGE_SETTLEMENT)) -> JSONResponse:
     return MaskedJSONResponse(app.issue_statements(body.month, by), status_code=201)

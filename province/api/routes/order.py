@@ -23,6 +23,7 @@ from shared.api.models import Callback
 from shared.api.order import ProductOrder
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.operator import Operator
 from shared.domain.order import OrderState, SlaClass
 from shared.domain.work_order import WorkKind, WorkState
 
@@ -49,7 +50,7 @@ def create_order(
     body: OrderCreate,
     app: ProvinceApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.WRITE_ORDERS),
+    by: Operator = acting(P.WRITE_ORDERS),
 ) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.place_order(data, by, key))
@@ -112,7 +113,7 @@ def get_order(order_id: str, app: ProvinceApp, fields: OrderFields) -> Response:
     "new stateReason for the state the order is already in.",
 )
 def patch_order(
-    order_id: str, body: OrderPatch, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_ORDERS)
+    order_id: str, body: OrderPatch, app: ProvinceApp, by: Operator = acting(P.WRITE_ORDERS)
 ) -> Response:
     return one(app.change_order(order_id, body.as_command(), by))
 
@@ -125,7 +126,7 @@ def patch_order(
     "completion, and `GET productOrder?callbackOverdue=true` lists completed orders still waiting for it.",
 )
 def order_callback(
-    order_id: str, body: Callback, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_ORDERS)
+    order_id: str, body: Callback, app: ProvinceApp, by: Operator = acting(P.WRITE_ORDERS)
 ) -> Response:
     return one(app.record_order_callback(order_id, body.as_command(), by))
 
@@ -140,7 +141,7 @@ def cancel_order(
     body: CancelOrderCreate,
     app: ProvinceApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.WRITE_ORDERS),
+    by: Operator = acting(P.WRITE_ORDERS),
 ) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.cancel_order(data, by, key))
@@ -218,7 +219,7 @@ def get_work_order(work_id: str, app: ProvinceApp, fields: WorkFields) -> Respon
     "work forwarded from another province the state goes back to it through HQ.",
 )
 def patch_work_order(
-    work_id: str, body: WorkOrderPatch, app: ProvinceApp, by: dict[str, str] = acting(P.WORK_ORDERS)
+    work_id: str, body: WorkOrderPatch, app: ProvinceApp, by: Operator = acting(P.WORK_ORDERS)
 ) -> Response:
     return one(app.change_work_order(work_id, body.as_command(), by))
 
