@@ -14,12 +14,13 @@ from typing import Any
 from replication.tls import create_certificates
 from shared.auth.tokens import create_issuer_keys
 from shared.domain.customer import Customer
+from shared.domain.operator import Operator
 from shared.domain.values import id_card_check_digit
 from shared.persistence.databases import drop_database, ensure_database
 from shared.persistence.protection import create_cipher_key
 from shared.settings import Settings
 
-BY = {"actor": "bench", "role": "staff", "channel": "web"}
+BY = Operator(actor="bench", role="staff", channel="web")
 
 
 FIRST_PORT = 20000  # below: well-known and registered services

@@ -25,6 +25,7 @@ from crm.serve import serve_node
 from shared.auth.roles import Role
 from shared.auth.tokens import create_issuer_keys, create_signing_key
 from shared.domain.errors import DomainError
+from shared.domain.operator import Operator
 from shared.persistence.node_lock import NodeRunning, hold_node
 from shared.persistence.protection import create_cipher_key
 from shared.settings import Settings
@@ -574,7 +575,7 @@ def keys_distrust(args: argparse.Namespace) -> None:
     app = _existing_application(_node_settings(args, "hq"))
     try:
         done = app.staff.distrust_key(
-            args.kid, args.reason, {"actor": args.by, "role": "systemAdmin", "channel": "system"}
+            args.kid, args.reason, Operator(actor=args.by, role="systemAdmin", channel="system")
         )
     except DomainError as invalid:
         raise SystemExit(f"--kid: {invalid.reason}") from None
@@ -696,7 +697,7 @@ def users_unlock(args: argparse.Namespace) -> None:
     if bool(args.user) == bool(args.address):
         raise SystemExit("give --user NAME or --address ADDRESS (one of them)")
     app = _existing_application(_settings(args))
-    by = {"actor": args.by, "role": "systemAdmin", "channel": "system"}
+    by = Operator(actor=args.by, role="systemAdmin", channel="system")
     try:
         access = app.staff_access
         lifted = access.unlock(args.user, by) if args.user else access.unlock_address(args.address, by)
@@ -723,7 +724,7 @@ def users_add(args: argparse.Namespace) -> None:
                 "province": args.province,
                 "password": password,
             },
-            {"actor": args.by, "role": "systemAdmin", "channel": "system"},
+            Operator(actor=args.by, role="systemAdmin", channel="system"),
         )
     finally:
         app.close()
@@ -782,7 +783,7 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
                         "province": province,
                         "password": password,
                     },
-                    {"actor": "crm.cluster", "role": "systemAdmin", "channel": "system"},
+                    Operator(actor="crm.cluster", role="systemAdmin", channel="system"),
                 )
             staff.append((user, role, province, password))
     finally:

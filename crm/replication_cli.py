@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.domain.errors import DomainError
+from shared.domain.operator import Operator
 from shared.persistence.node_lock import hold_node
 from shared.settings import Settings
 
@@ -79,7 +80,7 @@ def add_replication_commands(
                     args.upstream.upper(),
                     args.keep_upto,
                     args.reason,
-                    {"actor": args.by, "role": "systemAdmin", "channel": "system"},
+                    Operator(actor=args.by, role="systemAdmin", channel="system"),
                 )
             except DomainError as refused:
                 raise SystemExit(f"{refused.field}: {refused.reason}") from None

@@ -89,8 +89,8 @@ class HqApplication(CrmApplication):
         take_upgrade_steps(self)
 
     def construct_mapper(self) -> Mapper[UUID]:
-        """The library's mapper, keeping each event's `destination` for the recorder to write beside it: HQ's log
-        service routes by that column (shared/persistence/destinations.py)."""
+        """The library's mapper with events' `by` an Operator, also keeping each event's `destination` for the
+        recorder to write beside it: HQ's log service routes by that column (shared/persistence/destinations.py)."""
         return self.factory.mapper(
             transcoder=self.construct_transcoder(), mapper_class=destinations.AddressingMapper
         )

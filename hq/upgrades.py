@@ -32,7 +32,7 @@ def take_upgrade_steps(app: Any, steps: Iterable[tuple[str, Step]] | None = None
         if app.find(UpgradeStep, upgrade_id(step)) is not None:
             continue
         changed, outcome = take(app)
-        app.record(*changed, UpgradeStep(step=step, outcome=outcome, by=SYSTEM.as_dict()))
+        app.record(*changed, UpgradeStep(step=step, outcome=outcome, by=SYSTEM))
         if any(outcome.values()):
             log.warning("upgrade step %s taken: %s", step, outcome)
 
@@ -44,7 +44,7 @@ def republish_directory(app: Any) -> tuple[list[Any], dict[str, int]]:
     sent = []
     for member in members:
         if member is not None and member.destination:
-            member.republish(SYSTEM.as_dict())
+            member.republish(SYSTEM)
             sent.append(member)
     return sent, {"membersSent": len(sent)}
 
@@ -65,7 +65,7 @@ def send_apportionments(app: Any) -> tuple[list[Any], dict[str, int]]:
                     bill_id=bill_id,
                     month=entries[0].month,
                     lines=[e.share_line() for e in entries],
-                    by=SYSTEM.as_dict(),
+                    by=SYSTEM,
                 )
             )
     return sent, {"billsSent": len(sent)}

@@ -29,9 +29,11 @@ from shared.audit.trail import AuditedResource
 from shared.auth.lookups import LookupThrottle
 from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
+from shared.domain.operator import Operator
 from shared.persistence.availability import guard
 from shared.persistence.environment import eventsourcing_env, index_key
 from shared.persistence.integrity import LogCheck, notifications, seal_existing
+from shared.persistence.operators import OperatorMapper
 from shared.persistence.protection import Protection
 from shared.persistence.queries import ReadModelQueries
 from shared.persistence.readmodel import (
@@ -162,7 +164,8 @@ class CrmApplication(Application):
         self.schema = ReadModelSchema(
             settings.app_name, self.tables, Protection(self.mapper.cipher, index_key(settings))
         )
-        self.wire = Mapper(transcoder=self.mapper.transcoder)  # records between nodes travel decrypted (TLS)
+        # Records between nodes travel decrypted (TLS); their events' `by` is an Operator here too.
+        self.wire = OperatorMapper(transcoder=self.mapper.transcoder)
         self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]
         self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
         self._reshaped = self.queries.create_tables()
@@ -185,7 +188,7 @@ class CrmApplication(Application):
             self.rebuild_read_models()
         self._reshaped = False
 
-    def record_personal_read(self, resource: str, subjects: list[str], by: dict[str, str]) -> None:
+    def record_personal_read(self, resource: str, subjects: list[str], by: Operator) -> None:
         """Who saw whose certificate and phone numbers in full, when, through which channel (PIPL)."""
         self.record(PersonalDataRead(resource=resource, subjects=subjects, by=by))
 
@@ -196,6 +199,10 @@ class CrmApplication(Application):
     def _notify(self, recordings):  # type: ignore[no-untyped-def]
         super()._notify(recordings)
         self.pulse.beat()
+
+    def construct_mapper(self) -> Mapper[Any]:
+        # The library's mapper (cipher and compressor from the environment), with events' `by` an Operator.
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=OperatorMapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

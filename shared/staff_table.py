@@ -12,6 +12,7 @@ from shared.auth.sign_in import SignInDesk, StaffEntry
 from shared.auth.throttle import SignInThrottle
 from shared.auth.tokens import MACHINE, Principal, TokenIssuer
 from shared.auth.trust import hq_public_keys, issuer_name, node_issuer, own_issuer_validator
+from shared.domain.operator import Operator
 from shared.domain.signing_key import TrustedKey
 from shared.domain.staff import SignInUnlocked, parse_username
 from shared.domain.values import text
@@ -117,13 +118,13 @@ class StaffAccess:
             return "this staff member's role or province has changed: sign in again"
         return None
 
-    def unlock(self, username: str, by: dict[str, str]) -> dict[str, Any]:
+    def unlock(self, username: str, by: Operator) -> dict[str, Any]:
         """Lift a user name's sign-in wait on this node; recorded (who, when) whether or not it was waiting."""
         name = parse_username(username)
         self.app.record(SignInUnlocked(username=name, address="", by=by))
         return {"username": name, "node": self.app.settings.node_code, "wasLocked": self.throttle.lift(name)}
 
-    def unlock_address(self, address: str, by: dict[str, str]) -> dict[str, Any]:
+    def unlock_address(self, address: str, by: Operator) -> dict[str, Any]:
         """Lift a client address's sign-in wait on this node (strangers' failures through a shared proxy); recorded."""
         shown = text(address, "address", max_length=64)
         self.app.record(SignInUnlocked(username="", address=shown, by=by))

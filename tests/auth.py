@@ -11,6 +11,7 @@ from pathlib import Path
 
 from replication.tls import create_certificates
 from shared.auth.tokens import MACHINE, TokenIssuer, create_issuer_keys
+from shared.domain.operator import Operator
 from shared.domain.values import PROVINCES
 from shared.persistence.protection import create_cipher_key
 
@@ -57,7 +58,7 @@ def bearer(access_token: str, channel: str = "businessHall") -> dict[str, str]:
 
 
 PASSWORD = "a fine long passphrase"
-ENROLLER = {"actor": "crm.cli", "role": "systemAdmin", "channel": "system"}  # as `crm users add` records it
+ENROLLER = Operator(actor="crm.cli", role="systemAdmin", channel="system")  # as `crm users add` records it
 
 
 def enrol(

@@ -12,10 +12,11 @@ from bench.nodes import free_port, port_run, register_many  # noqa: F401  (re-ex
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from replication.node import NodeRuntime
+from shared.domain.operator import Operator
 from tests.auth import seat_test_managers
 from tests.stores import node_settings
 
-BY = {"actor": "test", "role": "staff", "channel": "web"}
+BY = Operator(actor="test", role="staff", channel="web")
 
 
 def eventually(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:

@@ -71,4 +71,4 @@ def personal_reads(app: ProvinceApplication | HqApplication, after: int) -> list
     reads = [
         app.mapper.to_domain_event(n) for n in notifications if n.topic.endswith("PersonalDataRead.Recorded")
     ]
-    return [(read.resource, read.subjects, read.by["actor"]) for read in reads]
+    return [(read.resource, read.subjects, read.by.actor) for read in reads]

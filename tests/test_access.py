@@ -309,7 +309,7 @@ def test_an_external_openid_issuer_is_trusted_with_its_claims_mapped(store, tmp_
                 assert created.status_code == 201, created.text
                 from uuid import UUID
 
-                by = next(iter(app.events.get(UUID(created.json()["id"])))).by
+                by = next(iter(app.events.get(UUID(created.json()["id"])))).by.as_dict()
                 assert by["actor"] == "5f1c-kc-user" and by["role"] == "clerk" and by["name"] == "周 Keycloak"
                 wrong_province = _forge({**claims, "crm_province": "BJ"}, key=key)
                 assert (

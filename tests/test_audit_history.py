@@ -3,10 +3,12 @@ and what changed; any past state equal to a replay from the first event; the ope
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from shared.audit.trail import AuditTrail, document_of
+from shared.domain.operator import Operator
 from tests.auth import staff
 from tests.conftest import event_count
 from tests.factories import individual
@@ -110,14 +112,10 @@ def test_operation_log_filters_by_actor_role_channel_type_and_time(client, provi
     assert reads[-1]["actor"] == "zhao.audit" and reads[-1]["subjects"] == [customer["id"]]
 
 
-def staff_by() -> dict[str, str]:
-    return {
-        "actor": "zhang.san",
-        "name": "张三",
-        "role": "provinceAdmin",
-        "province": "GD",
-        "channel": "businessHall",
-    }
+def staff_by() -> Operator:
+    return Operator(
+        actor="zhang.san", name="张三", role="provinceAdmin", province="GD", channel="businessHall"
+    )
 
 
 def _uuid(value: str):
@@ -136,7 +134,7 @@ def test_hq_shows_each_provinces_mirrored_events_of_an_aggregate(tmp_path):
     with cluster("sqlite", tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"].app, nodes["HQ"].app
         customer = gd.customers.register_customer(group(), BY)
-        gd.customers.update_customer(customer["id"], {"status": "active"}, {**BY, "channel": "callCentre"})
+        gd.customers.update_customer(customer["id"], {"status": "active"}, replace(BY, channel="callCentre"))
         api = create_app(hq)
         api.state.runtime = nodes["HQ"].runtime
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:

@@ -16,12 +16,13 @@ from replication.node import NodeRuntime
 from shared.audit.replay import replay_and_compare
 from shared.audit.trail import AuditTrail
 from shared.domain.errors import InvalidValue
+from shared.domain.operator import Operator
 from shared.persistence.backup import back_up, restore
 from shared.persistence.databases import drop_database
 from tests.cluster import Node, cluster, eventually, register_many
 from tests.stores import node_settings
 
-REPAIRER = {"actor": "ops.wang", "role": "systemAdmin", "channel": "system"}
+REPAIRER = Operator(actor="ops.wang", role="systemAdmin", channel="system")
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.domain.operator import Operator
 from tests.conftest import event_count
 from tests.factories import group, individual
 from tests.tmf import assert_tmf_valid
@@ -19,7 +20,7 @@ PAYMENTS = "/tmf-api/paymentManagement/v4/payment"
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 WORK = "/tmf-api/serviceOrdering/v4/serviceOrder"
 NOV = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-BY = {"actor": "t", "role": "staff", "channel": "web"}
+BY = Operator(actor="t", role="staff", channel="web")
 
 
 def register(client, body=None):

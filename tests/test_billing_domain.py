@@ -19,8 +19,9 @@ from shared.domain.billing import (
 )
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 
-BY = {"actor": "t", "role": "staff", "channel": "web"}
+BY = Operator(actor="t", role="staff", channel="web")
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 CALENDAR = WorkingCalendar()
 

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from shared.domain.operator import Operator
 from tests.auth import staff
 from tests.conftest import STAFF, event_count
 from tests.factories import group, id_card, individual
@@ -39,7 +40,7 @@ def test_every_event_records_actor_role_province_and_channel_from_the_token(clie
     from uuid import UUID
 
     events = list(province.events.get(UUID(customer["id"])))
-    assert events[0].by == {
+    assert events[0].by.as_dict() == {
         "actor": "zhang.san",
         "name": "张三",
         "role": "provinceAdmin",
@@ -47,7 +48,7 @@ def test_every_event_records_actor_role_province_and_channel_from_the_token(clie
         "channel": "businessHall",
         "kind": "machine",
     }  # a script's token, not a person's
-    assert events[-1].by == {
+    assert events[-1].by.as_dict() == {
         "actor": "li.si",
         "name": "李四",
         "role": "clerk",
@@ -289,11 +290,11 @@ def test_two_stale_copies_saved_one_after_the_other_the_second_is_refused(provin
     from shared.application import ConcurrentChange
     from shared.domain.customer import Customer
 
-    doc = province.customers.register_customer(individual(), {"actor": "a", "role": "r", "channel": "web"})
+    doc = province.customers.register_customer(individual(), Operator(actor="a", role="r", channel="web"))
     first = province.load(Customer, doc["id"])
     second = province.load(Customer, doc["id"])
-    first.regrade("1A", {"actor": "a", "role": "r", "channel": "web"})
-    second.regrade("5A", {"actor": "b", "role": "r", "channel": "web"})
+    first.regrade("1A", Operator(actor="a", role="r", channel="web"))
+    second.regrade("5A", Operator(actor="b", role="r", channel="web"))
     province.record(first)
     with pytest.raises(ConcurrentChange):
         province.record(second)

@@ -7,6 +7,7 @@ import io
 import json
 
 from shared.audit.export import check_export
+from shared.domain.operator import Operator
 from tests.auth import staff
 from tests.factories import individual
 
@@ -69,7 +70,7 @@ def test_exports_of_hq_never_carry_password_hashes(tmp_path):
         try:
             hq.staff.enrol_staff(
                 {"username": "li.si", "name": "李四", "role": "auditor", "password": "a long passphrase"},
-                {"actor": "admin", "role": "systemAdmin", "channel": "system"},
+                Operator(actor="admin", role="systemAdmin", channel="system"),
             )
             text = "".join(exported(hq))
         finally:

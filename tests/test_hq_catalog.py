@@ -21,13 +21,14 @@ from shared.auth.trust import validator_for
 from shared.classification import channel_of
 from shared.domain.catalog import parse_offering
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.product import Product
 from tests.auth import staff
 from tests.conftest import event_count
 from tests.stores import node_settings
 from tests.tmf import assert_tmf_valid
 
-BY = {"actor": "wang.wu", "role": "productManager", "channel": "web"}
+BY = Operator(actor="wang.wu", role="productManager", channel="web")
 BASE = "/tmf-api/productCatalogManagement/v4/productOffering"
 ORDER_FIELD = "productOrderItem[0].productOffering.id"
 FORWARD = ("inDevelopment", "tariffApproval", "released")

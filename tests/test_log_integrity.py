@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.domain.operator import Operator
 from tests.factories import individual
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
@@ -197,7 +198,7 @@ def test_a_deleted_newest_event_stops_later_writes_loudly(tmp_path):
     from shared.persistence.integrity import LogTampered
     from tests.stores import node_settings
 
-    by = {"actor": "t", "role": "clerk", "channel": "web"}
+    by = Operator(actor="t", role="clerk", channel="web")
     with node_settings("sqlite", tmp_path) as settings:
         province = ProvinceApplication(settings)
         try:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from hq.api.app import create_app as create_hq_app
 from shared.domain.errors import InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.values import id_card_check_digit, uscc_check_char, validate_id_card, validate_uscc
 from tests.auth import staff
 from tests.cluster import cluster
@@ -79,7 +80,7 @@ def test_bill_runs_for_months_not_yet_begun_are_refused_and_on_demand_locations_
         *province.billing.charge_customer(
             customer["id"],
             [{"kind": "oneTime", "amount": 20000, "description": "installation", "reference": "o-1"}],
-            {"actor": "t", "role": "staff", "channel": "web"},
+            Operator(actor="t", role="staff", channel="web"),
         )
     )
     account = client.get(ACCOUNTS, params={"relatedParty.id": customer["id"]}).json()[0]
@@ -90,7 +91,7 @@ def test_bill_runs_for_months_not_yet_begun_are_refused_and_on_demand_locations_
         )
         assert refused.status_code == 400 and refused.json()["field"] == "billingCycle", (cycle, refused.text)
     with pytest.raises(InvalidValue):
-        province.billing.run_bill_cycle("2027-01", {"actor": "t", "role": "staff", "channel": "batch"})
+        province.billing.run_bill_cycle("2027-01", Operator(actor="t", role="staff", channel="batch"))
     assert event_count(province) == before
     assert client.get(BILLS, params={"billingCycle": "2026-13"}).status_code == 400
     done = client.post(ON_DEMAND, json={"billingAccount": {"id": account["id"]}, "billingCycle": "2026-11"})

@@ -25,6 +25,7 @@ from shared.audit.trail import AuditTrail
 from shared.classification import HQ_PUBLIC, channel_of
 from shared.domain.cross_province import CrossProvinceOrder, CrossProvinceRequest, request_id
 from shared.domain.errors import NotFound
+from shared.domain.operator import Operator
 from shared.domain.settlement import SettlementStatement, statement_figures
 from shared.persistence.backup import back_up, restore
 from shared.persistence.integrity import link
@@ -36,7 +37,7 @@ from tests.stores import node_settings
 from tests.test_cross_province import customer, forwarded, leg, order, order_state, work_through
 
 OPERATOR = staff("systemAdmin", "HQ", "ops.wang")
-REPAIRER = {"actor": "ops.wang", "role": "systemAdmin", "channel": "system"}
+REPAIRER = Operator(actor="ops.wang", role="systemAdmin", channel="system")
 AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 

@@ -9,6 +9,7 @@ import pytest
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.catalog import OfferingTerms
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.order import (
     ALLOWED_ORDER_TRANSITIONS,
     OrderState,
@@ -19,7 +20,7 @@ from shared.domain.order import (
     percent_of,
 )
 
-BY = {"actor": "t", "role": "staff", "channel": "web"}
+BY = Operator(actor="t", role="staff", channel="web")
 DC = OfferingTerms("DC", "circuit", "basic", "released", 100_000, 50_000, "digitalCircuit")
 DDN = OfferingTerms("DDN", "ddn", "basic", "released", 1_001, 900, "ddn")
 PLAIN = OfferingTerms("BB", "broadband", "basic", "released", 10_000, 9_900, None)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.ticket import (
     ALLOWED_TICKET_TRANSITIONS,
     CALLBACK_WITHIN,
@@ -14,7 +15,7 @@ from shared.domain.ticket import (
     TroubleTicket,
 )
 
-BY = {"actor": "li.si", "role": "staff", "channel": "callCentre"}
+BY = Operator(actor="li.si", role="staff", channel="callCentre")
 FRIDAY = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
@@ -159,7 +160,7 @@ def test_callback_only_once_and_only_when_resolved_then_close():
         "result": "已恢复",
         "satisfied": False,
         "at": (FRIDAY + timedelta(days=1)).isoformat(),
-        "by": BY,
+        "by": BY.as_dict(),
     }
     with pytest.raises(IllegalTransition):
         t.record_callback("again", True, FRIDAY, BY)

@@ -42,7 +42,7 @@ def _as_before(hq: HqApplication, username: str, role: str, province: str, desti
     state = hq.mapper.transcoder.encode(
         {
             "password_hash": HASHER.hash(PASSWORD),
-            "by": BY,
+            "by": BY.as_dict(),
             "timestamp": member.modified_on,
             "originator_id": member.id,
             "originator_version": 2,

@@ -17,7 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offering
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue, NotFound
-from shared.domain.operator import SYSTEM
+from shared.domain.operator import SYSTEM, Operator
 from shared.domain.product import Product, product_id
 from shared.domain.values import only_fields
 from shared.offerings import tmf_offering
@@ -37,14 +37,14 @@ class HqCatalogCommands:
             products = []
             for raw in document["offerings"]:
                 target = parse_offering(raw)["lifecycleStatus"]
-                product = Product.design(raw, SYSTEM.as_dict())
+                product = Product.design(raw, SYSTEM)
                 for status in LIFECYCLE_ORDER[1 : LIFECYCLE_ORDER.index(LifecycleStatus(target)) + 1]:
-                    product.move_to(status.value, SYSTEM.as_dict())
+                    product.move_to(status.value, SYSTEM)
                 products.append(product)
             self.store.record(*products)
 
     def create_product(
-        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         product = Product.design(data, by)
         if self._product(product.offering["id"]) is not None:
@@ -58,7 +58,7 @@ class HqCatalogCommands:
         self.store.record(product, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def change_product(self, offering_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def change_product(self, offering_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         """A merge patch: the tariff (before release) and/or one lifecycle step forward."""
         only_fields(patch, PATCHABLE)
         product = self._product(offering_id)

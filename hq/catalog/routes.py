@@ -15,6 +15,7 @@ from shared.api.offering import ProductOffering
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 from shared.domain.catalog import LifecycleStatus, OfferingKind
+from shared.domain.operator import Operator
 
 router = APIRouter(prefix="/tmf-api/productCatalogManagement/v4", tags=["productOffering (master)"])
 OfferingFields = Annotated[Selection, selectable(ProductOffering)]
@@ -30,7 +31,7 @@ def create_offering(
     body: OfferingCreate,
     app: HqApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.MANAGE_CATALOG),
+    by: Operator = acting(P.MANAGE_CATALOG),
 ) -> Response:
     data = body.as_command()
     return idempotent_create(
@@ -46,7 +47,7 @@ def create_offering(
     "released → retired) and/or {oneTimeFee, monthlyFee} in fen, before release only.",
 )
 def patch_offering(
-    offering_id: str, body: OfferingPatch, app: HqApp, by: dict[str, str] = acting(P.MANAGE_CATALOG)
+    offering_id: str, body: OfferingPatch, app: HqApp, by: Operator = acting(P.MANAGE_CATALOG)
 ) -> Response:
     return one(app.catalog.change_product(offering_id, body.as_command(), by))
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hq.mirror.verification import audit_upstream, verify_mirror
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.mirror_repair import MirrorReseeded
+from shared.domain.operator import Operator
 from shared.persistence.integrity import GENESIS
 
 if TYPE_CHECKING:
@@ -26,9 +27,7 @@ def divergence(app: HqApplication, upstream: str, target: str) -> dict[str, Any]
     return audit_upstream(app, upstream, target)
 
 
-def reseed(
-    app: HqApplication, upstream: str, keep_upto: int, reason: str, by: dict[str, str]
-) -> dict[str, Any]:
+def reseed(app: HqApplication, upstream: str, keep_upto: int, reason: str, by: Operator) -> dict[str, Any]:
     """Cut the mirror of `upstream` back to `keep_upto` (a position both sides agree on, from `divergence`)."""
     if not reason.strip():
         raise InvalidValue("say why: the repair is on record", field="reason")

@@ -16,6 +16,7 @@ from shared.api.replication import Mismatch, Report, Runtime
 from shared.api.security import acting, reading, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.domain.errors import NotFound
+from shared.domain.operator import Operator
 from shared.domain.values import PROVINCES
 
 router = APIRouter(prefix="/replication", tags=["replication"])
@@ -87,7 +88,7 @@ def verify(upstream: Mirrored, app: HqApp, fields: Annotated[Selection, selectab
     "page read is recorded (who saw which records, when).",
 )
 def mirror(
-    by: Annotated[dict[str, str], acting(P.AUDIT)],
+    by: Annotated[Operator, acting(P.AUDIT)],
     upstream: Mirrored,  # who asks, before what exists
     app: HqApp,
     fields: Annotated[Selection, selectable(MirrorRecord)],

@@ -19,6 +19,7 @@ from hq.registry.read_model import is_national, national_id
 from shared.application import CrmApplication
 from shared.domain.customer import Customer
 from shared.domain.errors import NotFound
+from shared.domain.operator import Operator
 from shared.domain.values import phone_key
 from shared.persistence.queries import Filter, Page, contains, equal
 from shared.persistence.readmodel import Operation, ReplaceChildren, Upsert
@@ -28,7 +29,7 @@ class Touched(NamedTuple):
     """A province customer a batch changed, as it stands after the batch, and who made its last change."""
 
     customer: Customer
-    by: dict[str, str]
+    by: Operator
 
 
 def replica_snapshot(c: Customer) -> Snapshot:

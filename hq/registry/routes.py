@@ -16,6 +16,7 @@ from shared.api.personal_lookup import PersonalLookup, personal_lookup
 from shared.api.security import acting, shown_in_full
 from shared.auth.roles import Permission as P
 from shared.domain.customer import CustomerKind
+from shared.domain.operator import Operator
 from shared.domain.values import Grade
 
 router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["national customer"])
@@ -32,7 +33,7 @@ def list_national(
     app: HqApp,
     fields: CustomerFields,
     paging: PagingQuery,
-    by: Annotated[dict[str, str], acting(P.READ_NATIONAL)],
+    by: Annotated[Operator, acting(P.READ_NATIONAL)],
     grade: Grade | None = Query(None),
     industry: str | None = Query(None, max_length=128),
     province: str | None = province_query("A province the customer is registered in."),
@@ -72,7 +73,7 @@ def get_national(
         description="Certificate and phone numbers in full (roles that may see personal "
         "data); the read is recorded.",
     ),
-    by: dict[str, str] = acting(P.READ_NATIONAL),
+    by: Operator = acting(P.READ_NATIONAL),
 ) -> Response:
     if not unmask:
         return one(app.registry.get_national_customer(national_id), fields)

@@ -37,7 +37,7 @@ class RoutingCommands:
             return
         table = self.store.find(RouteTable, ROUTE_TABLE_ID)
         if table is None:
-            table = RouteTable(provinces=sorted(codes), by=SYSTEM.as_dict())
+            table = RouteTable(provinces=sorted(codes), by=SYSTEM)
         else:
             dropped = sorted(set(table.provinces) - set(codes))
             if dropped:
@@ -46,7 +46,7 @@ class RoutingCommands:
                     "to HQ's upstreams again if that was not meant)",
                     ", ".join(dropped),
                 )
-            table.follow(codes, SYSTEM.as_dict())
+            table.follow(codes, SYSTEM)
         if table.pending_events:
             self.store.record(table)
 

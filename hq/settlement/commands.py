@@ -17,7 +17,7 @@ from shared.api.documents import statement_document
 from shared.application import CrmApplication
 from shared.domain.billing import billable_cycle, parse_cycle
 from shared.domain.calendar import business_date
-from shared.domain.operator import SYSTEM
+from shared.domain.operator import SYSTEM, Operator
 from shared.domain.settlement import (
     DEFAULT_RULE,
     BillApportionment,
@@ -43,7 +43,7 @@ class SettlementCommands:
         if self.store.find(SettlementRule, rule_id(DEFAULT_RULE)) is None:
             self.store.record(
                 SettlementRule.define(
-                    DEFAULT_RULE, 100, self.store.settings.settlement_monthly_percent, SYSTEM.as_dict()
+                    DEFAULT_RULE, 100, self.store.settings.settlement_monthly_percent, SYSTEM
                 )
             )
 
@@ -86,7 +86,7 @@ class SettlementCommands:
 
     # --- commands --------------------------------------------------------------------------------
 
-    def set_settlement_rule(self, offering_id: str, update: RuleUpdate, by: dict[str, str]) -> dict[str, Any]:
+    def set_settlement_rule(self, offering_id: str, update: RuleUpdate, by: Operator) -> dict[str, Any]:
         """A new rule takes both percentages (the domain refuses one missing); a change keeps what it omits."""
         one_time, monthly = update.oneTimePercent, update.monthlyPercent
         rule = self.store.find(SettlementRule, rule_id(offering_id))
@@ -103,7 +103,7 @@ class SettlementCommands:
         self.store.record(rule)
         return rule_document(rule)
 
-    def issue_statements(self, month: str, by: dict[str, str]) -> list[dict[str, Any]]:
+    def issue_statements(self, month: str, by: Operator) -> list[dict[str, Any]]:
         """Each province with entries in the month gets its statement (again, when entries arrived since)."""
         month = billable_cycle(month, business_date(self.store.clock()), "month")
         issued = []

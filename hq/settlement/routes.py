@@ -15,6 +15,7 @@ from shared.api.filters import month_query, province_query
 from shared.api.models import SettlementStatement
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.operator import Operator
 
 router = APIRouter(prefix="/crm/v1", tags=["settlement"])
 
@@ -52,7 +53,7 @@ def get_rule(offering_id: str, app: HqApp, fields: RuleFields) -> Response:
     "(and version) they were made under.",
 )
 def put_rule(
-    offering_id: str, body: RuleUpdate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)
+    offering_id: str, body: RuleUpdate, app: HqApp, by: Operator = acting(P.MANAGE_SETTLEMENT)
 ) -> Response:
     return one(app.settlement.set_settlement_rule(offering_id, body, by))
 
@@ -105,5 +106,5 @@ def statements(app: HqApp, fields: StatementFields, month: str = month_query(req
     description="Each province receives its own statement on the cross-province bill channel; issuing "
     "again after more lines were billed sends a new revision.",
 )
-def issue(body: StatementRun, app: HqApp, by: dict[str, str] = acting(P.MANAGE_SETTLEMENT)) -> JSONResponse:
+def issue(body: StatementRun, app: HqApp, by: Operator = acting(P.MANAGE_SETTLEMENT)) -> JSONResponse:
     return MaskedJSONResponse(app.settlement.issue_statements(body.month, by), status_code=201)

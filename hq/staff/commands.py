@@ -17,6 +17,7 @@ from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
 from shared.auth.sign_in import HASHER, StaffEntry
 from shared.auth.tokens import jwk_key, key_id
 from shared.domain.errors import Conflict, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.signing_key import TrustedKey, trusted_key_id
 from shared.domain.staff import EVERYWHERE, HQ_ONLY, StaffMember, parse_home, parse_username, staff_id
 from shared.domain.values import only_fields, text
@@ -65,7 +66,7 @@ class StaffCommands:
         self.store = store
         self.access = StaffAccess(store, self.directory_entry)
 
-    def enrol_staff(self, data: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def enrol_staff(self, data: dict[str, Any], by: Operator) -> dict[str, Any]:
         only_fields(data, ("username", "name", "role", "province", "password"))
         username = parse_username(data.get("username"))
         if self.store.find(StaffMember, staff_id(username)) is not None:
@@ -84,7 +85,7 @@ class StaffCommands:
         self.store.record(member)
         return self.access.staff_document(username)
 
-    def change_staff(self, username: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def change_staff(self, username: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         only_fields(patch, ("role", "province", "enabled", "password"))
         member: StaffMember = self.store.load(StaffMember, staff_id(username), field="username")
         if "role" in patch or "province" in patch:
@@ -114,7 +115,7 @@ class StaffCommands:
 
     # --- the provinces' signing keys -------------------------------------------------------------
 
-    def distrust_key(self, kid: str, reason: str, by: dict[str, str]) -> dict[str, Any]:
+    def distrust_key(self, kid: str, reason: str, by: Operator) -> dict[str, Any]:
         """Stop trusting a province's signing key everywhere (rotated away, or leaked); recorded, sent to every
         province. The province's staff sign in again once it signs with a new key."""
         key: TrustedKey = self.store.load(TrustedKey, trusted_key_id(kid), field="kid")

@@ -14,6 +14,7 @@ from shared.api.contract import Selection, selectable
 from shared.api.filters import province_query
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.operator import Operator
 
 router = APIRouter(prefix="/crm/v1", tags=["staff directory"])
 
@@ -39,7 +40,7 @@ def list_staff(
     response_model=StaffMember,
     summary="Enrol a staff member (password hashed with Argon2)",
 )
-def enrol(body: StaffCreate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_STAFF)) -> Response:
+def enrol(body: StaffCreate, app: HqApp, by: Operator = acting(P.MANAGE_STAFF)) -> Response:
     return one(app.staff.enrol_staff(body.model_dump(exclude_none=True, mode="json"), by), status=201)
 
 
@@ -48,7 +49,5 @@ def enrol(body: StaffCreate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_ST
     response_model=StaffMember,
     summary="Disable or enable, change role or province, set a new password",
 )
-def change(
-    username: str, body: StaffUpdate, app: HqApp, by: dict[str, str] = acting(P.MANAGE_STAFF)
-) -> Response:
+def change(username: str, body: StaffUpdate, app: HqApp, by: Operator = acting(P.MANAGE_STAFF)) -> Response:
     return one(app.staff.change_staff(username, body.as_command(), by))

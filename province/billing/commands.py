@@ -27,6 +27,7 @@ from shared.domain.billing import (
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.customer import Customer
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.operator import Operator
 from shared.domain.values import only_fields, parse_enum
 from shared.persistence.queries import Filter, Page, equal
 
@@ -111,9 +112,7 @@ class BillingCommands:
         payer = rows[0]["customer_id"] if rows else customer_id
         return self.store.load(BillingAccount, account_id_for(payer), field="customerId"), payer
 
-    def charge_customer(
-        self, customer_id: str, charges: list[dict[str, Any]], by: dict[str, str]
-    ) -> list[Any]:
+    def charge_customer(self, customer_id: str, charges: list[dict[str, Any]], by: Operator) -> list[Any]:
         """Post charges to the payer's account; returns the changed account for the caller to save."""
         if not isinstance(charges, list):
             raise InvalidValue("a list of charges", field="charges")
@@ -124,14 +123,14 @@ class BillingCommands:
             account.post_charge(charge, customer_id, self.store.clock(), by)
         return [account]
 
-    def charges_for_completed_order(self, order: Any, by: dict[str, str]) -> list[Any]:
+    def charges_for_completed_order(self, order: Any, by: Operator) -> list[Any]:
         """Aggregates changed by charging a completed order's fees; saved with the order (one transaction)."""
         charges = getattr(order, "charges", None)
         return self.charge_customer(order.customer_id, charges(), by) if callable(charges) else []
 
     @retried
     def bill_on_demand(
-        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         """TMF678 CustomerBillOnDemand: bill one account for one cycle now."""
         reference = data.get("billingAccount")
@@ -151,7 +150,7 @@ class BillingCommands:
         self.store.record(account, bill, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def run_bill_cycle(self, cycle: str, by: dict[str, str]) -> int:
+    def run_bill_cycle(self, cycle: str, by: Operator) -> int:
         """Bill every account that has charges and has not been billed for the cycle yet."""
         cycle = billable_cycle(cycle, business_date(self.store.clock()))
         billed = 0
@@ -165,7 +164,7 @@ class BillingCommands:
                 billed += 1
         return billed
 
-    def change_bill(self, bill_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def change_bill(self, bill_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         only_fields(patch, {"state"})
         bill: CustomerBill = self.store.load(CustomerBill, bill_id)
         target = parse_enum(BillState, patch.get("state"), "state").value
@@ -181,7 +180,7 @@ class BillingCommands:
 
     @retried
     def pay(
-        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         bill_ref = data.get("bill") or {}
         if not isinstance(bill_ref, dict) or not bill_ref.get("id"):

@@ -24,6 +24,7 @@ from shared.api.filters import month_query
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
 from shared.domain.billing import BillState
+from shared.domain.operator import Operator
 
 accounts = APIRouter(prefix="/tmf-api/accountManagement/v4", tags=["billingAccount"])
 bills = APIRouter(prefix="/tmf-api/customerBillManagement/v4", tags=["customerBill"])
@@ -76,7 +77,7 @@ def bill_on_demand(
     body: BillOnDemandCreate,
     app: ProvinceApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.RUN_BILLING),
+    by: Operator = acting(P.RUN_BILLING),
 ) -> Response:
     data = body.as_command()
     return idempotent_create(
@@ -129,7 +130,7 @@ def get_bill(
 
 @bills.patch("/customerBill/{bill_id}", response_model=CustomerBill, summary="Send a bill: {state: sent}")
 def patch_bill(
-    bill_id: str, body: BillPatch, app: ProvinceApp, by: dict[str, str] = acting(P.RUN_BILLING)
+    bill_id: str, body: BillPatch, app: ProvinceApp, by: Operator = acting(P.RUN_BILLING)
 ) -> Response:
     return one(app.billing.change_bill(bill_id, body.as_command(), by))
 
@@ -154,7 +155,7 @@ def pay(
     body: PaymentCreate,
     app: ProvinceApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.TAKE_PAYMENTS),
+    by: Operator = acting(P.TAKE_PAYMENTS),
 ) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.billing.pay(data, by, key))

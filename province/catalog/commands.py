@@ -51,7 +51,7 @@ class CatalogCommands(OfferingQueries):
         entries = []
         for raw in document["offerings"]:
             offering = parse_offering(raw)
-            entries.append(CatalogEntry(offering["id"], offering, DEFAULT, SYSTEM.as_dict()))
+            entries.append(CatalogEntry(offering["id"], offering, DEFAULT, SYSTEM))
         self.store.record(*entries)
         return len(entries)
 
@@ -78,7 +78,7 @@ class CatalogCommands(OfferingQueries):
                 if row["id"] not in changed:
                     entry = self._catalog_entry(row["id"])
                     retired = {**entry.offering, "lifecycleStatus": LifecycleStatus.RETIRED.value}
-                    entry.replace(retired, DEFAULT, SYSTEM.as_dict())
+                    entry.replace(retired, DEFAULT, SYSTEM)
                     changed[row["id"]] = entry
         return list(changed.values())
 

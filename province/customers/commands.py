@@ -12,6 +12,7 @@ from shared.auth.roles import Role
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ReadOnly
 from shared.domain.group_share import GroupShare, RemoteGroup
+from shared.domain.operator import Operator
 from shared.domain.staff import canonical_username
 from shared.domain.values import only_fields, phone_key, text
 from shared.persistence.queries import Filter, Page, contains, equal
@@ -19,12 +20,12 @@ from shared.persistence.queries import Filter, Page, contains, equal
 PATCHABLE = ("name", "status", "statusReason", "grade", "contactMedium", "industry", "customerManager")
 
 
-def ensure_manages(customer: Customer, by: dict[str, str], reading: bool = False) -> None:
+def ensure_manages(customer: Customer, by: Operator, reading: bool = False) -> None:
     """A customer manager changes (and sees in full) only the customers and groups they manage (R-8, R-29)."""
-    if by.get("role") != Role.CUSTOMER_MANAGER.value:
+    if by.role != Role.CUSTOMER_MANAGER.value:
         return
     manager = customer.current_manager
-    if manager is None or canonical_username(manager["id"]) != canonical_username(by["actor"]):
+    if manager is None or canonical_username(manager["id"]) != canonical_username(by.actor):
         doing = "sees personal data of" if reading else "changes"
         raise Forbidden(f"a customer manager {doing} only the customers they manage", field="customerManager")
 
@@ -42,7 +43,7 @@ class CustomerCommands:
         )
 
     def register_customer(
-        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         cert = data.get("certificate")
         if not isinstance(cert, dict):
@@ -107,7 +108,7 @@ class CustomerCommands:
                 existing_href=f"{BASE}/{rows[0]['id']}",
             )
 
-    def update_customer(self, customer_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def update_customer(self, customer_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         only_fields(patch, PATCHABLE)
         if "status" not in patch and patch.get("statusReason") is not None:
             raise InvalidValue(
@@ -136,14 +137,14 @@ class CustomerCommands:
         self.store.record(customer)
         return customer_document(customer)
 
-    def add_member(self, customer_id: str, member: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def add_member(self, customer_id: str, member: dict[str, Any], by: Operator) -> dict[str, Any]:
         customer: Customer = self.load_customer(customer_id)
         ensure_manages(customer, by)
         member_id = customer.add_member(member, by)
         self.store.record(customer)
         return member_document(customer, customer.members[member_id])
 
-    def remove_member(self, customer_id: str, member_id: str, by: dict[str, str]) -> None:
+    def remove_member(self, customer_id: str, member_id: str, by: Operator) -> None:
         customer: Customer = self.load_customer(customer_id)
         ensure_manages(customer, by)
         customer.remove_member(member_id, by)

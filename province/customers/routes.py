@@ -27,6 +27,7 @@ from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
 from shared.domain.customer import CustomerKind, CustomerStatus
 from shared.domain.errors import Conflict, Forbidden, TooManyAttempts
+from shared.domain.operator import Operator
 from shared.domain.values import Grade
 
 router = APIRouter(prefix="/tmf-api/customerManagement/v4", tags=["customer"])
@@ -46,12 +47,10 @@ def create_customer(
     body: CustomerCreate,
     app: ProvinceApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.WRITE_CUSTOMERS),
+    by: Operator = acting(P.WRITE_CUSTOMERS),
 ) -> Response:
     data = body.as_command()
-    wait = app.personal_lookups.waiting(
-        by["actor"]
-    )  # a refused duplicate confirms a number: it is a lookup too
+    wait = app.personal_lookups.waiting(by.actor)  # a refused duplicate confirms a number: it is a lookup too
     if wait:
         raise TooManyAttempts(
             f"too many lookups by certificate or phone number (a registration refused as a "
@@ -65,7 +64,7 @@ def create_customer(
         )
     except Conflict as duplicate:
         if duplicate.field == "certificate.number":
-            app.personal_lookups.take(by["actor"])
+            app.personal_lookups.take(by.actor)
             app.record_personal_read(
                 "customer?certificateNumber", [str(duplicate.details.get("existing_id"))], by
             )
@@ -83,7 +82,7 @@ def list_customers(
     fields: CustomerFields,
     paging: PagingQuery,
     unmask: bool = UNMASK,
-    by: dict[str, str] = acting(P.READ_CUSTOMERS),
+    by: Operator = acting(P.READ_CUSTOMERS),
     status: CustomerStatus | None = Query(None),
     grade: Grade | None = Query(None),
     customer_kind: CustomerKind | None = Query(None, alias="customerKind"),
@@ -102,12 +101,12 @@ def list_customers(
 ) -> JSONResponse:
     if unmask:
         ensure_may_see_personal_data(by)
-        if by["role"] == Role.CUSTOMER_MANAGER.value:
+        if by.role == Role.CUSTOMER_MANAGER.value:
             raise Forbidden(
                 "a customer manager sees one of their own customers in full at a time", field="unmask"
             )
-    if numbers.asked and by["role"] == Role.CUSTOMER_MANAGER.value:
-        manager_id = by["actor"]  # a customer manager looks up numbers among their own customers only
+    if numbers.asked and by.role == Role.CUSTOMER_MANAGER.value:
+        manager_id = by.actor  # a customer manager looks up numbers among their own customers only
     page = app.customers.list_customers(
         status=status.value if status else None,
         grade=grade.value if grade else None,
@@ -134,11 +133,11 @@ def get_customer(
     app: ProvinceApp,
     fields: CustomerFields,
     unmask: bool = UNMASK,
-    by: dict[str, str] = acting(P.READ_CUSTOMERS),
+    by: Operator = acting(P.READ_CUSTOMERS),
 ) -> Response:
     if not unmask:
         return one(app.customers.get_customer(customer_id), fields)
-    if by["role"] == Role.CUSTOMER_MANAGER.value:  # their own customers only
+    if by.role == Role.CUSTOMER_MANAGER.value:  # their own customers only
         ensure_manages(app.customers.load_customer(customer_id), by, reading=True)
     return shown_in_full(
         app,
@@ -159,7 +158,7 @@ def get_customer(
     "billed), unbilled charges or unpaid bills; `stillOpen` lists them.",
 )
 def patch_customer(
-    customer_id: str, body: CustomerPatch, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_CUSTOMERS)
+    customer_id: str, body: CustomerPatch, app: ProvinceApp, by: Operator = acting(P.WRITE_CUSTOMERS)
 ) -> Response:
     return one(app.customers.update_customer(customer_id, body.as_command(), by))
 
@@ -171,7 +170,7 @@ def patch_customer(
     summary="Add a member to a group",
 )
 def add_member(
-    customer_id: str, body: MemberCreate, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_CUSTOMERS)
+    customer_id: str, body: MemberCreate, app: ProvinceApp, by: Operator = acting(P.WRITE_CUSTOMERS)
 ) -> JSONResponse:
     member = app.customers.add_member(customer_id, body.as_command(), by)
     return MaskedJSONResponse(member, status_code=201, headers=location(member["href"]))
@@ -201,7 +200,7 @@ def get_member(customer_id: str, member_id: str, app: ProvinceApp, fields: Membe
 
 @router.delete("/customer/{customer_id}/member/{member_id}", status_code=204, summary="Remove a member")
 def remove_member(
-    customer_id: str, member_id: str, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_CUSTOMERS)
+    customer_id: str, member_id: str, app: ProvinceApp, by: Operator = acting(P.WRITE_CUSTOMERS)
 ) -> Response:
     app.customers.remove_member(customer_id, member_id, by)
     return Response(status_code=204)

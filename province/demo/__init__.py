@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.calendar import business_date
+from shared.domain.operator import Operator
 
-DEMO_OPERATOR = {"actor": "demo.loader", "role": "staff", "channel": "system"}
+DEMO_OPERATOR = Operator(actor="demo.loader", role="staff", channel="system")
 
 
 def load(app: Any) -> dict[str, int]:

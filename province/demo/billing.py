@@ -6,9 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 from shared.domain.calendar import business_date
+from shared.domain.operator import Operator
 
 
-def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
+def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     today = business_date(app.clock())
     # Two months back, so that the bills left unpaid are already past due: arrears to remind.
     last_month = ((today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)).strftime(

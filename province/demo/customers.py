@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.operator import Operator
 from shared.domain.regions import DIVISION_OF_PROVINCE
 from shared.domain.values import id_card_check_digit, uscc_check_char
 
@@ -31,7 +32,7 @@ def managers_of(app: Any) -> list[str]:
     return [row["id"] for row in rows if row["id"]]
 
 
-def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
+def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     code = app.settings.node_code
     grades = ("1A", "2A", "3A", "4A", "5A")
     managers = managers_of(app)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.operator import Operator
+
 PLAN = (  # (offering, SLA class, how far the order gets)
     ("PO-DC-2M", "urgent", "completed"),
     ("PO-DDN-64K", "expedited", "inProgress"),
@@ -20,7 +22,7 @@ def _work(app: Any, order_id: str) -> list[dict[str, Any]]:
     return app.work_orders.list_work_orders(order_id=order_id).items
 
 
-def _advance(app: Any, order: dict[str, Any], target: str, by: dict[str, str]) -> None:
+def _advance(app: Any, order: dict[str, Any], target: str, by: Operator) -> None:
     works = _work(app, order["id"])
     if target == "completed":
         for w in works:
@@ -42,7 +44,7 @@ def _advance(app: Any, order: dict[str, Any], target: str, by: dict[str, str]) -
         )
 
 
-def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
+def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     active = [
         c
         for c in context["customers"] + context["groups"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from shared.domain.operator import Operator
+
 RESOLVE = [{"status": "inProgress"}, {"status": "resolved", "resolution": "line card replaced"}]
 CALLBACK = {"result": "service restored, customer satisfied", "satisfied": True}
 PLAN = (  # (ticket type, severity, target state, days ago it was opened)
@@ -19,7 +21,7 @@ PLAN = (  # (ticket type, severity, target state, days ago it was opened)
 )
 
 
-def load(app: Any, context: dict[str, Any], by: dict[str, str]) -> dict[str, int]:
+def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     customers = [
         c
         for c in context["customers"] + context.get("groups", [])
@@ -43,7 +45,7 @@ def _one(
     kind: str,
     severity: str | None,
     target: str,
-    by: dict[str, str],
+    by: Operator,
 ) -> None:
     body = {
         "ticketType": kind,

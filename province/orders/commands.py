@@ -22,6 +22,7 @@ from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.cross_province import CrossProvinceRequest, request_id
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.order import CANCELLATION_STATES, OrderLine, OrderState, ProductOrder
 from shared.domain.values import only_fields, province_code, text
 from shared.domain.work_order import WorkOrder, close_open
@@ -90,7 +91,7 @@ class OrderCommands:
     # --- accepting ---------------------------------------------------------------------------
 
     def place_order(
-        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         unknown = sorted(set(data) - set(ORDER_FIELDS))
         if unknown:
@@ -108,7 +109,7 @@ class OrderCommands:
             acceptance_kind=data.get("acceptanceKind"),
             sla_class=data.get("slaClass"),
             description=data.get("description"),
-            channel=by["channel"],
+            channel=by.channel,
             accepted_at=self.store.clock(),
             calendar=self.calendar,
             by=by,
@@ -134,7 +135,7 @@ class OrderCommands:
         self.store.record(*aggregates, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def _ordering_customer(self, data: dict[str, Any], by: dict[str, str]) -> Customer:
+    def _ordering_customer(self, data: dict[str, Any], by: Operator) -> Customer:
         customer_id, field = _customer_reference(data)
         customer: Customer = self.customers.load_customer(customer_id, field, referenced=True)
         ensure_manages(customer, by)
@@ -235,7 +236,7 @@ class OrderCommands:
     # --- desk moves, cancellation, callback ------------------------------------------------------
 
     @retried
-    def change_order(self, order_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def change_order(self, order_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         only_fields(patch, {"state", "stateReason"})
         if "state" not in patch:
             raise InvalidValue("is required", field="state")
@@ -255,7 +256,7 @@ class OrderCommands:
 
     @retried
     def cancel_order(
-        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         reference = data.get("productOrder")
         if not isinstance(reference, dict) or not reference.get("id"):
@@ -278,9 +279,7 @@ class OrderCommands:
         return document
 
     @retried
-    def record_order_callback(
-        self, order_id: str, data: dict[str, Any], by: dict[str, str]
-    ) -> dict[str, Any]:
+    def record_order_callback(self, order_id: str, data: dict[str, Any], by: Operator) -> dict[str, Any]:
         order: ProductOrder = self.store.load(ProductOrder, order_id)
         order.record_callback(data.get("result"), data.get("satisfied"), self.store.clock(), by)
         self.store.record(order)
@@ -298,7 +297,7 @@ class OrderCommands:
         leg_state: str,
         reason: str,
         at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         """A leg's work moved (here, or relayed from its delivering province): the order follows; when it
         finishes, its delivered items are charged to the customer's account here (one-point billing, R-21).
@@ -321,14 +320,14 @@ class OrderCommands:
             self.close_local_work(order, f"order {order.state}", at, by)
         self.report_home_state(order, at, by)
 
-    def report_home_state(self, order: ProductOrder, at: datetime, by: dict[str, str]) -> None:
+    def report_home_state(self, order: ProductOrder, at: datetime, by: Operator) -> None:
         """A cross-province order's state goes up too, so HQ's desk shows what this province shows."""
         if order.is_cross_province:
             request: CrossProvinceRequest = self.store.load(CrossProvinceRequest, request_id(str(order.id)))
             home = order.legs.get(order.province)
             request.report_state(order.state, home["state"] if home else None, at, by)
 
-    def close_local_work(self, order: ProductOrder, reason: str, at: datetime, by: dict[str, str]) -> None:
+    def close_local_work(self, order: ProductOrder, reason: str, at: datetime, by: Operator) -> None:
         home = self.store.settings.node_code
         if home in order.legs:
             close_open(work_orders_of(self.store, order.id, home), reason, at, by)

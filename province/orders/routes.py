@@ -20,6 +20,7 @@ from shared.api.models import Callback
 from shared.api.order import ProductOrder
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.operator import Operator
 from shared.domain.order import OrderState, SlaClass
 
 orders = APIRouter(prefix="/tmf-api/productOrderingManagement/v4", tags=["productOrder"])
@@ -43,7 +44,7 @@ def create_order(
     body: OrderCreate,
     app: ProvinceApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.WRITE_ORDERS),
+    by: Operator = acting(P.WRITE_ORDERS),
 ) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.orders.place_order(data, by, key))
@@ -106,7 +107,7 @@ def get_order(order_id: str, app: ProvinceApp, fields: OrderFields) -> Response:
     "new stateReason for the state the order is already in.",
 )
 def patch_order(
-    order_id: str, body: OrderPatch, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_ORDERS)
+    order_id: str, body: OrderPatch, app: ProvinceApp, by: Operator = acting(P.WRITE_ORDERS)
 ) -> Response:
     return one(app.orders.change_order(order_id, body.as_command(), by))
 
@@ -119,7 +120,7 @@ def patch_order(
     "completion, and `GET productOrder?callbackOverdue=true` lists completed orders still waiting for it.",
 )
 def order_callback(
-    order_id: str, body: Callback, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_ORDERS)
+    order_id: str, body: Callback, app: ProvinceApp, by: Operator = acting(P.WRITE_ORDERS)
 ) -> Response:
     return one(app.orders.record_order_callback(order_id, body.as_command(), by))
 
@@ -134,7 +135,7 @@ def cancel_order(
     body: CancelOrderCreate,
     app: ProvinceApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.WRITE_ORDERS),
+    by: Operator = acting(P.WRITE_ORDERS),
 ) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.orders.cancel_order(data, by, key))

@@ -41,7 +41,7 @@ class OrphanRecords:
             province=getattr(event, "province", "") or "",
             upstream_recorded_at=record.recorded_at,
             reason=missing.reason,
-            by=SYSTEM.as_dict(),
+            by=SYSTEM,
         )
         self.store.created(orphan)
         return orphan

@@ -100,9 +100,7 @@ class StaffCommands:
             return
         self.store.staff_access.keyring.hold_own(kid, ProvinceKey(self.store.settings.node_code, jwk))
         if self.store.find(SigningKey, signing_key_id(kid)) is None:
-            self.store.record(
-                SigningKey(kid=kid, province=self.store.settings.node_code, jwk=jwk, by=SYSTEM.as_dict())
-            )
+            self.store.record(SigningKey(kid=kid, province=self.store.settings.node_code, jwk=jwk, by=SYSTEM))
 
     def distrust_key(self, event: TrustedKey.Distrusted) -> None:
         """HQ no longer trusts a province's key: nor does this province; in a replicated batch."""

@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from shared.application import CrmApplication
 from shared.domain.billing import billable_cycle
 from shared.domain.calendar import business_date
+from shared.domain.operator import Operator
 from shared.domain.statistics import MonthlyReport, report_id
 
 
@@ -20,7 +21,7 @@ class StatisticsCommands:
     def __init__(self, store: CrmApplication) -> None:
         self.store = store
 
-    def publish_monthly_report(self, month: object, by: dict[str, str]) -> dict[str, Any]:
+    def publish_monthly_report(self, month: object, by: Operator) -> dict[str, Any]:
         month = billable_cycle(month, business_date(self.store.clock()), "month")
         figures = self.monthly_figures(month)
         try:

@@ -13,6 +13,7 @@ from shared.api.contract import Selection, selectable
 from shared.api.filters import month_path
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.operator import Operator
 
 router = APIRouter(prefix="/crm/v1", tags=["statistics"])
 
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/crm/v1", tags=["statistics"])
     response_model=StatisticsReport,
     summary="Publish (or refresh) a month's statistics report for HQ",
 )
-def publish(body: ReportRun, app: ProvinceApp, by: dict[str, str] = acting(P.PUBLISH_STATISTICS)) -> Response:
+def publish(body: ReportRun, app: ProvinceApp, by: Operator = acting(P.PUBLISH_STATISTICS)) -> Response:
     return one(app.statistics.publish_monthly_report(body.month, by), status=201)
 
 

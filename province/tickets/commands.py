@@ -10,6 +10,7 @@ from province.tickets.documents import BASE, CUSTOMER_BASE, ORDER_BASE, ticket_d
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.ticket import TroubleTicket
 from shared.domain.values import only_fields, text
 from shared.persistence.queries import Filter, Page, equal
@@ -25,7 +26,7 @@ class TicketCommands:
         self.customers = customers
 
     def open_ticket(
-        self, data: dict[str, Any], by: dict[str, str], idempotency: IdempotencyKey | None = None
+        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         customer = self._ticket_customer(data, by)
         ticket = TroubleTicket.open(
@@ -43,7 +44,7 @@ class TicketCommands:
         self.store.record(ticket, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def _ticket_customer(self, data: dict[str, Any], by: dict[str, str]) -> Customer:
+    def _ticket_customer(self, data: dict[str, Any], by: Operator) -> Customer:
         parties = data.get("relatedParty")
         if not isinstance(parties, list) or not parties or not isinstance(parties[0], dict):
             raise InvalidValue("is required: a list naming the customer", field="relatedParty")
@@ -57,7 +58,7 @@ class TicketCommands:
             )
         return customer
 
-    def change_ticket(self, ticket_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def change_ticket(self, ticket_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         allowed = {"status", "statusChangeReason", "resolution"}
         only_fields(patch, allowed)
         if "status" not in patch:
@@ -70,9 +71,7 @@ class TicketCommands:
         self.store.record(ticket)
         return ticket_document(ticket)
 
-    def record_ticket_callback(
-        self, ticket_id: str, data: dict[str, Any], by: dict[str, str]
-    ) -> dict[str, Any]:
+    def record_ticket_callback(self, ticket_id: str, data: dict[str, Any], by: Operator) -> dict[str, Any]:
         ticket: TroubleTicket = self.store.load(TroubleTicket, ticket_id)
         ticket.record_callback(data.get("result"), data.get("satisfied"), self.store.clock(), by)
         self.store.record(ticket)

@@ -14,6 +14,7 @@ from shared.api.contract import Selection, selectable
 from shared.api.models import Callback
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.operator import Operator
 from shared.domain.ticket import TicketPriority, TicketStatus, TicketType
 
 tickets = APIRouter(prefix="/tmf-api/troubleTicket/v4", tags=["troubleTicket"])
@@ -32,7 +33,7 @@ def create_ticket(
     body: TicketCreate,
     app: ProvinceApp,
     idempotency_key: IdempotencyHeader = None,
-    by: dict[str, str] = acting(P.WRITE_TICKETS),
+    by: Operator = acting(P.WRITE_TICKETS),
 ) -> Response:
     data = body.as_command()
     return idempotent_create(app, idempotency_key, data, lambda key: app.tickets.open_ticket(data, by, key))
@@ -89,7 +90,7 @@ def get_ticket(ticket_id: str, app: ProvinceApp, fields: TicketFields) -> Respon
     "otherwise); a new reason or resolution for the status the ticket already has is a 409.",
 )
 def patch_ticket(
-    ticket_id: str, body: TicketPatch, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_TICKETS)
+    ticket_id: str, body: TicketPatch, app: ProvinceApp, by: Operator = acting(P.WRITE_TICKETS)
 ) -> Response:
     return one(app.tickets.change_ticket(ticket_id, body.as_command(), by))
 
@@ -100,7 +101,7 @@ def patch_ticket(
     summary="Record the callback after resolution (回访)",
 )
 def ticket_callback(
-    ticket_id: str, body: Callback, app: ProvinceApp, by: dict[str, str] = acting(P.WRITE_TICKETS)
+    ticket_id: str, body: Callback, app: ProvinceApp, by: Operator = acting(P.WRITE_TICKETS)
 ) -> Response:
     return one(app.tickets.record_ticket_callback(ticket_id, body.as_command(), by))
 

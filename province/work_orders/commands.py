@@ -13,6 +13,7 @@ from province.work_orders.documents import work_order_document
 from province.work_orders.read_model import work_orders_of
 from shared.application import CrmApplication, retried
 from shared.domain.cross_province import DeliveryLeg, leg_id
+from shared.domain.operator import Operator
 from shared.domain.order import ProductOrder
 from shared.domain.values import MAX_TEXT, only_fields, text
 from shared.domain.work_order import WorkOrder, WorkState, advance, leg_state, parse_work_state
@@ -31,7 +32,7 @@ class WorkOrderCommands:
         self.orders = orders
 
     @retried
-    def change_work_order(self, work_id: str, patch: dict[str, Any], by: dict[str, str]) -> dict[str, Any]:
+    def change_work_order(self, work_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
         only_fields(patch, {"state", "stateReason"})
         target = parse_work_state(patch.get("state"))
         reason = text(patch.get("stateReason"), "stateReason", max_length=MAX_TEXT, required=False)

@@ -17,6 +17,7 @@ from shared.api.contract import Selection, selectable
 from shared.api.filters import province_query
 from shared.api.security import acting, reading
 from shared.auth.roles import Permission as P
+from shared.domain.operator import Operator
 from shared.domain.work_order import WorkKind, WorkState
 
 work = APIRouter(prefix="/tmf-api/serviceOrdering/v4", tags=["serviceOrder"])
@@ -76,7 +77,7 @@ def get_work_order(work_id: str, app: ProvinceApp, fields: WorkFields) -> Respon
     "work forwarded from another province the state goes back to it through HQ.",
 )
 def patch_work_order(
-    work_id: str, body: WorkOrderPatch, app: ProvinceApp, by: dict[str, str] = acting(P.WORK_ORDERS)
+    work_id: str, body: WorkOrderPatch, app: ProvinceApp, by: Operator = acting(P.WORK_ORDERS)
 ) -> Response:
     return one(app.work_orders.change_work_order(work_id, body.as_command(), by))
 

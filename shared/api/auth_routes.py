@@ -18,6 +18,7 @@ from shared.api.security import acting
 from shared.auth.roles import Permission as P
 from shared.auth.roles import Role
 from shared.domain.errors import InvalidValue
+from shared.domain.operator import Operator
 
 auth = APIRouter(tags=["sign-in"])
 unlock_router = APIRouter(prefix="/crm/v1", tags=["staff directory"])
@@ -94,7 +95,7 @@ def token(
     response_model=Unlocked,
     summary="Lift a user name's sign-in wait on this node (recorded: who, when)",
 )
-def unlock(username: str, app: CrmApp, by: dict[str, str] = acting(P.MANAGE_STAFF)) -> Response:
+def unlock(username: str, app: CrmApp, by: Operator = acting(P.MANAGE_STAFF)) -> Response:
     return one(app.staff_access.unlock(username, by))
 
 

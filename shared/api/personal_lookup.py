@@ -12,6 +12,7 @@ from fastapi import Depends, Query, Request
 
 from shared.api.security import ensure_may_see_personal_data
 from shared.domain.errors import TooManyAttempts
+from shared.domain.operator import Operator
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class PersonalLookup:
             if value is not None
         ]
 
-    def record(self, app: Any, resource: str, found: list[str], by: dict[str, str]) -> bool:
+    def record(self, app: Any, resource: str, found: list[str], by: Operator) -> bool:
         """Record the lookup (whom it found, if anyone: a miss tells something too); False if none was asked."""
         if not self.asked:
             return False
@@ -60,7 +61,7 @@ def personal_lookup(certificate: str, phone: str) -> Any:
         if lookup.asked:
             by = request.state.operator  # who_asks_first checked the caller before this runs
             ensure_may_see_personal_data(by, field=lookup.asked[0])
-            wait = request.app.state.crm.personal_lookups.take(by["actor"])
+            wait = request.app.state.crm.personal_lookups.take(by.actor)
             if wait:
                 raise TooManyAttempts(
                     f"too many lookups by certificate or phone number; try again in {int(wait) + 1} s",

@@ -59,7 +59,7 @@ def guard(
             "system (R-25); default businessHall"
         ),
     ] = None,
-) -> dict[str, str]:
+) -> Operator:
     """The checked operator of a request: token valid, role holds the permission, role acts on this node."""
     checked = getattr(request.state, "operator", None)  # `who_asks_first` checked it before anything else
     if checked is not None:
@@ -67,9 +67,7 @@ def guard(
     return _operator(request, Permission(scopes.scopes[0]), token, x_channel)
 
 
-def _operator(
-    request: Request, permission: Permission, token: str | None, x_channel: str | None
-) -> dict[str, str]:
+def _operator(request: Request, permission: Permission, token: str | None, x_channel: str | None) -> Operator:
     principal = principal_of(request, token)
     settings = request.app.state.crm.settings
     if permission not in GRANTS[principal.role]:
@@ -95,7 +93,7 @@ def _operator(
         province=principal.province,
         channel=x_channel,
         machine=principal.kind == MACHINE,
-    ).as_dict()
+    )
 
 
 async def who_asks_first(request: Request) -> None:
@@ -138,7 +136,7 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 
 def acting(permission: Permission) -> Any:
-    """`by: dict[str, str] = acting(P.WRITE_CUSTOMERS)`: the checked operator of a change."""
+    """`by: Operator = acting(P.WRITE_CUSTOMERS)`: the checked operator of a change."""
     return Security(guard, scopes=[permission.value])
 
 
@@ -178,15 +176,15 @@ def document_roles(app: FastAPI, tier: str, token_url: str) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def ensure_may_see_personal_data(by: dict[str, str], field: str = "unmask") -> None:
+def ensure_may_see_personal_data(by: Operator, field: str = "unmask") -> None:
     """Asking for certificate and phone numbers in full (`unmask=true`), or finding a customer by one, needs a
     role that may see them."""
-    if Permission.SEE_PERSONAL_DATA not in GRANTS[Role(by["role"])]:
-        raise Forbidden(f"a {by['role']} sees certificate and phone numbers masked only", field=field)
+    if Permission.SEE_PERSONAL_DATA not in GRANTS[Role(by.role)]:
+        raise Forbidden(f"a {by.role} sees certificate and phone numbers masked only", field=field)
 
 
 def shown_in_full(
-    app: Any, by: dict[str, str], resource: str, fetch: Any, subjects: Any, fields: Selection = ALL
+    app: Any, by: Operator, resource: str, fetch: Any, subjects: Any, fields: Selection = ALL
 ) -> Any:
     """Personal data in full for a role that may see it: fetched, the read recorded (PIPL), answered unmasked."""
     ensure_may_see_personal_data(by)

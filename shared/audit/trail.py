@@ -91,8 +91,10 @@ def told(
 
 
 def operator_of(event: Any) -> dict[str, Any]:
-    by = getattr(event, "by", None) or {}
-    return {"actor": by.get("actor"), "role": by.get("role"), "channel": by.get("channel")}
+    by = getattr(event, "by", None)
+    if by is None:
+        return {"actor": None, "role": None, "channel": None}
+    return {"actor": by.actor, "role": by.role, "channel": by.channel}
 
 
 def event_type(event: Any) -> str:

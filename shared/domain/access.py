@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.operator import Operator
+
 
 class PersonalDataRead(Aggregate):
     """One read of certificate or phone numbers in full, by a role allowed to ask for them."""
 
     @event("Recorded")
-    def __init__(self, *, resource: str, subjects: list[str], by: dict[str, str]) -> None:
+    def __init__(self, *, resource: str, subjects: list[str], by: Operator) -> None:
         self.resource = resource
         self.subjects = subjects

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.domain.calendar import WorkingCalendar
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.values import fen, parse_enum, province_code, text
 
 BILL_DUE_DAY = 20  # bills fall due on the 20th of the month after the cycle (next working day)
@@ -82,7 +83,7 @@ class BillingAccount(Aggregate):
         return account_id_for(customer_id)
 
     @event("Opened")
-    def __init__(self, customer_id: str, name: str, province: str, by: dict[str, str]) -> None:
+    def __init__(self, customer_id: str, name: str, province: str, by: Operator) -> None:
         self.customer_id = customer_id
         self.name = name
         self.province = province
@@ -91,7 +92,7 @@ class BillingAccount(Aggregate):
         self.billed_cycles: dict[str, str] = {}
         self.outstanding = 0
 
-    def post_charge(self, charge: object, for_customer_id: str, at: datetime, by: dict[str, str]) -> None:
+    def post_charge(self, charge: object, for_customer_id: str, at: datetime, by: Operator) -> None:
         if not isinstance(charge, dict):
             raise InvalidValue("a charge is {kind, amount, description, reference}", field="charge")
         kind = parse_enum(ChargeKind, charge.get("kind"), "kind")
@@ -122,7 +123,7 @@ class BillingAccount(Aggregate):
         reference: str,
         for_customer_id: str,
         at: datetime,
-        by: dict[str, str],
+        by: Operator,
         delivering_province: str = "",
         offering_id: str = "",
         order_item_id: str = "",
@@ -142,9 +143,7 @@ class BillingAccount(Aggregate):
         }
         (self.unbilled if kind == ChargeKind.ONE_TIME.value else self.subscriptions).append(line)
 
-    def bill(
-        self, cycle: str, calendar: WorkingCalendar, at: datetime, by: dict[str, str]
-    ) -> CustomerBill | None:
+    def bill(self, cycle: str, calendar: WorkingCalendar, at: datetime, by: Operator) -> CustomerBill | None:
         """The cycle's bill: unbilled one-time charges plus every monthly subscription; None if nothing to bill."""
         if cycle in self.billed_cycles:
             raise Conflict(
@@ -168,16 +167,16 @@ class BillingAccount(Aggregate):
         return bill
 
     @event("Billed")
-    def _billed(self, cycle: str, bill_id: UUID, amount: int, by: dict[str, str]) -> None:
+    def _billed(self, cycle: str, bill_id: UUID, amount: int, by: Operator) -> None:
         self.billed_cycles[cycle] = str(bill_id)
         self.unbilled = []
         self.outstanding += amount
 
-    def receive(self, amount: int, bill_id: UUID, by: dict[str, str]) -> None:
+    def receive(self, amount: int, bill_id: UUID, by: Operator) -> None:
         self._paid(bill_id=bill_id, amount=amount, by=by)
 
     @event("PaymentReceived")
-    def _paid(self, bill_id: UUID, amount: int, by: dict[str, str]) -> None:
+    def _paid(self, bill_id: UUID, amount: int, by: Operator) -> None:
         self.outstanding -= amount
 
     @property
@@ -198,7 +197,7 @@ class CustomerBill(Aggregate):
         lines: list[dict[str, Any]],
         due_date: date,
         issued_at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.account_id = account_id
         self.customer_id = customer_id
@@ -211,7 +210,7 @@ class CustomerBill(Aggregate):
         self.state = BillState.NEW.value
         self.payments: list[dict[str, Any]] = []
 
-    def send(self, at: datetime, by: dict[str, str]) -> None:
+    def send(self, at: datetime, by: Operator) -> None:
         if self.state != BillState.NEW.value:
             raise IllegalTransition(
                 f"a {self.state} bill cannot be sent", field="state", current_state=self.state
@@ -219,10 +218,10 @@ class CustomerBill(Aggregate):
         self._sent(at=at, by=by)
 
     @event("Sent")
-    def _sent(self, at: datetime, by: dict[str, str]) -> None:
+    def _sent(self, at: datetime, by: Operator) -> None:
         self.state = BillState.SENT.value
 
-    def apply_payment(self, payment_id: UUID, amount: object, at: datetime, by: dict[str, str]) -> int:
+    def apply_payment(self, payment_id: UUID, amount: object, at: datetime, by: Operator) -> int:
         paid = fen(amount, "totalAmount.value", positive=True)
         if self.state == BillState.SETTLED.value:
             raise IllegalTransition("the bill is already settled", field="bill.id", current_state=self.state)
@@ -240,7 +239,7 @@ class CustomerBill(Aggregate):
         return paid
 
     @event("PaymentApplied")
-    def _payment_applied(self, payment_id: UUID, amount: int, at: datetime, by: dict[str, str]) -> None:
+    def _payment_applied(self, payment_id: UUID, amount: int, at: datetime, by: Operator) -> None:
         self.remaining -= amount
         self.payments.append({"paymentId": str(payment_id), "amount": amount, "at": at.isoformat()})
         self.state = BillState.SETTLED.value if self.remaining == 0 else BillState.PARTIALLY_PAID.value
@@ -259,14 +258,14 @@ class Payment(Aggregate):
         amount: int,
         method: str,
         paid_at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.bill_id = bill_id
         self.account_id = account_id
         self.amount = amount
         self.method = method
         self.paid_at = paid_at
-        self.channel = by.get("channel", "")
+        self.channel = by.channel
 
 
 def parse_method(value: object) -> str:

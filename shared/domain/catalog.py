@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.values import fen, parse_enum, text
 
 
@@ -118,17 +119,17 @@ class CatalogEntry(Aggregate):
         return uuid5(NAMESPACE_URL, f"crm:catalog-entry:{offering_id}")
 
     @event("Copied")
-    def __init__(self, offering_id: str, offering: dict[str, Any], source: str, by: dict[str, str]) -> None:
+    def __init__(self, offering_id: str, offering: dict[str, Any], source: str, by: Operator) -> None:
         self.offering_id = offering_id
         self.offering = offering
         self.source = source
 
-    def replace(self, offering: dict[str, Any], source: str, by: dict[str, str]) -> None:
+    def replace(self, offering: dict[str, Any], source: str, by: Operator) -> None:
         if offering != self.offering or source != self.source:
             self._replaced(offering=offering, source=source, by=by)
 
     @event("Replaced")
-    def _replaced(self, offering: dict[str, Any], source: str, by: dict[str, str]) -> None:
+    def _replaced(self, offering: dict[str, Any], source: str, by: Operator) -> None:
         self.offering = offering
         self.source = source
 

@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.operator import Operator
 from shared.domain.work_order import FINAL_WORK_STATES, WorkState
 
 
@@ -50,7 +51,7 @@ class CrossProvinceRequest(Aggregate):
         due_date: date,
         accepted_at: datetime,
         legs: dict[str, list[dict[str, Any]]],
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.order_id = order_id
         self.home = home
@@ -63,18 +64,16 @@ class CrossProvinceRequest(Aggregate):
         self.home_state = "acknowledged"
         self.home_leg = WorkState.ACKNOWLEDGED.value
 
-    def request_cancellation(
-        self, provinces: list[str], reason: str, at: datetime, by: dict[str, str]
-    ) -> None:
+    def request_cancellation(self, provinces: list[str], reason: str, at: datetime, by: Operator) -> None:
         self._cancellation_requested(order_id=self.order_id, provinces=provinces, reason=reason, at=at, by=by)
 
     @event("CancellationRequested")
     def _cancellation_requested(
-        self, order_id: str, provinces: list[str], reason: str, at: datetime, by: dict[str, str]
+        self, order_id: str, provinces: list[str], reason: str, at: datetime, by: Operator
     ) -> None:
         pass
 
-    def report_state(self, state: str, home_leg: str | None, at: datetime, by: dict[str, str]) -> None:
+    def report_state(self, state: str, home_leg: str | None, at: datetime, by: Operator) -> None:
         """The home order's state and its own leg's, so HQ's order desk shows what the home province shows (R-26)."""
         home_leg = home_leg or self.home_leg
         if (state, home_leg) != (self.home_state, self.home_leg):
@@ -82,7 +81,7 @@ class CrossProvinceRequest(Aggregate):
 
     @event("HomeStateChanged")
     def _home_state_changed(
-        self, order_id: str, state: str, at: datetime, by: dict[str, str], home_leg: str = ""
+        self, order_id: str, state: str, at: datetime, by: Operator, home_leg: str = ""
     ) -> None:
         self.home_state = state
         self.home_leg = home_leg or self.home_leg
@@ -107,7 +106,7 @@ class DeliveryLeg(Aggregate):
         sla_class: str,
         due_date: date,
         accepted_at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.order_id = order_id
         self.province = province
@@ -126,7 +125,7 @@ class DeliveryLeg(Aggregate):
         return WorkState(self.state) not in FINAL_WORK_STATES
 
     def report(
-        self, work_kind: str, work_state: str, leg_state: str, reason: str, at: datetime, by: dict[str, str]
+        self, work_kind: str, work_state: str, leg_state: str, reason: str, at: datetime, by: Operator
     ) -> None:
         """One of this leg's work orders moved; the leg's state follows from all of them."""
         self._work_progressed(
@@ -148,13 +147,13 @@ class DeliveryLeg(Aggregate):
         leg_state: str,
         reason: str,
         at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.state = leg_state
         if leg_state == WorkState.COMPLETED.value:
             self.completed_at = at.isoformat()
 
-    def answer_cancellation(self, at: datetime, by: dict[str, str]) -> bool:
+    def answer_cancellation(self, at: datetime, by: Operator) -> bool:
         """Work already delivered is not undone: a completed leg refuses; any other agrees (its open work is
         cancelled by the caller). Returns whether the cancellation was accepted."""
         accepted = self.state != WorkState.COMPLETED.value
@@ -169,7 +168,7 @@ class DeliveryLeg(Aggregate):
 
     @event("CancellationAnswered")
     def _cancellation_answered(
-        self, order_id: str, accepted: bool, reason: str, at: datetime, by: dict[str, str]
+        self, order_id: str, accepted: bool, reason: str, at: datetime, by: Operator
     ) -> None:
         self.cancellation = {"accepted": accepted, "reason": reason, "at": at.isoformat()}
 
@@ -185,7 +184,7 @@ class CrossProvinceOrder(Aggregate):
         return routing_id(order_id)
 
     @classmethod
-    def open(cls, request: Any, routes: set[str], by: dict[str, str]) -> CrossProvinceOrder:
+    def open(cls, request: Any, routes: set[str], by: Operator) -> CrossProvinceOrder:
         """Record a home province's request and forward each leg to its province; a province HQ has no route to
         is refused at once, the refusal relayed home."""
         order = cls(
@@ -237,7 +236,7 @@ class CrossProvinceOrder(Aggregate):
         due_date: date,
         accepted_at: datetime,
         legs: dict[str, dict[str, Any]],
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.order_id = order_id
         self.home = home
@@ -272,7 +271,7 @@ class CrossProvinceOrder(Aggregate):
         acceptance_kind: str,
         due_date: date,
         accepted_at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.legs[destination]["forwarded"] = True
 
@@ -284,7 +283,7 @@ class CrossProvinceOrder(Aggregate):
         leg_state: str,
         reason: str,
         at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         """A delivering province's work moved: relayed to the home province, in the order it happened."""
         self._leg_progressed(
@@ -310,7 +309,7 @@ class CrossProvinceOrder(Aggregate):
         leg_state: str,
         reason: str,
         at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         leg = self.legs[province]
         leg["state"] = leg_state
@@ -321,9 +320,7 @@ class CrossProvinceOrder(Aggregate):
             {"workKind": work_kind, "state": work_state, "reason": reason, "at": at.isoformat()}
         )
 
-    def forward_cancellation(
-        self, provinces: list[str], reason: str, at: datetime, by: dict[str, str]
-    ) -> None:
+    def forward_cancellation(self, provinces: list[str], reason: str, at: datetime, by: Operator) -> None:
         """Each delivering province decides for its own work; for a leg HQ never forwarded (no route) HQ answers
         itself, so the home province never waits for a province that knows nothing of the order."""
         for province in provinces:
@@ -340,12 +337,12 @@ class CrossProvinceOrder(Aggregate):
 
     @event("CancellationForwarded")
     def _cancellation_forwarded(
-        self, destination: str, order_id: str, reason: str, at: datetime, by: dict[str, str]
+        self, destination: str, order_id: str, reason: str, at: datetime, by: Operator
     ) -> None:
         self.cancellation = {"reason": reason, "requestedAt": at.isoformat(), "answers": {}}
 
     def relay_cancellation_answer(
-        self, province: str, accepted: bool, reason: str, at: datetime, by: dict[str, str]
+        self, province: str, accepted: bool, reason: str, at: datetime, by: Operator
     ) -> None:
         self._cancellation_answered(
             destination=self.home,
@@ -366,7 +363,7 @@ class CrossProvinceOrder(Aggregate):
         accepted: bool,
         reason: str,
         at: datetime,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         if self.cancellation is not None:
             self.cancellation["answers"][province] = {
@@ -375,12 +372,12 @@ class CrossProvinceOrder(Aggregate):
                 "at": at.isoformat(),
             }
 
-    def record_home_state(self, state: str, home_leg: str, at: datetime, by: dict[str, str]) -> None:
+    def record_home_state(self, state: str, home_leg: str, at: datetime, by: Operator) -> None:
         self._home_state_reported(order_id=self.order_id, state=state, home_leg=home_leg, at=at, by=by)
 
     @event("HomeStateReported")
     def _home_state_reported(
-        self, order_id: str, state: str, at: datetime, by: dict[str, str], home_leg: str = ""
+        self, order_id: str, state: str, at: datetime, by: Operator, home_leg: str = ""
     ) -> None:
         self.home_state = state
         self.home_state_at = at.isoformat()

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.operator import Operator
 from shared.domain.values import (
     MAX_TEXT,
     Grade,
@@ -117,7 +118,7 @@ class Customer(Aggregate):
         grade: object,
         contacts: object = None,
         industry: object = None,
-        by: dict[str, str],
+        by: Operator,
         customer_id: UUID | None = None,
     ) -> Customer:
         kind_value = parse_kind(kind)
@@ -153,7 +154,7 @@ class Customer(Aggregate):
         grade: str,
         contacts: list[dict[str, Any]],
         industry: str,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.province = province
         self.kind = kind
@@ -167,7 +168,7 @@ class Customer(Aggregate):
         self.status_reason = ""
         self.managers: list[dict[str, Any]] = []
         self.members: dict[str, dict[str, Any]] = {}
-        self.registered_by = by
+        self.registered_by = by.as_dict()
 
     @staticmethod
     def create_id(id: UUID) -> UUID:
@@ -183,34 +184,34 @@ class Customer(Aggregate):
 
     # --- profile ---------------------------------------------------------------------------
 
-    def rename(self, name: object, by: dict[str, str]) -> None:
+    def rename(self, name: object, by: Operator) -> None:
         self._ensure_open("name")
         new = text(name, "name")
         if new != self.name:
             self._renamed(name=new, by=by)
 
     @event("Renamed")
-    def _renamed(self, name: str, by: dict[str, str]) -> None:
+    def _renamed(self, name: str, by: Operator) -> None:
         self.name = name
 
-    def change_contacts(self, contacts: object, by: dict[str, str]) -> None:
+    def change_contacts(self, contacts: object, by: Operator) -> None:
         self._ensure_open("contactMedium")
         new = parse_contacts(contacts)
         if new != self.contacts:
             self._contacts_changed(contacts=new, by=by)
 
     @event("ContactsChanged")
-    def _contacts_changed(self, contacts: list[dict[str, Any]], by: dict[str, str]) -> None:
+    def _contacts_changed(self, contacts: list[dict[str, Any]], by: Operator) -> None:
         self.contacts = contacts
 
-    def change_industry(self, industry: object, by: dict[str, str]) -> None:
+    def change_industry(self, industry: object, by: Operator) -> None:
         self._ensure_open("industry")
         new = text(industry, "industry", required=False)
         if new != self.industry:
             self._industry_changed(industry=new, by=by)
 
     @event("IndustryChanged")
-    def _industry_changed(self, industry: str, by: dict[str, str]) -> None:
+    def _industry_changed(self, industry: str, by: Operator) -> None:
         self.industry = industry
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -219,7 +220,7 @@ class Customer(Aggregate):
         self,
         status: object,
         reason: object,
-        by: dict[str, str],
+        by: Operator,
         still_open: dict[str, list[Any]] | None = None,
     ) -> None:
         """`still_open`: what the customer still has open, by kind (CLOSING_BLOCKERS); closing waits for none."""
@@ -255,21 +256,21 @@ class Customer(Aggregate):
         )
 
     @event("StatusChanged")
-    def _status_changed(self, from_status: str, to_status: str, reason: str, by: dict[str, str]) -> None:
+    def _status_changed(self, from_status: str, to_status: str, reason: str, by: Operator) -> None:
         self.status = to_status
         self.status_reason = reason
 
-    def regrade(self, grade: object, by: dict[str, str]) -> None:
+    def regrade(self, grade: object, by: Operator) -> None:
         self._ensure_open("grade")
         new = Grade.parse(grade).value
         if new != self.grade:
             self._grade_changed(from_grade=self.grade, to_grade=new, by=by)
 
     @event("GradeChanged")
-    def _grade_changed(self, from_grade: str, to_grade: str, by: dict[str, str]) -> None:
+    def _grade_changed(self, from_grade: str, to_grade: str, by: Operator) -> None:
         self.grade = to_grade
 
-    def assign_manager(self, manager: object, at: datetime, by: dict[str, str]) -> None:
+    def assign_manager(self, manager: object, at: datetime, by: Operator) -> None:
         """客户经理: a new assignment ends the previous one; the history is kept."""
         self._ensure_open("customerManager")
         if not isinstance(manager, dict):
@@ -282,7 +283,7 @@ class Customer(Aggregate):
         self._manager_assigned(manager_id=manager_id, manager_name=name, at=at, by=by)
 
     @event("ManagerAssigned")
-    def _manager_assigned(self, manager_id: str, manager_name: str, at: datetime, by: dict[str, str]) -> None:
+    def _manager_assigned(self, manager_id: str, manager_name: str, at: datetime, by: Operator) -> None:
         stamp = at.isoformat()
         if self.managers and self.managers[-1]["until"] is None:
             self.managers[-1] = {**self.managers[-1], "until": stamp}
@@ -290,7 +291,7 @@ class Customer(Aggregate):
 
     # --- group members ------------------------------------------------------------------------
 
-    def add_member(self, member: object, by: dict[str, str]) -> str:
+    def add_member(self, member: object, by: Operator) -> str:
         """集团成员: name, phone number and the province the member lives in."""
         self._ensure_open("member")
         if not self.is_group:
@@ -327,7 +328,7 @@ class Customer(Aggregate):
         province: str,
         customer_id: str | None,
         centrally_paid: bool,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.members[member_id] = {
             "id": member_id,
@@ -338,14 +339,14 @@ class Customer(Aggregate):
             "centrallyPaid": centrally_paid,
         }
 
-    def remove_member(self, member_id: str, by: dict[str, str]) -> None:
+    def remove_member(self, member_id: str, by: Operator) -> None:
         self._ensure_open("member")
         if member_id not in self.members:
             raise NotFound(f"no member '{member_id}' in this group", field="memberId")
         self._member_removed(member_id=member_id, by=by)
 
     @event("MemberRemoved")
-    def _member_removed(self, member_id: str, by: dict[str, str]) -> None:
+    def _member_removed(self, member_id: str, by: Operator) -> None:
         del self.members[member_id]
 
     def _ensure_open(self, field: str) -> None:

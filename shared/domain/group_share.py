@@ -13,6 +13,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.operator import Operator
+
 
 def share_id(group_id: str, province: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:group-share:{group_id}:{province}")
@@ -41,28 +43,28 @@ class GroupShare(Aggregate):
         return share_id(group_id, destination)
 
     @event("Shared")
-    def __init__(self, *, group_id: str, destination: str, view: dict[str, Any], by: dict[str, str]) -> None:
+    def __init__(self, *, group_id: str, destination: str, view: dict[str, Any], by: Operator) -> None:
         self.group_id = group_id
         self.destination = destination
         self.view = view
         self.withdrawn = False
 
-    def update(self, view: dict[str, Any], by: dict[str, str]) -> None:
+    def update(self, view: dict[str, Any], by: Operator) -> None:
         if view != self.view or self.withdrawn:
             self._updated(destination=self.destination, view=view, by=by)
 
     @event("Updated")
-    def _updated(self, destination: str, view: dict[str, Any], by: dict[str, str]) -> None:
+    def _updated(self, destination: str, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
 
-    def withdraw(self, by: dict[str, str]) -> None:
+    def withdraw(self, by: Operator) -> None:
         """No member lives in the province any more: it stops seeing the group."""
         if not self.withdrawn:
             self._withdrawn(destination=self.destination, group_id=self.group_id, by=by)
 
     @event("Withdrawn")
-    def _withdrawn(self, destination: str, group_id: str, by: dict[str, str]) -> None:
+    def _withdrawn(self, destination: str, group_id: str, by: Operator) -> None:
         self.withdrawn = True
 
 
@@ -74,23 +76,23 @@ class RemoteGroup(Aggregate):
         return UUID(view["id"])
 
     @event("Received")
-    def __init__(self, *, view: dict[str, Any], by: dict[str, str]) -> None:
+    def __init__(self, *, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
 
-    def replace(self, view: dict[str, Any], by: dict[str, str]) -> None:
+    def replace(self, view: dict[str, Any], by: Operator) -> None:
         if view != self.view or self.withdrawn:
             self._replaced(view=view, by=by)
 
     @event("Replaced")
-    def _replaced(self, view: dict[str, Any], by: dict[str, str]) -> None:
+    def _replaced(self, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
 
-    def withdraw(self, by: dict[str, str]) -> None:
+    def withdraw(self, by: Operator) -> None:
         if not self.withdrawn:
             self._withdrawn(by=by)
 
     @event("Withdrawn")
-    def _withdrawn(self, by: dict[str, str]) -> None:
+    def _withdrawn(self, by: Operator) -> None:
         self.withdrawn = True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.operator import Operator
+
 
 class MirrorReseeded(Aggregate):
     """HQ's mirror of `upstream` cut back to the last position both sides agree on, so the follower takes the
@@ -22,7 +24,7 @@ class MirrorReseeded(Aggregate):
         dropped_head_hash: str,
         dropped_records: int,
         reason: str,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.upstream = upstream
         self.kept_upto = kept_upto

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -52,7 +53,21 @@ class Operator:
             machine=machine,
         )
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, str]) -> Operator:
+        """The operator an event's stored `by` record names (the inverse of `as_dict`). A key the record lacks
+        reads as empty, as the audit trail always read it: a record never loads as an error."""
+        return cls(
+            actor=record.get("actor", ""),
+            role=record.get("role", ""),
+            channel=record.get("channel", ""),
+            name=record.get("name", ""),
+            province=record.get("province", ""),
+            machine=record.get("kind") == "machine",
+        )
+
     def as_dict(self) -> dict[str, str]:
+        """The record an event stores as its `by`: name only where it differs from the actor."""
         who = {"actor": self.actor, "role": self.role, "channel": self.channel}
         if self.name and self.name != self.actor:
             who["name"] = self.name

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.catalog import CircuitType, OfferingTerms
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.values import MAX_TEXT, explained, parse_enum, repeated_move, text
 from shared.domain.work_order import FINAL_WORK_STATES, WorkState
 
@@ -167,7 +168,7 @@ class ProductOrder(Aggregate):
         channel: str,
         accepted_at: datetime,
         calendar: WorkingCalendar,
-        by: dict[str, str],
+        by: Operator,
     ) -> ProductOrder:
         """`offerings` holds an `OrderLine` (item id, released offering terms, quantity, …) per order item."""
         if not offerings or len(offerings) > MAX_ITEMS:
@@ -216,7 +217,7 @@ class ProductOrder(Aggregate):
         channel: str,
         accepted_at: datetime,
         due_date: date,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.customer_id = customer_id
         self.customer_name = customer_name
@@ -233,7 +234,7 @@ class ProductOrder(Aggregate):
             p: new_leg() for p in sorted({i.get("deliveringProvince") or province for i in items})
         }
         self.history: list[dict[str, Any]] = [
-            {"state": self.state, "at": accepted_at.isoformat(), "reason": "", "by": by}
+            {"state": self.state, "at": accepted_at.isoformat(), "reason": "", "by": by.as_dict()}
         ]
         self.notices: list[dict[str, Any]] = []
         self.cancellation: dict[str, Any] | None = None
@@ -278,7 +279,7 @@ class ProductOrder(Aggregate):
                 current_state=current.value,
             )
 
-    def move_to(self, state: object, reason: object, at: datetime, by: dict[str, str]) -> None:
+    def move_to(self, state: object, reason: object, at: datetime, by: Operator) -> None:
         """A desk-driven transition; completion comes only from the work orders, a cross-province order's
         state only from its legs."""
         target = parse_enum(OrderState, state, "state")
@@ -307,11 +308,9 @@ class ProductOrder(Aggregate):
         )
 
     @event("StateChanged")
-    def _state_changed(
-        self, from_state: str, to_state: str, reason: str, at: datetime, by: dict[str, str]
-    ) -> None:
+    def _state_changed(self, from_state: str, to_state: str, reason: str, at: datetime, by: Operator) -> None:
         self.state = to_state
-        self.history.append({"state": to_state, "at": at.isoformat(), "reason": reason, "by": by})
+        self.history.append({"state": to_state, "at": at.isoformat(), "reason": reason, "by": by.as_dict()})
         if to_state in LEG_STATE_OF_FINAL:  # the desk ended the order: its unfinished legs end with it
             for leg in self.legs.values():
                 if WorkState(leg["state"]) not in FINAL_WORK_STATES:
@@ -330,7 +329,7 @@ class ProductOrder(Aggregate):
         at: datetime,
         calendar: WorkingCalendar,
         manager: dict[str, Any] | None,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         """A work order of one leg moved (here, or in the delivering province as relayed by HQ)."""
         if province not in self.legs:
@@ -366,7 +365,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         notice: dict[str, Any] | None,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         leg = self.legs[province]
         leg["state"] = leg_state
@@ -375,7 +374,13 @@ class ProductOrder(Aggregate):
         if leg_state == WorkState.COMPLETED.value:
             leg["completedAt"] = at.isoformat()
         leg["work"].append(
-            {"workKind": work_kind, "state": work_state, "reason": reason, "at": at.isoformat(), "by": by}
+            {
+                "workKind": work_kind,
+                "state": work_state,
+                "reason": reason,
+                "at": at.isoformat(),
+                "by": by.as_dict(),
+            }
         )
         if notice:
             self.notices.append(notice)
@@ -386,7 +391,7 @@ class ProductOrder(Aggregate):
         at: datetime,
         calendar: WorkingCalendar,
         manager: dict[str, Any] | None,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         if self.is_final:
             return
@@ -400,7 +405,7 @@ class ProductOrder(Aggregate):
             self._state_changed(from_state=self.state, to_state=target.value, reason=reason, at=at, by=by)
 
     def complete(
-        self, at: datetime, calendar: WorkingCalendar, manager: dict[str, Any] | None, by: dict[str, str]
+        self, at: datetime, calendar: WorkingCalendar, manager: dict[str, Any] | None, by: Operator
     ) -> None:
         """The home leg's last work order completed at `at` (a local order's completion)."""
         self.ensure_can_move_to(OrderState.COMPLETED)
@@ -421,7 +426,7 @@ class ProductOrder(Aggregate):
         target: OrderState,
         calendar: WorkingCalendar,
         manager: dict[str, Any] | None,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         """Every leg is finished: compensation for lateness per item (R-16) and the completion notice (R-18).
 
@@ -461,7 +466,7 @@ class ProductOrder(Aggregate):
         compensation: int,
         notice: dict[str, Any],
         callback_due: datetime,
-        by: dict[str, str],
+        by: Operator,
         state: str = OrderState.COMPLETED.value,
         items: dict[str, dict[str, int]] | None = None,
     ) -> None:
@@ -469,7 +474,7 @@ class ProductOrder(Aggregate):
         reason = (
             "work orders completed" if state == OrderState.COMPLETED.value else "some legs did not complete"
         )
-        self.history.append({"state": self.state, "at": at.isoformat(), "reason": reason, "by": by})
+        self.history.append({"state": self.state, "at": at.isoformat(), "reason": reason, "by": by.as_dict()})
         self.completion = {
             "at": at.isoformat(),
             "lateWorkingDays": late_working_days,
@@ -484,7 +489,7 @@ class ProductOrder(Aggregate):
 
     # --- cancellation ---------------------------------------------------------------------------
 
-    def cancel(self, reason: object, at: datetime, by: dict[str, str]) -> list[str]:
+    def cancel(self, reason: object, at: datetime, by: Operator) -> list[str]:
         """TMF622 cancelProductOrder: assessingCancellation → pendingCancellation → cancelled.
 
         An order the desk already put in assessingCancellation or pendingCancellation (PATCH) goes on from where
@@ -521,23 +526,21 @@ class ProductOrder(Aggregate):
             self._cancel_now(why, at, by)
         return asked
 
-    def _cancel_now(self, why: str, at: datetime, by: dict[str, str]) -> None:
+    def _cancel_now(self, why: str, at: datetime, by: Operator) -> None:
         for target in (S.PENDING_CANCELLATION, S.CANCELLED):
             if self.state != target.value:
                 self._state_changed(from_state=self.state, to_state=target.value, reason=why, at=at, by=by)
         self._cancellation_recorded(reason=why, at=at, by=by)
 
     @event("CancellationRequested")
-    def _cancellation_requested(
-        self, reason: str, at: datetime, asked: list[str], by: dict[str, str]
-    ) -> None:
+    def _cancellation_requested(self, reason: str, at: datetime, asked: list[str], by: Operator) -> None:
         self.cancellation = {
             "reason": reason,
             "requestedAt": at.isoformat(),
             "state": "inProgress",
             "asked": asked,
             "answers": {},
-            "by": by,
+            "by": by.as_dict(),
         }
 
     def answer_cancellation(
@@ -549,7 +552,7 @@ class ProductOrder(Aggregate):
         at: datetime,
         calendar: WorkingCalendar,
         manager: dict[str, Any] | None,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         """A delivering province answered a cancellation (relayed by HQ): done when all agreed, refused otherwise."""
         waiting = (
@@ -578,19 +581,19 @@ class ProductOrder(Aggregate):
 
     @event("CancellationAnswered")
     def _cancellation_answered(
-        self, province: str, accepted: bool, reason: str, at: datetime, by: dict[str, str]
+        self, province: str, accepted: bool, reason: str, at: datetime, by: Operator
     ) -> None:
         self.cancellation["answers"][province] = {  # type: ignore[index]
             "accepted": accepted,
             "reason": reason,
             "at": at.isoformat(),
-            "by": by,
+            "by": by.as_dict(),
         }
         if accepted and WorkState(self.legs[province]["state"]) not in FINAL_WORK_STATES:
             self.legs[province]["state"] = WorkState.CANCELLED.value
 
     @event("CancellationRefused")
-    def _cancellation_refused(self, reason: str, at: datetime, by: dict[str, str]) -> None:
+    def _cancellation_refused(self, reason: str, at: datetime, by: Operator) -> None:
         self.cancellation = {
             **self.cancellation,
             "state": "terminatedWithError",
@@ -599,10 +602,10 @@ class ProductOrder(Aggregate):
         }
 
     @event("CancellationRecorded")
-    def _cancellation_recorded(self, reason: str, at: datetime, by: dict[str, str]) -> None:
+    def _cancellation_recorded(self, reason: str, at: datetime, by: Operator) -> None:
         asked = self.cancellation or {
             "requestedAt": at.isoformat(),
-            "by": by,
+            "by": by.as_dict(),
         }  # when and by whom it was asked
         self.cancellation = {**asked, "reason": reason, "at": at.isoformat(), "state": "done"}
         for leg in self.legs.values():
@@ -611,7 +614,7 @@ class ProductOrder(Aggregate):
 
     # --- callback (回访, R-17) ---------------------------------------------------------------
 
-    def record_callback(self, result: object, satisfied: object, at: datetime, by: dict[str, str]) -> None:
+    def record_callback(self, result: object, satisfied: object, at: datetime, by: Operator) -> None:
         if self.completion is None:
             raise IllegalTransition(
                 "an order is called back after it completes", field="result", current_state=self.state
@@ -627,8 +630,8 @@ class ProductOrder(Aggregate):
         )
 
     @event("CallbackRecorded")
-    def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: dict[str, str]) -> None:
-        self.callback = {"result": result, "satisfied": satisfied, "at": at.isoformat(), "by": by}
+    def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: Operator) -> None:
+        self.callback = {"result": result, "satisfied": satisfied, "at": at.isoformat(), "by": by.as_dict()}
 
     def charges(self) -> list[dict[str, Any]]:
         """What billing posts when the order finishes: per delivered item, its one-time fee less its late

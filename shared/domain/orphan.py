@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import NotFound
+from shared.domain.operator import Operator
 
 
 class NotHeld(NotFound):
@@ -51,7 +52,7 @@ class OrphanRecord(Aggregate):
         province: str,
         upstream_recorded_at: str,
         reason: str,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.upstream = upstream
         self.position = position

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offering
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.values import fen
 
 LIFECYCLE = LIFECYCLE_ORDER
@@ -35,11 +36,11 @@ class Product(Aggregate):
     """
 
     @staticmethod
-    def create_id(offering: dict[str, Any], by: dict[str, str]) -> UUID:
+    def create_id(offering: dict[str, Any], by: Operator) -> UUID:
         return product_id(offering["id"])
 
     @classmethod
-    def design(cls, data: Any, by: dict[str, str]) -> Product:
+    def design(cls, data: Any, by: Operator) -> Product:
         """A new product starts in design (设计), whatever status the request names."""
         if not isinstance(data, dict):
             raise InvalidValue("must be an object", field="productOffering")
@@ -47,14 +48,14 @@ class Product(Aggregate):
         return cls(offering=offering, by=by)
 
     @event("Designed")
-    def __init__(self, offering: dict[str, Any], by: dict[str, str]) -> None:
+    def __init__(self, offering: dict[str, Any], by: Operator) -> None:
         self.offering = offering
 
     @property
     def status(self) -> LifecycleStatus:
         return LifecycleStatus(self.offering["lifecycleStatus"])
 
-    def change_tariff(self, one_time_fee: object, monthly_fee: object, by: dict[str, str]) -> None:
+    def change_tariff(self, one_time_fee: object, monthly_fee: object, by: Operator) -> None:
         if self.status not in TARIFF_EDITABLE:
             raise IllegalTransition(
                 f"a {self.status.value} product's tariff cannot change; design a new product",
@@ -74,10 +75,10 @@ class Product(Aggregate):
             self._tariff_changed(offering=changed, by=by)
 
     @event("TariffChanged")
-    def _tariff_changed(self, offering: dict[str, Any], by: dict[str, str]) -> None:
+    def _tariff_changed(self, offering: dict[str, Any], by: Operator) -> None:
         self.offering = offering
 
-    def move_to(self, status: object, by: dict[str, str]) -> None:
+    def move_to(self, status: object, by: Operator) -> None:
         """One step forward at a time: design → development → tariff approval → released → retired."""
         try:
             target = LifecycleStatus(status)
@@ -99,5 +100,5 @@ class Product(Aggregate):
         )
 
     @event("LifecycleChanged")
-    def _lifecycle_changed(self, from_status: str, offering: dict[str, Any], by: dict[str, str]) -> None:
+    def _lifecycle_changed(self, from_status: str, offering: dict[str, Any], by: Operator) -> None:
         self.offering = offering

@@ -13,6 +13,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.operator import Operator
+
 ROUTE_TABLE_ID = uuid5(NAMESPACE_URL, "crm:route-table")
 ROUTE_COPY_ID = uuid5(NAMESPACE_URL, "crm:route-table-copy")
 
@@ -25,16 +27,16 @@ class RouteTable(Aggregate):
         return ROUTE_TABLE_ID
 
     @event("Recorded")
-    def __init__(self, *, provinces: list[str], by: dict[str, str]) -> None:
+    def __init__(self, *, provinces: list[str], by: Operator) -> None:
         self.provinces = provinces
 
-    def follow(self, provinces: Iterable[str], by: dict[str, str]) -> None:
+    def follow(self, provinces: Iterable[str], by: Operator) -> None:
         routed = sorted(set(provinces))
         if routed != self.provinces:
             self._changed(provinces=routed, by=by)
 
     @event("Changed")
-    def _changed(self, provinces: list[str], by: dict[str, str]) -> None:
+    def _changed(self, provinces: list[str], by: Operator) -> None:
         self.provinces = provinces
 
 
@@ -46,16 +48,16 @@ class RouteTableCopy(Aggregate):
         return ROUTE_COPY_ID
 
     @event("Received")
-    def __init__(self, *, provinces: list[str], as_of: str, by: dict[str, str]) -> None:
+    def __init__(self, *, provinces: list[str], as_of: str, by: Operator) -> None:
         self.provinces = provinces
         self.as_of = as_of
 
-    def replace(self, provinces: list[str], as_of: str, by: dict[str, str]) -> None:
+    def replace(self, provinces: list[str], as_of: str, by: Operator) -> None:
         if (provinces, as_of) != (self.provinces, self.as_of):
             self._replaced(provinces=provinces, as_of=as_of, by=by)
 
     @event("Replaced")
-    def _replaced(self, provinces: list[str], as_of: str, by: dict[str, str]) -> None:
+    def _replaced(self, provinces: list[str], as_of: str, by: Operator) -> None:
         self.provinces = provinces
         self.as_of = as_of
 

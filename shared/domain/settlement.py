@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.order import percent_of
 
 DEFAULT_RULE = "default"
@@ -52,7 +53,7 @@ class SettlementRule(Aggregate):
 
     @classmethod
     def define(
-        cls, offering_id: str, one_time_percent: object, monthly_percent: object, by: dict[str, str]
+        cls, offering_id: str, one_time_percent: object, monthly_percent: object, by: Operator
     ) -> SettlementRule:
         return cls(
             offering_id=offering_id,
@@ -63,24 +64,24 @@ class SettlementRule(Aggregate):
 
     @event("Defined")
     def __init__(
-        self, *, offering_id: str, one_time_percent: int, monthly_percent: int, by: dict[str, str]
+        self, *, offering_id: str, one_time_percent: int, monthly_percent: int, by: Operator
     ) -> None:
         self.offering_id = offering_id
         self.one_time_percent = one_time_percent
         self.monthly_percent = monthly_percent
-        self.changed_by = by
+        self.changed_by = by.as_dict()
 
-    def change(self, one_time_percent: object, monthly_percent: object, by: dict[str, str]) -> None:
+    def change(self, one_time_percent: object, monthly_percent: object, by: Operator) -> None:
         one_time = percent(one_time_percent, "oneTimePercent")
         monthly = percent(monthly_percent, "monthlyPercent")
         if (one_time, monthly) != (self.one_time_percent, self.monthly_percent):
             self._changed(one_time_percent=one_time, monthly_percent=monthly, by=by)
 
     @event("Changed")
-    def _changed(self, one_time_percent: int, monthly_percent: int, by: dict[str, str]) -> None:
+    def _changed(self, one_time_percent: int, monthly_percent: int, by: Operator) -> None:
         self.one_time_percent = one_time_percent
         self.monthly_percent = monthly_percent
-        self.changed_by = by
+        self.changed_by = by.as_dict()
 
     def percent_for(self, kind: str) -> int:
         return self.one_time_percent if kind == "oneTime" else self.monthly_percent
@@ -102,7 +103,7 @@ class SettlementEntry(Aggregate):
         bill_id: str,
         line: dict[str, Any],
         rule: SettlementRule,
-        by: dict[str, str],
+        by: Operator,
     ) -> SettlementEntry:
         share_percent = rule.percent_for(line["kind"])
         return cls(
@@ -137,7 +138,7 @@ class SettlementEntry(Aggregate):
         share_percent: int,
         share: int,
         rule: dict[str, Any],
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.month = month
         self.home = home
@@ -176,7 +177,7 @@ class BillApportionment(Aggregate):
 
     @event("Recorded")
     def __init__(
-        self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]], by: dict[str, str]
+        self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]], by: Operator
     ) -> None:
         self.destination = destination
         self.bill_id = bill_id
@@ -199,7 +200,7 @@ class ReceivedApportionment(Aggregate):
         month: str,
         lines: list[dict[str, Any]],
         apportioned_at: str,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.bill_id = bill_id
         self.month = month
@@ -238,14 +239,14 @@ class SettlementStatement(Aggregate):
 
     @event("Issued")
     def __init__(
-        self, *, destination: str, month: str, figures: dict[str, Any], entries: int, by: dict[str, str]
+        self, *, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
     ) -> None:
         self.destination = destination
         self.month = month
         self.figures = figures
         self.entries = entries
 
-    def reissue(self, figures: dict[str, Any], entries: int, by: dict[str, str]) -> bool:
+    def reissue(self, figures: dict[str, Any], entries: int, by: Operator) -> bool:
         """Lines billed late change a month already issued: the province receives the statement again."""
         if (figures, entries) == (self.figures, self.entries):
             return False
@@ -256,7 +257,7 @@ class SettlementStatement(Aggregate):
 
     @event("Reissued")
     def _reissued(
-        self, destination: str, month: str, figures: dict[str, Any], entries: int, by: dict[str, str]
+        self, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
     ) -> None:
         self.figures = figures
         self.entries = entries
@@ -279,7 +280,7 @@ class ReceivedStatement(Aggregate):
         figures: dict[str, Any],
         entries: int,
         issued_at: str,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.province = province
         self.month = month
@@ -288,11 +289,11 @@ class ReceivedStatement(Aggregate):
         self.issued_at = issued_at
         self.revision = 1
 
-    def replace(self, figures: dict[str, Any], entries: int, issued_at: str, by: dict[str, str]) -> None:
+    def replace(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
         self._replaced(figures=figures, entries=entries, issued_at=issued_at, by=by)
 
     @event("Replaced")
-    def _replaced(self, figures: dict[str, Any], entries: int, issued_at: str, by: dict[str, str]) -> None:
+    def _replaced(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
         self.figures = figures
         self.entries = entries
         self.issued_at = issued_at

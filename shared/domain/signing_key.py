@@ -12,6 +12,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.operator import Operator
+
 
 def signing_key_id(kid: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:signing-key:{kid}")
@@ -29,7 +31,7 @@ class SigningKey(Aggregate):
         return signing_key_id(kid)
 
     @event("Published")
-    def __init__(self, *, kid: str, province: str, jwk: dict[str, str], by: dict[str, str]) -> None:
+    def __init__(self, *, kid: str, province: str, jwk: dict[str, str], by: Operator) -> None:
         self.kid, self.province, self.jwk = kid, province, jwk
 
 
@@ -43,16 +45,16 @@ class TrustedKey(Aggregate):
 
     @event("Trusted")
     def __init__(
-        self, *, kid: str, province: str, jwk: dict[str, str], destination: str, by: dict[str, str]
+        self, *, kid: str, province: str, jwk: dict[str, str], destination: str, by: Operator
     ) -> None:
         self.kid, self.province, self.jwk = kid, province, jwk
         self.distrusted = False
 
-    def distrust(self, reason: str, by: dict[str, str]) -> None:
+    def distrust(self, reason: str, by: Operator) -> None:
         """No node accepts a token signed with this key any more (rotated away, or the key leaked)."""
         if not self.distrusted:
             self._distrusted(reason=reason, destination="*", by=by)
 
     @event("Distrusted")
-    def _distrusted(self, reason: str, destination: str, by: dict[str, str]) -> None:
+    def _distrusted(self, reason: str, destination: str, by: Operator) -> None:
         self.distrusted = True

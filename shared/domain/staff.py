@@ -18,6 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.values import PROVINCES, text
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -66,7 +67,7 @@ class StaffMember(Aggregate):
         password_hash: str
         username: str
         destination: str
-        by: dict[str, str]
+        by: Operator
         class_version = 2
 
         @staticmethod
@@ -80,7 +81,7 @@ class StaffMember(Aggregate):
 
     @event("Enrolled")
     def __init__(
-        self, *, username: str, name: str, role: str, province: str, destination: str, by: dict[str, str]
+        self, *, username: str, name: str, role: str, province: str, destination: str, by: Operator
     ) -> None:
         self.username = username
         self.name = name
@@ -90,7 +91,7 @@ class StaffMember(Aggregate):
         self.enabled = True
         self.password_hash = ""
 
-    def set_password(self, password_hash: str, by: dict[str, str]) -> None:
+    def set_password(self, password_hash: str, by: Operator) -> None:
         self._password_set(
             password_hash=password_hash,
             username=self.username,
@@ -99,10 +100,10 @@ class StaffMember(Aggregate):
         )
 
     @event(PasswordSet)
-    def _password_set(self, password_hash: str, username: str, destination: str, by: dict[str, str]) -> None:
+    def _password_set(self, password_hash: str, username: str, destination: str, by: Operator) -> None:
         self.password_hash = password_hash
 
-    def change_role(self, role: str, province: str, destination: str, by: dict[str, str]) -> None:
+    def change_role(self, role: str, province: str, destination: str, by: Operator) -> None:
         """A new role or province; a member whose records now go elsewhere is withdrawn from where they went and
         handed whole (enabled or not, with their verifier where it may travel) to where they go now."""
         if (role, province) == (self.role, self.province):
@@ -127,13 +128,11 @@ class StaffMember(Aggregate):
         )
 
     @event("RoleChanged")
-    def _role_changed(
-        self, role: str, province: str, destination: str, username: str, by: dict[str, str]
-    ) -> None:
+    def _role_changed(self, role: str, province: str, destination: str, username: str, by: Operator) -> None:
         self.role, self.province, self.destination = role, province, destination
 
     @event("Withdrawn")
-    def _withdrawn(self, destination: str, username: str, by: dict[str, str]) -> None:
+    def _withdrawn(self, destination: str, username: str, by: Operator) -> None:
         """The records no longer go to `destination`: the member no longer acts there."""
 
     @event("Transferred")
@@ -146,11 +145,11 @@ class StaffMember(Aggregate):
         name: str,
         enabled: bool,
         password_hash: str,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         self.role, self.province, self.destination = role, province, destination
 
-    def republish(self, by: dict[str, str]) -> None:
+    def republish(self, by: Operator) -> None:
         """Send the member's record whole again to where it goes (their verifier too where it may travel): for
         provinces that joined, or were upgraded, after the records went out."""
         if self.destination == HQ_ONLY:
@@ -177,24 +176,24 @@ class StaffMember(Aggregate):
         name: str,
         enabled: bool,
         password_hash: str,
-        by: dict[str, str],
+        by: Operator,
     ) -> None:
         """Nothing changes at HQ: the record goes out again."""
 
-    def disable(self, by: dict[str, str]) -> None:
+    def disable(self, by: Operator) -> None:
         if self.enabled:
             self._disabled(destination=self.destination, username=self.username, by=by)
 
     @event("Disabled")
-    def _disabled(self, destination: str, username: str, by: dict[str, str]) -> None:
+    def _disabled(self, destination: str, username: str, by: Operator) -> None:
         self.enabled = False
 
-    def enable(self, by: dict[str, str]) -> None:
+    def enable(self, by: Operator) -> None:
         if not self.enabled:
             self._enabled(destination=self.destination, username=self.username, by=by)
 
     @event("Enabled")
-    def _enabled(self, destination: str, username: str, by: dict[str, str]) -> None:
+    def _enabled(self, destination: str, username: str, by: Operator) -> None:
         self.enabled = True
 
 
@@ -207,35 +206,35 @@ class StaffCopy(Aggregate):
         return staff_id(username)
 
     @event("Copied")
-    def __init__(self, *, username: str, name: str, role: str, province: str, by: dict[str, str]) -> None:
+    def __init__(self, *, username: str, name: str, role: str, province: str, by: Operator) -> None:
         self.username, self.name, self.role, self.province = username, name, role, province
         self.enabled = True
         self.password_hash = ""
         self.withdrawn = False
 
-    def update(self, enabled: bool, role: str, province: str, by: dict[str, str]) -> None:
+    def update(self, enabled: bool, role: str, province: str, by: Operator) -> None:
         if (enabled, role, province) != (self.enabled, self.role, self.province) or self.withdrawn:
             self._updated(enabled=enabled, role=role, province=province, by=by)
 
     @event("Updated")
-    def _updated(self, enabled: bool, role: str, province: str, by: dict[str, str]) -> None:
+    def _updated(self, enabled: bool, role: str, province: str, by: Operator) -> None:
         self.enabled, self.role, self.province = enabled, role, province
         self.withdrawn = False
 
-    def take_verifier(self, password_hash: str, by: dict[str, str]) -> None:
+    def take_verifier(self, password_hash: str, by: Operator) -> None:
         if password_hash != self.password_hash:
             self._verifier_taken(password_hash=password_hash, by=by)
 
     @event("VerifierTaken")
-    def _verifier_taken(self, password_hash: str, by: dict[str, str]) -> None:
+    def _verifier_taken(self, password_hash: str, by: Operator) -> None:
         self.password_hash = password_hash
 
-    def withdraw(self, by: dict[str, str]) -> None:
+    def withdraw(self, by: Operator) -> None:
         if not self.withdrawn:
             self._withdrawn(by=by)
 
     @event("Withdrawn")
-    def _withdrawn(self, by: dict[str, str]) -> None:
+    def _withdrawn(self, by: Operator) -> None:
         self.withdrawn = True
         self.password_hash = ""
 
@@ -248,5 +247,5 @@ class SignInUnlocked(Aggregate):
     """A system administrator lifted the sign-in wait of a user name (or of a client address) on this node."""
 
     @event("Recorded")
-    def __init__(self, *, username: str, address: str, by: dict[str, str]) -> None:
+    def __init__(self, *, username: str, address: str, by: Operator) -> None:
         self.username, self.address = username, address

@@ -10,6 +10,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.operator import Operator
+
 
 def report_id(province: str, month: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:monthly-report:{province}:{month}")
@@ -17,20 +19,20 @@ def report_id(province: str, month: str) -> UUID:
 
 class MonthlyReport(Aggregate):
     @staticmethod
-    def create_id(province: str, month: str, figures: dict[str, Any], by: dict[str, str]) -> UUID:
+    def create_id(province: str, month: str, figures: dict[str, Any], by: Operator) -> UUID:
         return report_id(province, month)
 
     @event("Published")
-    def __init__(self, province: str, month: str, figures: dict[str, Any], by: dict[str, str]) -> None:
+    def __init__(self, province: str, month: str, figures: dict[str, Any], by: Operator) -> None:
         self.province = province
         self.month = month
         self.figures = figures
 
-    def republish(self, figures: dict[str, Any], by: dict[str, str]) -> None:
+    def republish(self, figures: dict[str, Any], by: Operator) -> None:
         """Figures change while the month is open; the latest report replaces the earlier one."""
         if figures != self.figures:
             self._republished(figures=figures, by=by)
 
     @event("Republished")
-    def _republished(self, figures: dict[str, Any], by: dict[str, str]) -> None:
+    def _republished(self, figures: dict[str, Any], by: Operator) -> None:
         self.figures = figures

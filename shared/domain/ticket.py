@@ -23,6 +23,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.operator import Operator
 from shared.domain.values import MAX_TEXT, Grade, parse_enum, repeated_move, text
 
 
@@ -104,7 +105,7 @@ class TroubleTicket(Aggregate):
         name: object,
         description: object,
         opened_at: datetime,
-        by: dict[str, str],
+        by: Operator,
         severity: object = None,
     ) -> TroubleTicket:
         priority = PRIORITY_OF_GRADE[Grade.parse(grade).value]
@@ -135,7 +136,7 @@ class TroubleTicket(Aggregate):
         priority: str,
         expected_resolution: datetime,
         opened_at: datetime,
-        by: dict[str, str],
+        by: Operator,
         severity: str = "",
     ) -> None:
         self.customer_id = customer_id
@@ -146,12 +147,17 @@ class TroubleTicket(Aggregate):
         self.description = description
         self.priority = priority
         self.severity = severity
-        self.channel = by.get("channel", "")  # where the complaint or fault came in
+        self.channel = by.channel  # where the complaint or fault came in
         self.expected_resolution = expected_resolution
         self.opened_at = opened_at
         self.status = TicketStatus.ACKNOWLEDGED.value
         self.changes: list[dict[str, Any]] = [
-            {"status": self.status, "changeDate": opened_at.isoformat(), "changeReason": "opened", "by": by}
+            {
+                "status": self.status,
+                "changeDate": opened_at.isoformat(),
+                "changeReason": "opened",
+                "by": by.as_dict(),
+            }
         ]
         self.resolution = ""
         self.resolved_at: datetime | None = None
@@ -159,7 +165,7 @@ class TroubleTicket(Aggregate):
         self.callback: dict[str, Any] | None = None
 
     def change_status(
-        self, status: object, reason: object, resolution: object, at: datetime, by: dict[str, str]
+        self, status: object, reason: object, resolution: object, at: datetime, by: Operator
     ) -> None:
         target = parse_status(status)
         current = TicketStatus(self.status)
@@ -199,27 +205,27 @@ class TroubleTicket(Aggregate):
             self._status_changed(status=target.value, reason=why, at=at, by=by)
 
     @event("StatusChanged")
-    def _status_changed(self, status: str, reason: str, at: datetime, by: dict[str, str]) -> None:
+    def _status_changed(self, status: str, reason: str, at: datetime, by: Operator) -> None:
         if status == TicketStatus.IN_PROGRESS.value and self.status == TicketStatus.RESOLVED.value:
             self.resolved_at, self.callback_due, self.callback = None, None, None  # reopened
         self.status = status
         self.changes.append(
-            {"status": status, "changeDate": at.isoformat(), "changeReason": reason, "by": by}
+            {"status": status, "changeDate": at.isoformat(), "changeReason": reason, "by": by.as_dict()}
         )
 
     @event("Resolved")
     def _resolved(
-        self, resolution: str, reason: str, at: datetime, callback_due: datetime, by: dict[str, str]
+        self, resolution: str, reason: str, at: datetime, callback_due: datetime, by: Operator
     ) -> None:
         self.status = TicketStatus.RESOLVED.value
         self.resolution = resolution
         self.resolved_at = at
         self.callback_due = callback_due
         self.changes.append(
-            {"status": self.status, "changeDate": at.isoformat(), "changeReason": reason, "by": by}
+            {"status": self.status, "changeDate": at.isoformat(), "changeReason": reason, "by": by.as_dict()}
         )
 
-    def record_callback(self, result: object, satisfied: object, at: datetime, by: dict[str, str]) -> None:
+    def record_callback(self, result: object, satisfied: object, at: datetime, by: Operator) -> None:
         if self.status != TicketStatus.RESOLVED.value:
             raise IllegalTransition(
                 "a ticket is called back once resolved", field="result", current_state=self.status
@@ -235,5 +241,5 @@ class TroubleTicket(Aggregate):
         )
 
     @event("CallbackRecorded")
-    def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: dict[str, str]) -> None:
-        self.callback = {"result": result, "satisfied": satisfied, "at": at.isoformat(), "by": by}
+    def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: Operator) -> None:
+        self.callback = {"result": result, "satisfied": satisfied, "at": at.isoformat(), "by": by.as_dict()}

@@ -8,6 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.operator import Operator
+
 
 def upgrade_id(step: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:upgrade:{step}")
@@ -19,5 +21,5 @@ class UpgradeStep(Aggregate):
         return upgrade_id(step)
 
     @event("Taken")
-    def __init__(self, *, step: str, outcome: dict[str, int], by: dict[str, str]) -> None:
+    def __init__(self, *, step: str, outcome: dict[str, int], by: Operator) -> None:
         self.step, self.outcome = step, outcome

@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition
+from shared.domain.operator import Operator
 from shared.domain.values import explained, parse_enum, repeated_move
 
 
@@ -87,7 +88,7 @@ class WorkOrder(Aggregate):
         kind: str,
         sequence: int,
         province: str,
-        by: dict[str, str],
+        by: Operator,
         home_province: str = "",
         customer: dict[str, Any] | None = None,
         items: list[dict[str, Any]] | None = None,
@@ -108,7 +109,7 @@ class WorkOrder(Aggregate):
         cls,
         order_id: UUID,
         province: str,
-        by: dict[str, str],
+        by: Operator,
         *,
         home_province: str = "",
         customer: dict[str, Any] | None = None,
@@ -152,7 +153,7 @@ class WorkOrder(Aggregate):
                 current_state=current.value,
             )
 
-    def move_to(self, target: WorkState, reason: object, at: datetime, by: dict[str, str]) -> None:
+    def move_to(self, target: WorkState, reason: object, at: datetime, by: Operator) -> None:
         self.ensure_can_move_to(target)
         self._state_changed(to_state=target.value, reason=explained(target, EXPLAINED, reason), at=at, by=by)
 
@@ -162,15 +163,15 @@ class WorkOrder(Aggregate):
         repeated_move(self.state, recorded, reason, "stateReason")
 
     @event("StateChanged")
-    def _state_changed(self, to_state: str, reason: str, at: datetime, by: dict[str, str]) -> None:
+    def _state_changed(self, to_state: str, reason: str, at: datetime, by: Operator) -> None:
         self.state = to_state
         if to_state in (WorkState.FAILED.value, WorkState.REJECTED.value):
             self.error_message = reason
-        self.history.append({"state": to_state, "at": at.isoformat(), "reason": reason, "by": by})
+        self.history.append({"state": to_state, "at": at.isoformat(), "reason": reason, "by": by.as_dict()})
 
 
 def advance(
-    work: WorkOrder, leg: list[WorkOrder], target: WorkState, reason: object, at: datetime, by: dict[str, str]
+    work: WorkOrder, leg: list[WorkOrder], target: WorkState, reason: object, at: datetime, by: Operator
 ) -> list[WorkOrder]:
     """One step of a leg's work, by its staff: the sequence holds, and a refusal or failure cancels the rest.
 
@@ -196,7 +197,7 @@ def advance(
     return changed
 
 
-def close_open(leg: list[WorkOrder], reason: str, at: datetime, by: dict[str, str]) -> list[WorkOrder]:
+def close_open(leg: list[WorkOrder], reason: str, at: datetime, by: Operator) -> list[WorkOrder]:
     """Cancel every work order of a leg that is still open; returns those changed."""
     closed = []
     for work in leg:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.persistence.integrity import notifications
+from shared.persistence.operators import OperatorMapper
 
 
 def destination_table(prefix: str) -> str:
@@ -49,8 +49,9 @@ def destination_of(event: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-class AddressingMapper(Mapper[UUID]):
-    """The library's mapper, keeping each event's destination on the stored event for the recorder to write."""
+class AddressingMapper(OperatorMapper):
+    """The library's mapper with events' `by` an Operator (`OperatorMapper`), also keeping each event's destination
+    on the stored event for the recorder to write."""
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         stored = super().to_stored_event(domain_event)
