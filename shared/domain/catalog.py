@@ -118,7 +118,13 @@ class CatalogEntry(Aggregate):
     def create_id(offering_id: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"crm:catalog-entry:{offering_id}")
 
-    @event("Copied")
+    class Copied(Aggregate.Created):
+        offering_id: str
+        offering: dict[str, Any]
+        source: str
+        by: Operator
+
+    @event(Copied)
     def __init__(self, offering_id: str, offering: dict[str, Any], source: str, by: Operator) -> None:
         self.offering_id = offering_id
         self.offering = offering
@@ -128,7 +134,12 @@ class CatalogEntry(Aggregate):
         if offering != self.offering or source != self.source:
             self._replaced(offering=offering, source=source, by=by)
 
-    @event("Replaced")
+    class Replaced(Aggregate.Event):
+        offering: dict[str, Any]
+        source: str
+        by: Operator
+
+    @event(Replaced)
     def _replaced(self, offering: dict[str, Any], source: str, by: Operator) -> None:
         self.offering = offering
         self.source = source

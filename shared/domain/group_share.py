@@ -42,7 +42,13 @@ class GroupShare(Aggregate):
     def create_id(group_id: str, destination: str, **_: Any) -> UUID:
         return share_id(group_id, destination)
 
-    @event("Shared")
+    class Shared(Aggregate.Created):
+        group_id: str
+        destination: str
+        view: dict[str, Any]
+        by: Operator
+
+    @event(Shared)
     def __init__(self, *, group_id: str, destination: str, view: dict[str, Any], by: Operator) -> None:
         self.group_id = group_id
         self.destination = destination
@@ -53,7 +59,12 @@ class GroupShare(Aggregate):
         if view != self.view or self.withdrawn:
             self._updated(destination=self.destination, view=view, by=by)
 
-    @event("Updated")
+    class Updated(Aggregate.Event):
+        destination: str
+        view: dict[str, Any]
+        by: Operator
+
+    @event(Updated)
     def _updated(self, destination: str, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
@@ -63,7 +74,12 @@ class GroupShare(Aggregate):
         if not self.withdrawn:
             self._withdrawn(destination=self.destination, group_id=self.group_id, by=by)
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        destination: str
+        group_id: str
+        by: Operator
+
+    @event(Withdrawn)
     def _withdrawn(self, destination: str, group_id: str, by: Operator) -> None:
         self.withdrawn = True
 
@@ -75,7 +91,11 @@ class RemoteGroup(Aggregate):
     def create_id(view: dict[str, Any], **_: Any) -> UUID:
         return UUID(view["id"])
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        view: dict[str, Any]
+        by: Operator
+
+    @event(Received)
     def __init__(self, *, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
@@ -84,7 +104,11 @@ class RemoteGroup(Aggregate):
         if view != self.view or self.withdrawn:
             self._replaced(view=view, by=by)
 
-    @event("Replaced")
+    class Replaced(Aggregate.Event):
+        view: dict[str, Any]
+        by: Operator
+
+    @event(Replaced)
     def _replaced(self, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
@@ -93,6 +117,9 @@ class RemoteGroup(Aggregate):
         if not self.withdrawn:
             self._withdrawn(by=by)
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        by: Operator
+
+    @event(Withdrawn)
     def _withdrawn(self, by: Operator) -> None:
         self.withdrawn = True

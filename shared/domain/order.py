@@ -203,7 +203,20 @@ class ProductOrder(Aggregate):
             by=by,
         )
 
-    @event("Accepted")
+    class Accepted(Aggregate.Created):
+        customer_id: str
+        customer_name: str
+        province: str
+        items: list[dict[str, Any]]
+        acceptance_kind: str
+        sla_class: str
+        description: str
+        channel: str
+        accepted_at: datetime
+        due_date: date
+        by: Operator
+
+    @event(Accepted)
     def __init__(
         self,
         *,
@@ -307,7 +320,14 @@ class ProductOrder(Aggregate):
             by=by,
         )
 
-    @event("StateChanged")
+    class StateChanged(Aggregate.Event):
+        from_state: str
+        to_state: str
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(StateChanged)
     def _state_changed(self, from_state: str, to_state: str, reason: str, at: datetime, by: Operator) -> None:
         self.state = to_state
         self.history.append({"state": to_state, "at": at.isoformat(), "reason": reason, "by": by.as_dict()})
@@ -355,7 +375,17 @@ class ProductOrder(Aggregate):
             why = f"{where}{work_kind} {work_state}" + (f": {reason}" if reason else "")
             self._follow_legs(why, at, calendar, manager, by)
 
-    @event("LegProgressed")
+    class LegProgressed(Aggregate.Event):
+        province: str
+        work_kind: str
+        work_state: str
+        leg_state: str
+        reason: str
+        at: datetime
+        notice: dict[str, Any] | None
+        by: Operator
+
+    @event(LegProgressed)
     def _leg_progressed(
         self,
         province: str,
@@ -458,7 +488,17 @@ class ProductOrder(Aggregate):
             items=items,
         )
 
-    @event("Completed")
+    class Completed(Aggregate.Event):
+        at: datetime
+        late_working_days: int
+        compensation: int
+        notice: dict[str, Any]
+        callback_due: datetime
+        by: Operator
+        state: str
+        items: dict[str, dict[str, int]] | None
+
+    @event(Completed)
     def _completed(
         self,
         at: datetime,
@@ -532,7 +572,13 @@ class ProductOrder(Aggregate):
                 self._state_changed(from_state=self.state, to_state=target.value, reason=why, at=at, by=by)
         self._cancellation_recorded(reason=why, at=at, by=by)
 
-    @event("CancellationRequested")
+    class CancellationRequested(Aggregate.Event):
+        reason: str
+        at: datetime
+        asked: list[str]
+        by: Operator
+
+    @event(CancellationRequested)
     def _cancellation_requested(self, reason: str, at: datetime, asked: list[str], by: Operator) -> None:
         self.cancellation = {
             "reason": reason,
@@ -579,7 +625,14 @@ class ProductOrder(Aggregate):
                 from_state=self.state, to_state=target.value, reason="cancellation refused", at=at, by=by
             )
 
-    @event("CancellationAnswered")
+    class CancellationAnswered(Aggregate.Event):
+        province: str
+        accepted: bool
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationAnswered)
     def _cancellation_answered(
         self, province: str, accepted: bool, reason: str, at: datetime, by: Operator
     ) -> None:
@@ -592,7 +645,12 @@ class ProductOrder(Aggregate):
         if accepted and WorkState(self.legs[province]["state"]) not in FINAL_WORK_STATES:
             self.legs[province]["state"] = WorkState.CANCELLED.value
 
-    @event("CancellationRefused")
+    class CancellationRefused(Aggregate.Event):
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationRefused)
     def _cancellation_refused(self, reason: str, at: datetime, by: Operator) -> None:
         self.cancellation = {
             **self.cancellation,
@@ -601,7 +659,12 @@ class ProductOrder(Aggregate):
             "answeredAt": at.isoformat(),
         }
 
-    @event("CancellationRecorded")
+    class CancellationRecorded(Aggregate.Event):
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationRecorded)
     def _cancellation_recorded(self, reason: str, at: datetime, by: Operator) -> None:
         asked = self.cancellation or {
             "requestedAt": at.isoformat(),
@@ -629,7 +692,13 @@ class ProductOrder(Aggregate):
             result=text(result, "result", max_length=MAX_TEXT), satisfied=satisfied, at=at, by=by
         )
 
-    @event("CallbackRecorded")
+    class CallbackRecorded(Aggregate.Event):
+        result: str
+        satisfied: bool
+        at: datetime
+        by: Operator
+
+    @event(CallbackRecorded)
     def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: Operator) -> None:
         self.callback = {"result": result, "satisfied": satisfied, "at": at.isoformat(), "by": by.as_dict()}
 

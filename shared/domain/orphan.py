@@ -39,7 +39,19 @@ class OrphanRecord(Aggregate):
     def create_id(upstream: str, position: int, **_: Any) -> UUID:
         return orphan_id(upstream, position)
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        upstream: str
+        position: int
+        event_type: str
+        referred_type: str
+        referred_id: str
+        order_id: str
+        province: str
+        upstream_recorded_at: str
+        reason: str
+        by: Operator
+
+    @event(Recorded)
     def __init__(
         self,
         *,

@@ -26,7 +26,11 @@ class RouteTable(Aggregate):
     def create_id(**_: Any) -> UUID:
         return ROUTE_TABLE_ID
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        provinces: list[str]
+        by: Operator
+
+    @event(Recorded)
     def __init__(self, *, provinces: list[str], by: Operator) -> None:
         self.provinces = provinces
 
@@ -35,7 +39,11 @@ class RouteTable(Aggregate):
         if routed != self.provinces:
             self._changed(provinces=routed, by=by)
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        provinces: list[str]
+        by: Operator
+
+    @event(Changed)
     def _changed(self, provinces: list[str], by: Operator) -> None:
         self.provinces = provinces
 
@@ -47,7 +55,12 @@ class RouteTableCopy(Aggregate):
     def create_id(**_: Any) -> UUID:
         return ROUTE_COPY_ID
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        provinces: list[str]
+        as_of: str
+        by: Operator
+
+    @event(Received)
     def __init__(self, *, provinces: list[str], as_of: str, by: Operator) -> None:
         self.provinces = provinces
         self.as_of = as_of
@@ -56,7 +69,12 @@ class RouteTableCopy(Aggregate):
         if (provinces, as_of) != (self.provinces, self.as_of):
             self._replaced(provinces=provinces, as_of=as_of, by=by)
 
-    @event("Replaced")
+    class Replaced(Aggregate.Event):
+        provinces: list[str]
+        as_of: str
+        by: Operator
+
+    @event(Replaced)
     def _replaced(self, provinces: list[str], as_of: str, by: Operator) -> None:
         self.provinces = provinces
         self.as_of = as_of

@@ -62,7 +62,13 @@ class SettlementRule(Aggregate):
             by=by,
         )
 
-    @event("Defined")
+    class Defined(Aggregate.Created):
+        offering_id: str
+        one_time_percent: int
+        monthly_percent: int
+        by: Operator
+
+    @event(Defined)
     def __init__(
         self, *, offering_id: str, one_time_percent: int, monthly_percent: int, by: Operator
     ) -> None:
@@ -77,7 +83,12 @@ class SettlementRule(Aggregate):
         if (one_time, monthly) != (self.one_time_percent, self.monthly_percent):
             self._changed(one_time_percent=one_time, monthly_percent=monthly, by=by)
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        one_time_percent: int
+        monthly_percent: int
+        by: Operator
+
+    @event(Changed)
     def _changed(self, one_time_percent: int, monthly_percent: int, by: Operator) -> None:
         self.one_time_percent = one_time_percent
         self.monthly_percent = monthly_percent
@@ -122,7 +133,22 @@ class SettlementEntry(Aggregate):
             by=by,
         )
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        month: str
+        home: str
+        delivering: str
+        bill_id: str
+        line_id: str
+        order_id: str
+        offering_id: str
+        kind: str
+        billed: int
+        share_percent: int
+        share: int
+        rule: dict[str, Any]
+        by: Operator
+
+    @event(Recorded)
     def __init__(
         self,
         *,
@@ -175,7 +201,14 @@ class BillApportionment(Aggregate):
     def create_id(bill_id: str, **_: Any) -> UUID:
         return apportionment_id(bill_id)
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        destination: str
+        bill_id: str
+        month: str
+        lines: list[dict[str, Any]]
+        by: Operator
+
+    @event(Recorded)
     def __init__(
         self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]], by: Operator
     ) -> None:
@@ -192,7 +225,14 @@ class ReceivedApportionment(Aggregate):
     def create_id(bill_id: str, **_: Any) -> UUID:
         return apportionment_id(bill_id)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        bill_id: str
+        month: str
+        lines: list[dict[str, Any]]
+        apportioned_at: str
+        by: Operator
+
+    @event(Received)
     def __init__(
         self,
         *,
@@ -237,7 +277,14 @@ class SettlementStatement(Aggregate):
     def create_id(destination: str, month: str, **_: Any) -> UUID:
         return statement_id(destination, month)
 
-    @event("Issued")
+    class Issued(Aggregate.Created):
+        destination: str
+        month: str
+        figures: dict[str, Any]
+        entries: int
+        by: Operator
+
+    @event(Issued)
     def __init__(
         self, *, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
     ) -> None:
@@ -255,7 +302,14 @@ class SettlementStatement(Aggregate):
         )
         return True
 
-    @event("Reissued")
+    class Reissued(Aggregate.Event):
+        destination: str
+        month: str
+        figures: dict[str, Any]
+        entries: int
+        by: Operator
+
+    @event(Reissued)
     def _reissued(
         self, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
     ) -> None:
@@ -270,7 +324,16 @@ class ReceivedStatement(Aggregate):
     def create_id(statement: str, **_: Any) -> UUID:
         return UUID(statement)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        statement: str
+        province: str
+        month: str
+        figures: dict[str, Any]
+        entries: int
+        issued_at: str
+        by: Operator
+
+    @event(Received)
     def __init__(
         self,
         *,
@@ -292,7 +355,13 @@ class ReceivedStatement(Aggregate):
     def replace(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
         self._replaced(figures=figures, entries=entries, issued_at=issued_at, by=by)
 
-    @event("Replaced")
+    class Replaced(Aggregate.Event):
+        figures: dict[str, Any]
+        entries: int
+        issued_at: str
+        by: Operator
+
+    @event(Replaced)
     def _replaced(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
         self.figures = figures
         self.entries = entries

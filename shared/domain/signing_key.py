@@ -30,7 +30,13 @@ class SigningKey(Aggregate):
     def create_id(kid: str, **_: Any) -> UUID:
         return signing_key_id(kid)
 
-    @event("Published")
+    class Published(Aggregate.Created):
+        kid: str
+        province: str
+        jwk: dict[str, str]
+        by: Operator
+
+    @event(Published)
     def __init__(self, *, kid: str, province: str, jwk: dict[str, str], by: Operator) -> None:
         self.kid, self.province, self.jwk = kid, province, jwk
 
@@ -43,7 +49,14 @@ class TrustedKey(Aggregate):
     def create_id(kid: str, **_: Any) -> UUID:
         return trusted_key_id(kid)
 
-    @event("Trusted")
+    class Trusted(Aggregate.Created):
+        kid: str
+        province: str
+        jwk: dict[str, str]
+        destination: str
+        by: Operator
+
+    @event(Trusted)
     def __init__(
         self, *, kid: str, province: str, jwk: dict[str, str], destination: str, by: Operator
     ) -> None:
@@ -55,6 +68,11 @@ class TrustedKey(Aggregate):
         if not self.distrusted:
             self._distrusted(reason=reason, destination="*", by=by)
 
-    @event("Distrusted")
+    class Distrusted(Aggregate.Event):
+        reason: str
+        destination: str
+        by: Operator
+
+    @event(Distrusted)
     def _distrusted(self, reason: str, destination: str, by: Operator) -> None:
         self.distrusted = True

@@ -22,7 +22,13 @@ class MonthlyReport(Aggregate):
     def create_id(province: str, month: str, figures: dict[str, Any], by: Operator) -> UUID:
         return report_id(province, month)
 
-    @event("Published")
+    class Published(Aggregate.Created):
+        province: str
+        month: str
+        figures: dict[str, Any]
+        by: Operator
+
+    @event(Published)
     def __init__(self, province: str, month: str, figures: dict[str, Any], by: Operator) -> None:
         self.province = province
         self.month = month
@@ -33,6 +39,10 @@ class MonthlyReport(Aggregate):
         if figures != self.figures:
             self._republished(figures=figures, by=by)
 
-    @event("Republished")
+    class Republished(Aggregate.Event):
+        figures: dict[str, Any]
+        by: Operator
+
+    @event(Republished)
     def _republished(self, figures: dict[str, Any], by: Operator) -> None:
         self.figures = figures

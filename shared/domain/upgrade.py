@@ -20,6 +20,11 @@ class UpgradeStep(Aggregate):
     def create_id(step: str, **_: Any) -> UUID:
         return upgrade_id(step)
 
-    @event("Taken")
+    class Taken(Aggregate.Created):
+        step: str
+        outcome: dict[str, int]
+        by: Operator
+
+    @event(Taken)
     def __init__(self, *, step: str, outcome: dict[str, int], by: Operator) -> None:
         self.step, self.outcome = step, outcome
