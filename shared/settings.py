@@ -318,6 +318,7 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The `env` handed to the node's `eventsourcing.Application`."""
+        recorder: type  # imported here: the recorders read Settings
         if self.store == "postgres":
             from shared.persistence.recorders import (
                 PostgresReadModelRecorder as recorder,

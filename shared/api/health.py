@@ -47,7 +47,9 @@ class Readiness(Liveness):
     )
 
 
-NOT_READY = {503: {"model": Readiness, "description": "the store cannot be reached (Retry-After)"}}
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": Readiness, "description": "the store cannot be reached (Retry-After)"}
+}
 
 
 @router.get(

@@ -61,10 +61,11 @@ def attributes_of(aggregate: Aggregate) -> dict[str, Any]:
     """An aggregate's own attributes, camelCase, secrets left out (where no read model shows it, as at HQ for a
     province's customers)."""
     state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_") and k not in NEVER_SHOWN}
+    plain: dict[str, object] = json.loads(json.dumps(state, default=str))
     return {
         "id": str(aggregate.id),
         "@type": type(aggregate).__name__,
-        **camel_keys(json.loads(json.dumps(state, default=str))),
+        **camel_keys(plain),
     }
 
 
@@ -72,7 +73,9 @@ def told(
     events: Iterable[tuple[int | None, Any]], document: Callable[[Aggregate], dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Each event with its position, operator and the fields it changed, replayed from the first."""
-    entries, aggregate, before = [], None, {}
+    entries: list[dict[str, Any]] = []
+    aggregate: Aggregate | None = None
+    before: dict[str, Any] = {}
     for position, event in events:
         aggregate = event.mutate(aggregate)
         after = flatten(document(aggregate)) if aggregate is not None else {}
@@ -167,6 +170,7 @@ class AuditTrail:
             if event.originator_version > version:
                 break
             aggregate, at = event.mutate(aggregate), event.timestamp
+        assert aggregate is not None  # the first event is at or below `version`
         return {
             "resource": resource.name,
             "id": resource_id,

@@ -279,7 +279,8 @@ class ProductOrder(Aggregate):
         return [i for i in self.items if (i.get("deliveringProvince") or self.province) == province]
 
     def leg_state(self, province: str) -> str:
-        return self.legs[province]["state"]
+        state: str = self.legs[province]["state"]
+        return state
 
     # --- state machine ---------------------------------------------------------------------
 
@@ -609,12 +610,12 @@ class ProductOrder(Aggregate):
         if waiting is None or province not in waiting["asked"] or province in waiting["answers"]:
             return  # an answer to a cancellation already settled changes nothing
         self._cancellation_answered(province=province, accepted=accepted, reason=reason, at=at, by=by)
-        answers = self.cancellation["answers"]  # type: ignore[index]
-        if set(answers) != set(self.cancellation["asked"]):  # type: ignore[index]
+        answers = waiting["answers"]  # the same record, answered in place
+        if set(answers) != set(waiting["asked"]):
             return
         refusals = [f"{p}: {a['reason']}" for p, a in sorted(answers.items()) if not a["accepted"]]
         if not refusals:
-            self._cancel_now(self.cancellation["reason"], at, by)  # type: ignore[index]
+            self._cancel_now(waiting["reason"], at, by)
             return
         self._cancellation_refused(reason="; ".join(refusals), at=at, by=by)
         target = derived_state([leg["state"] for leg in self.legs.values()])
@@ -636,7 +637,8 @@ class ProductOrder(Aggregate):
     def _cancellation_answered(
         self, province: str, accepted: bool, reason: str, at: datetime, by: Operator
     ) -> None:
-        self.cancellation["answers"][province] = {  # type: ignore[index]
+        assert self.cancellation is not None  # CancellationRequested came first
+        self.cancellation["answers"][province] = {
             "accepted": accepted,
             "reason": reason,
             "at": at.isoformat(),
@@ -652,10 +654,11 @@ class ProductOrder(Aggregate):
 
     @event(CancellationRefused)
     def _cancellation_refused(self, reason: str, at: datetime, by: Operator) -> None:
+        assert self.cancellation is not None  # CancellationRequested came first
         self.cancellation = {
             **self.cancellation,
             "state": "terminatedWithError",
-            "refusal": reason,  # type: ignore[dict-item]
+            "refusal": reason,
             "answeredAt": at.isoformat(),
         }
 
@@ -741,7 +744,7 @@ class ProductOrder(Aggregate):
 
 def _item(line: OrderLine, home: str, sla: SlaClass) -> dict[str, Any]:
     base = line.terms.one_time_fee * line.quantity
-    item = {
+    item: dict[str, Any] = {
         "id": line.item_id,
         "offeringId": line.terms.id,
         "offeringName": line.terms.name,

@@ -106,7 +106,7 @@ def explained(
     return why
 
 
-def province_code(value: str, field: str = "province") -> str:
+def province_code(value: str | None, field: str = "province") -> str:
     code = (value or "").strip().upper()
     if code not in PROVINCES:
         raise InvalidValue(f"unknown province code '{value}'", field=field)

@@ -153,9 +153,13 @@ class NodeCollector(Collector):
             "1 for the follower's current state",
             labels=["upstream", "state"],
         )
+        families: list[tuple[str, GaugeMetricFamily | CounterMetricFamily]] = [
+            *gauges.items(),
+            *counters.items(),
+        ]
         for code, follower in sorted(followers.items()):
             view = follower.view()
-            for key, family in (*gauges.items(), *counters.items()):
+            for key, family in families:
                 value = view.get(key)
                 if isinstance(value, (int, float)):
                     family.add_metric([code], value)
