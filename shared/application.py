@@ -29,6 +29,7 @@ from shared.audit.trail import AuditedResource
 from shared.auth.lookups import LookupThrottle
 from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.persistence.availability import guard
 from shared.persistence.integrity import LogCheck, notifications, seal_existing
@@ -85,7 +86,7 @@ class IdempotencyKey:
     request_hash: str
 
     @classmethod
-    def of(cls, key: str, payload: Any) -> IdempotencyKey:
+    def of(cls, key: str, payload: object) -> IdempotencyKey:
         digest = hashlib.sha256(to_doc({"payload": payload}).encode()).hexdigest()
         return cls(key=key, request_hash=digest)
 
@@ -95,7 +96,7 @@ class Outcome:
     """What a command answered; replayed verbatim for a repeated idempotency key."""
 
     status: int
-    body: dict[str, Any]
+    body: JSONObject
 
 
 class ConcurrentChange(Conflict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.api.offering import tmf_offering
+from shared.domain.json_types import JSONObject
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Table, Upsert
 
@@ -15,7 +16,7 @@ OFFERING_TABLE = Table(
 )
 
 
-def offering_row(offering: dict[str, Any], source: str) -> Upsert:
+def offering_row(offering: JSONObject, source: str) -> Upsert:
     return Upsert(
         "product_offering",
         {

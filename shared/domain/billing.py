@@ -79,7 +79,7 @@ class BillingAccount(Aggregate):
     """One customer's account: unbilled one-time charges, monthly subscriptions, billed cycles."""
 
     @staticmethod
-    def create_id(customer_id: str, **_: Any) -> UUID:
+    def create_id(customer_id: str, **_: object) -> UUID:
         return account_id_for(customer_id)
 
     class Opened(Aggregate.Created):

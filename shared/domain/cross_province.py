@@ -36,7 +36,7 @@ class CrossProvinceRequest(Aggregate):
     """In the home province: the legs of one order that other provinces deliver, and what happens to the order."""
 
     @staticmethod
-    def create_id(order_id: str, **_: Any) -> UUID:
+    def create_id(order_id: str, **_: object) -> UUID:
         return request_id(order_id)
 
     class Submitted(Aggregate.Created):
@@ -116,7 +116,7 @@ class DeliveryLeg(Aggregate):
     """In a delivering province: the part of another province's order performed here, reported up as it moves."""
 
     @staticmethod
-    def create_id(order_id: str, province: str, **_: Any) -> UUID:
+    def create_id(order_id: str, province: str, **_: object) -> UUID:
         return leg_id(order_id, province)
 
     class Received(Aggregate.Created):
@@ -232,11 +232,11 @@ class CrossProvinceOrder(Aggregate):
     """
 
     @staticmethod
-    def create_id(order_id: str, **_: Any) -> UUID:
+    def create_id(order_id: str, **_: object) -> UUID:
         return routing_id(order_id)
 
     @classmethod
-    def open(cls, request: Any, routes: set[str], by: Operator) -> CrossProvinceOrder:
+    def open(cls, request: CrossProvinceRequest, routes: set[str], by: Operator) -> CrossProvinceOrder:
         """Record a home province's request and forward each leg to its province; a province HQ has no route to
         is refused at once, the refusal relayed home."""
         order = cls(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -244,7 +245,7 @@ class Customer(Aggregate):
         status: object,
         reason: object,
         by: Operator,
-        still_open: dict[str, list[Any]] | None = None,
+        still_open: Mapping[str, Sequence[object]] | None = None,
     ) -> None:
         """`still_open`: what the customer still has open, by kind (CLOSING_BLOCKERS); closing waits for none."""
         target = parse_status(status)

@@ -8,19 +8,22 @@ located there (`GroupShare`, addressed to that province). The province keeps a r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.operator import Operator
 
+if TYPE_CHECKING:
+    from shared.domain.customer import Customer
+
 
 def share_id(group_id: str, province: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:group-share:{group_id}:{province}")
 
 
-def group_view(group: Any, province: str) -> dict[str, Any]:
+def group_view(group: Customer, province: str) -> dict[str, Any]:
     """What `province` may see of a group registered elsewhere: no member of any other province."""
     return {
         "id": str(group.id),
@@ -39,7 +42,7 @@ class GroupShare(Aggregate):
     """At HQ: what one province has been told about one group; every change is addressed to that province."""
 
     @staticmethod
-    def create_id(group_id: str, destination: str, **_: Any) -> UUID:
+    def create_id(group_id: str, destination: str, **_: object) -> UUID:
         return share_id(group_id, destination)
 
     class Shared(Aggregate.Created):
@@ -88,7 +91,7 @@ class RemoteGroup(Aggregate):
     """In a member's province: the read-only view of a group its home province owns (id = the group's id)."""
 
     @staticmethod
-    def create_id(view: dict[str, Any], **_: Any) -> UUID:
+    def create_id(view: dict[str, Any], **_: object) -> UUID:
         return UUID(view["id"])
 
     class Received(Aggregate.Created):

@@ -9,7 +9,6 @@ batch's tracking record (exactly once), and the follower goes on. Orphans stay l
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -36,7 +35,7 @@ class OrphanRecord(Aggregate):
     """One record of `upstream` at `position` that was not applied because what it refers to is not held here."""
 
     @staticmethod
-    def create_id(upstream: str, position: int, **_: Any) -> UUID:
+    def create_id(upstream: str, position: int, **_: object) -> UUID:
         return orphan_id(upstream, position)
 
     class Recorded(Aggregate.Created):

@@ -40,7 +40,7 @@ class Product(Aggregate):
         return product_id(offering["id"])
 
     @classmethod
-    def design(cls, data: Any, by: Operator) -> Product:
+    def design(cls, data: object, by: Operator) -> Product:
         """A new product starts in design (设计), whatever status the request names."""
         if not isinstance(data, dict):
             raise InvalidValue("must be an object", field="productOffering")

@@ -8,7 +8,6 @@ order item for a province no node serves instead of accepting work HQ would refu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -23,7 +22,7 @@ class RouteTable(Aggregate):
     """At HQ: the provinces it routes to."""
 
     @staticmethod
-    def create_id(**_: Any) -> UUID:
+    def create_id(**_: object) -> UUID:
         return ROUTE_TABLE_ID
 
     class Recorded(Aggregate.Created):
@@ -52,7 +51,7 @@ class RouteTableCopy(Aggregate):
     """In a province: HQ's route table as it last arrived (`as_of`: when HQ recorded it)."""
 
     @staticmethod
-    def create_id(**_: Any) -> UUID:
+    def create_id(**_: object) -> UUID:
         return ROUTE_COPY_ID
 
     class Received(Aggregate.Created):

@@ -48,7 +48,7 @@ class SettlementRule(Aggregate):
     monthly fees. `offering_id` is an offering's id, or "default" for every offering without its own rule."""
 
     @staticmethod
-    def create_id(offering_id: str, **_: Any) -> UUID:
+    def create_id(offering_id: str, **_: object) -> UUID:
         return rule_id(offering_id)
 
     @classmethod
@@ -102,7 +102,7 @@ class SettlementEntry(Aggregate):
     """One billed cross-province line and the share of it the home province owes the delivering province."""
 
     @staticmethod
-    def create_id(bill_id: str, line_id: str, **_: Any) -> UUID:
+    def create_id(bill_id: str, line_id: str, **_: object) -> UUID:
         return entry_id(bill_id, line_id)
 
     @classmethod
@@ -198,7 +198,7 @@ class BillApportionment(Aggregate):
     that what its bill shows of a share is what HQ settles — the one rule is applied once, here."""
 
     @staticmethod
-    def create_id(bill_id: str, **_: Any) -> UUID:
+    def create_id(bill_id: str, **_: object) -> UUID:
         return apportionment_id(bill_id)
 
     class Recorded(Aggregate.Created):
@@ -222,7 +222,7 @@ class ReceivedApportionment(Aggregate):
     """In the home province: HQ's apportionment of one of its bills, as it arrived (id = HQ's)."""
 
     @staticmethod
-    def create_id(bill_id: str, **_: Any) -> UUID:
+    def create_id(bill_id: str, **_: object) -> UUID:
         return apportionment_id(bill_id)
 
     class Received(Aggregate.Created):
@@ -274,7 +274,7 @@ class SettlementStatement(Aggregate):
     """At HQ: a province's settlement statement for a month, addressed to that province (跨省账单接口, R-2)."""
 
     @staticmethod
-    def create_id(destination: str, month: str, **_: Any) -> UUID:
+    def create_id(destination: str, month: str, **_: object) -> UUID:
         return statement_id(destination, month)
 
     class Issued(Aggregate.Created):
@@ -321,7 +321,7 @@ class ReceivedStatement(Aggregate):
     """In a province: its settlement statement for a month as HQ issued it (id = HQ's statement id)."""
 
     @staticmethod
-    def create_id(statement: str, **_: Any) -> UUID:
+    def create_id(statement: str, **_: object) -> UUID:
         return UUID(statement)
 
     class Received(Aggregate.Created):

@@ -7,7 +7,6 @@ province's key for anyone but that province's staff.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -27,7 +26,7 @@ class SigningKey(Aggregate):
     """In a province: the public half of this province's signing key, published for HQ to distribute."""
 
     @staticmethod
-    def create_id(kid: str, **_: Any) -> UUID:
+    def create_id(kid: str, **_: object) -> UUID:
         return signing_key_id(kid)
 
     class Published(Aggregate.Created):
@@ -46,7 +45,7 @@ class TrustedKey(Aggregate):
     province: `destination` "*"), kept as a copy in each province."""
 
     @staticmethod
-    def create_id(kid: str, **_: Any) -> UUID:
+    def create_id(kid: str, **_: object) -> UUID:
         return trusted_key_id(kid)
 
     class Trusted(Aggregate.Created):

@@ -12,12 +12,12 @@ all compare that form.
 from __future__ import annotations
 
 import re
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.values import PROVINCES, text
 
@@ -71,12 +71,12 @@ class StaffMember(Aggregate):
         class_version = 2
 
         @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
+        def upcast_v1_v2(state: JSONObject) -> None:
             state.setdefault("username", "")
             state.setdefault("destination", HQ_ONLY)  # set before verifiers travelled: kept at HQ
 
     @staticmethod
-    def create_id(username: str, **_: Any) -> UUID:
+    def create_id(username: str, **_: object) -> UUID:
         return staff_id(username)
 
     class Enrolled(Aggregate.Created):
@@ -252,7 +252,7 @@ class StaffCopy(Aggregate):
     province's staff). A withdrawn copy no longer acts here."""
 
     @staticmethod
-    def create_id(username: str, **_: Any) -> UUID:
+    def create_id(username: str, **_: object) -> UUID:
         return staff_id(username)
 
     class Copied(Aggregate.Created):

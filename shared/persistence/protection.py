@@ -115,7 +115,7 @@ class Protection:
             index_key, b"crm whole-log chain", hashlib.sha256
         ).digest()  # its own use of the key
 
-    def seal(self, document: Any) -> str:
+    def seal(self, document: object) -> str:
         raw = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         return base64.b64encode(self.cipher.encrypt(raw)).decode()
 
