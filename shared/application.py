@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -22,13 +22,14 @@ from eventsourcing.application import (
     Application,
     ProcessingEvent,
 )
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent, Tracking
 
 from shared.audit.trail import AuditedResource
 from shared.auth.lookups import LookupThrottle
 from shared.domain.access import PersonalDataRead
 from shared.domain.errors import Conflict, InvalidValue, NotFound
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.persistence.availability import guard
 from shared.persistence.environment import eventsourcing_env, index_key
@@ -43,6 +44,7 @@ from shared.persistence.readmodel import (
     Table,
     to_doc,
 )
+from shared.persistence.recorders import ReadModelRecorder
 from shared.persistence.transcodings import DateAsISO
 from shared.settings import Settings
 
@@ -85,7 +87,7 @@ class IdempotencyKey:
     request_hash: str
 
     @classmethod
-    def of(cls, key: str, payload: Any) -> IdempotencyKey:
+    def of(cls, key: str, payload: object) -> IdempotencyKey:
         digest = hashlib.sha256(to_doc({"payload": payload}).encode()).hexdigest()
         return cls(key=key, request_hash=digest)
 
@@ -95,7 +97,7 @@ class Outcome:
     """What a command answered; replayed verbatim for a repeated idempotency key."""
 
     status: int
-    body: dict[str, Any]
+    body: JSONObject
 
 
 class ConcurrentChange(Conflict):
@@ -156,21 +158,22 @@ class CrmApplication(Application):
     projectors: ClassVar[dict[type, Projector]] = {}
     audited_resources: ClassVar[tuple[AuditedResource, ...]] = ()
     staff_access: StaffAccess  # each node's staff: who acts on a request, sign-in, unlocking
+    recorder: ReadModelRecorder  # made by construct_recorder
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.app_name
         self.settings = settings
         super().__init__(env=eventsourcing_env(settings))
-        self.schema = ReadModelSchema(
-            settings.app_name, self.tables, Protection(self.mapper.cipher, index_key(settings))
-        )
+        assert self.mapper.cipher is not None  # Settings always name the cipher (CIPHER_TOPIC)
+        self.protection = Protection(self.mapper.cipher, index_key(settings))
+        self.schema = ReadModelSchema(settings.app_name, self.tables, self.protection)
         # Records between nodes travel decrypted (TLS); their events' `by` is an Operator here too.
         self.wire = OperatorMapper(transcoder=self.mapper.transcoder)
-        self.recorder.read_model_schema = self.schema  # type: ignore[attr-defined]
-        self.queries = ReadModelQueries(self.recorder, self.schema)  # type: ignore[arg-type]
+        self.recorder.read_model_schema = self.schema
+        self.queries = ReadModelQueries(self.recorder, self.schema)
         self._reshaped = self.queries.create_tables()
         self._create_upstream_table()
-        if sealed := seal_existing(self.recorder, self.schema.prefix, self.schema.protection.log_key):
+        if sealed := seal_existing(self.recorder, self.schema.prefix, self.protection.log_key):
             log.warning("sealed the %d events this store held before its log was sealed", sealed)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.pulse = Pulse()
@@ -208,9 +211,9 @@ class CrmApplication(Application):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    def construct_recorder(self):  # type: ignore[no-untyped-def]
+    def construct_recorder(self) -> ReadModelRecorder:
         # A process recorder: the same store can later take tracking records for followed logs.
-        recorder = self.factory.process_recorder()
+        recorder = cast("ReadModelRecorder", self.factory.process_recorder())  # the class Settings name
         if self.settings.store == "postgres":  # an unreachable database: 503 at once, not a long hang
             guard(recorder, self.settings)
         return recorder
@@ -374,7 +377,7 @@ class CrmApplication(Application):
 
     def replication_position(self, upstream: str) -> tuple[int, bytes, str]:
         """Where this node stands on an upstream's log: the library's tracking record and our running hash."""
-        position = self.recorder.max_tracking_id(upstream) or 0  # type: ignore[attr-defined]
+        position = self.recorder.max_tracking_id(upstream) or 0
         rows = self.queries.rows(
             f"SELECT position, running_hash, recorded_at FROM {self.upstream_table} WHERE upstream = ?",
             [upstream],
@@ -406,7 +409,7 @@ class CrmApplication(Application):
         )
         ops = [op for agg in aggregates for op in self.project(agg)]
         ops.extend(operations)
-        processing = ProcessingEvent(Tracking(application_name=upstream, notification_id=position))
+        processing = ProcessingEvent[UUID](Tracking(application_name=upstream, notification_id=position))
         processing.collect_events(
             *aggregates,
             read_model=ops,
@@ -435,10 +438,10 @@ class CrmApplication(Application):
     def rebuild_read_models(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Clear every read-model table and re-project each aggregate, replayed in one pass over the log;
         `progress` hears (events replayed, events in all)."""
-        aggregates: dict[UUID, Aggregate] = {}
+        aggregates: dict[UUID, Aggregate | None] = {}
         total = self.head_position()
         for done, notification in enumerate(self._all_notifications(), 1):
-            event = self.mapper.to_domain_event(notification)
+            event = cast("CanMutateAggregate[UUID]", self.mapper.to_domain_event(notification))
             aggregates[notification.originator_id] = event.mutate(aggregates.get(notification.originator_id))
             if progress is not None and (done % 1000 == 0 or done == total):
                 progress(done, total)
@@ -466,7 +469,7 @@ class CrmApplication(Application):
 
     def check_log(self) -> dict[str, Any]:
         """Recompute the chain over the whole log and compare it with the links written beside each event."""
-        return LogCheck(self.recorder, self.schema.prefix, self.schema.protection.log_key).run()
+        return LogCheck(self.recorder, self.schema.prefix, self.protection.log_key).run()
 
     def integrity(self) -> dict[str, Any]:
         """Every proof this node can give of its own history (HQ adds its provinces' mirrors)."""

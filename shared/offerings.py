@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.json_types import JSONObject
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Table, Upsert
 
@@ -48,7 +49,7 @@ def tmf_offering(o: dict[str, Any], source: str) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v is not None}
 
 
-def offering_row(offering: dict[str, Any], source: str) -> Upsert:
+def offering_row(offering: JSONObject, source: str) -> Upsert:
     return Upsert(
         "product_offering",
         {

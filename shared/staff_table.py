@@ -5,19 +5,23 @@ lift a sign-in wait."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.auth.keyring import KeyRing, ProvinceKey
 from shared.auth.sign_in import SignInDesk, StaffEntry
 from shared.auth.throttle import SignInThrottle
 from shared.auth.tokens import MACHINE, Principal, TokenIssuer
 from shared.auth.trust import hq_public_keys, issuer_name, node_issuer, own_issuer_validator
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.signing_key import TrustedKey
 from shared.domain.staff import SignInUnlocked, parse_username
 from shared.domain.values import text
 from shared.persistence.readmodel import Delete, Operation, Table, Upsert
 from shared.persistence.sign_in_ledger import SignInLedger
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 STAFF_TABLE = Table(
     "staff", (("role", "TEXT"), ("province", "TEXT"), ("enabled", "BIGINT")), indexes=("province",)
@@ -65,7 +69,7 @@ class StaffAccess:
     """Composed by each node's application: `entry` is how the node's own directory (HQ's members, or a
     province's copies) answers for a user name when someone signs in."""
 
-    def __init__(self, app: Any, entry: Lookup) -> None:
+    def __init__(self, app: CrmApplication, entry: Lookup) -> None:
         self.app = app
         self.entry = entry
         self.ledger = SignInLedger(app.queries, app.schema.prefix, app.settings.store == "postgres")
@@ -118,13 +122,13 @@ class StaffAccess:
             return "this staff member's role or province has changed: sign in again"
         return None
 
-    def unlock(self, username: str, by: Operator) -> dict[str, Any]:
+    def unlock(self, username: str, by: Operator) -> JSONObject:
         """Lift a user name's sign-in wait on this node; recorded (who, when) whether or not it was waiting."""
         name = parse_username(username)
         self.app.record(SignInUnlocked(username=name, address="", by=by))
         return {"username": name, "node": self.app.settings.node_code, "wasLocked": self.throttle.lift(name)}
 
-    def unlock_address(self, address: str, by: Operator) -> dict[str, Any]:
+    def unlock_address(self, address: str, by: Operator) -> JSONObject:
         """Lift a client address's sign-in wait on this node (strangers' failures through a shared proxy); recorded."""
         shown = text(address, "address", max_length=64)
         self.app.record(SignInUnlocked(username="", address=shown, by=by))

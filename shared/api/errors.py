@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
@@ -60,7 +60,7 @@ def status_of(error: DomainError) -> int:
     return 400
 
 
-def error_body(code: str, reason: str, field: str | None, **details: Any) -> dict[str, Any]:
+def error_body(code: str, reason: str, field: str | None, **details: object) -> dict[str, Any]:
     return {"code": code, "reason": reason, "field": field, **details}
 
 
@@ -125,7 +125,7 @@ def install_error_handlers(app: FastAPI) -> None:
         status = status_of(error)
         headers = {"WWW-Authenticate": 'Bearer realm="crm"'} if status == 401 else None
         if status == 429:
-            headers = {"Retry-After": str(int(error.details.get("retry_after", 1)) + 1)}
+            headers = {"Retry-After": str(int(cast("float", error.details.get("retry_after", 1))) + 1)}
         return ErrorResponse(
             error_body(error.code, error.reason, error.field, **details), status_code=status, headers=headers
         )
@@ -135,7 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = sorted(
             error.errors(), key=lambda e: e.get("type") != "extra_forbidden"
         )  # unknown fields first
-        first = errors[0] if errors else {"loc": ("body",), "msg": "is invalid"}
+        first: dict[str, Any] = errors[0] if errors else {"loc": ("body",), "msg": "is invalid"}
         code = {"json_invalid": "malformedJson", "extra_forbidden": "unknownField"}.get(
             first.get("type", ""), "invalidValue"
         )

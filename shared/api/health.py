@@ -9,13 +9,16 @@ does not catch up by itself: the node is then `degraded` (still ready), naming e
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from shared.api.common import CrmApp
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
@@ -47,7 +50,9 @@ class Readiness(Liveness):
     )
 
 
-NOT_READY = {503: {"model": Readiness, "description": "the store cannot be reached (Retry-After)"}}
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": Readiness, "description": "the store cannot be reached (Retry-After)"}
+}
 
 
 @router.get(
@@ -78,7 +83,7 @@ def health(request: Request, app: CrmApp) -> JSONResponse:
     return _readiness(app, request, with_position=True)
 
 
-def _readiness(app: Any, request: Request, with_position: bool) -> JSONResponse:
+def _readiness(app: CrmApplication, request: Request, with_position: bool) -> JSONResponse:
     body: dict[str, Any] = {
         "status": "up",
         "nodeCode": app.settings.node_code,

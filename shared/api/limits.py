@@ -62,7 +62,7 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-def check_shape(document: Any) -> None:
+def check_shape(document: object) -> None:
     """A parsed JSON body within MAX_MEMBERS members and MAX_DEPTH levels, or a 400 naming the body."""
     members, pending = 0, [(document, 1)]
     while pending:

@@ -6,13 +6,16 @@ personal-data read — only for roles that may see the numbers, recorded as one,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Query, Request
 
 from shared.api.security import ensure_may_see_personal_data
 from shared.domain.errors import TooManyAttempts
 from shared.domain.operator import Operator
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class PersonalLookup:
             if value is not None
         ]
 
-    def record(self, app: Any, resource: str, found: list[str], by: Operator) -> bool:
+    def record(self, app: CrmApplication, resource: str, found: list[str], by: Operator) -> bool:
         """Record the lookup (whom it found, if anyone: a miss tells something too); False if none was asked."""
         if not self.asked:
             return False

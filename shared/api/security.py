@@ -7,12 +7,13 @@ hold it (from the one table in shared/auth/roles.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request, Security
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
@@ -21,7 +22,11 @@ from shared.api.contract import ALL, Selection, document_errors
 from shared.auth.roles import GRANTS, Permission, Role, acts_at, roles_with
 from shared.auth.tokens import MACHINE, InvalidToken, Principal
 from shared.domain.errors import Forbidden, Unauthenticated
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 SCHEME = "staffToken"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -148,7 +153,7 @@ def reading(permission: Permission) -> Any:
 def document_roles(app: FastAPI, tier: str, token_url: str) -> None:
     """Each operation of the OpenAPI names its permission (`x-permission`) and the roles holding it (`x-roles`)."""
 
-    def openapi() -> dict[str, Any]:
+    def openapi() -> JSONObject:
         if app.openapi_schema is None:
             spec = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
@@ -184,8 +189,13 @@ def ensure_may_see_personal_data(by: Operator, field: str = "unmask") -> None:
 
 
 def shown_in_full(
-    app: Any, by: Operator, resource: str, fetch: Any, subjects: Any, fields: Selection = ALL
-) -> Any:
+    app: CrmApplication,
+    by: Operator,
+    resource: str,
+    fetch: Callable[[], object],
+    subjects: Any,
+    fields: Selection = ALL,
+) -> JSONResponse:
     """Personal data in full for a role that may see it: fetched, the read recorded (PIPL), answered unmasked."""
     ensure_may_see_personal_data(by)
     document = fetch()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.json_types import JSONObject
+
 MISSING = None  # a field that did not exist reads as null on its missing side
 
 
-def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(document: Any, prefix: str = "") -> JSONObject:
     """`{"a": {"b": [1]}}` → `{"a.b[0]": 1}`: leaves only, so later mutation of the source cannot reach them."""
     if isinstance(document, dict):
         if not document and prefix:
             return {prefix: {}}
-        out: dict[str, Any] = {}
+        out: JSONObject = {}
         for key, value in document.items():
             out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
@@ -26,7 +28,7 @@ def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: document}
 
 
-def changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+def changes(before: JSONObject, after: JSONObject) -> list[JSONObject]:
     """Field, before and after of every leaf that differs between two flattened documents."""
     return [
         {"field": field, "before": before.get(field, MISSING), "after": after.get(field, MISSING)}

@@ -14,13 +14,16 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from shared.audit.trail import NEVER_SHOWN, event_type, operator_of, selected
 from shared.naming import camel_keys
 from shared.persistence.integrity import notifications
 from shared.persistence.protection import mask
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 COLUMNS = (
     "position",
@@ -54,7 +57,7 @@ def exported_event(position: int | None, event: Any) -> dict[str, Any]:
 
 
 def log_events(
-    app: Any,
+    app: CrmApplication,
     *,
     aggregate_type: str | None = None,
     since: datetime | None = None,
@@ -66,7 +69,7 @@ def log_events(
             yield exported_event(notification.id, event)
 
 
-def aggregate_events(app: Any, aggregate_id: UUID) -> Iterator[dict[str, Any]]:
+def aggregate_events(app: CrmApplication, aggregate_id: UUID) -> Iterator[dict[str, Any]]:
     positions = app.recorder.positions_of(aggregate_id)
     for event in app.events.get(aggregate_id):
         yield exported_event(positions.get(event.originator_version), event)
@@ -105,14 +108,14 @@ def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
     yield _csv_row([f"# {TRAILER}={trailer[TRAILER]}", f"count={trailer['count']}"])
 
 
-def _csv_row(values: Iterable[Any]) -> str:
+def _csv_row(values: Iterable[object]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(values)
     return buffer.getvalue()
 
 
 def exported(
-    app: Any,
+    app: CrmApplication,
     *,
     resource_id: UUID | None = None,
     aggregate_type: str | None = None,

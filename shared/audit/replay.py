@@ -4,17 +4,20 @@ ones, then compared row by row. A healthy node shows no difference; otherwise ea
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.persistence.queries import ReadModelQueries
 from shared.persistence.readmodel import ReadModelSchema
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 SCRATCH_SUFFIX = "_replay"
 MAX_DIFFERENCES = 100
 
 
 def replay_and_compare(
-    live: Any, scratch: Any, progress: Callable[[int, int], None] | None = None
+    live: CrmApplication, scratch: CrmApplication, progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
     """`scratch` is a second application on the same store; its read models are pointed at scratch tables (the
     event store, and HQ's mirror, stay the live ones), rebuilt, compared with `live`'s, then dropped."""

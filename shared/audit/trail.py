@@ -11,10 +11,10 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.utils import resolve_topic
 
 from shared.audit.changes import changes, flatten
@@ -22,6 +22,9 @@ from shared.auth.roles import Permission
 from shared.domain.errors import InvalidValue, NotFound
 from shared.naming import camel_keys
 from shared.persistence.readmodel import Upsert
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 NEVER_SHOWN = frozenset(
     {"password_hash"}
@@ -45,7 +48,7 @@ class AuditedResource:
     aggregate_id: Callable[[str], UUID] = uuid_of
 
 
-def document_of(app: Any, aggregate: Aggregate) -> dict[str, Any]:
+def document_of(app: CrmApplication, aggregate: Aggregate) -> dict[str, Any]:
     """The aggregate as its read model shows it (its own row), or its attributes where nothing projects it."""
     rows = [op.row for op in app.project(aggregate) if isinstance(op, Upsert)]
     # Its row is keyed by its id, or by the business key it is known by (an offering's id): projectors put an
@@ -61,10 +64,11 @@ def attributes_of(aggregate: Aggregate) -> dict[str, Any]:
     """An aggregate's own attributes, camelCase, secrets left out (where no read model shows it, as at HQ for a
     province's customers)."""
     state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_") and k not in NEVER_SHOWN}
+    plain: dict[str, object] = json.loads(json.dumps(state, default=str))
     return {
         "id": str(aggregate.id),
         "@type": type(aggregate).__name__,
-        **camel_keys(json.loads(json.dumps(state, default=str))),
+        **camel_keys(plain),
     }
 
 
@@ -72,7 +76,9 @@ def told(
     events: Iterable[tuple[int | None, Any]], document: Callable[[Aggregate], dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Each event with its position, operator and the fields it changed, replayed from the first."""
-    entries, aggregate, before = [], None, {}
+    entries: list[dict[str, Any]] = []
+    aggregate: Aggregate | None = None
+    before: dict[str, Any] = {}
     for position, event in events:
         aggregate = event.mutate(aggregate)
         after = flatten(document(aggregate)) if aggregate is not None else {}
@@ -97,7 +103,7 @@ def operator_of(event: Any) -> dict[str, Any]:
     return {"actor": by.actor, "role": by.role, "channel": by.channel}
 
 
-def event_type(event: Any) -> str:
+def event_type(event: object) -> str:
     return type(event).__qualname__
 
 
@@ -113,7 +119,7 @@ def selected(
 class AuditTrail:
     """Read-only: nothing here records an event."""
 
-    def __init__(self, app: Any, resources: tuple[AuditedResource, ...]) -> None:
+    def __init__(self, app: CrmApplication, resources: tuple[AuditedResource, ...]) -> None:
         self.app = app
         self.resources = {r.name: r for r in resources}
 
@@ -167,6 +173,7 @@ class AuditTrail:
             if event.originator_version > version:
                 break
             aggregate, at = event.mutate(aggregate), event.timestamp
+        assert aggregate is not None  # the first event is at or below `version`
         return {
             "resource": resource.name,
             "id": resource_id,
@@ -187,7 +194,7 @@ class AuditTrail:
     ) -> Iterator[dict[str, Any]]:
         """The operation log (R-28), derived from the events: who did what, when, how, on which aggregate."""
         for notification in self.app._all_notifications():
-            event = self.app.mapper.to_domain_event(notification)
+            event = cast("CanMutateAggregate[UUID]", self.app.mapper.to_domain_event(notification))
             who = operator_of(event)
             if (
                 (actor and who["actor"] != actor)

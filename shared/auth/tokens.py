@@ -181,7 +181,7 @@ class TokenValidator:
         )
 
 
-def _role(value: Any) -> Role:
+def _role(value: object) -> Role:
     """A role claim is one role or a list of them (an OpenID provider's role list): the first one we know."""
     for candidate in value if isinstance(value, list) else [value]:
         try:

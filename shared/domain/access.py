@@ -10,7 +10,12 @@ from shared.domain.operator import Operator
 class PersonalDataRead(Aggregate):
     """One read of certificate or phone numbers in full, by a role allowed to ask for them."""
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        resource: str
+        subjects: list[str]
+        by: Operator
+
+    @event(Recorded)
     def __init__(self, *, resource: str, subjects: list[str], by: Operator) -> None:
         self.resource = resource
         self.subjects = subjects

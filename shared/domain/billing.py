@@ -79,10 +79,16 @@ class BillingAccount(Aggregate):
     """One customer's account: unbilled one-time charges, monthly subscriptions, billed cycles."""
 
     @staticmethod
-    def create_id(customer_id: str, **_: Any) -> UUID:
+    def create_id(customer_id: str, **_: object) -> UUID:
         return account_id_for(customer_id)
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        customer_id: str
+        name: str
+        province: str
+        by: Operator
+
+    @event(Opened)
     def __init__(self, customer_id: str, name: str, province: str, by: Operator) -> None:
         self.customer_id = customer_id
         self.name = name
@@ -113,7 +119,20 @@ class BillingAccount(Aggregate):
             order_item_id=text(charge.get("orderItemId"), "orderItemId", max_length=64, required=False),
         )
 
-    @event("ChargePosted")
+    class ChargePosted(Aggregate.Event):
+        charge_id: str
+        kind: str
+        amount: int
+        description: str
+        reference: str
+        for_customer_id: str
+        at: datetime
+        by: Operator
+        delivering_province: str
+        offering_id: str
+        order_item_id: str
+
+    @event(ChargePosted)
     def _charge_posted(
         self,
         charge_id: str,
@@ -166,7 +185,13 @@ class BillingAccount(Aggregate):
         self._billed(cycle=cycle, bill_id=bill.id, amount=bill.amount_due, by=by)
         return bill
 
-    @event("Billed")
+    class Billed(Aggregate.Event):
+        cycle: str
+        bill_id: UUID
+        amount: int
+        by: Operator
+
+    @event(Billed)
     def _billed(self, cycle: str, bill_id: UUID, amount: int, by: Operator) -> None:
         self.billed_cycles[cycle] = str(bill_id)
         self.unbilled = []
@@ -175,7 +200,12 @@ class BillingAccount(Aggregate):
     def receive(self, amount: int, bill_id: UUID, by: Operator) -> None:
         self._paid(bill_id=bill_id, amount=amount, by=by)
 
-    @event("PaymentReceived")
+    class PaymentReceived(Aggregate.Event):
+        bill_id: UUID
+        amount: int
+        by: Operator
+
+    @event(PaymentReceived)
     def _paid(self, bill_id: UUID, amount: int, by: Operator) -> None:
         self.outstanding -= amount
 
@@ -187,7 +217,16 @@ class BillingAccount(Aggregate):
 class CustomerBill(Aggregate):
     """A bill for one account and one monthly cycle (TMF678)."""
 
-    @event("Issued")
+    class Issued(Aggregate.Created):
+        account_id: UUID
+        customer_id: str
+        cycle: str
+        lines: list[dict[str, Any]]
+        due_date: date
+        issued_at: datetime
+        by: Operator
+
+    @event(Issued)
     def __init__(
         self,
         *,
@@ -217,7 +256,11 @@ class CustomerBill(Aggregate):
             )
         self._sent(at=at, by=by)
 
-    @event("Sent")
+    class Sent(Aggregate.Event):
+        at: datetime
+        by: Operator
+
+    @event(Sent)
     def _sent(self, at: datetime, by: Operator) -> None:
         self.state = BillState.SENT.value
 
@@ -238,7 +281,13 @@ class CustomerBill(Aggregate):
         self._payment_applied(payment_id=payment_id, amount=paid, at=at, by=by)
         return paid
 
-    @event("PaymentApplied")
+    class PaymentApplied(Aggregate.Event):
+        payment_id: UUID
+        amount: int
+        at: datetime
+        by: Operator
+
+    @event(PaymentApplied)
     def _payment_applied(self, payment_id: UUID, amount: int, at: datetime, by: Operator) -> None:
         self.remaining -= amount
         self.payments.append({"paymentId": str(payment_id), "amount": amount, "at": at.isoformat()})
@@ -248,7 +297,15 @@ class CustomerBill(Aggregate):
 class Payment(Aggregate):
     """A payment against one bill (TMF676 naming)."""
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        bill_id: UUID
+        account_id: UUID
+        amount: int
+        method: str
+        paid_at: datetime
+        by: Operator
+
+    @event(Received)
     def __init__(
         self,
         *,

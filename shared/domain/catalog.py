@@ -59,7 +59,7 @@ class OfferingTerms:
         return self.lifecycle_status == LifecycleStatus.RELEASED.value
 
 
-def parse_offering(entry: Any) -> dict[str, Any]:
+def parse_offering(entry: object) -> dict[str, Any]:
     """Validate one catalog entry (from the shipped file or from HQ) into the stored form."""
     if not isinstance(entry, dict):
         raise InvalidValue("must be an object", field="productOffering")
@@ -83,7 +83,7 @@ def parse_offering(entry: Any) -> dict[str, Any]:
     }
 
 
-def _bundled(value: Any, kind: str, offering_id: str) -> list[str]:
+def _bundled(value: object, kind: str, offering_id: str) -> list[str]:
     """A package (产品包) bundles two or more other offerings, each once; any other kind bundles none."""
     bundled = value or []
     if not isinstance(bundled, list) or not all(isinstance(b, str) and b for b in bundled):
@@ -118,7 +118,13 @@ class CatalogEntry(Aggregate):
     def create_id(offering_id: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"crm:catalog-entry:{offering_id}")
 
-    @event("Copied")
+    class Copied(Aggregate.Created):
+        offering_id: str
+        offering: dict[str, Any]
+        source: str
+        by: Operator
+
+    @event(Copied)
     def __init__(self, offering_id: str, offering: dict[str, Any], source: str, by: Operator) -> None:
         self.offering_id = offering_id
         self.offering = offering
@@ -128,7 +134,12 @@ class CatalogEntry(Aggregate):
         if offering != self.offering or source != self.source:
             self._replaced(offering=offering, source=source, by=by)
 
-    @event("Replaced")
+    class Replaced(Aggregate.Event):
+        offering: dict[str, Any]
+        source: str
+        by: Operator
+
+    @event(Replaced)
     def _replaced(self, offering: dict[str, Any], source: str, by: Operator) -> None:
         self.offering = offering
         self.source = source

@@ -36,10 +36,21 @@ class CrossProvinceRequest(Aggregate):
     """In the home province: the legs of one order that other provinces deliver, and what happens to the order."""
 
     @staticmethod
-    def create_id(order_id: str, **_: Any) -> UUID:
+    def create_id(order_id: str, **_: object) -> UUID:
         return request_id(order_id)
 
-    @event("Submitted")
+    class Submitted(Aggregate.Created):
+        order_id: str
+        home: str
+        customer: dict[str, Any]
+        sla_class: str
+        acceptance_kind: str
+        due_date: date
+        accepted_at: datetime
+        legs: dict[str, list[dict[str, Any]]]
+        by: Operator
+
+    @event(Submitted)
     def __init__(
         self,
         *,
@@ -67,7 +78,14 @@ class CrossProvinceRequest(Aggregate):
     def request_cancellation(self, provinces: list[str], reason: str, at: datetime, by: Operator) -> None:
         self._cancellation_requested(order_id=self.order_id, provinces=provinces, reason=reason, at=at, by=by)
 
-    @event("CancellationRequested")
+    class CancellationRequested(Aggregate.Event):
+        order_id: str
+        provinces: list[str]
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationRequested)
     def _cancellation_requested(
         self, order_id: str, provinces: list[str], reason: str, at: datetime, by: Operator
     ) -> None:
@@ -79,7 +97,14 @@ class CrossProvinceRequest(Aggregate):
         if (state, home_leg) != (self.home_state, self.home_leg):
             self._home_state_changed(order_id=self.order_id, state=state, home_leg=home_leg, at=at, by=by)
 
-    @event("HomeStateChanged")
+    class HomeStateChanged(Aggregate.Event):
+        order_id: str
+        state: str
+        at: datetime
+        by: Operator
+        home_leg: str
+
+    @event(HomeStateChanged)
     def _home_state_changed(
         self, order_id: str, state: str, at: datetime, by: Operator, home_leg: str = ""
     ) -> None:
@@ -91,10 +116,21 @@ class DeliveryLeg(Aggregate):
     """In a delivering province: the part of another province's order performed here, reported up as it moves."""
 
     @staticmethod
-    def create_id(order_id: str, province: str, **_: Any) -> UUID:
+    def create_id(order_id: str, province: str, **_: object) -> UUID:
         return leg_id(order_id, province)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        order_id: str
+        province: str
+        home: str
+        customer: dict[str, Any]
+        items: list[dict[str, Any]]
+        sla_class: str
+        due_date: date
+        accepted_at: datetime
+        by: Operator
+
+    @event(Received)
     def __init__(
         self,
         *,
@@ -138,7 +174,16 @@ class DeliveryLeg(Aggregate):
             by=by,
         )
 
-    @event("WorkProgressed")
+    class WorkProgressed(Aggregate.Event):
+        order_id: str
+        work_kind: str
+        work_state: str
+        leg_state: str
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(WorkProgressed)
     def _work_progressed(
         self,
         order_id: str,
@@ -166,7 +211,14 @@ class DeliveryLeg(Aggregate):
         self._cancellation_answered(order_id=self.order_id, accepted=accepted, reason=reason, at=at, by=by)
         return accepted
 
-    @event("CancellationAnswered")
+    class CancellationAnswered(Aggregate.Event):
+        order_id: str
+        accepted: bool
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationAnswered)
     def _cancellation_answered(
         self, order_id: str, accepted: bool, reason: str, at: datetime, by: Operator
     ) -> None:
@@ -180,11 +232,11 @@ class CrossProvinceOrder(Aggregate):
     """
 
     @staticmethod
-    def create_id(order_id: str, **_: Any) -> UUID:
+    def create_id(order_id: str, **_: object) -> UUID:
         return routing_id(order_id)
 
     @classmethod
-    def open(cls, request: Any, routes: set[str], by: Operator) -> CrossProvinceOrder:
+    def open(cls, request: CrossProvinceRequest, routes: set[str], by: Operator) -> CrossProvinceOrder:
         """Record a home province's request and forward each leg to its province; a province HQ has no route to
         is refused at once, the refusal relayed home."""
         order = cls(
@@ -225,7 +277,17 @@ class CrossProvinceOrder(Aggregate):
                 )
         return order
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        order_id: str
+        home: str
+        customer: dict[str, Any]
+        sla_class: str
+        due_date: date
+        accepted_at: datetime
+        legs: dict[str, dict[str, Any]]
+        by: Operator
+
+    @event(Opened)
     def __init__(
         self,
         *,
@@ -259,7 +321,19 @@ class CrossProvinceOrder(Aggregate):
         self.home_state_at = accepted_at.isoformat()
         self.cancellation: dict[str, Any] | None = None
 
-    @event("Forwarded")
+    class Forwarded(Aggregate.Event):
+        destination: str
+        order_id: str
+        home: str
+        customer: dict[str, Any]
+        items: list[dict[str, Any]]
+        sla_class: str
+        acceptance_kind: str
+        due_date: date
+        accepted_at: datetime
+        by: Operator
+
+    @event(Forwarded)
     def _forwarded(
         self,
         destination: str,
@@ -298,7 +372,18 @@ class CrossProvinceOrder(Aggregate):
             by=by,
         )
 
-    @event("LegProgressed")
+    class LegProgressed(Aggregate.Event):
+        destination: str
+        order_id: str
+        province: str
+        work_kind: str
+        work_state: str
+        leg_state: str
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(LegProgressed)
     def _leg_progressed(
         self,
         destination: str,
@@ -335,7 +420,14 @@ class CrossProvinceOrder(Aggregate):
                     province, True, f"never forwarded to {province}: nothing to cancel", at, by
                 )
 
-    @event("CancellationForwarded")
+    class CancellationForwarded(Aggregate.Event):
+        destination: str
+        order_id: str
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationForwarded)
     def _cancellation_forwarded(
         self, destination: str, order_id: str, reason: str, at: datetime, by: Operator
     ) -> None:
@@ -354,7 +446,16 @@ class CrossProvinceOrder(Aggregate):
             by=by,
         )
 
-    @event("CancellationAnswered")
+    class CancellationAnswered(Aggregate.Event):
+        destination: str
+        order_id: str
+        province: str
+        accepted: bool
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationAnswered)
     def _cancellation_answered(
         self,
         destination: str,
@@ -375,7 +476,14 @@ class CrossProvinceOrder(Aggregate):
     def record_home_state(self, state: str, home_leg: str, at: datetime, by: Operator) -> None:
         self._home_state_reported(order_id=self.order_id, state=state, home_leg=home_leg, at=at, by=by)
 
-    @event("HomeStateReported")
+    class HomeStateReported(Aggregate.Event):
+        order_id: str
+        state: str
+        at: datetime
+        by: Operator
+        home_leg: str
+
+    @event(HomeStateReported)
     def _home_state_reported(
         self, order_id: str, state: str, at: datetime, by: Operator, home_leg: str = ""
     ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -141,7 +142,18 @@ class Customer(Aggregate):
             by=by,
         )
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        province: str
+        kind: str
+        name: str
+        certificate_type: str
+        certificate_number: str
+        grade: str
+        contacts: list[dict[str, Any]]
+        industry: str
+        by: Operator
+
+    @event(Registered)
     def __init__(
         self,
         *,
@@ -190,7 +202,11 @@ class Customer(Aggregate):
         if new != self.name:
             self._renamed(name=new, by=by)
 
-    @event("Renamed")
+    class Renamed(Aggregate.Event):
+        name: str
+        by: Operator
+
+    @event(Renamed)
     def _renamed(self, name: str, by: Operator) -> None:
         self.name = name
 
@@ -200,7 +216,11 @@ class Customer(Aggregate):
         if new != self.contacts:
             self._contacts_changed(contacts=new, by=by)
 
-    @event("ContactsChanged")
+    class ContactsChanged(Aggregate.Event):
+        contacts: list[dict[str, Any]]
+        by: Operator
+
+    @event(ContactsChanged)
     def _contacts_changed(self, contacts: list[dict[str, Any]], by: Operator) -> None:
         self.contacts = contacts
 
@@ -210,7 +230,11 @@ class Customer(Aggregate):
         if new != self.industry:
             self._industry_changed(industry=new, by=by)
 
-    @event("IndustryChanged")
+    class IndustryChanged(Aggregate.Event):
+        industry: str
+        by: Operator
+
+    @event(IndustryChanged)
     def _industry_changed(self, industry: str, by: Operator) -> None:
         self.industry = industry
 
@@ -221,7 +245,7 @@ class Customer(Aggregate):
         status: object,
         reason: object,
         by: Operator,
-        still_open: dict[str, list[Any]] | None = None,
+        still_open: Mapping[str, Sequence[object]] | None = None,
     ) -> None:
         """`still_open`: what the customer still has open, by kind (CLOSING_BLOCKERS); closing waits for none."""
         target = parse_status(status)
@@ -255,7 +279,13 @@ class Customer(Aggregate):
             by=by,
         )
 
-    @event("StatusChanged")
+    class StatusChanged(Aggregate.Event):
+        from_status: str
+        to_status: str
+        reason: str
+        by: Operator
+
+    @event(StatusChanged)
     def _status_changed(self, from_status: str, to_status: str, reason: str, by: Operator) -> None:
         self.status = to_status
         self.status_reason = reason
@@ -266,7 +296,12 @@ class Customer(Aggregate):
         if new != self.grade:
             self._grade_changed(from_grade=self.grade, to_grade=new, by=by)
 
-    @event("GradeChanged")
+    class GradeChanged(Aggregate.Event):
+        from_grade: str
+        to_grade: str
+        by: Operator
+
+    @event(GradeChanged)
     def _grade_changed(self, from_grade: str, to_grade: str, by: Operator) -> None:
         self.grade = to_grade
 
@@ -282,7 +317,13 @@ class Customer(Aggregate):
             return
         self._manager_assigned(manager_id=manager_id, manager_name=name, at=at, by=by)
 
-    @event("ManagerAssigned")
+    class ManagerAssigned(Aggregate.Event):
+        manager_id: str
+        manager_name: str
+        at: datetime
+        by: Operator
+
+    @event(ManagerAssigned)
     def _manager_assigned(self, manager_id: str, manager_name: str, at: datetime, by: Operator) -> None:
         stamp = at.isoformat()
         if self.managers and self.managers[-1]["until"] is None:
@@ -319,7 +360,16 @@ class Customer(Aggregate):
         )
         return member_id
 
-    @event("MemberAdded")
+    class MemberAdded(Aggregate.Event):
+        member_id: str
+        name: str
+        phone_number: str
+        province: str
+        customer_id: str | None
+        centrally_paid: bool
+        by: Operator
+
+    @event(MemberAdded)
     def _member_added(
         self,
         member_id: str,
@@ -345,7 +395,11 @@ class Customer(Aggregate):
             raise NotFound(f"no member '{member_id}' in this group", field="memberId")
         self._member_removed(member_id=member_id, by=by)
 
-    @event("MemberRemoved")
+    class MemberRemoved(Aggregate.Event):
+        member_id: str
+        by: Operator
+
+    @event(MemberRemoved)
     def _member_removed(self, member_id: str, by: Operator) -> None:
         del self.members[member_id]
 

@@ -8,19 +8,22 @@ located there (`GroupShare`, addressed to that province). The province keeps a r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.operator import Operator
 
+if TYPE_CHECKING:
+    from shared.domain.customer import Customer
+
 
 def share_id(group_id: str, province: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:group-share:{group_id}:{province}")
 
 
-def group_view(group: Any, province: str) -> dict[str, Any]:
+def group_view(group: Customer, province: str) -> dict[str, Any]:
     """What `province` may see of a group registered elsewhere: no member of any other province."""
     return {
         "id": str(group.id),
@@ -39,10 +42,16 @@ class GroupShare(Aggregate):
     """At HQ: what one province has been told about one group; every change is addressed to that province."""
 
     @staticmethod
-    def create_id(group_id: str, destination: str, **_: Any) -> UUID:
+    def create_id(group_id: str, destination: str, **_: object) -> UUID:
         return share_id(group_id, destination)
 
-    @event("Shared")
+    class Shared(Aggregate.Created):
+        group_id: str
+        destination: str
+        view: dict[str, Any]
+        by: Operator
+
+    @event(Shared)
     def __init__(self, *, group_id: str, destination: str, view: dict[str, Any], by: Operator) -> None:
         self.group_id = group_id
         self.destination = destination
@@ -53,7 +62,12 @@ class GroupShare(Aggregate):
         if view != self.view or self.withdrawn:
             self._updated(destination=self.destination, view=view, by=by)
 
-    @event("Updated")
+    class Updated(Aggregate.Event):
+        destination: str
+        view: dict[str, Any]
+        by: Operator
+
+    @event(Updated)
     def _updated(self, destination: str, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
@@ -63,7 +77,12 @@ class GroupShare(Aggregate):
         if not self.withdrawn:
             self._withdrawn(destination=self.destination, group_id=self.group_id, by=by)
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        destination: str
+        group_id: str
+        by: Operator
+
+    @event(Withdrawn)
     def _withdrawn(self, destination: str, group_id: str, by: Operator) -> None:
         self.withdrawn = True
 
@@ -72,10 +91,14 @@ class RemoteGroup(Aggregate):
     """In a member's province: the read-only view of a group its home province owns (id = the group's id)."""
 
     @staticmethod
-    def create_id(view: dict[str, Any], **_: Any) -> UUID:
+    def create_id(view: dict[str, Any], **_: object) -> UUID:
         return UUID(view["id"])
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        view: dict[str, Any]
+        by: Operator
+
+    @event(Received)
     def __init__(self, *, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
@@ -84,7 +107,11 @@ class RemoteGroup(Aggregate):
         if view != self.view or self.withdrawn:
             self._replaced(view=view, by=by)
 
-    @event("Replaced")
+    class Replaced(Aggregate.Event):
+        view: dict[str, Any]
+        by: Operator
+
+    @event(Replaced)
     def _replaced(self, view: dict[str, Any], by: Operator) -> None:
         self.view = view
         self.withdrawn = False
@@ -93,6 +120,9 @@ class RemoteGroup(Aggregate):
         if not self.withdrawn:
             self._withdrawn(by=by)
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        by: Operator
+
+    @event(Withdrawn)
     def _withdrawn(self, by: Operator) -> None:
         self.withdrawn = True

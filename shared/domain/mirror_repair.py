@@ -12,7 +12,18 @@ class MirrorReseeded(Aggregate):
     province's log again from there, checking every link. What HQ had mirrored beyond is named here, hashes and
     all; HQ's own events stay as they were."""
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        upstream: str
+        kept_upto: int
+        kept_hash: str
+        dropped_from: int
+        dropped_upto: int
+        dropped_head_hash: str
+        dropped_records: int
+        reason: str
+        by: Operator
+
+    @event(Recorded)
     def __init__(
         self,
         *,

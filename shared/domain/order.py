@@ -203,7 +203,20 @@ class ProductOrder(Aggregate):
             by=by,
         )
 
-    @event("Accepted")
+    class Accepted(Aggregate.Created):
+        customer_id: str
+        customer_name: str
+        province: str
+        items: list[dict[str, Any]]
+        acceptance_kind: str
+        sla_class: str
+        description: str
+        channel: str
+        accepted_at: datetime
+        due_date: date
+        by: Operator
+
+    @event(Accepted)
     def __init__(
         self,
         *,
@@ -266,7 +279,8 @@ class ProductOrder(Aggregate):
         return [i for i in self.items if (i.get("deliveringProvince") or self.province) == province]
 
     def leg_state(self, province: str) -> str:
-        return self.legs[province]["state"]
+        state: str = self.legs[province]["state"]
+        return state
 
     # --- state machine ---------------------------------------------------------------------
 
@@ -307,7 +321,14 @@ class ProductOrder(Aggregate):
             by=by,
         )
 
-    @event("StateChanged")
+    class StateChanged(Aggregate.Event):
+        from_state: str
+        to_state: str
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(StateChanged)
     def _state_changed(self, from_state: str, to_state: str, reason: str, at: datetime, by: Operator) -> None:
         self.state = to_state
         self.history.append({"state": to_state, "at": at.isoformat(), "reason": reason, "by": by.as_dict()})
@@ -355,7 +376,17 @@ class ProductOrder(Aggregate):
             why = f"{where}{work_kind} {work_state}" + (f": {reason}" if reason else "")
             self._follow_legs(why, at, calendar, manager, by)
 
-    @event("LegProgressed")
+    class LegProgressed(Aggregate.Event):
+        province: str
+        work_kind: str
+        work_state: str
+        leg_state: str
+        reason: str
+        at: datetime
+        notice: dict[str, Any] | None
+        by: Operator
+
+    @event(LegProgressed)
     def _leg_progressed(
         self,
         province: str,
@@ -458,7 +489,17 @@ class ProductOrder(Aggregate):
             items=items,
         )
 
-    @event("Completed")
+    class Completed(Aggregate.Event):
+        at: datetime
+        late_working_days: int
+        compensation: int
+        notice: dict[str, Any]
+        callback_due: datetime
+        by: Operator
+        state: str
+        items: dict[str, dict[str, int]] | None
+
+    @event(Completed)
     def _completed(
         self,
         at: datetime,
@@ -532,7 +573,13 @@ class ProductOrder(Aggregate):
                 self._state_changed(from_state=self.state, to_state=target.value, reason=why, at=at, by=by)
         self._cancellation_recorded(reason=why, at=at, by=by)
 
-    @event("CancellationRequested")
+    class CancellationRequested(Aggregate.Event):
+        reason: str
+        at: datetime
+        asked: list[str]
+        by: Operator
+
+    @event(CancellationRequested)
     def _cancellation_requested(self, reason: str, at: datetime, asked: list[str], by: Operator) -> None:
         self.cancellation = {
             "reason": reason,
@@ -563,12 +610,12 @@ class ProductOrder(Aggregate):
         if waiting is None or province not in waiting["asked"] or province in waiting["answers"]:
             return  # an answer to a cancellation already settled changes nothing
         self._cancellation_answered(province=province, accepted=accepted, reason=reason, at=at, by=by)
-        answers = self.cancellation["answers"]  # type: ignore[index]
-        if set(answers) != set(self.cancellation["asked"]):  # type: ignore[index]
+        answers = waiting["answers"]  # the same record, answered in place
+        if set(answers) != set(waiting["asked"]):
             return
         refusals = [f"{p}: {a['reason']}" for p, a in sorted(answers.items()) if not a["accepted"]]
         if not refusals:
-            self._cancel_now(self.cancellation["reason"], at, by)  # type: ignore[index]
+            self._cancel_now(waiting["reason"], at, by)
             return
         self._cancellation_refused(reason="; ".join(refusals), at=at, by=by)
         target = derived_state([leg["state"] for leg in self.legs.values()])
@@ -579,11 +626,19 @@ class ProductOrder(Aggregate):
                 from_state=self.state, to_state=target.value, reason="cancellation refused", at=at, by=by
             )
 
-    @event("CancellationAnswered")
+    class CancellationAnswered(Aggregate.Event):
+        province: str
+        accepted: bool
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationAnswered)
     def _cancellation_answered(
         self, province: str, accepted: bool, reason: str, at: datetime, by: Operator
     ) -> None:
-        self.cancellation["answers"][province] = {  # type: ignore[index]
+        assert self.cancellation is not None  # CancellationRequested came first
+        self.cancellation["answers"][province] = {
             "accepted": accepted,
             "reason": reason,
             "at": at.isoformat(),
@@ -592,16 +647,27 @@ class ProductOrder(Aggregate):
         if accepted and WorkState(self.legs[province]["state"]) not in FINAL_WORK_STATES:
             self.legs[province]["state"] = WorkState.CANCELLED.value
 
-    @event("CancellationRefused")
+    class CancellationRefused(Aggregate.Event):
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationRefused)
     def _cancellation_refused(self, reason: str, at: datetime, by: Operator) -> None:
+        assert self.cancellation is not None  # CancellationRequested came first
         self.cancellation = {
             **self.cancellation,
             "state": "terminatedWithError",
-            "refusal": reason,  # type: ignore[dict-item]
+            "refusal": reason,
             "answeredAt": at.isoformat(),
         }
 
-    @event("CancellationRecorded")
+    class CancellationRecorded(Aggregate.Event):
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(CancellationRecorded)
     def _cancellation_recorded(self, reason: str, at: datetime, by: Operator) -> None:
         asked = self.cancellation or {
             "requestedAt": at.isoformat(),
@@ -629,7 +695,13 @@ class ProductOrder(Aggregate):
             result=text(result, "result", max_length=MAX_TEXT), satisfied=satisfied, at=at, by=by
         )
 
-    @event("CallbackRecorded")
+    class CallbackRecorded(Aggregate.Event):
+        result: str
+        satisfied: bool
+        at: datetime
+        by: Operator
+
+    @event(CallbackRecorded)
     def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: Operator) -> None:
         self.callback = {"result": result, "satisfied": satisfied, "at": at.isoformat(), "by": by.as_dict()}
 
@@ -672,7 +744,7 @@ class ProductOrder(Aggregate):
 
 def _item(line: OrderLine, home: str, sla: SlaClass) -> dict[str, Any]:
     base = line.terms.one_time_fee * line.quantity
-    item = {
+    item: dict[str, Any] = {
         "id": line.item_id,
         "offeringId": line.terms.id,
         "offeringName": line.terms.name,

@@ -9,7 +9,6 @@ batch's tracking record (exactly once), and the follower goes on. Orphans stay l
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -36,10 +35,22 @@ class OrphanRecord(Aggregate):
     """One record of `upstream` at `position` that was not applied because what it refers to is not held here."""
 
     @staticmethod
-    def create_id(upstream: str, position: int, **_: Any) -> UUID:
+    def create_id(upstream: str, position: int, **_: object) -> UUID:
         return orphan_id(upstream, position)
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        upstream: str
+        position: int
+        event_type: str
+        referred_type: str
+        referred_id: str
+        order_id: str
+        province: str
+        upstream_recorded_at: str
+        reason: str
+        by: Operator
+
+    @event(Recorded)
     def __init__(
         self,
         *,

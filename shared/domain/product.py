@@ -40,14 +40,18 @@ class Product(Aggregate):
         return product_id(offering["id"])
 
     @classmethod
-    def design(cls, data: Any, by: Operator) -> Product:
+    def design(cls, data: object, by: Operator) -> Product:
         """A new product starts in design (设计), whatever status the request names."""
         if not isinstance(data, dict):
             raise InvalidValue("must be an object", field="productOffering")
         offering = parse_offering({**data, "lifecycleStatus": LifecycleStatus.IN_DESIGN.value})
         return cls(offering=offering, by=by)
 
-    @event("Designed")
+    class Designed(Aggregate.Created):
+        offering: dict[str, Any]
+        by: Operator
+
+    @event(Designed)
     def __init__(self, offering: dict[str, Any], by: Operator) -> None:
         self.offering = offering
 
@@ -74,7 +78,11 @@ class Product(Aggregate):
         if changed != self.offering:
             self._tariff_changed(offering=changed, by=by)
 
-    @event("TariffChanged")
+    class TariffChanged(Aggregate.Event):
+        offering: dict[str, Any]
+        by: Operator
+
+    @event(TariffChanged)
     def _tariff_changed(self, offering: dict[str, Any], by: Operator) -> None:
         self.offering = offering
 
@@ -99,6 +107,11 @@ class Product(Aggregate):
             from_status=self.status.value, offering={**self.offering, "lifecycleStatus": target.value}, by=by
         )
 
-    @event("LifecycleChanged")
+    class LifecycleChanged(Aggregate.Event):
+        from_status: str
+        offering: dict[str, Any]
+        by: Operator
+
+    @event(LifecycleChanged)
     def _lifecycle_changed(self, from_status: str, offering: dict[str, Any], by: Operator) -> None:
         self.offering = offering

@@ -8,7 +8,6 @@ order item for a province no node serves instead of accepting work HQ would refu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -23,10 +22,14 @@ class RouteTable(Aggregate):
     """At HQ: the provinces it routes to."""
 
     @staticmethod
-    def create_id(**_: Any) -> UUID:
+    def create_id(**_: object) -> UUID:
         return ROUTE_TABLE_ID
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        provinces: list[str]
+        by: Operator
+
+    @event(Recorded)
     def __init__(self, *, provinces: list[str], by: Operator) -> None:
         self.provinces = provinces
 
@@ -35,7 +38,11 @@ class RouteTable(Aggregate):
         if routed != self.provinces:
             self._changed(provinces=routed, by=by)
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        provinces: list[str]
+        by: Operator
+
+    @event(Changed)
     def _changed(self, provinces: list[str], by: Operator) -> None:
         self.provinces = provinces
 
@@ -44,10 +51,15 @@ class RouteTableCopy(Aggregate):
     """In a province: HQ's route table as it last arrived (`as_of`: when HQ recorded it)."""
 
     @staticmethod
-    def create_id(**_: Any) -> UUID:
+    def create_id(**_: object) -> UUID:
         return ROUTE_COPY_ID
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        provinces: list[str]
+        as_of: str
+        by: Operator
+
+    @event(Received)
     def __init__(self, *, provinces: list[str], as_of: str, by: Operator) -> None:
         self.provinces = provinces
         self.as_of = as_of
@@ -56,7 +68,12 @@ class RouteTableCopy(Aggregate):
         if (provinces, as_of) != (self.provinces, self.as_of):
             self._replaced(provinces=provinces, as_of=as_of, by=by)
 
-    @event("Replaced")
+    class Replaced(Aggregate.Event):
+        provinces: list[str]
+        as_of: str
+        by: Operator
+
+    @event(Replaced)
     def _replaced(self, provinces: list[str], as_of: str, by: Operator) -> None:
         self.provinces = provinces
         self.as_of = as_of

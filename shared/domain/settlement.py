@@ -48,7 +48,7 @@ class SettlementRule(Aggregate):
     monthly fees. `offering_id` is an offering's id, or "default" for every offering without its own rule."""
 
     @staticmethod
-    def create_id(offering_id: str, **_: Any) -> UUID:
+    def create_id(offering_id: str, **_: object) -> UUID:
         return rule_id(offering_id)
 
     @classmethod
@@ -62,7 +62,13 @@ class SettlementRule(Aggregate):
             by=by,
         )
 
-    @event("Defined")
+    class Defined(Aggregate.Created):
+        offering_id: str
+        one_time_percent: int
+        monthly_percent: int
+        by: Operator
+
+    @event(Defined)
     def __init__(
         self, *, offering_id: str, one_time_percent: int, monthly_percent: int, by: Operator
     ) -> None:
@@ -77,7 +83,12 @@ class SettlementRule(Aggregate):
         if (one_time, monthly) != (self.one_time_percent, self.monthly_percent):
             self._changed(one_time_percent=one_time, monthly_percent=monthly, by=by)
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        one_time_percent: int
+        monthly_percent: int
+        by: Operator
+
+    @event(Changed)
     def _changed(self, one_time_percent: int, monthly_percent: int, by: Operator) -> None:
         self.one_time_percent = one_time_percent
         self.monthly_percent = monthly_percent
@@ -91,7 +102,7 @@ class SettlementEntry(Aggregate):
     """One billed cross-province line and the share of it the home province owes the delivering province."""
 
     @staticmethod
-    def create_id(bill_id: str, line_id: str, **_: Any) -> UUID:
+    def create_id(bill_id: str, line_id: str, **_: object) -> UUID:
         return entry_id(bill_id, line_id)
 
     @classmethod
@@ -122,7 +133,22 @@ class SettlementEntry(Aggregate):
             by=by,
         )
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        month: str
+        home: str
+        delivering: str
+        bill_id: str
+        line_id: str
+        order_id: str
+        offering_id: str
+        kind: str
+        billed: int
+        share_percent: int
+        share: int
+        rule: dict[str, Any]
+        by: Operator
+
+    @event(Recorded)
     def __init__(
         self,
         *,
@@ -172,10 +198,17 @@ class BillApportionment(Aggregate):
     that what its bill shows of a share is what HQ settles — the one rule is applied once, here."""
 
     @staticmethod
-    def create_id(bill_id: str, **_: Any) -> UUID:
+    def create_id(bill_id: str, **_: object) -> UUID:
         return apportionment_id(bill_id)
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        destination: str
+        bill_id: str
+        month: str
+        lines: list[dict[str, Any]]
+        by: Operator
+
+    @event(Recorded)
     def __init__(
         self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]], by: Operator
     ) -> None:
@@ -189,10 +222,17 @@ class ReceivedApportionment(Aggregate):
     """In the home province: HQ's apportionment of one of its bills, as it arrived (id = HQ's)."""
 
     @staticmethod
-    def create_id(bill_id: str, **_: Any) -> UUID:
+    def create_id(bill_id: str, **_: object) -> UUID:
         return apportionment_id(bill_id)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        bill_id: str
+        month: str
+        lines: list[dict[str, Any]]
+        apportioned_at: str
+        by: Operator
+
+    @event(Received)
     def __init__(
         self,
         *,
@@ -234,10 +274,17 @@ class SettlementStatement(Aggregate):
     """At HQ: a province's settlement statement for a month, addressed to that province (跨省账单接口, R-2)."""
 
     @staticmethod
-    def create_id(destination: str, month: str, **_: Any) -> UUID:
+    def create_id(destination: str, month: str, **_: object) -> UUID:
         return statement_id(destination, month)
 
-    @event("Issued")
+    class Issued(Aggregate.Created):
+        destination: str
+        month: str
+        figures: dict[str, Any]
+        entries: int
+        by: Operator
+
+    @event(Issued)
     def __init__(
         self, *, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
     ) -> None:
@@ -255,7 +302,14 @@ class SettlementStatement(Aggregate):
         )
         return True
 
-    @event("Reissued")
+    class Reissued(Aggregate.Event):
+        destination: str
+        month: str
+        figures: dict[str, Any]
+        entries: int
+        by: Operator
+
+    @event(Reissued)
     def _reissued(
         self, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
     ) -> None:
@@ -267,10 +321,19 @@ class ReceivedStatement(Aggregate):
     """In a province: its settlement statement for a month as HQ issued it (id = HQ's statement id)."""
 
     @staticmethod
-    def create_id(statement: str, **_: Any) -> UUID:
+    def create_id(statement: str, **_: object) -> UUID:
         return UUID(statement)
 
-    @event("Received")
+    class Received(Aggregate.Created):
+        statement: str
+        province: str
+        month: str
+        figures: dict[str, Any]
+        entries: int
+        issued_at: str
+        by: Operator
+
+    @event(Received)
     def __init__(
         self,
         *,
@@ -292,7 +355,13 @@ class ReceivedStatement(Aggregate):
     def replace(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
         self._replaced(figures=figures, entries=entries, issued_at=issued_at, by=by)
 
-    @event("Replaced")
+    class Replaced(Aggregate.Event):
+        figures: dict[str, Any]
+        entries: int
+        issued_at: str
+        by: Operator
+
+    @event(Replaced)
     def _replaced(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
         self.figures = figures
         self.entries = entries

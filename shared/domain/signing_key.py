@@ -7,7 +7,6 @@ province's key for anyone but that province's staff.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -27,10 +26,16 @@ class SigningKey(Aggregate):
     """In a province: the public half of this province's signing key, published for HQ to distribute."""
 
     @staticmethod
-    def create_id(kid: str, **_: Any) -> UUID:
+    def create_id(kid: str, **_: object) -> UUID:
         return signing_key_id(kid)
 
-    @event("Published")
+    class Published(Aggregate.Created):
+        kid: str
+        province: str
+        jwk: dict[str, str]
+        by: Operator
+
+    @event(Published)
     def __init__(self, *, kid: str, province: str, jwk: dict[str, str], by: Operator) -> None:
         self.kid, self.province, self.jwk = kid, province, jwk
 
@@ -40,10 +45,17 @@ class TrustedKey(Aggregate):
     province: `destination` "*"), kept as a copy in each province."""
 
     @staticmethod
-    def create_id(kid: str, **_: Any) -> UUID:
+    def create_id(kid: str, **_: object) -> UUID:
         return trusted_key_id(kid)
 
-    @event("Trusted")
+    class Trusted(Aggregate.Created):
+        kid: str
+        province: str
+        jwk: dict[str, str]
+        destination: str
+        by: Operator
+
+    @event(Trusted)
     def __init__(
         self, *, kid: str, province: str, jwk: dict[str, str], destination: str, by: Operator
     ) -> None:
@@ -55,6 +67,11 @@ class TrustedKey(Aggregate):
         if not self.distrusted:
             self._distrusted(reason=reason, destination="*", by=by)
 
-    @event("Distrusted")
+    class Distrusted(Aggregate.Event):
+        reason: str
+        destination: str
+        by: Operator
+
+    @event(Distrusted)
     def _distrusted(self, reason: str, destination: str, by: Operator) -> None:
         self.distrusted = True

@@ -12,12 +12,12 @@ all compare that form.
 from __future__ import annotations
 
 import re
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.values import PROVINCES, text
 
@@ -71,15 +71,23 @@ class StaffMember(Aggregate):
         class_version = 2
 
         @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
+        def upcast_v1_v2(state: JSONObject) -> None:
             state.setdefault("username", "")
             state.setdefault("destination", HQ_ONLY)  # set before verifiers travelled: kept at HQ
 
     @staticmethod
-    def create_id(username: str, **_: Any) -> UUID:
+    def create_id(username: str, **_: object) -> UUID:
         return staff_id(username)
 
-    @event("Enrolled")
+    class Enrolled(Aggregate.Created):
+        username: str
+        name: str
+        role: str
+        province: str
+        destination: str
+        by: Operator
+
+    @event(Enrolled)
     def __init__(
         self, *, username: str, name: str, role: str, province: str, destination: str, by: Operator
     ) -> None:
@@ -127,15 +135,37 @@ class StaffMember(Aggregate):
             by=by,
         )
 
-    @event("RoleChanged")
+    class RoleChanged(Aggregate.Event):
+        role: str
+        province: str
+        destination: str
+        username: str
+        by: Operator
+
+    @event(RoleChanged)
     def _role_changed(self, role: str, province: str, destination: str, username: str, by: Operator) -> None:
         self.role, self.province, self.destination = role, province, destination
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        destination: str
+        username: str
+        by: Operator
+
+    @event(Withdrawn)
     def _withdrawn(self, destination: str, username: str, by: Operator) -> None:
         """The records no longer go to `destination`: the member no longer acts there."""
 
-    @event("Transferred")
+    class Transferred(Aggregate.Event):
+        role: str
+        province: str
+        destination: str
+        username: str
+        name: str
+        enabled: bool
+        password_hash: str
+        by: Operator
+
+    @event(Transferred)
     def _transferred(
         self,
         role: str,
@@ -166,7 +196,17 @@ class StaffMember(Aggregate):
             by=by,
         )
 
-    @event("Republished")
+    class Republished(Aggregate.Event):
+        role: str
+        province: str
+        destination: str
+        username: str
+        name: str
+        enabled: bool
+        password_hash: str
+        by: Operator
+
+    @event(Republished)
     def _republished(
         self,
         role: str,
@@ -184,7 +224,12 @@ class StaffMember(Aggregate):
         if self.enabled:
             self._disabled(destination=self.destination, username=self.username, by=by)
 
-    @event("Disabled")
+    class Disabled(Aggregate.Event):
+        destination: str
+        username: str
+        by: Operator
+
+    @event(Disabled)
     def _disabled(self, destination: str, username: str, by: Operator) -> None:
         self.enabled = False
 
@@ -192,7 +237,12 @@ class StaffMember(Aggregate):
         if not self.enabled:
             self._enabled(destination=self.destination, username=self.username, by=by)
 
-    @event("Enabled")
+    class Enabled(Aggregate.Event):
+        destination: str
+        username: str
+        by: Operator
+
+    @event(Enabled)
     def _enabled(self, destination: str, username: str, by: Operator) -> None:
         self.enabled = True
 
@@ -202,10 +252,17 @@ class StaffCopy(Aggregate):
     province's staff). A withdrawn copy no longer acts here."""
 
     @staticmethod
-    def create_id(username: str, **_: Any) -> UUID:
+    def create_id(username: str, **_: object) -> UUID:
         return staff_id(username)
 
-    @event("Copied")
+    class Copied(Aggregate.Created):
+        username: str
+        name: str
+        role: str
+        province: str
+        by: Operator
+
+    @event(Copied)
     def __init__(self, *, username: str, name: str, role: str, province: str, by: Operator) -> None:
         self.username, self.name, self.role, self.province = username, name, role, province
         self.enabled = True
@@ -216,7 +273,13 @@ class StaffCopy(Aggregate):
         if (enabled, role, province) != (self.enabled, self.role, self.province) or self.withdrawn:
             self._updated(enabled=enabled, role=role, province=province, by=by)
 
-    @event("Updated")
+    class Updated(Aggregate.Event):
+        enabled: bool
+        role: str
+        province: str
+        by: Operator
+
+    @event(Updated)
     def _updated(self, enabled: bool, role: str, province: str, by: Operator) -> None:
         self.enabled, self.role, self.province = enabled, role, province
         self.withdrawn = False
@@ -225,7 +288,11 @@ class StaffCopy(Aggregate):
         if password_hash != self.password_hash:
             self._verifier_taken(password_hash=password_hash, by=by)
 
-    @event("VerifierTaken")
+    class VerifierTaken(Aggregate.Event):
+        password_hash: str
+        by: Operator
+
+    @event(VerifierTaken)
     def _verifier_taken(self, password_hash: str, by: Operator) -> None:
         self.password_hash = password_hash
 
@@ -233,7 +300,10 @@ class StaffCopy(Aggregate):
         if not self.withdrawn:
             self._withdrawn(by=by)
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        by: Operator
+
+    @event(Withdrawn)
     def _withdrawn(self, by: Operator) -> None:
         self.withdrawn = True
         self.password_hash = ""
@@ -246,6 +316,11 @@ class StaffCopy(Aggregate):
 class SignInUnlocked(Aggregate):
     """A system administrator lifted the sign-in wait of a user name (or of a client address) on this node."""
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        username: str
+        address: str
+        by: Operator
+
+    @event(Recorded)
     def __init__(self, *, username: str, address: str, by: Operator) -> None:
         self.username, self.address = username, address

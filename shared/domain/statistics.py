@@ -5,11 +5,11 @@ Orders, tickets and SLA figures stay in the province as detail; only these total
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 
 
@@ -19,20 +19,30 @@ def report_id(province: str, month: str) -> UUID:
 
 class MonthlyReport(Aggregate):
     @staticmethod
-    def create_id(province: str, month: str, figures: dict[str, Any], by: Operator) -> UUID:
+    def create_id(province: str, month: str, figures: JSONObject, by: Operator) -> UUID:
         return report_id(province, month)
 
-    @event("Published")
-    def __init__(self, province: str, month: str, figures: dict[str, Any], by: Operator) -> None:
+    class Published(Aggregate.Created):
+        province: str
+        month: str
+        figures: JSONObject
+        by: Operator
+
+    @event(Published)
+    def __init__(self, province: str, month: str, figures: JSONObject, by: Operator) -> None:
         self.province = province
         self.month = month
         self.figures = figures
 
-    def republish(self, figures: dict[str, Any], by: Operator) -> None:
+    def republish(self, figures: JSONObject, by: Operator) -> None:
         """Figures change while the month is open; the latest report replaces the earlier one."""
         if figures != self.figures:
             self._republished(figures=figures, by=by)
 
-    @event("Republished")
-    def _republished(self, figures: dict[str, Any], by: Operator) -> None:
+    class Republished(Aggregate.Event):
+        figures: JSONObject
+        by: Operator
+
+    @event(Republished)
+    def _republished(self, figures: JSONObject, by: Operator) -> None:
         self.figures = figures

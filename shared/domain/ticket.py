@@ -123,7 +123,20 @@ class TroubleTicket(Aggregate):
             by=by,
         )
 
-    @event("Opened")
+    class Opened(Aggregate.Created):
+        customer_id: str
+        customer_name: str
+        grade: str
+        ticket_type: str
+        name: str
+        description: str
+        priority: str
+        expected_resolution: datetime
+        opened_at: datetime
+        by: Operator
+        severity: str
+
+    @event(Opened)
     def __init__(
         self,
         *,
@@ -204,7 +217,13 @@ class TroubleTicket(Aggregate):
         else:
             self._status_changed(status=target.value, reason=why, at=at, by=by)
 
-    @event("StatusChanged")
+    class StatusChanged(Aggregate.Event):
+        status: str
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(StatusChanged)
     def _status_changed(self, status: str, reason: str, at: datetime, by: Operator) -> None:
         if status == TicketStatus.IN_PROGRESS.value and self.status == TicketStatus.RESOLVED.value:
             self.resolved_at, self.callback_due, self.callback = None, None, None  # reopened
@@ -213,7 +232,14 @@ class TroubleTicket(Aggregate):
             {"status": status, "changeDate": at.isoformat(), "changeReason": reason, "by": by.as_dict()}
         )
 
-    @event("Resolved")
+    class Resolved(Aggregate.Event):
+        resolution: str
+        reason: str
+        at: datetime
+        callback_due: datetime
+        by: Operator
+
+    @event(Resolved)
     def _resolved(
         self, resolution: str, reason: str, at: datetime, callback_due: datetime, by: Operator
     ) -> None:
@@ -240,6 +266,12 @@ class TroubleTicket(Aggregate):
             result=text(result, "result", max_length=MAX_TEXT), satisfied=satisfied, at=at, by=by
         )
 
-    @event("CallbackRecorded")
+    class CallbackRecorded(Aggregate.Event):
+        result: str
+        satisfied: bool
+        at: datetime
+        by: Operator
+
+    @event(CallbackRecorded)
     def _callback_recorded(self, result: str, satisfied: bool, at: datetime, by: Operator) -> None:
         self.callback = {"result": result, "satisfied": satisfied, "at": at.isoformat(), "by": by.as_dict()}

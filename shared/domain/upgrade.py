@@ -3,7 +3,6 @@ again: the record is the proof that it ran."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -17,9 +16,14 @@ def upgrade_id(step: str) -> UUID:
 
 class UpgradeStep(Aggregate):
     @staticmethod
-    def create_id(step: str, **_: Any) -> UUID:
+    def create_id(step: str, **_: object) -> UUID:
         return upgrade_id(step)
 
-    @event("Taken")
+    class Taken(Aggregate.Created):
+        step: str
+        outcome: dict[str, int]
+        by: Operator
+
+    @event(Taken)
     def __init__(self, *, step: str, outcome: dict[str, int], by: Operator) -> None:
         self.step, self.outcome = step, outcome

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.numbering import RULE as NUMBERING_RULE
@@ -66,7 +66,7 @@ def parse_enum(cls: type[E], value: object, field: str) -> E:
         raise InvalidValue(f"unknown value '{value}'; one of {allowed}", field=field) from None
 
 
-def only_fields(patch: dict[str, Any], allowed: Iterable[str]) -> None:
+def only_fields(patch: Mapping[str, object], allowed: Iterable[str]) -> None:
     """A merge patch may name only the fields a change can touch."""
     allowed = sorted(allowed)
     unknown = sorted(set(patch) - set(allowed))
@@ -93,7 +93,7 @@ def repeated_move(state: str, recorded: str, given: object, field: str) -> None:
 
 
 def explained(
-    target: Enum, needing_reason: frozenset[Any], reason: object, field: str = "stateReason"
+    target: Enum, needing_reason: frozenset[Enum], reason: object, field: str = "stateReason"
 ) -> str:
     """A move's reason; a rejection or failure must say why (no resources, no coverage, no free port …)."""
     why = text(reason, field, max_length=MAX_TEXT, required=False)
@@ -106,7 +106,7 @@ def explained(
     return why
 
 
-def province_code(value: str, field: str = "province") -> str:
+def province_code(value: str | None, field: str = "province") -> str:
     code = (value or "").strip().upper()
     if code not in PROVINCES:
         raise InvalidValue(f"unknown province code '{value}'", field=field)

@@ -80,7 +80,17 @@ def leg_state(states: Iterable[str]) -> WorkState:
 
 
 class WorkOrder(Aggregate):
-    @event("Created")
+    class Created(Aggregate.Created):
+        order_id: UUID
+        kind: str
+        sequence: int
+        province: str
+        by: Operator
+        home_province: str
+        customer: dict[str, Any] | None
+        items: list[dict[str, Any]] | None
+
+    @event(Created)
     def __init__(
         self,
         *,
@@ -162,7 +172,13 @@ class WorkOrder(Aggregate):
         recorded = self.history[-1]["reason"] if self.history else ""
         repeated_move(self.state, recorded, reason, "stateReason")
 
-    @event("StateChanged")
+    class StateChanged(Aggregate.Event):
+        to_state: str
+        reason: str
+        at: datetime
+        by: Operator
+
+    @event(StateChanged)
     def _state_changed(self, to_state: str, reason: str, at: datetime, by: Operator) -> None:
         self.state = to_state
         if to_state in (WorkState.FAILED.value, WorkState.REJECTED.value):

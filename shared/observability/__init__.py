@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -12,8 +12,11 @@ from shared.domain.errors import Unauthenticated
 from shared.observability.metrics import NodeMetrics
 from shared.observability.middleware import ObserveRequests
 
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
-def install_metrics(api: FastAPI, application: Any) -> None:
+
+def install_metrics(api: FastAPI, application: CrmApplication) -> None:
     """Request ids, request metrics and GET /metrics on a node's app; followers are read from
     `api.state.runtime` at each scrape (set once the node runs them)."""
     metrics = NodeMetrics(application, lambda: getattr(api.state, "runtime", None))

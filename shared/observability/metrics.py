@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg_pool
@@ -17,6 +17,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from shared.persistence.availability import StoreUnavailable
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 disable_created_metrics()  # the *_created series double every counter and tell an operator nothing here
 
@@ -43,7 +46,7 @@ def is_store_error(error: BaseException | None) -> bool:
 
 
 class NodeMetrics:
-    def __init__(self, application: Any, runtime: Callable[[], Any]) -> None:
+    def __init__(self, application: CrmApplication, runtime: Callable[[], Any]) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "crm_http_requests",
@@ -72,7 +75,9 @@ class NodeMetrics:
 class NodeCollector(Collector):
     """Read at scrape time, so the numbers are the node's, not a copy that could drift."""
 
-    def __init__(self, application: Any, runtime: Callable[[], Any], store_errors: Counter) -> None:
+    def __init__(
+        self, application: CrmApplication, runtime: Callable[[], Any], store_errors: Counter
+    ) -> None:
         self.application = application
         self.runtime = runtime
         self.store_errors = store_errors
@@ -153,9 +158,13 @@ class NodeCollector(Collector):
             "1 for the follower's current state",
             labels=["upstream", "state"],
         )
+        families: list[tuple[str, GaugeMetricFamily | CounterMetricFamily]] = [
+            *gauges.items(),
+            *counters.items(),
+        ]
         for code, follower in sorted(followers.items()):
             view = follower.view()
-            for key, family in (*gauges.items(), *counters.items()):
+            for key, family in families:
                 value = view.get(key)
                 if isinstance(value, (int, float)):
                     family.add_metric([code], value)

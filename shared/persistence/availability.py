@@ -108,7 +108,9 @@ def guard(recorder: Any, settings: Settings) -> Outage:
     datastore: PostgresDatastore = recorder.datastore
     # eventsourcing passes neither: libpq would wait for a silent server as long as TCP does, and psycopg_pool
     # would back off for up to 5 minutes per lost connection before starting afresh.
-    datastore.pool.kwargs["connect_timeout"] = settings.pg_connect_timeout_seconds
+    connection_kwargs = datastore.pool.kwargs
+    assert isinstance(connection_kwargs, dict)  # the library hands its pool a dict
+    connection_kwargs["connect_timeout"] = settings.pg_connect_timeout_seconds
     datastore.pool.reconnect_timeout = settings.pg_reconnect_seconds
     outage = Outage(settings.store_retry_after_seconds)
     recorder.datastore = GuardedDatastore(datastore, outage, lambda: connect(settings).close())

@@ -85,6 +85,7 @@ class LogCheck:
         event, chained = next(events, None), next(links, None)
         while event is not None or chained is not None:
             if chained is None or (event is not None and event.id < chained[0]):
+                assert event is not None  # the loop runs while either is left
                 return self._broken(
                     event.id, checked, "an event the node never recorded: inserted behind its back"
                 )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.cryptography import AESCipher
+from eventsourcing.persistence import Cipher
 from eventsourcing.utils import Environment
 
 CIPHER_TOPIC = "shared.persistence.protection:RotatingAESCipher"
@@ -91,7 +92,7 @@ def mask(document: Any) -> Any:
         return document
     if isinstance(document.get("field"), str) and {"before", "after"} <= document.keys():
         return _mask_change(document)
-    out = {}
+    out: dict[str, object] = {}
     for key, value in document.items():
         if key in PHONE_KEYS and isinstance(value, str):
             out[key] = mask_phone(value)
@@ -107,14 +108,14 @@ def mask(document: Any) -> Any:
 class Protection:
     """One node's sealing and blind indexes, from its cipher (each node has its own key)."""
 
-    def __init__(self, cipher: AESCipher, index_key: bytes) -> None:
+    def __init__(self, cipher: Cipher, index_key: bytes) -> None:
         self.cipher = cipher
         self.index_key = index_key
         self.log_key = hmac.new(
             index_key, b"crm whole-log chain", hashlib.sha256
         ).digest()  # its own use of the key
 
-    def seal(self, document: Any) -> str:
+    def seal(self, document: object) -> str:
         raw = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         return base64.b64encode(self.cipher.encrypt(raw)).decode()
 

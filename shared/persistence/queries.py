@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.domain.errors import InvalidValue
 from shared.persistence.readmodel import IdempotencyRecord, ReadModelSchema
-from shared.persistence.recorders import ReadModelWriting
+from shared.persistence.recorders import ReadModelRecorder
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,13 @@ def contains(column: str, part: str | None) -> list[Filter]:
 
 
 class ReadModelQueries:
-    def __init__(self, recorder: ReadModelWriting, schema: ReadModelSchema) -> None:
+    def __init__(self, recorder: ReadModelRecorder, schema: ReadModelSchema) -> None:
         self.recorder = recorder
         self.schema = schema
 
     @contextmanager
     def cursor(self, commit: bool = False) -> Iterator[Any]:
-        with self.recorder.datastore.transaction(commit=commit) as c:  # type: ignore[attr-defined]
+        with self.recorder.datastore.transaction(commit=commit) as c:
             yield c
 
     def execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:

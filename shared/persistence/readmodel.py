@@ -103,7 +103,9 @@ class ReadModelSchema:
             return [self._upsert(table, name, op.row)]
         if isinstance(op, Delete):
             return [(f"DELETE FROM {name} WHERE id = ?", (op.row_id,))]
-        statements = [(f"DELETE FROM {name} WHERE {table.parent} = ?", (op.parent_id,))]
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (f"DELETE FROM {name} WHERE {table.parent} = ?", (op.parent_id,))
+        ]
         statements.extend(self._upsert(table, name, row) for row in op.rows)
         return statements
 

@@ -9,7 +9,7 @@ for replicated batches) and `idempotency=IdempotencyRecord` through
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -66,7 +66,7 @@ class ReadModelWriting:
         operations: Sequence[Operation] = kwargs.get("read_model") or ()
         if operations and schema is None:
             raise RuntimeError("read-model operations given to a recorder without a schema")
-        pending_sql, pending_rows = None, []
+        pending_sql, pending_rows = "", list[Sequence[Any]]()
         for op in operations:
             for sql, params in schema.statements_for(op):  # type: ignore[union-attr]
                 if sql != pending_sql and pending_rows:
@@ -183,3 +183,8 @@ class PostgresReadModelRecorder(ReadModelWriting, PostgresProcessRecorder):
         self.seal_log(curs, notification_ids, stored_events)
         self.write_destinations(curs, notification_ids, stored_events)
         return notification_ids
+
+
+ReadModelRecorder: TypeAlias = (
+    SQLiteReadModelRecorder | PostgresReadModelRecorder
+)  # what a node's Settings name
