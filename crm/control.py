@@ -133,7 +133,7 @@ class ControlSocket:
         readable, _, _ = select.select([self.listener], [], [], timeout)
         if not readable:
             return []
-        orders = []
+        orders: list[Order] = []
         while True:
             try:
                 connection, _ = self.listener.accept()

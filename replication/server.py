@@ -12,7 +12,8 @@ from typing import Any
 
 import grpc
 
-from replication.chain import Head, LogChain, Route
+from replication import chain
+from replication.chain import LogChain, Route
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.streams import Refused, Stream, StreamLimits, Subscribers
@@ -184,7 +185,7 @@ class LogService(pb_grpc.NotificationLogServicer):
                 seen, min(heartbeat - quiet, SAFETY_RECHECK_SECONDS) if heartbeat else SAFETY_RECHECK_SECONDS
             )
 
-    def _batch(self, destination: str, after: int, head: Head, limit: int) -> pb.NotificationBatch:
+    def _batch(self, destination: str, after: int, head: chain.Head, limit: int) -> pb.NotificationBatch:
         chained = self.chain.records(destination, after, head.position, limit)
         notifications = self.app.recorder.select_notifications_at([c.position for c in chained])
         batch = pb.NotificationBatch(head_position=head.position, head_recorded_at=head.recorded_at)

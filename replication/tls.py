@@ -66,6 +66,8 @@ def create_certificates(
         _write(ca_key_file, _pem_key(key))
         _write(ca_file, cert.public_bytes(serialization.Encoding.PEM))
     ca_key = serialization.load_pem_private_key(ca_key_file.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{ca_key_file} is not the EC key this CA is made with")
     ca_cert = x509.load_pem_x509_certificate(ca_file.read_bytes())
     made = []
     for code in nodes:
@@ -151,9 +153,12 @@ def _head(source: str, destination: str, position: int, running_hash: bytes) -> 
 
 class HeadSigner:
     def __init__(self, settings: Any) -> None:
-        self.key = serialization.load_pem_private_key(
+        key = serialization.load_pem_private_key(
             _read(settings, f"{settings.node_code.lower()}.sign.key"), password=None
         )
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{settings.node_code.lower()}.sign.key is not an Ed25519 key")
+        self.key = key
 
     def sign(self, source: str, destination: str, position: int, running_hash: bytes) -> bytes:
         return self.key.sign(_head(source, destination, position, running_hash))
