@@ -9,10 +9,9 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from replication.tls import create_certificates
-from shared.auth.tokens import MACHINE, TokenIssuer, create_issuer_keys
+from crm.throwaway import make_keys
+from shared.auth.tokens import MACHINE, TokenIssuer
 from shared.domain.values import PROVINCES
-from shared.persistence.protection import create_cipher_key
 
 ISSUER, AUDIENCE = "crm-hq", "crm"
 LIFETIMES = {"access": 3600, "refresh": 7200, "machine": 3600}
@@ -23,11 +22,7 @@ def keys_dir() -> Path:
     """Where the run's keys live (created once); node settings point here. Provinces make their own signing keys
     here at their first start."""
     directory = Path(tempfile.mkdtemp(prefix="crm-test-keys-"))
-    create_issuer_keys(directory / "issuer.pem", directory / "jwks.json")
-    for code in (*PROVINCES, "HQ"):  # each node its own data key, as in production
-        create_cipher_key(directory / f"{code.lower()}.cipher.key")
-    create_certificates(directory / "tls", ["HQ", *sorted(PROVINCES)])
-    return directory
+    return make_keys(directory, ["HQ", *sorted(PROVINCES)])  # each node its own data key, as in production
 
 
 @lru_cache

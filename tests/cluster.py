@@ -8,10 +8,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.nodes import free_port, port_run, register_many  # noqa: F401  (re-exported for the tests)
-from hq.application import HqApplication
-from province.application import ProvinceApplication
-from replication.node import NodeRuntime
+from crm.bootstrap import Node, open_application, run_node
+from crm.ports import free_port, port_run  # noqa: F401  (re-exported for the tests)
+from crm.throwaway import register_many  # noqa: F401  (re-exported for the tests)
 from tests.auth import seat_test_managers
 from tests.stores import node_settings
 
@@ -29,23 +28,6 @@ def eventually(predicate: Callable[[], Any], timeout: float = 20.0, interval: fl
         time.sleep(interval)
 
 
-class Node:
-    def __init__(self, app: Any, runtime: NodeRuntime) -> None:
-        self.app = app
-        self.runtime = runtime
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.runtime.grpc_port}"
-
-    def follower(self, code: str) -> Any:
-        return self.runtime.followers[code]
-
-    def stop(self) -> None:
-        self.runtime.stop()
-        self.app.close()
-
-
 @contextmanager
 def start_node(store: str, tmp_path: Path, code: str, **settings: Any) -> Iterator[Node]:
     tier = "hq" if code == "HQ" else "province"
@@ -60,10 +42,14 @@ def start_node(store: str, tmp_path: Path, code: str, **settings: Any) -> Iterat
         reconnect_cap_seconds=0.5,
         **settings,
     ) as s:
-        app = HqApplication(s) if tier == "hq" else ProvinceApplication(s)
-        if tier == "province":
-            seat_test_managers(app)
-        node = Node(app, NodeRuntime(app).start())
+        app = open_application(s)
+        try:
+            if tier == "province":
+                seat_test_managers(app)
+            node = run_node(app)
+        except BaseException:
+            app.close()
+            raise
         try:
             yield node
         finally:

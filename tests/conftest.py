@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
+from crm.bootstrap import api_alone, open_hq, open_province, rest_api
 from hq.application import HqApplication
-from province.api.app import create_app
 from province.application import ProvinceApplication
-from replication.node import NodeRuntime
 from shared.settings import Settings
 from tests.auth import seat_test_managers, staff
 from tests.stores import node_settings
@@ -34,7 +32,7 @@ def settings(store: str, tmp_path: Path) -> Iterator[Settings]:
 
 @pytest.fixture
 def province(settings: Settings) -> Iterator[ProvinceApplication]:
-    app = ProvinceApplication(settings)
+    app = open_province(settings)
     seat_test_managers(app)
     yield app
     app.close()
@@ -42,7 +40,7 @@ def province(settings: Settings) -> Iterator[ProvinceApplication]:
 
 @pytest.fixture
 def client(province: ProvinceApplication) -> Iterator[TestClient]:
-    with TestClient(create_app(province), headers=STAFF) as c:
+    with TestClient(rest_api(province), headers=STAFF) as c:
         yield c
 
 
@@ -55,11 +53,9 @@ def event_count(app: ProvinceApplication) -> int:
 def hq_alone(store: str, tmp_path: Path, **overrides: object) -> Iterator[tuple[HqApplication, TestClient]]:
     """HQ on its own store, following nobody: the application and a client of its API (no token set)."""
     with node_settings(store, tmp_path / "hq", "HQ", tier="hq", **overrides) as settings:
-        hq = HqApplication(settings)
+        hq = open_hq(settings)
         try:
-            api = create_hq_app(hq)
-            api.state.runtime = NodeRuntime(hq, follow=False)
-            with TestClient(api) as client:
+            with TestClient(api_alone(hq)) as client:
                 yield hq, client
         finally:
             hq.close()

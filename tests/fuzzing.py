@@ -19,11 +19,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
-from hq.api.app import create_app as create_hq_app
-from hq.application import HqApplication
-from province.api.app import create_app as create_province_app
-from province.application import ProvinceApplication
-from replication.node import NodeRuntime
+from crm.bootstrap import api_alone, open_application
 from shared.auth.roles import GRANTS, Permission, Role, acts_at
 from tests.auth import token
 from tests.stores import node_settings
@@ -98,11 +94,9 @@ def node_api(store: str, tmp_path: Path, code: str) -> Iterator[Any]:
     """One node's ASGI app on its own store; replication routes answer, nothing follows."""
     tier = "hq" if code == "HQ" else "province"
     with node_settings(store, tmp_path, code, tier=tier) as settings:
-        app = HqApplication(settings) if tier == "hq" else ProvinceApplication(settings)
+        app = open_application(settings)
         try:
-            api = (create_hq_app if tier == "hq" else create_province_app)(app)
-            api.state.runtime = NodeRuntime(app, follow=False)
-            yield api
+            yield api_alone(app)
         finally:
             app.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +11,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from shared.persistence.databases import MAINTENANCE_DATABASE, connect, drop_database, ensure_database
+from crm.throwaway import throwaway_store
+from shared.persistence.databases import MAINTENANCE_DATABASE, connect
 from shared.settings import Settings
 from tests.auth import keys_dir
 
@@ -50,17 +50,6 @@ def require_postgres() -> None:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    require_postgres()
-    settings = admin_settings().model_copy(update={"pg_dbname": f"crm_test_{uuid.uuid4().hex[:12]}"})
-    ensure_database(settings)
-    try:
-        yield settings.database_name
-    finally:
-        drop_database(settings)
-
-
-@contextmanager
 def refusing_connections(dbname: str) -> Iterator[None]:
     """An outage of one database while the server runs on: new connections refused, open ones terminated."""
     with connect(admin_settings(), MAINTENANCE_DATABASE) as conn:
@@ -80,7 +69,6 @@ def node_settings(store: str, tmp_path: Path, code: str = "GD", **overrides: obj
     are valid there."""
     overrides.setdefault("keys_dir", keys_dir())
     if store == "postgres":
-        with postgres_database() as dbname:
-            yield Settings(node_code=code, store="postgres", pg_dbname=dbname, data_dir=tmp_path, **overrides)
-    else:
-        yield Settings(node_code=code, store="sqlite", data_dir=tmp_path / code.lower(), **overrides)
+        require_postgres()
+    with throwaway_store(store, tmp_path, code, "crm_test", **overrides) as settings:
+        yield settings

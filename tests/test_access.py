@@ -13,8 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from province.api.app import create_app as create_province_app
-from replication.node import NodeRuntime
+from crm.bootstrap import api_alone, open_province, rest_api
 from shared.auth.roles import GRANTS, Permission, Role, acts_at
 from shared.auth.tokens import TokenIssuer, create_issuer_keys, key_id
 from tests.auth import AUDIENCE, ISSUER, LIFETIMES, keys_dir, signed_in, staff, token
@@ -141,9 +140,7 @@ def _matrix(client, node: str, tier: str) -> int:
 
 
 def test_every_operation_every_role_on_a_province_node(province):
-    api = create_province_app(province)
-    api.state.runtime = NodeRuntime(province, follow=False)
-    with TestClient(api) as client:
+    with TestClient(api_alone(province)) as client:
         before = event_count(province)
         assert _matrix(client, "GD", "province") > 300
         assert event_count(province) == before  # nobody's empty body recorded anything
@@ -286,11 +283,9 @@ def test_an_external_openid_issuer_is_trusted_with_its_claims_mapped(store, tmp_
         auth_external_province_claim="crm_province",
         auth_external_audience="crm-gd",
     ) as settings:
-        from province.application import ProvinceApplication
-
-        app = ProvinceApplication(settings)
+        app = open_province(settings)
         try:
-            with TestClient(create_province_app(app)) as client:
+            with TestClient(rest_api(app)) as client:
                 key = TokenIssuer(external / "key.pem", sso, "crm-gd", LIFETIMES).key
                 now = int(time.time())
                 claims = {

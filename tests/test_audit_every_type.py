@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
+from crm.bootstrap import rest_api
 from province import demo
 from province.api.app import create_app
 from tests.auth import staff
@@ -50,8 +50,7 @@ def test_every_province_resource_has_a_told_history(store, tmp_path):
                 assert last.json()["document"]["id"] == resource_id, resource
         hq = nodes["HQ"]
         eventually(lambda: hq.app.list_national_customers(limit=1).total > 0)
-        api = create_hq_app(hq.app)
-        api.state.runtime = hq.runtime
+        api = rest_api(hq.app, hq.runtime)
         with TestClient(api, headers=AUDITOR) as client:
             offering = client.get("/tmf-api/productCatalogManagement/v4/productOffering").json()[0]["id"]
             rule = client.get("/crm/v1/settlementRule").json()[0]["id"]

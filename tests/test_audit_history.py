@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from crm.bootstrap import rest_api
 from shared.audit.trail import AuditTrail, document_of
 from tests.auth import staff
 from tests.conftest import event_count
@@ -129,7 +130,6 @@ def _uuid(value: str):
 def test_hq_shows_each_provinces_mirrored_events_of_an_aggregate(tmp_path):
     from fastapi.testclient import TestClient
 
-    from hq.api.app import create_app
     from tests.cluster import BY, cluster, eventually
     from tests.factories import group
 
@@ -137,8 +137,7 @@ def test_hq_shows_each_provinces_mirrored_events_of_an_aggregate(tmp_path):
         gd, hq = nodes["GD"].app, nodes["HQ"].app
         customer = gd.register_customer(group(), BY)
         gd.update_customer(customer["id"], {"status": "active"}, {**BY, "channel": "callCentre"})
-        api = create_app(hq)
-        api.state.runtime = nodes["HQ"].runtime
+        api = rest_api(hq, nodes["HQ"].runtime)
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             path = f"/replication/mirror/GD/history/{customer['id']}"
             events = eventually(lambda: len(client.get(path).json()) == 2 and client.get(path))

@@ -9,16 +9,15 @@ from contextlib import contextmanager
 
 import pytest
 
-from province.application import ProvinceApplication
+from crm.bootstrap import open_province, start_node
 from replication.audit import verify_mirror
-from replication.node import NodeRuntime
 from replication.repair import divergence, reseed
 from shared.audit.replay import replay_and_compare
 from shared.audit.trail import AuditTrail
 from shared.domain.errors import InvalidValue
 from shared.persistence.backup import back_up, restore
 from shared.persistence.databases import drop_database
-from tests.cluster import Node, cluster, eventually, register_many
+from tests.cluster import cluster, eventually, register_many
 from tests.stores import node_settings
 
 REPAIRER = {"actor": "ops.wang", "role": "systemAdmin", "channel": "system"}
@@ -27,8 +26,7 @@ REPAIRER = {"actor": "ops.wang", "role": "systemAdmin", "channel": "system"}
 @contextmanager
 def restarted(settings):
     """The province again on its (restored) store, on the port HQ follows; following HQ as before."""
-    app = ProvinceApplication(settings)
-    node = Node(app, NodeRuntime(app).start())
+    node = start_node(settings)
     try:
         yield node
     finally:
@@ -59,7 +57,7 @@ def wipe(settings) -> None:
 
 def test_backup_while_writing_then_wipe_and_restore_gives_the_same_state_and_hashes(store, tmp_path):
     with node_settings(store, tmp_path, "GD") as settings:
-        app = ProvinceApplication(settings)
+        app = open_province(settings)
         register_many(app, 50)
         stop = threading.Event()
 
@@ -80,7 +78,7 @@ def test_backup_while_writing_then_wipe_and_restore_gives_the_same_state_and_has
         app.close()
         wipe(settings)
         restore(settings, tmp_path / "gd.backup")
-        restored = ProvinceApplication(settings)
+        restored = open_province(settings)
         try:
             head = restored.head_position()
             assert 100 <= head <= len(before_log)  # at least what was there when the backup began
@@ -88,7 +86,7 @@ def test_backup_while_writing_then_wipe_and_restore_gives_the_same_state_and_has
             links = links_of(restored)
             assert links == {p: h for p, h in before_links.items() if p <= head}
             assert restored.check_log()["ok"]
-            scratch = ProvinceApplication(settings)
+            scratch = open_province(settings)
             try:
                 assert replay_and_compare(restored, scratch)["identical"]
             finally:

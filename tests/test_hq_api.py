@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app
+from crm.bootstrap import rest_api
 from tests.auth import staff
 from tests.cluster import BY, cluster, eventually
 from tests.conftest import event_count, hq_alone
@@ -20,8 +20,7 @@ MONTH_EXPECTED = "expected YYYY-MM, e.g. 2026-12"
 def test_catalog_master_lifecycle_and_refusals(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         hq = nodes["HQ"]
-        api = create_app(hq.app)
-        api.state.runtime = hq.runtime
+        api = rest_api(hq.app, hq.runtime)
         with TestClient(api, headers=staff("catalogAdmin", "HQ", "wang.catalog")) as client:
             assert (
                 int(client.get(OFFERINGS).headers["X-Total-Count"]) >= 10
@@ -78,8 +77,7 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
         body = group(name="跨省集团")
         for code in ("GD", "BJ"):
             nodes[code].app.register_customer(body, BY)
-        api = create_app(hq.app)
-        api.state.runtime = hq.runtime
+        api = rest_api(hq.app, hq.runtime)
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             # one national customer as soon as GD's part arrives; BJ's part joins it
             eventually(lambda: [c["provinces"] for c in client.get(CUSTOMERS).json()] == [["BJ", "GD"]])

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
+from crm.bootstrap import rest_api
 from province import demo
 from province.api.app import create_app as create_province_app
 from tests.auth import staff
@@ -72,7 +72,6 @@ def test_every_href_of_a_demo_province_and_of_hq_answers(tmp_path):
             assert unresolved(client) == []
         hq = nodes["HQ"].app
         eventually(lambda: hq.list_national_customers(limit=1).total > 0)
-        hq_api = create_hq_app(hq)
-        hq_api.state.runtime = nodes["HQ"].runtime
+        hq_api = rest_api(hq, nodes["HQ"].runtime)
         with TestClient(hq_api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             assert unresolved(client) == []

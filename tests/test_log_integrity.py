@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm.bootstrap import rest_api
 from tests.factories import individual
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
@@ -125,7 +126,6 @@ def test_crm_audit_verify_on_a_stopped_node_exits_non_zero_naming_the_position(t
 def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(store, tmp_path):
     from fastapi.testclient import TestClient
 
-    from hq.api.app import create_app
     from tests.auth import staff
     from tests.cluster import cluster, eventually, register_many
 
@@ -137,8 +137,7 @@ def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(store, t
             eventually(
                 lambda: hq.follower(code).status.position == nodes[code].runtime.service.chain.extend()
             )
-        api = create_app(hq.app)
-        api.state.runtime = hq.runtime
+        api = rest_api(hq.app, hq.runtime)
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             healthy = client.get("/audit/integrity").json()
             assert healthy["log"]["ok"] and [(m["upstream"], m["ok"]) for m in healthy["mirrors"]] == [

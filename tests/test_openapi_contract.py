@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from crm.bootstrap import api_alone, rest_api
 from hq.api.app import create_app as create_hq
 from province.api.app import create_app as create_province
 from tests.auth import enrol, signed_in, staff
@@ -258,8 +259,8 @@ def hq_run(hq: RecordingClient, seen: dict[str, Any]) -> None:
 
 def test_every_answer_of_a_run_through_both_nodes_matches_its_openapi(store, tmp_path):
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
-        gd_api, hq_api = create_province(nodes["GD"].app), create_hq(nodes["HQ"].app)
-        gd_api.state.runtime, hq_api.state.runtime = nodes["GD"].runtime, nodes["HQ"].runtime
+        gd_api = rest_api(nodes["GD"].app, nodes["GD"].runtime)
+        hq_api = rest_api(nodes["HQ"].app, nodes["HQ"].runtime)
         enrol(
             nodes["HQ"].app, "sun.ops", "systemAdmin"
         )  # the directory's first administrator, as `crm users add`
@@ -343,11 +344,8 @@ def test_a_fields_selection_still_fits_the_published_schema_and_an_empty_one_is_
 ):
     """Resources whose schema requires more than an id (a report's month, a status's node) keep it in any
     selection; `fields=` selects nothing, which no schema describes."""
-    from replication.node import NodeRuntime
-
     cycle = datetime.now(UTC).strftime("%Y-%m")
-    gd_api = create_province(province)
-    gd_api.state.runtime = NodeRuntime(province, follow=False)
+    gd_api = api_alone(province)
     with RecordingClient(gd_api, headers=staff()) as gd:
         gd.post(CUSTOMERS, json=individual())
         reads = {

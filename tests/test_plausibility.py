@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
+from crm.bootstrap import rest_api
 from shared.domain.errors import InvalidValue
 from shared.domain.values import id_card_check_digit, uscc_check_char, validate_id_card, validate_uscc
 from tests.auth import staff
@@ -114,8 +114,7 @@ def test_member_hrefs_answer(client):
 
 def test_hq_months_must_exist(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
-        api = create_hq_app(nodes["HQ"].app)
-        api.state.runtime = nodes["HQ"].runtime
+        api = rest_api(nodes["HQ"].app, nodes["HQ"].runtime)
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             for path in ("/crm/v1/statistics", "/crm/v1/settlementEntry"):
                 refused = client.get(path, params={"month": "2026-13"})

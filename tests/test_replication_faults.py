@@ -14,11 +14,9 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app
-from hq.application import HqApplication
+from crm.bootstrap import api_alone, open_hq, rest_api
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
-from replication.node import NodeRuntime
 from replication.tls import create_certificates, secure_channel
 from shared.classification import Channel
 from shared.settings import Settings
@@ -146,8 +144,7 @@ def test_a_frozen_upstream_is_reported_within_15_s_then_caught_up(store, tmp_pat
             gd.send("POST", CUSTOMERS, individual(grade="1A"), expect=201)
             hq.runtime.add_upstream("GD", gd.target)
             eventually(lambda: hq.app.list_national_customers().total == 1)
-            api = create_app(hq.app)
-            api.state.runtime = hq.runtime
+            api = rest_api(hq.app, hq.runtime)
             with TestClient(api, headers=OPS) as client:
                 assert _status(client)["state"] == "streaming" and _status(client)["lastMessageAt"]
                 frozen = time.monotonic()
@@ -227,8 +224,7 @@ def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, t
         eventually(lambda: hq.app.list_national_customers(province="BJ").total == 1)
         assert hq.follower("BJ").status.state == "streaming"
 
-        api = create_app(hq.app)
-        api.state.runtime = hq.runtime
+        api = rest_api(hq.app, hq.runtime)
         with TestClient(api, headers=OPS) as client:
             view = next(
                 u for u in client.get("/replication/status").json()["upstreams"] if u["upstream"] == "GD"
@@ -244,10 +240,9 @@ def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, t
 
 def test_verifying_the_mirror_of_a_province_hq_does_not_follow_is_404(store, tmp_path):
     with node_settings(store, tmp_path, "HQ", tier="hq", upstreams="GD=127.0.0.1:1") as settings:
-        app = HqApplication(settings)
-        try:
-            NodeRuntime(app, follow=False)  # the node's upstreams, as `crm hq serve` reads them
-            with TestClient(create_app(app), headers=staff("auditor", "HQ", "zhao.audit")) as client:
+        app = open_hq(settings)
+        try:  # the node's upstreams, as `crm hq serve` reads them
+            with TestClient(api_alone(app), headers=staff("auditor", "HQ", "zhao.audit")) as client:
                 assert (
                     client.get("/replication/mirror/GD/verify").json()["ok"] is True
                 )  # followed, empty so far

@@ -10,7 +10,7 @@ import threading
 import urllib.request
 from pathlib import Path
 
-from hq.application import HqApplication
+from crm.bootstrap import open_hq, open_province, run_node
 from replication.chain import GENESIS
 from shared.classification import PROVINCE_PUBLIC
 from tests.auth import staff
@@ -93,7 +93,7 @@ def test_hq_killed_mid_stream_resumes_with_exactly_the_public_events(store, tmp_
             hq.send_signal(signal.SIGTERM)
             hq.wait(timeout=30)
         expected = public_count(gd.app)
-        app = HqApplication(hq_settings)
+        app = open_hq(hq_settings)
         try:
             assert 0 < killed_at < final
             assert app.mirror_count("GD") == expected == 2 * 2900 + 1  # and the province's signing key
@@ -110,7 +110,7 @@ def test_hq_killed_mid_stream_resumes_with_exactly_the_public_events(store, tmp_
 
 
 def _tracked(settings) -> int:
-    app = HqApplication(settings)
+    app = open_hq(settings)
     try:
         return app.replication_position("GD")[0]
     finally:
@@ -138,11 +138,8 @@ def test_province_down_then_back_is_caught_up(store, tmp_path):
         hq.runtime.start_follower("GD")  # a follower started while its upstream is down shows where it stands
         eventually(lambda: hq.follower("GD").status.reconnects > 0)
         assert hq.follower("GD").status.position == recorded > 0
-        from province.application import ProvinceApplication
-        from replication.node import NodeRuntime
-
-        back = ProvinceApplication(settings.model_copy(update={"grpc_port": grpc_port}))
-        runtime = NodeRuntime(back, follow=False).start()
+        back = open_province(settings.model_copy(update={"grpc_port": grpc_port}))
+        runtime = run_node(back, follow=False).runtime
         try:
             back.register_customer(individual(grade="2A"), BY)
             eventually(lambda: hq.app.list_national_customers().total == 2, timeout=30)
@@ -155,8 +152,6 @@ def test_province_down_then_back_is_caught_up(store, tmp_path):
 
 
 def test_hq_down_while_provinces_work_then_back_catches_up(store, tmp_path):
-    from replication.node import NodeRuntime
-
     with (
         start_node(store, tmp_path, "GD") as gd,
         node_settings(
@@ -171,8 +166,8 @@ def test_hq_down_while_provinces_work_then_back_catches_up(store, tmp_path):
     ):
 
         def start_hq():
-            app = HqApplication(hq_settings)
-            runtime = NodeRuntime(app, follow=False).start()
+            app = open_hq(hq_settings)
+            runtime = run_node(app, follow=False).runtime
             runtime.add_upstream("GD", gd.target)
             return app, runtime
 

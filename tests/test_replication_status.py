@@ -9,10 +9,7 @@ from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as hq_api
-from province.api.app import create_app as province_api
-from province.application import ProvinceApplication
-from replication.node import NodeRuntime
+from crm.bootstrap import open_province, rest_api, run_node
 from tests.auth import staff
 from tests.cluster import BY, Node, cluster, eventually, free_port
 from tests.factories import individual
@@ -21,10 +18,9 @@ from tests.factories import individual
 @contextmanager
 def status_of(node: Node) -> Iterator[TestClient]:
     """The node's REST API as its operator calls it."""
-    tier = node.app.settings.tier
-    api = hq_api(node.app) if tier == "hq" else province_api(node.app)
-    api.state.runtime = node.runtime
-    with TestClient(api, headers=staff("systemAdmin", "HQ", "ops.desk")) as client:
+    with TestClient(
+        rest_api(node.app, node.runtime), headers=staff("systemAdmin", "HQ", "ops.desk")
+    ) as client:
         yield client
 
 
@@ -45,8 +41,8 @@ def test_last_error_is_cleared_once_the_follower_streams_again_and_kept_as_the_p
             down = eventually(
                 lambda: (u := upstream(client, "GD"))["state"] != "streaming" and u["lastError"] and u
             )
-            back = ProvinceApplication(settings.model_copy(update={"grpc_port": grpc_port}))
-            runtime = NodeRuntime(back, follow=False).start()
+            back = open_province(settings.model_copy(update={"grpc_port": grpc_port}))
+            runtime = run_node(back, follow=False).runtime
             try:
                 back.register_customer(individual(grade="2A"), BY)
                 eventually(lambda: hq.app.list_national_customers().total == 1, timeout=30)

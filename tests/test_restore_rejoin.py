@@ -14,11 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
-from province.api.app import create_app
-from province.application import ProvinceApplication
+from crm.bootstrap import open_province, rest_api, start_node
 from replication.chain import GENESIS, LogRecord, recorded_at
-from replication.node import NodeRuntime
 from replication.repair import divergence, reseed
 from shared.audit.replay import replay_and_compare
 from shared.audit.trail import AuditTrail
@@ -77,7 +74,7 @@ def deliver(app, records: list[LogRecord]) -> None:
 
 
 def orphans_of(app, **query) -> list[dict]:
-    with TestClient(create_app(app), headers=OPERATOR) as client:
+    with TestClient(rest_api(app), headers=OPERATOR) as client:
         answer = client.get("/replication/orphans", params={"limit": 1000, **query})
     assert answer.status_code == 200, answer.text
     assert int(answer.headers["X-Total-Count"]) == len(answer.json())
@@ -90,7 +87,7 @@ def provinces(store, tmp_path, *codes):
     with ExitStack() as stack:
         apps = []
         for n, code in enumerate(codes):
-            app = ProvinceApplication(stack.enter_context(node_settings(store, tmp_path / str(n), code)))
+            app = open_province(stack.enter_context(node_settings(store, tmp_path / str(n), code)))
             stack.callback(app.close)
             seat_test_managers(app)
             apps.append(app)
@@ -164,7 +161,7 @@ def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_
         assert [(o["eventType"], o["actor"]) for o in on_record] == [
             ("OrphanRecord.Recorded", "system")
         ] * len(kept)
-        scratch = ProvinceApplication(restored_gd.settings)
+        scratch = open_province(restored_gd.settings)
         try:  # the list is a read model like any other: rebuilt from the events, the same
             assert replay_and_compare(restored_gd, scratch)["identical"]
         finally:
@@ -172,7 +169,7 @@ def test_hq_records_about_an_order_or_leg_not_held_here_are_kept_as_orphans_and_
 
 
 def test_orphans_of_an_upstream_that_is_no_node_are_a_400_naming_the_parameter(store, tmp_path):
-    with provinces(store, tmp_path, "GD") as (gd,), TestClient(create_app(gd), headers=OPERATOR) as client:
+    with provinces(store, tmp_path, "GD") as (gd,), TestClient(rest_api(gd), headers=OPERATOR) as client:
         for code in ("zz", "XX"):
             refused = client.get("/replication/orphans", params={"upstream": code})
             assert refused.status_code == 400, refused.text
@@ -207,8 +204,7 @@ def test_work_forwarded_again_for_a_leg_held_here_leaves_it_as_it_is(store, tmp_
 @contextmanager
 def back_on_its_store(settings, hq: Node):
     """The restored province started again on its gRPC address, following HQ as before."""
-    app = ProvinceApplication(settings)
-    node = Node(app, NodeRuntime(app).start())
+    node = start_node(settings)
     node.runtime.add_upstream("HQ", hq.target)
     try:
         yield node
@@ -217,9 +213,7 @@ def back_on_its_store(settings, hq: Node):
 
 
 def served(app, runtime, headers=OPERATOR):
-    api = (create_hq_app if app.settings.tier == "hq" else create_app)(app)
-    api.state.runtime = runtime
-    return TestClient(api, headers=headers)
+    return TestClient(rest_api(app, runtime), headers=headers)
 
 
 def hq_share_head(hq: Node) -> int:
