@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm.bootstrap import open_province
 from tests.support.nodes import event_count
 from tests.support.tmf import assert_tmf_valid
 
@@ -50,9 +51,8 @@ def test_unknown_offering_is_404_and_restart_does_not_reload(settings, province,
     assert client.get(f"{BASE}/PO-NOPE").status_code == 404
     before = event_count(province)
     province.close()
-    from province.application import ProvinceApplication
 
-    again = ProvinceApplication(settings)
+    again = open_province(settings)
     try:
         assert event_count(again) == before
     finally:

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from crm.bootstrap import open_province
 from tests.support.auth import STAFF, staff
 from tests.support.factories import group, id_card, individual
 from tests.support.nodes import event_count
@@ -255,7 +256,6 @@ def test_concurrent_changes_one_wins_the_other_409(client, province):
 
 
 def test_restart_keeps_everything_and_rebuild_reproduces_read_models(settings, province, client):
-    from province.application import ProvinceApplication
 
     g = create(client, group())
     client.post(f"{g['href']}/member", json={"name": "甲", "phoneNumber": "13800000001", "province": "BJ"})
@@ -263,7 +263,7 @@ def test_restart_keeps_everything_and_rebuild_reproduces_read_models(settings, p
     client.patch(c["href"], json={"status": "active", "grade": "1A"})
     before = province.queries.dump()
     province.close()
-    restarted = ProvinceApplication(settings)
+    restarted = open_province(settings)
     try:
         assert restarted.get_customer(c["id"])["grade"] == "1A"
         assert restarted.queries.dump() == before

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from crm.bootstrap import open_hq
 from shared.audit.export import check_export
 from tests.support.auth import staff
 from tests.support.factories import individual
@@ -58,12 +59,11 @@ def test_json_lines_and_csv_exports_check_and_a_changed_line_does_not(client, pr
 
 
 def test_exports_of_hq_never_carry_password_hashes(tmp_path):
-    from hq.application import HqApplication
     from shared.audit.export import exported
     from tests.support.stores import node_settings
 
     with node_settings("sqlite", tmp_path, "HQ", tier="hq") as settings:
-        hq = HqApplication(settings)
+        hq = open_hq(settings)
         try:
             hq.enrol_staff(
                 {"username": "li.si", "name": "李四", "role": "auditor", "password": "a long passphrase"},

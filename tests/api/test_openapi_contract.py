@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from crm.bootstrap import api_alone, rest_api
-from hq.api.app import create_app as create_hq
-from province.api.app import create_app as create_province
+from crm.bootstrap import api_alone, open_hq, rest_api
 from tests.support.auth import enrol, signed_in, staff
 from tests.support.factories import group, individual
 from tests.support.nodes import cluster, event_count, eventually, hq_alone
@@ -397,13 +395,12 @@ def test_a_405_allows_every_method_of_the_path(client):
 
 @pytest.fixture
 def specs(province, tmp_path):
-    from hq.application import HqApplication
     from tests.support.stores import node_settings
 
     with node_settings("sqlite", tmp_path / "hq", "HQ", tier="hq") as settings:
-        hq = HqApplication(settings)
+        hq = open_hq(settings)
         try:
-            yield {"province": create_province(province).openapi(), "hq": create_hq(hq).openapi()}
+            yield {"province": rest_api(province).openapi(), "hq": rest_api(hq).openapi()}
         finally:
             hq.close()
 

@@ -9,8 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import psycopg
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
-from province.api.app import create_app as create_province_app
+from crm.bootstrap import open_province, rest_api
 from shared.domain.access import PersonalDataRead
 from tests.support.auth import staff
 from tests.support.factories import group, id_card, individual
@@ -53,7 +52,7 @@ def test_no_certificate_or_phone_number_in_clear_at_rest_and_answers_are_masked(
     certificate, phone, member_phone = id_card(770001), "13912345678", "13787654321"
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
-        with TestClient(create_province_app(gd.app), headers=staff()) as client:
+        with TestClient(rest_api(gd.app), headers=staff()) as client:
             body = individual(
                 grade="1A",
                 certificate={"type": "idCard", "number": certificate},
@@ -105,7 +104,7 @@ def test_no_certificate_or_phone_number_in_clear_at_rest_and_answers_are_masked(
             assert isinstance(read, PersonalDataRead) and read.subjects == [created.json()["id"]]
 
         eventually(lambda: hq.app.list_national_customers(certificate_number=certificate).total == 1)
-        with TestClient(create_hq_app(hq.app), headers=staff("auditor", "HQ", "zhao.audit")) as at_hq:
+        with TestClient(rest_api(hq.app), headers=staff("auditor", "HQ", "zhao.audit")) as at_hq:
             national = at_hq.get(CUSTOMERS, params={"certificateNumber": certificate}).json()[0]
             assert certificate not in str(national) and phone not in str(national)
             assert national["id"] != str(uuid5(NAMESPACE_URL, f"crm:national-customer:idCard:{certificate}"))
@@ -172,13 +171,12 @@ def test_a_lookup_by_certificate_or_phone_number_is_a_personal_data_read_limited
 ):
     """The masked form leaves a few thousand candidates and the exact filters confirmed a guess: a billing clerk
     recovered an ID number in 1,669 requests, unthrottled and unrecorded."""
-    from province.application import ProvinceApplication
 
     certificate, phone = id_card(770002), "13912340000"
     with node_settings(store, tmp_path, personal_lookups_per_hour=3) as settings:
-        app = ProvinceApplication(settings)
+        app = open_province(settings)
         try:
-            with TestClient(create_province_app(app), headers=staff()) as client:
+            with TestClient(rest_api(app), headers=staff()) as client:
                 customer = client.post(
                     CUSTOMERS,
                     json=individual(
@@ -259,14 +257,13 @@ def test_a_registration_refused_as_a_duplicate_is_a_lookup_and_a_manager_looks_u
 ):
     """A 409 for a known certificate confirms a guessed number as a lookup does; a customer manager's lookups find
     only the customers they manage."""
-    from province.application import ProvinceApplication
     from tests.support.auth import seat_test_managers, signed_in
 
     with node_settings(store, tmp_path, personal_lookups_per_hour=2) as settings:
-        app = ProvinceApplication(settings)
+        app = open_province(settings)
         seat_test_managers(app)
         try:
-            with TestClient(create_province_app(app), headers=staff()) as client:
+            with TestClient(rest_api(app), headers=staff()) as client:
                 taken = id_card(770003)
                 mine = client.post(CUSTOMERS, json=individual(customerManager={"id": "li.jingli"})).json()
                 theirs = client.post(

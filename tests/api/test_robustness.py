@@ -6,8 +6,7 @@ import json
 
 from fastapi.testclient import TestClient
 
-from province.api.app import create_app
-from province.application import ProvinceApplication
+from crm.bootstrap import open_province, rest_api
 from tests.support.auth import STAFF
 from tests.support.factories import individual
 from tests.support.nodes import event_count
@@ -57,7 +56,7 @@ def test_money_has_an_upper_bound(client, province):
 
 def test_a_failure_inside_is_a_json_500_with_a_request_id(province, monkeypatch):
     monkeypatch.setattr(province, "list_customers", lambda **_: (_ for _ in ()).throw(RuntimeError("boom")))
-    with TestClient(create_app(province), headers=STAFF, raise_server_exceptions=False) as client:
+    with TestClient(rest_api(province), headers=STAFF, raise_server_exceptions=False) as client:
         response = client.get(CUSTOMERS)
     assert response.status_code == 500 and response.headers["content-type"] == "application/json"
     body = response.json()
@@ -218,7 +217,7 @@ def test_every_parameter_naming_a_province_or_a_month_refuses_what_names_none(cl
 
 def test_a_request_line_the_server_cannot_parse_is_answered_in_the_error_form(province):
     """Unencoded Chinese in the query was uvicorn's plain-text `Invalid HTTP request received.`"""
-    with serving(create_app(province)) as port:
+    with serving(rest_api(province)) as port:
         answer = raw_exchange(
             port,
             "GET /tmf-api/customerManagement/v4/customer?name=张三 HTTP/1.1\r\nHost: gd\r\n\r\n".encode(),
@@ -249,9 +248,9 @@ def test_a_body_beyond_the_limit_is_a_413_before_it_is_read_or_anyone_is_asked_f
     """A 31 MB body was parsed (memory stayed 210 MB higher); without a token a 30 MB body was read before the
     401; a 12 MB object of a million keys stalled the node for 8 s."""
     with node_settings(store, tmp_path, http_max_body_bytes=4096) as settings:
-        app = ProvinceApplication(settings)
+        app = open_province(settings)
         try:
-            with serving(create_app(app)) as port:
+            with serving(rest_api(app)) as port:
                 before = event_count(app)
                 declared = raw_exchange(
                     port,

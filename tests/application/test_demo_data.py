@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from crm.bootstrap import open_province
 from province import demo
-from province.application import ProvinceApplication
 
 
 def test_demo_data_has_every_kind_grade_and_state(province):
@@ -25,7 +25,7 @@ def test_demo_data_has_every_kind_grade_and_state(province):
 
 def test_read_models_whose_tables_changed_shape_are_rebuilt_from_the_events(settings):
     """A store opened by an older version (other columns) gets its read models dropped and rebuilt at start."""
-    app = ProvinceApplication(settings)
+    app = open_province(settings)
     try:
         demo.load(app)
         before = app.queries.dump()
@@ -39,7 +39,7 @@ def test_read_models_whose_tables_changed_shape_are_rebuilt_from_the_events(sett
             )
     finally:
         app.close()
-    reopened = ProvinceApplication(settings)
+    reopened = open_province(settings)
     try:
         assert reopened.queries.dump() == before
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from crm.bootstrap import open_hq, open_province
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from replication.chain import GENESIS, LogRecord, link, recorded_at
@@ -77,7 +78,7 @@ def hq_own_catalog(store: str, tmp_path: Path) -> Iterator[HqApplication]:
         encoding="utf-8",
     )
     with node_settings(store, tmp_path, "HQ", tier="hq", catalog_file=catalog) as settings:
-        app = HqApplication(settings)
+        app = open_hq(settings)
         yield app
         app.close()
 
@@ -166,7 +167,7 @@ def test_the_province_copy_survives_rebuild_and_restart(settings, hq_own_catalog
     province.rebuild_read_models()
     assert province.list_offerings(limit=1000).items == listing
     province.close()
-    again = ProvinceApplication(settings)
+    again = open_province(settings)
     try:
         assert (
             again.list_offerings(limit=1000).items == listing

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm.bootstrap import open_province
 from tests.support.factories import individual
 from tests.support.stores import events_table, position_column, tamper
 
@@ -99,13 +100,12 @@ def test_an_emptied_chain_is_reported_not_sealed_again(province, written):
 
 def test_a_deleted_newest_event_stops_later_writes_loudly(tmp_path):
     """SQLite numbers a new event after the highest one left (PostgreSQL never reuses one: its check reports)."""
-    from province.application import ProvinceApplication
     from shared.persistence.integrity import LogTampered
     from tests.support.stores import node_settings
 
     by = {"actor": "t", "role": "clerk", "channel": "web"}
     with node_settings("sqlite", tmp_path) as settings:
-        province = ProvinceApplication(settings)
+        province = open_province(settings)
         try:
             province.register_customer(individual(), by)
             newest = province.head_position()

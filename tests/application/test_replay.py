@@ -3,14 +3,14 @@ a healthy node; a corrupted live row is named by table, key and column."""
 
 from __future__ import annotations
 
+from crm.bootstrap import open_province
 from province import demo
-from province.application import ProvinceApplication
 from shared.audit.replay import replay_and_compare
 
 
 def test_replay_of_a_healthy_node_is_identical_and_a_corrupted_row_is_named(province):
     demo.load(province)
-    scratch = ProvinceApplication(province.settings)
+    scratch = open_province(province.settings)
     try:
         healthy = replay_and_compare(province, scratch)
         assert healthy["identical"] and healthy["aggregates"] > 50, healthy["differences"][:3]
@@ -22,7 +22,7 @@ def test_replay_of_a_healthy_node_is_identical_and_a_corrupted_row_is_named(prov
                 ["9A", customer["id"]],
             )
         scratch.close()
-        scratch = ProvinceApplication(province.settings)
+        scratch = open_province(province.settings)
         corrupted = replay_and_compare(province, scratch)
     finally:
         scratch.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from province.application import ProvinceApplication
+from crm.bootstrap import open_province
 from shared.settings import Settings
 from tests.support.processes import REPO
 
@@ -23,13 +23,13 @@ def test_cli_demo_data_then_projections_rebuild(tmp_path):
 
     assert "data key of BJ" in crm("keys", "init", "--code", "BJ")
     assert "customers" in crm("demo-data", "--code", "BJ")
-    app = ProvinceApplication(Settings(node_code="BJ", data_dir=tmp_path))
+    app = open_province(Settings(node_code="BJ", data_dir=tmp_path))
     try:
         before = app.queries.dump()
     finally:
         app.close()
     assert "rebuilt" in crm("projections", "rebuild", "--code", "BJ")
-    app = ProvinceApplication(Settings(node_code="BJ", data_dir=tmp_path))
+    app = open_province(Settings(node_code="BJ", data_dir=tmp_path))
     try:
         assert app.queries.dump() == before
         assert app.list_customers().total == 15

@@ -22,11 +22,10 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from crm.bootstrap import open_province, rest_api
 from crm.cli import PER_NODE_VARIABLES
 from crm.ports import free_port, port_run
 from crm.supervisor import RestartPolicy
-from province.api.app import create_app
-from province.application import ProvinceApplication
 from tests.support.auth import keys_dir, staff
 from tests.support.factories import individual
 from tests.support.nodes import eventually
@@ -748,9 +747,9 @@ def test_no_second_process_starts_restores_rebuilds_or_reseeds_a_node_that_runs(
 
 def test_metrics_token_when_set_is_required(tmp_path):
     with node_settings("sqlite", tmp_path, metrics_token="scrape-secret-1") as settings:
-        app = ProvinceApplication(settings)
+        app = open_province(settings)
         try:
-            with TestClient(create_app(app)) as client:
+            with TestClient(rest_api(app)) as client:
                 refused = client.get("/metrics")
                 wrong = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-2"})
                 scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-1"})

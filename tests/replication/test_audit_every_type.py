@@ -7,7 +7,6 @@ from fastapi.testclient import TestClient
 
 from crm.bootstrap import rest_api
 from province import demo
-from province.api.app import create_app
 from tests.support.auth import staff
 from tests.support.nodes import cluster, eventually
 
@@ -40,7 +39,7 @@ def test_every_province_resource_has_a_told_history(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         province = nodes["GD"].app
         demo.load(province)
-        with TestClient(create_app(province), headers=AUDITOR) as client:
+        with TestClient(rest_api(province), headers=AUDITOR) as client:
             for resource, resource_id in first_ids(province).items():
                 answer = client.get(f"/audit/{resource}/{resource_id}/history", params={"limit": 1000})
                 assert answer.status_code == 200, (resource, answer.text)

@@ -12,7 +12,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 
-from province.api.app import create_app
+from crm.bootstrap import open_hq, rest_api
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
@@ -512,7 +512,7 @@ def test_an_item_for_a_province_no_node_serves_is_refused_at_once(nodes):
     member = gd.add_member(
         g["id"], {"name": "乙", "phoneNumber": "13900000005", "province": "ZJ"}, BY
     )  # recorded
-    with TestClient(create_app(gd), headers=STAFF) as client:
+    with TestClient(rest_api(gd), headers=STAFF) as client:
         before = gd.head_position()
         for body, field in (
             (
@@ -627,12 +627,11 @@ def test_each_province_receives_only_what_is_addressed_to_it_with_its_own_chain(
 def test_hq_started_without_its_upstreams_keeps_its_route_table_and_says_so_when_it_shrinks(
     store, tmp_path, caplog
 ):
-    from hq.application import HqApplication
     from shared.domain.route_table import ROUTE_TABLE_ID, RouteTable
     from tests.support.stores import node_settings
 
     with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
-        hq = HqApplication(settings)
+        hq = open_hq(settings)
         try:
             hq.follow_upstreams(set())
             assert hq.find(RouteTable, ROUTE_TABLE_ID) is None  # no table naming nobody

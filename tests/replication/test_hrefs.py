@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from crm.bootstrap import rest_api
 from province import demo
-from province.api.app import create_app as create_province_app
 from tests.support.auth import staff
 from tests.support.nodes import cluster, eventually
 
@@ -67,7 +66,7 @@ def test_every_href_of_a_demo_province_and_of_hq_answers(tmp_path):
     with cluster("sqlite", tmp_path, ("GD",)) as nodes:
         province = nodes["GD"].app
         demo.load(province)
-        api = create_province_app(province)
+        api = rest_api(province)
         with TestClient(api, headers=staff("provinceAdmin", "GD", "zhang.san")) as client:
             assert unresolved(client) == []
         hq = nodes["HQ"].app

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from crm.bootstrap import open_hq
 from shared.audit.replay import replay_and_compare
 
 
 def test_replay_at_hq_covers_what_it_derives_from_the_mirrors(tmp_path):
-    from hq.application import HqApplication
     from tests.support.factories import BY, group
     from tests.support.nodes import cluster, eventually
 
@@ -14,7 +14,7 @@ def test_replay_at_hq_covers_what_it_derives_from_the_mirrors(tmp_path):
         nodes["GD"].app.register_customer(group(), BY)
         hq = nodes["HQ"].app
         eventually(lambda: hq.list_national_customers(limit=1).total == 1)
-        scratch = HqApplication(hq.settings)
+        scratch = open_hq(hq.settings)
         try:
             result = replay_and_compare(hq, scratch)
         finally:

@@ -9,9 +9,7 @@ import contextlib
 import jwt
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
-from hq.application import HqApplication
-from province.api.app import create_app as create_province_app
+from crm.bootstrap import open_hq, rest_api
 from shared.auth.tokens import MACHINE, TokenIssuer, load_public_key
 from shared.domain.errors import TooManyAttempts
 from shared.domain.staff import StaffCopy, StaffMember, staff_id
@@ -45,7 +43,7 @@ def test_staff_sign_in_refresh_throttle_and_a_disabled_member_is_refused_everywh
     with cluster(store, tmp_path, ("GD",)) as nodes:
         hq, gd = nodes["HQ"], nodes["GD"]
         enrol(hq.app, "root.admin", "systemAdmin", name="系统管理员")
-        with TestClient(create_hq_app(hq.app)) as at_hq, TestClient(create_province_app(gd.app)) as at_gd:
+        with TestClient(rest_api(hq.app)) as at_hq, TestClient(rest_api(gd.app)) as at_gd:
             admin = signed_in(at_hq, "root.admin")
             enrolled = at_hq.post(
                 STAFF,
@@ -159,9 +157,9 @@ def test_a_member_moved_to_another_province_signs_in_only_there_and_is_refused_t
         hq, gd, bj = nodes["HQ"], nodes["GD"], nodes["BJ"]
         enrol(hq.app, "root.admin", "systemAdmin")
         with (
-            TestClient(create_hq_app(hq.app)) as at_hq,
-            TestClient(create_province_app(bj.app)) as at_bj,
-            TestClient(create_province_app(gd.app)) as at_gd,
+            TestClient(rest_api(hq.app)) as at_hq,
+            TestClient(rest_api(bj.app)) as at_bj,
+            TestClient(rest_api(gd.app)) as at_gd,
         ):
             admin = signed_in(at_hq, "root.admin")
             at_hq.post(
@@ -192,7 +190,7 @@ def test_a_demoted_member_acts_in_the_old_role_no_longer_and_names_are_compared_
         enrol(hq.app, "root.admin", "systemAdmin")
         enrol(hq.app, "hq.auditor", "auditor")
         enrol(hq.app, "GD.ProvinceAdmin", "provinceAdmin", "GD")  # stored as gd.provinceadmin
-        with TestClient(create_hq_app(hq.app)) as at_hq, TestClient(create_province_app(gd.app)) as at_gd:
+        with TestClient(rest_api(hq.app)) as at_hq, TestClient(rest_api(gd.app)) as at_gd:
             admin = signed_in(at_hq, "root.admin")
             eventually(lambda: _copy(gd.app, "gd.provinceadmin") and _copy(gd.app, "hq.auditor"))
             boss = signed_in(
@@ -227,7 +225,7 @@ def test_machine_tokens_are_for_scripts_only(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         hq, gd = nodes["HQ"], nodes["GD"]
         enrol(hq.app, "gd.clerk", "clerk", "GD")
-        with TestClient(create_hq_app(hq.app)) as at_hq, TestClient(create_province_app(gd.app)) as at_gd:
+        with TestClient(rest_api(hq.app)) as at_hq, TestClient(rest_api(gd.app)) as at_gd:
             eventually(lambda: _copy(gd.app, "gd.clerk"))
             ghost = staff("clerk", "GD", "batch.ghost")  # nobody's name: a script, recorded as one
             created = at_gd.post(
@@ -261,11 +259,11 @@ def test_machine_tokens_are_for_scripts_only(store, tmp_path):
 
 def test_lockouts_outlive_a_restart_and_a_system_administrator_lifts_them(store, tmp_path):
     with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
-        hq = HqApplication(settings)
+        hq = open_hq(settings)
         try:
             enrol(hq, "root.admin", "systemAdmin")
             enrol(hq, "second.admin", "systemAdmin")
-            with TestClient(create_hq_app(hq)) as at_hq:
+            with TestClient(rest_api(hq)) as at_hq:
                 for _ in range(5):
                     assert (
                         at_hq.post(
@@ -279,9 +277,9 @@ def test_lockouts_outlive_a_restart_and_a_system_administrator_lifts_them(store,
                 )
         finally:
             hq.close()
-        hq = HqApplication(settings)  # a restart lifts nothing
+        hq = open_hq(settings)  # a restart lifts nothing
         try:
-            with TestClient(create_hq_app(hq)) as at_hq:
+            with TestClient(rest_api(hq)) as at_hq:
                 assert (
                     at_hq.post(TOKEN, data={"username": "root.admin", "password": PASSWORD}).status_code
                     == 429
@@ -314,7 +312,7 @@ def test_while_hq_is_away_a_province_signs_its_own_staff_in_and_its_key_speaks_o
         hq, gd, bj = nodes["HQ"], nodes["GD"], nodes["BJ"]
         enrol(hq.app, "gd.clerk", "clerk", "GD", name="广东柜员")
         eventually(lambda: _copy(gd.app, "gd.clerk") and _copy(gd.app, "gd.clerk").password_hash)
-        with TestClient(create_hq_app(hq.app)) as at_hq:
+        with TestClient(rest_api(hq.app)) as at_hq:
             published = eventually(
                 lambda: [
                     k for k in at_hq.get("/.well-known/jwks.json").json()["keys"] if k.get("province") == "GD"
@@ -323,8 +321,8 @@ def test_while_hq_is_away_a_province_signs_its_own_staff_in_and_its_key_speaks_o
             assert published[0]["iss"] == f"{ISSUER}/GD" and "d" not in published[0]  # public half only
         hq.runtime.stop()  # HQ is away from here on: nothing of it answers GD
         with (
-            TestClient(create_province_app(gd.app)) as at_gd,
-            TestClient(create_province_app(bj.app)) as at_bj,
+            TestClient(rest_api(gd.app)) as at_gd,
+            TestClient(rest_api(bj.app)) as at_bj,
         ):
             clerk = signed_in(at_gd, "gd.clerk")
             created = at_gd.post(
@@ -352,7 +350,7 @@ def test_an_old_password_event_still_loads(store, tmp_path):
     from eventsourcing.persistence import StoredEvent
 
     with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
-        hq = HqApplication(settings)
+        hq = open_hq(settings)
         try:
             member = StaffMember(
                 username="old.timer", name="老", role="clerk", province="GD", destination="GD", by={}
@@ -382,7 +380,7 @@ def test_a_changed_password_or_an_old_sign_in_refreshes_nothing(store, tmp_path)
         hq, gd = nodes["HQ"], nodes["GD"]
         enrol(hq.app, "root.admin", "systemAdmin")
         enrol(hq.app, "gd.rv1", "clerk", "GD")
-        with TestClient(create_hq_app(hq.app)) as at_hq, TestClient(create_province_app(gd.app)) as at_gd:
+        with TestClient(rest_api(hq.app)) as at_hq, TestClient(rest_api(gd.app)) as at_gd:
             eventually(lambda: _copy(gd.app, "gd.rv1") and _copy(gd.app, "gd.rv1").password_hash)
             at_home = at_gd.post(TOKEN, data={"username": "gd.rv1", "password": PASSWORD}).json()[
                 "refresh_token"
@@ -427,7 +425,7 @@ def test_failures_are_counted_before_the_check_and_a_members_own_address_is_neve
     from concurrent.futures import ThreadPoolExecutor
 
     with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
-        hq = HqApplication(settings)
+        hq = open_hq(settings)
         try:
             enrol(hq, "gd.boss", "provinceAdmin", "GD")
             enrol(hq, "gd.newcomer", "clerk", "GD")
@@ -461,7 +459,7 @@ def test_failures_are_counted_before_the_check_and_a_members_own_address_is_neve
                 pass
             assert hq.staff_access.unlock_address("10.1.1.1", ENROLLED_BY)["wasLocked"] is True
             assert desk.sign_in("gd.newcomer", PASSWORD, "10.1.1.1").role == "clerk"
-            with TestClient(create_hq_app(hq)) as at_hq:
+            with TestClient(rest_api(hq)) as at_hq:
                 nul = at_hq.post(TOKEN, data={"username": "a\x00b", "password": "x"})
                 assert nul.status_code == 400 and nul.json()["field"] == "username"  # never reaches the store
         finally:
@@ -472,7 +470,7 @@ def test_password_checks_beyond_the_nodes_bound_are_asked_to_wait_not_run(store,
     with node_settings(
         store, tmp_path, "HQ", tier="hq", auth_concurrent_verifications=1, auth_verification_wait_seconds=0
     ) as settings:
-        hq = HqApplication(settings)
+        hq = open_hq(settings)
         try:
             enrol(hq, "gd.boss", "provinceAdmin", "GD")
             desk = hq.staff_access.desk()
@@ -520,7 +518,7 @@ def test_hq_trusts_only_a_provinces_own_ed25519_key_and_a_distrusted_key_signs_n
             key_id(real) not in {k["kid"] for k in hq.app.staff_access.published_keys()}
             and before is not None
         )
-        with TestClient(create_province_app(gd.app)) as at_gd:
+        with TestClient(rest_api(gd.app)) as at_gd:
             clerk = signed_in(at_gd, "gd.clerk")
             assert at_gd.get(CUSTOMERS, headers=clerk).status_code == 200
             hq.app.distrust_key(gd_kid, "the key file was copied off the machine", ENROLLED_BY)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
+from crm.bootstrap import rest_api
 from hq.application import HqApplication
 from hq.upgrades import DIRECTORY_TO_PROVINCES, STEPS, take_upgrade_steps
-from province.api.app import create_app as create_province_app
 from shared.auth.sign_in import HASHER
 from shared.domain.settlement import (
     ReceivedApportionment,
@@ -70,7 +70,7 @@ def test_a_store_from_before_sends_every_record_and_apportionment_once_and_staff
         )
         hq.app.record(entry)  # apportioned into the ledger before bills learnt their shares
         eventually(lambda: gd.app.find(StaffCopy, staff_id("gd.old")))
-        with TestClient(create_province_app(gd.app)) as at_gd:
+        with TestClient(rest_api(gd.app)) as at_gd:
             assert (
                 at_gd.post("/auth/token", data={"username": "gd.old", "password": PASSWORD}).status_code
                 == 401
