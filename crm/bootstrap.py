@@ -50,10 +50,13 @@ def node_runtime(application: NodeApplication, *, follow: bool = True) -> NodeRu
 def rest_api(application: NodeApplication, runtime: NodeRuntime | None = None) -> FastAPI:
     """The node's REST API; its replication status and metrics come from `runtime` when one runs beside it."""
     if isinstance(application, HqApplication):
-        from hq.api.app import create_app
+        from hq.api.app import create_app as hq_api
+
+        api = hq_api(application)
     else:
-        from province.api.app import create_app
-    api = create_app(application)
+        from province.api.app import create_app as province_api
+
+        api = province_api(application)
     if runtime is not None:
         api.state.runtime = runtime
     return api

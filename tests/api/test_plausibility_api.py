@@ -10,9 +10,8 @@ from fastapi.testclient import TestClient
 
 from crm.bootstrap import rest_api
 from shared.domain.errors import InvalidValue
-from shared.domain.values import id_card_check_digit, uscc_check_char
 from tests.support.auth import staff
-from tests.support.factories import group, individual
+from tests.support.factories import credit_code_of, group, id_card_of, individual
 from tests.support.nodes import cluster, event_count
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
@@ -22,22 +21,12 @@ BILLS = "/tmf-api/customerBillManagement/v4/customerBill"
 NOV = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
-def id_card(region: str, born: str) -> str:
-    first17 = f"{region}{born}123"
-    return first17 + id_card_check_digit(first17)
-
-
-def credit_code(region: str) -> str:
-    first17 = f"91{region}MA5CXXXX1"[:17]
-    return first17 + uscc_check_char(first17)
-
-
 def test_implausible_certificates_and_non_add_items_are_400_over_rest_and_record_nothing(client, province):
     before = event_count(province)
     for body in (
-        individual(certificate={"type": "idCard", "number": id_card("000000", "19800101")}),
-        individual(certificate={"type": "idCard", "number": id_card("440106", "20990101")}),
-        group(certificate={"type": "unifiedSocialCreditCode", "number": credit_code("000000")}),
+        individual(certificate={"type": "idCard", "number": id_card_of("000000", "19800101")}),
+        individual(certificate={"type": "idCard", "number": id_card_of("440106", "20990101")}),
+        group(certificate={"type": "unifiedSocialCreditCode", "number": credit_code_of("000000")}),
     ):
         refused = client.post(CUSTOMERS, json=body)
         assert refused.status_code == 400 and refused.json()["field"] == "certificate.number", refused.text

@@ -25,6 +25,18 @@ def uscc(n: int | None = None) -> str:
     return first17 + uscc_check_char(first17)
 
 
+def id_card_of(region: str, born: str) -> str:
+    """A resident ID number of this region code and birth date (yyyymmdd), with its check character."""
+    first17 = f"{region}{born}123"
+    return first17 + id_card_check_digit(first17)
+
+
+def credit_code_of(region: str) -> str:
+    """A unified social credit code registered in this region, with its check character."""
+    first17 = f"91{region}MA5CXXXX1"[:17]
+    return first17 + uscc_check_char(first17)
+
+
 def individual(**overrides: Any) -> dict[str, Any]:
     body = {
         "name": "张三",
