@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint proto bench fuzz clean
+.PHONY: run test test-fast lint proto bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,13 +27,18 @@ lint: $(STAMP)
 test: $(STAMP) proto lint
 	$(BIN)/python -m pytest -q
 
+# The unit and application layers (tests/unit, tests/application), the application tests on SQLite only (on both
+# stores they take more than a minute): well under a minute, for every change. `make test` runs everything.
+test-fast: $(STAMP) proto
+	$(BIN)/python -m pytest -q -m "(unit or application) and not postgres"
+
 bench: $(STAMP) proto
 	$(BIN)/python -m bench.run
 
 # Exploratory schemathesis run (minutes; not part of `make test`): every phase, stateful too, on each node.
 FUZZ_MINUTES ?= 2
 fuzz: $(STAMP) proto
-	$(BIN)/python -m tests.fuzzing --minutes $(FUZZ_MINUTES) $(FUZZ_ARGS)
+	$(BIN)/python -m tests.support.fuzzing --minutes $(FUZZ_MINUTES) $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) data replication/generated

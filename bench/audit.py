@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.nodes import register_many, store_settings
+from bench.nodes import BY, store_settings
+from crm.bootstrap import open_province
+from crm.throwaway import register_many
 from province import demo
-from province.application import ProvinceApplication
 from shared.audit.export import exported
 from shared.audit.replay import replay_and_compare
 from shared.settings import Settings
@@ -37,7 +38,7 @@ def raw_read_rate(app: Any) -> float:
 
 def replay_rate(app: Any) -> tuple[float, bool]:
     """Events replayed per second by `crm audit replay` (rebuild into scratch tables, compare, drop)."""
-    scratch = ProvinceApplication(app.settings)
+    scratch = open_province(app.settings)
     try:
         started = time.perf_counter()
         result = replay_and_compare(app, scratch)
@@ -67,7 +68,7 @@ def peak_memory_mb() -> float:
 
 
 def export_child(settings_json: str, target: str) -> None:
-    app = ProvinceApplication(Settings.model_validate_json(settings_json))
+    app = open_province(Settings.model_validate_json(settings_json))
     before = peak_memory_mb()
     started, lines = time.perf_counter(), 0
     with open(target, "w", encoding="utf-8") as out:
@@ -92,8 +93,8 @@ def export_child(settings_json: str, target: str) -> None:
 
 def measure(store: str, tmp: Path, events: int) -> dict[str, Any]:
     with store_settings(store, tmp / store, "GD") as settings:
-        app = ProvinceApplication(settings)
-        register_many(app, events // 2, chunk=500)
+        app = open_province(settings)
+        register_many(app, events // 2, chunk=500, by=BY)
         baseline = raw_read_rate(app)
         rate, identical = replay_rate(app)
         app.close()
@@ -111,7 +112,7 @@ def measure(store: str, tmp: Path, events: int) -> dict[str, Any]:
 
 def demo_replay(tmp: Path) -> dict[str, Any]:
     with store_settings("sqlite", tmp / "demo", "GD") as settings:
-        app = ProvinceApplication(settings)
+        app = open_province(settings)
         demo.load(app)
         baseline = raw_read_rate(app)
         rate, identical = replay_rate(app)

@@ -19,10 +19,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.nodes import BY, free_port, id_card, store_settings
-from hq.application import HqApplication
-from province.application import ProvinceApplication
-from replication.node import NodeRuntime
+from bench.nodes import BY, store_settings
+from crm.bootstrap import start_node
+from crm.ports import free_port
+from crm.throwaway import id_card
 
 
 def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> float:
@@ -40,21 +40,19 @@ def _cluster(stack: ExitStack, store: str, tmp: Path) -> dict[str, Any]:
         settings = stack.enter_context(
             store_settings(store, tmp, code, grpc_port=free_port(), reconnect_initial_seconds=0.05)
         )
-        app = HqApplication(settings) if code == "HQ" else ProvinceApplication(settings)
-        runtime = NodeRuntime(app).start()
-        stack.callback(app.close)
-        stack.callback(runtime.stop)
-        nodes[code] = (app, runtime)
-    hq_runtime = nodes["HQ"][1]
+        node = start_node(settings)
+        stack.callback(node.stop)
+        nodes[code] = node
+    hq = nodes["HQ"]
     for code in ("GD", "BJ"):
-        hq_runtime.add_upstream(code, f"127.0.0.1:{nodes[code][1].grpc_port}")
-        nodes[code][1].add_upstream("HQ", f"127.0.0.1:{hq_runtime.grpc_port}")
+        hq.runtime.add_upstream(code, nodes[code].target)
+        nodes[code].runtime.add_upstream("HQ", hq.target)
     for code in ("GD", "BJ"):  # HQ's route table changed with each upstream: orders wait for the last one
-        app = nodes[code][0]
+        app = nodes[code].app
         _until(
             lambda: (routes := app.routes.hq_routes()) is not None and set(routes.provinces) == {"GD", "BJ"}
         )
-    return {code: app for code, (app, _) in nodes.items()}
+    return {code: node.app for code, node in nodes.items()}
 
 
 def _customer(gd: Any, n: int) -> str:

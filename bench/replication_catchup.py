@@ -18,10 +18,10 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from bench.nodes import free_port, register_many, store_settings
-from hq.application import HqApplication
-from province.application import ProvinceApplication
-from replication.node import NodeRuntime
+from bench.nodes import BY, store_settings
+from crm.bootstrap import open_hq, open_province, run_node
+from crm.ports import free_port
+from crm.throwaway import register_many
 
 
 class Probe(Aggregate):
@@ -40,13 +40,13 @@ def catch_up(store: str, tmp: Path, events: int, batch: int) -> dict[str, float]
         store_settings(store, tmp, "GD", grpc_port=free_port()) as gd_settings,
         store_settings(store, tmp, "HQ", grpc_port=free_port(), replication_batch=batch) as hq_settings,
     ):
-        gd = ProvinceApplication(gd_settings)
-        gd_runtime = NodeRuntime(gd, follow=False).start()
-        register_many(gd, events // 2, chunk=500)
+        gd = open_province(gd_settings)
+        gd_runtime = run_node(gd, follow=False).runtime
+        register_many(gd, events // 2, chunk=500, by=BY)
         head = gd_runtime.service.chain.extend()
         base = baseline(gd, 500)
-        hq = HqApplication(hq_settings)
-        hq_runtime = NodeRuntime(hq, follow=False).start()
+        hq = open_hq(hq_settings)
+        hq_runtime = run_node(hq, follow=False).runtime
         started = time.perf_counter()
         follower = hq_runtime.add_upstream("GD", f"127.0.0.1:{gd_runtime.grpc_port}")
         while follower.status.position < head:
@@ -74,7 +74,7 @@ def steady_lag(
         n = 100_000
         while not stop.is_set():
             tick = time.perf_counter()
-            register_many(gd, per_second // 10, chunk=per_second // 10, start=n)
+            register_many(gd, per_second // 10, chunk=per_second // 10, start=n, by=BY)
             written.append((gd.recorder.max_notification_id(), time.perf_counter()))
             n += per_second // 10
             time.sleep(max(0.0, 0.1 - (time.perf_counter() - tick)))

@@ -86,14 +86,10 @@ def _application(settings: Settings) -> Any:
 
     from eventsourcing.persistence import PersistenceError
 
+    from crm.bootstrap import open_application
+
     try:
-        if settings.tier == "hq" or settings.node_code == "HQ":
-            from hq.application import HqApplication
-
-            return HqApplication(settings.model_copy(update={"tier": "hq", "node_code": "HQ"}))
-        from province.application import ProvinceApplication
-
-        return ProvinceApplication(settings)
+        return open_application(settings)
     except (sqlite3.Error, PersistenceError) as error:  # e.g. a read-only data directory
         if settings.store == "postgres":
             raise SystemExit(
@@ -751,7 +747,7 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
     """The demo cluster's staff for these provinces: (user, role, province, password). Passwords are kept owner-only
     in <keys>/demo-staff.txt so that each start prints them again; a member HQ's directory does not hold yet (a new
     province, a new data directory) is enrolled with the password listed, or a new one."""
-    from hq.application import HqApplication
+    from crm.bootstrap import open_hq
     from shared.domain.staff import StaffMember, canonical_username, staff_id
 
     listing = settings.keys_path() / "demo-staff.txt"
@@ -769,7 +765,7 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
         (canonical_username(f"hq.{role}"), role, "HQ")
         for role in ("hqAnalyst", "catalogAdmin", "settlementClerk", "auditor", "systemAdmin")
     ]
-    app = HqApplication(settings.model_copy(update={"node_code": "HQ", "tier": "hq"}))
+    app = open_hq(settings)
     staff = []
     try:
         for user, role, province in plan:

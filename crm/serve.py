@@ -76,31 +76,24 @@ def _serve_held(settings: Settings, open_node: Callable[[Settings], Any], demo_d
 def _serve_application(settings: Settings, application: Any, listener: Any, demo_data: bool) -> None:
     import uvicorn
 
-    from replication.node import NodeRuntime
+    from crm.bootstrap import node_runtime, served_api
     from replication.server import CannotListen
     from shared.api.http_server import server_config
 
-    if settings.tier == "hq":
-        from hq.api.app import create_app
-    else:
-        from province.api.app import create_app
+    if settings.tier != "hq" and demo_data:
+        from province import demo
 
-        if demo_data:
-            from province import demo
-
-            demo.load(application)
+        demo.load(application)
     application.staff_access.desk()  # its signing key now: a damaged one ends the start, not the first sign-in
     try:
-        runtime = NodeRuntime(application, follow=False).start()
+        runtime = node_runtime(application, follow=False).start()
     except CannotListen as taken:  # taken since it was tried
         raise SystemExit(
             f"{settings.node_code}: {taken}: stop the process listening there or choose another "
             "--grpc-port (CRM_GRPC_PORT)"
         ) from None
     try:
-        api = create_app(application)
-        api.state.runtime = runtime
-        api.router.on_startup.append(runtime.start_followers)  # follow once /replication/status can answer
+        api = served_api(application, runtime)  # follows once /replication/status can answer
         if not settings.upstreams:
             log.warning(
                 "%s starts with no upstreams: it will not replicate (give --upstreams, or start it with the "

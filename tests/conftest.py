@@ -1,24 +1,34 @@
-"""Fixtures: every application and API test runs on SQLite and on PostgreSQL."""
+"""Every test's layer is its directory: unit, application, api, replication, e2e (a marker of that name each, so
+`-m unit` and `make test-fast` select by layer). Fixtures: every application and API test runs on SQLite and on
+PostgreSQL (`store`; its PostgreSQL runs are marked `postgres`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from hq.api.app import create_app as create_hq_app
+from crm.bootstrap import open_hq, open_province, rest_api
 from hq.application import HqApplication
-from province.api.app import create_app
 from province.application import ProvinceApplication
-from replication.node import NodeRuntime
 from shared.settings import Settings
-from tests.auth import seat_test_managers, staff
-from tests.stores import node_settings
+from tests.support.auth import STAFF, seat_test_managers
+from tests.support.stores import node_settings
 
-STAFF = staff()  # GD's province administrator zhang.san, at the business hall
+LAYERS = ("unit", "application", "api", "replication", "e2e")
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = item.path.resolve().relative_to(HERE).parts[0]
+        if layer in LAYERS:
+            item.add_marker(layer)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("store") == "postgres":
+            item.add_marker("postgres")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -34,7 +44,7 @@ def settings(store: str, tmp_path: Path) -> Iterator[Settings]:
 
 @pytest.fixture
 def province(settings: Settings) -> Iterator[ProvinceApplication]:
-    app = ProvinceApplication(settings)
+    app = open_province(settings)
     seat_test_managers(app)
     yield app
     app.close()
@@ -42,33 +52,14 @@ def province(settings: Settings) -> Iterator[ProvinceApplication]:
 
 @pytest.fixture
 def client(province: ProvinceApplication) -> Iterator[TestClient]:
-    with TestClient(create_app(province), headers=STAFF) as c:
+    with TestClient(rest_api(province), headers=STAFF) as c:
         yield c
 
 
-def event_count(app: ProvinceApplication) -> int:
-    """How many events the node has recorded: a rejected command must leave this unchanged."""
-    return app.head_position()
-
-
-@contextmanager
-def hq_alone(store: str, tmp_path: Path, **overrides: object) -> Iterator[tuple[HqApplication, TestClient]]:
-    """HQ on its own store, following nobody: the application and a client of its API (no token set)."""
-    with node_settings(store, tmp_path / "hq", "HQ", tier="hq", **overrides) as settings:
-        hq = HqApplication(settings)
-        try:
-            api = create_hq_app(hq)
-            api.state.runtime = NodeRuntime(hq, follow=False)
-            with TestClient(api) as client:
-                yield hq, client
-        finally:
-            hq.close()
-
-
-def personal_reads(app: ProvinceApplication | HqApplication, after: int) -> list[tuple[str, list[str], str]]:
-    """The personal-data reads recorded after this position: (resource, whose data, by whom)."""
-    notifications = app.recorder.select_notifications(start=after + 1, limit=10_000)
-    reads = [
-        app.mapper.to_domain_event(n) for n in notifications if n.topic.endswith("PersonalDataRead.Recorded")
-    ]
-    return [(read.resource, read.subjects, read.by.actor) for read in reads]
+@pytest.fixture
+def hq(store: str, tmp_path: Path) -> Iterator[HqApplication]:
+    """HQ's application alone on its store (no runtime, no API)."""
+    with node_settings(store, tmp_path, "HQ", tier="hq") as settings:
+        app = open_hq(settings)
+        yield app
+        app.close()
