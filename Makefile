@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint proto bench fuzz clean
+.PHONY: run test test-fast lint typecheck proto bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) proto lint
+# Types: no error on the whole product; the domain and every area's commands under the strict flags (pyproject).
+typecheck: $(STAMP) proto
+	$(BIN)/mypy
+
+test: $(STAMP) proto lint typecheck
 	$(BIN)/python -m pytest -q
 
 # The unit and application layers (tests/unit, tests/application), the application tests on SQLite only (on both
