@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 
 
-class Channel(str, Enum):
+class ReplicationChannel(str, Enum):
     """The four HQ–province interfaces of R-2, plus catalog distribution downwards."""
 
     WORK_ORDERS = "workOrders"  # 工单接口 (cross-province orders, R-19)
@@ -26,9 +26,9 @@ _BILLING = "shared.domain.billing"
 _PRODUCT = "shared.domain.product:Product"
 _CROSS = "shared.domain.cross_province"
 
-PROVINCE_PUBLIC: dict[str, Channel] = {
+PROVINCE_PUBLIC: dict[str, ReplicationChannel] = {
     **{
-        f"{_CUSTOMER}.{name}": Channel.BUSINESS_DATA
+        f"{_CUSTOMER}.{name}": ReplicationChannel.BUSINESS_DATA
         for name in (
             "Registered",
             "Renamed",
@@ -42,49 +42,55 @@ PROVINCE_PUBLIC: dict[str, Channel] = {
         )
     },
     **{
-        f"{_BILLING}:BillingAccount.{name}": Channel.BUSINESS_DATA
+        f"{_BILLING}:BillingAccount.{name}": ReplicationChannel.BUSINESS_DATA
         for name in ("Opened", "Billed", "PaymentReceived")
     },
     **{
-        f"{_BILLING}:CustomerBill.{name}": Channel.CROSS_PROVINCE_BILLS
+        f"{_BILLING}:CustomerBill.{name}": ReplicationChannel.CROSS_PROVINCE_BILLS
         for name in ("Issued", "Sent", "PaymentApplied")
     },
-    f"{_BILLING}:Payment.Received": Channel.CROSS_PROVINCE_BILLS,
-    "shared.domain.statistics:MonthlyReport.Published": Channel.STATISTICS,
-    "shared.domain.statistics:MonthlyReport.Republished": Channel.STATISTICS,
+    f"{_BILLING}:Payment.Received": ReplicationChannel.CROSS_PROVINCE_BILLS,
+    "shared.domain.statistics:MonthlyReport.Published": ReplicationChannel.STATISTICS,
+    "shared.domain.statistics:MonthlyReport.Republished": ReplicationChannel.STATISTICS,
     **{
-        f"{_CROSS}:CrossProvinceRequest.{name}": Channel.WORK_ORDERS
+        f"{_CROSS}:CrossProvinceRequest.{name}": ReplicationChannel.WORK_ORDERS
         for name in ("Submitted", "CancellationRequested", "HomeStateChanged")
     },
     **{
-        f"{_CROSS}:DeliveryLeg.{name}": Channel.WORK_ORDERS
+        f"{_CROSS}:DeliveryLeg.{name}": ReplicationChannel.WORK_ORDERS
         for name in ("Received", "WorkProgressed", "CancellationAnswered")
     },
-    "shared.domain.signing_key:SigningKey.Published": Channel.BUSINESS_DATA,
+    "shared.domain.signing_key:SigningKey.Published": ReplicationChannel.BUSINESS_DATA,
 }
 """What a province sends up. Not listed, so never sent: catalog copies, orders and work orders themselves
 (only a cross-province order's request and a delivering province's reports leave), trouble tickets, a billing
 account's charge details (`ChargePosted`), copies of what HQ sent, and any opportunity, internal note or
 service activity. A province's signing key goes up (its public half) for HQ to distribute."""
 
-HQ_PUBLIC: dict[str, Channel] = {
-    **{f"{_PRODUCT}.{name}": Channel.CATALOG for name in ("Designed", "TariffChanged", "LifecycleChanged")},
-    **{f"shared.domain.route_table:RouteTable.{name}": Channel.CATALOG for name in ("Recorded", "Changed")},
+HQ_PUBLIC: dict[str, ReplicationChannel] = {
     **{
-        f"{_CROSS}:CrossProvinceOrder.{name}": Channel.WORK_ORDERS
+        f"{_PRODUCT}.{name}": ReplicationChannel.CATALOG
+        for name in ("Designed", "TariffChanged", "LifecycleChanged")
+    },
+    **{
+        f"shared.domain.route_table:RouteTable.{name}": ReplicationChannel.CATALOG
+        for name in ("Recorded", "Changed")
+    },
+    **{
+        f"{_CROSS}:CrossProvinceOrder.{name}": ReplicationChannel.WORK_ORDERS
         for name in ("Forwarded", "LegProgressed", "CancellationForwarded", "CancellationAnswered")
     },
     **{
-        f"shared.domain.group_share:GroupShare.{name}": Channel.BUSINESS_DATA
+        f"shared.domain.group_share:GroupShare.{name}": ReplicationChannel.BUSINESS_DATA
         for name in ("Shared", "Updated", "Withdrawn")
     },
     **{
-        f"shared.domain.settlement:SettlementStatement.{name}": Channel.CROSS_PROVINCE_BILLS
+        f"shared.domain.settlement:SettlementStatement.{name}": ReplicationChannel.CROSS_PROVINCE_BILLS
         for name in ("Issued", "Reissued")
     },
-    "shared.domain.settlement:BillApportionment.Recorded": Channel.CROSS_PROVINCE_BILLS,
+    "shared.domain.settlement:BillApportionment.Recorded": ReplicationChannel.CROSS_PROVINCE_BILLS,
     **{
-        f"shared.domain.staff:StaffMember.{name}": Channel.BUSINESS_DATA
+        f"shared.domain.staff:StaffMember.{name}": ReplicationChannel.BUSINESS_DATA
         for name in (
             "Enrolled",
             "PasswordSet",
@@ -97,7 +103,7 @@ HQ_PUBLIC: dict[str, Channel] = {
         )
     },
     **{
-        f"shared.domain.signing_key:TrustedKey.{name}": Channel.BUSINESS_DATA
+        f"shared.domain.signing_key:TrustedKey.{name}": ReplicationChannel.BUSINESS_DATA
         for name in ("Trusted", "Distrusted")
     },
 }
@@ -108,10 +114,10 @@ directory's records of a province's staff with their password verifiers; "*" for
 without verifiers, and for the province signing keys HQ trusts). HQ's routing records, ledger entries (but as a
 bill's apportionment) and rules, and the verifiers of HQ's own staff, stay at HQ."""
 
-BROADCAST = frozenset({Channel.CATALOG})
+BROADCAST = frozenset({ReplicationChannel.CATALOG})
 
 
-def public_topics(tier: str) -> dict[str, Channel]:
+def public_topics(tier: str) -> dict[str, ReplicationChannel]:
     return HQ_PUBLIC if tier == "hq" else PROVINCE_PUBLIC
 
 
@@ -119,7 +125,7 @@ def is_public(topic: str, tier: str = "province") -> bool:
     return topic in public_topics(tier)
 
 
-def channel_of(topic: str, tier: str = "province") -> Channel | None:
+def channel_of(topic: str, tier: str = "province") -> ReplicationChannel | None:
     return public_topics(tier).get(topic)
 
 

@@ -17,7 +17,7 @@ from hq.settlement.schemas import RuleUpdate
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
-from shared.classification import HQ_PUBLIC, Channel
+from shared.classification import HQ_PUBLIC, ReplicationChannel
 from shared.domain.errors import IllegalTransition, InvalidValue
 from tests.support.auth import STAFF
 from tests.support.factories import BY, group, individual
@@ -640,7 +640,7 @@ def test_each_province_receives_only_what_is_addressed_to_it_with_its_own_chain(
         assert broken is None and last == head.running_hash and records[-1].position == head.position
         received[code] = records
     for code, records in received.items():
-        addressed = [r for r in records if HQ_PUBLIC[r.topic] is not Channel.CATALOG]
+        addressed = [r for r in records if HQ_PUBLIC[r.topic] is not ReplicationChannel.CATALOG]
         assert addressed and all(
             hq.app.decode(r).destination in (code, "*") for r in addressed
         )  # "*": everyone

@@ -19,7 +19,7 @@ from crm.ports import free_port
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.tls import create_certificates, secure_channel
-from shared.classification import Channel
+from shared.classification import ReplicationChannel
 from shared.settings import Settings
 from tests.support.auth import keys_dir, staff
 from tests.support.factories import BY, individual
@@ -190,7 +190,7 @@ def _newer_type(gd) -> StoredEvent:
     """A type GD publishes after an upgrade HQ has not had yet (GD's public table is one entry ahead)."""
     topic = "shared.domain.customer:Customer.Upgraded"
     service = gd.runtime.service
-    service.public = service.chain.public = {**service.public, topic: Channel.BUSINESS_DATA}
+    service.public = service.chain.public = {**service.public, topic: ReplicationChannel.BUSINESS_DATA}
     return StoredEvent(
         originator_id=uuid.uuid4(),
         originator_version=1,

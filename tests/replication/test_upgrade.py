@@ -16,7 +16,7 @@ from replication.codec import records_of
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from shared.auth.sign_in import HASHER
-from shared.classification import HQ_PUBLIC, Channel
+from shared.classification import HQ_PUBLIC, ReplicationChannel
 from shared.domain.settlement import (
     BillApportionment,
     ReceivedApportionment,
@@ -174,10 +174,12 @@ def test_a_store_from_before_destinations_were_written_beside_events_is_filled_o
             runtime.stop()
             monkeypatch.undo()
             hq.close()
-    catalog = [r.position for r in shares["GD"] if HQ_PUBLIC[r.topic] is Channel.CATALOG]
-    assert catalog and catalog == [r.position for r in shares["BJ"] if HQ_PUBLIC[r.topic] is Channel.CATALOG]
+    catalog = [r.position for r in shares["GD"] if HQ_PUBLIC[r.topic] is ReplicationChannel.CATALOG]
+    assert catalog and catalog == [
+        r.position for r in shares["BJ"] if HQ_PUBLIC[r.topic] is ReplicationChannel.CATALOG
+    ]
     addressed = {
-        code: [hq.decode(r) for r in records if HQ_PUBLIC[r.topic] is not Channel.CATALOG]
+        code: [hq.decode(r) for r in records if HQ_PUBLIC[r.topic] is not ReplicationChannel.CATALOG]
         for code, records in shares.items()
     }
     for code, events in addressed.items():
