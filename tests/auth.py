@@ -9,6 +9,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from hq.staff.schemas import StaffCreate
 from replication.tls import create_certificates
 from shared.auth.tokens import MACHINE, TokenIssuer, create_issuer_keys
 from shared.domain.operator import Operator
@@ -71,13 +72,9 @@ def enrol(
 ) -> dict:
     """A member enrolled in HQ's directory the way `crm users add` does it (the first administrator's way in)."""
     return hq_app.staff.enrol_staff(
-        {
-            "username": username,
-            "name": name or username,
-            "role": role,
-            "province": province,
-            "password": password,
-        },
+        StaffCreate(
+            username=username, name=name or username, role=role, province=province, password=password
+        ),
         ENROLLER,
     )
 

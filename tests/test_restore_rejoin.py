@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hq.api.app import create_app as create_hq_app
+from hq.catalog.schemas import OfferingCreate
 from hq.mirror.repair import divergence, reseed
 from province.api.app import create_app
 from province.application import ProvinceApplication
@@ -295,7 +296,16 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
             # BJ works the order GD lost on; HQ relays every move to GD, and ships a new product
             work_through(bj.app, bj.app.work_orders.list_work_orders(order_id=lost["id"]).items)
             hq.app.catalog.create_product(
-                {"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000}, BY
+                OfferingCreate(
+                    **{
+                        "id": "PO-IPTV",
+                        "name": "IPTV",
+                        "kind": "service",
+                        "oneTimeFee": 0,
+                        "monthlyFee": 2000,
+                    }
+                ),
+                BY,
             )
             eventually(lambda: offering_at(again.app, "PO-IPTV"))
             assert offering_at(bj.app, "PO-IPTV")

@@ -92,7 +92,7 @@ class SettlementCommands:
         rule = self.store.find(SettlementRule, rule_id(offering_id))
         if rule is None:
             if offering_id != DEFAULT_RULE:
-                self.catalog.get_offering(offering_id)  # a rule names an offering of the catalog
+                self.catalog.offerings.get_offering(offering_id)  # a rule names an offering of the catalog
             rule = SettlementRule.define(offering_id, one_time, monthly, by)
         else:
             rule.change(
