@@ -155,6 +155,6 @@ def set_when_given(schema: JsonDict) -> None:
     absent field is left as it is). Its model refuses an explicit null itself."""
     schema.pop("default", None)
     choices = schema.pop("anyOf", None)
-    if choices is not None:
-        (kept,) = [c for c in choices if c != {"type": "null"}]
+    if isinstance(choices, list):
+        (kept,) = [c for c in choices if isinstance(c, dict) and c != {"type": "null"}]
         schema.update(kept)
