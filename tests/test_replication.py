@@ -109,7 +109,7 @@ def test_no_local_only_event_leaves_a_province(store, tmp_path):
         assert any("TroubleTicket" in t for t in local_topics) and any(
             "ProductOrder" in t for t in local_topics
         )
-        wire = {row["topic"] for row in hq.app.mirror_page("GD", 0, 100000)}
+        wire = {row["topic"] for row in hq.app.mirror.page("GD", 0, 100000)}
         assert wire and wire <= set(PROVINCE_PUBLIC)
         assert not wire & local_topics
 

@@ -14,6 +14,7 @@ from typing import Any
 from shared.application import CrmApplication
 from shared.domain.calendar import business_date
 from shared.domain.cross_province import CrossProvinceOrder, CrossProvinceRequest, DeliveryLeg, routing_id
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import SYSTEM
 from shared.domain.order import FINAL_STATES, OrderState
 from shared.domain.route_table import ROUTE_TABLE_ID, RouteTable
@@ -100,7 +101,7 @@ class RoutingCommands:
         )
         return Page(total=page.total, items=[self._with_age(doc, today) for doc in page.items])
 
-    def get_cross_province_order(self, order_id: str) -> dict[str, Any]:
+    def get_cross_province_order(self, order_id: str) -> JSONObject:
         return self._with_age(
             self.store.document("cross_province_order", order_id, "cross-province order"), self._today()
         )
@@ -109,7 +110,7 @@ class RoutingCommands:
         return business_date(self.store.clock())
 
     @staticmethod
-    def _with_age(doc: dict[str, Any], today: date) -> dict[str, Any]:
+    def _with_age(doc: dict[str, Any], today: date) -> JSONObject:
         """Age and lateness are as of today, so they are worked out when asked, not stored."""
         accepted = business_date(datetime.fromisoformat(doc["orderDate"]))
         due = date.fromisoformat(doc["dueDate"])

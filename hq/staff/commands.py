@@ -8,7 +8,6 @@ signing key for that province alone and hands the keys to every node.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -99,7 +98,7 @@ class StaffCommands:
 
     # --- the provinces' signing keys -------------------------------------------------------------
 
-    def distrust_key(self, kid: str, reason: str, by: Operator) -> dict[str, Any]:
+    def distrust_key(self, kid: str, reason: str, by: Operator) -> JSONObject:
         """Stop trusting a province's signing key everywhere (rotated away, or leaked); recorded, sent to every
         province. The province's staff sign in again once it signs with a new key."""
         key: TrustedKey = self.store.load(TrustedKey, trusted_key_id(kid), field="kid")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, TypeAlias, TypedDict
+from typing import TypeAlias, TypedDict
 from uuid import UUID
 
 from hq.registry import RegistryCommands
@@ -116,9 +116,7 @@ class StatisticsCommands:
                 return str(row["month"])
         raise LookupError(f"monthly report {report_id} from {province} arrived before its first publication")
 
-    def national_statistics(
-        self, month: str | None = None, province: str | None = None
-    ) -> list[dict[str, Any]]:
+    def national_statistics(self, month: str | None = None, province: str | None = None) -> list[JSONObject]:
         """One entry per province and month: customers by grade, revenue billed and paid, reported totals."""
         month = parse_cycle(month, "month") if month else None
         grades = self.registry.customers_by_grade()
