@@ -709,17 +709,19 @@ def users_unlock(args: argparse.Namespace) -> None:
 
 def users_add(args: argparse.Namespace) -> None:
     """Enrol a staff member in HQ's directory (HQ's store in the data directory), recorded as done by `--by`."""
+    from hq.staff.schemas import StaffCreate
+
     password = args.password or secrets.token_urlsafe(12)
     app = _application(_settings(args, node_code="HQ", tier="hq"))
     try:
         member = app.staff.enrol_staff(
-            {
-                "username": args.user,
-                "name": args.name or args.user,
-                "role": args.role,
-                "province": args.province,
-                "password": password,
-            },
+            StaffCreate(
+                username=args.user,
+                name=args.name or args.user,
+                role=Role(args.role),
+                province=args.province,
+                password=password,
+            ),
             Operator(actor=args.by, role="systemAdmin", channel="system"),
         )
     finally:
@@ -748,6 +750,7 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
     in <keys>/demo-staff.txt so that each start prints them again; a member HQ's directory does not hold yet (a new
     province, a new data directory) is enrolled with the password listed, or a new one."""
     from crm.bootstrap import open_hq
+    from hq.staff.schemas import StaffCreate
     from shared.domain.staff import StaffMember, canonical_username, staff_id
 
     listing = settings.keys_path() / "demo-staff.txt"
@@ -772,13 +775,13 @@ def enrol_demo_staff(settings: Settings, provinces: list[str]) -> list[tuple[str
             password = known.get(user) or secrets.token_urlsafe(12)
             if app.find(StaffMember, staff_id(user)) is None:
                 app.staff.enrol_staff(
-                    {
-                        "username": user,
-                        "name": f"{province} {DEMO_TITLES[role]}",
-                        "role": role,
-                        "province": province,
-                        "password": password,
-                    },
+                    StaffCreate(
+                        username=user,
+                        name=f"{province} {DEMO_TITLES[role]}",
+                        role=Role(role),
+                        province=province,
+                        password=password,
+                    ),
                     Operator(actor="crm.cluster", role="systemAdmin", channel="system"),
                 )
             staff.append((user, role, province, password))

@@ -40,6 +40,9 @@ def explained(error: BaseException) -> str | None:
         first = error.errors()[0]
         name = "CRM_" + "_".join(str(part) for part in first["loc"]).upper()
         return f"setting {name}={first.get('input')!r}: {first['msg']} (fix the variable or .env)"
+    if isinstance(error, ValidationError):  # a request a command takes, such as `users add`'s enrolment
+        first = error.errors()[0]
+        return f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
     if isinstance(error, DomainError):
         return f"{error.field}: {error.reason}" if error.field else error.reason
     return None

@@ -4,9 +4,9 @@ dispatching each replicated event by its class to the area it concerns (`HqAppli
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import singledispatchmethod
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
@@ -16,7 +16,7 @@ from hq.catalog import HqCatalogCommands
 from hq.catalog import read_model as catalog_model
 from hq.group_shares import GroupShareCommands
 from hq.group_shares import read_model as group_shares_model
-from hq.mirror.store import Mirror
+from hq.mirror.store import Mirror, MirrorRecord
 from hq.registry import RegistryCommands, Touched
 from hq.registry import read_model as registry_model
 from hq.routing import RoutingCommands
@@ -32,11 +32,16 @@ from shared.application import CrmApplication
 from shared.domain.billing import CustomerBill
 from shared.domain.cross_province import CrossProvinceRequest, DeliveryLeg
 from shared.domain.customer import Customer
+from shared.domain.json_types import JSONObject
 from shared.domain.product import Product
 from shared.domain.signing_key import SigningKey
 from shared.domain.statistics import MonthlyReport
 from shared.persistence import destinations
+from shared.persistence.readmodel import Operation
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from replication.chain import LogRecord
 
 READ_MODELS = (
     catalog_model,
@@ -101,7 +106,7 @@ class HqApplication(CrmApplication):
 
     # --- replication from provinces ------------------------------------------------------------
 
-    def apply_replicated(self, upstream: str, records: list[Any], last_hash: bytes) -> None:
+    def apply_replicated(self, upstream: str, records: list[LogRecord], last_hash: bytes) -> None:
         """A province's batch, in one transaction with its tracking record: verbatim mirror rows, the registry and
         statistics, and HQ's own records it causes — routing and relays (R-19), group shares (R-20), ledger
         entries (R-21)."""
@@ -122,12 +127,12 @@ class HqApplication(CrmApplication):
                 bulk=self.mirror.writes(upstream, records, last_hash),
             )
 
-    def _applied(self, records: list[Any]) -> list[Any]:
+    def _applied(self, records: Sequence[LogRecord | MirrorRecord]) -> list[object]:
         """The domain events of the records HQ applies, in log order (known by their class, not decoded else)."""
         return [self.decode(r) for r in records if issubclass(resolve_topic(r.topic), APPLIED)]
 
     @singledispatchmethod
-    def policy(self, event: Any, upstream: str) -> None:
+    def policy(self, event: object, upstream: str) -> None:
         """What a province's event causes at HQ beyond the registry and statistics, inside the batch's unit of
         work; most cause nothing more."""
 
@@ -136,20 +141,22 @@ class HqApplication(CrmApplication):
         self.routing.open_order(event)
 
     @policy.register(CrossProvinceRequest.CancellationRequested)
-    def _cancellation_requested(self, event: Any, upstream: str) -> None:
+    def _cancellation_requested(
+        self, event: CrossProvinceRequest.CancellationRequested, upstream: str
+    ) -> None:
         self.routing.forward_cancellation(event)
 
     @policy.register(CrossProvinceRequest.HomeStateChanged)
-    def _home_state_changed(self, event: Any, upstream: str) -> None:
+    def _home_state_changed(self, event: CrossProvinceRequest.HomeStateChanged, upstream: str) -> None:
         self.routing.record_home_state(event)
 
     # DeliveryLeg.Received causes nothing: the leg arrived; its first move is what the home province needs
     @policy.register(DeliveryLeg.WorkProgressed)
-    def _work_progressed(self, event: Any, upstream: str) -> None:
+    def _work_progressed(self, event: DeliveryLeg.WorkProgressed, upstream: str) -> None:
         self.routing.relay_progress(upstream, event)
 
     @policy.register(DeliveryLeg.CancellationAnswered)
-    def _cancellation_answered(self, event: Any, upstream: str) -> None:
+    def _cancellation_answered(self, event: DeliveryLeg.CancellationAnswered, upstream: str) -> None:
         self.routing.relay_cancellation_answer(upstream, event)
 
     @policy.register(CustomerBill.Issued)
@@ -160,7 +167,7 @@ class HqApplication(CrmApplication):
     def _signing_key_published(self, event: SigningKey.Published, upstream: str) -> None:
         self.staff.trust_province_key(upstream, event)
 
-    def _derived(self, upstream: str, events: list[Any]) -> tuple[list[Touched], list[Any]]:
+    def _derived(self, upstream: str, events: Sequence[object]) -> tuple[list[Touched], list[Operation]]:
         """The registry's and the statistics' rows for a batch's events (both rebuildable from the mirror), and
         the customers the batch touched with who last changed each."""
         customers = [e for e in events if isinstance(e, Customer.Event)]
@@ -168,22 +175,7 @@ class HqApplication(CrmApplication):
         touched, operations = self.registry.apply(upstream, customers)
         return touched, [*operations, *self.statistics.operations(upstream, figures)]
 
-    # The mirror's queries as callers written before it was its own part (tests) know them; new code uses
-    # `self.mirror`.
-    @property
-    def mirror_table(self) -> str:
-        return self.mirror.table
-
-    def mirror_page(self, upstream: str, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        return self.mirror.page(upstream, after, limit)
-
-    def mirror_count(self, upstream: str) -> int:
-        return self.mirror.count(upstream)
-
-    def signed_heads(self, upstream: str, upto: int) -> dict[int, tuple[str, bytes]]:
-        return self.mirror.signed_heads(upstream, upto)
-
-    def integrity(self) -> dict[str, Any]:
+    def integrity(self) -> JSONObject:
         """HQ's own log, and each province's mirror proved against the chain HQ accepted."""
         return {
             **super().integrity(),

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
 
+from eventsourcing.domain import Aggregate
+
+from shared.application import CrmApplication
 from shared.domain.operator import SYSTEM
 from shared.domain.settlement import BillApportionment, SettlementEntry, apportionment_id
 from shared.domain.staff import StaffMember, staff_id
@@ -27,7 +29,7 @@ APPORTIONMENTS_HOME = "2026-12-bill-apportionments-home"
 DESTINATIONS_BESIDE_EVENTS = "2027-01-destinations-beside-events"
 
 
-def take_upgrade_steps(app: Any, steps: Iterable[tuple[str, Step]] | None = None) -> None:
+def take_upgrade_steps(app: CrmApplication, steps: Iterable[tuple[str, Step]] | None = None) -> None:
     for step, take in steps or STEPS:
         if app.find(UpgradeStep, upgrade_id(step)) is not None:
             continue
@@ -37,11 +39,11 @@ def take_upgrade_steps(app: Any, steps: Iterable[tuple[str, Step]] | None = None
             log.warning("upgrade step %s taken: %s", step, outcome)
 
 
-def republish_directory(app: Any) -> tuple[list[Any], dict[str, int]]:
+def republish_directory(app: CrmApplication) -> tuple[list[Aggregate], dict[str, int]]:
     members = [
         app.find(StaffMember, staff_id(row["id"])) for row in app.queries.rows("SELECT id FROM {staff}")
     ]
-    sent = []
+    sent: list[Aggregate] = []
     for member in members:
         if member is not None and member.destination:
             member.republish(SYSTEM)
@@ -49,14 +51,14 @@ def republish_directory(app: Any) -> tuple[list[Any], dict[str, int]]:
     return sent, {"membersSent": len(sent)}
 
 
-def send_apportionments(app: Any) -> tuple[list[Any], dict[str, int]]:
+def send_apportionments(app: CrmApplication) -> tuple[list[Aggregate], dict[str, int]]:
     rows = app.queries.rows("SELECT id, doc FROM {settlement_entry} ORDER BY id")
     by_bill: dict[str, list[SettlementEntry]] = {}
     for row in rows:
         entry = app.find(SettlementEntry, row["id"])
         if entry is not None:
             by_bill.setdefault(entry.bill_id, []).append(entry)
-    sent = []
+    sent: list[Aggregate] = []
     for bill_id, entries in sorted(by_bill.items()):
         if app.find(BillApportionment, apportionment_id(bill_id)) is None:
             sent.append(
@@ -71,12 +73,12 @@ def send_apportionments(app: Any) -> tuple[list[Any], dict[str, int]]:
     return sent, {"billsSent": len(sent)}
 
 
-def address_recorded_events(app: Any) -> tuple[list[Any], dict[str, int]]:
+def address_recorded_events(app: CrmApplication) -> tuple[list[Aggregate], dict[str, int]]:
     """Nothing to record but the step itself: the rows go beside the events they address (idempotent)."""
     return [], {"eventsAddressed": destinations.backfill(app.recorder, app.schema.prefix, app.mapper)}
 
 
-Step = Callable[[Any], tuple[list[Any], dict[str, int]]]
+Step = Callable[[CrmApplication], tuple[list[Aggregate], dict[str, int]]]
 STEPS: tuple[tuple[str, Step], ...] = (
     (DIRECTORY_TO_PROVINCES, republish_directory),
     (APPORTIONMENTS_HOME, send_apportionments),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.application import CrmApplication
 from shared.domain.json_types import JSONObject
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Table, Upsert
@@ -64,7 +65,13 @@ def offering_row(offering: JSONObject, source: str) -> Upsert:
 
 
 class OfferingQueries:
-    """Mixed into an application whose schema has OFFERING_TABLE."""
+    """The offering queries of a node whose schema has OFFERING_TABLE: composed by HQ's catalog
+    (`OfferingQueries(store)`); a province's catalog still inherits them and sets `store` itself."""
+
+    store: CrmApplication
+
+    def __init__(self, store: CrmApplication) -> None:
+        self.store = store
 
     def list_offerings(
         self,
@@ -78,7 +85,7 @@ class OfferingQueries:
         filters = equal(("lifecycle_status", lifecycle_status), ("kind", kind))
         if name:
             filters.append(Filter("name LIKE ?", (f"%{name}%",)))
-        return self.queries.page("product_offering", filters, offset=offset, limit=limit)  # type: ignore[attr-defined]
+        return self.store.queries.page("product_offering", filters, offset=offset, limit=limit)
 
     def get_offering(self, offering_id: str) -> dict[str, Any]:
-        return self.document("product_offering", offering_id, "offering")  # type: ignore[attr-defined]
+        return self.store.document("product_offering", offering_id, "offering")

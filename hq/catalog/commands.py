@@ -10,25 +10,25 @@ every offering it bundles is released.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
+from hq.catalog.schemas import OfferingCreate, OfferingPatch
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.catalog import LIFECYCLE_ORDER, LifecycleStatus, parse_offering
 from shared.domain.errors import Conflict, IllegalTransition, InvalidValue, NotFound
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import SYSTEM, Operator
 from shared.domain.product import Product, product_id
-from shared.domain.values import only_fields
-from shared.offerings import tmf_offering
-from shared.persistence.queries import Filter, Page, equal
-
-PATCHABLE = ("lifecycleStatus", "oneTimeFee", "monthlyFee")
+from shared.offerings import OfferingQueries, tmf_offering
 
 
 class HqCatalogCommands:
+    """The master's commands; its reads are the offering queries both tiers share (`offerings`)."""
+
     def __init__(self, store: CrmApplication) -> None:
         self.store = store
+        self.offerings = OfferingQueries(store)
 
     def adopt_shipped_catalog(self) -> None:
         """A new HQ starts with the shipped catalog as its own products, each taken to its shipped status."""
@@ -44,9 +44,10 @@ class HqCatalogCommands:
             self.store.record(*products)
 
     def create_product(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
-        product = Product.design(data, by)
+        self, request: OfferingCreate, by: Operator, idempotency: IdempotencyKey | None = None
+    ) -> JSONObject:
+        """The request's shape is its model's; what an offering is (a package's bundle, say) is the domain's."""
+        product = Product.design(request.model_dump(mode="json", exclude_none=True), by)
         if self._product(product.offering["id"]) is not None:
             raise Conflict("an offering with this id exists", field="id", existing_id=product.offering["id"])
         for bundled_id in product.offering["bundledOffering"]:
@@ -58,47 +59,21 @@ class HqCatalogCommands:
         self.store.record(product, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def change_product(self, offering_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        """A merge patch: the tariff (before release) and/or one lifecycle step forward."""
-        only_fields(patch, PATCHABLE)
+    def change_product(self, offering_id: str, patch: OfferingPatch, by: Operator) -> JSONObject:
+        """A merge patch (its fields and their nulls are the model's): the tariff (before release) and/or one
+        lifecycle step forward."""
         product = self._product(offering_id)
         if product is None:
             raise NotFound(f"no offering '{offering_id}'", field="id")
-        for fee in ("oneTimeFee", "monthlyFee"):
-            if (
-                fee in patch and patch[fee] is None
-            ):  # a merge patch's null removes; a tariff always has its fees
-                raise InvalidValue(
-                    "cannot be removed: a fee is an integer amount in fen (0 for none)", field=fee
-                )
-        if "oneTimeFee" in patch or "monthlyFee" in patch:
-            product.change_tariff(patch.get("oneTimeFee"), patch.get("monthlyFee"), by)
-        if "lifecycleStatus" in patch:
+        if patch.oneTimeFee is not None or patch.monthlyFee is not None:
+            product.change_tariff(patch.oneTimeFee, patch.monthlyFee, by)
+        if patch.lifecycleStatus is not None:
             releasing = product.status is LifecycleStatus.TARIFF_APPROVAL
-            if releasing and patch["lifecycleStatus"] == LifecycleStatus.RELEASED.value:
+            if releasing and patch.lifecycleStatus is LifecycleStatus.RELEASED:
                 self._check_bundle_released(product)
-            product.move_to(patch["lifecycleStatus"], by)
+            product.move_to(patch.lifecycleStatus.value, by)
         self.store.record(product)
         return tmf_offering(product.offering, "HQ")
-
-    # --- queries ---------------------------------------------------------------------------------
-
-    def list_offerings(
-        self,
-        *,
-        lifecycle_status: str | None = None,
-        kind: str | None = None,
-        name: str | None = None,
-        offset: int = 0,
-        limit: int = 100,
-    ) -> Page:
-        filters = equal(("lifecycle_status", lifecycle_status), ("kind", kind))
-        if name:
-            filters.append(Filter("name LIKE ?", (f"%{name}%",)))
-        return self.store.queries.page("product_offering", filters, offset=offset, limit=limit)
-
-    def get_offering(self, offering_id: str) -> dict[str, Any]:
-        return self.store.document("product_offering", offering_id, "offering")
 
     def _check_bundle_released(self, package: Product) -> None:
         for bundled_id in package.offering["bundledOffering"]:

@@ -33,9 +33,8 @@ def create_offering(
     idempotency_key: IdempotencyHeader = None,
     by: Operator = acting(P.MANAGE_CATALOG),
 ) -> Response:
-    data = body.as_command()
     return idempotent_create(
-        app, idempotency_key, data, lambda key: app.catalog.create_product(data, by, key)
+        app, idempotency_key, body.as_command(), lambda key: app.catalog.create_product(body, by, key)
     )
 
 
@@ -49,7 +48,7 @@ def create_offering(
 def patch_offering(
     offering_id: str, body: OfferingPatch, app: HqApp, by: Operator = acting(P.MANAGE_CATALOG)
 ) -> Response:
-    return one(app.catalog.change_product(offering_id, body.as_command(), by))
+    return one(app.catalog.change_product(offering_id, body, by))
 
 
 @router.get(
@@ -67,7 +66,7 @@ def list_offerings(
     name: str | None = Query(None, max_length=128),
 ) -> JSONResponse:
     return page_response(
-        app.catalog.list_offerings(
+        app.catalog.offerings.list_offerings(
             lifecycle_status=lifecycle_status.value if lifecycle_status else None,
             kind=kind.value if kind else None,
             name=name,
@@ -85,4 +84,4 @@ def list_offerings(
     summary="One product or package",
 )
 def get_offering(offering_id: str, app: HqApp, fields: OfferingFields) -> Response:
-    return one(app.catalog.get_offering(offering_id), fields)
+    return one(app.catalog.offerings.get_offering(offering_id), fields)

@@ -19,6 +19,7 @@ from hq.registry.read_model import is_national, national_id
 from shared.application import CrmApplication
 from shared.domain.customer import Customer
 from shared.domain.errors import NotFound
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.values import phone_key
 from shared.persistence.queries import Filter, Page, contains, equal
@@ -177,7 +178,7 @@ class RegistryCommands:
         ]
         return Page(total=int(total), items=[self.national(c) for c in certificates])
 
-    def national(self, certificate: str, unmask: bool = False) -> dict[str, Any]:
+    def national(self, certificate: str, unmask: bool = False) -> JSONObject:
         """One national customer from its provinces' parts; `certificate` as stored (its keyed hash)."""
         column = "sealed" if unmask else "doc"
         rows = self.store.queries.rows(
@@ -188,7 +189,7 @@ class RegistryCommands:
             [self.store.schema.unseal(r["doc"]) if unmask else json.loads(r["doc"]) for r in rows]
         )
 
-    def get_national_customer(self, nid: str, unmask: bool = False) -> dict[str, Any]:
+    def get_national_customer(self, nid: str, unmask: bool = False) -> JSONObject:
         rows = self.store.queries.rows(
             "SELECT certificate FROM {province_customer} WHERE national_id = ? LIMIT 1", [nid]
         )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.customer import Customer
+from shared.domain.json_types import JSONObject
 from shared.domain.values import Grade
 
 BASE = "/tmf-api/customerManagement/v4/customer"
 
 
-def part_document(province: str, c: Customer, nid: str) -> dict[str, Any]:
+def part_document(province: str, c: Customer, nid: str) -> JSONObject:
     manager = c.current_manager
     return {
         "province": province,
@@ -28,8 +29,9 @@ def part_document(province: str, c: Customer, nid: str) -> dict[str, Any]:
     }
 
 
-def national_document(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """One national customer from its provinces' parts (first registered first)."""
+def national_document(parts: list[dict[str, Any]]) -> JSONObject:
+    """One national customer from its provinces' parts (first registered first); the parts are read back from
+    the read model, so they stay `Any` where indexed."""
     first = parts[0]
     cert_type, number = first["certificate"]["type"], first["certificate"]["number"]
     nid = first["nationalId"]
@@ -46,7 +48,7 @@ def national_document(parts: list[dict[str, Any]]) -> dict[str, Any]:
         "certificate": {"type": cert_type, "number": number},
         "industry": next((p["industry"] for p in parts if p.get("industry")), None),
         "homeProvince": first["province"],
-        "provinces": sorted({p["province"] for p in parts}),
+        "provinces": [*sorted({p["province"] for p in parts})],
         "engagedParty": {
             "id": nid,
             "name": first["name"],

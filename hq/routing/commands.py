@@ -13,7 +13,8 @@ from typing import Any
 
 from shared.application import CrmApplication
 from shared.domain.calendar import business_date
-from shared.domain.cross_province import CrossProvinceOrder, CrossProvinceRequest, routing_id
+from shared.domain.cross_province import CrossProvinceOrder, CrossProvinceRequest, DeliveryLeg, routing_id
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import SYSTEM
 from shared.domain.order import FINAL_STATES, OrderState
 from shared.domain.route_table import ROUTE_TABLE_ID, RouteTable
@@ -56,20 +57,23 @@ class RoutingCommands:
         """A home province accepted an order others deliver: its routing record forwards each leg."""
         self.store.created(CrossProvinceOrder.open(e, self.store.peers, e.by))
 
-    def forward_cancellation(self, e: Any) -> None:
-        self._order(e).forward_cancellation(e.provinces, e.reason, e.at, e.by)
+    def forward_cancellation(self, e: CrossProvinceRequest.CancellationRequested) -> None:
+        self._order(e.order_id).forward_cancellation(e.provinces, e.reason, e.at, e.by)
 
-    def record_home_state(self, e: Any) -> None:
-        self._order(e).record_home_state(e.state, getattr(e, "home_leg", ""), e.at, e.by)
+    def record_home_state(self, e: CrossProvinceRequest.HomeStateChanged) -> None:
+        # `home_leg` is absent from the events recorded before it was carried
+        self._order(e.order_id).record_home_state(e.state, getattr(e, "home_leg", ""), e.at, e.by)
 
-    def relay_progress(self, upstream: str, e: Any) -> None:
-        self._order(e).relay_progress(upstream, e.work_kind, e.work_state, e.leg_state, e.reason, e.at, e.by)
+    def relay_progress(self, upstream: str, e: DeliveryLeg.WorkProgressed) -> None:
+        self._order(e.order_id).relay_progress(
+            upstream, e.work_kind, e.work_state, e.leg_state, e.reason, e.at, e.by
+        )
 
-    def relay_cancellation_answer(self, upstream: str, e: Any) -> None:
-        self._order(e).relay_cancellation_answer(upstream, e.accepted, e.reason, e.at, e.by)
+    def relay_cancellation_answer(self, upstream: str, e: DeliveryLeg.CancellationAnswered) -> None:
+        self._order(e.order_id).relay_cancellation_answer(upstream, e.accepted, e.reason, e.at, e.by)
 
-    def _order(self, e: Any) -> CrossProvinceOrder:
-        order: CrossProvinceOrder = self.store.load(CrossProvinceOrder, routing_id(e.order_id))
+    def _order(self, order_id: str) -> CrossProvinceOrder:
+        order: CrossProvinceOrder = self.store.load(CrossProvinceOrder, routing_id(order_id))
         return order
 
     # --- the order desk ------------------------------------------------------------------------------
@@ -97,7 +101,7 @@ class RoutingCommands:
         )
         return Page(total=page.total, items=[self._with_age(doc, today) for doc in page.items])
 
-    def get_cross_province_order(self, order_id: str) -> dict[str, Any]:
+    def get_cross_province_order(self, order_id: str) -> JSONObject:
         return self._with_age(
             self.store.document("cross_province_order", order_id, "cross-province order"), self._today()
         )
@@ -106,7 +110,7 @@ class RoutingCommands:
         return business_date(self.store.clock())
 
     @staticmethod
-    def _with_age(doc: dict[str, Any], today: date) -> dict[str, Any]:
+    def _with_age(doc: dict[str, Any], today: date) -> JSONObject:
         """Age and lateness are as of today, so they are worked out when asked, not stored."""
         accepted = business_date(datetime.fromisoformat(doc["orderDate"]))
         due = date.fromisoformat(doc["dueDate"])

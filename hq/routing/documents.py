@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.domain.cross_province import CrossProvinceOrder
+from shared.domain.json_types import JSON, JSONObject
 
 BASE = "/tmf-api/productOrderingManagement/v4/productOrder"
 
 
-def desk_document(o: CrossProvinceOrder) -> dict[str, Any]:
+def desk_document(o: CrossProvinceOrder) -> JSONObject:
     """A cross-province order as HQ's desk shows it: route, each item's delivering province and state."""
-    items = [
+    items: list[JSON] = [
         {
             "id": i["id"],
             "quantity": i["quantity"],
@@ -24,14 +23,14 @@ def desk_document(o: CrossProvinceOrder) -> dict[str, Any]:
         for province, leg in o.legs.items()
         for i in leg["items"]
     ]
-    doc = {
+    doc: JSONObject = {
         "id": o.order_id,
         "href": f"{BASE}/{o.order_id}",
         "@type": "ProductOrder",
         "state": o.home_state,
         "stateChangeDate": o.home_state_at,
         "homeProvince": o.home,
-        "deliveringProvinces": sorted(o.legs),
+        "deliveringProvinces": [*sorted(o.legs)],
         "orderDate": o.accepted_at.isoformat(),
         "dueDate": o.due_date.isoformat(),
         "slaClass": o.sla_class,

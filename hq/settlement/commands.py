@@ -15,8 +15,9 @@ from hq.settlement.documents import rule_document, statement_doc
 from hq.settlement.schemas import RuleUpdate
 from shared.api.documents import statement_document
 from shared.application import CrmApplication
-from shared.domain.billing import billable_cycle, parse_cycle
+from shared.domain.billing import CustomerBill, billable_cycle, parse_cycle
 from shared.domain.calendar import business_date
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import SYSTEM, Operator
 from shared.domain.settlement import (
     DEFAULT_RULE,
@@ -49,7 +50,7 @@ class SettlementCommands:
 
     # --- the ledger, inside a replicated batch ------------------------------------------------------
 
-    def apportion(self, home: str, bill: Any) -> None:
+    def apportion(self, home: str, bill: CustomerBill.Issued) -> None:
         """A home province's bill: one ledger entry per line another province delivered, and the bill's
         apportionment sent back home so that the bill shows exactly these shares."""
         entries = []
@@ -86,13 +87,13 @@ class SettlementCommands:
 
     # --- commands --------------------------------------------------------------------------------
 
-    def set_settlement_rule(self, offering_id: str, update: RuleUpdate, by: Operator) -> dict[str, Any]:
+    def set_settlement_rule(self, offering_id: str, update: RuleUpdate, by: Operator) -> JSONObject:
         """A new rule takes both percentages (the domain refuses one missing); a change keeps what it omits."""
         one_time, monthly = update.oneTimePercent, update.monthlyPercent
         rule = self.store.find(SettlementRule, rule_id(offering_id))
         if rule is None:
             if offering_id != DEFAULT_RULE:
-                self.catalog.get_offering(offering_id)  # a rule names an offering of the catalog
+                self.catalog.offerings.get_offering(offering_id)  # a rule names an offering of the catalog
             rule = SettlementRule.define(offering_id, one_time, monthly, by)
         else:
             rule.change(
@@ -103,7 +104,7 @@ class SettlementCommands:
         self.store.record(rule)
         return rule_document(rule)
 
-    def issue_statements(self, month: str, by: Operator) -> list[dict[str, Any]]:
+    def issue_statements(self, month: str, by: Operator) -> list[JSONObject]:
         """Each province with entries in the month gets its statement (again, when entries arrived since)."""
         month = billable_cycle(month, business_date(self.store.clock()), "month")
         issued = []
@@ -125,7 +126,7 @@ class SettlementCommands:
     def list_settlement_rules(self, offset: int = 0, limit: int = 100) -> Page:
         return self.store.queries.page("settlement_rule", offset=offset, limit=limit)
 
-    def get_settlement_rule(self, offering_id: str) -> dict[str, Any]:
+    def get_settlement_rule(self, offering_id: str) -> JSONObject:
         return self.store.document("settlement_rule", offering_id, "settlement rule")
 
     def list_settlement_entries(
@@ -146,7 +147,7 @@ class SettlementCommands:
             "settlement_entry", filters, offset=offset, limit=limit, order_by="recorded_at, id"
         )
 
-    def settlement_statements(self, month: str) -> list[dict[str, Any]]:
+    def settlement_statements(self, month: str) -> list[JSONObject]:
         """Every province's statement for the month as the ledger stands now, with what was last issued."""
         month = parse_cycle(month, "month")
         issued = {

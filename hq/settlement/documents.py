@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.api.documents import money, statement_document
+from shared.domain.json_types import JSONObject
 from shared.domain.settlement import DEFAULT_RULE, SettlementEntry, SettlementRule, SettlementStatement
 
 BASE = "/crm/v1"
 
 
-def rule_document(r: SettlementRule) -> dict[str, Any]:
+def rule_document(r: SettlementRule) -> JSONObject:
     return {
         "id": r.offering_id,
         "href": f"{BASE}/settlementRule/{r.offering_id}",
@@ -20,11 +19,11 @@ def rule_document(r: SettlementRule) -> dict[str, Any]:
         "monthlyPercent": r.monthly_percent,
         "version": r.version,
         "lastUpdate": r.modified_on.isoformat(),
-        "changedBy": r.changed_by,
+        "changedBy": {**r.changed_by},
     }
 
 
-def entry_document(e: SettlementEntry) -> dict[str, Any]:
+def entry_document(e: SettlementEntry) -> JSONObject:
     return {
         "id": str(e.id),
         "href": f"{BASE}/settlementEntry/{e.id}",
@@ -45,7 +44,7 @@ def entry_document(e: SettlementEntry) -> dict[str, Any]:
     }
 
 
-def statement_doc(s: SettlementStatement) -> dict[str, Any]:
+def statement_doc(s: SettlementStatement) -> JSONObject:
     """An issued statement as HQ keeps it: the province's figures, when issued and which revision."""
     return {
         "id": str(s.id),

@@ -8,45 +8,30 @@ signing key for that province alone and hands the keys to every node.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from hq.staff.schemas import StaffCreate, StaffUpdate
 from shared.application import CrmApplication
 from shared.auth.roles import EVERY_NODE_ROLES, HQ_ROLES, Role
 from shared.auth.sign_in import HASHER, StaffEntry
 from shared.auth.tokens import jwk_key, key_id
-from shared.domain.errors import Conflict, InvalidValue
+from shared.domain.errors import Conflict
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
-from shared.domain.signing_key import TrustedKey, trusted_key_id
+from shared.domain.signing_key import SigningKey, TrustedKey, trusted_key_id
 from shared.domain.staff import EVERYWHERE, HQ_ONLY, StaffMember, parse_home, parse_username, staff_id
-from shared.domain.values import only_fields, text
+from shared.domain.values import plain, text
 from shared.persistence.queries import Page, equal
 from shared.staff_table import StaffAccess
 
 log = logging.getLogger(__name__)
-
-MIN_PASSWORD = 10
-
-
-def _role(value: object) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidValue(f"unknown role; one of {', '.join(r.value for r in Role)}", field="role") from None
 
 
 def _placement(role: Role, province: object) -> tuple[str, str]:
     """(home province, destination of its records): province staff's go to their province, others' everywhere."""
     home = parse_home(province, everywhere=role in EVERY_NODE_ROLES, hq_only=role in HQ_ROLES)
     return home, EVERYWHERE if role in EVERY_NODE_ROLES else (HQ_ONLY if role in HQ_ROLES else home)
-
-
-def _password(value: object) -> str:
-    password = text(value, "password", max_length=256)
-    if len(password) < MIN_PASSWORD:
-        raise InvalidValue(f"at least {MIN_PASSWORD} characters", field="password")
-    return password
 
 
 def is_signing_key(kid: object, jwk: object) -> bool:
@@ -66,38 +51,36 @@ class StaffCommands:
         self.store = store
         self.access = StaffAccess(store, self.directory_entry)
 
-    def enrol_staff(self, data: dict[str, Any], by: Operator) -> dict[str, Any]:
-        only_fields(data, ("username", "name", "role", "province", "password"))
-        username = parse_username(data.get("username"))
+    def enrol_staff(self, request: StaffCreate, by: Operator) -> JSONObject:
+        """The request's shape (the password's length among it) is its model's, for the API and `crm users add`
+        alike; the user name's form and where a role's member lives are the domain's."""
+        username = parse_username(request.username)
         if self.store.find(StaffMember, staff_id(username)) is not None:
             raise Conflict("this user name is taken", field="username", existing_id=username)
-        role = _role(data.get("role"))
-        home, destination = _placement(role, data.get("province"))
+        home, destination = _placement(request.role, request.province)
         member = StaffMember(
             username=username,
-            name=text(data.get("name") or username, "name"),
-            role=role.value,
+            name=text(request.name or username, "name"),
+            role=request.role.value,
             province=home,
             destination=destination,
             by=by,
         )
-        member.set_password(HASHER.hash(_password(data.get("password"))), by)
+        member.set_password(HASHER.hash(plain(request.password, "password")), by)
         self.store.record(member)
         return self.access.staff_document(username)
 
-    def change_staff(self, username: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        only_fields(patch, ("role", "province", "enabled", "password"))
+    def change_staff(self, username: str, patch: StaffUpdate, by: Operator) -> JSONObject:
         member: StaffMember = self.store.load(StaffMember, staff_id(username), field="username")
-        if "role" in patch or "province" in patch:
-            role = _role(patch.get("role", member.role))
-            home, destination = _placement(role, patch.get("province", member.province))
+        given = patch.model_fields_set
+        if patch.role is not None or "province" in given:
+            role = patch.role or Role(member.role)
+            home, destination = _placement(role, patch.province if "province" in given else member.province)
             member.change_role(role.value, home, destination, by)
-        if "password" in patch:
-            member.set_password(HASHER.hash(_password(patch["password"])), by)
-        if "enabled" in patch:
-            if not isinstance(patch["enabled"], bool):
-                raise InvalidValue("must be true or false", field="enabled")
-            (member.enable if patch["enabled"] else member.disable)(by)
+        if patch.password is not None:
+            member.set_password(HASHER.hash(plain(patch.password, "password")), by)
+        if patch.enabled is not None:
+            (member.enable if patch.enabled else member.disable)(by)
         self.store.record(member)
         return self.access.staff_document(member.username)
 
@@ -115,7 +98,7 @@ class StaffCommands:
 
     # --- the provinces' signing keys -------------------------------------------------------------
 
-    def distrust_key(self, kid: str, reason: str, by: Operator) -> dict[str, Any]:
+    def distrust_key(self, kid: str, reason: str, by: Operator) -> JSONObject:
         """Stop trusting a province's signing key everywhere (rotated away, or leaked); recorded, sent to every
         province. The province's staff sign in again once it signs with a new key."""
         key: TrustedKey = self.store.load(TrustedKey, trusted_key_id(kid), field="kid")
@@ -124,7 +107,7 @@ class StaffCommands:
         self.access.keyring.reload()
         return {"kid": kid, "province": key.province, "distrusted": True}
 
-    def trust_province_key(self, upstream: str, event: Any) -> None:
+    def trust_province_key(self, upstream: str, event: SigningKey.Published) -> None:
         """A province published its signing key: trusted for that province alone — the one whose certificate
         the replication link carried, whatever the record claims; in a replicated batch."""
         if event.province != upstream:

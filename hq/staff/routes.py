@@ -41,7 +41,7 @@ def list_staff(
     summary="Enrol a staff member (password hashed with Argon2)",
 )
 def enrol(body: StaffCreate, app: HqApp, by: Operator = acting(P.MANAGE_STAFF)) -> Response:
-    return one(app.staff.enrol_staff(body.model_dump(exclude_none=True, mode="json"), by), status=201)
+    return one(app.staff.enrol_staff(body, by), status=201)
 
 
 @router.patch(
@@ -50,4 +50,4 @@ def enrol(body: StaffCreate, app: HqApp, by: Operator = acting(P.MANAGE_STAFF)) 
     summary="Disable or enable, change role or province, set a new password",
 )
 def change(username: str, body: StaffUpdate, app: HqApp, by: Operator = acting(P.MANAGE_STAFF)) -> Response:
-    return one(app.staff.change_staff(username, body.as_command(), by))
+    return one(app.staff.change_staff(username, body, by))

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from typing import Annotated
 
-from shared.api.models import RequestBody, Resource
+from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from shared.api.models import RequestBody, Resource, set_when_given
 from shared.auth.roles import Role
+
+MIN_PASSWORD = 10
+# Compared without the spaces around it, as a member signs in with it; which characters it may hold is the
+# domain's rule for any text (shared.domain.values.plain).
+Password = Annotated[str, StringConstraints(strip_whitespace=True, min_length=MIN_PASSWORD, max_length=256)]
 
 
 class StaffCreate(RequestBody):
@@ -26,15 +34,26 @@ class StaffCreate(RequestBody):
     name: str | None = Field(None, max_length=128, description="Display name, full UTF-8.")
     role: Role
     province: str | None = Field(None, description="Home province of province staff; others act at HQ.")
-    password: str = Field(min_length=10, max_length=256)
+    password: Password
 
 
+# A merge patch. Only `province` may be null (back to HQ, for a role acting there); the others are set when
+# named, never removed (the schema offers no null for them). An absent field is None here.
 class StaffUpdate(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"enabled": False}]})
-    role: Role | None = None
+    role: Role | None = Field(None, json_schema_extra=set_when_given)
     province: str | None = None
-    enabled: bool | None = None
-    password: str | None = Field(None, min_length=10, max_length=256)
+    enabled: bool | None = Field(None, json_schema_extra=set_when_given)
+    password: Password | None = Field(None, json_schema_extra=set_when_given)
+
+    @field_validator("role", "enabled", "password")
+    @classmethod
+    def _not_removed(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:
+            raise PydanticCustomError(
+                "notRemovable", "cannot be removed; give a {field}", {"field": info.field_name}
+            )
+        return value
 
 
 class StaffMember(Resource):

@@ -7,13 +7,32 @@ from provinces' monthly reports: their local totals (orders by state and product
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeAlias, TypedDict
+from uuid import UUID
 
 from hq.registry import RegistryCommands
 from shared.application import CrmApplication
 from shared.domain.billing import CustomerBill, parse_cycle
+from shared.domain.json_types import JSONObject
 from shared.domain.statistics import MonthlyReport
 from shared.persistence.readmodel import Operation, Upsert
+
+Figure: TypeAlias = CustomerBill.Event | MonthlyReport.Event  # the events statistics are kept from
+
+
+class BillSummary(TypedDict):
+    """One bill's row document (`bill_summary.doc`)."""
+
+    cycle: str
+    amount_due: int
+    paid: int
+
+
+class Reported(TypedDict):
+    month: str
+    figures: JSONObject
+    at: str
 
 
 class StatisticsCommands:
@@ -23,10 +42,10 @@ class StatisticsCommands:
         self.store = store
         self.registry = registry
 
-    def operations(self, upstream: str, events: list[Any]) -> list[Operation]:
+    def operations(self, upstream: str, events: Sequence[Figure]) -> list[Operation]:
         """The rows a batch's bill and report events change."""
         bills = self._bills(upstream, [e for e in events if isinstance(e, CustomerBill.Event)])
-        reports: dict[str, dict[str, Any]] = {}
+        reports: dict[str, Reported] = {}
         for e in events:
             if isinstance(e, CustomerBill.Issued):
                 bills[str(e.originator_id)] = {
@@ -36,7 +55,7 @@ class StatisticsCommands:
                 }
             elif isinstance(e, CustomerBill.PaymentApplied) and str(e.originator_id) in bills:
                 bills[str(e.originator_id)]["paid"] += e.amount
-            elif isinstance(e, MonthlyReport.Event):
+            elif isinstance(e, MonthlyReport.Published | MonthlyReport.Republished):
                 month = (
                     e.month
                     if isinstance(e, MonthlyReport.Published)
@@ -75,9 +94,9 @@ class StatisticsCommands:
         ]
         return ops
 
-    def _bills(self, province: str, events: list[Any]) -> dict[str, dict[str, Any]]:
+    def _bills(self, province: str, events: Sequence[CustomerBill.Event]) -> dict[str, BillSummary]:
         ids = sorted({f"{province}:{e.originator_id}" for e in events})
-        bills: dict[str, dict[str, Any]] = {}
+        bills: dict[str, BillSummary] = {}
         for first in range(0, len(ids), 500):
             chunk = ids[first : first + 500]
             for row in self.store.queries.rows(
@@ -86,7 +105,7 @@ class StatisticsCommands:
                 bills[row["id"].split(":", 1)[1]] = json.loads(row["doc"])
         return bills
 
-    def _report_month(self, province: str, report_id: Any, batch: dict[str, dict[str, Any]]) -> str:
+    def _report_month(self, province: str, report_id: UUID, batch: dict[str, Reported]) -> str:
         if str(report_id) in batch:
             return batch[str(report_id)]["month"]
         rows = self.store.queries.rows(
@@ -94,12 +113,10 @@ class StatisticsCommands:
         )
         for row in rows:
             if json.loads(row["doc"]).get("reportId") == str(report_id):
-                return row["month"]
+                return str(row["month"])
         raise LookupError(f"monthly report {report_id} from {province} arrived before its first publication")
 
-    def national_statistics(
-        self, month: str | None = None, province: str | None = None
-    ) -> list[dict[str, Any]]:
+    def national_statistics(self, month: str | None = None, province: str | None = None) -> list[JSONObject]:
         """One entry per province and month: customers by grade, revenue billed and paid, reported totals."""
         month = parse_cycle(month, "month") if month else None
         grades = self.registry.customers_by_grade()

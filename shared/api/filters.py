@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Path, Query
+from pydantic.json_schema import JsonDict
 
 from shared.domain.billing import MONTH_FORM, MONTH_PATTERN, parse_cycle
 from shared.domain.errors import InvalidValue
@@ -15,7 +16,7 @@ from shared.domain.values import HQ_CODE, PROVINCES
 PROVINCE = r"^[A-Za-z]{2}$"
 CODES = ", ".join(sorted(PROVINCES))
 # Documented, and checked by the dependencies below rather than by pydantic, whose refusal quotes the pattern.
-MONTH_SCHEMA = {"pattern": MONTH_PATTERN, "examples": ["2026-12"]}
+MONTH_SCHEMA: JsonDict = {"pattern": MONTH_PATTERN, "examples": ["2026-12"]}
 PROVINCE_SCHEMA = {"pattern": PROVINCE, "examples": ["GD"]}
 
 

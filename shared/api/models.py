@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic.json_schema import JsonDict
 
 
 class RequestBody(BaseModel):
@@ -147,3 +148,13 @@ class SettlementStatement(Resource):
     issued: bool | None = Field(None, description="HQ: whether the province was sent exactly this.")
     issuedAt: str | None = None
     revision: int | None = None
+
+
+def set_when_given(schema: JsonDict) -> None:
+    """The schema of a merge-patch field that can be changed but not removed: no null offered, no default (an
+    absent field is left as it is). Its model refuses an explicit null itself."""
+    schema.pop("default", None)
+    choices = schema.pop("anyOf", None)
+    if isinstance(choices, list):
+        (kept,) = [c for c in choices if isinstance(c, dict) and c != {"type": "null"}]
+        schema.update(kept)

@@ -236,7 +236,9 @@ class CrossProvinceOrder(Aggregate):
         return routing_id(order_id)
 
     @classmethod
-    def open(cls, request: CrossProvinceRequest, routes: set[str], by: Operator) -> CrossProvinceOrder:
+    def open(
+        cls, request: CrossProvinceRequest.Submitted, routes: set[str], by: Operator
+    ) -> CrossProvinceOrder:
         """Record a home province's request and forward each leg to its province; a province HQ has no route to
         is refused at once, the refusal relayed home."""
         order = cls(

@@ -62,6 +62,7 @@ def test_json_lines_and_csv_exports_check_and_a_changed_line_does_not(client, pr
 
 
 def test_exports_of_hq_never_carry_password_hashes(tmp_path):
+    from hq.staff.schemas import StaffCreate
     from shared.audit.export import exported
     from tests.support.stores import node_settings
 
@@ -69,7 +70,7 @@ def test_exports_of_hq_never_carry_password_hashes(tmp_path):
         hq = open_hq(settings)
         try:
             hq.staff.enrol_staff(
-                {"username": "li.si", "name": "李四", "role": "auditor", "password": "a long passphrase"},
+                StaffCreate(username="li.si", name="李四", role="auditor", password="a long passphrase"),
                 Operator(actor="admin", role="systemAdmin", channel="system"),
             )
             text = "".join(exported(hq))

@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from crm.bootstrap import open_hq, open_province
 from hq.application import HqApplication
+from hq.catalog.schemas import OfferingCreate, OfferingPatch
 from province.application import ProvinceApplication
 from replication.chain import GENESIS, LogRecord, link, recorded_at
 from shared.classification import channel_of
@@ -30,24 +31,27 @@ ORDER_FIELD = "productOrderItem[0].productOffering.id"
 def test_a_package_bundles_known_offerings_and_is_released_after_them(hq):
     with pytest.raises(InvalidValue) as unknown:
         hq.catalog.create_product(
-            iptv(id="PO-PKG-X", kind="package", bundledOffering=["PO-DC-2M", "PO-NOPE"]), BY
+            OfferingCreate(**iptv(id="PO-PKG-X", kind="package", bundledOffering=["PO-DC-2M", "PO-NOPE"])), BY
         )
     assert unknown.value.field == "bundledOffering"
     with pytest.raises(InvalidValue, match="retired"):
         hq.catalog.create_product(
-            iptv(id="PO-PKG-X", kind="package", bundledOffering=["PO-DC-2M", "PO-ISDN"]), BY
+            OfferingCreate(**iptv(id="PO-PKG-X", kind="package", bundledOffering=["PO-DC-2M", "PO-ISDN"])), BY
         )
-    hq.catalog.create_product(iptv(), BY)
+    hq.catalog.create_product(OfferingCreate(**iptv()), BY)
     hq.catalog.create_product(
-        iptv(id="PO-PKG-TV", kind="package", bundledOffering=["PO-BB-300M", "PO-IPTV"]), BY
+        OfferingCreate(**iptv(id="PO-PKG-TV", kind="package", bundledOffering=["PO-BB-300M", "PO-IPTV"])), BY
     )
     for status in FORWARD[:2]:
-        hq.catalog.change_product("PO-PKG-TV", {"lifecycleStatus": status}, BY)
+        hq.catalog.change_product("PO-PKG-TV", OfferingPatch(lifecycleStatus=status), BY)
     with pytest.raises(IllegalTransition, match="PO-IPTV"):
-        hq.catalog.change_product("PO-PKG-TV", {"lifecycleStatus": "released"}, BY)
+        hq.catalog.change_product("PO-PKG-TV", OfferingPatch(lifecycleStatus="released"), BY)
     for status in FORWARD:
-        hq.catalog.change_product("PO-IPTV", {"lifecycleStatus": status}, BY)
-    assert hq.catalog.change_product("PO-PKG-TV", {"lifecycleStatus": "released"}, BY)["isBundle"] is True
+        hq.catalog.change_product("PO-IPTV", OfferingPatch(lifecycleStatus=status), BY)
+    assert (
+        hq.catalog.change_product("PO-PKG-TV", OfferingPatch(lifecycleStatus="released"), BY)["isBundle"]
+        is True
+    )
 
 
 # --- HQ's catalog arriving in a province ----------------------------------------------------------
@@ -148,13 +152,13 @@ def test_hq_catalog_replaces_the_shipped_default(hq_own_catalog, province, batch
 
 def test_a_product_retired_at_hq_stops_being_orderable_once_the_retirement_arrives(hq_own_catalog, province):
     hq = hq_own_catalog
-    hq.catalog.create_product(iptv(), BY)
+    hq.catalog.create_product(OfferingCreate(**iptv()), BY)
     for status in FORWARD:
-        hq.catalog.change_product("PO-IPTV", {"lifecycleStatus": status}, BY)
+        hq.catalog.change_product("PO-IPTV", OfferingPatch(lifecycleStatus=status), BY)
     deliver(province, hq_log(hq))
     assert province.catalog.orderable_offering("PO-IPTV", ORDER_FIELD).monthly_fee == 2000
     seen = province.replication_position("HQ")[0]
-    hq.catalog.change_product("PO-IPTV", {"lifecycleStatus": "retired"}, BY)
+    hq.catalog.change_product("PO-IPTV", OfferingPatch(lifecycleStatus="retired"), BY)
     assert (
         province.catalog.orderable_offering("PO-IPTV", ORDER_FIELD).lifecycle_status == "released"
     )  # not arrived yet

@@ -28,10 +28,10 @@ def test_hq_proves_each_mirror_and_names_the_position_of_a_tampered_row(store, t
                 ("BJ", True),
                 ("GD", True),
             ]
-            target = hq.app.mirror_page("GD", 0, 100)[3]["position"]
+            target = hq.app.mirror.page("GD", 0, 100)[3]["position"]
             tamper(
                 hq.app,
-                f"UPDATE {hq.app.mirror_table} SET topic = topic || 'x' WHERE upstream = 'GD' "
+                f"UPDATE {hq.app.mirror.table} SET topic = topic || 'x' WHERE upstream = 'GD' "
                 "AND position = ?",
                 [target],
             )
@@ -57,7 +57,7 @@ def test_a_mirror_rewritten_with_a_consistent_chain_fails_on_the_provinces_signa
             eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         healthy = verify_mirror(hq.app, "GD")
         assert healthy["ok"] and healthy["signedHeads"] >= 2
-        rows = hq.app.mirror_page("GD", 0, 1000)
+        rows = hq.app.mirror.page("GD", 0, 1000)
         previous = bytes(32)
         for n, row in enumerate(rows):
             topic = row["topic"] + ("x" if n == 1 else "")
@@ -71,7 +71,7 @@ def test_a_mirror_rewritten_with_a_consistent_chain_fails_on_the_provinces_signa
             )
             tamper(
                 hq.app,
-                f"UPDATE {hq.app.mirror_table} SET topic = ?, running_hash = ? WHERE upstream = 'GD' "
+                f"UPDATE {hq.app.mirror.table} SET topic = ?, running_hash = ? WHERE upstream = 'GD' "
                 "AND position = ?",
                 [topic, previous.hex(), int(row["position"])],
             )
@@ -81,6 +81,8 @@ def test_a_mirror_rewritten_with_a_consistent_chain_fails_on_the_provinces_signa
             [previous.hex()],
         )
         forged = verify_mirror(hq.app, "GD")
-        first_signed = min(p for p in hq.app.signed_heads("GD", 10**9) if p >= int(rows[1]["position"]))
+        first_signed = min(
+            p for p in hq.app.mirror.signed_heads("GD", 10**9) if p >= int(rows[1]["position"])
+        )
         assert not forged["ok"] and forged["mismatch"]["position"] == first_signed
         assert "not what GD signed" in forged["mismatch"]["reason"]

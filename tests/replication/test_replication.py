@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hq.catalog.schemas import OfferingCreate, OfferingPatch
 from shared.classification import PROVINCE_PUBLIC
 from tests.support.factories import BY, group, individual
 from tests.support.nodes import cluster, eventually
@@ -68,16 +69,19 @@ def test_catalog_released_at_hq_becomes_orderable_and_retired_stops(store, tmp_p
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         hq = nodes["HQ"]
         hq.app.catalog.create_product(
-            {"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000}, BY
+            OfferingCreate(
+                **{"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000}
+            ),
+            BY,
         )
         for status in ("inDevelopment", "tariffApproval", "released"):
-            hq.app.catalog.change_product("PO-IPTV", {"lifecycleStatus": status}, BY)
+            hq.app.catalog.change_product("PO-IPTV", OfferingPatch(lifecycleStatus=status), BY)
         for code in ("GD", "BJ"):
             app = nodes[code].app
             terms = eventually(lambda: _orderable(app, "PO-IPTV"))
             assert terms.monthly_fee == 2000
             assert app.catalog.get_offering("PO-IPTV")["catalogSource"] == "HQ"
-        hq.app.catalog.change_product("PO-IPTV", {"lifecycleStatus": "retired"}, BY)
+        hq.app.catalog.change_product("PO-IPTV", OfferingPatch(lifecycleStatus="retired"), BY)
         for code in ("GD", "BJ"):
             app = nodes[code].app
             eventually(lambda: app.catalog.get_offering("PO-IPTV")["lifecycleStatus"] == "retired")
@@ -105,7 +109,7 @@ def test_no_local_only_event_leaves_a_province(store, tmp_path):
         assert any("TroubleTicket" in t for t in local_topics) and any(
             "ProductOrder" in t for t in local_topics
         )
-        wire = {row["topic"] for row in hq.app.mirror_page("GD", 0, 100000)}
+        wire = {row["topic"] for row in hq.app.mirror.page("GD", 0, 100000)}
         assert wire and wire <= set(PROVINCE_PUBLIC)
         assert not wire & local_topics
 

@@ -205,7 +205,7 @@ def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, t
         gd, bj, hq = nodes["GD"], nodes["BJ"], nodes["HQ"]
         gd.app.customers.register_customer(individual(grade="1A"), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
-        before, mirrored = hq.follower("GD").status.position, hq.app.mirror_count("GD")
+        before, mirrored = hq.follower("GD").status.position, hq.app.mirror.count("GD")
         record = poison(gd)
         position = gd.app.recorder.insert_events([record])[0]  # written into GD's store behind its back
         gd.app.customers.register_customer(individual(grade="2A"), BY)  # a good record after it
@@ -217,7 +217,7 @@ def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, t
             lambda: not hq.follower("GD").is_alive(), timeout=5
         )  # it ends: no hot loop, it waits for an operator
         assert status.reconnects <= 5
-        assert status.position == before and hq.app.mirror_count("GD") == mirrored
+        assert status.position == before and hq.app.mirror.count("GD") == mirrored
         errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
         assert len(errors) == 1 and f"position {position}" in errors[0] and record.topic in errors[0]
 

@@ -62,7 +62,7 @@ def test_a_forged_history_from_a_rogue_is_refused_and_reported_as_an_identity_er
             hq.runtime.add_upstream("GD", rogue.target)
             view = eventually(lambda: (u := hq.runtime.status()["upstreams"][0])["lastError"] and u)
             assert view["lastError"].startswith("identity") and view["position"] == 0
-            assert hq.app.mirror_count("GD") == 0  # nothing of it was mirrored
+            assert hq.app.mirror.count("GD") == 0  # nothing of it was mirrored
             hq.follower("GD").stop()
             hq.follower("GD").join(timeout=5)
         hq.runtime.add_upstream("GD", gd.target)  # the real GD: accepted, and its chain verifies
@@ -87,4 +87,4 @@ def test_a_node_at_gds_address_without_gds_signing_key_is_refused(store, tmp_pat
                 lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status
             )
             assert status.last_error.startswith("identity") and "signed" in status.last_error
-            assert hq.app.mirror_count("GD") == 0
+            assert hq.app.mirror.count("GD") == 0

@@ -96,7 +96,7 @@ def test_hq_killed_mid_stream_resumes_with_exactly_the_public_events(store, tmp_
         app = open_hq(hq_settings)
         try:
             assert 0 < killed_at < final
-            assert app.mirror_count("GD") == expected == 2 * 2900 + 1  # and the province's signing key
+            assert app.mirror.count("GD") == expected == 2 * 2900 + 1  # and the province's signing key
             position, running_hash, _ = app.replication_position("GD")
             assert position == final
             assert running_hash == gd.runtime.service.chain.head_hash != GENESIS
@@ -186,7 +186,7 @@ def test_hq_down_while_provinces_work_then_back_catches_up(store, tmp_path):
         try:
             eventually(lambda: hq.registry.list_national_customers().total == 4, timeout=30)
             eventually(lambda: gd.follower("HQ").status.state == "streaming", timeout=30)
-            assert hq.mirror_count("GD") == public_count(gd.app)
+            assert hq.mirror.count("GD") == public_count(gd.app)
         finally:
             runtime.stop()
             hq.close()

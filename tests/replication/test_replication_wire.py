@@ -126,7 +126,7 @@ def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(
             gd.app.customers.register_customer(individual(grade=grade), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         proof = verify_mirror(hq.app, "GD", page=2)
-        assert proof["ok"] and proof["checked"] == hq.app.mirror_count("GD") > 2
+        assert proof["ok"] and proof["checked"] == hq.app.mirror.count("GD") > 2
         assert proof["runningHash"] == gd.runtime.service.chain.head_hash.hex()
 
         hs = hq.app.settings
@@ -143,12 +143,12 @@ def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(
         )  # the mirror's chain, then the province's log now: both agree
         assert '"ok": true' in capsys.readouterr().out
 
-        second = hq.app.mirror_page("GD", 0, 2)[1]
+        second = hq.app.mirror.page("GD", 0, 2)[1]
         changed_state = base64.b64encode(hq.app.sealed(b" " + base64.b64decode(second["state"])))
         with hq.app.queries.cursor(commit=True) as cursor:
             hq.app.queries.execute(
                 cursor,
-                f"UPDATE {hq.app.mirror_table} SET state = ? WHERE upstream = ? AND position = ?",
+                f"UPDATE {hq.app.mirror.table} SET state = ? WHERE upstream = ? AND position = ?",
                 [changed_state.decode(), "GD", second["position"]],
             )
         changed = verify_mirror(hq.app, "GD")

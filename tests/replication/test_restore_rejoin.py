@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crm.bootstrap import open_province, rest_api, start_node
+from hq.catalog.schemas import OfferingCreate
 from hq.mirror.repair import divergence, reseed
 from replication.chain import GENESIS, LogRecord, recorded_at
 from shared.audit.replay import replay_and_compare
@@ -289,7 +290,16 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
             # BJ works the order GD lost on; HQ relays every move to GD, and ships a new product
             work_through(bj.app, bj.app.work_orders.list_work_orders(order_id=lost["id"]).items)
             hq.app.catalog.create_product(
-                {"id": "PO-IPTV", "name": "IPTV", "kind": "service", "oneTimeFee": 0, "monthlyFee": 2000}, BY
+                OfferingCreate(
+                    **{
+                        "id": "PO-IPTV",
+                        "name": "IPTV",
+                        "kind": "service",
+                        "oneTimeFee": 0,
+                        "monthlyFee": 2000,
+                    }
+                ),
+                BY,
             )
             eventually(lambda: offering_at(again.app, "PO-IPTV"))
             assert offering_at(bj.app, "PO-IPTV")

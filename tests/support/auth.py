@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from crm.throwaway import make_keys
+from hq.staff.schemas import StaffCreate
 from shared.auth.tokens import MACHINE, TokenIssuer
 from shared.domain.operator import Operator
 from shared.domain.values import PROVINCES
@@ -69,13 +70,9 @@ def enrol(
 ) -> dict:
     """A member enrolled in HQ's directory the way `crm users add` does it (the first administrator's way in)."""
     return hq_app.staff.enrol_staff(
-        {
-            "username": username,
-            "name": name or username,
-            "role": role,
-            "province": province,
-            "password": password,
-        },
+        StaffCreate(
+            username=username, name=name or username, role=role, province=province, password=password
+        ),
         ENROLLER,
     )
 
