@@ -22,7 +22,9 @@ from typing import Any
 from bench.nodes import BY, free_port, id_card, store_settings
 from hq.application import HqApplication
 from province.application import ProvinceApplication
+from province.customers.schemas import CustomerCreate, CustomerPatch
 from replication.node import NodeRuntime
+from shared.domain.customer import CustomerStatus
 
 
 def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> float:
@@ -64,8 +66,8 @@ def _customer(gd: Any, n: int) -> str:
         "grade": "1A",
         "certificate": {"type": "idCard", "number": id_card(n)},
     }
-    customer = gd.customers.register_customer(body, BY)
-    gd.customers.update_customer(customer["id"], {"status": "active"}, BY)
+    customer = gd.customers.register_customer(CustomerCreate.model_validate(body), BY)
+    gd.customers.update_customer(customer["id"], CustomerPatch(status=CustomerStatus.ACTIVE), BY)
     return customer["id"]
 
 
@@ -74,12 +76,14 @@ def one_hop(gd: Any, hq: Any, count: int) -> list[float]:
     latencies = []
     for n in range(count):
         customer = gd.customers.register_customer(
-            {
-                "name": f"单跳{n}",
-                "customerKind": "individual",
-                "grade": "1A",
-                "certificate": {"type": "idCard", "number": id_card(500_000 + n)},
-            },
+            CustomerCreate.model_validate(
+                {
+                    "name": f"单跳{n}",
+                    "customerKind": "individual",
+                    "grade": "1A",
+                    "certificate": {"type": "idCard", "number": id_card(500_000 + n)},
+                }
+            ),
             BY,
         )
         committed = time.perf_counter()

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from hq.settlement.schemas import RuleUpdate
 from province.api.app import create_app
+from province.customers.schemas import CustomerCreate, CustomerPatch, MemberCreate
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
@@ -35,8 +36,10 @@ def nodes(store, tmp_path):
 
 
 def customer(app, **overrides):
-    c = app.customers.register_customer(individual(grade="2A", customerManager=MANAGER, **overrides), BY)
-    app.customers.update_customer(c["id"], {"status": "active"}, BY)
+    c = app.customers.register_customer(
+        CustomerCreate.model_validate(individual(grade="2A", customerManager=MANAGER, **overrides)), BY
+    )
+    app.customers.update_customer(c["id"], CustomerPatch.model_validate({"status": "active"}), BY)
     return c
 
 
@@ -402,7 +405,9 @@ def test_settlement_statements_of_a_month_sum_to_zero_across_provinces(nodes):
 
 def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_members(nodes):
     gd, bj, sh, hq = (nodes[c].app for c in ("GD", "BJ", "SH", "HQ"))
-    g = gd.customers.register_customer(group(name="粤海集团", grade="2A", customerManager=MANAGER), BY)
+    g = gd.customers.register_customer(
+        CustomerCreate.model_validate(group(name="粤海集团", grade="2A", customerManager=MANAGER)), BY
+    )
     members = {}
     for name, phone, province in (
         ("甲", "13800000001", "GD"),
@@ -411,7 +416,9 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
         ("丁", "13800000004", "SH"),
     ):
         members[name] = gd.customers.add_member(
-            g["id"], {"name": name, "phoneNumber": phone, "province": province}, BY
+            g["id"],
+            MemberCreate.model_validate({"name": name, "phoneNumber": phone, "province": province}),
+            BY,
         )
     seen_bj = eventually(lambda: bj.customers.list_customers(home_province="GD").items)
     assert [x["id"] for x in seen_bj] == [g["id"]] and seen_bj[0]["readOnly"] is True
@@ -431,7 +438,7 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
     assert bj.customers.list_customers(certificate_number=g["certificate"]["number"]).total == 1
     assert gd.customers.list_customers(home_province="BJ").total == 0
 
-    gd.customers.update_customer(g["id"], {"grade": "1A"}, BY)
+    gd.customers.update_customer(g["id"], CustomerPatch.model_validate({"grade": "1A"}), BY)
     eventually(
         lambda: (
             bj.customers.get_customer(g["id"])["grade"] == "1A"
@@ -439,7 +446,7 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
         )
     )
     with pytest.raises(Exception) as refused:
-        bj.customers.update_customer(g["id"], {"grade": "3A"}, BY)
+        bj.customers.update_customer(g["id"], CustomerPatch.model_validate({"grade": "3A"}), BY)
     assert getattr(refused.value, "code", "") == "readOnly"
     gd.customers.remove_member(g["id"], members["丙"]["id"], BY)
     gd.customers.remove_member(g["id"], members["丁"]["id"], BY)
@@ -463,10 +470,14 @@ def test_a_group_with_members_in_other_provinces_is_seen_there_with_only_their_m
 
 def test_a_group_members_item_is_delivered_where_the_member_lives(nodes):
     gd, bj = nodes["GD"].app, nodes["BJ"].app
-    g = gd.customers.register_customer(group(grade="1A", customerManager=MANAGER), BY)
-    gd.customers.update_customer(g["id"], {"status": "active"}, BY)
+    g = gd.customers.register_customer(
+        CustomerCreate.model_validate(group(grade="1A", customerManager=MANAGER)), BY
+    )
+    gd.customers.update_customer(g["id"], CustomerPatch.model_validate({"status": "active"}), BY)
     member = gd.customers.add_member(
-        g["id"], {"name": "乙", "phoneNumber": "13900000002", "province": "BJ"}, BY
+        g["id"],
+        MemberCreate.model_validate({"name": "乙", "phoneNumber": "13900000002", "province": "BJ"}),
+        BY,
     )
     placed = gd.orders.place_order(
         {
@@ -519,16 +530,18 @@ def test_a_routing_hint_is_never_dropped(nodes):
 def test_a_group_owned_elsewhere_never_pays_for_a_local_customer(nodes):
     gd, bj = nodes["GD"].app, nodes["BJ"].app
     x = customer(bj)
-    g = gd.customers.register_customer(group(grade="1A"), BY)
+    g = gd.customers.register_customer(CustomerCreate.model_validate(group(grade="1A")), BY)
     gd.customers.add_member(
         g["id"],
-        {
-            "name": "乙",
-            "phoneNumber": "13900000009",
-            "province": "BJ",
-            "customerId": x["id"],
-            "centrallyPaid": True,
-        },
+        MemberCreate.model_validate(
+            {
+                "name": "乙",
+                "phoneNumber": "13900000009",
+                "province": "BJ",
+                "customerId": x["id"],
+                "centrallyPaid": True,
+            }
+        ),
         BY,
     )
     eventually(lambda: bj.customers.list_customers(home_province="GD").total == 1)
@@ -542,10 +555,14 @@ def test_a_group_owned_elsewhere_never_pays_for_a_local_customer(nodes):
 def test_an_item_for_a_province_no_node_serves_is_refused_at_once(nodes):
     gd = nodes["GD"].app
     c = customer(gd)
-    g = gd.customers.register_customer(group(grade="1A", customerManager=MANAGER), BY)
-    gd.customers.update_customer(g["id"], {"status": "active"}, BY)
+    g = gd.customers.register_customer(
+        CustomerCreate.model_validate(group(grade="1A", customerManager=MANAGER)), BY
+    )
+    gd.customers.update_customer(g["id"], CustomerPatch.model_validate({"status": "active"}), BY)
     member = gd.customers.add_member(
-        g["id"], {"name": "乙", "phoneNumber": "13900000005", "province": "ZJ"}, BY
+        g["id"],
+        MemberCreate.model_validate({"name": "乙", "phoneNumber": "13900000005", "province": "ZJ"}),
+        BY,
     )  # recorded
     with TestClient(create_app(gd), headers=STAFF) as client:
         before = gd.head_position()

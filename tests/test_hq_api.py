@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from hq.api.app import create_app
+from province.customers.schemas import CustomerCreate
 from tests.auth import staff
 from tests.cluster import BY, cluster, eventually
 from tests.conftest import event_count, hq_alone
@@ -77,7 +78,7 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
         hq = nodes["HQ"]
         body = group(name="跨省集团")
         for code in ("GD", "BJ"):
-            nodes[code].app.customers.register_customer(body, BY)
+            nodes[code].app.customers.register_customer(CustomerCreate.model_validate(body), BY)
         api = create_app(hq.app)
         api.state.runtime = hq.runtime
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:

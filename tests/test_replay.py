@@ -8,6 +8,7 @@ import sys
 
 from province import demo
 from province.application import ProvinceApplication
+from province.customers.schemas import CustomerCreate
 from shared.audit.replay import replay_and_compare
 from tests.test_demo_and_cli import REPO
 
@@ -66,7 +67,7 @@ def test_replay_at_hq_covers_what_it_derives_from_the_mirrors(tmp_path):
     from tests.factories import group
 
     with cluster("sqlite", tmp_path, ("GD",)) as nodes:
-        nodes["GD"].app.customers.register_customer(group(), BY)
+        nodes["GD"].app.customers.register_customer(CustomerCreate.model_validate(group()), BY)
         hq = nodes["HQ"].app
         eventually(lambda: hq.registry.list_national_customers(limit=1).total == 1)
         scratch = HqApplication(hq.settings)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from hq.api.app import create_app as hq_api
 from province.api.app import create_app as province_api
 from province.application import ProvinceApplication
+from province.customers.schemas import CustomerCreate
 from replication.node import NodeRuntime
 from tests.auth import staff
 from tests.cluster import BY, Node, cluster, eventually, free_port
@@ -48,7 +49,7 @@ def test_last_error_is_cleared_once_the_follower_streams_again_and_kept_as_the_p
             back = ProvinceApplication(settings.model_copy(update={"grpc_port": grpc_port}))
             runtime = NodeRuntime(back, follow=False).start()
             try:
-                back.customers.register_customer(individual(grade="2A"), BY)
+                back.customers.register_customer(CustomerCreate.model_validate(individual(grade="2A")), BY)
                 eventually(lambda: hq.app.registry.list_national_customers().total == 1, timeout=30)
                 again = eventually(lambda: (u := upstream(client, "GD"))["state"] == "streaming" and u)
             finally:
