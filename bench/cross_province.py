@@ -23,6 +23,7 @@ from bench.nodes import BY, free_port, id_card, store_settings
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from province.customers.schemas import CustomerCreate, CustomerPatch
+from province.work_orders.schemas import WorkOrderPatch
 from replication.node import NodeRuntime
 from shared.domain.customer import CustomerStatus
 
@@ -111,8 +112,12 @@ def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]
         arrived = _until(lambda: bj.work_orders.list_work_orders(order_id=order["id"]).total == 3)
         forward.append(arrived - accepted)
         for w in bj.work_orders.list_work_orders(order_id=order["id"]).items:
-            bj.work_orders.change_work_order(w["id"], {"state": "inProgress"}, BY)
-            bj.work_orders.change_work_order(w["id"], {"state": "completed"}, BY)
+            bj.work_orders.change_work_order(
+                w["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
+            )
+            bj.work_orders.change_work_order(
+                w["id"], WorkOrderPatch.model_validate({"state": "completed"}), BY
+            )
         finished = time.perf_counter()
         completed = _until(lambda: gd.orders.get_order(order["id"])["state"] == "completed")
         back.append(completed - finished)

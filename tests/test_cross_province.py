@@ -14,7 +14,10 @@ from fastapi.testclient import TestClient
 
 from hq.settlement.schemas import RuleUpdate
 from province.api.app import create_app
+from province.billing.schemas import BillOnDemandCreate
 from province.customers.schemas import CustomerCreate, CustomerPatch, MemberCreate
+from province.orders.schemas import CancelOrderCreate, OrderPatch
+from province.work_orders.schemas import WorkOrderPatch
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
@@ -73,9 +76,11 @@ def forwarded(app, order_id):
 def work_through(app, works, last_state="completed", reason=""):
     """Each work order in turn: inProgress, then completed; the last move of the last one is `last_state`."""
     for n, w in enumerate(works):
-        app.work_orders.change_work_order(w["id"], {"state": "inProgress"}, BY)
+        app.work_orders.change_work_order(w["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY)
         final = last_state if n == len(works) - 1 else "completed"
-        app.work_orders.change_work_order(w["id"], {"state": final, "stateReason": reason}, BY)
+        app.work_orders.change_work_order(
+            w["id"], WorkOrderPatch.model_validate({"state": final, "stateReason": reason}), BY
+        )
 
 
 def leg(doc, province):
@@ -134,9 +139,12 @@ def test_a_local_and_a_remote_item_complete_and_the_home_province_bills_both(nod
     cycle = datetime.now(UTC).strftime("%Y-%m")
     account = gd.billing.list_accounts(customer_id=c["id"]).items[0]
     bill = gd.billing.get_bill(
-        gd.billing.bill_on_demand({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}, BY)[
-            "customerBill"
-        ]["id"]
+        gd.billing.bill_on_demand(
+            BillOnDemandCreate.model_validate(
+                {"billingAccount": {"id": account["id"]}, "billingCycle": cycle}
+            ),
+            BY,
+        )["customerBill"]["id"]
     )
     one_time = {
         line["deliveringProvince"]: line["amount"] for line in bill["billLine"] if line["kind"] == "oneTime"
@@ -178,7 +186,9 @@ def test_a_rejection_reaches_the_home_order_and_its_manager(nodes):
     remote_only = order(gd, c["id"], ("PO-DC-2M", "BJ"))
     first = forwarded(bj, remote_only["id"])[0]
     bj.work_orders.change_work_order(
-        first["id"], {"state": "rejected", "stateReason": "no coverage in Yanqing"}, BY
+        first["id"],
+        WorkOrderPatch.model_validate({"state": "rejected", "stateReason": "no coverage in Yanqing"}),
+        BY,
     )
     assert {w["state"] for w in bj.work_orders.list_work_orders(order_id=remote_only["id"]).items} == {
         "rejected",
@@ -196,7 +206,9 @@ def test_a_rejection_reaches_the_home_order_and_its_manager(nodes):
     first = forwarded(bj, mixed["id"])[0]
     work_through(gd, gd.work_orders.list_work_orders(order_id=mixed["id"]).items)
     assert leg(order_state(gd, mixed["id"], "inProgress"), "GD")["state"] == "completed"
-    bj.work_orders.change_work_order(first["id"], {"state": "rejected", "stateReason": "no free port"}, BY)
+    bj.work_orders.change_work_order(
+        first["id"], WorkOrderPatch.model_validate({"state": "rejected", "stateReason": "no free port"}), BY
+    )
     partial = order_state(gd, mixed["id"], "partial")
     assert {i["deliveringProvince"]: i["state"] for i in partial["productOrderItem"]} == {
         "GD": "completed",
@@ -211,9 +223,11 @@ def test_the_home_order_is_held_or_pending_while_the_delivering_province_says_so
     c = customer(gd)
     placed = order(gd, c["id"], ("PO-DC-2M", "BJ"), ("PO-DC-10M", None))
     first = forwarded(bj, placed["id"])[0]
-    bj.work_orders.change_work_order(first["id"], {"state": "inProgress"}, BY)
+    bj.work_orders.change_work_order(first["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY)
     bj.work_orders.change_work_order(
-        first["id"], {"state": "held", "stateReason": "waiting for the landlord's consent"}, BY
+        first["id"],
+        WorkOrderPatch.model_validate({"state": "held", "stateReason": "waiting for the landlord's consent"}),
+        BY,
     )
     held = order_state(gd, placed["id"], "held")
     assert (
@@ -222,16 +236,18 @@ def test_the_home_order_is_held_or_pending_while_the_delivering_province_says_so
     )
     local = gd.work_orders.list_work_orders(order_id=placed["id"]).items[0]
     gd.work_orders.change_work_order(
-        local["id"], {"state": "inProgress"}, BY
+        local["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
     )  # GD's own work goes on meanwhile
-    bj.work_orders.change_work_order(first["id"], {"state": "inProgress"}, BY)
+    bj.work_orders.change_work_order(first["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY)
     order_state(gd, placed["id"], "inProgress")
     bj.work_orders.change_work_order(
-        first["id"], {"state": "pending", "stateReason": "customer to confirm the site"}, BY
+        first["id"],
+        WorkOrderPatch.model_validate({"state": "pending", "stateReason": "customer to confirm the site"}),
+        BY,
     )
     order_state(gd, placed["id"], "pending")
     with pytest.raises(IllegalTransition):  # the desk does not move a cross-province order: its legs do
-        gd.orders.change_order(placed["id"], {"state": "inProgress"}, BY)
+        gd.orders.change_order(placed["id"], OrderPatch.model_validate({"state": "inProgress"}), BY)
 
 
 def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes):
@@ -239,16 +255,23 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     c = customer(gd)
     placed = order(gd, c["id"], ("PO-DC-2M", None), ("PO-DC-10M", "BJ"))
     works = forwarded(bj, placed["id"])
-    bj.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
+    bj.work_orders.change_work_order(
+        works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
+    )
     order_state(gd, placed["id"], "inProgress")
     asked = gd.orders.cancel_order(
-        {"productOrder": {"id": placed["id"]}, "cancellationReason": "customer withdrew"}, BY
+        CancelOrderCreate.model_validate(
+            {"productOrder": {"id": placed["id"]}, "cancellationReason": "customer withdrew"}
+        ),
+        BY,
     )
     assert asked["state"] == "inProgress" and asked["awaitingAnswerFrom"] == ["BJ"]
     assert gd.orders.get_order(placed["id"])["state"] == "assessingCancellation"
     with pytest.raises(IllegalTransition):  # GD's own work waits for the answer
         gd.work_orders.change_work_order(
-            gd.work_orders.list_work_orders(order_id=placed["id"]).items[0]["id"], {"state": "inProgress"}, BY
+            gd.work_orders.list_work_orders(order_id=placed["id"]).items[0]["id"],
+            WorkOrderPatch.model_validate({"state": "inProgress"}),
+            BY,
         )
     cancelled = order_state(gd, placed["id"], "cancelled")
     assert [h["state"] for h in cancelled["stateHistory"]][-3:] == [
@@ -266,7 +289,7 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     work_through(bj, forwarded(bj, done["id"]))
     eventually(lambda: leg(gd.orders.get_order(done["id"]), "BJ")["state"] == "completed")
     with pytest.raises(IllegalTransition) as refused:
-        gd.orders.cancel_order({"productOrder": {"id": done["id"]}}, BY)
+        gd.orders.cancel_order(CancelOrderCreate.model_validate({"productOrder": {"id": done["id"]}}), BY)
     assert "BJ completed its work" in refused.value.reason
 
     # Delivered while the cancellation travelled: BJ refuses, and GD's answer says why.
@@ -278,7 +301,10 @@ def test_cancelling_in_flight_stops_remote_work_and_delivered_work_refuses(nodes
     gd_follower.join(timeout=5)
     work_through(bj, works)  # GD does not hear of it yet
     asked = gd.orders.cancel_order(
-        {"productOrder": {"id": racing["id"]}, "cancellationReason": "too slow"}, BY
+        CancelOrderCreate.model_validate(
+            {"productOrder": {"id": racing["id"]}, "cancellationReason": "too slow"}
+        ),
+        BY,
     )
     assert asked["state"] == "inProgress"
     eventually(
@@ -322,9 +348,10 @@ def test_what_a_bill_shows_of_a_share_is_what_hqs_ledger_settles(nodes):
     order_state(gd, placed["id"], "completed")
     cycle = datetime.now(UTC).strftime("%Y-%m")
     account = gd.billing.list_accounts(customer_id=c["id"]).items[0]
-    bill_id = gd.billing.bill_on_demand({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}, BY)[
-        "id"
-    ]
+    bill_id = gd.billing.bill_on_demand(
+        BillOnDemandCreate.model_validate({"billingAccount": {"id": account["id"]}, "billingCycle": cycle}),
+        BY,
+    )["id"]
     assert gd.billing.get_bill(bill_id)["revenueShareStatus"] in (
         "awaitingHq",
         "apportioned",
@@ -603,7 +630,10 @@ def test_before_hqs_route_table_arrives_a_province_works_on_its_own_and_hq_refus
         placed = order(hn.app, c["id"], ("PO-DC-2M", "XZ"))  # R-1: accepted; HQ decides
         racing = order(hn.app, c["id"], ("PO-DC-2M", "XZ"))
         asked = hn.app.orders.cancel_order(
-            {"productOrder": {"id": racing["id"]}, "cancellationReason": "changed mind"}, BY
+            CancelOrderCreate.model_validate(
+                {"productOrder": {"id": racing["id"]}, "cancellationReason": "changed mind"}
+            ),
+            BY,
         )
         assert asked["awaitingAnswerFrom"] == ["XZ"]  # cancelled before HQ's refusal arrives
         hq.runtime.add_upstream("HN", hn.target)

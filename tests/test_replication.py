@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from province.customers.schemas import CustomerCreate, CustomerPatch, MemberCreate
+from province.tickets.schemas import TicketCreate
 from shared.classification import PROVINCE_PUBLIC
 from tests.cluster import BY, cluster, eventually
 from tests.factories import group, individual
@@ -151,11 +152,13 @@ def test_national_statistics_from_bills_registry_and_monthly_reports(store, tmp_
         )
         assert report["ticketsByType"] == local["ticketsByType"]
         gd.app.tickets.open_ticket(
-            {
-                "ticketType": "fault",
-                "description": "again",
-                "relatedParty": [{"id": gd.app.customers.list_customers(limit=1).items[0]["id"]}],
-            },
+            TicketCreate.model_validate(
+                {
+                    "ticketType": "fault",
+                    "description": "again",
+                    "relatedParty": [{"id": gd.app.customers.list_customers(limit=1).items[0]["id"]}],
+                }
+            ),
             BY,
         )
         gd.app.statistics.publish_monthly_report(

@@ -18,6 +18,8 @@ from hq.api.app import create_app as create_hq_app
 from hq.mirror.repair import divergence, reseed
 from province.api.app import create_app
 from province.application import ProvinceApplication
+from province.orders.schemas import CancelOrderCreate
+from province.work_orders.schemas import WorkOrderPatch
 from replication.chain import GENESIS, LogRecord, recorded_at
 from replication.node import NodeRuntime
 from shared.audit.replay import replay_and_compare
@@ -197,7 +199,9 @@ def test_work_forwarded_again_for_a_leg_held_here_leaves_it_as_it_is(store, tmp_
         first = as_hq_log(home, routing.collect_events())
         deliver(bj, first)
         works = bj.work_orders.list_work_orders(order_id=placed["id"]).items
-        bj.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
+        bj.work_orders.change_work_order(
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
+        )
         worked = bj.work_orders.list_work_orders(order_id=placed["id"]).items
         again = as_hq_log(
             home, [bj.decode(r) for r in first], after=first[-1].position, previous=first[-1].running_hash
@@ -267,9 +271,14 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
         withdrawn = order(gd.app, c["id"], ("PO-DC-2M", "BJ"))
         works = forwarded(bj.app, lost["id"])
         forwarded(bj.app, withdrawn["id"])
-        bj.app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
+        bj.app.work_orders.change_work_order(
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
+        )
         gd.app.orders.cancel_order(
-            {"productOrder": {"id": withdrawn["id"]}, "cancellationReason": "moved"}, BY
+            CancelOrderCreate.model_validate(
+                {"productOrder": {"id": withdrawn["id"]}, "cancellationReason": "moved"}
+            ),
+            BY,
         )
         order_state(gd.app, withdrawn["id"], "cancelled")
         eventually(lambda: leg(gd.app.orders.get_order(lost["id"]), "BJ")["state"] == "inProgress")

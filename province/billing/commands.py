@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 from province.billing.documents import BILL_BASE, bill_document, on_demand_document, payment_document
+from province.billing.schemas import BillOnDemandCreate, BillPatch, PaymentCreate
 from province.customers import CustomerCommands
 from province.settlement import SettlementCommands
 from shared.api.documents import money
@@ -28,7 +29,6 @@ from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.customer import Customer
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
 from shared.domain.operator import Operator
-from shared.domain.values import only_fields, parse_enum
 from shared.persistence.queries import Filter, Page, equal
 
 OVERDUE = "(due_date < ? AND remaining > 0)"
@@ -130,17 +130,16 @@ class BillingCommands:
 
     @retried
     def bill_on_demand(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
+        self, data: BillOnDemandCreate, by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
         """TMF678 CustomerBillOnDemand: bill one account for one cycle now."""
-        reference = data.get("billingAccount")
-        if not isinstance(reference, dict) or not reference.get("id"):
+        # optional in the schema so that a missing account is the 400 naming billingAccount.id
+        if data.billingAccount is None or not data.billingAccount.id:
             raise InvalidValue("is required: the account to bill", field="billingAccount.id")
-        account: BillingAccount = self.store.load_referenced(
-            BillingAccount, reference["id"], "billingAccount.id"
-        )
+        account = self.store.load_referenced(BillingAccount, data.billingAccount.id, "billingAccount.id")
         today = business_date(self.store.clock())
-        cycle = billable_cycle(data.get("billingCycle", cycle_of(today)), today, "billingCycle")
+        asked = data.billingCycle if "billingCycle" in data.model_fields_set else cycle_of(today)
+        cycle = billable_cycle(asked, today, "billingCycle")
         bill = account.bill(cycle, self.calendar, self.store.clock(), by)
         if bill is None:
             raise IllegalTransition(
@@ -164,11 +163,10 @@ class BillingCommands:
                 billed += 1
         return billed
 
-    def change_bill(self, bill_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        only_fields(patch, {"state"})
-        bill: CustomerBill = self.store.load(CustomerBill, bill_id)
-        target = parse_enum(BillState, patch.get("state"), "state").value
-        if target != BillState.SENT.value:
+    def change_bill(self, bill_id: str, patch: BillPatch, by: Operator) -> dict[str, Any]:
+        bill = self.store.load(CustomerBill, bill_id)
+        target = patch.state.value
+        if patch.state is not BillState.SENT:
             raise IllegalTransition(
                 f"only 'sent' can be set; a bill becomes {target} by its issue or payments",
                 field="state",
@@ -180,20 +178,20 @@ class BillingCommands:
 
     @retried
     def pay(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
+        self, data: PaymentCreate, by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
-        bill_ref = data.get("bill") or {}
-        if not isinstance(bill_ref, dict) or not bill_ref.get("id"):
+        # optional in the schema so that a missing bill is the 400 naming bill.id
+        if data.bill is None or not data.bill.id:
             raise InvalidValue("is required: the bill paid", field="bill.id")
-        bill: CustomerBill = self.store.load_referenced(CustomerBill, bill_ref["id"], "bill.id")
-        total = data.get("totalAmount")
-        if not isinstance(total, dict) or total.get("unit", "fen") != "fen":
+        bill = self.store.load_referenced(CustomerBill, data.bill.id, "bill.id")
+        total = data.totalAmount
+        if total.unit != "fen":  # money is integer fen (R-money); the schema takes any short unit
             raise InvalidValue("is required: {unit: fen, value: integer amount}", field="totalAmount")
-        method = parse_method(data.get("paymentMethod"))
+        method = parse_method(data.paymentMethod)
         account: BillingAccount = self.store.load(BillingAccount, bill.account_id)
         now = self.store.clock()
         payment_id = uuid4()
-        amount = bill.apply_payment(payment_id, total.get("value"), now, by)
+        amount = bill.apply_payment(payment_id, total.value, now, by)
         payment = Payment(
             id=payment_id,
             bill_id=bill.id,

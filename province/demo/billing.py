@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from province.billing.schemas import BillPatch, PaymentCreate
 from shared.domain.calendar import business_date
 from shared.domain.operator import Operator
 
@@ -34,16 +35,18 @@ def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     bills = app.billing.list_bills(cycle=last_month).items
     payments = 0
     for n, bill in enumerate(bills):
-        app.billing.change_bill(bill["id"], {"state": "sent"}, by)
+        app.billing.change_bill(bill["id"], BillPatch.model_validate({"state": "sent"}), by)
         due = bill["amountDue"]["value"]
         amount = {0: due, 1: due // 2, 2: due}.get(n % 4)
         if amount:
             app.billing.pay(
-                {
-                    "bill": {"id": bill["id"]},
-                    "totalAmount": {"unit": "fen", "value": amount},
-                    "paymentMethod": "wechatPay",
-                },
+                PaymentCreate.model_validate(
+                    {
+                        "bill": {"id": bill["id"]},
+                        "totalAmount": {"unit": "fen", "value": amount},
+                        "paymentMethod": "wechatPay",
+                    }
+                ),
                 by,
             )
             payments += 1

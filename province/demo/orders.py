@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from province.orders.schemas import CancelOrderCreate, OrderPatch
+from province.work_orders.schemas import WorkOrderPatch
 from shared.domain.operator import Operator
 
 PLAN = (  # (offering, SLA class, how far the order gets)
@@ -26,21 +28,40 @@ def _advance(app: Any, order: dict[str, Any], target: str, by: Operator) -> None
     works = _work(app, order["id"])
     if target == "completed":
         for w in works:
-            app.work_orders.change_work_order(w["id"], {"state": "inProgress"}, by)
-            app.work_orders.change_work_order(w["id"], {"state": "completed"}, by)
+            app.work_orders.change_work_order(
+                w["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
+            )
+            app.work_orders.change_work_order(
+                w["id"], WorkOrderPatch.model_validate({"state": "completed"}), by
+            )
     elif target == "inProgress":
-        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
+        app.work_orders.change_work_order(
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
+        )
     elif target == "held":
-        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
-        app.orders.change_order(order["id"], {"state": "held", "stateReason": "customer site not ready"}, by)
+        app.work_orders.change_work_order(
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
+        )
+        app.orders.change_order(
+            order["id"],
+            OrderPatch.model_validate({"state": "held", "stateReason": "customer site not ready"}),
+            by,
+        )
     elif target == "cancelled":
         app.orders.cancel_order(
-            {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}, by
+            CancelOrderCreate.model_validate(
+                {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}
+            ),
+            by,
         )
     elif target == "failed":
-        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
         app.work_orders.change_work_order(
-            works[0]["id"], {"state": "failed", "stateReason": "no free port"}, by
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
+        )
+        app.work_orders.change_work_order(
+            works[0]["id"],
+            WorkOrderPatch.model_validate({"state": "failed", "stateReason": "no free port"}),
+            by,
         )
 
 

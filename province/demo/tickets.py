@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from province.tickets.schemas import TicketCreate, TicketPatch
+from shared.api.models import Callback
 from shared.domain.operator import Operator
 
 RESOLVE = [{"status": "inProgress"}, {"status": "resolved", "resolution": "line card replaced"}]
@@ -53,7 +55,9 @@ def _one(
         "severity": severity,
         "relatedParty": [{"id": customer["id"], "role": "customer"}],
     }
-    ticket = app.tickets.open_ticket({k: v for k, v in body.items() if v is not None}, by)
+    ticket = app.tickets.open_ticket(
+        TicketCreate.model_validate({k: v for k, v in body.items() if v is not None}), by
+    )
     steps = {
         "acknowledged": [],
         "inProgress": RESOLVE[:1],
@@ -65,9 +69,11 @@ def _one(
         "reopened": [*RESOLVE, {"status": "inProgress", "statusChangeReason": "fault came back"}],
     }[target]
     for step in steps:
-        app.tickets.change_ticket(ticket["id"], step, by)
+        app.tickets.change_ticket(ticket["id"], TicketPatch.model_validate(step), by)
     if target == "closed":
-        app.tickets.record_ticket_callback(ticket["id"], CALLBACK, by)
+        app.tickets.record_ticket_callback(ticket["id"], Callback.model_validate(CALLBACK), by)
         app.tickets.change_ticket(
-            ticket["id"], {"status": "closed", "statusChangeReason": "callback done"}, by
+            ticket["id"],
+            TicketPatch.model_validate({"status": "closed", "statusChangeReason": "callback done"}),
+            by,
         )

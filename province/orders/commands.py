@@ -16,7 +16,9 @@ from province.customers import CustomerCommands
 from province.customers.commands import ensure_manages
 from province.orders.documents import ORDER_BASE, cancellation_document, order_document, utc
 from province.orders.route_copies import RouteCopies
+from province.orders.schemas import CancelOrderCreate, OrderPatch
 from province.work_orders.read_model import work_orders_of
+from shared.api.models import Callback
 from shared.application import CrmApplication, IdempotencyKey, Outcome, retried
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.cross_province import CrossProvinceRequest, request_id
@@ -24,7 +26,7 @@ from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.operator import Operator
 from shared.domain.order import CANCELLATION_STATES, OrderLine, OrderState, ProductOrder
-from shared.domain.values import only_fields, province_code, text
+from shared.domain.values import province_code, text
 from shared.domain.work_order import WorkOrder, close_open
 from shared.persistence.queries import Filter, Page, equal
 
@@ -236,19 +238,16 @@ class OrderCommands:
     # --- desk moves, cancellation, callback ------------------------------------------------------
 
     @retried
-    def change_order(self, order_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        only_fields(patch, {"state", "stateReason"})
-        if "state" not in patch:
-            raise InvalidValue("is required", field="state")
+    def change_order(self, order_id: str, patch: OrderPatch, by: Operator) -> dict[str, Any]:
         with self.store.batch() as batch:
             order: ProductOrder = self.store.load(ProductOrder, order_id)
             ensure_manages(self.store.load(Customer, order.customer_id), by)
-            if patch["state"] == OrderState.CANCELLED.value:
+            if patch.state == OrderState.CANCELLED.value:
                 raise IllegalTransition(
                     "cancel an order with POST cancelProductOrder", field="state", current_state=order.state
                 )
             now = self.store.clock()
-            order.move_to(patch["state"], patch.get("stateReason"), now, by)
+            order.move_to(patch.state, patch.stateReason, now, by)
             if order.is_final:
                 self.close_local_work(order, order.state, now, by)
             self.store.record(*batch.changed())
@@ -256,16 +255,16 @@ class OrderCommands:
 
     @retried
     def cancel_order(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
+        self, data: CancelOrderCreate, by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
-        reference = data.get("productOrder")
-        if not isinstance(reference, dict) or not reference.get("id"):
+        # optional in the schema so that a missing order is the 400 naming productOrder.id
+        if data.productOrder is None or not data.productOrder.id:
             raise InvalidValue("is required: the order to cancel", field="productOrder.id")
         with self.store.batch() as batch:
-            order: ProductOrder = self.store.load_referenced(ProductOrder, reference["id"], "productOrder.id")
+            order = self.store.load_referenced(ProductOrder, data.productOrder.id, "productOrder.id")
             ensure_manages(self.store.load(Customer, order.customer_id), by)
             now = self.store.clock()
-            asked = order.cancel(data.get("cancellationReason"), now, by)
+            asked = order.cancel(data.cancellationReason, now, by)
             if asked:
                 request: CrossProvinceRequest = self.store.load(
                     CrossProvinceRequest, request_id(str(order.id))
@@ -279,9 +278,9 @@ class OrderCommands:
         return document
 
     @retried
-    def record_order_callback(self, order_id: str, data: dict[str, Any], by: Operator) -> dict[str, Any]:
-        order: ProductOrder = self.store.load(ProductOrder, order_id)
-        order.record_callback(data.get("result"), data.get("satisfied"), self.store.clock(), by)
+    def record_order_callback(self, order_id: str, data: Callback, by: Operator) -> dict[str, Any]:
+        order = self.store.load(ProductOrder, order_id)
+        order.record_callback(data.result, data.satisfied, self.store.clock(), by)
         self.store.record(order)
         return order_document(order)
 
