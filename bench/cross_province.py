@@ -23,6 +23,7 @@ from bench.nodes import BY, free_port, id_card, store_settings
 from hq.application import HqApplication
 from province.application import ProvinceApplication
 from province.customers.schemas import CustomerCreate, CustomerPatch
+from province.orders.schemas import OrderCreate
 from province.work_orders.schemas import WorkOrderPatch
 from replication.node import NodeRuntime
 from shared.domain.customer import CustomerStatus
@@ -102,10 +103,12 @@ def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]
     forward, back = [], []
     for _ in range(count):
         order = gd.orders.place_order(
-            {
-                "relatedParty": [{"id": customer_id, "role": "customer"}],
-                "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "BJ"}],
-            },
+            OrderCreate.model_validate(
+                {
+                    "relatedParty": [{"id": customer_id, "role": "customer"}],
+                    "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "BJ"}],
+                }
+            ),
             BY,
         )
         accepted = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from province.orders.schemas import CancelOrderCreate, OrderPatch
+from province.orders.schemas import CancelOrderCreate, OrderCreate, OrderPatch
 from province.work_orders.schemas import WorkOrderPatch
 from shared.domain.operator import Operator
 
@@ -75,13 +75,15 @@ def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     for n, (offering, sla, target) in enumerate(PLAN):
         customer = active[n % len(active)]
         order = app.orders.place_order(
-            {
-                "relatedParty": [{"id": customer["id"], "role": "customer"}],
-                "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offering}}],
-                "slaClass": sla,
-                "acceptanceKind": "newInstall" if n % 3 else "changeWithLeaseChange",
-                "description": f"demo order {n + 1}",
-            },
+            OrderCreate.model_validate(
+                {
+                    "relatedParty": [{"id": customer["id"], "role": "customer"}],
+                    "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offering}}],
+                    "slaClass": sla,
+                    "acceptanceKind": "newInstall" if n % 3 else "changeWithLeaseChange",
+                    "description": f"demo order {n + 1}",
+                }
+            ),
             by,
         )
         _advance(app, order, target, by)

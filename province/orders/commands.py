@@ -16,9 +16,9 @@ from province.customers import CustomerCommands
 from province.customers.commands import ensure_manages
 from province.orders.documents import ORDER_BASE, cancellation_document, order_document, utc
 from province.orders.route_copies import RouteCopies
-from province.orders.schemas import CancelOrderCreate, OrderPatch
+from province.orders.schemas import CancelOrderCreate, OrderCreate, OrderItemInput, OrderPatch
 from province.work_orders.read_model import work_orders_of
-from shared.api.models import Callback
+from shared.api.models import Callback, ReferenceInput
 from shared.application import CrmApplication, IdempotencyKey, Outcome, retried
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.cross_province import CrossProvinceRequest, request_id
@@ -30,32 +30,12 @@ from shared.domain.values import province_code, text
 from shared.domain.work_order import WorkOrder, close_open
 from shared.persistence.queries import Filter, Page, equal
 
-MAX_ITEMS = 50
-MAX_QUANTITY = 1000
-# New products only: no product inventory is kept, so a modify or delete could not be checked against what the
-# customer holds and would be provisioned and charged as an installation.
-ITEM_ACTIONS = ("add",)
-ORDER_FIELDS = (
-    "relatedParty",
-    "productOrderItem",
-    "slaClass",
-    "acceptanceKind",
-    "description",
-    "deliveringProvince",
-    "@type",
-)
-ITEM_FIELDS = ("id", "action", "quantity", "productOffering", "deliveringProvince", "groupMember", "@type")
 
-
-def _customer_reference(data: dict[str, Any]) -> tuple[str, str]:
-    parties = data.get("relatedParty")
-    if not isinstance(parties, list):
-        raise InvalidValue("is required: a list naming the customer (role customer)", field="relatedParty")
-    for n, party in enumerate(parties):
-        if isinstance(party, dict) and (
-            party.get("role") == "customer" or party.get("@referredType") == "Customer"
-        ):
-            return text(party.get("id"), f"relatedParty[{n}].id", max_length=64), f"relatedParty[{n}].id"
+def _customer_reference(data: OrderCreate) -> tuple[str, str]:
+    for n, party in enumerate(data.relatedParty):
+        if party.role == "customer" or party.referred_type == "Customer":
+            field = f"relatedParty[{n}].id"
+            return text(party.id, field), field  # the schema bounds the id; text() refuses a blank one
     raise InvalidValue("no entry with role customer", field="relatedParty")
 
 
@@ -93,24 +73,19 @@ class OrderCommands:
     # --- accepting ---------------------------------------------------------------------------
 
     def place_order(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
+        self, data: OrderCreate, by: Operator, idempotency: IdempotencyKey | None = None
     ) -> dict[str, Any]:
-        unknown = sorted(set(data) - set(ORDER_FIELDS))
-        if unknown:
-            raise InvalidValue(
-                f"not a field of an order here; known: {', '.join(ORDER_FIELDS)}", field=unknown[0]
-            )
         customer = self._ordering_customer(data, by)
-        lines = self._order_lines(data.get("productOrderItem"), customer, data.get("deliveringProvince"))
+        lines = self._order_lines(data.productOrderItem, customer, data.deliveringProvince)
         home = self.store.settings.node_code
         order = ProductOrder.accept(
             customer_id=str(customer.id),
             customer_name=customer.name,
             province=home,
             offerings=lines,
-            acceptance_kind=data.get("acceptanceKind"),
-            sla_class=data.get("slaClass"),
-            description=data.get("description"),
+            acceptance_kind=None if data.acceptanceKind is None else data.acceptanceKind.value,
+            sla_class=None if data.slaClass is None else data.slaClass.value,
+            description=data.description,
             channel=by.channel,
             accepted_at=self.store.clock(),
             calendar=self.calendar,
@@ -137,9 +112,9 @@ class OrderCommands:
         self.store.record(*aggregates, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def _ordering_customer(self, data: dict[str, Any], by: Operator) -> Customer:
+    def _ordering_customer(self, data: OrderCreate, by: Operator) -> Customer:
         customer_id, field = _customer_reference(data)
-        customer: Customer = self.customers.load_customer(customer_id, field, referenced=True)
+        customer = self.customers.load_customer(customer_id, field, referenced=True)
         ensure_manages(customer, by)
         if customer.status in (CustomerStatus.CLOSED.value, CustomerStatus.SUSPENDED.value):
             raise IllegalTransition(
@@ -149,46 +124,23 @@ class OrderCommands:
             )
         return customer
 
-    def _order_lines(self, raw: object, customer: Customer, default_province: object) -> list[OrderLine]:
-        if not isinstance(raw, list) or not raw:
-            raise InvalidValue("is required: a non-empty list of order items", field="productOrderItem")
-        if len(raw) > MAX_ITEMS:
-            raise InvalidValue(f"at most {MAX_ITEMS} items", field="productOrderItem")
+    def _order_lines(
+        self, items: list[OrderItemInput], customer: Customer, default_province: str | None
+    ) -> list[OrderLine]:
+        """The schema bounds the items (1 to 50), their action (add only) and quantity (1 to 1000)."""
         default = self._delivering(default_province, "deliveringProvince")
         lines, seen = [], set()
-        for n, item in enumerate(raw):
+        for n, item in enumerate(items):
             where = f"productOrderItem[{n}]"
-            if not isinstance(item, dict):
-                raise InvalidValue("must be an object", field=where)
-            unknown = sorted(set(item) - set(ITEM_FIELDS))
-            if unknown:
-                raise InvalidValue(
-                    f"not a field of an order item here; known: {', '.join(ITEM_FIELDS)}",
-                    field=f"{where}.{unknown[0]}",
-                )
-            item_id = self._item_id(item.get("id", str(n + 1)), where)
+            item_id = self._item_id(item.id if "id" in item.model_fields_set else str(n + 1), where)
             if item_id in seen:
                 raise InvalidValue("item ids must be unique within the order", field=f"{where}.id")
             seen.add(item_id)
-            if item.get("action", "add") not in ITEM_ACTIONS:
-                raise InvalidValue(
-                    "only 'add' (a new product) is ordered here; changes and removals of products "
-                    "the customer holds are not supported",
-                    field=f"{where}.action",
-                )
-            quantity = item.get("quantity", 1)
-            if (
-                isinstance(quantity, bool)
-                or not isinstance(quantity, int)
-                or not 1 <= quantity <= MAX_QUANTITY
-            ):
-                raise InvalidValue(f"an integer from 1 to {MAX_QUANTITY}", field=f"{where}.quantity")
-            offering = item.get("productOffering")
-            offering_id = offering.get("id") if isinstance(offering, dict) else None
+            offering_id = None if item.productOffering is None else item.productOffering.id
             terms = self.catalog.orderable_offering(offering_id, f"{where}.productOffering.id")
-            member = self._group_member(customer, item.get("groupMember"), f"{where}.groupMember")
+            member = self._group_member(customer, item.groupMember, f"{where}.groupMember")
             field = f"{where}.deliveringProvince"
-            delivering = self._delivering(item.get("deliveringProvince"), field)
+            delivering = self._delivering(item.deliveringProvince, field)
             if delivering is None and default is not None:
                 delivering, field = default, "deliveringProvince"
             lives_there = None
@@ -199,21 +151,17 @@ class OrderCommands:
                 )  # delivered where the member lives (R-20)
             if delivering is not None:
                 self.routes.ensure_routed(delivering, field, lives_there)
-            lines.append(OrderLine(item_id, terms, quantity, delivering, member))
+            lines.append(OrderLine(item_id, terms, item.quantity, delivering, member))
         return lines
 
     @staticmethod
-    def _item_id(raw_id: object, where: str) -> str:
-        if isinstance(raw_id, int) and not isinstance(raw_id, bool):
-            raw_id = str(raw_id)
-        return text(raw_id, f"{where}.id", max_length=64)
+    def _item_id(raw_id: str | int | None, where: str) -> str:
+        return text(str(raw_id) if isinstance(raw_id, int) else raw_id, f"{where}.id", max_length=64)
 
-    def _delivering(self, value: object, field: str) -> str | None:
+    def _delivering(self, value: str | None, field: str) -> str | None:
         """A province named to deliver an item (R-19): a known code other than this node's own."""
         if value is None:
             return None
-        if not isinstance(value, str):
-            raise InvalidValue("must be a province code such as BJ", field=field)
         code = province_code(value, field)
         if code == self.store.settings.node_code:
             raise InvalidValue(
@@ -223,16 +171,14 @@ class OrderCommands:
         return code
 
     @staticmethod
-    def _group_member(customer: Customer, value: object, field: str) -> dict[str, Any] | None:
+    def _group_member(customer: Customer, value: ReferenceInput | None, field: str) -> dict[str, Any] | None:
         if value is None:
             return None
-        if not isinstance(value, dict) or not isinstance(value.get("id"), str):
-            raise InvalidValue("must be {id} of a member of the ordering group", field=f"{field}.id")
         if not customer.is_group:
             raise InvalidValue("only a group customer orders for its members", field=field)
-        member = customer.members.get(value["id"])
+        member = customer.members.get(value.id)
         if member is None:
-            raise InvalidValue(f"no member '{value['id']}' in this group", field=f"{field}.id")
+            raise InvalidValue(f"no member '{value.id}' in this group", field=f"{field}.id")
         return {k: member[k] for k in ("id", "name", "phoneNumber", "province")}
 
     # --- desk moves, cancellation, callback ------------------------------------------------------

@@ -46,8 +46,9 @@ def create_order(
     idempotency_key: IdempotencyHeader = None,
     by: Operator = acting(P.WRITE_ORDERS),
 ) -> Response:
-    data = body.as_command()
-    return idempotent_create(app, idempotency_key, data, lambda key: app.orders.place_order(data, by, key))
+    return idempotent_create(
+        app, idempotency_key, body.as_command(), lambda key: app.orders.place_order(body, by, key)
+    )
 
 
 @orders.get(
