@@ -20,7 +20,7 @@ class RouteCopies:
     def __init__(self, store: CrmApplication) -> None:
         self.store = store
 
-    def apply_route_table(self, event: RouteTable.Event) -> None:
+    def apply_route_table(self, event: RouteTable.Recorded | RouteTable.Changed) -> None:
         """HQ recorded its route table anew; in a replicated batch."""
         copy = self.hq_routes()
         as_of = event.timestamp.isoformat()

@@ -23,7 +23,7 @@ class SettlementCommands:
     def __init__(self, store: CrmApplication) -> None:
         self.store = store
 
-    def apply_statement(self, event: SettlementStatement.Event) -> None:
+    def apply_statement(self, event: SettlementStatement.Issued | SettlementStatement.Reissued) -> None:
         """HQ issued (or re-issued) this province's statement for a month; in a replicated batch."""
         statement = self.store.find(ReceivedStatement, event.originator_id)
         issued_at = event.timestamp.isoformat()
