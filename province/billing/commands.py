@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import uuid4
@@ -68,7 +69,7 @@ class BillingCommands:
         customer_id = str(customer.id)
         own = self.store.load(BillingAccount, account_id_for(customer_id))
         payer, _ = self.payer_account(customer_id)
-        accounts = [(own, lambda line: True)]
+        accounts: list[tuple[BillingAccount, Callable[[dict[str, Any]], bool]]] = [(own, lambda line: True)]
         if payer.id != own.id:
             accounts.append((payer, lambda line: line["forCustomerId"] == customer_id))
         products = [

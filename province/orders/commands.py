@@ -215,7 +215,8 @@ class OrderCommands:
                 request: CrossProvinceRequest = self.store.load(
                     CrossProvinceRequest, request_id(str(order.id))
                 )
-                request.request_cancellation(asked, order.cancellation["reason"], now, by)  # type: ignore[index]
+                assert order.cancellation is not None  # asked: the cancellation was just recorded
+                request.request_cancellation(asked, order.cancellation["reason"], now, by)
             else:
                 self.close_local_work(order, "order cancelled", now, by)
             self.report_home_state(order, now, by)

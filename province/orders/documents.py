@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -16,7 +16,7 @@ CUSTOMER_BASE = "/tmf-api/customerManagement/v4/customer"
 OFFERING_BASE = "/tmf-api/productCatalogManagement/v4/productOffering"
 
 
-def utc(moment: Any) -> str:
+def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 

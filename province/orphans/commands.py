@@ -7,7 +7,7 @@ import logging
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEvent
 
 from replication.chain import LogRecord
 from shared.application import CrmApplication
@@ -34,7 +34,7 @@ class OrphanRecords:
         return aggregate
 
     def orphaned(
-        self, upstream: str, record: LogRecord, event: DomainEventProtocol, missing: NotHeld
+        self, upstream: str, record: LogRecord, event: DomainEvent, missing: NotHeld
     ) -> OrphanRecord:
         """The record kept instead of applied, to be saved with the batch."""
         orphan = OrphanRecord(
