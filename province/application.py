@@ -7,8 +7,8 @@ HQ's log addressed to this province applied by the area it concerns.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import singledispatchmethod
-from typing import Any
 
 from eventsourcing.domain import Aggregate, DomainEvent
 
@@ -43,6 +43,7 @@ from shared.domain.calendar import WorkingCalendar
 from shared.domain.cross_province import CrossProvinceOrder
 from shared.domain.customer import Customer
 from shared.domain.group_share import GroupShare
+from shared.domain.json_types import JSONObject
 from shared.domain.orphan import NotHeld
 from shared.domain.product import Product
 from shared.domain.route_table import RouteTable
@@ -108,7 +109,7 @@ class ProvinceApplication(CrmApplication):
         self.staff.publish_signing_key()
         self.catalog.load_if_empty()
 
-    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+    def still_open(self, customer: Customer) -> dict[str, list[JSONObject]]:
         """What the customer still has open, by kind: closing waits until nothing is."""
         return {**self.orders.still_open(customer), **self.billing.still_open(customer)}
 
@@ -117,7 +118,7 @@ class ProvinceApplication(CrmApplication):
 
     # --- the policy -------------------------------------------------------------------------------
 
-    def caused(self, aggregates: Any) -> list[Aggregate]:
+    def caused(self, aggregates: Iterable[Aggregate]) -> list[Aggregate]:
         return [new for a in aggregates for event in a.pending_events for new in self.policy(event)]
 
     @singledispatchmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from uuid import uuid4
 
 from province.billing.documents import BILL_BASE, bill_document, on_demand_document, payment_document
@@ -29,11 +29,21 @@ from shared.domain.billing import (
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.customer import Customer
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.persistence.queries import Filter, Page, equal
 
 OVERDUE = "(due_date < ? AND remaining > 0)"
 ONLINE = "(cycle >= ? OR remaining > 0)"  # R-23: summaries online six months, unpaid bills until paid
+
+
+@runtime_checkable
+class Chargeable(Protocol):
+    """What billing charges when it completes: an order (`ProductOrder`)."""
+
+    customer_id: str
+
+    def charges(self) -> list[JSONObject]: ...
 
 
 class BillingCommands:
@@ -62,7 +72,7 @@ class BillingCommands:
             by=registered.by,
         )
 
-    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+    def still_open(self, customer: Customer) -> dict[str, list[JSONObject]]:
         """Products still billed monthly, charges not billed yet and bills not paid keep a customer from being
         closed: on its own account (whoever they were for: it pays them), and its own on the account that pays
         for it (its group's)."""
@@ -113,7 +123,9 @@ class BillingCommands:
         payer = rows[0]["customer_id"] if rows else customer_id
         return self.store.load(BillingAccount, account_id_for(payer), field="customerId"), payer
 
-    def charge_customer(self, customer_id: str, charges: list[dict[str, Any]], by: Operator) -> list[Any]:
+    def charge_customer(
+        self, customer_id: str, charges: list[JSONObject], by: Operator
+    ) -> list[BillingAccount]:
         """Post charges to the payer's account; returns the changed account for the caller to save."""
         if not isinstance(charges, list):
             raise InvalidValue("a list of charges", field="charges")
@@ -124,15 +136,17 @@ class BillingCommands:
             account.post_charge(charge, customer_id, self.store.clock(), by)
         return [account]
 
-    def charges_for_completed_order(self, order: Any, by: Operator) -> list[Any]:
-        """Aggregates changed by charging a completed order's fees; saved with the order (one transaction)."""
-        charges = getattr(order, "charges", None)
-        return self.charge_customer(order.customer_id, charges(), by) if callable(charges) else []
+    def charges_for_completed_order(self, order: object, by: Operator) -> list[BillingAccount]:
+        """Aggregates changed by charging a completed order's fees; saved with the order (one transaction).
+        Anything else (no customer or no `charges()`) charges nothing."""
+        if not isinstance(order, Chargeable):
+            return []
+        return self.charge_customer(order.customer_id, order.charges(), by)
 
     @retried
     def bill_on_demand(
         self, data: BillOnDemandCreate, by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         """TMF678 CustomerBillOnDemand: bill one account for one cycle now."""
         # optional in the schema so that a missing account is the 400 naming billingAccount.id
         if data.billingAccount is None or not data.billingAccount.id:
@@ -164,7 +178,7 @@ class BillingCommands:
                 billed += 1
         return billed
 
-    def change_bill(self, bill_id: str, patch: BillPatch, by: Operator) -> dict[str, Any]:
+    def change_bill(self, bill_id: str, patch: BillPatch, by: Operator) -> JSONObject:
         bill = self.store.load(CustomerBill, bill_id)
         target = patch.state.value
         if patch.state is not BillState.SENT:
@@ -178,9 +192,7 @@ class BillingCommands:
         return bill_document(bill)
 
     @retried
-    def pay(
-        self, data: PaymentCreate, by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    def pay(self, data: PaymentCreate, by: Operator, idempotency: IdempotencyKey | None = None) -> JSONObject:
         # optional in the schema so that a missing bill is the 400 naming bill.id
         if data.bill is None or not data.bill.id:
             raise InvalidValue("is required: the bill paid", field="bill.id")
@@ -212,7 +224,7 @@ class BillingCommands:
     def _today(self) -> str:
         return business_date(self.store.clock()).isoformat()
 
-    def _online(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def _online(self, doc: dict[str, Any]) -> JSONObject:
         """R-23: bill lines are shown for three months; older bills keep their summary only."""
         if doc["billingCycle"] < cycle_of(business_date(self.store.clock()), DETAIL_MONTHS):
             doc["billLine"] = []
@@ -272,7 +284,7 @@ class BillingCommands:
         page = self.store.queries.page("billing_account", filters, offset=offset, limit=limit)
         return Page(total=page.total, items=self._with_arrears(page.items))
 
-    def get_account(self, account_id: str) -> dict[str, Any]:
+    def get_account(self, account_id: str) -> JSONObject:
         doc = self.store.queries.get("billing_account", account_id)
         if doc is None:
             raise NotFound(f"no billing account with id '{account_id}'", field="id")
@@ -313,14 +325,14 @@ class BillingCommands:
         )
         return Page(total=page.total, items=self._answered(page.items))
 
-    def get_bill_on_demand(self, request_id: str) -> dict[str, Any]:
+    def get_bill_on_demand(self, request_id: str) -> JSONObject:
         """A bill-on-demand request answers at its `Location`: it ran at once, so it is its bill."""
         bill = self.store.document("customer_bill", request_id, "customer bill on demand")
         return on_demand_document(
             bill["id"], bill["billingAccount"]["id"], bill["billingCycle"], bill["billDate"]
         )
 
-    def get_bill(self, bill_id: str, replay: bool = False) -> dict[str, Any]:
+    def get_bill(self, bill_id: str, replay: bool = False) -> JSONObject:
         """The online bill; `replay` rebuilds it, lines and all, from the event store whatever its age."""
         if replay:
             return self._answered(
@@ -363,5 +375,5 @@ class BillingCommands:
         filters = equal(("account_id", account_id), ("bill_id", bill_id))
         return self.store.queries.page("payment", filters, offset=offset, limit=limit, order_by="paid_at, id")
 
-    def get_payment(self, payment_id: str) -> dict[str, Any]:
+    def get_payment(self, payment_id: str) -> JSONObject:
         return self.store.document("payment", payment_id, "payment")

@@ -46,7 +46,7 @@ def ensure_manages(customer: Customer, by: Operator, reading: bool = False) -> N
         raise Forbidden(f"a customer manager {doing} only the customers they manage", field="customerManager")
 
 
-StillOpen = Callable[[Customer], dict[str, list[Any]]]
+StillOpen = Callable[[Customer], dict[str, list[JSONObject]]]
 
 
 class CustomerCommands:
@@ -60,7 +60,7 @@ class CustomerCommands:
 
     def register_customer(
         self, data: CustomerCreate, by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         customer = Customer.register(
             province=self.store.settings.node_code,
             kind=data.customerKind.value,
@@ -121,7 +121,7 @@ class CustomerCommands:
                 existing_href=f"{BASE}/{rows[0]['id']}",
             )
 
-    def update_customer(self, customer_id: str, patch: CustomerPatch, by: Operator) -> dict[str, Any]:
+    def update_customer(self, customer_id: str, patch: CustomerPatch, by: Operator) -> JSONObject:
         """A JSON merge patch: a field sent (even as null) is changed; the domain refuses a null it cannot take."""
         sent = patch.model_fields_set
         if "status" not in sent and patch.statusReason is not None:
@@ -151,7 +151,7 @@ class CustomerCommands:
         self.store.record(customer)
         return customer_document(customer)
 
-    def add_member(self, customer_id: str, member: MemberCreate, by: Operator) -> dict[str, Any]:
+    def add_member(self, customer_id: str, member: MemberCreate, by: Operator) -> JSONObject:
         customer = self.load_customer(customer_id)
         ensure_manages(customer, by)
         member_id = customer.add_member(member.model_dump(exclude_unset=True), by)
@@ -231,7 +231,7 @@ class CustomerCommands:
             "customer", filters, offset=offset, limit=limit, order_by="created_at, id", unmask=unmask
         )
 
-    def get_customer(self, customer_id: str, unmask: bool = False) -> dict[str, Any]:
+    def get_customer(self, customer_id: str, unmask: bool = False) -> JSONObject:
         doc = self.store.queries.get("customer", customer_id, unmask=unmask)
         if doc is None:
             raise NotFound(f"no customer with id '{customer_id}'", field="id")
@@ -250,7 +250,7 @@ class CustomerCommands:
             "customer_member", [Filter("customer_id = ?", (customer_id,))], offset=offset, limit=limit
         )
 
-    def get_member(self, customer_id: str, member_id: str) -> dict[str, Any]:
+    def get_member(self, customer_id: str, member_id: str) -> JSONObject:
         doc = self.store.queries.get("customer_member", member_id)
         if doc is None or doc.get("groupId") != customer_id:
             raise NotFound(f"no member '{member_id}' in group '{customer_id}'", field="memberId")

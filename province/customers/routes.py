@@ -175,7 +175,7 @@ def add_member(
     customer_id: str, body: MemberCreate, app: ProvinceApp, by: Operator = acting(P.WRITE_CUSTOMERS)
 ) -> JSONResponse:
     member = app.customers.add_member(customer_id, body, by)
-    return MaskedJSONResponse(member, status_code=201, headers=location(member["href"]))
+    return MaskedJSONResponse(member, status_code=201, headers=location(str(member["href"])))
 
 
 @router.get(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from province.orders.schemas import CancelOrderCreate, OrderCreate, OrderPatch
 from province.work_orders.schemas import WorkOrderPatch
 from shared.domain.operator import Operator
+
+if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
+    from province.application import ProvinceApplication
 
 PLAN = (  # (offering, SLA class, how far the order gets)
     ("PO-DC-2M", "urgent", "completed"),
@@ -20,11 +23,11 @@ PLAN = (  # (offering, SLA class, how far the order gets)
 )
 
 
-def _work(app: Any, order_id: str) -> list[dict[str, Any]]:
+def _work(app: ProvinceApplication, order_id: str) -> list[dict[str, Any]]:
     return app.work_orders.list_work_orders(order_id=order_id).items
 
 
-def _advance(app: Any, order: dict[str, Any], target: str, by: Operator) -> None:
+def _advance(app: ProvinceApplication, order: dict[str, Any], target: str, by: Operator) -> None:
     works = _work(app, order["id"])
     if target == "completed":
         for w in works:
@@ -65,7 +68,7 @@ def _advance(app: Any, order: dict[str, Any], target: str, by: Operator) -> None
         )
 
 
-def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
+def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
     active = [
         c
         for c in context["customers"] + context["groups"]

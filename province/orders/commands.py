@@ -8,7 +8,8 @@ in another province (一点受理, R-19). Local items get this node's work order
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from eventsourcing.domain import Aggregate
 
 from province.billing import BillingCommands
 from province.catalog import CatalogCommands
@@ -24,6 +25,7 @@ from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.cross_province import CrossProvinceRequest, request_id
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.order import CANCELLATION_STATES, OrderLine, OrderState, ProductOrder
 from shared.domain.values import province_code, text
@@ -39,7 +41,7 @@ def _customer_reference(data: OrderCreate) -> tuple[str, str]:
     raise InvalidValue("no entry with role customer", field="relatedParty")
 
 
-def customer_reference(customer: Customer) -> dict[str, Any]:
+def customer_reference(customer: Customer) -> JSONObject:
     """What a delivering province learns of the ordering customer: who, not their personal data."""
     return {
         "id": str(customer.id),
@@ -74,7 +76,7 @@ class OrderCommands:
 
     def place_order(
         self, data: OrderCreate, by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         customer = self._ordering_customer(data, by)
         lines = self._order_lines(data.productOrderItem, customer, data.deliveringProvince)
         home = self.store.settings.node_code
@@ -91,7 +93,7 @@ class OrderCommands:
             calendar=self.calendar,
             by=by,
         )
-        aggregates: list[Any] = [order]
+        aggregates: list[Aggregate] = [order]
         if home in order.legs:
             aggregates += WorkOrder.split(order.id, home, by)
         if order.is_cross_province:
@@ -171,7 +173,7 @@ class OrderCommands:
         return code
 
     @staticmethod
-    def _group_member(customer: Customer, value: ReferenceInput | None, field: str) -> dict[str, Any] | None:
+    def _group_member(customer: Customer, value: ReferenceInput | None, field: str) -> dict[str, str] | None:
         if value is None:
             return None
         if not customer.is_group:
@@ -184,7 +186,7 @@ class OrderCommands:
     # --- desk moves, cancellation, callback ------------------------------------------------------
 
     @retried
-    def change_order(self, order_id: str, patch: OrderPatch, by: Operator) -> dict[str, Any]:
+    def change_order(self, order_id: str, patch: OrderPatch, by: Operator) -> JSONObject:
         with self.store.batch() as batch:
             order: ProductOrder = self.store.load(ProductOrder, order_id)
             ensure_manages(self.store.load(Customer, order.customer_id), by)
@@ -202,7 +204,7 @@ class OrderCommands:
     @retried
     def cancel_order(
         self, data: CancelOrderCreate, by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         # optional in the schema so that a missing order is the 400 naming productOrder.id
         if data.productOrder is None or not data.productOrder.id:
             raise InvalidValue("is required: the order to cancel", field="productOrder.id")
@@ -225,7 +227,7 @@ class OrderCommands:
         return document
 
     @retried
-    def record_order_callback(self, order_id: str, data: Callback, by: Operator) -> dict[str, Any]:
+    def record_order_callback(self, order_id: str, data: Callback, by: Operator) -> JSONObject:
         order = self.store.load(ProductOrder, order_id)
         order.record_callback(data.result, data.satisfied, self.store.clock(), by)
         self.store.record(order)
@@ -278,7 +280,7 @@ class OrderCommands:
         if home in order.legs:
             close_open(work_orders_of(self.store, order.id, home), reason, at, by)
 
-    def manager_of(self, order: ProductOrder) -> dict[str, Any] | None:
+    def manager_of(self, order: ProductOrder) -> JSONObject | None:
         customer = self.store.find(Customer, order.customer_id)
         return customer.current_manager if customer is not None else None
 
@@ -295,7 +297,7 @@ class OrderCommands:
                 current_state=order.state,
             )
 
-    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+    def still_open(self, customer: Customer) -> dict[str, list[JSONObject]]:
         """Orders still in flight keep a customer from being closed."""
         rows = self.store.queries.rows(
             "SELECT id, state FROM {product_order} WHERE customer_id = ? AND is_final = 0 "
@@ -338,7 +340,7 @@ class OrderCommands:
             "product_order", filters, offset=offset, limit=limit, order_by="created_at, id"
         )
 
-    def get_order(self, order_id: str) -> dict[str, Any]:
+    def get_order(self, order_id: str) -> JSONObject:
         return self.store.document("product_order", order_id, "product order")
 
     def list_cancellations(self, offset: int = 0, limit: int = 100) -> Page:
@@ -346,5 +348,5 @@ class OrderCommands:
             "cancel_product_order", offset=offset, limit=limit, order_by="created_at, id"
         )
 
-    def get_cancellation(self, cancellation: str) -> dict[str, Any]:
+    def get_cancellation(self, cancellation: str) -> JSONObject:
         return self.store.document("cancel_product_order", cancellation, "cancelProductOrder")

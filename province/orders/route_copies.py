@@ -7,7 +7,7 @@ home what it cannot route, as it always does.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from shared.application import CrmApplication
 from shared.domain.errors import InvalidValue
@@ -32,7 +32,7 @@ class RouteCopies:
     def hq_routes(self) -> RouteTableCopy | None:
         return self.store.find(RouteTableCopy, ROUTE_COPY_ID)
 
-    def ensure_routed(self, province: str, field: str, member: dict[str, Any] | None = None) -> None:
+    def ensure_routed(self, province: str, field: str, member: Mapping[str, str] | None = None) -> None:
         """An item delivered in `province` must be one HQ routes to, as far as this province knows (400 otherwise)."""
         routes = self.hq_routes()
         if routes is None or routes.routes_to(province):

@@ -8,6 +8,7 @@ from typing import Any
 from province.settlement.documents import revenue_share
 from shared.application import CrmApplication
 from shared.domain.billing import parse_cycle
+from shared.domain.json_types import JSONObject
 from shared.domain.settlement import (
     BillApportionment,
     ReceivedApportionment,
@@ -73,5 +74,5 @@ class SettlementCommands:
             order_by="month DESC, id",
         )
 
-    def get_statement(self, statement_id: str) -> dict[str, Any]:
+    def get_statement(self, statement_id: str) -> JSONObject:
         return self.store.document("settlement_statement", statement_id, "settlement statement")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from province.customers import CustomerCommands
 from province.customers.commands import ensure_manages
 from province.tickets.documents import BASE, CUSTOMER_BASE, ORDER_BASE, ticket_document, utc_or_none
@@ -12,6 +10,7 @@ from shared.api.models import Callback
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.ticket import TroubleTicket
 from shared.persistence.queries import Filter, Page, equal
@@ -28,7 +27,7 @@ class TicketCommands:
 
     def open_ticket(
         self, data: TicketCreate, by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         customer = self._ticket_customer(data, by)
         ticket = TroubleTicket.open(
             customer_id=str(customer.id),
@@ -55,7 +54,7 @@ class TicketCommands:
             )
         return customer
 
-    def change_ticket(self, ticket_id: str, patch: TicketPatch, by: Operator) -> dict[str, Any]:
+    def change_ticket(self, ticket_id: str, patch: TicketPatch, by: Operator) -> JSONObject:
         ticket = self.store.load(TroubleTicket, ticket_id)
         ensure_manages(self.store.load(Customer, ticket.customer_id), by)
         ticket.change_status(
@@ -64,7 +63,7 @@ class TicketCommands:
         self.store.record(ticket)
         return ticket_document(ticket)
 
-    def record_ticket_callback(self, ticket_id: str, data: Callback, by: Operator) -> dict[str, Any]:
+    def record_ticket_callback(self, ticket_id: str, data: Callback, by: Operator) -> JSONObject:
         ticket = self.store.load(TroubleTicket, ticket_id)
         ticket.record_callback(data.result, data.satisfied, self.store.clock(), by)
         self.store.record(ticket)
@@ -96,7 +95,7 @@ class TicketCommands:
             "trouble_ticket", filters, offset=offset, limit=limit, order_by="created_at, id"
         )
 
-    def get_ticket(self, ticket_id: str) -> dict[str, Any]:
+    def get_ticket(self, ticket_id: str) -> JSONObject:
         return self.store.document("trouble_ticket", ticket_id, "trouble ticket")
 
     def overdue_callbacks(self, offset: int = 0, limit: int = 100) -> Page:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.domain.ticket import TroubleTicket
@@ -12,7 +12,7 @@ CUSTOMER_BASE = "/tmf-api/customerManagement/v4/customer"
 ORDER_BASE = "/tmf-api/productOrderingManagement/v4/productOrder"
 
 
-def utc_or_none(moment: Any) -> str | None:
+def utc_or_none(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 

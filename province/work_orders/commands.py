@@ -6,7 +6,7 @@ its `DeliveryLeg`, whose reports go up to HQ and on to the home province.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from province.work_orders.documents import work_order_document
@@ -14,6 +14,7 @@ from province.work_orders.read_model import work_orders_of
 from province.work_orders.schemas import WorkOrderPatch
 from shared.application import CrmApplication, retried
 from shared.domain.cross_province import DeliveryLeg, leg_id
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.order import ProductOrder
 from shared.domain.values import MAX_TEXT, text
@@ -33,7 +34,7 @@ class WorkOrderCommands:
         self.orders = orders
 
     @retried
-    def change_work_order(self, work_id: str, patch: WorkOrderPatch, by: Operator) -> dict[str, Any]:
+    def change_work_order(self, work_id: str, patch: WorkOrderPatch, by: Operator) -> JSONObject:
         # the TMF state list is wider than a work order's: the states it cannot take are a 400 naming state
         target = parse_work_state(patch.state)
         # the schema bounds the length; text() trims it, makes blank "" and refuses control characters
@@ -91,5 +92,5 @@ class WorkOrderCommands:
             "work_order", filters, offset=offset, limit=limit, order_by="order_id, sequence"
         )
 
-    def get_work_order(self, work_id: str) -> dict[str, Any]:
+    def get_work_order(self, work_id: str) -> JSONObject:
         return self.store.document("work_order", work_id, "service order")
