@@ -160,7 +160,9 @@ class BillingCommands:
             raise IllegalTransition(
                 "the account has nothing to bill", field="billingAccount.id", current_state="noCharges"
             )
-        document = on_demand_document(str(bill.id), str(account.id), cycle, bill_document(bill)["billDate"])
+        document = on_demand_document(
+            str(bill.id), str(account.id), cycle, str(bill_document(bill)["billDate"])
+        )
         self.store.record(account, bill, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.domain.json_types import JSONObject
 from shared.domain.ticket import TroubleTicket
 
 BASE = "/tmf-api/troubleTicket/v4/troubleTicket"
@@ -16,7 +17,7 @@ def utc_or_none(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
-def ticket_document(t: TroubleTicket) -> dict[str, Any]:
+def ticket_document(t: TroubleTicket) -> JSONObject:
     """TMF621 TroubleTicket with the callback (回访) as an extension."""
     doc: dict[str, Any] = {
         "id": str(t.id),
