@@ -23,6 +23,10 @@ from bench.nodes import BY, store_settings
 from crm.bootstrap import start_node
 from crm.ports import free_port
 from crm.throwaway import id_card
+from province.customers.schemas import CustomerCreate, CustomerPatch
+from province.orders.schemas import OrderCreate
+from province.work_orders.schemas import WorkOrderPatch
+from shared.domain.customer import CustomerStatus
 
 
 def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> float:
@@ -62,8 +66,8 @@ def _customer(gd: Any, n: int) -> str:
         "grade": "1A",
         "certificate": {"type": "idCard", "number": id_card(n)},
     }
-    customer = gd.customers.register_customer(body, BY)
-    gd.customers.update_customer(customer["id"], {"status": "active"}, BY)
+    customer = gd.customers.register_customer(CustomerCreate.model_validate(body), BY)
+    gd.customers.update_customer(customer["id"], CustomerPatch(status=CustomerStatus.ACTIVE), BY)
     return customer["id"]
 
 
@@ -72,12 +76,14 @@ def one_hop(gd: Any, hq: Any, count: int) -> list[float]:
     latencies = []
     for n in range(count):
         customer = gd.customers.register_customer(
-            {
-                "name": f"单跳{n}",
-                "customerKind": "individual",
-                "grade": "1A",
-                "certificate": {"type": "idCard", "number": id_card(500_000 + n)},
-            },
+            CustomerCreate.model_validate(
+                {
+                    "name": f"单跳{n}",
+                    "customerKind": "individual",
+                    "grade": "1A",
+                    "certificate": {"type": "idCard", "number": id_card(500_000 + n)},
+                }
+            ),
             BY,
         )
         committed = time.perf_counter()
@@ -95,18 +101,24 @@ def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]
     forward, back = [], []
     for _ in range(count):
         order = gd.orders.place_order(
-            {
-                "relatedParty": [{"id": customer_id, "role": "customer"}],
-                "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "BJ"}],
-            },
+            OrderCreate.model_validate(
+                {
+                    "relatedParty": [{"id": customer_id, "role": "customer"}],
+                    "productOrderItem": [{"productOffering": {"id": "PO-DC-2M"}, "deliveringProvince": "BJ"}],
+                }
+            ),
             BY,
         )
         accepted = time.perf_counter()
         arrived = _until(lambda: bj.work_orders.list_work_orders(order_id=order["id"]).total == 3)
         forward.append(arrived - accepted)
         for w in bj.work_orders.list_work_orders(order_id=order["id"]).items:
-            bj.work_orders.change_work_order(w["id"], {"state": "inProgress"}, BY)
-            bj.work_orders.change_work_order(w["id"], {"state": "completed"}, BY)
+            bj.work_orders.change_work_order(
+                w["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
+            )
+            bj.work_orders.change_work_order(
+                w["id"], WorkOrderPatch.model_validate({"state": "completed"}), BY
+            )
         finished = time.perf_counter()
         completed = _until(lambda: gd.orders.get_order(order["id"])["state"] == "completed")
         back.append(completed - finished)

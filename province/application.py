@@ -7,8 +7,8 @@ HQ's log addressed to this province applied by the area it concerns.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import singledispatchmethod
-from typing import Any
 
 from eventsourcing.domain import Aggregate, DomainEvent
 
@@ -16,6 +16,7 @@ from province.billing import BillingCommands
 from province.billing import read_model as billing_model
 from province.catalog import CatalogCommands
 from province.catalog import read_model as catalog_model
+from province.catalog.commands import ProductChange
 from province.cross_province import CrossProvinceCommands
 from province.customers import CustomerCommands
 from province.customers import read_model as customers_model
@@ -28,11 +29,13 @@ from province.settlement import SettlementCommands
 from province.settlement import read_model as settlement_model
 from province.staff import StaffCommands
 from province.staff import read_model as staff_model
+from province.staff.commands import StaffRecord
 from province.statistics import StatisticsCommands
 from province.tickets import TicketCommands
 from province.tickets import read_model as tickets_model
 from province.work_orders import WorkOrderCommands
 from province.work_orders import read_model as work_orders_model
+from replication.chain import LogRecord
 from shared.application import CrmApplication
 from shared.classification import channel_of
 from shared.domain.billing import BillingAccount
@@ -40,6 +43,7 @@ from shared.domain.calendar import WorkingCalendar
 from shared.domain.cross_province import CrossProvinceOrder
 from shared.domain.customer import Customer
 from shared.domain.group_share import GroupShare
+from shared.domain.json_types import JSONObject
 from shared.domain.orphan import NotHeld
 from shared.domain.product import Product
 from shared.domain.route_table import RouteTable
@@ -105,7 +109,7 @@ class ProvinceApplication(CrmApplication):
         self.staff.publish_signing_key()
         self.catalog.load_if_empty()
 
-    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+    def still_open(self, customer: Customer) -> dict[str, list[JSONObject]]:
         """What the customer still has open, by kind: closing waits until nothing is."""
         return {**self.orders.still_open(customer), **self.billing.still_open(customer)}
 
@@ -114,7 +118,7 @@ class ProvinceApplication(CrmApplication):
 
     # --- the policy -------------------------------------------------------------------------------
 
-    def caused(self, aggregates: Any) -> list[Aggregate]:
+    def caused(self, aggregates: Iterable[Aggregate]) -> list[Aggregate]:
         return [new for a in aggregates for event in a.pending_events for new in self.policy(event)]
 
     @singledispatchmethod
@@ -157,8 +161,9 @@ class ProvinceApplication(CrmApplication):
         self.customers.withdraw_group_share(event)
         return []
 
-    @policy.register(SettlementStatement.Event)
-    def _(self, event: SettlementStatement.Event) -> list[Aggregate]:
+    @policy.register(SettlementStatement.Issued)
+    @policy.register(SettlementStatement.Reissued)
+    def _(self, event: SettlementStatement.Issued | SettlementStatement.Reissued) -> list[Aggregate]:
         self.settlement.apply_statement(event)
         return []
 
@@ -167,8 +172,13 @@ class ProvinceApplication(CrmApplication):
         self.settlement.apply_apportionment(event)
         return []
 
-    @policy.register(StaffMember.Event)
-    def _(self, event: StaffMember.Event) -> list[Aggregate]:
+    @policy.register(StaffMember.Enrolled)
+    @policy.register(StaffMember.RoleChanged)
+    @policy.register(StaffMember.Transferred)
+    @policy.register(StaffMember.Republished)
+    @policy.register(StaffMember.Disabled)
+    @policy.register(StaffMember.Enabled)
+    def _(self, event: StaffRecord) -> list[Aggregate]:
         self.staff.apply_staff(event)
         return []
 
@@ -194,7 +204,7 @@ class ProvinceApplication(CrmApplication):
 
     # --- HQ's log -----------------------------------------------------------------------------------
 
-    def apply_replicated(self, upstream: str, records: list[Any], last_hash: bytes) -> None:
+    def apply_replicated(self, upstream: str, records: list[LogRecord], last_hash: bytes) -> None:
         """A batch of HQ's log: the catalog (R-11) and HQ's route table, and what HQ addressed to this province —
         forwarded work and relayed states (R-19), group shares (R-20), settlement statements (R-21), staff records
         and trusted keys — applied in one transaction with the batch's tracking record. A record about something
@@ -202,14 +212,14 @@ class ProvinceApplication(CrmApplication):
         the batch goes on."""
         orphaned = []
         with self.batch() as batch:
-            catalog_events = []
+            catalog_events: list[ProductChange] = []
             for record in records:
                 if channel_of(record.topic, "hq") is None:  # not a public record of HQ's: not copied here
                     continue
                 event = self.decode(record)
-                if isinstance(event, RouteTable.Event):
+                if isinstance(event, RouteTable.Recorded | RouteTable.Changed):
                     self.routes.apply_route_table(event)
-                elif isinstance(event, Product.Event):
+                elif isinstance(event, Product.Designed | Product.TariffChanged | Product.LifecycleChanged):
                     catalog_events.append(event)
                 elif self.staff.addressed_to_me(getattr(event, "destination", "")):
                     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from uuid import uuid4
 
 from province.billing.documents import BILL_BASE, bill_document, on_demand_document, payment_document
+from province.billing.schemas import BillOnDemandCreate, BillPatch, PaymentCreate
 from province.customers import CustomerCommands
 from province.settlement import SettlementCommands
 from shared.api.documents import money
@@ -27,12 +29,21 @@ from shared.domain.billing import (
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.customer import Customer
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
-from shared.domain.values import only_fields, parse_enum
 from shared.persistence.queries import Filter, Page, equal
 
 OVERDUE = "(due_date < ? AND remaining > 0)"
 ONLINE = "(cycle >= ? OR remaining > 0)"  # R-23: summaries online six months, unpaid bills until paid
+
+
+@runtime_checkable
+class Chargeable(Protocol):
+    """What billing charges when it completes: an order (`ProductOrder`)."""
+
+    customer_id: str
+
+    def charges(self) -> list[JSONObject]: ...
 
 
 class BillingCommands:
@@ -61,14 +72,14 @@ class BillingCommands:
             by=registered.by,
         )
 
-    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+    def still_open(self, customer: Customer) -> dict[str, list[JSONObject]]:
         """Products still billed monthly, charges not billed yet and bills not paid keep a customer from being
         closed: on its own account (whoever they were for: it pays them), and its own on the account that pays
         for it (its group's)."""
         customer_id = str(customer.id)
         own = self.store.load(BillingAccount, account_id_for(customer_id))
         payer, _ = self.payer_account(customer_id)
-        accounts = [(own, lambda line: True)]
+        accounts: list[tuple[BillingAccount, Callable[[dict[str, Any]], bool]]] = [(own, lambda line: True)]
         if payer.id != own.id:
             accounts.append((payer, lambda line: line["forCustomerId"] == customer_id))
         products = [
@@ -112,7 +123,9 @@ class BillingCommands:
         payer = rows[0]["customer_id"] if rows else customer_id
         return self.store.load(BillingAccount, account_id_for(payer), field="customerId"), payer
 
-    def charge_customer(self, customer_id: str, charges: list[dict[str, Any]], by: Operator) -> list[Any]:
+    def charge_customer(
+        self, customer_id: str, charges: list[JSONObject], by: Operator
+    ) -> list[BillingAccount]:
         """Post charges to the payer's account; returns the changed account for the caller to save."""
         if not isinstance(charges, list):
             raise InvalidValue("a list of charges", field="charges")
@@ -123,30 +136,33 @@ class BillingCommands:
             account.post_charge(charge, customer_id, self.store.clock(), by)
         return [account]
 
-    def charges_for_completed_order(self, order: Any, by: Operator) -> list[Any]:
-        """Aggregates changed by charging a completed order's fees; saved with the order (one transaction)."""
-        charges = getattr(order, "charges", None)
-        return self.charge_customer(order.customer_id, charges(), by) if callable(charges) else []
+    def charges_for_completed_order(self, order: object, by: Operator) -> list[BillingAccount]:
+        """Aggregates changed by charging a completed order's fees; saved with the order (one transaction).
+        Anything else (no customer or no `charges()`) charges nothing."""
+        if not isinstance(order, Chargeable):
+            return []
+        return self.charge_customer(order.customer_id, order.charges(), by)
 
     @retried
     def bill_on_demand(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+        self, data: BillOnDemandCreate, by: Operator, idempotency: IdempotencyKey | None = None
+    ) -> JSONObject:
         """TMF678 CustomerBillOnDemand: bill one account for one cycle now."""
-        reference = data.get("billingAccount")
-        if not isinstance(reference, dict) or not reference.get("id"):
+        # optional in the schema so that a missing account is the 400 naming billingAccount.id
+        if data.billingAccount is None or not data.billingAccount.id:
             raise InvalidValue("is required: the account to bill", field="billingAccount.id")
-        account: BillingAccount = self.store.load_referenced(
-            BillingAccount, reference["id"], "billingAccount.id"
-        )
+        account = self.store.load_referenced(BillingAccount, data.billingAccount.id, "billingAccount.id")
         today = business_date(self.store.clock())
-        cycle = billable_cycle(data.get("billingCycle", cycle_of(today)), today, "billingCycle")
+        asked = data.billingCycle if "billingCycle" in data.model_fields_set else cycle_of(today)
+        cycle = billable_cycle(asked, today, "billingCycle")
         bill = account.bill(cycle, self.calendar, self.store.clock(), by)
         if bill is None:
             raise IllegalTransition(
                 "the account has nothing to bill", field="billingAccount.id", current_state="noCharges"
             )
-        document = on_demand_document(str(bill.id), str(account.id), cycle, bill_document(bill)["billDate"])
+        document = on_demand_document(
+            str(bill.id), str(account.id), cycle, str(bill_document(bill)["billDate"])
+        )
         self.store.record(account, bill, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
@@ -164,11 +180,10 @@ class BillingCommands:
                 billed += 1
         return billed
 
-    def change_bill(self, bill_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        only_fields(patch, {"state"})
-        bill: CustomerBill = self.store.load(CustomerBill, bill_id)
-        target = parse_enum(BillState, patch.get("state"), "state").value
-        if target != BillState.SENT.value:
+    def change_bill(self, bill_id: str, patch: BillPatch, by: Operator) -> JSONObject:
+        bill = self.store.load(CustomerBill, bill_id)
+        target = patch.state.value
+        if patch.state is not BillState.SENT:
             raise IllegalTransition(
                 f"only 'sent' can be set; a bill becomes {target} by its issue or payments",
                 field="state",
@@ -179,21 +194,19 @@ class BillingCommands:
         return bill_document(bill)
 
     @retried
-    def pay(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
-        bill_ref = data.get("bill") or {}
-        if not isinstance(bill_ref, dict) or not bill_ref.get("id"):
+    def pay(self, data: PaymentCreate, by: Operator, idempotency: IdempotencyKey | None = None) -> JSONObject:
+        # optional in the schema so that a missing bill is the 400 naming bill.id
+        if data.bill is None or not data.bill.id:
             raise InvalidValue("is required: the bill paid", field="bill.id")
-        bill: CustomerBill = self.store.load_referenced(CustomerBill, bill_ref["id"], "bill.id")
-        total = data.get("totalAmount")
-        if not isinstance(total, dict) or total.get("unit", "fen") != "fen":
+        bill = self.store.load_referenced(CustomerBill, data.bill.id, "bill.id")
+        total = data.totalAmount
+        if total.unit != "fen":  # money is integer fen (R-money); the schema takes any short unit
             raise InvalidValue("is required: {unit: fen, value: integer amount}", field="totalAmount")
-        method = parse_method(data.get("paymentMethod"))
+        method = parse_method(data.paymentMethod)
         account: BillingAccount = self.store.load(BillingAccount, bill.account_id)
         now = self.store.clock()
         payment_id = uuid4()
-        amount = bill.apply_payment(payment_id, total.get("value"), now, by)
+        amount = bill.apply_payment(payment_id, total.value, now, by)
         payment = Payment(
             id=payment_id,
             bill_id=bill.id,
@@ -213,7 +226,7 @@ class BillingCommands:
     def _today(self) -> str:
         return business_date(self.store.clock()).isoformat()
 
-    def _online(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def _online(self, doc: dict[str, Any]) -> JSONObject:
         """R-23: bill lines are shown for three months; older bills keep their summary only."""
         if doc["billingCycle"] < cycle_of(business_date(self.store.clock()), DETAIL_MONTHS):
             doc["billLine"] = []
@@ -273,7 +286,7 @@ class BillingCommands:
         page = self.store.queries.page("billing_account", filters, offset=offset, limit=limit)
         return Page(total=page.total, items=self._with_arrears(page.items))
 
-    def get_account(self, account_id: str) -> dict[str, Any]:
+    def get_account(self, account_id: str) -> JSONObject:
         doc = self.store.queries.get("billing_account", account_id)
         if doc is None:
             raise NotFound(f"no billing account with id '{account_id}'", field="id")
@@ -314,14 +327,14 @@ class BillingCommands:
         )
         return Page(total=page.total, items=self._answered(page.items))
 
-    def get_bill_on_demand(self, request_id: str) -> dict[str, Any]:
+    def get_bill_on_demand(self, request_id: str) -> JSONObject:
         """A bill-on-demand request answers at its `Location`: it ran at once, so it is its bill."""
         bill = self.store.document("customer_bill", request_id, "customer bill on demand")
         return on_demand_document(
             bill["id"], bill["billingAccount"]["id"], bill["billingCycle"], bill["billDate"]
         )
 
-    def get_bill(self, bill_id: str, replay: bool = False) -> dict[str, Any]:
+    def get_bill(self, bill_id: str, replay: bool = False) -> JSONObject:
         """The online bill; `replay` rebuilds it, lines and all, from the event store whatever its age."""
         if replay:
             return self._answered(
@@ -364,5 +377,5 @@ class BillingCommands:
         filters = equal(("account_id", account_id), ("bill_id", bill_id))
         return self.store.queries.page("payment", filters, offset=offset, limit=limit, order_by="paid_at, id")
 
-    def get_payment(self, payment_id: str) -> dict[str, Any]:
+    def get_payment(self, payment_id: str) -> JSONObject:
         return self.store.document("payment", payment_id, "payment")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
 
 from shared.api.documents import money
 from shared.domain.billing import (
@@ -11,6 +10,7 @@ from shared.domain.billing import (
     CustomerBill,
     Payment,
 )
+from shared.domain.json_types import JSON, JSONObject
 
 ACCOUNT_BASE = "/tmf-api/accountManagement/v4/billingAccount"
 BILL_BASE = "/tmf-api/customerBillManagement/v4/customerBill"
@@ -19,7 +19,7 @@ PAYMENT_BASE = "/tmf-api/paymentManagement/v4/payment"
 CUSTOMER_BASE = "/tmf-api/customerManagement/v4/customer"
 
 
-def account_document(a: BillingAccount) -> dict[str, Any]:
+def account_document(a: BillingAccount) -> JSONObject:
     """TMF666 BillingAccount; balances in fen."""
     stamp = a.modified_on.isoformat()
     return {
@@ -50,15 +50,15 @@ def account_document(a: BillingAccount) -> dict[str, Any]:
                 "validFor": {"startDateTime": stamp},
             },
         ],
-        "unbilledCharge": a.unbilled,
-        "subscription": a.subscriptions,
-        "billedCycle": sorted(a.billed_cycles),
+        "unbilledCharge": list(a.unbilled),
+        "subscription": list(a.subscriptions),
+        "billedCycle": list[JSON](sorted(a.billed_cycles)),
         "province": a.province,
         "lastModified": stamp,
     }
 
 
-def on_demand_document(bill_id: str, account_id: str, cycle: str, billed_at: str) -> dict[str, Any]:
+def on_demand_document(bill_id: str, account_id: str, cycle: str, billed_at: str) -> JSONObject:
     """TMF678 CustomerBillOnDemand: the request carries its bill's id, as the bill is cut at once."""
     return {
         "id": bill_id,
@@ -72,7 +72,7 @@ def on_demand_document(bill_id: str, account_id: str, cycle: str, billed_at: str
     }
 
 
-def bill_document(b: CustomerBill) -> dict[str, Any]:
+def bill_document(b: CustomerBill) -> JSONObject:
     """TMF678 CustomerBill."""
     year, month = b.cycle.split("-")
     return {
@@ -111,12 +111,12 @@ def bill_document(b: CustomerBill) -> dict[str, Any]:
             }
             for p in b.payments
         ],
-        "billLine": b.lines,
+        "billLine": list(b.lines),
         "lastUpdate": b.modified_on.isoformat(),
     }
 
 
-def payment_document(p: Payment) -> dict[str, Any]:
+def payment_document(p: Payment) -> JSONObject:
     """TMF676 Payment (the v4 definition is not among our references; its field names are used)."""
     return {
         "id": str(p.id),

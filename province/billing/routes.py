@@ -79,9 +79,8 @@ def bill_on_demand(
     idempotency_key: IdempotencyHeader = None,
     by: Operator = acting(P.RUN_BILLING),
 ) -> Response:
-    data = body.as_command()
     return idempotent_create(
-        app, idempotency_key, data, lambda key: app.billing.bill_on_demand(data, by, key)
+        app, idempotency_key, body.as_command(), lambda key: app.billing.bill_on_demand(body, by, key)
     )
 
 
@@ -132,7 +131,7 @@ def get_bill(
 def patch_bill(
     bill_id: str, body: BillPatch, app: ProvinceApp, by: Operator = acting(P.RUN_BILLING)
 ) -> Response:
-    return one(app.billing.change_bill(bill_id, body.as_command(), by))
+    return one(app.billing.change_bill(bill_id, body, by))
 
 
 @bills.get(
@@ -157,8 +156,9 @@ def pay(
     idempotency_key: IdempotencyHeader = None,
     by: Operator = acting(P.TAKE_PAYMENTS),
 ) -> Response:
-    data = body.as_command()
-    return idempotent_create(app, idempotency_key, data, lambda key: app.billing.pay(data, by, key))
+    return idempotent_create(
+        app, idempotency_key, body.as_command(), lambda key: app.billing.pay(body, by, key)
+    )
 
 
 @payments.get(

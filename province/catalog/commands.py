@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TypeAlias
 
 from shared.application import CrmApplication
 from shared.domain.catalog import (
@@ -26,11 +26,16 @@ from shared.domain.catalog import (
 )
 from shared.domain.errors import InvalidValue
 from shared.domain.operator import SYSTEM
+from shared.domain.product import Product
 from shared.domain.values import text
 from shared.offerings import OfferingQueries
 from shared.persistence.queries import equal
 
 DEFAULT, HQ = "default", "HQ"
+
+
+# HQ's catalog events: each carries the offering whole
+ProductChange: TypeAlias = Product.Designed | Product.TariffChanged | Product.LifecycleChanged
 
 
 class CatalogCommands(OfferingQueries):
@@ -55,11 +60,11 @@ class CatalogCommands(OfferingQueries):
         self.store.record(*entries)
         return len(entries)
 
-    def apply_hq_catalog(self, events: list[Any]) -> None:
+    def apply_hq_catalog(self, events: list[ProductChange]) -> None:
         """HQ's catalog events of a replicated batch (decoded, in log order) change the copy, in its unit of work."""
         self.store.created(*self.hq_catalog_entries(events))
 
-    def hq_catalog_entries(self, events: Iterable[Any]) -> list[CatalogEntry]:
+    def hq_catalog_entries(self, events: Iterable[ProductChange]) -> list[CatalogEntry]:
         """The entries HQ's catalog events (decoded `Product` events, in log order) change; to be saved together."""
         changed: dict[str, CatalogEntry] = {}
         first_from_hq = self.store.queries.page("product_offering", equal(("source", HQ)), limit=1).total == 0
@@ -77,6 +82,7 @@ class CatalogCommands(OfferingQueries):
             ):
                 if row["id"] not in changed:
                     entry = self._catalog_entry(row["id"])
+                    assert entry is not None, "a catalog row is projected from its entry"
                     retired = {**entry.offering, "lifecycleStatus": LifecycleStatus.RETIRED.value}
                     entry.replace(retired, DEFAULT, SYSTEM)
                     changed[row["id"]] = entry

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from enum import Enum
 from typing import Any
 
 from province.customers.documents import BASE, customer_document, customer_summary, member_document
 from province.customers.read_model import certificate_key
+from province.customers.schemas import (
+    ContactMediumInput,
+    CustomerCreate,
+    CustomerPatch,
+    ManagerInput,
+    MemberCreate,
+)
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.auth.roles import Role
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ReadOnly
 from shared.domain.group_share import GroupShare, RemoteGroup
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.staff import canonical_username
-from shared.domain.values import only_fields, phone_key, text
+from shared.domain.values import phone_key, text
 from shared.persistence.queries import Filter, Page, contains, equal
 
-PATCHABLE = ("name", "status", "statusReason", "grade", "contactMedium", "industry", "customerManager")
+
+def _contacts(contacts: list[ContactMediumInput] | None) -> list[JSONObject] | None:
+    """Contact media as the domain parses them (plain JSON, only what was sent)."""
+    return None if contacts is None else [c.model_dump(mode="json", exclude_unset=True) for c in contacts]
+
+
+def _value(choice: Enum | None) -> str | None:
+    return None if choice is None else str(choice.value)
 
 
 def ensure_manages(customer: Customer, by: Operator, reading: bool = False) -> None:
@@ -30,7 +46,7 @@ def ensure_manages(customer: Customer, by: Operator, reading: bool = False) -> N
         raise Forbidden(f"a customer manager {doing} only the customers they manage", field="customerManager")
 
 
-StillOpen = Callable[[Customer], dict[str, list[Any]]]
+StillOpen = Callable[[Customer], dict[str, list[JSONObject]]]
 
 
 class CustomerCommands:
@@ -43,24 +59,21 @@ class CustomerCommands:
         )
 
     def register_customer(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
-        cert = data.get("certificate")
-        if not isinstance(cert, dict):
-            raise InvalidValue("is required: an object with type and number", field="certificate")
+        self, data: CustomerCreate, by: Operator, idempotency: IdempotencyKey | None = None
+    ) -> JSONObject:
         customer = Customer.register(
             province=self.store.settings.node_code,
-            kind=data.get("customerKind", "individual"),
-            name=data.get("name"),
-            certificate_type=cert.get("type"),
-            certificate_number=cert.get("number"),
-            grade=data.get("grade"),
-            contacts=data.get("contactMedium"),
-            industry=data.get("industry"),
+            kind=data.customerKind.value,
+            name=data.name,
+            certificate_type=data.certificate.type.value,
+            certificate_number=data.certificate.number,
+            grade=data.grade.value,
+            contacts=_contacts(data.contactMedium),
+            industry=data.industry,
             by=by,
         )
-        if data.get("customerManager") is not None:
-            customer.assign_manager(self.managing_staff(data["customerManager"]), self.store.clock(), by)
+        if data.customerManager is not None:
+            customer.assign_manager(self.managing_staff(data.customerManager), self.store.clock(), by)
         self._refuse_duplicate_certificate(customer)
         document = customer_document(customer)
         try:  # the node's policy adds what registering causes (its billing account) to the same transaction
@@ -70,12 +83,12 @@ class CustomerCommands:
             raise
         return document
 
-    def managing_staff(self, manager: object) -> dict[str, str]:
+    def managing_staff(self, manager: ManagerInput | None) -> dict[str, str]:
         """A customer's manager is one of this province's customer managers in the staff directory (R-8), named by
         user name (`id`); the name is the directory's."""
-        if not isinstance(manager, dict):
+        if manager is None:  # a patch may send null; a customer keeps a manager once given one
             raise InvalidValue("must be an object: the manager's user name as id", field="customerManager")
-        username = canonical_username(text(manager.get("id"), "customerManager.id", max_length=64))
+        username = canonical_username(text(manager.id, "customerManager.id", max_length=64))
         here = self.store.settings.node_code
         member = self.store.queries.get("staff", username)
         if (
@@ -88,7 +101,7 @@ class CustomerCommands:
                 f"'{username}' is not a customer manager of {here} in the staff directory",
                 field="customerManager.id",
             )
-        given = manager.get("name")
+        given = manager.name
         if given is not None and text(given, "customerManager.name") != member["name"]:
             raise InvalidValue(
                 f"the staff directory names {username} '{member['name']}'", field="customerManager.name"
@@ -108,39 +121,40 @@ class CustomerCommands:
                 existing_href=f"{BASE}/{rows[0]['id']}",
             )
 
-    def update_customer(self, customer_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        only_fields(patch, PATCHABLE)
-        if "status" not in patch and patch.get("statusReason") is not None:
+    def update_customer(self, customer_id: str, patch: CustomerPatch, by: Operator) -> JSONObject:
+        """A JSON merge patch: a field sent (even as null) is changed; the domain refuses a null it cannot take."""
+        sent = patch.model_fields_set
+        if "status" not in sent and patch.statusReason is not None:
             raise InvalidValue(
                 "goes with the status change it explains: send status too", field="statusReason"
             )
-        customer: Customer = self.load_customer(customer_id)
+        customer = self.load_customer(customer_id)
         ensure_manages(customer, by)
-        if "name" in patch:
-            customer.rename(patch["name"], by)
-        if "contactMedium" in patch:
-            customer.change_contacts(patch["contactMedium"], by)
-        if "industry" in patch:
-            customer.change_industry(patch["industry"], by)
-        if "grade" in patch:
-            customer.regrade(patch["grade"], by)
-        if "customerManager" in patch:
-            customer.assign_manager(self.managing_staff(patch["customerManager"]), self.store.clock(), by)
-        if "status" in patch:
-            closing = patch["status"] == CustomerStatus.CLOSED.value
+        if "name" in sent:
+            customer.rename(patch.name, by)
+        if "contactMedium" in sent:
+            customer.change_contacts(_contacts(patch.contactMedium), by)
+        if "industry" in sent:
+            customer.change_industry(patch.industry, by)
+        if "grade" in sent:
+            customer.regrade(_value(patch.grade), by)
+        if "customerManager" in sent:
+            customer.assign_manager(self.managing_staff(patch.customerManager), self.store.clock(), by)
+        if "status" in sent:
+            closing = patch.status is CustomerStatus.CLOSED
             customer.change_status(
-                patch["status"],
-                patch.get("statusReason"),
+                _value(patch.status),
+                patch.statusReason,
                 by,
                 still_open=self.still_open(customer) if closing else None,
             )
         self.store.record(customer)
         return customer_document(customer)
 
-    def add_member(self, customer_id: str, member: dict[str, Any], by: Operator) -> dict[str, Any]:
-        customer: Customer = self.load_customer(customer_id)
+    def add_member(self, customer_id: str, member: MemberCreate, by: Operator) -> JSONObject:
+        customer = self.load_customer(customer_id)
         ensure_manages(customer, by)
-        member_id = customer.add_member(member, by)
+        member_id = customer.add_member(member.model_dump(exclude_unset=True), by)
         self.store.record(customer)
         return member_document(customer, customer.members[member_id])
 
@@ -217,7 +231,7 @@ class CustomerCommands:
             "customer", filters, offset=offset, limit=limit, order_by="created_at, id", unmask=unmask
         )
 
-    def get_customer(self, customer_id: str, unmask: bool = False) -> dict[str, Any]:
+    def get_customer(self, customer_id: str, unmask: bool = False) -> JSONObject:
         doc = self.store.queries.get("customer", customer_id, unmask=unmask)
         if doc is None:
             raise NotFound(f"no customer with id '{customer_id}'", field="id")
@@ -236,7 +250,7 @@ class CustomerCommands:
             "customer_member", [Filter("customer_id = ?", (customer_id,))], offset=offset, limit=limit
         )
 
-    def get_member(self, customer_id: str, member_id: str) -> dict[str, Any]:
+    def get_member(self, customer_id: str, member_id: str) -> JSONObject:
         doc = self.store.queries.get("customer_member", member_id)
         if doc is None or doc.get("groupId") != customer_id:
             raise NotFound(f"no member '{member_id}' in group '{customer_id}'", field="memberId")

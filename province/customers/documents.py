@@ -6,13 +6,14 @@ from typing import Any
 
 from shared.domain.customer import Customer
 from shared.domain.group_share import RemoteGroup
+from shared.domain.json_types import JSONObject
 from shared.domain.values import Grade
 from shared.persistence.protection import mask_phone
 
 BASE = "/tmf-api/customerManagement/v4/customer"
 
 
-def customer_document(c: Customer) -> dict[str, Any]:
+def customer_document(c: Customer) -> JSONObject:
     """The TMF629 Customer with our extensions (certificate, grade, kind, members)."""
     href = f"{BASE}/{c.id}"
     manager = c.current_manager
@@ -59,11 +60,11 @@ def customer_document(c: Customer) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v is not None}
 
 
-def member_document(c: Customer, member: dict[str, Any]) -> dict[str, Any]:
+def member_document(c: Customer, member: dict[str, Any]) -> JSONObject:
     return {**member, "href": f"{BASE}/{c.id}/member/{member['id']}", "groupId": str(c.id)}
 
 
-def remote_group_document(g: RemoteGroup) -> dict[str, Any]:
+def remote_group_document(g: RemoteGroup) -> JSONObject:
     """A group registered in another province, as this province may see it (R-20): read-only, its own members."""
     v = g.view
     manager = v.get("customerManager")
@@ -104,7 +105,7 @@ def remote_group_document(g: RemoteGroup) -> dict[str, Any]:
     return {k: val for k, val in doc.items() if val is not None}
 
 
-def customer_summary(doc: dict[str, Any]) -> dict[str, Any]:
+def customer_summary(doc: dict[str, Any]) -> JSONObject:
     """How a work list names a customer, as the customer list shows it: name, phone (masked) and manager."""
     phones = [m for m in doc.get("contactMedium", []) if m["mediumType"] == "phone"]
     phones.sort(key=lambda m: not m.get("preferred"))

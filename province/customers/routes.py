@@ -49,7 +49,6 @@ def create_customer(
     idempotency_key: IdempotencyHeader = None,
     by: Operator = acting(P.WRITE_CUSTOMERS),
 ) -> Response:
-    data = body.as_command()
     wait = app.personal_lookups.waiting(by.actor)  # a refused duplicate confirms a number: it is a lookup too
     if wait:
         raise TooManyAttempts(
@@ -60,7 +59,10 @@ def create_customer(
         )
     try:
         return idempotent_create(
-            app, idempotency_key, data, lambda key: app.customers.register_customer(data, by, key)
+            app,
+            idempotency_key,
+            body.as_command(),
+            lambda key: app.customers.register_customer(body, by, key),
         )
     except Conflict as duplicate:
         if duplicate.field == "certificate.number":
@@ -160,7 +162,7 @@ def get_customer(
 def patch_customer(
     customer_id: str, body: CustomerPatch, app: ProvinceApp, by: Operator = acting(P.WRITE_CUSTOMERS)
 ) -> Response:
-    return one(app.customers.update_customer(customer_id, body.as_command(), by))
+    return one(app.customers.update_customer(customer_id, body, by))
 
 
 @router.post(
@@ -172,8 +174,8 @@ def patch_customer(
 def add_member(
     customer_id: str, body: MemberCreate, app: ProvinceApp, by: Operator = acting(P.WRITE_CUSTOMERS)
 ) -> JSONResponse:
-    member = app.customers.add_member(customer_id, body.as_command(), by)
-    return MaskedJSONResponse(member, status_code=201, headers=location(member["href"]))
+    member = app.customers.add_member(customer_id, body, by)
+    return MaskedJSONResponse(member, status_code=201, headers=location(str(member["href"])))
 
 
 @router.get(

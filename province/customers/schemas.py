@@ -8,9 +8,8 @@ from shared.api.models import Identified, Part, Reference, RelatedParty, Request
 from shared.domain.customer import MAX_CONTACTS, CustomerKind, CustomerStatus
 from shared.domain.values import MAX_NAME, MAX_TEXT, CertificateType, Grade
 
-PHONE = {"max_length": 20}
-NAME = {"max_length": MAX_NAME}
-ID = {"max_length": 64}
+MAX_PHONE = 20
+MAX_ID = 64
 
 
 class CertificateInput(RequestBody):
@@ -19,8 +18,8 @@ class CertificateInput(RequestBody):
 
 
 class CharacteristicInput(RequestBody):
-    phoneNumber: str | None = Field(None, **PHONE)
-    emailAddress: str | None = Field(None, **NAME)
+    phoneNumber: str | None = Field(None, max_length=MAX_PHONE)
+    emailAddress: str | None = Field(None, max_length=MAX_NAME)
     street1: str | None = Field(None, max_length=MAX_TEXT)
 
 
@@ -34,8 +33,8 @@ class ManagerInput(RequestBody):
     """A customer manager of this province in the staff directory: their user name (any case); the name, when
     given, must be the directory's."""
 
-    id: str = Field(**ID)
-    name: str | None = Field(None, **NAME)
+    id: str = Field(max_length=MAX_ID)
+    name: str | None = Field(None, max_length=MAX_NAME)
 
 
 class CustomerCreate(RequestBody):
@@ -55,12 +54,12 @@ class CustomerCreate(RequestBody):
             ]
         }
     )
-    name: str = Field(**NAME)
+    name: str = Field(max_length=MAX_NAME)
     customerKind: CustomerKind = CustomerKind.INDIVIDUAL
     certificate: CertificateInput
     grade: Grade
     contactMedium: list[ContactMediumInput] | None = Field(None, max_length=MAX_CONTACTS)
-    industry: str | None = Field(None, **NAME)
+    industry: str | None = Field(None, max_length=MAX_NAME)
     customerManager: ManagerInput | None = None
 
 
@@ -68,12 +67,12 @@ class CustomerPatch(RequestBody):
     """A JSON merge patch; `status` moves prospect → active ⇄ suspended → closed."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "active"}, {"grade": "2A"}]})
-    name: str | None = Field(None, **NAME)
+    name: str | None = Field(None, max_length=MAX_NAME)
     status: CustomerStatus | None = None
     statusReason: str | None = Field(None, max_length=MAX_TEXT)
     grade: Grade | None = None
     contactMedium: list[ContactMediumInput] | None = Field(None, max_length=MAX_CONTACTS)
-    industry: str | None = Field(None, **NAME)
+    industry: str | None = Field(None, max_length=MAX_NAME)
     customerManager: ManagerInput | None = None
 
 
@@ -85,10 +84,12 @@ class MemberCreate(RequestBody):
             ]
         }
     )
-    name: str = Field(**NAME)
-    phoneNumber: str = Field(**PHONE)
+    name: str = Field(max_length=MAX_NAME)
+    phoneNumber: str = Field(max_length=MAX_PHONE)
     province: str = Field(max_length=2, description="The province the member lives in.")
-    customerId: str | None = Field(None, description="The member's own customer here, when registered.", **ID)
+    customerId: str | None = Field(
+        None, description="The member's own customer here, when registered.", max_length=MAX_ID
+    )
     centrallyPaid: StrictBool | None = Field(None, description="The group's account pays for the member.")
 
 

@@ -6,15 +6,18 @@ node that already holds customers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain.calendar import business_date
 from shared.domain.operator import Operator
 
+if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
+    from province.application import ProvinceApplication
+
 DEMO_OPERATOR = Operator(actor="demo.loader", role="staff", channel="system")
 
 
-def load(app: Any) -> dict[str, int]:
+def load(app: ProvinceApplication) -> dict[str, int]:
     """Load the demo data once; returns how many of each resource were created."""
     if app.customers.list_customers(limit=1).total:
         return {}

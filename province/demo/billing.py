@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from province.billing.schemas import BillPatch, PaymentCreate
 from shared.domain.calendar import business_date
 from shared.domain.operator import Operator
 
+if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
+    from province.application import ProvinceApplication
 
-def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
+
+def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
     today = business_date(app.clock())
     # Two months back, so that the bills left unpaid are already past due: arrears to remind.
     last_month = ((today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)).strftime(
@@ -34,16 +38,18 @@ def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     bills = app.billing.list_bills(cycle=last_month).items
     payments = 0
     for n, bill in enumerate(bills):
-        app.billing.change_bill(bill["id"], {"state": "sent"}, by)
+        app.billing.change_bill(bill["id"], BillPatch.model_validate({"state": "sent"}), by)
         due = bill["amountDue"]["value"]
         amount = {0: due, 1: due // 2, 2: due}.get(n % 4)
         if amount:
             app.billing.pay(
-                {
-                    "bill": {"id": bill["id"]},
-                    "totalAmount": {"unit": "fen", "value": amount},
-                    "paymentMethod": "wechatPay",
-                },
+                PaymentCreate.model_validate(
+                    {
+                        "bill": {"id": bill["id"]},
+                        "totalAmount": {"unit": "fen", "value": amount},
+                        "paymentMethod": "wechatPay",
+                    }
+                ),
                 by,
             )
             payments += 1

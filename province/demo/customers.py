@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from province.customers.schemas import CustomerCreate, CustomerPatch, MemberCreate
+from shared.domain.customer import CustomerStatus
 from shared.domain.operator import Operator
 from shared.domain.regions import DIVISION_OF_PROVINCE
 from shared.domain.values import id_card_check_digit, uscc_check_char
+
+if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
+    from province.application import ProvinceApplication
 
 SURNAMES = "王李张刘陈杨黄赵吴周"
 GIVEN = "伟芳娜敏静磊洋艳勇军"
@@ -24,7 +29,7 @@ def _uscc(province: str, n: int) -> str:
     return first17 + uscc_check_char(first17)
 
 
-def managers_of(app: Any) -> list[str]:
+def managers_of(app: ProvinceApplication) -> list[str]:
     """The province's customer managers as its staff directory holds them (none before HQ's directory arrived)."""
     rows = app.queries.rows(
         "SELECT id FROM {staff} WHERE role = 'customerManager' AND enabled = 1 ORDER BY id"
@@ -32,7 +37,7 @@ def managers_of(app: Any) -> list[str]:
     return [row["id"] for row in rows if row["id"]]
 
 
-def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
+def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
     code = app.settings.node_code
     grades = ("1A", "2A", "3A", "4A", "5A")
     managers = managers_of(app)
@@ -51,7 +56,7 @@ def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
             "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": f"1380013{n:04d}"}}],
             **managed(n),
         }
-        customers.append(app.customers.register_customer(body, by))
+        customers.append(app.customers.register_customer(CustomerCreate.model_validate(body), by))
     groups = []
     for n in range(5):
         body = {
@@ -62,24 +67,28 @@ def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
             "industry": INDUSTRIES[n],
             **managed(n),
         }
-        group = app.customers.register_customer(body, by)
+        group = app.customers.register_customer(CustomerCreate.model_validate(body), by)
         for m in range(3):
             app.customers.add_member(
-                group["id"],
-                {
-                    "name": f"成员{m + 1}",
-                    "phoneNumber": f"1390{n:02d}{m:05d}",
-                    "province": PROVINCES[(n + m) % len(PROVINCES)],
-                    "centrallyPaid": m != 2,
-                },
+                str(group["id"]),
+                MemberCreate(
+                    name=f"成员{m + 1}",
+                    phoneNumber=f"1390{n:02d}{m:05d}",
+                    province=PROVINCES[(n + m) % len(PROVINCES)],
+                    centrallyPaid=m != 2,
+                ),
                 by,
             )
         groups.append(group)
     for i, c in enumerate(customers + groups):
         if i % 4 != 3:
-            app.customers.update_customer(c["id"], {"status": "active"}, by)
-    app.customers.update_customer(customers[6]["id"], {"status": "suspended", "statusReason": "arrears"}, by)
-    app.customers.update_customer(customers[9]["id"], {"status": "closed", "statusReason": "moved away"}, by)
+            app.customers.update_customer(str(c["id"]), CustomerPatch(status=CustomerStatus.ACTIVE), by)
+    app.customers.update_customer(
+        str(customers[6]["id"]), CustomerPatch(status=CustomerStatus.SUSPENDED, statusReason="arrears"), by
+    )
+    app.customers.update_customer(
+        str(customers[9]["id"]), CustomerPatch(status=CustomerStatus.CLOSED, statusReason="moved away"), by
+    )
     context["customers"] = customers
     context["groups"] = groups
     return {"customers": len(customers) + len(groups)}

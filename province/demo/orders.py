@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from province.orders.schemas import CancelOrderCreate, OrderCreate, OrderPatch
+from province.work_orders.schemas import WorkOrderPatch
 from shared.domain.operator import Operator
+
+if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
+    from province.application import ProvinceApplication
 
 PLAN = (  # (offering, SLA class, how far the order gets)
     ("PO-DC-2M", "urgent", "completed"),
@@ -18,33 +23,52 @@ PLAN = (  # (offering, SLA class, how far the order gets)
 )
 
 
-def _work(app: Any, order_id: str) -> list[dict[str, Any]]:
+def _work(app: ProvinceApplication, order_id: str) -> list[dict[str, Any]]:
     return app.work_orders.list_work_orders(order_id=order_id).items
 
 
-def _advance(app: Any, order: dict[str, Any], target: str, by: Operator) -> None:
+def _advance(app: ProvinceApplication, order: dict[str, Any], target: str, by: Operator) -> None:
     works = _work(app, order["id"])
     if target == "completed":
         for w in works:
-            app.work_orders.change_work_order(w["id"], {"state": "inProgress"}, by)
-            app.work_orders.change_work_order(w["id"], {"state": "completed"}, by)
+            app.work_orders.change_work_order(
+                w["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
+            )
+            app.work_orders.change_work_order(
+                w["id"], WorkOrderPatch.model_validate({"state": "completed"}), by
+            )
     elif target == "inProgress":
-        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
+        app.work_orders.change_work_order(
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
+        )
     elif target == "held":
-        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
-        app.orders.change_order(order["id"], {"state": "held", "stateReason": "customer site not ready"}, by)
+        app.work_orders.change_work_order(
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
+        )
+        app.orders.change_order(
+            order["id"],
+            OrderPatch.model_validate({"state": "held", "stateReason": "customer site not ready"}),
+            by,
+        )
     elif target == "cancelled":
         app.orders.cancel_order(
-            {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}, by
+            CancelOrderCreate.model_validate(
+                {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}
+            ),
+            by,
         )
     elif target == "failed":
-        app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, by)
         app.work_orders.change_work_order(
-            works[0]["id"], {"state": "failed", "stateReason": "no free port"}, by
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
+        )
+        app.work_orders.change_work_order(
+            works[0]["id"],
+            WorkOrderPatch.model_validate({"state": "failed", "stateReason": "no free port"}),
+            by,
         )
 
 
-def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
+def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
     active = [
         c
         for c in context["customers"] + context["groups"]
@@ -54,13 +78,15 @@ def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     for n, (offering, sla, target) in enumerate(PLAN):
         customer = active[n % len(active)]
         order = app.orders.place_order(
-            {
-                "relatedParty": [{"id": customer["id"], "role": "customer"}],
-                "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offering}}],
-                "slaClass": sla,
-                "acceptanceKind": "newInstall" if n % 3 else "changeWithLeaseChange",
-                "description": f"demo order {n + 1}",
-            },
+            OrderCreate.model_validate(
+                {
+                    "relatedParty": [{"id": customer["id"], "role": "customer"}],
+                    "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offering}}],
+                    "slaClass": sla,
+                    "acceptanceKind": "newInstall" if n % 3 else "changeWithLeaseChange",
+                    "description": f"demo order {n + 1}",
+                }
+            ),
             by,
         )
         _advance(app, order, target, by)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from province.tickets.schemas import TicketCreate, TicketPatch
+from shared.api.models import Callback
 from shared.domain.operator import Operator
+
+if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
+    from province.application import ProvinceApplication
 
 RESOLVE = [{"status": "inProgress"}, {"status": "resolved", "resolution": "line card replaced"}]
 CALLBACK = {"result": "service restored, customer satisfied", "satisfied": True}
@@ -21,7 +27,11 @@ PLAN = (  # (ticket type, severity, target state, days ago it was opened)
 )
 
 
-def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
+def _days_before(clock: Callable[[], datetime], days: int) -> Callable[[], datetime]:
+    return lambda: clock() - timedelta(days=days)
+
+
+def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
     customers = [
         c
         for c in context["customers"] + context.get("groups", [])
@@ -30,7 +40,7 @@ def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
     clock = app.clock
     try:
         for n, (kind, severity, target, days_ago) in enumerate(PLAN):
-            app.clock = lambda days=days_ago: clock() - timedelta(days=days)
+            app.clock = _days_before(clock, days_ago)
             _one(app, customers[n % len(customers)], n, kind, severity, target, by)
     finally:
         app.clock = clock
@@ -39,7 +49,7 @@ def load(app: Any, context: dict[str, Any], by: Operator) -> dict[str, int]:
 
 
 def _one(
-    app: Any,
+    app: ProvinceApplication,
     customer: dict[str, Any],
     n: int,
     kind: str,
@@ -53,7 +63,11 @@ def _one(
         "severity": severity,
         "relatedParty": [{"id": customer["id"], "role": "customer"}],
     }
-    ticket = app.tickets.open_ticket({k: v for k, v in body.items() if v is not None}, by)
+    ticket_id = str(
+        app.tickets.open_ticket(
+            TicketCreate.model_validate({k: v for k, v in body.items() if v is not None}), by
+        )["id"]
+    )
     steps = {
         "acknowledged": [],
         "inProgress": RESOLVE[:1],
@@ -65,9 +79,11 @@ def _one(
         "reopened": [*RESOLVE, {"status": "inProgress", "statusChangeReason": "fault came back"}],
     }[target]
     for step in steps:
-        app.tickets.change_ticket(ticket["id"], step, by)
+        app.tickets.change_ticket(ticket_id, TicketPatch.model_validate(step), by)
     if target == "closed":
-        app.tickets.record_ticket_callback(ticket["id"], CALLBACK, by)
+        app.tickets.record_ticket_callback(ticket_id, Callback.model_validate(CALLBACK), by)
         app.tickets.change_ticket(
-            ticket["id"], {"status": "closed", "statusChangeReason": "callback done"}, by
+            ticket_id,
+            TicketPatch.model_validate({"status": "closed", "statusChangeReason": "callback done"}),
+            by,
         )

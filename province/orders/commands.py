@@ -8,7 +8,8 @@ in another province (一点受理, R-19). Local items get this node's work order
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from eventsourcing.domain import Aggregate
 
 from province.billing import BillingCommands
 from province.catalog import CatalogCommands
@@ -16,48 +17,31 @@ from province.customers import CustomerCommands
 from province.customers.commands import ensure_manages
 from province.orders.documents import ORDER_BASE, cancellation_document, order_document, utc
 from province.orders.route_copies import RouteCopies
+from province.orders.schemas import CancelOrderCreate, OrderCreate, OrderItemInput, OrderPatch
 from province.work_orders.read_model import work_orders_of
+from shared.api.models import Callback, ReferenceInput
 from shared.application import CrmApplication, IdempotencyKey, Outcome, retried
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.cross_province import CrossProvinceRequest, request_id
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.order import CANCELLATION_STATES, OrderLine, OrderState, ProductOrder
-from shared.domain.values import only_fields, province_code, text
+from shared.domain.values import province_code, text
 from shared.domain.work_order import WorkOrder, close_open
 from shared.persistence.queries import Filter, Page, equal
 
-MAX_ITEMS = 50
-MAX_QUANTITY = 1000
-# New products only: no product inventory is kept, so a modify or delete could not be checked against what the
-# customer holds and would be provisioned and charged as an installation.
-ITEM_ACTIONS = ("add",)
-ORDER_FIELDS = (
-    "relatedParty",
-    "productOrderItem",
-    "slaClass",
-    "acceptanceKind",
-    "description",
-    "deliveringProvince",
-    "@type",
-)
-ITEM_FIELDS = ("id", "action", "quantity", "productOffering", "deliveringProvince", "groupMember", "@type")
 
-
-def _customer_reference(data: dict[str, Any]) -> tuple[str, str]:
-    parties = data.get("relatedParty")
-    if not isinstance(parties, list):
-        raise InvalidValue("is required: a list naming the customer (role customer)", field="relatedParty")
-    for n, party in enumerate(parties):
-        if isinstance(party, dict) and (
-            party.get("role") == "customer" or party.get("@referredType") == "Customer"
-        ):
-            return text(party.get("id"), f"relatedParty[{n}].id", max_length=64), f"relatedParty[{n}].id"
+def _customer_reference(data: OrderCreate) -> tuple[str, str]:
+    for n, party in enumerate(data.relatedParty):
+        if party.role == "customer" or party.referred_type == "Customer":
+            field = f"relatedParty[{n}].id"
+            return text(party.id, field), field  # the schema bounds the id; text() refuses a blank one
     raise InvalidValue("no entry with role customer", field="relatedParty")
 
 
-def customer_reference(customer: Customer) -> dict[str, Any]:
+def customer_reference(customer: Customer) -> JSONObject:
     """What a delivering province learns of the ordering customer: who, not their personal data."""
     return {
         "id": str(customer.id),
@@ -91,30 +75,25 @@ class OrderCommands:
     # --- accepting ---------------------------------------------------------------------------
 
     def place_order(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
-        unknown = sorted(set(data) - set(ORDER_FIELDS))
-        if unknown:
-            raise InvalidValue(
-                f"not a field of an order here; known: {', '.join(ORDER_FIELDS)}", field=unknown[0]
-            )
+        self, data: OrderCreate, by: Operator, idempotency: IdempotencyKey | None = None
+    ) -> JSONObject:
         customer = self._ordering_customer(data, by)
-        lines = self._order_lines(data.get("productOrderItem"), customer, data.get("deliveringProvince"))
+        lines = self._order_lines(data.productOrderItem, customer, data.deliveringProvince)
         home = self.store.settings.node_code
         order = ProductOrder.accept(
             customer_id=str(customer.id),
             customer_name=customer.name,
             province=home,
             offerings=lines,
-            acceptance_kind=data.get("acceptanceKind"),
-            sla_class=data.get("slaClass"),
-            description=data.get("description"),
+            acceptance_kind=None if data.acceptanceKind is None else data.acceptanceKind.value,
+            sla_class=None if data.slaClass is None else data.slaClass.value,
+            description=data.description,
             channel=by.channel,
             accepted_at=self.store.clock(),
             calendar=self.calendar,
             by=by,
         )
-        aggregates: list[Any] = [order]
+        aggregates: list[Aggregate] = [order]
         if home in order.legs:
             aggregates += WorkOrder.split(order.id, home, by)
         if order.is_cross_province:
@@ -135,9 +114,9 @@ class OrderCommands:
         self.store.record(*aggregates, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def _ordering_customer(self, data: dict[str, Any], by: Operator) -> Customer:
+    def _ordering_customer(self, data: OrderCreate, by: Operator) -> Customer:
         customer_id, field = _customer_reference(data)
-        customer: Customer = self.customers.load_customer(customer_id, field, referenced=True)
+        customer = self.customers.load_customer(customer_id, field, referenced=True)
         ensure_manages(customer, by)
         if customer.status in (CustomerStatus.CLOSED.value, CustomerStatus.SUSPENDED.value):
             raise IllegalTransition(
@@ -147,46 +126,23 @@ class OrderCommands:
             )
         return customer
 
-    def _order_lines(self, raw: object, customer: Customer, default_province: object) -> list[OrderLine]:
-        if not isinstance(raw, list) or not raw:
-            raise InvalidValue("is required: a non-empty list of order items", field="productOrderItem")
-        if len(raw) > MAX_ITEMS:
-            raise InvalidValue(f"at most {MAX_ITEMS} items", field="productOrderItem")
+    def _order_lines(
+        self, items: list[OrderItemInput], customer: Customer, default_province: str | None
+    ) -> list[OrderLine]:
+        """The schema bounds the items (1 to 50), their action (add only) and quantity (1 to 1000)."""
         default = self._delivering(default_province, "deliveringProvince")
         lines, seen = [], set()
-        for n, item in enumerate(raw):
+        for n, item in enumerate(items):
             where = f"productOrderItem[{n}]"
-            if not isinstance(item, dict):
-                raise InvalidValue("must be an object", field=where)
-            unknown = sorted(set(item) - set(ITEM_FIELDS))
-            if unknown:
-                raise InvalidValue(
-                    f"not a field of an order item here; known: {', '.join(ITEM_FIELDS)}",
-                    field=f"{where}.{unknown[0]}",
-                )
-            item_id = self._item_id(item.get("id", str(n + 1)), where)
+            item_id = self._item_id(item.id if "id" in item.model_fields_set else str(n + 1), where)
             if item_id in seen:
                 raise InvalidValue("item ids must be unique within the order", field=f"{where}.id")
             seen.add(item_id)
-            if item.get("action", "add") not in ITEM_ACTIONS:
-                raise InvalidValue(
-                    "only 'add' (a new product) is ordered here; changes and removals of products "
-                    "the customer holds are not supported",
-                    field=f"{where}.action",
-                )
-            quantity = item.get("quantity", 1)
-            if (
-                isinstance(quantity, bool)
-                or not isinstance(quantity, int)
-                or not 1 <= quantity <= MAX_QUANTITY
-            ):
-                raise InvalidValue(f"an integer from 1 to {MAX_QUANTITY}", field=f"{where}.quantity")
-            offering = item.get("productOffering")
-            offering_id = offering.get("id") if isinstance(offering, dict) else None
+            offering_id = None if item.productOffering is None else item.productOffering.id
             terms = self.catalog.orderable_offering(offering_id, f"{where}.productOffering.id")
-            member = self._group_member(customer, item.get("groupMember"), f"{where}.groupMember")
+            member = self._group_member(customer, item.groupMember, f"{where}.groupMember")
             field = f"{where}.deliveringProvince"
-            delivering = self._delivering(item.get("deliveringProvince"), field)
+            delivering = self._delivering(item.deliveringProvince, field)
             if delivering is None and default is not None:
                 delivering, field = default, "deliveringProvince"
             lives_there = None
@@ -197,21 +153,17 @@ class OrderCommands:
                 )  # delivered where the member lives (R-20)
             if delivering is not None:
                 self.routes.ensure_routed(delivering, field, lives_there)
-            lines.append(OrderLine(item_id, terms, quantity, delivering, member))
+            lines.append(OrderLine(item_id, terms, item.quantity, delivering, member))
         return lines
 
     @staticmethod
-    def _item_id(raw_id: object, where: str) -> str:
-        if isinstance(raw_id, int) and not isinstance(raw_id, bool):
-            raw_id = str(raw_id)
-        return text(raw_id, f"{where}.id", max_length=64)
+    def _item_id(raw_id: str | int | None, where: str) -> str:
+        return text(str(raw_id) if isinstance(raw_id, int) else raw_id, f"{where}.id", max_length=64)
 
-    def _delivering(self, value: object, field: str) -> str | None:
+    def _delivering(self, value: str | None, field: str) -> str | None:
         """A province named to deliver an item (R-19): a known code other than this node's own."""
         if value is None:
             return None
-        if not isinstance(value, str):
-            raise InvalidValue("must be a province code such as BJ", field=field)
         code = province_code(value, field)
         if code == self.store.settings.node_code:
             raise InvalidValue(
@@ -221,34 +173,29 @@ class OrderCommands:
         return code
 
     @staticmethod
-    def _group_member(customer: Customer, value: object, field: str) -> dict[str, Any] | None:
+    def _group_member(customer: Customer, value: ReferenceInput | None, field: str) -> dict[str, str] | None:
         if value is None:
             return None
-        if not isinstance(value, dict) or not isinstance(value.get("id"), str):
-            raise InvalidValue("must be {id} of a member of the ordering group", field=f"{field}.id")
         if not customer.is_group:
             raise InvalidValue("only a group customer orders for its members", field=field)
-        member = customer.members.get(value["id"])
+        member = customer.members.get(value.id)
         if member is None:
-            raise InvalidValue(f"no member '{value['id']}' in this group", field=f"{field}.id")
+            raise InvalidValue(f"no member '{value.id}' in this group", field=f"{field}.id")
         return {k: member[k] for k in ("id", "name", "phoneNumber", "province")}
 
     # --- desk moves, cancellation, callback ------------------------------------------------------
 
     @retried
-    def change_order(self, order_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        only_fields(patch, {"state", "stateReason"})
-        if "state" not in patch:
-            raise InvalidValue("is required", field="state")
+    def change_order(self, order_id: str, patch: OrderPatch, by: Operator) -> JSONObject:
         with self.store.batch() as batch:
             order: ProductOrder = self.store.load(ProductOrder, order_id)
             ensure_manages(self.store.load(Customer, order.customer_id), by)
-            if patch["state"] == OrderState.CANCELLED.value:
+            if patch.state == OrderState.CANCELLED.value:
                 raise IllegalTransition(
                     "cancel an order with POST cancelProductOrder", field="state", current_state=order.state
                 )
             now = self.store.clock()
-            order.move_to(patch["state"], patch.get("stateReason"), now, by)
+            order.move_to(patch.state, patch.stateReason, now, by)
             if order.is_final:
                 self.close_local_work(order, order.state, now, by)
             self.store.record(*batch.changed())
@@ -256,21 +203,22 @@ class OrderCommands:
 
     @retried
     def cancel_order(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
-        reference = data.get("productOrder")
-        if not isinstance(reference, dict) or not reference.get("id"):
+        self, data: CancelOrderCreate, by: Operator, idempotency: IdempotencyKey | None = None
+    ) -> JSONObject:
+        # optional in the schema so that a missing order is the 400 naming productOrder.id
+        if data.productOrder is None or not data.productOrder.id:
             raise InvalidValue("is required: the order to cancel", field="productOrder.id")
         with self.store.batch() as batch:
-            order: ProductOrder = self.store.load_referenced(ProductOrder, reference["id"], "productOrder.id")
+            order = self.store.load_referenced(ProductOrder, data.productOrder.id, "productOrder.id")
             ensure_manages(self.store.load(Customer, order.customer_id), by)
             now = self.store.clock()
-            asked = order.cancel(data.get("cancellationReason"), now, by)
+            asked = order.cancel(data.cancellationReason, now, by)
             if asked:
                 request: CrossProvinceRequest = self.store.load(
                     CrossProvinceRequest, request_id(str(order.id))
                 )
-                request.request_cancellation(asked, order.cancellation["reason"], now, by)  # type: ignore[index]
+                assert order.cancellation is not None  # asked: the cancellation was just recorded
+                request.request_cancellation(asked, order.cancellation["reason"], now, by)
             else:
                 self.close_local_work(order, "order cancelled", now, by)
             self.report_home_state(order, now, by)
@@ -279,9 +227,9 @@ class OrderCommands:
         return document
 
     @retried
-    def record_order_callback(self, order_id: str, data: dict[str, Any], by: Operator) -> dict[str, Any]:
-        order: ProductOrder = self.store.load(ProductOrder, order_id)
-        order.record_callback(data.get("result"), data.get("satisfied"), self.store.clock(), by)
+    def record_order_callback(self, order_id: str, data: Callback, by: Operator) -> JSONObject:
+        order = self.store.load(ProductOrder, order_id)
+        order.record_callback(data.result, data.satisfied, self.store.clock(), by)
         self.store.record(order)
         return order_document(order)
 
@@ -332,7 +280,7 @@ class OrderCommands:
         if home in order.legs:
             close_open(work_orders_of(self.store, order.id, home), reason, at, by)
 
-    def manager_of(self, order: ProductOrder) -> dict[str, Any] | None:
+    def manager_of(self, order: ProductOrder) -> JSONObject | None:
         customer = self.store.find(Customer, order.customer_id)
         return customer.current_manager if customer is not None else None
 
@@ -349,7 +297,7 @@ class OrderCommands:
                 current_state=order.state,
             )
 
-    def still_open(self, customer: Customer) -> dict[str, list[Any]]:
+    def still_open(self, customer: Customer) -> dict[str, list[JSONObject]]:
         """Orders still in flight keep a customer from being closed."""
         rows = self.store.queries.rows(
             "SELECT id, state FROM {product_order} WHERE customer_id = ? AND is_final = 0 "
@@ -392,7 +340,7 @@ class OrderCommands:
             "product_order", filters, offset=offset, limit=limit, order_by="created_at, id"
         )
 
-    def get_order(self, order_id: str) -> dict[str, Any]:
+    def get_order(self, order_id: str) -> JSONObject:
         return self.store.document("product_order", order_id, "product order")
 
     def list_cancellations(self, offset: int = 0, limit: int = 100) -> Page:
@@ -400,5 +348,5 @@ class OrderCommands:
             "cancel_product_order", offset=offset, limit=limit, order_by="created_at, id"
         )
 
-    def get_cancellation(self, cancellation: str) -> dict[str, Any]:
+    def get_cancellation(self, cancellation: str) -> JSONObject:
         return self.store.document("cancel_product_order", cancellation, "cancelProductOrder")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from shared.api.documents import money
+from shared.domain.json_types import JSONObject
 from shared.domain.order import ProductOrder
 
 ORDER_BASE = "/tmf-api/productOrderingManagement/v4/productOrder"
@@ -16,7 +17,7 @@ CUSTOMER_BASE = "/tmf-api/customerManagement/v4/customer"
 OFFERING_BASE = "/tmf-api/productCatalogManagement/v4/productOffering"
 
 
-def utc(moment: Any) -> str:
+def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
@@ -24,7 +25,7 @@ def cancellation_id(order: ProductOrder) -> str:
     return str(uuid5(NAMESPACE_URL, f"crm:cancel-product-order:{order.id}"))
 
 
-def _item_document(o: ProductOrder, i: dict[str, Any]) -> dict[str, Any]:
+def _item_document(o: ProductOrder, i: dict[str, Any]) -> JSONObject:
     province = i.get("deliveringProvince") or o.province
     leg = o.legs[province]
     item = {
@@ -76,7 +77,7 @@ def _legs_document(o: ProductOrder) -> list[dict[str, Any]]:
     ]
 
 
-def order_document(o: ProductOrder) -> dict[str, Any]:
+def order_document(o: ProductOrder) -> JSONObject:
     """TMF622 ProductOrder with our extensions (slaClass, dueDate, acceptanceKind, legs, compensation, …)."""
     provinces = list(o.legs)
     doc: dict[str, Any] = {
@@ -136,7 +137,7 @@ def order_document(o: ProductOrder) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v is not None}
 
 
-def cancellation_document(o: ProductOrder) -> dict[str, Any]:
+def cancellation_document(o: ProductOrder) -> JSONObject:
     """TMF622 CancelProductOrder: done, inProgress while delivering provinces answer, terminatedWithError when one
     refused (their reasons in `stateReason`)."""
     cid = cancellation_id(o)

@@ -7,7 +7,7 @@ home what it cannot route, as it always does.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from shared.application import CrmApplication
 from shared.domain.errors import InvalidValue
@@ -20,7 +20,7 @@ class RouteCopies:
     def __init__(self, store: CrmApplication) -> None:
         self.store = store
 
-    def apply_route_table(self, event: RouteTable.Event) -> None:
+    def apply_route_table(self, event: RouteTable.Recorded | RouteTable.Changed) -> None:
         """HQ recorded its route table anew; in a replicated batch."""
         copy = self.hq_routes()
         as_of = event.timestamp.isoformat()
@@ -32,7 +32,7 @@ class RouteCopies:
     def hq_routes(self) -> RouteTableCopy | None:
         return self.store.find(RouteTableCopy, ROUTE_COPY_ID)
 
-    def ensure_routed(self, province: str, field: str, member: dict[str, Any] | None = None) -> None:
+    def ensure_routed(self, province: str, field: str, member: Mapping[str, str] | None = None) -> None:
         """An item delivered in `province` must be one HQ routes to, as far as this province knows (400 otherwise)."""
         routes = self.hq_routes()
         if routes is None or routes.routes_to(province):

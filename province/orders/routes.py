@@ -46,8 +46,9 @@ def create_order(
     idempotency_key: IdempotencyHeader = None,
     by: Operator = acting(P.WRITE_ORDERS),
 ) -> Response:
-    data = body.as_command()
-    return idempotent_create(app, idempotency_key, data, lambda key: app.orders.place_order(data, by, key))
+    return idempotent_create(
+        app, idempotency_key, body.as_command(), lambda key: app.orders.place_order(body, by, key)
+    )
 
 
 @orders.get(
@@ -109,7 +110,7 @@ def get_order(order_id: str, app: ProvinceApp, fields: OrderFields) -> Response:
 def patch_order(
     order_id: str, body: OrderPatch, app: ProvinceApp, by: Operator = acting(P.WRITE_ORDERS)
 ) -> Response:
-    return one(app.orders.change_order(order_id, body.as_command(), by))
+    return one(app.orders.change_order(order_id, body, by))
 
 
 @orders.post(
@@ -122,7 +123,7 @@ def patch_order(
 def order_callback(
     order_id: str, body: Callback, app: ProvinceApp, by: Operator = acting(P.WRITE_ORDERS)
 ) -> Response:
-    return one(app.orders.record_order_callback(order_id, body.as_command(), by))
+    return one(app.orders.record_order_callback(order_id, body, by))
 
 
 @orders.post(
@@ -137,8 +138,9 @@ def cancel_order(
     idempotency_key: IdempotencyHeader = None,
     by: Operator = acting(P.WRITE_ORDERS),
 ) -> Response:
-    data = body.as_command()
-    return idempotent_create(app, idempotency_key, data, lambda key: app.orders.cancel_order(data, by, key))
+    return idempotent_create(
+        app, idempotency_key, body.as_command(), lambda key: app.orders.cancel_order(body, by, key)
+    )
 
 
 @orders.get(

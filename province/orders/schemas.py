@@ -30,7 +30,7 @@ TmfOrderState = Literal[
     "assessingCancellation",
     "pendingCancellation",
 ]
-PROVINCE = {"max_length": 2, "description": "A province code such as BJ."}
+PROVINCE_CODE = "A province code such as BJ."
 
 
 class OrderItemInput(RequestBody):
@@ -41,7 +41,7 @@ class OrderItemInput(RequestBody):
     )
     quantity: StrictInt = Field(1, ge=1, le=1000)
     productOffering: ReferenceInput | None = Field(None, description="Required: the offering ordered.")
-    deliveringProvince: str | None = Field(None, **PROVINCE)
+    deliveringProvince: str | None = Field(None, max_length=2, description=PROVINCE_CODE)
     groupMember: ReferenceInput | None = Field(
         None, description="The member of the ordering group it is for."
     )
@@ -73,7 +73,7 @@ class OrderCreate(RequestBody):
     slaClass: SlaClass | None = None
     acceptanceKind: AcceptanceKind | None = None
     description: str | None = Field(None, max_length=MAX_TEXT)
-    deliveringProvince: str | None = Field(None, **PROVINCE)
+    deliveringProvince: str | None = Field(None, max_length=2, description=PROVINCE_CODE)
     at_type: str | None = Field(None, alias="@type", max_length=64)
 
 

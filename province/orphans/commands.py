@@ -4,15 +4,19 @@ recorded as orphans with the batch, listed for the operator, counted in the metr
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import TypeVar
+from uuid import UUID
 
+from eventsourcing.domain import Aggregate, DomainEvent
+
+from replication.chain import LogRecord
 from shared.application import CrmApplication
 from shared.domain.operator import SYSTEM
 from shared.domain.orphan import NotHeld, OrphanRecord
 from shared.persistence.queries import Page, equal
 
 log = logging.getLogger(__name__)
-A = TypeVar("A")
+A = TypeVar("A", bound=Aggregate)
 
 
 class OrphanRecords:
@@ -22,14 +26,16 @@ class OrphanRecords:
     def __init__(self, store: CrmApplication) -> None:
         self.store = store
 
-    def held(self, cls: type[A], aggregate_id: Any, order_id: str = "") -> A:
+    def held(self, cls: type[A], aggregate_id: str | UUID, order_id: str = "") -> A:
         """What a replicated record refers to; NotHeld (an orphan, not a failure) when it is not here."""
         aggregate = self.store.find(cls, aggregate_id)
         if aggregate is None:
             raise NotHeld(cls.__name__, str(aggregate_id), order_id)
         return aggregate
 
-    def orphaned(self, upstream: str, record: Any, event: Any, missing: NotHeld) -> OrphanRecord:
+    def orphaned(
+        self, upstream: str, record: LogRecord, event: DomainEvent, missing: NotHeld
+    ) -> OrphanRecord:
         """The record kept instead of applied, to be saved with the batch."""
         orphan = OrphanRecord(
             upstream=upstream,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from shared.domain.json_types import JSONObject
 from shared.domain.orphan import OrphanRecord
 from shared.persistence.readmodel import Operation, Table, Upsert
 
@@ -16,7 +15,7 @@ TABLES = (
 )
 
 
-def orphan_document(o: OrphanRecord) -> dict[str, Any]:
+def orphan_document(o: OrphanRecord) -> JSONObject:
     return {
         "id": str(o.id),
         "upstream": o.upstream,

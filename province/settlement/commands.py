@@ -8,6 +8,7 @@ from typing import Any
 from province.settlement.documents import revenue_share
 from shared.application import CrmApplication
 from shared.domain.billing import parse_cycle
+from shared.domain.json_types import JSONObject
 from shared.domain.settlement import (
     BillApportionment,
     ReceivedApportionment,
@@ -23,7 +24,7 @@ class SettlementCommands:
     def __init__(self, store: CrmApplication) -> None:
         self.store = store
 
-    def apply_statement(self, event: SettlementStatement.Event) -> None:
+    def apply_statement(self, event: SettlementStatement.Issued | SettlementStatement.Reissued) -> None:
         """HQ issued (or re-issued) this province's statement for a month; in a replicated batch."""
         statement = self.store.find(ReceivedStatement, event.originator_id)
         issued_at = event.timestamp.isoformat()
@@ -73,5 +74,5 @@ class SettlementCommands:
             order_by="month DESC, id",
         )
 
-    def get_statement(self, statement_id: str) -> dict[str, Any]:
+    def get_statement(self, statement_id: str) -> JSONObject:
         return self.store.document("settlement_statement", statement_id, "settlement statement")

@@ -6,7 +6,7 @@ the keys of other provinces as HQ distributed them."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TypeAlias
 
 from shared.application import CrmApplication
 from shared.auth.keyring import ProvinceKey
@@ -19,6 +19,33 @@ from shared.domain.staff import EVERYWHERE, StaffCopy, StaffMember, staff_id
 
 log = logging.getLogger(__name__)
 
+# HQ's directory records a province copies (all of StaffMember's events but the withdrawal and the verifier)
+StaffRecord: TypeAlias = (
+    StaffMember.Enrolled
+    | StaffMember.RoleChanged
+    | StaffMember.Transferred
+    | StaffMember.Republished
+    | StaffMember.Disabled
+    | StaffMember.Enabled
+)
+
+
+def _placement(event: StaffRecord) -> tuple[str, str] | None:
+    """The role and province a record names, if it names them."""
+    if isinstance(
+        event,
+        StaffMember.Enrolled | StaffMember.RoleChanged | StaffMember.Transferred | StaffMember.Republished,
+    ):
+        return event.role, event.province
+    return None
+
+
+def _name(event: StaffRecord) -> str:
+    """The member's name where the record carries it; else the user name stands in until one that does."""
+    if isinstance(event, StaffMember.Enrolled | StaffMember.Transferred | StaffMember.Republished):
+        return event.name
+    return event.username
+
 
 class StaffCommands:
     """This province's copy of HQ's directory and its signing keys; replicated records are applied in the batch's
@@ -30,7 +57,9 @@ class StaffCommands:
     def addressed_to_me(self, destination: str) -> bool:
         return destination in (self.store.settings.node_code, EVERYWHERE)
 
-    def _copy_of(self, event: Any) -> StaffCopy | None:
+    def _copy_of(
+        self, event: StaffRecord | StaffMember.Withdrawn | StaffMember.PasswordSet
+    ) -> StaffCopy | None:
         return self.store.find(StaffCopy, staff_id(event.username)) if event.username else None
 
     def withdraw(self, event: StaffMember.Withdrawn) -> None:
@@ -44,15 +73,16 @@ class StaffCommands:
         if copy is not None:
             copy.take_verifier(event.password_hash, event.by)
 
-    def apply_staff(self, event: StaffMember.Event) -> None:
+    def apply_staff(self, event: StaffRecord) -> None:
         """Any other record of HQ's directory addressed here (enrolled, changed, moved, disabled, enabled)."""
+        placed = _placement(event)
         copy = self._copy_of(event)
         if copy is None:  # enrolled, or moved here from elsewhere: known from this record on
             copy = StaffCopy(
                 username=event.username,
-                name=getattr(event, "name", event.username),
-                role=getattr(event, "role", ""),
-                province=getattr(event, "province", ""),
+                name=_name(event),
+                role=placed[0] if placed else "",
+                province=placed[1] if placed else "",
                 by=event.by,
             )
             self.store.created(copy)
@@ -60,11 +90,12 @@ class StaffCommands:
             enabled = False
         elif isinstance(event, StaffMember.Enabled):
             enabled = True
+        elif isinstance(event, StaffMember.Transferred | StaffMember.Republished):
+            enabled = event.enabled
         else:
-            enabled = getattr(event, "enabled", copy.enabled)
-        copy.update(
-            enabled, getattr(event, "role", copy.role), getattr(event, "province", copy.province), event.by
-        )
+            enabled = copy.enabled
+        role, province = placed or (copy.role, copy.province)
+        copy.update(enabled, role, province, event.by)
         if isinstance(event, StaffMember.Transferred | StaffMember.Republished) and event.password_hash:
             copy.take_verifier(event.password_hash, event.by)
 

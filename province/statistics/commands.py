@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
 from shared.application import CrmApplication
 from shared.domain.billing import billable_cycle
 from shared.domain.calendar import business_date
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.statistics import MonthlyReport, report_id
 
@@ -21,7 +21,7 @@ class StatisticsCommands:
     def __init__(self, store: CrmApplication) -> None:
         self.store = store
 
-    def publish_monthly_report(self, month: object, by: Operator) -> dict[str, Any]:
+    def publish_monthly_report(self, month: object, by: Operator) -> JSONObject:
         month = billable_cycle(month, business_date(self.store.clock()), "month")
         figures = self.monthly_figures(month)
         try:
@@ -37,7 +37,7 @@ class StatisticsCommands:
             "version": report.version,
         }
 
-    def monthly_figures(self, month: str) -> dict[str, Any]:
+    def monthly_figures(self, month: str) -> JSONObject:
         like = f"{month}%"
         orders = [
             json.loads(r["doc"])

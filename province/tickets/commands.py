@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from province.customers import CustomerCommands
 from province.customers.commands import ensure_manages
 from province.tickets.documents import BASE, CUSTOMER_BASE, ORDER_BASE, ticket_document, utc_or_none
+from province.tickets.schemas import TicketCreate, TicketPatch
+from shared.api.models import Callback
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.customer import Customer, CustomerStatus
-from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.errors import IllegalTransition
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.ticket import TroubleTicket
-from shared.domain.values import only_fields, text
 from shared.persistence.queries import Filter, Page, equal
 
 CALLBACK_OVERDUE = "(callback_due IS NOT NULL AND callback_due < ? AND callback_at IS NULL)"
@@ -26,17 +26,17 @@ class TicketCommands:
         self.customers = customers
 
     def open_ticket(
-        self, data: dict[str, Any], by: Operator, idempotency: IdempotencyKey | None = None
-    ) -> dict[str, Any]:
+        self, data: TicketCreate, by: Operator, idempotency: IdempotencyKey | None = None
+    ) -> JSONObject:
         customer = self._ticket_customer(data, by)
         ticket = TroubleTicket.open(
             customer_id=str(customer.id),
             customer_name=customer.name,
             grade=customer.grade,
-            ticket_type=data.get("ticketType"),
-            name=data.get("name"),
-            description=data.get("description"),
-            severity=data.get("severity"),
+            ticket_type=data.ticketType.value,
+            name=data.name,
+            description=data.description,
+            severity=None if data.severity is None else data.severity.value,
             opened_at=self.store.clock(),
             by=by,
         )
@@ -44,13 +44,9 @@ class TicketCommands:
         self.store.record(ticket, idempotency=idempotency, outcome=Outcome(201, document))
         return document
 
-    def _ticket_customer(self, data: dict[str, Any], by: Operator) -> Customer:
-        parties = data.get("relatedParty")
-        if not isinstance(parties, list) or not parties or not isinstance(parties[0], dict):
-            raise InvalidValue("is required: a list naming the customer", field="relatedParty")
-        field = "relatedParty[0].id"
-        customer_id = text(parties[0].get("id"), field, max_length=64)
-        customer: Customer = self.customers.load_customer(customer_id, field, referenced=True)
+    def _ticket_customer(self, data: TicketCreate, by: Operator) -> Customer:
+        field = "relatedParty[0].id"  # the schema requires at least one entry, each with an id
+        customer = self.customers.load_customer(data.relatedParty[0].id, field, referenced=True)
         ensure_manages(customer, by)
         if customer.status == CustomerStatus.CLOSED.value:
             raise IllegalTransition(
@@ -58,22 +54,18 @@ class TicketCommands:
             )
         return customer
 
-    def change_ticket(self, ticket_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        allowed = {"status", "statusChangeReason", "resolution"}
-        only_fields(patch, allowed)
-        if "status" not in patch:
-            raise InvalidValue("is required", field="status")
-        ticket: TroubleTicket = self.store.load(TroubleTicket, ticket_id)
+    def change_ticket(self, ticket_id: str, patch: TicketPatch, by: Operator) -> JSONObject:
+        ticket = self.store.load(TroubleTicket, ticket_id)
         ensure_manages(self.store.load(Customer, ticket.customer_id), by)
         ticket.change_status(
-            patch["status"], patch.get("statusChangeReason"), patch.get("resolution"), self.store.clock(), by
+            patch.status.value, patch.statusChangeReason, patch.resolution, self.store.clock(), by
         )
         self.store.record(ticket)
         return ticket_document(ticket)
 
-    def record_ticket_callback(self, ticket_id: str, data: dict[str, Any], by: Operator) -> dict[str, Any]:
-        ticket: TroubleTicket = self.store.load(TroubleTicket, ticket_id)
-        ticket.record_callback(data.get("result"), data.get("satisfied"), self.store.clock(), by)
+    def record_ticket_callback(self, ticket_id: str, data: Callback, by: Operator) -> JSONObject:
+        ticket = self.store.load(TroubleTicket, ticket_id)
+        ticket.record_callback(data.result, data.satisfied, self.store.clock(), by)
         self.store.record(ticket)
         return ticket_document(ticket)
 
@@ -103,7 +95,7 @@ class TicketCommands:
             "trouble_ticket", filters, offset=offset, limit=limit, order_by="created_at, id"
         )
 
-    def get_ticket(self, ticket_id: str) -> dict[str, Any]:
+    def get_ticket(self, ticket_id: str) -> JSONObject:
         return self.store.document("trouble_ticket", ticket_id, "trouble ticket")
 
     def overdue_callbacks(self, offset: int = 0, limit: int = 100) -> Page:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
+from shared.domain.json_types import JSONObject
 from shared.domain.ticket import TroubleTicket
 
 BASE = "/tmf-api/troubleTicket/v4/troubleTicket"
@@ -12,11 +13,11 @@ CUSTOMER_BASE = "/tmf-api/customerManagement/v4/customer"
 ORDER_BASE = "/tmf-api/productOrderingManagement/v4/productOrder"
 
 
-def utc_or_none(moment: Any) -> str | None:
+def utc_or_none(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
-def ticket_document(t: TroubleTicket) -> dict[str, Any]:
+def ticket_document(t: TroubleTicket) -> JSONObject:
     """TMF621 TroubleTicket with the callback (回访) as an extension."""
     doc: dict[str, Any] = {
         "id": str(t.id),

@@ -35,8 +35,9 @@ def create_ticket(
     idempotency_key: IdempotencyHeader = None,
     by: Operator = acting(P.WRITE_TICKETS),
 ) -> Response:
-    data = body.as_command()
-    return idempotent_create(app, idempotency_key, data, lambda key: app.tickets.open_ticket(data, by, key))
+    return idempotent_create(
+        app, idempotency_key, body.as_command(), lambda key: app.tickets.open_ticket(body, by, key)
+    )
 
 
 @tickets.get(
@@ -92,7 +93,7 @@ def get_ticket(ticket_id: str, app: ProvinceApp, fields: TicketFields) -> Respon
 def patch_ticket(
     ticket_id: str, body: TicketPatch, app: ProvinceApp, by: Operator = acting(P.WRITE_TICKETS)
 ) -> Response:
-    return one(app.tickets.change_ticket(ticket_id, body.as_command(), by))
+    return one(app.tickets.change_ticket(ticket_id, body, by))
 
 
 @tickets.post(
@@ -103,7 +104,7 @@ def patch_ticket(
 def ticket_callback(
     ticket_id: str, body: Callback, app: ProvinceApp, by: Operator = acting(P.WRITE_TICKETS)
 ) -> Response:
-    return one(app.tickets.record_ticket_callback(ticket_id, body.as_command(), by))
+    return one(app.tickets.record_ticket_callback(ticket_id, body, by))
 
 
 @worklists.get(

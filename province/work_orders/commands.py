@@ -6,16 +6,18 @@ its `DeliveryLeg`, whose reports go up to HQ and on to the home province.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from province.work_orders.documents import work_order_document
 from province.work_orders.read_model import work_orders_of
+from province.work_orders.schemas import WorkOrderPatch
 from shared.application import CrmApplication, retried
 from shared.domain.cross_province import DeliveryLeg, leg_id
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.order import ProductOrder
-from shared.domain.values import MAX_TEXT, only_fields, text
+from shared.domain.values import MAX_TEXT, text
 from shared.domain.work_order import WorkOrder, WorkState, advance, leg_state, parse_work_state
 from shared.persistence.queries import Page, equal
 
@@ -32,10 +34,11 @@ class WorkOrderCommands:
         self.orders = orders
 
     @retried
-    def change_work_order(self, work_id: str, patch: dict[str, Any], by: Operator) -> dict[str, Any]:
-        only_fields(patch, {"state", "stateReason"})
-        target = parse_work_state(patch.get("state"))
-        reason = text(patch.get("stateReason"), "stateReason", max_length=MAX_TEXT, required=False)
+    def change_work_order(self, work_id: str, patch: WorkOrderPatch, by: Operator) -> JSONObject:
+        # the TMF state list is wider than a work order's: the states it cannot take are a 400 naming state
+        target = parse_work_state(patch.state)
+        # the schema bounds the length; text() trims it, makes blank "" and refuses control characters
+        reason = text(patch.stateReason, "stateReason", max_length=MAX_TEXT, required=False)
         with self.store.batch() as batch:
             work: WorkOrder = self.store.load(WorkOrder, work_id)
             if target is WorkState(work.state):
@@ -89,5 +92,5 @@ class WorkOrderCommands:
             "work_order", filters, offset=offset, limit=limit, order_by="order_id, sequence"
         )
 
-    def get_work_order(self, work_id: str) -> dict[str, Any]:
+    def get_work_order(self, work_id: str) -> JSONObject:
         return self.store.document("work_order", work_id, "service order")

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from province.orders.documents import ORDER_BASE, utc
+from shared.domain.json_types import JSONObject
 from shared.domain.work_order import WorkOrder
 
 WORK_BASE = "/tmf-api/serviceOrdering/v4/serviceOrder"
 
 
-def work_order_document(w: WorkOrder) -> dict[str, Any]:
+def work_order_document(w: WorkOrder) -> JSONObject:
     """TMF641 ServiceOrder: one item naming the unit's task; remote work names its home order and customer."""
-    order_ref: dict[str, Any] = {"id": str(w.order_id), "@referredType": "ProductOrder"}
+    order_ref: JSONObject = {"id": str(w.order_id), "@referredType": "ProductOrder"}
     if w.is_remote:
         order_ref["homeProvince"] = w.home_province
     else:
         order_ref["href"] = f"{ORDER_BASE}/{w.order_id}"
-    doc = {
+    doc: JSONObject = {
         "id": str(w.id),
         "href": f"{WORK_BASE}/{w.id}",
         "@type": "ServiceOrder",
@@ -38,9 +37,9 @@ def work_order_document(w: WorkOrder) -> dict[str, Any]:
         "relatedParty": [{**w.customer, "role": "customer", "@referredType": "Customer"}]
         if w.customer
         else None,
-        "productOrderItem": w.items or None,
+        "productOrderItem": list(w.items) or None,
         "errorMessage": [{"message": w.error_message}] if w.error_message else None,
-        "stateHistory": w.history,
+        "stateHistory": list(w.history),
         "version": w.version,
     }
     return {k: v for k, v in doc.items() if v is not None}

@@ -79,7 +79,7 @@ def get_work_order(work_id: str, app: ProvinceApp, fields: WorkFields) -> Respon
 def patch_work_order(
     work_id: str, body: WorkOrderPatch, app: ProvinceApp, by: Operator = acting(P.WORK_ORDERS)
 ) -> Response:
-    return one(app.work_orders.change_work_order(work_id, body.as_command(), by))
+    return one(app.work_orders.change_work_order(work_id, body, by))
 
 
 router = work

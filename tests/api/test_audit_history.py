@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from crm.bootstrap import rest_api
+from province.customers.schemas import CustomerCreate, CustomerPatch
 from shared.audit.trail import AuditTrail, document_of
 from shared.domain.operator import Operator
 from tests.support.auth import staff
@@ -63,10 +64,12 @@ def test_past_states_by_version_and_time_and_refusals(client, province):
 
 
 def test_time_travel_equals_a_full_replay_along_a_long_snapshotted_history(province):
-    customer = province.customers.register_customer(individual(), staff_by())
+    customer = province.customers.register_customer(CustomerCreate.model_validate(individual()), staff_by())
     grades = ("1A", "2A", "3A", "4A", "5A")
     for n in range(1, 2000):
-        province.customers.update_customer(customer["id"], {"grade": grades[n % 5]}, staff_by())
+        province.customers.update_customer(
+            customer["id"], CustomerPatch.model_validate({"grade": grades[n % 5]}), staff_by()
+        )
     assert province.snapshots is not None and list(province.snapshots.get(_uuid(customer["id"])))
     trail = AuditTrail(province, province.audited_resources)
     resource = trail.resources["customer"]
@@ -133,8 +136,12 @@ def test_hq_shows_each_provinces_mirrored_events_of_an_aggregate(tmp_path):
 
     with cluster("sqlite", tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"].app, nodes["HQ"].app
-        customer = gd.customers.register_customer(group(), BY)
-        gd.customers.update_customer(customer["id"], {"status": "active"}, replace(BY, channel="callCentre"))
+        customer = gd.customers.register_customer(CustomerCreate.model_validate(group()), BY)
+        gd.customers.update_customer(
+            customer["id"],
+            CustomerPatch.model_validate({"status": "active"}),
+            replace(BY, channel="callCentre"),
+        )
         api = rest_api(hq, nodes["HQ"].runtime)
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             path = f"/replication/mirror/GD/history/{customer['id']}"

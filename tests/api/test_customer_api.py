@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from crm.bootstrap import open_province
+from province.customers.schemas import CustomerCreate
 from shared.domain.operator import Operator
 from tests.support.auth import STAFF, staff
 from tests.support.factories import group, id_card, individual
@@ -290,7 +291,9 @@ def test_two_stale_copies_saved_one_after_the_other_the_second_is_refused(provin
     from shared.application import ConcurrentChange
     from shared.domain.customer import Customer
 
-    doc = province.customers.register_customer(individual(), Operator(actor="a", role="r", channel="web"))
+    doc = province.customers.register_customer(
+        CustomerCreate.model_validate(individual()), Operator(actor="a", role="r", channel="web")
+    )
     first = province.load(Customer, doc["id"])
     second = province.load(Customer, doc["id"])
     first.regrade("1A", Operator(actor="a", role="r", channel="web"))

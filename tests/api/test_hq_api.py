@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from crm.bootstrap import rest_api
+from province.customers.schemas import CustomerCreate
 from tests.support.auth import staff
 from tests.support.factories import BY, group
 from tests.support.nodes import cluster, event_count, eventually, hq_alone
@@ -75,7 +76,7 @@ def test_national_customers_statistics_and_status_over_rest(store, tmp_path):
         hq = nodes["HQ"]
         body = group(name="跨省集团")
         for code in ("GD", "BJ"):
-            nodes[code].app.customers.register_customer(body, BY)
+            nodes[code].app.customers.register_customer(CustomerCreate.model_validate(body), BY)
         api = rest_api(hq.app, hq.runtime)
         with TestClient(api, headers=staff("auditor", "HQ", "zhao.audit")) as client:
             # one national customer as soon as GD's part arrives; BJ's part joins it

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crm.bootstrap import open_province
+from province.customers.schemas import CustomerCreate
 from shared.domain.operator import Operator
 from tests.support.factories import individual
 from tests.support.stores import events_table, position_column, tamper
@@ -108,11 +109,11 @@ def test_a_deleted_newest_event_stops_later_writes_loudly(tmp_path):
     with node_settings("sqlite", tmp_path) as settings:
         province = open_province(settings)
         try:
-            province.customers.register_customer(individual(), by)
+            province.customers.register_customer(CustomerCreate.model_validate(individual()), by)
             newest = province.head_position()
             tamper(province, f"DELETE FROM {events_table(province)} WHERE rowid = ?", [newest])
             with pytest.raises(LogTampered):
-                province.customers.register_customer(individual(), by)
+                province.customers.register_customer(CustomerCreate.model_validate(individual()), by)
         finally:
             province.close()
 

@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Snapshot
 
+from province.customers.schemas import CustomerCreate, CustomerPatch
 from shared.domain.customer import Customer
 from shared.domain.operator import Operator
 from shared.domain.settlement import BillApportionment
@@ -26,8 +27,10 @@ MACHINE = Operator.signed_in(
 
 @pytest.mark.parametrize("by", [SIGNED_IN, MACHINE], ids=["person", "machine"])
 def test_a_stored_event_holds_the_old_record_and_reads_back_as_an_operator(province, by):
-    customer_id = UUID(province.customers.register_customer(individual(), by)["id"])
-    province.customers.update_customer(str(customer_id), {"grade": "4A"}, by)
+    customer_id = UUID(
+        province.customers.register_customer(CustomerCreate.model_validate(individual()), by)["id"]
+    )
+    province.customers.update_customer(str(customer_id), CustomerPatch.model_validate({"grade": "4A"}), by)
 
     events = list(province.events.get(customer_id))
     assert [type(e).__qualname__ for e in events][:2] == ["Customer.Registered", "Customer.GradeChanged"]

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from crm.ports import free_port
+from province.customers.schemas import CustomerCreate
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from shared.persistence.databases import connect
@@ -178,7 +179,7 @@ def test_a_database_refusing_connections_makes_the_log_service_unavailable_not_u
     """During an outage the province's Head and Subscribe let store errors escape: tracebacks, and HQ saw UNKNOWN."""
     require_postgres()
     with start_node("postgres", tmp_path, "GD") as gd, channel_as("HQ", gd.target, "GD") as channel:
-        gd.app.customers.register_customer(individual(), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual()), BY)
         stub = pb_grpc.NotificationLogStub(channel)
         head = stub.Head(pb.HeadRequest(follower="HQ"), timeout=10).position
         assert head > 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hq.catalog.schemas import OfferingCreate, OfferingPatch
+from province.customers.schemas import CustomerCreate, CustomerPatch, MemberCreate
+from province.tickets.schemas import TicketCreate
 from shared.classification import PROVINCE_PUBLIC
 from tests.support.factories import BY, group, individual
 from tests.support.nodes import cluster, eventually
@@ -20,8 +22,12 @@ def synced(hq, province_code: str, province) -> bool:
 def test_customer_registered_in_gd_appears_in_the_national_registry(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
-        vip = gd.app.customers.register_customer(individual(grade="1A", name="王总"), BY)
-        gd.app.customers.register_customer(individual(grade="5A"), BY)  # not a national customer
+        vip = gd.app.customers.register_customer(
+            CustomerCreate.model_validate(individual(grade="1A", name="王总")), BY
+        )
+        gd.app.customers.register_customer(
+            CustomerCreate.model_validate(individual(grade="5A")), BY
+        )  # not a national customer
         eventually(lambda: synced(hq, "GD", gd))
         national = hq.app.registry.list_national_customers()
         assert national.total == 1
@@ -32,7 +38,9 @@ def test_customer_registered_in_gd_appears_in_the_national_registry(store, tmp_p
         unmasked = hq.app.registry.get_national_customer(national.items[0]["id"], unmask=True)
         assert unmasked["certificate"] == vip["certificate"]
         assert national.items[0]["provincialCustomer"][0]["id"] == vip["id"]
-        gd.app.customers.update_customer(vip["id"], {"grade": "2A", "status": "active"}, BY)
+        gd.app.customers.update_customer(
+            vip["id"], CustomerPatch.model_validate({"grade": "2A", "status": "active"}), BY
+        )
         eventually(lambda: hq.app.registry.list_national_customers(grade="2A").total == 1)
         status = hq.runtime.status()["upstreams"][0]
         assert status["lagEvents"] == 0 and status["state"] == "streaming"
@@ -41,16 +49,22 @@ def test_customer_registered_in_gd_appears_in_the_national_registry(store, tmp_p
 def test_same_group_in_gd_and_bj_is_one_national_customer(store, tmp_path):
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         body = group(name="中国某集团")
-        g_gd = nodes["GD"].app.customers.register_customer(body, BY)
-        g_bj = nodes["BJ"].app.customers.register_customer(body, BY)
+        g_gd = nodes["GD"].app.customers.register_customer(CustomerCreate.model_validate(body), BY)
+        g_bj = nodes["BJ"].app.customers.register_customer(CustomerCreate.model_validate(body), BY)
         nodes["GD"].app.customers.add_member(
-            g_gd["id"], {"name": "甲", "phoneNumber": "13800000001", "province": "GD"}, BY
+            g_gd["id"],
+            MemberCreate.model_validate({"name": "甲", "phoneNumber": "13800000001", "province": "GD"}),
+            BY,
         )
         nodes["BJ"].app.customers.add_member(
-            g_bj["id"], {"name": "乙", "phoneNumber": "13800000002", "province": "BJ"}, BY
+            g_bj["id"],
+            MemberCreate.model_validate({"name": "乙", "phoneNumber": "13800000002", "province": "BJ"}),
+            BY,
         )
         nodes["BJ"].app.customers.add_member(
-            g_bj["id"], {"name": "丙", "phoneNumber": "13800000003", "province": "SH"}, BY
+            g_bj["id"],
+            MemberCreate.model_validate({"name": "丙", "phoneNumber": "13800000003", "province": "SH"}),
+            BY,
         )
         hq = nodes["HQ"]
         eventually(lambda: synced(hq, "GD", nodes["GD"]) and synced(hq, "BJ", nodes["BJ"]))
@@ -142,11 +156,13 @@ def test_national_statistics_from_bills_registry_and_monthly_reports(store, tmp_
         )
         assert report["ticketsByType"] == local["ticketsByType"]
         gd.app.tickets.open_ticket(
-            {
-                "ticketType": "fault",
-                "description": "again",
-                "relatedParty": [{"id": gd.app.customers.list_customers(limit=1).items[0]["id"]}],
-            },
+            TicketCreate.model_validate(
+                {
+                    "ticketType": "fault",
+                    "description": "again",
+                    "relatedParty": [{"id": gd.app.customers.list_customers(limit=1).items[0]["id"]}],
+                }
+            ),
             BY,
         )
         gd.app.statistics.publish_monthly_report(

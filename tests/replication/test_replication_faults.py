@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from crm.bootstrap import api_alone, open_hq, rest_api
 from crm.ports import free_port
+from province.customers.schemas import CustomerCreate
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.tls import create_certificates, secure_channel
@@ -45,7 +46,7 @@ def _refusal(call) -> tuple[grpc.StatusCode, str]:
 
 def test_fifty_idle_tails_from_strangers_do_not_delay_hqs_follower(store, tmp_path):
     with start_node(store, tmp_path, "GD") as gd, start_node(store, tmp_path, "HQ") as hq:
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         head = gd.runtime.service.chain.extend()
         stranger = Settings(node_code="XX", keys_dir=tmp_path / "stranger")  # the cluster's CA, but no node
         shutil.copytree(
@@ -69,7 +70,7 @@ def test_fifty_idle_tails_from_strangers_do_not_delay_hqs_follower(store, tmp_pa
             assert all("superseded" in call.details() or "not ended yet" in call.details() for call in ended)
 
             hq.runtime.add_upstream("GD", gd.target)  # HQ's follower connects while the tails are held
-            gd.app.customers.register_customer(individual(grade="2A"), BY)
+            gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="2A")), BY)
             eventually(lambda: hq.app.registry.list_national_customers().total == 2, timeout=5)
             assert hq.follower("GD").status.state == "streaming"
             for call in held:
@@ -98,7 +99,7 @@ def test_callers_without_a_certificate_are_bounded_per_peer_and_in_all(store, tm
 def test_request_fields_out_of_range_are_invalid_argument_and_not_logged_whole(store, tmp_path, caplog):
     with start_node(store, tmp_path, "GD") as gd:
         for grade in ("1A", "2A", "3A"):
-            gd.app.customers.register_customer(individual(grade=grade), BY)
+            gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade=grade)), BY)
         long_name = "H" * 1_000_000
         with channel_as("HQ", gd.target, "GD") as channel:
             stub = pb_grpc.NotificationLogStub(channel)
@@ -203,12 +204,14 @@ def _newer_type(gd) -> StoredEvent:
 def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, tmp_path, caplog, poison):
     with cluster(store, tmp_path, ("GD", "BJ")) as nodes:
         gd, bj, hq = nodes["GD"], nodes["BJ"], nodes["HQ"]
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         before, mirrored = hq.follower("GD").status.position, hq.app.mirror.count("GD")
         record = poison(gd)
         position = gd.app.recorder.insert_events([record])[0]  # written into GD's store behind its back
-        gd.app.customers.register_customer(individual(grade="2A"), BY)  # a good record after it
+        gd.app.customers.register_customer(
+            CustomerCreate.model_validate(individual(grade="2A")), BY
+        )  # a good record after it
 
         status = eventually(lambda: (s := hq.follower("GD").status).state == "stopped" and s, timeout=10)
         assert (status.stopped_at_position, status.stopped_at_topic) == (position, record.topic)
@@ -221,7 +224,9 @@ def test_a_poison_record_stops_its_follower_loudly_and_the_others_go_on(store, t
         errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
         assert len(errors) == 1 and f"position {position}" in errors[0] and record.topic in errors[0]
 
-        bj.app.customers.register_customer(individual(grade="1A"), BY)  # the other provinces go on
+        bj.app.customers.register_customer(
+            CustomerCreate.model_validate(individual(grade="1A")), BY
+        )  # the other provinces go on
         eventually(lambda: hq.app.registry.list_national_customers(province="BJ").total == 1)
         assert hq.follower("BJ").status.state == "streaming"
 
@@ -261,7 +266,7 @@ def test_a_record_that_decodes_but_cannot_be_applied_is_tried_a_handful_of_times
 ):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         before = hq.follower("GD").status.position
         gd.app.recorder.insert_events(
@@ -276,7 +281,7 @@ def test_a_record_that_decodes_but_cannot_be_applied_is_tried_a_handful_of_times
                 )
             ]
         )
-        gd.app.customers.register_customer(individual(grade="2A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="2A")), BY)
         status = eventually(lambda: (s := hq.follower("GD").status).state == "stopped" and s, timeout=10)
         attempts = hq.app.settings.replication_failed_attempts
         assert status.reconnects == attempts - 1 and not hq.follower("GD").is_alive()

@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from province.customers.schemas import CustomerCreate
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.tls import create_certificates, secure_channel
@@ -28,7 +29,7 @@ def _subscribe(channel, follower=""):
 
 def test_only_hq_with_the_clusters_certificate_reads_a_provinces_log(store, tmp_path):
     with start_node(store, tmp_path, "GD") as gd:
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         with channel_as("HQ", gd.target, "GD") as channel:
             assert _subscribe(channel, "HQ")[0].notifications  # HQ, by its certificate
         with grpc.insecure_channel(gd.target) as channel:  # plaintext: refused
@@ -53,12 +54,14 @@ def test_only_hq_with_the_clusters_certificate_reads_a_provinces_log(store, tmp_
 
 def test_a_forged_history_from_a_rogue_is_refused_and_reported_as_an_identity_error(store, tmp_path):
     with start_node(store, tmp_path, "GD") as gd, start_node(store, tmp_path, "HQ") as hq:
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         rogue_keys = tmp_path / "rogue-keys"
         shutil.copytree(keys_dir(), rogue_keys, ignore=shutil.ignore_patterns("tls"))
         create_certificates(rogue_keys / "tls", ["GD", "HQ"])  # self-made CA and certificates
         with start_node(store, tmp_path / "rogue", "GD", keys_dir=rogue_keys) as rogue:
-            rogue.app.customers.register_customer(individual(grade="1A"), BY)  # a "GD" history of its own
+            rogue.app.customers.register_customer(
+                CustomerCreate.model_validate(individual(grade="1A")), BY
+            )  # a "GD" history of its own
             hq.runtime.add_upstream("GD", rogue.target)
             view = eventually(lambda: (u := hq.runtime.status()["upstreams"][0])["lastError"] and u)
             assert view["lastError"].startswith("identity") and view["position"] == 0
@@ -81,7 +84,7 @@ def test_a_node_at_gds_address_without_gds_signing_key_is_refused(store, tmp_pat
             )
         )
         with start_node(store, tmp_path / "thief", "GD", keys_dir=thief_keys) as thief:
-            thief.app.customers.register_customer(individual(grade="1A"), BY)
+            thief.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
             hq.runtime.add_upstream("GD", thief.target)
             status = eventually(
                 lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status

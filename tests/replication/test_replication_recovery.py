@@ -12,6 +12,7 @@ import urllib.request
 from crm.bootstrap import open_hq, open_province, run_node
 from crm.ports import free_port
 from crm.throwaway import register_many
+from province.customers.schemas import CustomerCreate
 from replication.chain import GENESIS
 from shared.classification import PROVINCE_PUBLIC
 from tests.support.auth import staff
@@ -120,7 +121,7 @@ def _tracked(settings) -> int:
 def test_province_down_then_back_is_caught_up(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         settings, grpc_port = gd.app.settings, gd.runtime.grpc_port
         gd.runtime.stop()
@@ -141,7 +142,7 @@ def test_province_down_then_back_is_caught_up(store, tmp_path):
         back = open_province(settings.model_copy(update={"grpc_port": grpc_port}))
         runtime = run_node(back, follow=False).runtime
         try:
-            back.customers.register_customer(individual(grade="2A"), BY)
+            back.customers.register_customer(CustomerCreate.model_validate(individual(grade="2A")), BY)
             eventually(lambda: hq.app.registry.list_national_customers().total == 2, timeout=30)
             assert hq.follower("GD").status.state == "streaming"
         finally:
@@ -173,12 +174,12 @@ def test_hq_down_while_provinces_work_then_back_catches_up(store, tmp_path):
 
         hq, runtime = start_hq()
         gd.runtime.add_upstream("HQ", f"127.0.0.1:{hq_settings.grpc_port}")
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         eventually(lambda: hq.registry.list_national_customers().total == 1)
         runtime.stop()
         hq.close()
         for grade in ("1A", "2A", "3A"):  # HQ is down: the province keeps accepting work
-            gd.app.customers.register_customer(individual(grade=grade), BY)
+            gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade=grade)), BY)
         eventually(
             lambda: gd.follower("HQ").status.state != "streaming" and gd.follower("HQ").status.last_error
         )
@@ -196,7 +197,7 @@ def test_tampered_upstream_is_detected_and_reported(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
         for grade in ("1A", "2A"):
-            gd.app.customers.register_customer(individual(grade=grade), BY)
+            gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade=grade)), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         assert hq.runtime.audit("GD")["ok"] is True
         first = next(
@@ -221,7 +222,7 @@ def test_tampered_upstream_is_detected_and_reported(store, tmp_path):
 def test_upstream_whose_history_changed_stops_its_follower_loudly(store, tmp_path):
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         recorded = hq.follower("GD").status.position
         port = gd.runtime.grpc_port
@@ -229,7 +230,9 @@ def test_upstream_whose_history_changed_stops_its_follower_loudly(store, tmp_pat
         # Another store answers on GD's address: a log whose history differs from what HQ recorded.
         with start_node(store, tmp_path / "impostor", "GD", grpc_port=port) as impostor:
             for grade in ("1A", "2A", "3A"):
-                impostor.app.customers.register_customer(individual(grade=grade), BY)
+                impostor.app.customers.register_customer(
+                    CustomerCreate.model_validate(individual(grade=grade)), BY
+                )
             status = eventually(
                 lambda: hq.follower("GD").status.state == "stopped" and hq.follower("GD").status
             )
@@ -251,7 +254,7 @@ def test_hq_audits_on_its_own_and_reports_a_changed_upstream_history(store, tmp_
     ):
         hq.runtime.add_upstream("GD", gd.target)
         hq.runtime.start_auditor()
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         eventually(lambda: (hq.runtime.status()["upstreams"][0]["lastAudit"] or {}).get("checked"))
         assert hq.runtime.status()["upstreams"][0]["lastAudit"]["ok"] is True
         first = next(

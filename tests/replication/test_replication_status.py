@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from crm.bootstrap import open_province, rest_api, run_node
 from crm.ports import free_port
+from province.customers.schemas import CustomerCreate
 from tests.support.auth import staff
 from tests.support.factories import BY, individual
 from tests.support.nodes import Node, cluster, eventually
@@ -45,7 +46,7 @@ def test_last_error_is_cleared_once_the_follower_streams_again_and_kept_as_the_p
             back = open_province(settings.model_copy(update={"grpc_port": grpc_port}))
             runtime = run_node(back, follow=False).runtime
             try:
-                back.customers.register_customer(individual(grade="2A"), BY)
+                back.customers.register_customer(CustomerCreate.model_validate(individual(grade="2A")), BY)
                 eventually(lambda: hq.app.registry.list_national_customers().total == 1, timeout=30)
                 again = eventually(lambda: (u := upstream(client, "GD"))["state"] == "streaming" and u)
             finally:

@@ -10,6 +10,7 @@ from eventsourcing.utils import resolve_topic
 
 from crm import cli
 from hq.mirror.verification import verify_mirror
+from province.customers.schemas import CustomerCreate
 from replication.chain import GENESIS, LogRecord, verify
 from replication.generated import replication_pb2 as pb
 from replication.generated import replication_pb2_grpc as pb_grpc
@@ -100,7 +101,7 @@ def test_the_wire_carries_only_public_types_in_batches_with_a_chain_that_verifie
 
 def test_a_tail_is_woken_by_the_nodes_own_save_not_by_polling(store, tmp_path):
     with start_node(store, tmp_path, "GD") as gd:
-        gd.app.customers.register_customer(individual(grade="1A"), BY)
+        gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="1A")), BY)
         with channel_as("HQ", gd.target, "GD") as channel:
             stream = pb_grpc.NotificationLogStub(channel).Subscribe(
                 pb.SubscribeRequest(after_position=0, tail=True, follower="HQ")
@@ -109,7 +110,7 @@ def test_a_tail_is_woken_by_the_nodes_own_save_not_by_polling(store, tmp_path):
             assert first.notifications
             time.sleep(0.3)  # the tail is now waiting
             started = time.monotonic()
-            gd.app.customers.register_customer(individual(grade="2A"), BY)
+            gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade="2A")), BY)
             woken = next(stream)
             elapsed = time.monotonic() - started
             stream.cancel()
@@ -123,7 +124,7 @@ def test_hq_mirror_proves_itself_offline_and_a_changed_mirror_row_is_caught(
     with cluster(store, tmp_path, ("GD",)) as nodes:
         gd, hq = nodes["GD"], nodes["HQ"]
         for grade in ("1A", "2A", "4A"):
-            gd.app.customers.register_customer(individual(grade=grade), BY)
+            gd.app.customers.register_customer(CustomerCreate.model_validate(individual(grade=grade)), BY)
         eventually(lambda: hq.follower("GD").status.position == gd.runtime.service.chain.extend())
         proof = verify_mirror(hq.app, "GD", page=2)
         assert proof["ok"] and proof["checked"] == hq.app.mirror.count("GD") > 2

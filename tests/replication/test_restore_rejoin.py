@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from crm.bootstrap import open_province, rest_api, start_node
 from hq.catalog.schemas import OfferingCreate
 from hq.mirror.repair import divergence, reseed
+from province.orders.schemas import CancelOrderCreate
+from province.work_orders.schemas import WorkOrderPatch
 from replication.chain import GENESIS, LogRecord, recorded_at
 from shared.audit.replay import replay_and_compare
 from shared.audit.trail import AuditTrail
@@ -195,7 +197,9 @@ def test_work_forwarded_again_for_a_leg_held_here_leaves_it_as_it_is(store, tmp_
         first = as_hq_log(home, routing.collect_events())
         deliver(bj, first)
         works = bj.work_orders.list_work_orders(order_id=placed["id"]).items
-        bj.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
+        bj.work_orders.change_work_order(
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
+        )
         worked = bj.work_orders.list_work_orders(order_id=placed["id"]).items
         again = as_hq_log(
             home, [bj.decode(r) for r in first], after=first[-1].position, previous=first[-1].running_hash
@@ -262,9 +266,14 @@ def test_backup_orders_crossing_restore_reseed_then_new_cross_province_orders_co
         withdrawn = order(gd.app, c["id"], ("PO-DC-2M", "BJ"))
         works = forwarded(bj.app, lost["id"])
         forwarded(bj.app, withdrawn["id"])
-        bj.app.work_orders.change_work_order(works[0]["id"], {"state": "inProgress"}, BY)
+        bj.app.work_orders.change_work_order(
+            works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
+        )
         gd.app.orders.cancel_order(
-            {"productOrder": {"id": withdrawn["id"]}, "cancellationReason": "moved"}, BY
+            CancelOrderCreate.model_validate(
+                {"productOrder": {"id": withdrawn["id"]}, "cancellationReason": "moved"}
+            ),
+            BY,
         )
         order_state(gd.app, withdrawn["id"], "cancelled")
         eventually(lambda: leg(gd.app.orders.get_order(lost["id"]), "BJ")["state"] == "inProgress")
