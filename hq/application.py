@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import TopicError, resolve_topic
 
 from hq.catalog import HqCatalogCommands
 from hq.catalog import read_model as catalog_model
@@ -129,7 +129,7 @@ class HqApplication(CrmApplication):
 
     def _applied(self, records: Sequence[LogRecord | MirrorRecord]) -> list[object]:
         """The domain events of the records HQ applies, in log order (known by their class, not decoded else)."""
-        return [self.decode(r) for r in records if issubclass(resolve_topic(r.topic), APPLIED)]
+        return [self.decode(r) for r in records if _is_applied(r.topic)]
 
     @singledispatchmethod
     def policy(self, event: object, upstream: str) -> None:
@@ -193,3 +193,12 @@ class HqApplication(CrmApplication):
                         for sql, params in self.schema.statements_for(op):
                             self.queries.execute(cursor, sql, params)
         return count
+
+
+def _is_applied(topic: str) -> bool:
+    """Whether HQ applies events of this topic; a mirrored topic no longer importable here (a province newer than
+    HQ, or a type since retired) is kept verbatim in the mirror and passed over, as the live batch refuses it."""
+    try:
+        return issubclass(resolve_topic(topic), APPLIED)
+    except TopicError:
+        return False

@@ -113,6 +113,15 @@ class ProvinceApplication(CrmApplication):
         """What the customer still has open, by kind: closing waits until nothing is."""
         return {**self.orders.still_open(customer), **self.billing.still_open(customer)}
 
+    def _refuse_unhandled(self, record: LogRecord, event: DomainEvent) -> None:
+        """A record HQ addressed here that no policy entry applies fails its batch (the follower then reports it):
+        skipping it would move the tracking position past work this province never did."""
+        dispatcher = type(self).__dict__["policy"].dispatcher
+        if dispatcher.dispatch(type(event)) is dispatcher.dispatch(object):
+            raise LookupError(
+                f"{record.topic} at position {record.position}: no policy entry applies it here"
+            )
+
     def orphans_by_upstream(self) -> dict[str, int]:
         return self.orphans.orphans_by_upstream()
 
@@ -222,6 +231,7 @@ class ProvinceApplication(CrmApplication):
                 elif isinstance(event, Product.Designed | Product.TariffChanged | Product.LifecycleChanged):
                     catalog_events.append(event)
                 elif self.staff.addressed_to_me(getattr(event, "destination", "")):
+                    self._refuse_unhandled(record, event)
                     try:
                         self.created(*self.policy(event))
                     except NotHeld as missing:  # raised before the policy changed anything

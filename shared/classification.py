@@ -3,7 +3,7 @@
 A topic is `module:Class.Event`. Only the topics listed here are public; an unknown topic is local, so a
 new event type never leaks by accident. Every `Customer` event must be public and every `Product` event
 HQ-public: the receivers replay those aggregates whole (the library checks that each version follows the
-last), so a local fact about a customer belongs in another aggregate (tests/test_replication_wire.py).
+last), so a local fact about a customer belongs in another aggregate (tests/replication/test_replication_wire.py).
 """
 
 from __future__ import annotations

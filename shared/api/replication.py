@@ -1,6 +1,6 @@
 """`/replication/*` that every node answers: the status of its log and of each upstream, and resuming a follower.
 
-HQ adds its mirror's routes (hq/mirror/routes.py), a province its orphans (province/api/routes/orphans.py).
+HQ adds its mirror's routes (hq/mirror/routes.py), a province its orphans (province/orphans/routes.py).
 """
 
 from __future__ import annotations

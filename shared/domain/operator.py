@@ -56,12 +56,14 @@ class Operator:
     @classmethod
     def from_record(cls, record: Mapping[str, str]) -> Operator:
         """The operator an event's stored `by` record names (the inverse of `as_dict`). A key the record lacks
-        reads as empty, as the audit trail always read it: a record never loads as an error."""
+        reads as empty, as the audit trail always read it: a record never loads as an error; without a name the
+        actor is its own name, as `as_dict` leaves it out."""
+        actor = record.get("actor", "")
         return cls(
-            actor=record.get("actor", ""),
+            actor=actor,
             role=record.get("role", ""),
             channel=record.get("channel", ""),
-            name=record.get("name", ""),
+            name=record.get("name", actor),
             province=record.get("province", ""),
             machine=record.get("kind") == "machine",
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import TypeVar
@@ -64,14 +63,6 @@ def parse_enum(cls: type[E], value: object, field: str) -> E:
     except ValueError:
         allowed = ", ".join(str(m.value) for m in cls)
         raise InvalidValue(f"unknown value '{value}'; one of {allowed}", field=field) from None
-
-
-def only_fields(patch: Mapping[str, object], allowed: Iterable[str]) -> None:
-    """A merge patch may name only the fields a change can touch."""
-    allowed = sorted(allowed)
-    unknown = sorted(set(patch) - set(allowed))
-    if unknown:
-        raise InvalidValue(f"cannot be changed here; patchable: {', '.join(allowed)}", field=unknown[0])
 
 
 def repeated_move(state: str, recorded: str, given: object, field: str) -> None:
