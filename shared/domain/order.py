@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, NamedTuple
@@ -124,7 +125,7 @@ class OrderLine(NamedTuple):
     terms: OfferingTerms
     quantity: int
     delivering_province: str | None = None  # None: the home province
-    member: dict[str, Any] | None = None  # a group member the item is for (集团成员)
+    member: dict[str, str] | None = None  # a group member the item is for (集团成员)
 
 
 def percent_of(amount: int, percent: int) -> int:
@@ -161,7 +162,7 @@ class ProductOrder(Aggregate):
         customer_id: str,
         customer_name: str,
         province: str,
-        offerings: list[OrderLine] | list[tuple[Any, ...]],
+        offerings: Sequence[OrderLine],
         acceptance_kind: object,
         sla_class: object,
         description: object,
@@ -349,7 +350,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: dict[str, Any] | None,
+        manager: Mapping[str, object] | None,
         by: Operator,
     ) -> None:
         """A work order of one leg moved (here, or in the delivering province as relayed by HQ)."""
@@ -421,7 +422,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: dict[str, Any] | None,
+        manager: Mapping[str, object] | None,
         by: Operator,
     ) -> None:
         if self.is_final:
@@ -436,7 +437,7 @@ class ProductOrder(Aggregate):
             self._state_changed(from_state=self.state, to_state=target.value, reason=reason, at=at, by=by)
 
     def complete(
-        self, at: datetime, calendar: WorkingCalendar, manager: dict[str, Any] | None, by: Operator
+        self, at: datetime, calendar: WorkingCalendar, manager: Mapping[str, object] | None, by: Operator
     ) -> None:
         """The home leg's last work order completed at `at` (a local order's completion)."""
         self.ensure_can_move_to(OrderState.COMPLETED)
@@ -456,7 +457,7 @@ class ProductOrder(Aggregate):
         self,
         target: OrderState,
         calendar: WorkingCalendar,
-        manager: dict[str, Any] | None,
+        manager: Mapping[str, object] | None,
         by: Operator,
     ) -> None:
         """Every leg is finished: compensation for lateness per item (R-16) and the completion notice (R-18).
@@ -598,7 +599,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: dict[str, Any] | None,
+        manager: Mapping[str, object] | None,
         by: Operator,
     ) -> None:
         """A delivering province answered a cancellation (relayed by HQ): done when all agreed, refused otherwise."""
@@ -760,7 +761,7 @@ def _item(line: OrderLine, home: str, sla: SlaClass) -> dict[str, Any]:
     return item
 
 
-def _notice(manager: dict[str, Any] | None, message: str, at: datetime) -> dict[str, Any]:
+def _notice(manager: Mapping[str, object] | None, message: str, at: datetime) -> dict[str, Any]:
     """A notice to the customer manager (R-18); recorded on the order for the manager's worklist."""
     return {
         "to": manager["id"] if manager else None,
