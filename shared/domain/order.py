@@ -13,6 +13,7 @@ from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.catalog import CircuitType, OfferingTerms
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.operator import Operator
+from shared.domain.records import Callback, StateChange
 from shared.domain.values import MAX_TEXT, explained, parse_enum, repeated_move, text
 from shared.domain.work_order import FINAL_WORK_STATES, WorkState
 
@@ -247,13 +248,13 @@ class ProductOrder(Aggregate):
         self.legs: dict[str, dict[str, Any]] = {
             p: new_leg() for p in sorted({i.get("deliveringProvince") or province for i in items})
         }
-        self.history: list[dict[str, Any]] = [
+        self.history: list[StateChange] = [
             {"state": self.state, "at": accepted_at.isoformat(), "reason": "", "by": by.as_dict()}
         ]
         self.notices: list[dict[str, Any]] = []
         self.cancellation: dict[str, Any] | None = None
         self.completion: dict[str, Any] | None = None
-        self.callback: dict[str, Any] | None = None
+        self.callback: Callback | None = None
 
     @property
     def one_time_fee(self) -> int:
