@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.values import (
     MAX_TEXT,
@@ -64,13 +65,13 @@ def parse_status(value: object, field: str = "status") -> CustomerStatus:
     return parse_enum(CustomerStatus, value, field)
 
 
-def parse_contacts(value: object, field: str = "contactMedium") -> list[dict[str, Any]]:
+def parse_contacts(value: object, field: str = "contactMedium") -> list[JSONObject]:
     """TMF ContactMedium entries: a medium type and its characteristic's main value."""
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_CONTACTS:
         raise InvalidValue(f"must be a list of at most {MAX_CONTACTS} contact media", field=field)
-    contacts = []
+    contacts: list[JSONObject] = []
     for i, entry in enumerate(value):
         where = f"{field}[{i}]"
         if not isinstance(entry, dict):

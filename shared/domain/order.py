@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.catalog import CircuitType, OfferingTerms
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.records import Callback, StateChange
 from shared.domain.values import MAX_TEXT, explained, parse_enum, repeated_move, text
@@ -148,7 +149,7 @@ def compensation(sla_class: SlaClass, one_time_fee: int, late_working_days: int)
     return min(owed, one_time_fee)
 
 
-def new_leg() -> dict[str, Any]:
+def new_leg() -> JSONObject:
     return {"state": WorkState.ACKNOWLEDGED.value, "reason": "", "completedAt": None, "work": []}
 
 

@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.order import percent_of
 
@@ -179,7 +180,7 @@ class SettlementEntry(Aggregate):
         self.share = share
         self.rule = rule
 
-    def share_line(self) -> dict[str, Any]:
+    def share_line(self) -> JSONObject:
         """The entry as the home province's bill shows it (`BillApportionment`)."""
         return {
             "billLineId": self.line_id,
@@ -248,7 +249,7 @@ class ReceivedApportionment(Aggregate):
         self.apportioned_at = apportioned_at
 
 
-def statement_figures(province: str, entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def statement_figures(province: str, entries: Iterable[dict[str, Any]]) -> JSONObject:
     """A province's month from ledger entries ({home, delivering, share}): per counterpart, what it is owed for
     delivering (receivable) and owes for what others delivered to its customers (payable)."""
     counterparts: dict[str, dict[str, int]] = {}
