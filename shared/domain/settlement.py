@@ -146,7 +146,7 @@ class SettlementEntry(Aggregate):
         billed: int
         share_percent: int
         share: int
-        rule: dict[str, Any]
+        rule: JSONObject
         by: Operator
 
     @event(Recorded)
@@ -164,7 +164,7 @@ class SettlementEntry(Aggregate):
         billed: int,
         share_percent: int,
         share: int,
-        rule: dict[str, Any],
+        rule: JSONObject,
         by: Operator,
     ) -> None:
         self.month = month
@@ -281,20 +281,20 @@ class SettlementStatement(Aggregate):
     class Issued(Aggregate.Created):
         destination: str
         month: str
-        figures: dict[str, Any]
+        figures: JSONObject
         entries: int
         by: Operator
 
     @event(Issued)
     def __init__(
-        self, *, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
+        self, *, destination: str, month: str, figures: JSONObject, entries: int, by: Operator
     ) -> None:
         self.destination = destination
         self.month = month
         self.figures = figures
         self.entries = entries
 
-    def reissue(self, figures: dict[str, Any], entries: int, by: Operator) -> bool:
+    def reissue(self, figures: JSONObject, entries: int, by: Operator) -> bool:
         """Lines billed late change a month already issued: the province receives the statement again."""
         if (figures, entries) == (self.figures, self.entries):
             return False
@@ -306,13 +306,13 @@ class SettlementStatement(Aggregate):
     class Reissued(Aggregate.Event):
         destination: str
         month: str
-        figures: dict[str, Any]
+        figures: JSONObject
         entries: int
         by: Operator
 
     @event(Reissued)
     def _reissued(
-        self, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
+        self, destination: str, month: str, figures: JSONObject, entries: int, by: Operator
     ) -> None:
         self.figures = figures
         self.entries = entries
@@ -329,7 +329,7 @@ class ReceivedStatement(Aggregate):
         statement: str
         province: str
         month: str
-        figures: dict[str, Any]
+        figures: JSONObject
         entries: int
         issued_at: str
         by: Operator
@@ -341,7 +341,7 @@ class ReceivedStatement(Aggregate):
         statement: str,
         province: str,
         month: str,
-        figures: dict[str, Any],
+        figures: JSONObject,
         entries: int,
         issued_at: str,
         by: Operator,
@@ -353,17 +353,17 @@ class ReceivedStatement(Aggregate):
         self.issued_at = issued_at
         self.revision = 1
 
-    def replace(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
+    def replace(self, figures: JSONObject, entries: int, issued_at: str, by: Operator) -> None:
         self._replaced(figures=figures, entries=entries, issued_at=issued_at, by=by)
 
     class Replaced(Aggregate.Event):
-        figures: dict[str, Any]
+        figures: JSONObject
         entries: int
         issued_at: str
         by: Operator
 
     @event(Replaced)
-    def _replaced(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
+    def _replaced(self, figures: JSONObject, entries: int, issued_at: str, by: Operator) -> None:
         self.figures = figures
         self.entries = entries
         self.issued_at = issued_at
