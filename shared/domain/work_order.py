@@ -112,7 +112,7 @@ class WorkOrder(Aggregate):
         self.customer = customer
         self.items = items or []
         self.state = WorkState.ACKNOWLEDGED.value
-        # Any: province/work_orders/documents.py embeds it in a JSONObject, which a TypedDict is not to mypy
+        # not a TypedDict: province/work_orders/documents.py embeds it in a JSONObject, which a TypedDict is not
         self.history: list[dict[str, Any]] = []
         self.error_message = ""
 
