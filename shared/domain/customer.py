@@ -179,7 +179,7 @@ class Customer(Aggregate):
         self.industry = industry
         self.status = CustomerStatus.PROSPECT.value
         self.status_reason = ""
-        self.managers: list[dict[str, Any]] = []
+        self.managers: list[JSONObject] = []
         self.members: dict[str, dict[str, Any]] = {}
         self.registered_by = by.as_dict()
 

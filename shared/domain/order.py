@@ -252,7 +252,7 @@ class ProductOrder(Aggregate):
         self.history: list[StateChange] = [
             {"state": self.state, "at": accepted_at.isoformat(), "reason": "", "by": by.as_dict()}
         ]
-        self.notices: list[dict[str, Any]] = []
+        self.notices: list[JSONObject] = []
         self.cancellation: dict[str, Any] | None = None
         self.completion: dict[str, Any] | None = None
         self.callback: Callback | None = None
@@ -386,7 +386,7 @@ class ProductOrder(Aggregate):
         leg_state: str
         reason: str
         at: datetime
-        notice: dict[str, Any] | None
+        notice: JSONObject | None
         by: Operator
 
     @event(LegProgressed)
@@ -398,7 +398,7 @@ class ProductOrder(Aggregate):
         leg_state: str,
         reason: str,
         at: datetime,
-        notice: dict[str, Any] | None,
+        notice: JSONObject | None,
         by: Operator,
     ) -> None:
         leg = self.legs[province]
@@ -496,7 +496,7 @@ class ProductOrder(Aggregate):
         at: datetime
         late_working_days: int
         compensation: int
-        notice: dict[str, Any]
+        notice: JSONObject
         callback_due: datetime
         by: Operator
         state: str
@@ -508,7 +508,7 @@ class ProductOrder(Aggregate):
         at: datetime,
         late_working_days: int,
         compensation: int,
-        notice: dict[str, Any],
+        notice: JSONObject,
         callback_due: datetime,
         by: Operator,
         state: str = OrderState.COMPLETED.value,
