@@ -192,7 +192,7 @@ class Customer(Aggregate):
         return self.kind == CustomerKind.GROUP.value
 
     @property
-    def current_manager(self) -> dict[str, Any] | None:
+    def current_manager(self) -> JSONObject | None:
         return self.managers[-1] if self.managers and self.managers[-1]["until"] is None else None
 
     # --- profile ---------------------------------------------------------------------------

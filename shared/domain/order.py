@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate, event
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.catalog import CircuitType, OfferingTerms
 from shared.domain.errors import IllegalTransition, InvalidValue
-from shared.domain.json_types import JSONObject
+from shared.domain.json_types import JSON, JSONObject
 from shared.domain.operator import Operator
 from shared.domain.records import Callback, StateChange
 from shared.domain.values import MAX_TEXT, explained, parse_enum, repeated_move, text
@@ -352,7 +352,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: Mapping[str, object] | None,
+        manager: Mapping[str, JSON] | None,
         by: Operator,
     ) -> None:
         """A work order of one leg moved (here, or in the delivering province as relayed by HQ)."""
@@ -424,7 +424,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: Mapping[str, object] | None,
+        manager: Mapping[str, JSON] | None,
         by: Operator,
     ) -> None:
         if self.is_final:
@@ -439,7 +439,7 @@ class ProductOrder(Aggregate):
             self._state_changed(from_state=self.state, to_state=target.value, reason=reason, at=at, by=by)
 
     def complete(
-        self, at: datetime, calendar: WorkingCalendar, manager: Mapping[str, object] | None, by: Operator
+        self, at: datetime, calendar: WorkingCalendar, manager: Mapping[str, JSON] | None, by: Operator
     ) -> None:
         """The home leg's last work order completed at `at` (a local order's completion)."""
         self.ensure_can_move_to(OrderState.COMPLETED)
@@ -459,7 +459,7 @@ class ProductOrder(Aggregate):
         self,
         target: OrderState,
         calendar: WorkingCalendar,
-        manager: Mapping[str, object] | None,
+        manager: Mapping[str, JSON] | None,
         by: Operator,
     ) -> None:
         """Every leg is finished: compensation for lateness per item (R-16) and the completion notice (R-18).
@@ -601,7 +601,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: Mapping[str, object] | None,
+        manager: Mapping[str, JSON] | None,
         by: Operator,
     ) -> None:
         """A delivering province answered a cancellation (relayed by HQ): done when all agreed, refused otherwise."""
@@ -763,7 +763,7 @@ def _item(line: OrderLine, home: str, sla: SlaClass) -> dict[str, Any]:
     return item
 
 
-def _notice(manager: Mapping[str, object] | None, message: str, at: datetime) -> dict[str, Any]:
+def _notice(manager: Mapping[str, JSON] | None, message: str, at: datetime) -> JSONObject:
     """A notice to the customer manager (R-18); recorded on the order for the manager's worklist."""
     return {
         "to": manager["id"] if manager else None,
