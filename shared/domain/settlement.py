@@ -206,12 +206,12 @@ class BillApportionment(Aggregate):
         destination: str
         bill_id: str
         month: str
-        lines: list[dict[str, Any]]
+        lines: list[JSONObject]
         by: Operator
 
     @event(Recorded)
     def __init__(
-        self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]], by: Operator
+        self, *, destination: str, bill_id: str, month: str, lines: list[JSONObject], by: Operator
     ) -> None:
         self.destination = destination
         self.bill_id = bill_id
@@ -229,7 +229,7 @@ class ReceivedApportionment(Aggregate):
     class Received(Aggregate.Created):
         bill_id: str
         month: str
-        lines: list[dict[str, Any]]
+        lines: list[JSONObject]
         apportioned_at: str
         by: Operator
 
@@ -239,7 +239,7 @@ class ReceivedApportionment(Aggregate):
         *,
         bill_id: str,
         month: str,
-        lines: list[dict[str, Any]],
+        lines: list[JSONObject],
         apportioned_at: str,
         by: Operator,
     ) -> None:
