@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from shared.domain.json_types import JSONObject
+from shared.domain.json_types import JSON, JSONObject
 
 MISSING = None  # a field that did not exist reads as null on its missing side
 
 
-def flatten(document: Any, prefix: str = "") -> JSONObject:
+def flatten(document: JSON, prefix: str = "") -> JSONObject:
     """`{"a": {"b": [1]}}` → `{"a.b[0]": 1}`: leaves only, so later mutation of the source cannot reach them."""
     if isinstance(document, dict):
         if not document and prefix:

@@ -14,10 +14,13 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
+from eventsourcing.domain import CanMutateAggregate
+
 from shared.audit.trail import NEVER_SHOWN, event_type, operator_of, selected
+from shared.domain.json_types import JSONObject
 from shared.naming import camel_keys
 from shared.persistence.integrity import notifications
 from shared.persistence.protection import mask
@@ -39,10 +42,11 @@ COLUMNS = (
 )
 TRAILER = "exportHash"
 GENESIS = bytes(32)
+# Every event in a node's store is an aggregate's (the library types them only as its protocol, hence the casts).
 INTERNAL = {"originator_id", "originator_version", "timestamp", "originator_topic", "by"}
 
 
-def exported_event(position: int | None, event: Any) -> dict[str, Any]:
+def exported_event(position: int | None, event: CanMutateAggregate[UUID]) -> JSONObject:
     data = camel_keys({k: v for k, v in vars(event).items() if k not in INTERNAL and k not in NEVER_SHOWN})
     return {
         "position": position,
@@ -62,16 +66,16 @@ def log_events(
     aggregate_type: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[JSONObject]:
     for notification in notifications(app.recorder):
-        event = app.mapper.to_domain_event(notification)
+        event = cast("CanMutateAggregate[UUID]", app.mapper.to_domain_event(notification))
         if selected(event, aggregate_type=aggregate_type, since=since, until=until):
             yield exported_event(notification.id, event)
 
 
-def aggregate_events(app: CrmApplication, aggregate_id: UUID) -> Iterator[dict[str, Any]]:
+def aggregate_events(app: CrmApplication, aggregate_id: UUID) -> Iterator[JSONObject]:
     positions = app.recorder.positions_of(aggregate_id)
-    for event in app.events.get(aggregate_id):
+    for event in cast("Iterator[CanMutateAggregate[UUID]]", app.events.get(aggregate_id)):
         yield exported_event(positions.get(event.originator_version), event)
 
 
@@ -83,11 +87,11 @@ class RunningHash:
         self.value = hashlib.sha256(self.value + line.encode()).digest()
         self.count += 1
 
-    def trailer(self) -> dict[str, Any]:
+    def trailer(self) -> dict[str, str | int]:
         return {TRAILER: self.value.hex(), "count": self.count}
 
 
-def json_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+def json_lines(records: Iterable[JSONObject]) -> Iterator[str]:
     running = RunningHash()
     for record in records:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -96,7 +100,7 @@ def json_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
     yield json.dumps(running.trailer()) + "\n"
 
 
-def csv_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+def csv_lines(records: Iterable[JSONObject]) -> Iterator[str]:
     running = RunningHash()
     yield _csv_row(COLUMNS)
     for record in records:
@@ -131,10 +135,11 @@ def exported(
     return csv_lines(records) if as_csv else json_lines(records)
 
 
-def check_export(lines: Iterable[str]) -> dict[str, Any]:
+def check_export(lines: Iterable[str]) -> JSONObject:
     """Recompute an export's running hash; JSON Lines or CSV (told apart by the first line). Anything after the
     trailer, or no trailer, fails."""
-    running, claimed, is_csv, after_trailer = RunningHash(), None, None, 0
+    claimed: dict[str, str | int] | None = None  # the trailer as the file states it
+    running, is_csv, after_trailer = RunningHash(), False, 0
     for n, raw in enumerate(lines):
         line = raw.rstrip("\r\n")
         if claimed is not None:

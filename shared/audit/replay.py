@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from shared.domain.json_types import JSONObject
 from shared.persistence.queries import ReadModelQueries
 from shared.persistence.readmodel import ReadModelSchema
 
@@ -18,7 +19,7 @@ MAX_DIFFERENCES = 100
 
 def replay_and_compare(
     live: CrmApplication, scratch: CrmApplication, progress: Callable[[int, int], None] | None = None
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # bench and the CLI read its fields as typed (identical: bool)
     """`scratch` is a second application on the same store; its read models are pointed at scratch tables (the
     event store, and HQ's mirror, stay the live ones), rebuilt, compared with `live`'s, then dropped."""
     schema = ReadModelSchema(
@@ -43,8 +44,8 @@ def replay_and_compare(
 
 def compare(
     live: dict[str, list[tuple]], replayed: dict[str, list[tuple]], schema: ReadModelSchema
-) -> list[dict[str, Any]]:
-    out = []
+) -> list[JSONObject]:
+    out: list[JSONObject] = []
     for name, table in schema.tables.items():
         columns = table.column_names
         have = {row[0]: row for row in live.get(name, [])}
@@ -79,7 +80,7 @@ def compare(
     return out
 
 
-def _shown(value: Any) -> Any:
+def _shown(value: object) -> int | float | str | None:
     return value if isinstance(value, (int, float, type(None))) else str(value)[:500]
 
 

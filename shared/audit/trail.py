@@ -11,15 +11,16 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.domain import Aggregate, CanInitAggregate, CanMutateAggregate
 from eventsourcing.utils import resolve_topic
 
 from shared.audit.changes import changes, flatten
 from shared.auth.roles import Permission
 from shared.domain.errors import InvalidValue, NotFound
+from shared.domain.json_types import JSONObject
 from shared.naming import camel_keys
 from shared.persistence.readmodel import Upsert
 
@@ -48,7 +49,7 @@ class AuditedResource:
     aggregate_id: Callable[[str], UUID] = uuid_of
 
 
-def document_of(app: CrmApplication, aggregate: Aggregate) -> dict[str, Any]:
+def document_of(app: CrmApplication, aggregate: Aggregate) -> JSONObject:
     """The aggregate as its read model shows it (its own row), or its attributes where nothing projects it."""
     rows = [op.row for op in app.project(aggregate) if isinstance(op, Upsert)]
     # Its row is keyed by its id, or by the business key it is known by (an offering's id): projectors put an
@@ -60,25 +61,25 @@ def document_of(app: CrmApplication, aggregate: Aggregate) -> dict[str, Any]:
     return json.loads(doc) if isinstance(doc, str) else json.loads(json.dumps(doc, default=str))
 
 
-def attributes_of(aggregate: Aggregate) -> dict[str, Any]:
+def attributes_of(aggregate: Aggregate) -> JSONObject:
     """An aggregate's own attributes, camelCase, secrets left out (where no read model shows it, as at HQ for a
     province's customers)."""
     state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_") and k not in NEVER_SHOWN}
-    plain: dict[str, object] = json.loads(json.dumps(state, default=str))
+    plain: JSONObject = json.loads(json.dumps(state, default=str))
     return {
         "id": str(aggregate.id),
         "@type": type(aggregate).__name__,
-        **camel_keys(plain),
+        **cast(JSONObject, camel_keys(plain)),  # renaming keys keeps a JSON document JSON
     }
 
 
 def told(
-    events: Iterable[tuple[int | None, Any]], document: Callable[[Aggregate], dict[str, Any]]
-) -> list[dict[str, Any]]:
+    events: Iterable[tuple[int | None, CanMutateAggregate[UUID]]], document: Callable[[Aggregate], JSONObject]
+) -> list[JSONObject]:
     """Each event with its position, operator and the fields it changed, replayed from the first."""
-    entries: list[dict[str, Any]] = []
+    entries: list[JSONObject] = []
     aggregate: Aggregate | None = None
-    before: dict[str, Any] = {}
+    before: JSONObject = {}
     for position, event in events:
         aggregate = event.mutate(aggregate)
         after = flatten(document(aggregate)) if aggregate is not None else {}
@@ -89,14 +90,14 @@ def told(
                 "time": event.timestamp.isoformat(),
                 **operator_of(event),
                 "eventType": event_type(event),
-                "changes": changes(before, after),
+                "changes": [*changes(before, after)],  # as list[JSON], what a document holds
             }
         )
         before = after
     return entries
 
 
-def operator_of(event: Any) -> dict[str, Any]:
+def operator_of(event: object) -> dict[str, str | None]:
     by = getattr(event, "by", None)
     if by is None:
         return {"actor": None, "role": None, "channel": None}
@@ -108,7 +109,11 @@ def event_type(event: object) -> str:
 
 
 def selected(
-    event: Any, *, aggregate_type: str | None, since: datetime | None, until: datetime | None
+    event: CanMutateAggregate[UUID],
+    *,
+    aggregate_type: str | None,
+    since: datetime | None,
+    until: datetime | None,
 ) -> bool:
     """Of that aggregate type (when given) and recorded in [since, until)."""
     if aggregate_type and event_type(event).split(".")[0] != aggregate_type:
@@ -123,19 +128,23 @@ class AuditTrail:
         self.app = app
         self.resources = {r.name: r for r in resources}
 
-    def _events(self, resource: AuditedResource, resource_id: str) -> tuple[UUID, list[Any]]:
+    def _events(
+        self, resource: AuditedResource, resource_id: str
+    ) -> tuple[UUID, list[CanMutateAggregate[UUID]]]:
         aggregate_id = self.aggregate_id_of(resource, resource_id)
-        return aggregate_id, list(self.app.events.get(aggregate_id))
+        return aggregate_id, cast("list[CanMutateAggregate[UUID]]", list(self.app.events.get(aggregate_id)))
 
     def aggregate_id_of(self, resource: AuditedResource, resource_id: str) -> UUID:
         """The aggregate behind a resource id, checked to be one (404 otherwise)."""
         aggregate_id = resource.aggregate_id(resource_id)
         first = next(iter(self.app.events.get(aggregate_id, limit=1)), None)
-        if first is None or not issubclass(_created_class(first), resource.kinds):
+        if first is None or not issubclass(
+            _created_class(cast("CanInitAggregate[UUID]", first)), resource.kinds
+        ):
             raise NotFound(f"no {resource.name} '{resource_id[:64]}'", field="id")
         return aggregate_id
 
-    def history(self, resource: AuditedResource, resource_id: str) -> list[dict[str, Any]]:
+    def history(self, resource: AuditedResource, resource_id: str) -> list[JSONObject]:
         """Every event in order: position, version, time, operator, type and field changes."""
         aggregate_id, events = self._events(resource, resource_id)
         positions = self.app.recorder.positions_of(aggregate_id)
@@ -151,7 +160,7 @@ class AuditTrail:
         *,
         version: int | None = None,
         as_of: datetime | None = None,
-    ) -> dict[str, Any]:
+    ) -> JSONObject:
         """The document as it stood after `version`, or at time `as_of`."""
         _aggregate_id, events = self._events(resource, resource_id)
         if as_of is not None:
@@ -191,7 +200,7 @@ class AuditTrail:
         aggregate_type: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[JSONObject]:
         """The operation log (R-28), derived from the events: who did what, when, how, on which aggregate."""
         for notification in self.app._all_notifications():
             event = cast("CanMutateAggregate[UUID]", self.app.mapper.to_domain_event(notification))
@@ -215,6 +224,6 @@ class AuditTrail:
             }
 
 
-def _created_class(first_event: Any) -> type:
+def _created_class(first_event: CanInitAggregate[UUID]) -> type:
     """The aggregate class an aggregate's first event created."""
     return resolve_topic(first_event.originator_topic)

@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.values import fen, parse_enum, text
 
@@ -120,27 +121,27 @@ class CatalogEntry(Aggregate):
 
     class Copied(Aggregate.Created):
         offering_id: str
-        offering: dict[str, Any]
+        offering: JSONObject
         source: str
         by: Operator
 
     @event(Copied)
-    def __init__(self, offering_id: str, offering: dict[str, Any], source: str, by: Operator) -> None:
+    def __init__(self, offering_id: str, offering: JSONObject, source: str, by: Operator) -> None:
         self.offering_id = offering_id
         self.offering = offering
         self.source = source
 
-    def replace(self, offering: dict[str, Any], source: str, by: Operator) -> None:
+    def replace(self, offering: JSONObject, source: str, by: Operator) -> None:
         if offering != self.offering or source != self.source:
             self._replaced(offering=offering, source=source, by=by)
 
     class Replaced(Aggregate.Event):
-        offering: dict[str, Any]
+        offering: JSONObject
         source: str
         by: Operator
 
     @event(Replaced)
-    def _replaced(self, offering: dict[str, Any], source: str, by: Operator) -> None:
+    def _replaced(self, offering: JSONObject, source: str, by: Operator) -> None:
         self.offering = offering
         self.source = source
 

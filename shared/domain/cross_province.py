@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.work_order import FINAL_WORK_STATES, WorkState
 
@@ -42,7 +43,7 @@ class CrossProvinceRequest(Aggregate):
     class Submitted(Aggregate.Created):
         order_id: str
         home: str
-        customer: dict[str, Any]
+        customer: JSONObject
         sla_class: str
         acceptance_kind: str
         due_date: date
@@ -56,7 +57,7 @@ class CrossProvinceRequest(Aggregate):
         *,
         order_id: str,
         home: str,
-        customer: dict[str, Any],
+        customer: JSONObject,
         sla_class: str,
         acceptance_kind: str,
         due_date: date,
@@ -123,8 +124,8 @@ class DeliveryLeg(Aggregate):
         order_id: str
         province: str
         home: str
-        customer: dict[str, Any]
-        items: list[dict[str, Any]]
+        customer: JSONObject
+        items: list[JSONObject]
         sla_class: str
         due_date: date
         accepted_at: datetime
@@ -137,8 +138,8 @@ class DeliveryLeg(Aggregate):
         order_id: str,
         province: str,
         home: str,
-        customer: dict[str, Any],
-        items: list[dict[str, Any]],
+        customer: JSONObject,
+        items: list[JSONObject],
         sla_class: str,
         due_date: date,
         accepted_at: datetime,
@@ -282,7 +283,7 @@ class CrossProvinceOrder(Aggregate):
     class Opened(Aggregate.Created):
         order_id: str
         home: str
-        customer: dict[str, Any]
+        customer: JSONObject
         sla_class: str
         due_date: date
         accepted_at: datetime
@@ -295,7 +296,7 @@ class CrossProvinceOrder(Aggregate):
         *,
         order_id: str,
         home: str,
-        customer: dict[str, Any],
+        customer: JSONObject,
         sla_class: str,
         due_date: date,
         accepted_at: datetime,
@@ -327,8 +328,8 @@ class CrossProvinceOrder(Aggregate):
         destination: str
         order_id: str
         home: str
-        customer: dict[str, Any]
-        items: list[dict[str, Any]]
+        customer: JSONObject
+        items: list[JSONObject]
         sla_class: str
         acceptance_kind: str
         due_date: date
@@ -341,8 +342,8 @@ class CrossProvinceOrder(Aggregate):
         destination: str,
         order_id: str,
         home: str,
-        customer: dict[str, Any],
-        items: list[dict[str, Any]],
+        customer: JSONObject,
+        items: list[JSONObject],
         sla_class: str,
         acceptance_kind: str,
         due_date: date,

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue, NotFound
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.values import (
     MAX_TEXT,
@@ -64,13 +65,13 @@ def parse_status(value: object, field: str = "status") -> CustomerStatus:
     return parse_enum(CustomerStatus, value, field)
 
 
-def parse_contacts(value: object, field: str = "contactMedium") -> list[dict[str, Any]]:
+def parse_contacts(value: object, field: str = "contactMedium") -> list[JSONObject]:
     """TMF ContactMedium entries: a medium type and its characteristic's main value."""
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_CONTACTS:
         raise InvalidValue(f"must be a list of at most {MAX_CONTACTS} contact media", field=field)
-    contacts = []
+    contacts: list[JSONObject] = []
     for i, entry in enumerate(value):
         where = f"{field}[{i}]"
         if not isinstance(entry, dict):
@@ -178,7 +179,7 @@ class Customer(Aggregate):
         self.industry = industry
         self.status = CustomerStatus.PROSPECT.value
         self.status_reason = ""
-        self.managers: list[dict[str, Any]] = []
+        self.managers: list[JSONObject] = []
         self.members: dict[str, dict[str, Any]] = {}
         self.registered_by = by.as_dict()
 
@@ -191,7 +192,7 @@ class Customer(Aggregate):
         return self.kind == CustomerKind.GROUP.value
 
     @property
-    def current_manager(self) -> dict[str, Any] | None:
+    def current_manager(self) -> JSONObject | None:
         return self.managers[-1] if self.managers and self.managers[-1]["until"] is None else None
 
     # --- profile ---------------------------------------------------------------------------

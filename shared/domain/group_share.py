@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ def share_id(group_id: str, province: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"crm:group-share:{group_id}:{province}")
 
 
-def group_view(group: Customer, province: str) -> dict[str, Any]:
+def group_view(group: Customer, province: str) -> JSONObject:
     """What `province` may see of a group registered elsewhere: no member of any other province."""
     return {
         "id": str(group.id),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, NamedTuple
@@ -11,7 +12,9 @@ from eventsourcing.domain import Aggregate, event
 from shared.domain.calendar import WorkingCalendar, business_date
 from shared.domain.catalog import CircuitType, OfferingTerms
 from shared.domain.errors import IllegalTransition, InvalidValue
+from shared.domain.json_types import JSON, JSONObject
 from shared.domain.operator import Operator
+from shared.domain.records import Callback, StateChange
 from shared.domain.values import MAX_TEXT, explained, parse_enum, repeated_move, text
 from shared.domain.work_order import FINAL_WORK_STATES, WorkState
 
@@ -124,7 +127,7 @@ class OrderLine(NamedTuple):
     terms: OfferingTerms
     quantity: int
     delivering_province: str | None = None  # None: the home province
-    member: dict[str, Any] | None = None  # a group member the item is for (集团成员)
+    member: dict[str, str] | None = None  # a group member the item is for (集团成员)
 
 
 def percent_of(amount: int, percent: int) -> int:
@@ -146,7 +149,7 @@ def compensation(sla_class: SlaClass, one_time_fee: int, late_working_days: int)
     return min(owed, one_time_fee)
 
 
-def new_leg() -> dict[str, Any]:
+def new_leg() -> JSONObject:
     return {"state": WorkState.ACKNOWLEDGED.value, "reason": "", "completedAt": None, "work": []}
 
 
@@ -161,7 +164,7 @@ class ProductOrder(Aggregate):
         customer_id: str,
         customer_name: str,
         province: str,
-        offerings: list[OrderLine] | list[tuple[Any, ...]],
+        offerings: Sequence[OrderLine],
         acceptance_kind: object,
         sla_class: object,
         description: object,
@@ -246,13 +249,13 @@ class ProductOrder(Aggregate):
         self.legs: dict[str, dict[str, Any]] = {
             p: new_leg() for p in sorted({i.get("deliveringProvince") or province for i in items})
         }
-        self.history: list[dict[str, Any]] = [
+        self.history: list[StateChange] = [
             {"state": self.state, "at": accepted_at.isoformat(), "reason": "", "by": by.as_dict()}
         ]
-        self.notices: list[dict[str, Any]] = []
+        self.notices: list[JSONObject] = []
         self.cancellation: dict[str, Any] | None = None
         self.completion: dict[str, Any] | None = None
-        self.callback: dict[str, Any] | None = None
+        self.callback: Callback | None = None
 
     @property
     def one_time_fee(self) -> int:
@@ -349,7 +352,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: dict[str, Any] | None,
+        manager: Mapping[str, JSON] | None,
         by: Operator,
     ) -> None:
         """A work order of one leg moved (here, or in the delivering province as relayed by HQ)."""
@@ -383,7 +386,7 @@ class ProductOrder(Aggregate):
         leg_state: str
         reason: str
         at: datetime
-        notice: dict[str, Any] | None
+        notice: JSONObject | None
         by: Operator
 
     @event(LegProgressed)
@@ -395,7 +398,7 @@ class ProductOrder(Aggregate):
         leg_state: str,
         reason: str,
         at: datetime,
-        notice: dict[str, Any] | None,
+        notice: JSONObject | None,
         by: Operator,
     ) -> None:
         leg = self.legs[province]
@@ -421,7 +424,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: dict[str, Any] | None,
+        manager: Mapping[str, JSON] | None,
         by: Operator,
     ) -> None:
         if self.is_final:
@@ -436,7 +439,7 @@ class ProductOrder(Aggregate):
             self._state_changed(from_state=self.state, to_state=target.value, reason=reason, at=at, by=by)
 
     def complete(
-        self, at: datetime, calendar: WorkingCalendar, manager: dict[str, Any] | None, by: Operator
+        self, at: datetime, calendar: WorkingCalendar, manager: Mapping[str, JSON] | None, by: Operator
     ) -> None:
         """The home leg's last work order completed at `at` (a local order's completion)."""
         self.ensure_can_move_to(OrderState.COMPLETED)
@@ -456,7 +459,7 @@ class ProductOrder(Aggregate):
         self,
         target: OrderState,
         calendar: WorkingCalendar,
-        manager: dict[str, Any] | None,
+        manager: Mapping[str, JSON] | None,
         by: Operator,
     ) -> None:
         """Every leg is finished: compensation for lateness per item (R-16) and the completion notice (R-18).
@@ -493,7 +496,7 @@ class ProductOrder(Aggregate):
         at: datetime
         late_working_days: int
         compensation: int
-        notice: dict[str, Any]
+        notice: JSONObject
         callback_due: datetime
         by: Operator
         state: str
@@ -505,7 +508,7 @@ class ProductOrder(Aggregate):
         at: datetime,
         late_working_days: int,
         compensation: int,
-        notice: dict[str, Any],
+        notice: JSONObject,
         callback_due: datetime,
         by: Operator,
         state: str = OrderState.COMPLETED.value,
@@ -598,7 +601,7 @@ class ProductOrder(Aggregate):
         reason: str,
         at: datetime,
         calendar: WorkingCalendar,
-        manager: dict[str, Any] | None,
+        manager: Mapping[str, JSON] | None,
         by: Operator,
     ) -> None:
         """A delivering province answered a cancellation (relayed by HQ): done when all agreed, refused otherwise."""
@@ -760,7 +763,7 @@ def _item(line: OrderLine, home: str, sla: SlaClass) -> dict[str, Any]:
     return item
 
 
-def _notice(manager: dict[str, Any] | None, message: str, at: datetime) -> dict[str, Any]:
+def _notice(manager: Mapping[str, JSON] | None, message: str, at: datetime) -> JSONObject:
     """A notice to the customer manager (R-18); recorded on the order for the manager's worklist."""
     return {
         "to": manager["id"] if manager else None,

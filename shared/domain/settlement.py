@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import InvalidValue
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.order import percent_of
 
@@ -145,7 +146,7 @@ class SettlementEntry(Aggregate):
         billed: int
         share_percent: int
         share: int
-        rule: dict[str, Any]
+        rule: JSONObject
         by: Operator
 
     @event(Recorded)
@@ -163,7 +164,7 @@ class SettlementEntry(Aggregate):
         billed: int,
         share_percent: int,
         share: int,
-        rule: dict[str, Any],
+        rule: JSONObject,
         by: Operator,
     ) -> None:
         self.month = month
@@ -179,7 +180,7 @@ class SettlementEntry(Aggregate):
         self.share = share
         self.rule = rule
 
-    def share_line(self) -> dict[str, Any]:
+    def share_line(self) -> JSONObject:
         """The entry as the home province's bill shows it (`BillApportionment`)."""
         return {
             "billLineId": self.line_id,
@@ -205,12 +206,12 @@ class BillApportionment(Aggregate):
         destination: str
         bill_id: str
         month: str
-        lines: list[dict[str, Any]]
+        lines: list[JSONObject]
         by: Operator
 
     @event(Recorded)
     def __init__(
-        self, *, destination: str, bill_id: str, month: str, lines: list[dict[str, Any]], by: Operator
+        self, *, destination: str, bill_id: str, month: str, lines: list[JSONObject], by: Operator
     ) -> None:
         self.destination = destination
         self.bill_id = bill_id
@@ -228,7 +229,7 @@ class ReceivedApportionment(Aggregate):
     class Received(Aggregate.Created):
         bill_id: str
         month: str
-        lines: list[dict[str, Any]]
+        lines: list[JSONObject]
         apportioned_at: str
         by: Operator
 
@@ -238,7 +239,7 @@ class ReceivedApportionment(Aggregate):
         *,
         bill_id: str,
         month: str,
-        lines: list[dict[str, Any]],
+        lines: list[JSONObject],
         apportioned_at: str,
         by: Operator,
     ) -> None:
@@ -248,7 +249,7 @@ class ReceivedApportionment(Aggregate):
         self.apportioned_at = apportioned_at
 
 
-def statement_figures(province: str, entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def statement_figures(province: str, entries: Iterable[dict[str, Any]]) -> JSONObject:
     """A province's month from ledger entries ({home, delivering, share}): per counterpart, what it is owed for
     delivering (receivable) and owes for what others delivered to its customers (payable)."""
     counterparts: dict[str, dict[str, int]] = {}
@@ -280,20 +281,20 @@ class SettlementStatement(Aggregate):
     class Issued(Aggregate.Created):
         destination: str
         month: str
-        figures: dict[str, Any]
+        figures: JSONObject
         entries: int
         by: Operator
 
     @event(Issued)
     def __init__(
-        self, *, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
+        self, *, destination: str, month: str, figures: JSONObject, entries: int, by: Operator
     ) -> None:
         self.destination = destination
         self.month = month
         self.figures = figures
         self.entries = entries
 
-    def reissue(self, figures: dict[str, Any], entries: int, by: Operator) -> bool:
+    def reissue(self, figures: JSONObject, entries: int, by: Operator) -> bool:
         """Lines billed late change a month already issued: the province receives the statement again."""
         if (figures, entries) == (self.figures, self.entries):
             return False
@@ -305,13 +306,13 @@ class SettlementStatement(Aggregate):
     class Reissued(Aggregate.Event):
         destination: str
         month: str
-        figures: dict[str, Any]
+        figures: JSONObject
         entries: int
         by: Operator
 
     @event(Reissued)
     def _reissued(
-        self, destination: str, month: str, figures: dict[str, Any], entries: int, by: Operator
+        self, destination: str, month: str, figures: JSONObject, entries: int, by: Operator
     ) -> None:
         self.figures = figures
         self.entries = entries
@@ -328,7 +329,7 @@ class ReceivedStatement(Aggregate):
         statement: str
         province: str
         month: str
-        figures: dict[str, Any]
+        figures: JSONObject
         entries: int
         issued_at: str
         by: Operator
@@ -340,7 +341,7 @@ class ReceivedStatement(Aggregate):
         statement: str,
         province: str,
         month: str,
-        figures: dict[str, Any],
+        figures: JSONObject,
         entries: int,
         issued_at: str,
         by: Operator,
@@ -352,17 +353,17 @@ class ReceivedStatement(Aggregate):
         self.issued_at = issued_at
         self.revision = 1
 
-    def replace(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
+    def replace(self, figures: JSONObject, entries: int, issued_at: str, by: Operator) -> None:
         self._replaced(figures=figures, entries=entries, issued_at=issued_at, by=by)
 
     class Replaced(Aggregate.Event):
-        figures: dict[str, Any]
+        figures: JSONObject
         entries: int
         issued_at: str
         by: Operator
 
     @event(Replaced)
-    def _replaced(self, figures: dict[str, Any], entries: int, issued_at: str, by: Operator) -> None:
+    def _replaced(self, figures: JSONObject, entries: int, issued_at: str, by: Operator) -> None:
         self.figures = figures
         self.entries = entries
         self.issued_at = issued_at

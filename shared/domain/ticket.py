@@ -18,18 +18,28 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import TypedDict
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition, InvalidValue
 from shared.domain.operator import Operator
+from shared.domain.records import Callback
 from shared.domain.values import MAX_TEXT, Grade, parse_enum, repeated_move, text
 
 
 class TicketType(str, Enum):
     COMPLAINT = "complaint"  # 投诉
     FAULT = "fault"  # 故障申告
+
+
+class StatusChange(TypedDict):
+    """One entry of a ticket's TMF621 statusChange list, with who made it."""
+
+    status: str
+    changeDate: str  # ISO 8601, UTC
+    changeReason: str
+    by: dict[str, str]  # Operator.as_dict()
 
 
 class TicketStatus(str, Enum):
@@ -164,7 +174,7 @@ class TroubleTicket(Aggregate):
         self.expected_resolution = expected_resolution
         self.opened_at = opened_at
         self.status = TicketStatus.ACKNOWLEDGED.value
-        self.changes: list[dict[str, Any]] = [
+        self.changes: list[StatusChange] = [
             {
                 "status": self.status,
                 "changeDate": opened_at.isoformat(),
@@ -175,7 +185,7 @@ class TroubleTicket(Aggregate):
         self.resolution = ""
         self.resolved_at: datetime | None = None
         self.callback_due: datetime | None = None
-        self.callback: dict[str, Any] | None = None
+        self.callback: Callback | None = None
 
     def change_status(
         self, status: object, reason: object, resolution: object, at: datetime, by: Operator

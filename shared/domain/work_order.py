@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from shared.domain.errors import IllegalTransition
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 from shared.domain.values import explained, parse_enum, repeated_move
 
@@ -87,8 +88,8 @@ class WorkOrder(Aggregate):
         province: str
         by: Operator
         home_province: str
-        customer: dict[str, Any] | None
-        items: list[dict[str, Any]] | None
+        customer: JSONObject | None
+        items: list[JSONObject] | None
 
     @event(Created)
     def __init__(
@@ -100,8 +101,8 @@ class WorkOrder(Aggregate):
         province: str,
         by: Operator,
         home_province: str = "",
-        customer: dict[str, Any] | None = None,
-        items: list[dict[str, Any]] | None = None,
+        customer: JSONObject | None = None,
+        items: list[JSONObject] | None = None,
     ) -> None:
         self.order_id = order_id
         self.kind = kind
@@ -111,6 +112,7 @@ class WorkOrder(Aggregate):
         self.customer = customer
         self.items = items or []
         self.state = WorkState.ACKNOWLEDGED.value
+        # not a TypedDict: province/work_orders/documents.py embeds it in a JSONObject, which a TypedDict is not
         self.history: list[dict[str, Any]] = []
         self.error_message = ""
 
@@ -122,8 +124,8 @@ class WorkOrder(Aggregate):
         by: Operator,
         *,
         home_province: str = "",
-        customer: dict[str, Any] | None = None,
-        items: list[dict[str, Any]] | None = None,
+        customer: JSONObject | None = None,
+        items: list[JSONObject] | None = None,
     ) -> list[WorkOrder]:
         return [
             cls(
