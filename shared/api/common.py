@@ -51,7 +51,7 @@ class MaskedJSONResponse(JSONResponse):
     """Every answer, unless a permitted reader asked for personal data in full: certificate and phone numbers
     masked wherever they stand (440106********123X, 138****8000)."""
 
-    def render(self, content: Any) -> bytes:
+    def render(self, content: object) -> bytes:
         return super().render(mask(content))
 
 
@@ -70,12 +70,12 @@ def listed(items: list[dict[str, Any]], paging: Paging, fields: Selection = ALL)
     )
 
 
-def one(document: Any, fields: Selection = ALL, status: int = 200) -> JSONResponse:
+def one(document: object, fields: Selection = ALL, status: int = 200) -> JSONResponse:
     """A document as answered (masked), shrunk to a `fields` selection; its route documents its model."""
     return MaskedJSONResponse(fields.apply(document), status_code=status)
 
 
-def full(document: Any) -> JSONResponse:
+def full(document: object) -> JSONResponse:
     """An answer with personal data in full; only for a read that was checked and recorded."""
     return JSONResponse(document)
 
@@ -83,7 +83,7 @@ def full(document: Any) -> JSONResponse:
 def idempotent_create(
     app: CrmApplication,
     key: str | None,
-    payload: Any,
+    payload: object,
     command: Callable[[IdempotencyKey | None], dict[str, Any]],
     status: int = 201,
 ) -> Response:
