@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.persistence.integrity import notifications
@@ -53,7 +55,7 @@ class AddressingMapper(OperatorMapper):
     """The library's mapper with events' `by` an Operator (`OperatorMapper`), also keeping each event's destination
     on the stored event for the recorder to write."""
 
-    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         stored = super().to_stored_event(domain_event)
         destination = destination_of(domain_event)
         if not destination:
@@ -84,7 +86,7 @@ def recorded(queries: Any, prefix: str, first: int, last: int) -> dict[int, str]
     return {int(r["position"]): r["destination"] for r in rows}
 
 
-def backfill(recorder: Any, prefix: str, mapper: Mapper[Any]) -> int:
+def backfill(recorder: Any, prefix: str, mapper: Mapper[UUID]) -> int:
     """Write the destination of every event recorded before destinations were written beside events (each decoded
     once, as the log service used to); events already addressed are left as they are. Returns the rows written."""
     with recorder.datastore.transaction(commit=False) as c:
