@@ -468,11 +468,11 @@ class CrmApplication(Application):
     def _all_notifications(self):  # type: ignore[no-untyped-def]
         return notifications(self.recorder)
 
-    def check_log(self) -> dict[str, Any]:
+    def check_log(self) -> JSONObject:
         """Recompute the chain over the whole log and compare it with the links written beside each event."""
         return LogCheck(self.recorder, self.schema.prefix, self.protection.log_key).run()
 
-    def integrity(self) -> dict[str, Any]:
+    def integrity(self) -> JSONObject:
         """Every proof this node can give of its own history (HQ adds its provinces' mirrors)."""
         return {"node": self.settings.node_code, "log": self.check_log()}
 
