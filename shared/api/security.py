@@ -118,7 +118,7 @@ def require_sign_in_first(app: FastAPI) -> None:
 _permissions: dict[int, Permission | None] = {}
 
 
-def _permission_of(route: Any) -> Permission | None:
+def _permission_of(route: object) -> Permission | None:
     """The permission an operation's guard asks for, read from its dependency tree (None: unguarded)."""
     if not isinstance(route, APIRoute):
         return None
