@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from shared.api.contract import ALL, Selection
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.errors import Conflict
+from shared.domain.json_types import JSONObject
 from shared.persistence.protection import mask
 from shared.persistence.queries import Page
 
@@ -112,5 +113,5 @@ def location(href: str) -> dict[str, str]:
     return {"Location": quote(href, safe="/:@!$&'()*+,;=?#[]%-._~")}
 
 
-def outcome_for(body: dict[str, Any], status: int = 201) -> Outcome:
+def outcome_for(body: JSONObject, status: int = 201) -> Outcome:
     return Outcome(status=status, body=body)

@@ -60,7 +60,7 @@ def status_of(error: DomainError) -> int:
     return 400
 
 
-def error_body(code: str, reason: str, field: str | None, **details: object) -> dict[str, Any]:
+def error_body(code: str, reason: str, field: str | None, **details: object) -> dict[str, object]:
     return {"code": code, "reason": reason, "field": field, **details}
 
 

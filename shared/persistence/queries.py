@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.domain.errors import InvalidValue
 from shared.persistence.readmodel import IdempotencyRecord, ReadModelSchema, Table
-from shared.persistence.recorders import ReadModelRecorder
+from shared.persistence.recorders import ReadModelRecorder, StoreCursor
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,11 @@ class ReadModelQueries:
         self.schema = schema
 
     @contextmanager
-    def cursor(self, commit: bool = False) -> Iterator[Any]:
+    def cursor(self, commit: bool = False) -> Iterator[StoreCursor]:
         with self.recorder.datastore.transaction(commit=commit) as c:
             yield c
 
-    def execute(self, cursor: Any, sql: str, params: Sequence[object] = ()) -> None:
+    def execute(self, cursor: StoreCursor, sql: str, params: Sequence[object] = ()) -> None:
         cursor.execute(self.recorder.dialect(sql), params)
 
     def create_tables(self) -> bool:
@@ -102,7 +102,8 @@ class ReadModelQueries:
         column = self._document_column(table, unmask)
         with self.cursor() as c:
             self.execute(c, f"SELECT COUNT(*) AS n FROM {name} WHERE {where}", params)
-            total = c.fetchone()["n"]
+            counted = c.fetchone()  # COUNT gives one row
+            total = counted["n"] if counted is not None else 0
             self.execute(
                 c,
                 f"SELECT {column} AS doc FROM {name} WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?",

@@ -46,7 +46,8 @@ class SignInLedger:
                 self.queries.execute(
                     c, f"SELECT COUNT(*) AS n FROM {self.attempts} WHERE key = ? AND at > ?", [key, since]
                 )
-                if over(key, int(c.fetchone()["n"])):
+                counted = c.fetchone()  # COUNT gives one row
+                if over(key, int(counted["n"]) if counted is not None else 0):
                     return None
             self.queries.execute(c, f"DELETE FROM {self.attempts} WHERE at <= ?", [since])
             for key in keys:
