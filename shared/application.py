@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -54,6 +54,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Projector = Callable[[Any], list[Operation]]
+
+
+class TravellingRecord(Protocol):
+    """A record as it travels between nodes (a replicated record, a mirror row): what `decode` reads of it."""
+
+    @property
+    def originator_id(self) -> object: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def state(self) -> bytes: ...
+
+
 REBUILD_CHUNK = 2000  # aggregates projected and written at a time when read models are rebuilt
 A = TypeVar("A", bound=Aggregate)
 
@@ -351,7 +366,7 @@ class CrmApplication(Application):
     def sealed(self, state: bytes) -> bytes:
         return self.mapper.cipher.encrypt(state) if self.mapper.cipher else state
 
-    def decode(self, record: Any) -> Any:
+    def decode(self, record: TravellingRecord) -> Any:  # the event, of whichever class its topic names
         """A replicated record (or mirror row), as it travels (decrypted), as the domain event it is."""
         return self.wire.to_domain_event(
             StoredEvent(
