@@ -85,7 +85,7 @@ def idempotent_create(
     app: CrmApplication,
     key: str | None,
     payload: object,
-    command: Callable[[IdempotencyKey | None], dict[str, Any]],
+    command: Callable[[IdempotencyKey | None], JSONObject],
     status: int = 201,
 ) -> Response:
     """Run a create once per `Idempotency-Key`; a repeat with the same body replays the first answer."""
@@ -103,7 +103,7 @@ def idempotent_create(
             raise
         return MaskedJSONResponse(previous.body, status_code=previous.status)
     return MaskedJSONResponse(
-        body, status_code=status, headers=location(body["href"]) if "href" in body else None
+        body, status_code=status, headers=location(str(body["href"])) if "href" in body else None
     )
 
 
