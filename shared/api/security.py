@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Header, Request, Security
+from fastapi import Depends, FastAPI, Header, Request, Security, params
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -145,7 +145,7 @@ def acting(permission: Permission) -> Any:
     return Security(guard, scopes=[permission.value])
 
 
-def reading(permission: Permission) -> Any:
+def reading(permission: Permission) -> params.Security:
     """`dependencies=[reading(P.READ_CUSTOMERS)]` on a read."""
     return Security(guard, scopes=[permission.value])
 
