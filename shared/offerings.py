@@ -87,5 +87,5 @@ class OfferingQueries:
             filters.append(Filter("name LIKE ?", (f"%{name}%",)))
         return self.store.queries.page("product_offering", filters, offset=offset, limit=limit)
 
-    def get_offering(self, offering_id: str) -> dict[str, Any]:
+    def get_offering(self, offering_id: str) -> JSONObject:
         return self.store.document("product_offering", offering_id, "offering")

@@ -5,7 +5,7 @@ lift a sign-in wait."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.auth.keyring import KeyRing, ProvinceKey
 from shared.auth.sign_in import SignInDesk, StaffEntry
@@ -152,5 +152,5 @@ class StaffAccess:
             *sorted(provinces, key=lambda k: str(k["kid"])),  # a kid is text
         ]
 
-    def staff_document(self, username: str) -> dict[str, Any]:
+    def staff_document(self, username: str) -> JSONObject:
         return self.app.document("staff", username, "staff member")
