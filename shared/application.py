@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -54,6 +54,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Projector = Callable[[Any], list[Operation]]
+
+
+class TravellingRecord(Protocol):
+    """A record as it travels between nodes (a replicated record, a mirror row): what `decode` reads of it."""
+
+    @property
+    def originator_id(self) -> object: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def state(self) -> bytes: ...
+
+
 REBUILD_CHUNK = 2000  # aggregates projected and written at a time when read models are rebuilt
 A = TypeVar("A", bound=Aggregate)
 
@@ -104,19 +119,20 @@ class ConcurrentChange(Conflict):
     code = "concurrentChange"
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 COMMAND_ATTEMPTS = 8
 RECEIPT_PURGE_EVERY = 100
 RETRY_PAUSE_SECONDS = 0.005
 
 
-def retried(command: F) -> F:
+def retried(command: Callable[P, R]) -> Callable[P, R]:
     """Run a command again when it lost a race to another save of the same aggregate (a replicated batch, say):
     it reloads what it reads and checks its rules again, so a retry is the same request made a moment later.
     The pause grows and is jittered, so a command does not keep meeting a stream of replicated saves in step."""
 
     @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in range(1, COMMAND_ATTEMPTS + 1):
             try:
                 return command(*args, **kwargs)
@@ -126,7 +142,7 @@ def retried(command: F) -> F:
                 time.sleep(RETRY_PAUSE_SECONDS * attempt * random.random())
         raise AssertionError("unreachable")
 
-    return run  # type: ignore[return-value]
+    return run
 
 
 class Pulse:
@@ -203,7 +219,7 @@ class CrmApplication(Application):
         super()._notify(recordings)
         self.pulse.beat()
 
-    def construct_mapper(self) -> Mapper[Any]:
+    def construct_mapper(self) -> Mapper[UUID]:
         # The library's mapper (cipher and compressor from the environment), with events' `by` an Operator.
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=OperatorMapper)
 
@@ -295,7 +311,7 @@ class CrmApplication(Application):
             )
         return Outcome(previous.status, json.loads(previous.body))
 
-    def load(self, cls: type, aggregate_id: str | UUID, field: str = "id") -> Any:
+    def load(self, cls: type[A], aggregate_id: str | UUID, field: str = "id") -> A:
         """An aggregate of the given class, or NotFound naming the field that referred to it."""
         aggregate = self.find(cls, aggregate_id)
         if aggregate is None:
@@ -350,7 +366,7 @@ class CrmApplication(Application):
     def sealed(self, state: bytes) -> bytes:
         return self.mapper.cipher.encrypt(state) if self.mapper.cipher else state
 
-    def decode(self, record: Any) -> Any:
+    def decode(self, record: TravellingRecord) -> Any:  # the event, of whichever class its topic names
         """A replicated record (or mirror row), as it travels (decrypted), as the domain event it is."""
         return self.wire.to_domain_event(
             StoredEvent(
@@ -396,7 +412,7 @@ class CrmApplication(Application):
         recorded_at: str,
         *aggregates: Aggregate,
         operations: Iterable[Operation] = (),
-        bulk: Iterable[tuple[str, list[tuple[Any, ...]]]] = (),
+        bulk: Iterable[tuple[str, list[tuple[object, ...]]]] = (),
     ) -> None:
         """Apply a batch from an upstream exactly once: effects, tracking record and running hash, one transaction.
 
@@ -426,7 +442,7 @@ class CrmApplication(Application):
             raise NotFound(f"no {noun} with id '{row_id}'", field="id")
         return doc
 
-    def load_referenced(self, cls: type, aggregate_id: object, field: str) -> Any:
+    def load_referenced(self, cls: type[A], aggregate_id: object, field: str) -> A:
         """An aggregate a request body refers to; a missing one makes the request invalid (400), not a 404."""
         try:
             return self.load(cls, str(aggregate_id), field=field)
@@ -467,11 +483,11 @@ class CrmApplication(Application):
     def _all_notifications(self):  # type: ignore[no-untyped-def]
         return notifications(self.recorder)
 
-    def check_log(self) -> dict[str, Any]:
+    def check_log(self) -> JSONObject:
         """Recompute the chain over the whole log and compare it with the links written beside each event."""
         return LogCheck(self.recorder, self.schema.prefix, self.protection.log_key).run()
 
-    def integrity(self) -> dict[str, Any]:
+    def integrity(self) -> JSONObject:
         """Every proof this node can give of its own history (HQ adds its provinces' mirrors)."""
         return {"node": self.settings.node_code, "log": self.check_log()}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.application import CrmApplication
-from shared.domain.json_types import JSONObject
+from shared.domain.json_types import JSON, JSONObject
 from shared.persistence.queries import Filter, Page, equal
 from shared.persistence.readmodel import Table, Upsert
 
@@ -19,9 +19,9 @@ BASE = "/tmf-api/productCatalogManagement/v4/productOffering"
 PRICE_TYPES = (("oneTime", "oneTimeFee", None), ("recurring", "monthlyFee", "month"))
 
 
-def tmf_offering(o: dict[str, Any], source: str) -> dict[str, Any]:
+def tmf_offering(o: dict[str, Any], source: str) -> JSONObject:
     """Tariffs as productOfferingPrice in fen; our circuit type and fee summaries as extensions."""
-    prices = [
+    prices: list[JSON] = [
         {
             "name": f"{o['name']} {price_type}",
             "priceType": price_type,
@@ -30,7 +30,7 @@ def tmf_offering(o: dict[str, Any], source: str) -> dict[str, Any]:
         }
         for price_type, field, period in PRICE_TYPES
     ]
-    doc: dict[str, Any] = {
+    doc: JSONObject = {
         "id": o["id"],
         "href": f"{BASE}/{o['id']}",
         "@type": "ProductOffering",
@@ -87,5 +87,5 @@ class OfferingQueries:
             filters.append(Filter("name LIKE ?", (f"%{name}%",)))
         return self.store.queries.page("product_offering", filters, offset=offset, limit=limit)
 
-    def get_offering(self, offering_id: str) -> dict[str, Any]:
+    def get_offering(self, offering_id: str) -> JSONObject:
         return self.store.document("product_offering", offering_id, "offering")

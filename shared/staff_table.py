@@ -5,7 +5,7 @@ lift a sign-in wait."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.auth.keyring import KeyRing, ProvinceKey
 from shared.auth.sign_in import SignInDesk, StaffEntry
@@ -138,19 +138,19 @@ class StaffAccess:
             "wasLocked": self.throttle.lift_address(shown),
         }
 
-    def published_keys(self) -> list[dict[str, Any]]:
+    def published_keys(self) -> list[JSONObject]:
         """HQ's public keys (for every province) and each province's as HQ distributed it (for that one)."""
         settings = self.app.settings
         hq = hq_public_keys(settings)
         self.keyring.reload()
-        provinces = [
+        provinces: list[JSONObject] = [
             {**key.jwk, "iss": issuer_name(settings, key.province), "province": key.province}
             for key in self.keyring.published().values()
         ]
         return [
             *({**key, "iss": settings.auth_issuer} for key in hq),
-            *sorted(provinces, key=lambda k: k["kid"]),
+            *sorted(provinces, key=lambda k: str(k["kid"])),  # a kid is text
         ]
 
-    def staff_document(self, username: str) -> dict[str, Any]:
+    def staff_document(self, username: str) -> JSONObject:
         return self.app.document("staff", username, "staff member")

@@ -6,7 +6,7 @@ sign in while HQ is away (R-1)."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
@@ -71,7 +71,7 @@ def token(
     username: Annotated[str | None, Form(max_length=64)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
     refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:  # a TokenGrant as its fields
     if not app.staff_access.signs():
         raise ApiError(
             503,

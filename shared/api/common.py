@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from shared.api.contract import ALL, Selection
 from shared.application import CrmApplication, IdempotencyKey, Outcome
 from shared.domain.errors import Conflict
+from shared.domain.json_types import JSONObject
 from shared.persistence.protection import mask
 from shared.persistence.queries import Page
 
@@ -51,7 +52,7 @@ class MaskedJSONResponse(JSONResponse):
     """Every answer, unless a permitted reader asked for personal data in full: certificate and phone numbers
     masked wherever they stand (440106********123X, 138****8000)."""
 
-    def render(self, content: Any) -> bytes:
+    def render(self, content: object) -> bytes:
         return super().render(mask(content))
 
 
@@ -70,12 +71,12 @@ def listed(items: list[dict[str, Any]], paging: Paging, fields: Selection = ALL)
     )
 
 
-def one(document: Any, fields: Selection = ALL, status: int = 200) -> JSONResponse:
+def one(document: object, fields: Selection = ALL, status: int = 200) -> JSONResponse:
     """A document as answered (masked), shrunk to a `fields` selection; its route documents its model."""
     return MaskedJSONResponse(fields.apply(document), status_code=status)
 
 
-def full(document: Any) -> JSONResponse:
+def full(document: object) -> JSONResponse:
     """An answer with personal data in full; only for a read that was checked and recorded."""
     return JSONResponse(document)
 
@@ -83,8 +84,8 @@ def full(document: Any) -> JSONResponse:
 def idempotent_create(
     app: CrmApplication,
     key: str | None,
-    payload: Any,
-    command: Callable[[IdempotencyKey | None], dict[str, Any]],
+    payload: object,
+    command: Callable[[IdempotencyKey | None], JSONObject],
     status: int = 201,
 ) -> Response:
     """Run a create once per `Idempotency-Key`; a repeat with the same body replays the first answer."""
@@ -102,7 +103,7 @@ def idempotent_create(
             raise
         return MaskedJSONResponse(previous.body, status_code=previous.status)
     return MaskedJSONResponse(
-        body, status_code=status, headers=location(body["href"]) if "href" in body else None
+        body, status_code=status, headers=location(str(body["href"])) if "href" in body else None
     )
 
 
@@ -112,5 +113,5 @@ def location(href: str) -> dict[str, str]:
     return {"Location": quote(href, safe="/:@!$&'()*+,;=?#[]%-._~")}
 
 
-def outcome_for(body: dict[str, Any], status: int = 201) -> Outcome:
+def outcome_for(body: JSONObject, status: int = 201) -> Outcome:
     return Outcome(status=status, body=body)

@@ -3,7 +3,7 @@ in a media type it takes, TMF `fields` selection on reads, and an OpenAPI that d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -95,12 +95,12 @@ class Selection:
         self.names = names
         self.kept = kept
 
-    def apply(self, document: Any) -> Any:
+    def apply(self, document: object) -> object:
         if self.names is None or not isinstance(document, dict):
             return document
         return {k: v for k, v in document.items() if k in self.names or k in self.kept}
 
-    def apply_all(self, documents: list[Any]) -> list[Any]:
+    def apply_all(self, documents: Sequence[object]) -> Sequence[object]:
         return documents if self.names is None else [self.apply(d) for d in documents]
 
 

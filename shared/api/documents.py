@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.json_types import JSONObject
 
-def money(value: int) -> dict[str, Any]:
+
+def money(value: int) -> JSONObject:
     """An amount of integer fen (分), as every document writes money."""
     return {"unit": "fen", "value": value}
 
 
-def statement_document(province: str, month: str, figures: dict[str, Any], entries: int) -> dict[str, Any]:
+def statement_document(province: str, month: str, figures: dict[str, Any], entries: int) -> JSONObject:
     """A province's month of settlement (R-21): per counterpart province, what it is owed and owes."""
     return {
         "province": province,

@@ -60,7 +60,7 @@ def status_of(error: DomainError) -> int:
     return 400
 
 
-def error_body(code: str, reason: str, field: str | None, **details: object) -> dict[str, Any]:
+def error_body(code: str, reason: str, field: str | None, **details: object) -> dict[str, object]:
     return {"code": code, "reason": reason, "field": field, **details}
 
 
@@ -68,13 +68,13 @@ class ErrorResponse(JSONResponse):
     """The error form. A reason quoting the input may hold a lone surrogate, which UTF-8 cannot carry: it goes out
     as its JSON escape (as the client sent it) rather than failing to render."""
 
-    def render(self, content: Any) -> bytes:
+    def render(self, content: object) -> bytes:
         return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
             "utf-8", "backslashreplace"
         )
 
 
-def _field_of(location: tuple[Any, ...]) -> str:
+def _field_of(location: tuple[object, ...]) -> str:
     parts = [str(p) for p in location]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         source, parts = parts[0], parts[1:]

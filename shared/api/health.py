@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from shared.api.common import CrmApp
+from shared.domain.json_types import JSONObject
 
 if TYPE_CHECKING:
     from shared.application import CrmApplication
@@ -58,7 +59,7 @@ NOT_READY: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/health/live", response_model=Liveness, summary="The process is up (answers without touching the store)"
 )
-async def live(app: CrmApp) -> dict[str, Any]:
+async def live(app: CrmApp) -> JSONObject:
     settings = app.settings
     return {"status": "up", "nodeCode": settings.node_code, "tier": settings.tier}
 
@@ -84,7 +85,7 @@ def health(request: Request, app: CrmApp) -> JSONResponse:
 
 
 def _readiness(app: CrmApplication, request: Request, with_position: bool) -> JSONResponse:
-    body: dict[str, Any] = {
+    body: JSONObject = {
         "status": "up",
         "nodeCode": app.settings.node_code,
         "tier": app.settings.tier,

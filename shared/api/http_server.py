@@ -15,6 +15,7 @@ from typing import Any
 
 import h11
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from shared.api.errors import SECURITY_HEADERS, error_body
@@ -47,7 +48,7 @@ class ErrorFormH11Protocol(H11Protocol):
         self.transport.close()
 
 
-def server_config(api: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
+def server_config(api: ASGIApp, host: str, port: int, **options: Any) -> uvicorn.Config:
     """How every node serves its app (the command line and the tests alike)."""
     return uvicorn.Config(
         api, host=host, port=port, http=ErrorFormH11Protocol, server_header=False, **options

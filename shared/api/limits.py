@@ -5,10 +5,9 @@ unknown keys would otherwise make a hundred thousand validation errors)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.errors import ApiError, ErrorResponse, error_body
 
@@ -32,11 +31,11 @@ def install_body_limit(api: FastAPI, max_bytes: int) -> None:
 class BodyLimit:
     """ASGI middleware in front of the app's routes (inside the error form and the metrics)."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -49,7 +48,7 @@ class BodyLimit:
             return
         received = 0
 
-        async def counted() -> dict[str, Any]:
+        async def counted() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":

@@ -9,13 +9,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from pydantic.json_schema import JsonDict
 
+from shared.domain.json_types import JSONObject
+
 
 class RequestBody(BaseModel):
     """A request body: an unknown field is a 400 naming it, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    def as_command(self) -> dict[str, Any]:
+    def as_command(self) -> JSONObject:
         """What the client sent, as the application layer takes it (plain JSON, wire names)."""
         return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
 

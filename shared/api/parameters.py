@@ -4,17 +4,15 @@ same on both stores, before any query reaches a store (PostgreSQL refuses NUL in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from starlette.datastructures import QueryParams
 from starlette.routing import compile_path
+from starlette.types import Scope
 
 from shared.domain.errors import InvalidValue
 from shared.domain.values import plain, printable
 
 
-def unfit_parameter(scope: Mapping[str, Any]) -> InvalidValue | None:
+def unfit_parameter(scope: Scope) -> InvalidValue | None:
     """The first query or path parameter holding a character text may not hold, as the error to answer."""
     try:
         for name, value in QueryParams(scope.get("query_string", b"")).multi_items():
@@ -29,7 +27,7 @@ def unfit_parameter(scope: Mapping[str, Any]) -> InvalidValue | None:
     return None
 
 
-def _path_parameters(scope: Mapping[str, Any]) -> dict[str, str]:
+def _path_parameters(scope: Scope) -> dict[str, str]:
     """The path's parameters by the names the node's OpenAPI gives them (only asked of a path that is refused)."""
     for template in scope["app"].openapi().get("paths", {}):
         match = compile_path(template)[0].match(scope["path"])

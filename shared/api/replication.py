@@ -5,7 +5,7 @@ HQ adds its mirror's routes (hq/mirror/routes.py), a province its orphans (provi
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +15,7 @@ from shared.api.contract import Selection, selectable
 from shared.api.security import reading
 from shared.auth.roles import Permission as P
 from shared.domain.errors import NotFound
+from shared.domain.json_types import JSONObject
 
 router = APIRouter(prefix="/replication", tags=["replication"])
 
@@ -91,11 +92,11 @@ class ReplicationStatus(Report):
 class NodeRuntime(Protocol):
     """What the routes ask of the node's replication runtime (replication.node.NodeRuntime)."""
 
-    def status(self) -> dict[str, Any]: ...
+    def status(self) -> JSONObject: ...
 
-    def resume(self, code: str) -> dict[str, Any]: ...
+    def resume(self, code: str) -> JSONObject: ...
 
-    def audit(self, code: str) -> dict[str, Any]: ...
+    def audit(self, code: str) -> JSONObject: ...
 
 
 def runtime(request: Request) -> NodeRuntime | None:

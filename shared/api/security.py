@@ -7,10 +7,10 @@ hold it (from the one table in shared/auth/roles.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Header, Request, Security
+from fastapi import Depends, FastAPI, Header, Request, Security, params
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -118,7 +118,7 @@ def require_sign_in_first(app: FastAPI) -> None:
 _permissions: dict[int, Permission | None] = {}
 
 
-def _permission_of(route: Any) -> Permission | None:
+def _permission_of(route: object) -> Permission | None:
     """The permission an operation's guard asks for, read from its dependency tree (None: unguarded)."""
     if not isinstance(route, APIRoute):
         return None
@@ -145,7 +145,7 @@ def acting(permission: Permission) -> Any:
     return Security(guard, scopes=[permission.value])
 
 
-def reading(permission: Permission) -> Any:
+def reading(permission: Permission) -> params.Security:
     """`dependencies=[reading(P.READ_CUSTOMERS)]` on a read."""
     return Security(guard, scopes=[permission.value])
 
@@ -188,18 +188,21 @@ def ensure_may_see_personal_data(by: Operator, field: str = "unmask") -> None:
         raise Forbidden(f"a {by.role} sees certificate and phone numbers masked only", field=field)
 
 
+D = TypeVar("D")  # what a read in full fetches: one document or a page of them
+
+
 def shown_in_full(
     app: CrmApplication,
     by: Operator,
     resource: str,
-    fetch: Callable[[], object],
-    subjects: Any,
+    fetch: Callable[[], D],
+    subjects: Callable[[D], Sequence[object]],
     fields: Selection = ALL,
 ) -> JSONResponse:
     """Personal data in full for a role that may see it: fetched, the read recorded (PIPL), answered unmasked."""
     ensure_may_see_personal_data(by)
     document = fetch()
-    seen = subjects(document)
+    seen = [str(subject) for subject in subjects(document)]  # ids: text already
     if seen:  # an empty page showed nobody's data
         app.record_personal_read(resource, seen, by)
     return full(fields.apply_all(document) if isinstance(document, list) else fields.apply(document))

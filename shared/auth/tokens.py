@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from shared.auth.roles import PROVINCE_ROLES, Role
+from shared.domain.json_types import JSONObject
 from shared.domain.staff import canonical_username
 
 ACCESS, REFRESH, MACHINE = "access", "refresh", "machine"
@@ -70,6 +71,16 @@ def _lookup_in(keys: jwt.PyJWKSet) -> KeyLookup:
     return lambda kid: next((k for k in keys.keys if k.key_id == kid), None)
 
 
+class IssuerOptions(TypedDict, total=False):
+    """What `TrustedIssuer.from_file` passes on beside the key set: its optional fields."""
+
+    scope: str | None
+    embedded: bool
+    role_claim: str
+    province_claim: str
+    name_claim: str
+
+
 @dataclass(frozen=True)
 class TrustedIssuer:
     """An issuer whose tokens this node accepts: its keys, the one province it speaks for (`scope`; None: any),
@@ -87,7 +98,12 @@ class TrustedIssuer:
 
     @classmethod
     def from_file(
-        cls, issuer: str, audience: str, jwks_file: Path, lifetimes: Mapping[str, int], **options: Any
+        cls,
+        issuer: str,
+        audience: str,
+        jwks_file: Path,
+        lifetimes: Mapping[str, int],
+        **options: Unpack[IssuerOptions],
     ) -> TrustedIssuer:
         remedy = HQ_KEYS_REMEDY if options.get("embedded") else "download the provider's key set again"
         if not jwks_file.is_file():
@@ -97,8 +113,8 @@ class TrustedIssuer:
         )
 
 
-def _claim(claims: dict[str, Any], path: str) -> Any:
-    value: Any = claims
+def _claim(claims: Mapping[str, object], path: str) -> object:
+    value: object = claims
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
@@ -141,11 +157,11 @@ class TokenValidator:
         self._check_lifetime(trusted, claims)
         return trusted, claims
 
-    def _check_lifetime(self, trusted: TrustedIssuer, claims: dict[str, Any]) -> None:
+    def _check_lifetime(self, trusted: TrustedIssuer, claims: Mapping[str, object]) -> None:
         kind = str(claims.get("typ", ACCESS)).lower()
         longest = trusted.lifetimes.get(kind, trusted.lifetimes.get(ACCESS, 0))
         issued, expires = claims["iat"], claims["exp"]
-        if not all(isinstance(v, (int, float)) for v in (issued, expires)):
+        if not (isinstance(issued, (int, float)) and isinstance(expires, (int, float))):
             raise InvalidToken("iat and exp must be numbers")
         if expires <= self.clock():  # the skew allowed for clocks ahead, never to outlive the token
             raise InvalidToken("Signature has expired")
@@ -200,7 +216,7 @@ class TokenIssuer:
     audience: str
     lifetimes: Mapping[str, int]
     node: str = "HQ"  # whose key it is (the way out of a missing or damaged one names it)
-    key: Any = field(init=False, repr=False)
+    key: Ed25519PrivateKey = field(init=False, repr=False)
     kid: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -219,7 +235,7 @@ class TokenIssuer:
         province: str,
         kind: str = ACCESS,
         ttl: int | None = None,
-        extra: Mapping[str, Any] | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> str:
         now = int(time.time())
         longest = self.lifetimes[kind]
@@ -243,7 +259,7 @@ class TokenIssuer:
         return public_jwk(self.key.public_key())
 
 
-def key_id(public_key: Any) -> str:
+def key_id(public_key: Ed25519PublicKey) -> str:
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return raw.hex()[:16]
 
@@ -296,7 +312,7 @@ def load_public_key(private_key_file: Path, node: str) -> Ed25519PublicKey:
     return load_signing_key(private_key_file, node).public_key()
 
 
-def read_jwks(jwks_file: Path, remedy: str) -> list[dict[str, Any]]:
+def read_jwks(jwks_file: Path, remedy: str) -> list[JSONObject]:
     """The keys of a JWKS file, each one PyJWT can use; KeyFileUnreadable (saying `remedy`) for anything else."""
     try:
         keys = json.loads(jwks_file.read_text())["keys"]

@@ -3,8 +3,6 @@ directory, each province's issuer for that province's staff only, and an externa
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.auth.keyring import KeyRing
 from shared.auth.tokens import (
     ACCESS,
@@ -17,6 +15,7 @@ from shared.auth.tokens import (
     jwk_key,
     read_jwks,
 )
+from shared.domain.json_types import JSONObject
 from shared.domain.values import PROVINCES
 from shared.settings import Settings
 
@@ -41,7 +40,7 @@ def node_issuer(settings: Settings, code: str | None = None) -> TokenIssuer:
     return TokenIssuer(path, issuer_name(settings, code), settings.auth_audience, lifetimes(settings), code)
 
 
-def hq_public_keys(settings: Settings) -> list[dict[str, Any]]:
+def hq_public_keys(settings: Settings) -> list[JSONObject]:
     """HQ's issuer keys as this node holds them (<keys>/jwks.json; none without the file)."""
     path = settings.jwks_path()
     return read_jwks(path, HQ_KEYS_REMEDY) if path.is_file() else []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psycopg
 import psycopg_pool
@@ -46,7 +46,7 @@ def is_store_error(error: BaseException | None) -> bool:
 
 
 class NodeMetrics:
-    def __init__(self, application: CrmApplication, runtime: Callable[[], Any]) -> None:
+    def __init__(self, application: CrmApplication, runtime: Callable[[], object]) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "crm_http_requests",
@@ -76,7 +76,7 @@ class NodeCollector(Collector):
     """Read at scrape time, so the numbers are the node's, not a copy that could drift."""
 
     def __init__(
-        self, application: CrmApplication, runtime: Callable[[], Any], store_errors: Counter
+        self, application: CrmApplication, runtime: Callable[[], object], store_errors: Counter
     ) -> None:
         self.application = application
         self.runtime = runtime

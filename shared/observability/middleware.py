@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.observability import request_id as ids
 from shared.observability.metrics import NodeMetrics, is_store_error
@@ -23,11 +24,11 @@ def method_label(method: str) -> str:
 
 
 class ObserveRequests:
-    def __init__(self, app: Any, metrics: NodeMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: NodeMetrics) -> None:
         self.app = app
         self.metrics = metrics
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -52,7 +53,7 @@ class ObserveRequests:
             level = logging.DEBUG if route.startswith(QUIET) else logging.INFO
             access_log.log(level, "%s %s %s %.1f ms", scope["method"], scope["path"], status, seconds * 1000)
 
-        async def answer(message: dict[str, Any]) -> None:
+        async def answer(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

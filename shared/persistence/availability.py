@@ -20,6 +20,8 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import OperationalError, PersistenceError
 from eventsourcing.postgres import PostgresDatastore
+from psycopg import Connection, Cursor
+from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout, TooManyRequests
 
 from shared.persistence.databases import connect, first_line
@@ -71,11 +73,11 @@ class GuardedDatastore:
         self.outage = outage
         self._probe = probe
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # a proxy: whatever the library's datastore has
         return getattr(self._datastore, name)
 
     @contextmanager
-    def get_connection(self) -> Iterator[Any]:
+    def get_connection(self) -> Iterator[Connection[DictRow]]:
         self.outage.check()
         try:
             with self._datastore.get_connection() as conn:
@@ -93,12 +95,12 @@ class GuardedDatastore:
             raise  # the database answers: the pool is only busy (or reconnecting); the library tries again
 
     @contextmanager
-    def cursor(self) -> Iterator[Any]:
+    def cursor(self) -> Iterator[Cursor[DictRow]]:
         with self.get_connection() as conn:
             yield conn.cursor()
 
     @contextmanager
-    def transaction(self, *, commit: bool = False) -> Iterator[Any]:
+    def transaction(self, *, commit: bool = False) -> Iterator[Cursor[DictRow]]:
         with self.get_connection() as conn, conn.transaction(force_rollback=not commit):
             yield conn.cursor()
 

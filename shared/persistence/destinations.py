@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.persistence.integrity import notifications
 from shared.persistence.operators import OperatorMapper
+
+if TYPE_CHECKING:  # both write through this module
+    from shared.persistence.queries import ReadModelQueries
+    from shared.persistence.recorders import ReadModelRecorder
 
 
 def destination_table(prefix: str) -> str:
@@ -53,7 +59,7 @@ class AddressingMapper(OperatorMapper):
     """The library's mapper with events' `by` an Operator (`OperatorMapper`), also keeping each event's destination
     on the stored event for the recorder to write."""
 
-    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         stored = super().to_stored_event(domain_event)
         destination = destination_of(domain_event)
         if not destination:
@@ -75,7 +81,7 @@ def rows_for(positions: Sequence[int], stored_events: Sequence[StoredEvent]) -> 
     ]
 
 
-def recorded(queries: Any, prefix: str, first: int, last: int) -> dict[int, str]:
+def recorded(queries: ReadModelQueries, prefix: str, first: int, last: int) -> dict[int, str]:
     """{position: destination} of the addressed events in [first, last]."""
     rows = queries.rows(
         f"SELECT position, destination FROM {destination_table(prefix)} WHERE position >= ? AND position <= ?",
@@ -84,7 +90,7 @@ def recorded(queries: Any, prefix: str, first: int, last: int) -> dict[int, str]
     return {int(r["position"]): r["destination"] for r in rows}
 
 
-def backfill(recorder: Any, prefix: str, mapper: Mapper[Any]) -> int:
+def backfill(recorder: ReadModelRecorder, prefix: str, mapper: Mapper[UUID]) -> int:
     """Write the destination of every event recorded before destinations were written beside events (each decoded
     once, as the log service used to); events already addressed are left as they are. Returns the rows written."""
     with recorder.datastore.transaction(commit=False) as c:

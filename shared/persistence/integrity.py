@@ -12,7 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+from eventsourcing.persistence import Notification, StoredEvent
+
+from shared.domain.json_types import JSONObject
+
+if TYPE_CHECKING:  # the recorders extend the chain with what is here
+    from shared.persistence.recorders import ReadModelRecorder
 
 GENESIS = bytes(32)
 CHECK_PAGE = 2000
@@ -34,7 +41,7 @@ def link(previous: bytes, position: int, topic: str, originator_id: str, version
     return digest.digest()
 
 
-def sealed_link(key: bytes, previous: bytes, event: Any, position: int) -> bytes:
+def sealed_link(key: bytes, previous: bytes, event: StoredEvent, position: int) -> bytes:
     plain = link(
         previous,
         position,
@@ -57,7 +64,7 @@ def create_statement(prefix: str) -> str:
 
 
 def links_for(
-    key: bytes, previous: bytes, positions: Sequence[int], stored_events: Sequence[Any]
+    key: bytes, previous: bytes, positions: Sequence[int], stored_events: Sequence[StoredEvent]
 ) -> list[tuple[int, str]]:
     rows = []
     for position, event in zip(positions, stored_events):
@@ -70,12 +77,12 @@ class LogCheck:
     """Walks the events and the chain side by side from the start; the first position that does not follow
     is where the log was changed."""
 
-    def __init__(self, recorder: Any, prefix: str, key: bytes) -> None:
+    def __init__(self, recorder: ReadModelRecorder, prefix: str, key: bytes) -> None:
         self.recorder = recorder
         self.table = chain_table(prefix)
         self.key = key
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> JSONObject:
         """Up to the chain's head as it stands when the check begins (a write recorded meanwhile brings its event
         and its link together, so it is checked next time); then any event beyond every link is one the node
         never recorded."""
@@ -114,15 +121,16 @@ class LogCheck:
         }
 
     @staticmethod
-    def _broken(position: int, checked: int, reason: str) -> dict[str, Any]:
+    def _broken(position: int, checked: int, reason: str) -> JSONObject:
         return {"ok": False, "checked": checked, "firstBadPosition": position, "reason": reason}
 
     def _head(self) -> int:
         with self.recorder.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT MAX(position) AS head FROM {self.table}")
-            return int(c.fetchone()["head"] or 0)
+            row = c.fetchone()  # MAX gives one row, NULL on an empty chain
+            return int(row["head"] or 0) if row is not None else 0
 
-    def _events(self, head: int) -> Iterator[Any]:
+    def _events(self, head: int) -> Iterator[Notification]:
         yield from notifications(self.recorder, upto=head)
 
     def _links(self, head: int) -> Iterator[tuple[int, str]]:
@@ -143,7 +151,7 @@ class LogCheck:
             after = rows[-1][0]
 
 
-def notifications(recorder: Any, upto: int | None = None) -> Iterator[Any]:
+def notifications(recorder: ReadModelRecorder, upto: int | None = None) -> Iterator[Notification]:
     """The node's log from the start, page by page (up to position `upto` when given)."""
     start = 1
     if upto == 0:
@@ -153,7 +161,7 @@ def notifications(recorder: Any, upto: int | None = None) -> Iterator[Any]:
         start = batch[-1].id + 1
 
 
-def seal_existing(recorder: Any, prefix: str, key: bytes) -> int:
+def seal_existing(recorder: ReadModelRecorder, prefix: str, key: bytes) -> int:
     """A store written before its log was sealed: create the chain and link what the store holds now (its past is
     trusted as it stands). Only when the chain table did not exist: an emptied one is tampering, for the check
     to report, never a reason to seal again."""
@@ -169,7 +177,7 @@ def seal_existing(recorder: Any, prefix: str, key: bytes) -> int:
     return len(rows)
 
 
-def _exists(recorder: Any, table: str) -> bool:
+def _exists(recorder: ReadModelRecorder, table: str) -> bool:
     with recorder.datastore.transaction(commit=False) as c:
         if recorder.placeholder == "?":
             c.execute("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?", [table])

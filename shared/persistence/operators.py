@@ -7,14 +7,16 @@ aggregate state in snapshots stay plain records, so stored bytes, the log's chai
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.domain.operator import Operator
 
 
-class OperatorMapper(Mapper[Any]):
-    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+class OperatorMapper(Mapper[UUID]):
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         by = vars(domain_event).get("by")
         if isinstance(by, Operator):
             # A shallow copy with the record in place of the operator; `by` keeps its place in the state.
@@ -23,7 +25,9 @@ class OperatorMapper(Mapper[Any]):
             domain_event = clone
         return super().to_stored_event(domain_event)
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+    def to_domain_event(
+        self, stored_event: StoredEvent
+    ) -> Any:  # an event or a snapshot: callers mutate or match it
         domain_event = super().to_domain_event(stored_event)
         state = vars(domain_event)
         if isinstance(state.get("by"), dict):

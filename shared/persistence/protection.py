@@ -84,7 +84,7 @@ def _mask_change(change: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def mask(document: Any) -> Any:
+def mask(document: object) -> object:
     """A copy of a document with every certificate number and phone number masked, wherever they stand."""
     if isinstance(document, list):
         return [mask(item) for item in document]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.errors import InvalidValue
-from shared.persistence.readmodel import IdempotencyRecord, ReadModelSchema
-from shared.persistence.recorders import ReadModelRecorder
+from shared.persistence.readmodel import IdempotencyRecord, ReadModelSchema, Table
+from shared.persistence.recorders import ReadModelRecorder, StoreCursor
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,10 @@ class Filter:
     """One SQL condition with `?` placeholders, e.g. Filter("status = ?", ("active",))."""
 
     condition: str
-    params: Sequence[Any] = ()
+    params: Sequence[object] = ()
 
 
-def equal(*pairs: tuple[str, Any]) -> list[Filter]:
+def equal(*pairs: tuple[str, object]) -> list[Filter]:
     """`column = value` for each pair whose value was given."""
     return [Filter(f"{column} = ?", (value,)) for column, value in pairs if value is not None]
 
@@ -49,11 +49,11 @@ class ReadModelQueries:
         self.schema = schema
 
     @contextmanager
-    def cursor(self, commit: bool = False) -> Iterator[Any]:
+    def cursor(self, commit: bool = False) -> Iterator[StoreCursor]:
         with self.recorder.datastore.transaction(commit=commit) as c:
             yield c
 
-    def execute(self, cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
+    def execute(self, cursor: StoreCursor, sql: str, params: Sequence[object] = ()) -> None:
         cursor.execute(self.recorder.dialect(sql), params)
 
     def create_tables(self) -> bool:
@@ -102,7 +102,8 @@ class ReadModelQueries:
         column = self._document_column(table, unmask)
         with self.cursor() as c:
             self.execute(c, f"SELECT COUNT(*) AS n FROM {name} WHERE {where}", params)
-            total = c.fetchone()["n"]
+            counted = c.fetchone()  # COUNT gives one row
+            total = counted["n"] if counted is not None else 0
             self.execute(
                 c,
                 f"SELECT {column} AS doc FROM {name} WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?",
@@ -140,7 +141,7 @@ class ReadModelQueries:
         """How a searchable personal number is stored, to look it up."""
         return self.schema.blind(value)
 
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
         """A free query; `{table}` placeholders name read-model tables, e.g. `{customer}`."""
         physical = {t: self.schema.physical(t) for t in self.schema.tables}
         with self.cursor() as c:
@@ -166,13 +167,13 @@ class ReadModelQueries:
         with self.cursor(commit=True) as c:
             self.execute(c, f"DELETE FROM {self.schema.prefix}_idempotency WHERE recorded_at < ?", [moment])
 
-    def _comparable(self, value: Any, column: str, table: Any) -> Any:
+    def _comparable(self, value: object, column: str, table: Table) -> object:
         """Sealed values differ in every sealing (a fresh nonce): they compare by what they hold."""
-        if value is not None and (column == "sealed" or column in table.sealed):
+        if isinstance(value, str) and (column == "sealed" or column in table.sealed):  # sealed: text or NULL
             return self.schema.unseal(value)
         return value
 
-    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+    def dump(self) -> dict[str, list[tuple[object, ...]]]:
         """Every row of every table, ordered: what a rebuild must reproduce."""
         out = {}
         for table in self.schema.tables.values():

@@ -7,9 +7,9 @@ rebuilding them from the event store give the same tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from shared.persistence.protection import Protection, mask
 
@@ -35,7 +35,7 @@ class Table:
 @dataclass(frozen=True)
 class Upsert:
     table: str
-    row: dict[str, Any]
+    row: Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class ReplaceChildren:
 
     table: str
     parent_id: str
-    rows: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    rows: tuple[Mapping[str, object], ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Delete:
 Operation = Upsert | ReplaceChildren | Delete
 
 
-def to_doc(document: dict[str, Any]) -> str:
+def to_doc(document: object) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -95,7 +95,7 @@ class ReadModelSchema:
         )
         return statements
 
-    def statements_for(self, op: Operation) -> list[tuple[str, Sequence[Any]]]:
+    def statements_for(self, op: Operation) -> list[tuple[str, Sequence[object]]]:
         """SQL with `?` placeholders for one operation."""
         table = self.tables[op.table]
         name = self.physical(table.name)
@@ -103,13 +103,13 @@ class ReadModelSchema:
             return [self._upsert(table, name, op.row)]
         if isinstance(op, Delete):
             return [(f"DELETE FROM {name} WHERE id = ?", (op.row_id,))]
-        statements: list[tuple[str, Sequence[Any]]] = [
+        statements: list[tuple[str, Sequence[object]]] = [
             (f"DELETE FROM {name} WHERE {table.parent} = ?", (op.parent_id,))
         ]
         statements.extend(self._upsert(table, name, row) for row in op.rows)
         return statements
 
-    def _upsert(self, table: Table, name: str, row: dict[str, Any]) -> tuple[str, Sequence[Any]]:
+    def _upsert(self, table: Table, name: str, row: Mapping[str, object]) -> tuple[str, Sequence[object]]:
         columns = table.column_names
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
         sql = (
@@ -123,20 +123,24 @@ class ReadModelSchema:
             document = mask(document)
         return sql, [*values, to_doc(document)]
 
-    def _stored(self, table: Table, column: str, value: Any) -> Any:
+    def _stored(self, table: Table, column: str, value: object) -> object:
         if column in table.blind:
             return self.blind(value)
         if column in table.sealed and value is not None:
             return self._protection().seal(value)
         return value
 
-    def seal(self, value: Any) -> str:
+    def seal(self, value: object) -> str:
         return self._protection().seal(value)
 
     def unseal(self, value: str) -> Any:
         return self._protection().unseal(value)
 
-    def blind(self, value: Any) -> Any:
+    @overload
+    def blind(self, value: str) -> str: ...
+    @overload
+    def blind(self, value: object) -> object: ...
+    def blind(self, value: object) -> object:
         return self._protection().blind(value) if isinstance(value, str) else value
 
     def _protection(self) -> Protection:

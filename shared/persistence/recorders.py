@@ -14,11 +14,15 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
-from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 from shared.persistence import destinations
 from shared.persistence.integrity import GENESIS, LogTampered, chain_table, links_for
 from shared.persistence.readmodel import IdempotencyRecord, Operation, ReadModelSchema
+
+StoreCursor: TypeAlias = SQLiteCursor | Cursor[DictRow]  # the library's cursor of each store
 
 
 class ReadModelWriting:
@@ -31,7 +35,7 @@ class ReadModelWriting:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     def seal_log(
-        self, cursor: Any, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]
+        self, cursor: StoreCursor, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]
     ) -> None:
         """Extend the whole-log chain over the events just inserted, in their transaction."""
         schema = self.read_model_schema
@@ -53,7 +57,7 @@ class ReadModelWriting:
         )
 
     def write_destinations(
-        self, cursor: Any, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]
+        self, cursor: StoreCursor, positions: Sequence[int] | None, stored_events: Sequence[StoredEvent]
     ) -> None:
         """Each addressed event's destination beside its position, in its transaction (HQ's mapper makes them)."""
         schema = self.read_model_schema
@@ -61,12 +65,12 @@ class ReadModelWriting:
         if rows and schema is not None:
             cursor.executemany(self.dialect(destinations.insert_statement(schema.prefix)), rows)
 
-    def write_read_model(self, cursor: Any, kwargs: dict[str, Any]) -> None:
+    def write_read_model(self, cursor: StoreCursor, kwargs: dict[str, Any]) -> None:
         schema = self.read_model_schema
         operations: Sequence[Operation] = kwargs.get("read_model") or ()
         if operations and schema is None:
             raise RuntimeError("read-model operations given to a recorder without a schema")
-        pending_sql, pending_rows = "", list[Sequence[Any]]()
+        pending_sql, pending_rows = "", list[Sequence[object]]()
         for op in operations:
             for sql, params in schema.statements_for(op):  # type: ignore[union-attr]
                 if sql != pending_sql and pending_rows:
@@ -128,7 +132,7 @@ class SQLiteReadModelRecorder(ReadModelWriting, SQLiteProcessRecorder):
             return {row["originator_version"]: row["rowid"] for row in c.fetchall()}
 
     def _insert_events(
-        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         self.seal_log(c, notification_ids, stored_events)
@@ -171,12 +175,14 @@ class PostgresReadModelRecorder(ReadModelWriting, PostgresProcessRecorder):
             )
             return {row["originator_version"]: row["notification_id"] for row in curs.fetchall()}
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
         self.write_read_model(curs, kwargs)
 
     def _fetch_ids_after_insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         # The library's insert lock is held until commit: links are made in notification order.
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)

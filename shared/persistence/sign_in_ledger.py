@@ -7,13 +7,14 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+
+from shared.persistence.queries import ReadModelQueries
 
 ADVISORY_LOCK = 0x5197  # PostgreSQL: attempts are counted one sign-in at a time, whichever process counts
 
 
 class SignInLedger:
-    def __init__(self, queries: Any, prefix: str, postgres: bool) -> None:
+    def __init__(self, queries: ReadModelQueries, prefix: str, postgres: bool) -> None:
         self.queries, self.postgres = queries, postgres
         self.attempts = f"{prefix}_sign_in_attempt"
         self.known = f"{prefix}_sign_in_known"
@@ -45,7 +46,8 @@ class SignInLedger:
                 self.queries.execute(
                     c, f"SELECT COUNT(*) AS n FROM {self.attempts} WHERE key = ? AND at > ?", [key, since]
                 )
-                if over(key, int(c.fetchone()["n"])):
+                counted = c.fetchone()  # COUNT gives one row
+                if over(key, int(counted["n"]) if counted is not None else 0):
                     return None
             self.queries.execute(c, f"DELETE FROM {self.attempts} WHERE at <= ?", [since])
             for key in keys:
