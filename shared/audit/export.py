@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.domain import CanMutateAggregate
 
 from shared.audit.trail import NEVER_SHOWN, event_type, operator_of, selected
-from shared.domain.json_types import JSONObject
+from shared.domain.json_types import JSON, JSONObject
 from shared.naming import camel_keys
 from shared.persistence.integrity import notifications
 from shared.persistence.protection import mask
@@ -56,7 +56,9 @@ def exported_event(position: int | None, event: CanMutateAggregate[UUID]) -> JSO
         "version": event.originator_version,
         "eventType": event_type(event),
         **operator_of(event),
-        "data": mask(json.loads(json.dumps(data, default=str, ensure_ascii=False))),
+        "data": cast(
+            JSON, mask(json.loads(json.dumps(data, default=str, ensure_ascii=False)))
+        ),  # JSON stays JSON
     }
 
 
