@@ -10,9 +10,12 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shared.persistence.integrity import GENESIS, link  # one chain rule for logs and what travels
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ class LogChain:
     process extends the chain, in notification order, so every chain is deterministic.
     """
 
-    def __init__(self, app: Any, public: dict[str, Any], route: Route, primary: str | None = None) -> None:
+    def __init__(
+        self, app: CrmApplication, public: dict[str, Any], route: Route, primary: str | None = None
+    ) -> None:
         self.app = app
         self.public = public
         self.route = route

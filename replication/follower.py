@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from eventsourcing.persistence import IntegrityError
@@ -26,6 +26,9 @@ from replication.poison import PoisonRecord, find_poison, is_transient, unknown_
 from replication.server import FOLLOWER_PING_MS, MAX_MESSAGE
 from replication.tls import IdentityError, is_identity_failure, secure_channel, verify_head
 from shared.naming import camel_case
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +148,7 @@ class Follower(threading.Thread):
 
     def __init__(
         self,
-        app: Any,
+        app: CrmApplication,
         upstream: str,
         target: str,
         apply: Apply,

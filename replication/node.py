@@ -6,7 +6,7 @@ import contextlib
 import logging
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import PersistenceError
 
@@ -14,11 +14,16 @@ from replication.follower import Backoff, Follower, Progress, parse_upstreams
 from replication.server import serve_log, stop_log
 from shared.domain.errors import NotFound
 
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
+
 log = logging.getLogger(__name__)
 
 
 class NodeRuntime:
-    def __init__(self, app: Any, *, follow: bool = True) -> None:
+    def __init__(
+        self, app: Any, *, follow: bool = True
+    ) -> None:  # a tier's application: CrmApplication with its apply_replicated
         self.app = app
         self.follow = follow
         self.server: Any = None
@@ -196,6 +201,6 @@ class NodeRuntime:
         return result
 
 
-def _replicated_from(app: Any) -> set[str]:
+def _replicated_from(app: CrmApplication) -> set[str]:
     """The upstreams whose records this node holds (one row each beside the library's tracking records)."""
     return {row["upstream"] for row in app.queries.rows(f"SELECT upstream FROM {app.upstream_table}")}

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -23,6 +23,9 @@ from shared.domain.staff import EVERYWHERE
 from shared.domain.values import HQ_CODE, PROVINCES
 from shared.observability.metrics import is_store_error
 from shared.persistence.destinations import recorded
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ SERVER_OPTIONS = [
 ]
 
 
-def route_of(app: Any) -> tuple[Route, str | None]:
+def route_of(app: CrmApplication) -> tuple[Route, str | None]:
     """Where each public record goes: a province's all go to HQ; HQ's catalog to every province, and every other
     record to the one province its event names (`destination`, recorded beside the event: never decoded here)."""
     if app.settings.tier != "hq":
@@ -75,7 +78,7 @@ class CannotListen(OSError):
 
 
 class LogService(pb_grpc.NotificationLogServicer):
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: CrmApplication) -> None:
         self.app = app
         self.source = app.settings.node_code
         self.tier = app.settings.tier
@@ -253,7 +256,7 @@ def _shown(text: str) -> str:
     )
 
 
-def serve_log(app: Any, host: str, port: int) -> tuple[grpc.Server, LogService, int]:
+def serve_log(app: CrmApplication, host: str, port: int) -> tuple[grpc.Server, LogService, int]:
     """Start the node's log service; returns the server, the servicer and the bound port."""
     service = LogService(app)
     s = app.settings
