@@ -43,6 +43,7 @@ def catch_up(store: str, tmp: Path, events: int, batch: int) -> dict[str, float]
         gd = open_province(gd_settings)
         gd_runtime = run_node(gd, follow=False).runtime
         register_many(gd, events // 2, chunk=500, by=BY)
+        assert gd_runtime.service is not None  # started by run_node
         head = gd_runtime.service.chain.extend()
         base = baseline(gd, 500)
         hq = open_hq(hq_settings)

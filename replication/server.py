@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -25,6 +25,8 @@ from shared.observability.metrics import is_store_error
 from shared.persistence.destinations import recorded
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
     from shared.application import CrmApplication
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ def route_of(app: CrmApplication) -> tuple[Route, str | None]:
     if app.settings.tier != "hq":
         return (lambda page: [(HQ_CODE,)] * len(page)), HQ_CODE
 
-    def addressed(page: Sequence[Any]) -> list[tuple[str, ...]]:
+    def addressed(page: Sequence[Notification]) -> list[tuple[str, ...]]:
         named = recorded(app.queries, app.schema.prefix, page[0].id, page[-1].id)
         return [_addressed_to(n.topic, named.get(n.id, "")) for n in page]
 
