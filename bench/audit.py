@@ -18,25 +18,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from bench.nodes import BY, store_settings
 from crm.bootstrap import open_province
 from crm.throwaway import register_many
 from province import demo
+from province.application import ProvinceApplication
 from shared.audit.export import exported
 from shared.audit.replay import replay_and_compare
 from shared.settings import Settings
 
 
-def raw_read_rate(app: Any) -> float:
+def raw_read_rate(app: ProvinceApplication) -> float:
     started, count = time.perf_counter(), 0
     for _ in app._all_notifications():
         count += 1
     return count / (time.perf_counter() - started)
 
 
-def replay_rate(app: Any) -> tuple[float, bool]:
+def replay_rate(app: ProvinceApplication) -> tuple[float, bool]:
     """Events replayed per second by `crm audit replay` (rebuild into scratch tables, compare, drop)."""
     scratch = open_province(app.settings)
     try:
@@ -91,7 +92,20 @@ def export_child(settings_json: str, target: str) -> None:
     )
 
 
-def measure(store: str, tmp: Path, events: int) -> dict[str, Any]:
+class Replayed(TypedDict):
+    events: int
+    raw_read_per_s: float
+    replay_per_s: float
+    identical: bool
+
+
+class Measured(Replayed):
+    store: str
+    replay_ratio: float
+    export: dict[str, float]
+
+
+def measure(store: str, tmp: Path, events: int) -> Measured:
     with store_settings(store, tmp / store, "GD") as settings:
         app = open_province(settings)
         register_many(app, events // 2, chunk=500, by=BY)
@@ -110,7 +124,7 @@ def measure(store: str, tmp: Path, events: int) -> dict[str, Any]:
     }
 
 
-def demo_replay(tmp: Path) -> dict[str, Any]:
+def demo_replay(tmp: Path) -> Replayed:
     with store_settings("sqlite", tmp / "demo", "GD") as settings:
         app = open_province(settings)
         demo.load(app)

@@ -17,19 +17,20 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 from bench.nodes import BY, store_settings
-from crm.bootstrap import start_node
+from crm.bootstrap import Node, start_node
 from crm.ports import free_port
 from crm.throwaway import id_card
+from hq.application import HqApplication
+from province.application import ProvinceApplication
 from province.customers.schemas import CustomerCreate, CustomerPatch
 from province.orders.schemas import OrderCreate
 from province.work_orders.schemas import WorkOrderPatch
 from shared.domain.customer import CustomerStatus
 
 
-def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> float:
+def _until(predicate: Callable[[], object], timeout: float = 30.0) -> float:
     deadline = time.perf_counter() + timeout
     while not predicate():
         if time.perf_counter() > deadline:
@@ -38,8 +39,11 @@ def _until(predicate: Callable[[], Any], timeout: float = 30.0) -> float:
     return time.perf_counter()
 
 
-def _cluster(stack: ExitStack, store: str, tmp: Path) -> dict[str, Any]:
-    nodes: dict[str, Any] = {}
+def _cluster(
+    stack: ExitStack, store: str, tmp: Path
+) -> tuple[ProvinceApplication, ProvinceApplication, HqApplication]:
+    """GD, BJ and HQ running, each following the other side."""
+    nodes: dict[str, Node] = {}
     for code in ("GD", "BJ", "HQ"):
         settings = stack.enter_context(
             store_settings(store, tmp, code, grpc_port=free_port(), reconnect_initial_seconds=0.05)
@@ -51,15 +55,17 @@ def _cluster(stack: ExitStack, store: str, tmp: Path) -> dict[str, Any]:
     for code in ("GD", "BJ"):
         hq.runtime.add_upstream(code, nodes[code].target)
         nodes[code].runtime.add_upstream("HQ", hq.target)
-    for code in ("GD", "BJ"):  # HQ's route table changed with each upstream: orders wait for the last one
-        app = nodes[code].app
+    gd, bj, hq_app = nodes["GD"].app, nodes["BJ"].app, nodes["HQ"].app
+    assert isinstance(gd, ProvinceApplication) and isinstance(bj, ProvinceApplication)
+    assert isinstance(hq_app, HqApplication)
+    for app in (gd, bj):  # HQ's route table changed with each upstream: orders wait for the last one
         _until(
             lambda: (routes := app.routes.hq_routes()) is not None and set(routes.provinces) == {"GD", "BJ"}
         )
-    return {code: node.app for code, node in nodes.items()}
+    return gd, bj, hq_app
 
 
-def _customer(gd: Any, n: int) -> str:
+def _customer(gd: ProvinceApplication, n: int) -> str:
     body = {
         "name": f"客户{n}",
         "customerKind": "individual",
@@ -67,11 +73,12 @@ def _customer(gd: Any, n: int) -> str:
         "certificate": {"type": "idCard", "number": id_card(n)},
     }
     customer = gd.customers.register_customer(CustomerCreate.model_validate(body), BY)
-    gd.customers.update_customer(customer["id"], CustomerPatch(status=CustomerStatus.ACTIVE), BY)
-    return customer["id"]
+    customer_id = str(customer["id"])
+    gd.customers.update_customer(customer_id, CustomerPatch(status=CustomerStatus.ACTIVE), BY)
+    return customer_id
 
 
-def one_hop(gd: Any, hq: Any, count: int) -> list[float]:
+def one_hop(gd: ProvinceApplication, hq: HqApplication, count: int) -> list[float]:
     """Seconds from GD's commit to HQ having applied it."""
     latencies = []
     for n in range(count):
@@ -96,7 +103,9 @@ def one_hop(gd: Any, hq: Any, count: int) -> list[float]:
     return latencies
 
 
-def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]:
+def round_trips(
+    gd: ProvinceApplication, bj: ProvinceApplication, count: int
+) -> tuple[list[float], list[float]]:
     customer_id = _customer(gd, 1)
     forward, back = [], []
     for _ in range(count):
@@ -110,9 +119,10 @@ def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]
             BY,
         )
         accepted = time.perf_counter()
-        arrived = _until(lambda: bj.work_orders.list_work_orders(order_id=order["id"]).total == 3)
+        order_id = str(order["id"])
+        arrived = _until(lambda: bj.work_orders.list_work_orders(order_id=order_id).total == 3)
         forward.append(arrived - accepted)
-        for w in bj.work_orders.list_work_orders(order_id=order["id"]).items:
+        for w in bj.work_orders.list_work_orders(order_id=order_id).items:
             bj.work_orders.change_work_order(
                 w["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), BY
             )
@@ -120,7 +130,7 @@ def round_trips(gd: Any, bj: Any, count: int) -> tuple[list[float], list[float]]
                 w["id"], WorkOrderPatch.model_validate({"state": "completed"}), BY
             )
         finished = time.perf_counter()
-        completed = _until(lambda: gd.orders.get_order(order["id"])["state"] == "completed")
+        completed = _until(lambda: gd.orders.get_order(order_id)["state"] == "completed")
         back.append(completed - finished)
     return forward, back
 
@@ -138,9 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Cross-province round trip, {args.orders} orders GD → BJ (median / p99), against one hop GD → HQ")
     for store in args.stores.split(","):
         with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-            apps = _cluster(stack, store, Path(tmp))
-            hop = _ms(one_hop(apps["GD"], apps["HQ"], args.orders))
-            forward_s, back_s = round_trips(apps["GD"], apps["BJ"], args.orders)
+            gd, bj, hq = _cluster(stack, store, Path(tmp))
+            hop = _ms(one_hop(gd, hq, args.orders))
+            forward_s, back_s = round_trips(gd, bj, args.orders)
             forward, back = _ms(forward_s), _ms(back_s)
         print(
             f"  {store:9s} one hop {hop[0]:6.1f} / {hop[1]:6.1f} ms | accepted at GD → work orders at BJ "

@@ -17,7 +17,12 @@ NODES = ("HQ", "GD", "BJ", "SH")  # the nodes a benchmark may start: each has it
 
 
 @contextmanager
-def store_settings(store: str, tmp: Path, code: str, **overrides: Any) -> Iterator[Settings]:
+def store_settings(
+    store: str,
+    tmp: Path,
+    code: str,
+    **overrides: Any,  # Settings' fields
+) -> Iterator[Settings]:
     """A node's settings on a store that exists only for the benchmark."""
     overrides.setdefault("keys_dir", make_keys(tmp / "keys", NODES))
     tier = "hq" if code == "HQ" else "province"

@@ -14,7 +14,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from eventsourcing.domain import Aggregate
 
@@ -22,13 +21,16 @@ from bench.nodes import BY, store_settings
 from crm.bootstrap import open_hq, open_province, run_node
 from crm.ports import free_port
 from crm.throwaway import register_many
+from province.application import ProvinceApplication
+from replication.follower import Follower
+from replication.node import NodeRuntime
 
 
 class Probe(Aggregate):
     """A one-event aggregate for the baseline."""
 
 
-def baseline(app: Any, count: int) -> float:
+def baseline(app: ProvinceApplication, count: int) -> float:
     started = time.perf_counter()
     for _ in range(count):
         app.save(Probe())
@@ -43,6 +45,7 @@ def catch_up(store: str, tmp: Path, events: int, batch: int) -> dict[str, float]
         gd = open_province(gd_settings)
         gd_runtime = run_node(gd, follow=False).runtime
         register_many(gd, events // 2, chunk=500, by=BY)
+        assert gd_runtime.service is not None  # started by run_node
         head = gd_runtime.service.chain.extend()
         base = baseline(gd, 500)
         hq = open_hq(hq_settings)
@@ -61,10 +64,16 @@ def catch_up(store: str, tmp: Path, events: int, batch: int) -> dict[str, float]
 
 
 def steady_lag(
-    gd: Any, follower: Any, runtime: Any, seconds: float = 5.0, per_second: int = 100
+    gd: ProvinceApplication,
+    follower: Follower,
+    runtime: NodeRuntime,
+    seconds: float = 5.0,
+    per_second: int = 100,
 ) -> dict[str, float]:
     """The province records `per_second` customers (2 public events each) in 10 transactions a second;
     lag is the time from a transaction's commit to HQ having applied it, and the events HQ is behind."""
+    service = runtime.service
+    assert service is not None  # the runtime is started
     written: list[tuple[int, float]] = []
     latencies: list[float] = []
     behind: list[int] = []
@@ -91,9 +100,7 @@ def steady_lag(
         while seen < len(written) and written[seen][0] <= position:
             latencies.append(now - written[seen][1])
             seen += 1
-        behind.append(
-            max(0, runtime.service.chain.extend() - position) if len(behind) % 50 == 0 else behind[-1]
-        )
+        behind.append(max(0, service.chain.extend() - position) if len(behind) % 50 == 0 else behind[-1])
         time.sleep(0.001)
     writer.join()
     latencies.sort()

@@ -9,12 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from shared.audit.trail import AuditTrail
+from shared.audit.trail import AuditedResource, AuditTrail
 from shared.domain.errors import DomainError
+from shared.domain.json_types import JSONObject
+
+if TYPE_CHECKING:
+    from crm.bootstrap import NodeApplication
+    from crm.cli import Parser
 
 MANUAL = """\
 Auditing a node (R-28, R-30): every command reads the node's own store and changes nothing.
@@ -57,23 +62,23 @@ def _time(value: str) -> datetime:
     return parsed
 
 
-def _lines(items: Iterable[dict[str, Any]]) -> None:
+def _lines(items: Iterable[Mapping[str, object]]) -> None:
     from shared.persistence.protection import mask
 
     for item in items:
         sys.stdout.write(json.dumps(mask(item), ensure_ascii=False) + "\n")
 
 
-def _document(document: dict[str, Any]) -> None:
+def _document(document: Mapping[str, object]) -> None:
     from shared.persistence.protection import mask
 
     print(json.dumps(mask(document), indent=2, ensure_ascii=False))
 
 
 def add_audit_commands(
-    commands: Any,
+    commands: argparse._SubParsersAction[Parser],
     node_options: Callable[[argparse.ArgumentParser], None],
-    open_node: Callable[[argparse.Namespace], Any],
+    open_node: Callable[[argparse.Namespace], NodeApplication],
     mirror: Callable[[argparse.Namespace], None],
     upstream_option: Callable[[argparse.ArgumentParser, str], None],
 ) -> None:
@@ -85,7 +90,9 @@ def add_audit_commands(
     )
     actions = audit.add_subparsers(dest="action", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str, run: Callable[[Any, argparse.Namespace], int | None]) -> Any:
+    def command(
+        name: str, help_text: str, run: Callable[[NodeApplication, argparse.Namespace], int | None]
+    ) -> argparse.ArgumentParser:
         parser = actions.add_parser(name, help=help_text, description=help_text)
         node_options(parser)
 
@@ -103,10 +110,10 @@ def add_audit_commands(
         parser.set_defaults(func=start)
         return parser
 
-    def verify(app: Any, args: argparse.Namespace) -> int:
+    def verify(app: NodeApplication, args: argparse.Namespace) -> int:
         result = app.integrity()
         _document(result)
-        return 0 if result["log"]["ok"] and all(m["ok"] for m in result.get("mirrors") or []) else 1
+        return 0 if _proved(result) else 1
 
     command(
         "verify",
@@ -115,7 +122,7 @@ def add_audit_commands(
         verify,
     )
 
-    def history(app: Any, args: argparse.Namespace) -> None:
+    def history(app: NodeApplication, args: argparse.Namespace) -> None:
         trail = AuditTrail(app, app.audited_resources)
         _lines(trail.history(_resource(trail, args.resource), args.id))
 
@@ -123,7 +130,7 @@ def add_audit_commands(
     parser.add_argument("resource", help="TMF resource name, e.g. customer")
     parser.add_argument("id")
 
-    def state(app: Any, args: argparse.Namespace) -> None:
+    def state(app: NodeApplication, args: argparse.Namespace) -> None:
         trail = AuditTrail(app, app.audited_resources)
         _document(
             trail.state(_resource(trail, args.resource), args.id, version=args.version, as_of=args.as_of)
@@ -135,7 +142,7 @@ def add_audit_commands(
     parser.add_argument("--version", type=int)
     parser.add_argument("--as-of", dest="as_of", type=_time, help="ISO time with zone")
 
-    def operations(app: Any, args: argparse.Namespace) -> None:
+    def operations(app: NodeApplication, args: argparse.Namespace) -> None:
         trail = AuditTrail(app, app.audited_resources)
         _lines(
             trail.operations(
@@ -156,7 +163,7 @@ def add_audit_commands(
     parser.add_argument("--since", type=_time)
     parser.add_argument("--until", type=_time)
 
-    def replay(app: Any, args: argparse.Namespace) -> int:
+    def replay(app: NodeApplication, args: argparse.Namespace) -> int:
         from shared.audit.replay import replay_and_compare
 
         result = replay_and_compare(app, open_node(args), _progress_bar)
@@ -166,7 +173,7 @@ def add_audit_commands(
 
     command("replay", "rebuild every read model into scratch tables and compare them row by row", replay)
 
-    def export(app: Any, args: argparse.Namespace) -> None:
+    def export(app: NodeApplication, args: argparse.Namespace) -> None:
         from shared.audit.export import exported
 
         if bool(args.resource) != bool(args.id):
@@ -230,6 +237,17 @@ def add_audit_commands(
     parser.set_defaults(func=mirror)
 
 
+def _proved(result: JSONObject) -> bool:
+    """The node's log and, at HQ, every mirror proved."""
+    log, mirrors = result["log"], result.get("mirrors") or []
+    return (
+        isinstance(log, dict)
+        and bool(log["ok"])
+        and isinstance(mirrors, list)
+        and all(isinstance(m, dict) and m["ok"] for m in mirrors)
+    )
+
+
 def _progress_bar(done: int, total: int) -> None:
     width = 40
     filled = width * done // max(total, 1)
@@ -237,7 +255,7 @@ def _progress_bar(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def _resource(trail: AuditTrail, name: str) -> Any:
+def _resource(trail: AuditTrail, name: str) -> AuditedResource:
     if name not in trail.resources:
         raise SystemExit(f"no resource '{name}' here; one of {', '.join(trail.resources)}")
     return trail.resources[name]

@@ -7,19 +7,23 @@ import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from crm.failures import one_line
 from shared.persistence.backup import BackupError, back_up, restore
 from shared.persistence.node_lock import hold_node
 from shared.settings import Settings
 
+if TYPE_CHECKING:
+    from crm.bootstrap import NodeApplication
+    from crm.cli import Parser
+
 
 def add_backup_commands(
-    commands: Any,
+    commands: argparse._SubParsersAction[Parser],
     node_options: Callable[[argparse.ArgumentParser], None],
-    settings_of: Callable[[argparse.Namespace], Any],
-    open_node: Callable[[Any], Any],
+    settings_of: Callable[[argparse.Namespace], Settings],
+    open_node: Callable[[Settings], NodeApplication],
 ) -> None:
     def backup(args: argparse.Namespace) -> None:
         settings = settings_of(args)
@@ -57,7 +61,7 @@ def add_backup_commands(
     parser.set_defaults(func=bring_back)
 
 
-def _restore(settings: Settings, source: Path, open_node: Callable[[Settings], Any]) -> None:
+def _restore(settings: Settings, source: Path, open_node: Callable[[Settings], NodeApplication]) -> None:
     try:
         restore(settings, source)
     except BackupError as error:
@@ -65,15 +69,16 @@ def _restore(settings: Settings, source: Path, open_node: Callable[[Settings], A
     application = open_node(settings)
     try:
         aggregates = application.rebuild_read_models()
+        log = application.check_log()
         result = {
             "node": settings.node_code,
             "restoredFrom": str(source),
             "headPosition": application.head_position(),
             "aggregates": aggregates,
-            "log": application.check_log(),
+            "log": log,
         }
     finally:
         application.close()
     print(json.dumps(result, indent=2))
-    if not result["log"]["ok"]:
+    if not log["ok"]:
         raise SystemExit(1)

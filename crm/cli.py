@@ -12,7 +12,7 @@ import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import grpc
 
@@ -30,12 +30,20 @@ from shared.persistence.node_lock import NodeRunning, hold_node
 from shared.persistence.protection import create_cipher_key
 from shared.settings import Settings
 
+if TYPE_CHECKING:
+    from crm.bootstrap import NodeApplication
+    from crm.cluster_demo import Node
+    from crm.control import ControlSocket
+    from hq.application import HqApplication
+    from province.application import ProvinceApplication
+    from shared.application import CrmApplication
+
 log = logging.getLogger("crm")
 
 GRPC_PORT_OFFSET = 1000  # a node's gRPC port is its REST port plus this, unless given
 
 
-def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:
+def _settings(args: argparse.Namespace, **fixed: Any) -> Settings:  # Any: Settings' own mixed field types
     overrides = {k: v for k, v in fixed.items() if v is not None}
     for option, field in (
         ("code", "node_code"),
@@ -67,7 +75,7 @@ def node_code(code: str) -> str:
     return code
 
 
-def _application(settings: Settings) -> Any:
+def _application(settings: Settings) -> NodeApplication:
     if (
         settings.store == "postgres"
     ):  # a missing database is created; an unreachable one named, not waited for
@@ -104,7 +112,7 @@ def _application(settings: Settings) -> Any:
         ) from None
 
 
-def _existing_application(settings: Settings) -> Any:
+def _existing_application(settings: Settings) -> NodeApplication:
     """A node's store that must already exist (audits, backups, repairs): never created by looking at it."""
     if settings.store == "sqlite" and not settings.sqlite_path().is_file():
         raise SystemExit(
@@ -159,7 +167,7 @@ def demo_data(args: argparse.Namespace) -> None:
     settings = _settings(args)
     if settings.node_code == "HQ":
         raise SystemExit("demo data is a province's: give --code GD (or another province's code)")
-    application = _application(settings)
+    application = _province(_application(settings))
     try:
         created = demo.load(application)
         print(created or "the node already holds data; nothing loaded")
@@ -178,7 +186,30 @@ def projections_rebuild(args: argparse.Namespace) -> None:
             application.close()
 
 
-def _upstream_target(application: Any, code: str) -> str:
+def _existing_hq(args: argparse.Namespace) -> HqApplication:
+    """HQ's store, which must exist (HQ's settings make bootstrap open HQ's application)."""
+    return _hq(_existing_application(_node_settings(args, "hq")))
+
+
+def _hq(application: NodeApplication) -> HqApplication:
+    from hq.application import HqApplication
+
+    if not isinstance(application, HqApplication):
+        application.close()
+        raise SystemExit(f"{application.settings.node_code}: this is HQ's command, not a province's")
+    return application
+
+
+def _province(application: NodeApplication) -> ProvinceApplication:
+    from province.application import ProvinceApplication
+
+    if not isinstance(application, ProvinceApplication):
+        application.close()
+        raise SystemExit("this is a province's command: give --code GD (or another province's code)")
+    return application
+
+
+def _upstream_target(application: CrmApplication, code: str) -> str:
     from replication.follower import parse_upstreams
 
     target = parse_upstreams(application.settings.upstreams).get(code)
@@ -194,7 +225,7 @@ def audit(args: argparse.Namespace) -> None:
     """R-30 at HQ: prove the mirror of a province is a whole chain and, unless offline, equals its log now."""
     from hq.mirror.verification import audit_upstream, verify_mirror
 
-    application = _existing_application(_node_settings(args, "hq"))
+    application = _existing_hq(args)
     try:
         code = args.upstream.upper()
         results = [verify_mirror(application, code)]
@@ -284,7 +315,7 @@ def cluster_up(args: argparse.Namespace) -> None:
             control.close()
 
 
-def _control_socket(settings: Settings) -> Any:
+def _control_socket(settings: Settings) -> ControlSocket | None:
     """The supervisor's socket for `crm cluster stop|start|restart|status`; a second supervisor of the same data
     directory exits here, before it writes anything."""
     from crm.control import ControlSocket, SupervisorRunning
@@ -308,7 +339,7 @@ def _control_socket(settings: Settings) -> Any:
     return control
 
 
-def _supervise(args: argparse.Namespace, settings: Settings, control: Any) -> None:
+def _supervise(args: argparse.Namespace, settings: Settings, control: ControlSocket | None) -> None:
     from crm.supervisor import Stopping, Supervisor
 
     provinces, data_dir = args.provinces, settings.data_dir
@@ -424,7 +455,7 @@ def cluster_order(args: argparse.Namespace) -> None:
         print(answer.get("message", "done"))
 
 
-def _demo_nodes(urls: dict[str, str], settings: Settings) -> dict[str, Any]:
+def _demo_nodes(urls: dict[str, str], settings: Settings) -> dict[str, Node]:
     """Each node's REST API with the demo loader's machine token for it."""
     from crm import cluster_demo
     from shared.auth.tokens import MACHINE
@@ -440,7 +471,7 @@ def _demo_nodes(urls: dict[str, str], settings: Settings) -> dict[str, Any]:
     return nodes
 
 
-def _assign_demo_managers(nodes: dict[str, Any]) -> None:
+def _assign_demo_managers(nodes: dict[str, Node]) -> None:
     from crm import demo_managers
 
     try:
@@ -452,7 +483,7 @@ def _assign_demo_managers(nodes: dict[str, Any]) -> None:
         print(f"demo customers given their customer manager: {assigned}", flush=True)
 
 
-def _cross_province_demo(nodes: dict[str, Any]) -> None:
+def _cross_province_demo(nodes: dict[str, Node]) -> None:
     from crm import cluster_demo
 
     try:
@@ -568,7 +599,7 @@ def _cluster_options(parser: argparse.ArgumentParser, required: bool) -> None:
 
 def keys_distrust(args: argparse.Namespace) -> None:
     """HQ stops trusting a province's signing key, and every province with it (over replication)."""
-    app = _existing_application(_node_settings(args, "hq"))
+    app = _existing_hq(args)
     try:
         done = app.staff.distrust_key(
             args.kid, args.reason, Operator(actor=args.by, role="systemAdmin", channel="system")
@@ -577,8 +608,9 @@ def keys_distrust(args: argparse.Namespace) -> None:
         raise SystemExit(f"--kid: {invalid.reason}") from None
     finally:
         app.close()
+    province = str(done["province"])
     print(
-        f"{done['province']}'s key {done['kid']} is distrusted; remove <keys>/{done['province'].lower()}"
+        f"{province}'s key {done['kid']} is distrusted; remove <keys>/{province.lower()}"
         ".signing.pem at that province and start it again to sign with a new one"
     )
 
@@ -712,7 +744,7 @@ def users_add(args: argparse.Namespace) -> None:
     from hq.staff.schemas import StaffCreate
 
     password = args.password or secrets.token_urlsafe(12)
-    app = _application(_settings(args, node_code="HQ", tier="hq"))
+    app = _hq(_application(_settings(args, node_code="HQ", tier="hq")))
     try:
         member = app.staff.enrol_staff(
             StaffCreate(
@@ -874,7 +906,7 @@ def build_parser() -> argparse.ArgumentParser:
         _store_options,
         _upstream_option,
         lambda args: _node_settings(args, "hq"),
-        _existing_application,
+        lambda settings: _hq(_existing_application(settings)),
         _upstream_target,
     )
 

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 ORDERS = "/tmf-api/productOrderingManagement/v4/productOrder"
 CANCEL = "/tmf-api/productOrderingManagement/v4/cancelProductOrder"
@@ -52,6 +52,9 @@ def plan(provinces: list[str]) -> list[Step]:
     return [(*pairs[n % len(pairs)], *OUTCOMES[n % len(OUTCOMES)]) for n in range(count)]
 
 
+T = TypeVar("T")
+
+
 class Node:
     """A node's REST API, as the demo loader calls it with a staff token of that node."""
 
@@ -59,7 +62,9 @@ class Node:
         self.url = url
         self.token = token
 
-    def call(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
+    def call(
+        self, method: str, path: str, body: object = None, **query: object
+    ) -> Any:  # Any: the answer's JSON, indexed by the demo
         target = self.url + path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
@@ -76,7 +81,7 @@ class Node:
             return json.loads(response.read() or b"null")
 
 
-def _wait(what: Callable[[], Any], timeout: float = 60.0) -> Any:
+def _wait(what: Callable[[], T], timeout: float = 60.0) -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = what()

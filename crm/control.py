@@ -83,7 +83,7 @@ class Order:
     node: str
     connection: socket.socket
 
-    def answer(self, ok: bool, message: str, **details: Any) -> None:
+    def answer(self, ok: bool, message: str, **details: object) -> None:
         try:
             self.connection.sendall(json.dumps({"ok": ok, "message": message, **details}).encode() + b"\n")
         except OSError:

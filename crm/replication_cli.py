@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from shared.domain.errors import DomainError
 from shared.domain.operator import Operator
 from shared.persistence.node_lock import hold_node
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from crm.cli import Parser
+    from hq.application import HqApplication
+    from shared.application import CrmApplication
 
 MANUAL = """\
 When HQ's follower of a province stops with "history changed" (the province was restored from an older backup,
@@ -34,12 +39,12 @@ or its log was changed), HQ never overwrites what it mirrored by itself. Put it 
 
 
 def add_replication_commands(
-    commands: Any,
+    commands: argparse._SubParsersAction[Parser],
     node_options: Callable[[argparse.ArgumentParser], None],
     upstream_option: Callable[[argparse.ArgumentParser, str], None],
     hq_settings: Callable[[argparse.Namespace], Settings],
-    open_store: Callable[[Settings], Any],
-    target_of: Callable[[Any, str], str],
+    open_store: Callable[[Settings], HqApplication],
+    target_of: Callable[[CrmApplication, str], str],
 ) -> None:
     replication = commands.add_parser(
         "replication",

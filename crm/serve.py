@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from crm import cluster_config
 from crm.failures import explained
 from shared.persistence.node_lock import hold_node
 from shared.settings import Settings
 
+if TYPE_CHECKING:
+    import socket
+
+    from crm.bootstrap import NodeApplication
+
 log = logging.getLogger("crm")
 
 
 def serve_node(
-    settings: Settings, open_node: Callable[[Settings], Any], demo_data: bool, supervised: bool
+    settings: Settings, open_node: Callable[[Settings], NodeApplication], demo_data: bool, supervised: bool
 ) -> None:
     """Serve the node until SIGINT or SIGTERM; `open_node` opens its application (the composition root's)."""
     from shared.observability.logs import configure_logging
@@ -50,7 +55,9 @@ def _refuse_a_supervised_node(settings: Settings) -> None:
         )
 
 
-def _serve_held(settings: Settings, open_node: Callable[[Settings], Any], demo_data: bool) -> None:
+def _serve_held(
+    settings: Settings, open_node: Callable[[Settings], NodeApplication], demo_data: bool
+) -> None:
     # ports first: one in use is one line, before a store is opened; gRPC's is only tried, its server binds it
     listener = _listen(
         settings.node_code, "REST", settings.http_host, settings.http_port, "--port, CRM_HTTP_PORT"
@@ -73,7 +80,9 @@ def _serve_held(settings: Settings, open_node: Callable[[Settings], Any], demo_d
         listener.close()
 
 
-def _serve_application(settings: Settings, application: Any, listener: Any, demo_data: bool) -> None:
+def _serve_application(
+    settings: Settings, application: NodeApplication, listener: socket.socket, demo_data: bool
+) -> None:
     import uvicorn
 
     from crm.bootstrap import node_runtime, served_api
@@ -82,8 +91,10 @@ def _serve_application(settings: Settings, application: Any, listener: Any, demo
 
     if settings.tier != "hq" and demo_data:
         from province import demo
+        from province.application import ProvinceApplication
 
-        demo.load(application)
+        if isinstance(application, ProvinceApplication):  # HQ's code opens HQ's application: no demo there
+            demo.load(application)
     application.staff_access.desk()  # its signing key now: a damaged one ends the start, not the first sign-in
     try:
         runtime = node_runtime(application, follow=False).start()
@@ -130,7 +141,7 @@ def _serve_application(settings: Settings, application: Any, listener: Any, demo
         runtime.stop()
 
 
-def _listen(code: str, what: str, host: str, port: int, option: str) -> Any:
+def _listen(code: str, what: str, host: str, port: int, option: str) -> socket.socket:
     """A listening socket on the node's address, or the one line saying why there cannot be one."""
     import socket
 

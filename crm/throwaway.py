@@ -11,6 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.domain import Aggregate
+
+from province.application import ProvinceApplication
 from replication.tls import create_certificates
 from shared.auth.tokens import create_issuer_keys
 from shared.domain.customer import Customer
@@ -47,7 +50,11 @@ def throwaway_database(prefix: str) -> Iterator[str]:
 
 @contextmanager
 def throwaway_store(
-    store: str, directory: Path, code: str, database_prefix: str, **overrides: Any
+    store: str,
+    directory: Path,
+    code: str,
+    database_prefix: str,
+    **overrides: Any,  # Settings' fields
 ) -> Iterator[Settings]:
     """Settings of node `code` on a store that is gone afterwards: SQLite under `directory`, or a new PostgreSQL
     database (its files, if any, under `directory`)."""
@@ -64,11 +71,13 @@ def id_card(n: int) -> str:
     return first17 + id_card_check_digit(first17)
 
 
-def register_many(app: Any, count: int, chunk: int = 250, start: int = 0, by: Operator = BULK_LOADER) -> int:
+def register_many(
+    app: ProvinceApplication, count: int, chunk: int = 250, start: int = 0, by: Operator = BULK_LOADER
+) -> int:
     """`count` customers with their accounts (two public events each), many per transaction; the events recorded."""
     grades = ("1A", "2A", "3A", "4A", "5A")
     for first in range(start, start + count, chunk):
-        aggregates: list[Any] = []
+        aggregates: list[Aggregate] = []
         for n in range(first, min(first + chunk, start + count)):
             customer = Customer.register(
                 province=app.settings.node_code,

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from eventsourcing.persistence import Notification
 
 from shared.persistence.integrity import GENESIS, link  # one chain rule for logs and what travels
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
+    from shared.classification import ReplicationChannel
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def verify(previous: bytes, records: Sequence[LogRecord]) -> tuple[bytes, LogRec
 def recorded_at(state: bytes) -> str:
     """The event's own timestamp (the library stores it in the state), as ISO-8601 UTC."""
     try:
-        stamp: Any = json.loads(state).get("timestamp")
+        stamp: object = json.loads(state).get("timestamp")
     except (ValueError, UnicodeDecodeError, AttributeError):
         return ""
     if isinstance(stamp, dict):
@@ -69,7 +75,7 @@ class Head(NamedTuple):
 
 
 EMPTY = Head(0, GENESIS, "")
-Route = Callable[[Sequence[Any]], Sequence[Iterable[str]]]
+Route = Callable[[Sequence[Notification]], Sequence[Iterable[str]]]
 """The destinations of each of a page of public notifications, in order: a province sends everything to HQ; HQ
 addresses each record."""
 
@@ -82,7 +88,13 @@ class LogChain:
     process extends the chain, in notification order, so every chain is deterministic.
     """
 
-    def __init__(self, app: Any, public: dict[str, Any], route: Route, primary: str | None = None) -> None:
+    def __init__(
+        self,
+        app: CrmApplication,
+        public: Mapping[str, ReplicationChannel],
+        route: Route,
+        primary: str | None = None,
+    ) -> None:
         self.app = app
         self.public = public
         self.route = route

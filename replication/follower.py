@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import grpc
 from eventsourcing.persistence import IntegrityError
@@ -25,7 +25,11 @@ from replication.generated import replication_pb2_grpc as pb_grpc
 from replication.poison import PoisonRecord, find_poison, is_transient, unknown_topic
 from replication.server import FOLLOWER_PING_MS, MAX_MESSAGE
 from replication.tls import IdentityError, is_identity_failure, secure_channel, verify_head
+from shared.domain.json_types import JSONObject
 from shared.naming import camel_case
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +107,7 @@ class UpstreamStatus:
             self.previous_error, self.previous_error_at = self.last_error, self.last_error_at
             self.last_error = self.last_error_at = None
 
-    def view(self, heartbeat: float) -> dict[str, Any]:
+    def view(self, heartbeat: float) -> JSONObject:
         progress = self.progress(heartbeat)
         return {
             **{camel_case(k): v for k, v in asdict(self).items()},
@@ -140,12 +144,19 @@ class Backoff:
         self.current = 0.0
 
 
+class _Subscription(Protocol):
+    """A server-streaming call: its batches as they come, and a way to end it from another thread."""
+
+    def __iter__(self) -> Iterator[pb.NotificationBatch]: ...
+    def cancel(self) -> bool: ...
+
+
 class Follower(threading.Thread):
     """One upstream, one thread. `apply(upstream, records, last_hash)` must be atomic with tracking."""
 
     def __init__(
         self,
-        app: Any,
+        app: CrmApplication,
         upstream: str,
         target: str,
         apply: Apply,
@@ -166,7 +177,7 @@ class Follower(threading.Thread):
         self.silence = app.settings.replication_silence_seconds
         self.status = UpstreamStatus(upstream=upstream, target=target)
         self._stopping = threading.Event()
-        self._call: Any = None
+        self._call: _Subscription | None = None
         self._heard = 0.0  # monotonic time of the last message on the current stream
         self._silenced = False
         self._failures = (0, 0)  # (position, failed attempts there) of batches that would not apply
@@ -179,7 +190,7 @@ class Follower(threading.Thread):
     def progress(self) -> Progress:
         return self.status.progress(self.heartbeat)
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> JSONObject:
         return self.status.view(self.heartbeat)
 
     def run(self) -> None:

@@ -6,28 +6,35 @@ import contextlib
 import logging
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import grpc
 from eventsourcing.persistence import PersistenceError
 
 from replication.follower import Backoff, Follower, Progress, parse_upstreams
-from replication.server import serve_log, stop_log
+from replication.server import LogService, serve_log, stop_log
 from shared.domain.errors import NotFound
+from shared.domain.json_types import JSONObject
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 log = logging.getLogger(__name__)
 
 
 class NodeRuntime:
+    # `Any`: a tier's application (HQ's or a province's), a CrmApplication with its own apply_replicated;
+    # replication sits below both tiers and cannot name them.
     def __init__(self, app: Any, *, follow: bool = True) -> None:
         self.app = app
         self.follow = follow
-        self.server: Any = None
-        self.service: Any = None
+        self.server: grpc.Server | None = None
+        self.service: LogService | None = None
         self.grpc_port = 0
         self.followers: dict[str, Follower] = {}
         self.upstreams = parse_upstreams(app.settings.upstreams)
         app.follow_upstreams(set(self.upstreams))
-        self.audits: dict[str, dict[str, Any]] = {}
+        self.audits: dict[str, JSONObject] = {}
         self._auditor: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -101,7 +108,7 @@ class NodeRuntime:
             follower.stop()
         for follower in self.followers.values():
             follower.join(timeout=5)
-        if self.server is not None:
+        if self.server is not None and self.service is not None:
             stop_log(self.server, self.service)
 
     def follower_states(self) -> dict[str, str]:
@@ -115,8 +122,9 @@ class NodeRuntime:
             if f.status.state == "stopped"
         ]
 
-    def status(self) -> dict[str, Any]:
-        chain = self.service.chain if self.service else None
+    def status(self) -> JSONObject:
+        service = self.service
+        chain = service.chain if service else None
         store_error = None
         if chain is not None:
             try:
@@ -138,11 +146,11 @@ class NodeRuntime:
                         "runningHash": chain.head(d).hash.hex(),
                         "recordedAt": chain.head(d).recorded_at,
                         "expected": d in self.upstreams,
-                        **self.service.subscribers.connection(d),
+                        **service.subscribers.connection(d),
                     }
-                    for d in self._destinations()
+                    for d in self._destinations(service)
                 ]
-                if chain
+                if chain and service
                 else [],
             },
             "upstreams": [
@@ -151,12 +159,12 @@ class NodeRuntime:
             **({"storeError": store_error} if store_error else {}),
         }
 
-    def _destinations(self) -> list[str]:
+    def _destinations(self, service: LogService) -> list[str]:
         """The nodes that follow this log, not every code a broadcast is addressed to (HQ's catalog goes to each of
         the 31 provinces): those this node follows in turn (expected), those it holds records from, and those that
         subscribed since it started."""
-        primary = self.service.chain.primary
-        known = {*self.upstreams, *self.service.subscribers.seen(), *([primary] if primary else [])}
+        primary = service.chain.primary
+        known = {*self.upstreams, *service.subscribers.seen(), *([primary] if primary else [])}
         with contextlib.suppress(PersistenceError):  # the store is away: the status answers from memory
             known |= _replicated_from(self.app)
         return sorted(known)
@@ -165,13 +173,13 @@ class NodeRuntime:
         """Per upstream: state, position, lag in events and seconds, last message heard (read-only, for gauges)."""
         return {code: follower.progress() for code, follower in list(self.followers.items())}
 
-    def resume(self, code: str) -> dict[str, Any]:
+    def resume(self, code: str) -> JSONObject:
         """An operator's retry of a stopped follower (after fixing or upgrading what stopped it)."""
         if code not in self.upstreams:
             raise NotFound(f"no upstream '{code}'", field="upstream")
         return self.start_follower(code).view()
 
-    def audit(self, code: str) -> dict[str, Any]:
+    def audit(self, code: str) -> JSONObject:
         """Re-read an upstream from the start; a difference stops its follower loudly."""
         if code not in self.upstreams:
             raise NotFound(f"no upstream '{code}'", field="upstream")
@@ -196,6 +204,6 @@ class NodeRuntime:
         return result
 
 
-def _replicated_from(app: Any) -> set[str]:
+def _replicated_from(app: CrmApplication) -> set[str]:
     """The upstreams whose records this node holds (one row each beside the library's tracking records)."""
     return {row["upstream"] for row in app.queries.rows(f"SELECT upstream FROM {app.upstream_table}")}

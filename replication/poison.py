@@ -4,13 +4,16 @@ state it cannot decode — and the failures that are only the store being away f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from replication.chain import LogRecord
 from shared.classification import public_topics
 from shared.domain.values import HQ_CODE
+
+if TYPE_CHECKING:
+    from shared.application import CrmApplication
 
 SHOWN = 120  # an upstream's topic is shown and logged at most this long
 TRANSIENT = {
@@ -43,7 +46,7 @@ def unknown_topic(upstream: str, records: Sequence[LogRecord]) -> PoisonRecord |
     return None
 
 
-def find_poison(app: Any, records: Sequence[LogRecord]) -> PoisonRecord | None:
+def find_poison(app: CrmApplication, records: Sequence[LogRecord]) -> PoisonRecord | None:
     """After a batch failed to apply: the first record this node cannot decode, if that is why."""
     for record in records:
         try:

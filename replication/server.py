@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -23,6 +23,11 @@ from shared.domain.staff import EVERYWHERE
 from shared.domain.values import HQ_CODE, PROVINCES
 from shared.observability.metrics import is_store_error
 from shared.persistence.destinations import recorded
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
+    from shared.application import CrmApplication
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +56,13 @@ SERVER_OPTIONS = [
 ]
 
 
-def route_of(app: Any) -> tuple[Route, str | None]:
+def route_of(app: CrmApplication) -> tuple[Route, str | None]:
     """Where each public record goes: a province's all go to HQ; HQ's catalog to every province, and every other
     record to the one province its event names (`destination`, recorded beside the event: never decoded here)."""
     if app.settings.tier != "hq":
         return (lambda page: [(HQ_CODE,)] * len(page)), HQ_CODE
 
-    def addressed(page: Sequence[Any]) -> list[tuple[str, ...]]:
+    def addressed(page: Sequence[Notification]) -> list[tuple[str, ...]]:
         named = recorded(app.queries, app.schema.prefix, page[0].id, page[-1].id)
         return [_addressed_to(n.topic, named.get(n.id, "")) for n in page]
 
@@ -75,7 +80,7 @@ class CannotListen(OSError):
 
 
 class LogService(pb_grpc.NotificationLogServicer):
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: CrmApplication) -> None:
         self.app = app
         self.source = app.settings.node_code
         self.tier = app.settings.tier
@@ -253,7 +258,7 @@ def _shown(text: str) -> str:
     )
 
 
-def serve_log(app: Any, host: str, port: int) -> tuple[grpc.Server, LogService, int]:
+def serve_log(app: CrmApplication, host: str, port: int) -> tuple[grpc.Server, LogService, int]:
     """Start the node's log service; returns the server, the servicer and the bound port."""
     service = LogService(app)
     s = app.settings

@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from shared.domain.json_types import JSONObject
+
 
 class Refused(Exception):
     """No stream for this caller now (RESOURCE_EXHAUSTED)."""
@@ -101,7 +103,7 @@ class Subscribers:
         with self._lock:
             return set(self._last)
 
-    def connection(self, code: str) -> dict[str, object]:
+    def connection(self, code: str) -> JSONObject:
         """`connected` (a stream open now), `disconnected` (followed earlier) or `neverConnected` (not since this
         node started), and when it last subscribed."""
         with self._lock:

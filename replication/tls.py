@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import grpc
 from cryptography import x509
@@ -22,12 +23,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+if TYPE_CHECKING:
+    from shared.settings import Settings
+
 
 class IdentityError(Exception):
     """The other end is not who it should be: a certificate or a signed head that does not fit."""
 
 
-def tls_dir(settings: Any) -> Path:
+def tls_dir(settings: Settings) -> Path:
     return settings.keys_path() / "tls"
 
 
@@ -36,7 +40,7 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _pem_key(key: Any) -> bytes:
+def _pem_key(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -107,7 +111,7 @@ def create_certificates(
     return made
 
 
-def _read(settings: Any, name: str) -> bytes:
+def _read(settings: Settings, name: str) -> bytes:
     path = tls_dir(settings) / name
     if not path.is_file():
         raise FileNotFoundError(
@@ -117,7 +121,7 @@ def _read(settings: Any, name: str) -> bytes:
     return path.read_bytes()
 
 
-def server_credentials(settings: Any) -> grpc.ServerCredentials:
+def server_credentials(settings: Settings) -> grpc.ServerCredentials:
     code = settings.node_code.lower()
     return grpc.ssl_server_credentials(
         [(_read(settings, f"{code}.key"), _read(settings, f"{code}.pem"))],
@@ -126,7 +130,9 @@ def server_credentials(settings: Any) -> grpc.ServerCredentials:
     )
 
 
-def secure_channel(settings: Any, target: str, peer: str, options: list[tuple[str, Any]]) -> grpc.Channel:
+def secure_channel(
+    settings: Settings, target: str, peer: str, options: Sequence[tuple[str, str | int]]
+) -> grpc.Channel:
     """A channel to `peer`'s log, presenting this node's certificate; the server's must name `peer`."""
     if settings.replication_plaintext:
         return grpc.insecure_channel(target, options=options)
@@ -152,7 +158,7 @@ def _head(source: str, destination: str, position: int, running_hash: bytes) -> 
 
 
 class HeadSigner:
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         key = serialization.load_pem_private_key(
             _read(settings, f"{settings.node_code.lower()}.sign.key"), password=None
         )
@@ -165,7 +171,7 @@ class HeadSigner:
 
 
 def verify_head(
-    settings: Any, source: str, destination: str, position: int, running_hash: bytes, signature: bytes
+    settings: Settings, source: str, destination: str, position: int, running_hash: bytes, signature: bytes
 ) -> None:
     """The source's own key signed this head; otherwise the history is not the source's (IdentityError)."""
     try:

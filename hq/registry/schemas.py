@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.api.models import Identified, Part, Reference
 
 
@@ -15,7 +13,7 @@ class ProvincialCustomer(Part):
     grade: str | None = None
     customerKind: str | None = None
     industry: str | None = None
-    customerManager: dict[str, Any] | None = None
+    customerManager: dict[str, object] | None = None
     certificate: dict[str, str] | None = None
     nationalId: str | None = None
     registeredAt: str | None = None
@@ -35,4 +33,4 @@ class NationalCustomer(Identified):
     provinces: list[str] | None = None
     engagedParty: Reference | None = None
     provincialCustomer: list[ProvincialCustomer] | None = None
-    member: list[dict[str, Any]] | None = None
+    member: list[dict[str, object]] | None = None

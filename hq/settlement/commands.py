@@ -8,6 +8,7 @@ that tracks the bill, and the bill's `BillApportionment` goes back to the home p
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from hq.catalog import HqCatalogCommands
@@ -183,6 +184,6 @@ class SettlementCommands:
         return statement_figures(province, entries), sum(int(r["n"]) for r in rows)
 
 
-def _issued_equal(stored: str, current: dict[str, Any]) -> bool:
+def _issued_equal(stored: str, current: Mapping[str, object]) -> bool:
     doc = json.loads(stored)
     return all(doc.get(k) == current[k] for k in ("receivable", "payable", "counterpart", "entries"))

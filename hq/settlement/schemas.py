@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ConfigDict, Field
 
 from shared.api.filters import MONTH_SCHEMA
@@ -32,7 +30,7 @@ class SettlementRule(Identified):
     monthlyPercent: int | None = None
     version: int | None = None
     lastUpdate: str | None = None
-    changedBy: dict[str, Any] | None = None
+    changedBy: dict[str, object] | None = None
 
 
 class SettlementEntry(Identified):
@@ -47,5 +45,5 @@ class SettlementEntry(Identified):
     billedAmount: Money | None = None
     sharePercent: int | None = None
     shareAmount: Money | None = None
-    rule: dict[str, Any] | None = None
+    rule: dict[str, object] | None = None
     recordedAt: str | None = None

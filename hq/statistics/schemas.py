@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from shared.api.models import Money, Resource
@@ -15,4 +13,6 @@ class NationalStatistics(Resource):
     customersByGrade: dict[str, int] | None = None
     revenueBilled: Money | None = None
     revenuePaid: Money | None = None
-    report: dict[str, Any] | None = Field(None, description="The province's published report for the month.")
+    report: dict[str, object] | None = Field(
+        None, description="The province's published report for the month."
+    )

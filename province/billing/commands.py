@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, Protocol, runtime_checkable
 from uuid import uuid4
@@ -79,7 +79,9 @@ class BillingCommands:
         customer_id = str(customer.id)
         own = self.store.load(BillingAccount, account_id_for(customer_id))
         payer, _ = self.payer_account(customer_id)
-        accounts: list[tuple[BillingAccount, Callable[[dict[str, Any]], bool]]] = [(own, lambda line: True)]
+        accounts: list[tuple[BillingAccount, Callable[[Mapping[str, object]], bool]]] = [
+            (own, lambda line: True)
+        ]
         if payer.id != own.id:
             accounts.append((payer, lambda line: line["forCustomerId"] == customer_id))
         products = [
@@ -264,7 +266,7 @@ class BillingCommands:
                             "@referredType": "Individual",
                         }
                     ]
-                    if manager
+                    if isinstance(manager, dict) and manager
                     else []
                 ),
             ]

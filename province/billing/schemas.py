@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ConfigDict, Field
 
@@ -67,8 +67,8 @@ class BillingAccount(Identified):
     state: str | None = None
     relatedParty: list[RelatedParty] | None = None
     accountBalance: list[Balance] | None = None
-    unbilledCharge: list[dict[str, Any]] | None = None
-    subscription: list[dict[str, Any]] | None = None
+    unbilledCharge: list[dict[str, object]] | None = None
+    subscription: list[dict[str, object]] | None = None
     billedCycle: list[str] | None = None
     province: str | None = None
     lastModified: str | None = None
@@ -88,7 +88,7 @@ class SharedLine(Part):
     billedAmount: Money
     sharePercent: int
     shareAmount: Money
-    rule: dict[str, Any] = Field(description="The settlement rule HQ applied: its id and version.")
+    rule: dict[str, object] = Field(description="The settlement rule HQ applied: its id and version.")
 
 
 class RevenueShare(Part):
@@ -115,7 +115,7 @@ class CustomerBill(Identified):
     billingAccount: Reference | None = None
     relatedParty: list[RelatedParty] | None = None
     appliedPayment: list[AppliedPayment] | None = None
-    billLine: list[dict[str, Any]] | None = None
+    billLine: list[dict[str, object]] | None = None
     billLineArchived: bool | None = Field(None, description="Lines are shown for three months (R-23).")
     revenueShare: list[RevenueShare] | None = Field(
         None,

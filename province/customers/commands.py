@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import Any
 
 from province.customers.documents import BASE, customer_document, customer_summary, member_document
 from province.customers.read_model import certificate_key
@@ -237,7 +236,7 @@ class CustomerCommands:
             raise NotFound(f"no customer with id '{customer_id}'", field="id")
         return doc
 
-    def customer_summaries(self, customer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def customer_summaries(self, customer_ids: Iterable[str]) -> dict[str, JSONObject]:
         """The customers a page of a work list names (`customer_summary`), by id; from the masked read model."""
         return {
             i: customer_summary(doc)

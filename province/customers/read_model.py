@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from province.customers.documents import BASE, customer_document, remote_group_document
 from shared.audit.trail import AuditedResource
@@ -95,7 +94,7 @@ def project_customer(c: Customer) -> list[Operation]:
     return [Upsert("customer", row), _members(str(c.id), c.members.values()), _phones(str(c.id), phones)]
 
 
-def _members(group_id: str, members: Iterable[Mapping[str, Any]], own: bool = True) -> ReplaceChildren:
+def _members(group_id: str, members: Iterable[Mapping[str, object]], own: bool = True) -> ReplaceChildren:
     """A group's member rows; only a group this province registered links members to customers it bills
     (a group owned elsewhere pays nothing here: `payer_account` must never find it)."""
     return ReplaceChildren(

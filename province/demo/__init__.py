@@ -6,13 +6,14 @@ node that already holds customers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.domain.calendar import business_date
 from shared.domain.operator import Operator
 
 if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
     from province.application import ProvinceApplication
+    from province.demo.context import DemoContext
 
 DEMO_OPERATOR = Operator(actor="demo.loader", role="staff", channel="system")
 
@@ -24,7 +25,7 @@ def load(app: ProvinceApplication) -> dict[str, int]:
     from province.demo import billing, customers, orders, tickets
 
     created: dict[str, int] = {}
-    context: dict[str, Any] = {}
+    context: DemoContext = {}
     for part in (customers, orders, billing, tickets):
         created.update(part.load(app, context, DEMO_OPERATOR))
     month = business_date(app.clock()).strftime("%Y-%m")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from province.billing.schemas import BillPatch, PaymentCreate
 from shared.domain.calendar import business_date
@@ -11,9 +11,10 @@ from shared.domain.operator import Operator
 
 if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
     from province.application import ProvinceApplication
+    from province.demo.context import DemoContext
 
 
-def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
+def load(app: ProvinceApplication, context: DemoContext, by: Operator) -> dict[str, int]:
     today = business_date(app.clock())
     # Two months back, so that the bills left unpaid are already past due: arrears to remind.
     last_month = ((today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)).strftime(
@@ -22,7 +23,7 @@ def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dic
     for n, customer in enumerate(context["customers"][:6]):
         app.record(
             *app.billing.charge_customer(
-                customer["id"],
+                str(customer["id"]),
                 [
                     {
                         "kind": "monthly",

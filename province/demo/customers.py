@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from province.customers.schemas import CustomerCreate, CustomerPatch, MemberCreate
 from shared.domain.customer import CustomerStatus
@@ -12,6 +12,7 @@ from shared.domain.values import id_card_check_digit, uscc_check_char
 
 if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
     from province.application import ProvinceApplication
+    from province.demo.context import DemoContext
 
 SURNAMES = "王李张刘陈杨黄赵吴周"
 GIVEN = "伟芳娜敏静磊洋艳勇军"
@@ -37,12 +38,12 @@ def managers_of(app: ProvinceApplication) -> list[str]:
     return [row["id"] for row in rows if row["id"]]
 
 
-def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
+def load(app: ProvinceApplication, context: DemoContext, by: Operator) -> dict[str, int]:
     code = app.settings.node_code
     grades = ("1A", "2A", "3A", "4A", "5A")
     managers = managers_of(app)
 
-    def managed(n: int) -> dict[str, Any]:
+    def managed(n: int) -> dict[str, dict[str, str]]:
         return {"customerManager": {"id": managers[n % len(managers)]}} if managers else {}
 
     customers = []

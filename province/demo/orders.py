@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from province.orders.schemas import CancelOrderCreate, OrderCreate, OrderPatch
 from province.work_orders.schemas import WorkOrderPatch
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 
 if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
     from province.application import ProvinceApplication
+    from province.demo.context import DemoContext
 
 PLAN = (  # (offering, SLA class, how far the order gets)
     ("PO-DC-2M", "urgent", "completed"),
@@ -27,8 +29,9 @@ def _work(app: ProvinceApplication, order_id: str) -> list[dict[str, Any]]:
     return app.work_orders.list_work_orders(order_id=order_id).items
 
 
-def _advance(app: ProvinceApplication, order: dict[str, Any], target: str, by: Operator) -> None:
-    works = _work(app, order["id"])
+def _advance(app: ProvinceApplication, order: JSONObject, target: str, by: Operator) -> None:
+    order_id = str(order["id"])
+    works = _work(app, order_id)
     if target == "completed":
         for w in works:
             app.work_orders.change_work_order(
@@ -46,14 +49,14 @@ def _advance(app: ProvinceApplication, order: dict[str, Any], target: str, by: O
             works[0]["id"], WorkOrderPatch.model_validate({"state": "inProgress"}), by
         )
         app.orders.change_order(
-            order["id"],
+            order_id,
             OrderPatch.model_validate({"state": "held", "stateReason": "customer site not ready"}),
             by,
         )
     elif target == "cancelled":
         app.orders.cancel_order(
             CancelOrderCreate.model_validate(
-                {"productOrder": {"id": order["id"]}, "cancellationReason": "customer withdrew"}
+                {"productOrder": {"id": order_id}, "cancellationReason": "customer withdrew"}
             ),
             by,
         )
@@ -68,11 +71,11 @@ def _advance(app: ProvinceApplication, order: dict[str, Any], target: str, by: O
         )
 
 
-def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
+def load(app: ProvinceApplication, context: DemoContext, by: Operator) -> dict[str, int]:
     active = [
         c
         for c in context["customers"] + context["groups"]
-        if app.customers.get_customer(c["id"])["status"] in ("active", "prospect")
+        if app.customers.get_customer(str(c["id"]))["status"] in {"active", "prospect"}
     ]
     orders = []
     for n, (offering, sla, target) in enumerate(PLAN):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from province.tickets.schemas import TicketCreate, TicketPatch
 from shared.api.models import Callback
+from shared.domain.json_types import JSONObject
 from shared.domain.operator import Operator
 
 if TYPE_CHECKING:  # the node imports nothing of the demo; the demo only needs its type
     from province.application import ProvinceApplication
+    from province.demo.context import DemoContext
 
 RESOLVE = [{"status": "inProgress"}, {"status": "resolved", "resolution": "line card replaced"}]
 CALLBACK = {"result": "service restored, customer satisfied", "satisfied": True}
@@ -31,11 +33,11 @@ def _days_before(clock: Callable[[], datetime], days: int) -> Callable[[], datet
     return lambda: clock() - timedelta(days=days)
 
 
-def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dict[str, int]:
+def load(app: ProvinceApplication, context: DemoContext, by: Operator) -> dict[str, int]:
     customers = [
         c
         for c in context["customers"] + context.get("groups", [])
-        if app.customers.get_customer(c["id"])["status"] != "closed"
+        if app.customers.get_customer(str(c["id"]))["status"] != "closed"
     ]
     clock = app.clock
     try:
@@ -50,7 +52,7 @@ def load(app: ProvinceApplication, context: dict[str, Any], by: Operator) -> dic
 
 def _one(
     app: ProvinceApplication,
-    customer: dict[str, Any],
+    customer: JSONObject,
     n: int,
     kind: str,
     severity: str | None,

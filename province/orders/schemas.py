@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ConfigDict, Field, StrictInt
 
@@ -104,5 +104,5 @@ class CancelProductOrder(Identified):
     effectiveCancellationDate: str | None = None
     productOrder: Reference | None = None
     awaitingAnswerFrom: list[str] | None = None
-    answers: list[dict[str, Any]] | None = None
+    answers: list[dict[str, object]] | None = None
     stateReason: str | None = None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.api.documents import money
 from shared.domain.json_types import JSONObject
 
 
-def revenue_share(home: str, lines: list[dict[str, Any]], apportioned: dict[str, Any] | None) -> JSONObject:
+def revenue_share(
+    home: str, lines: Sequence[Mapping[str, object]], apportioned: dict[str, Any] | None
+) -> JSONObject:
     """What a bill shows of its revenue share: only what HQ settled (HQ applies the one rule), per delivering
     province with its lines; nothing to share when every line was delivered at home; awaited until HQ's
     apportionment has arrived."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ConfigDict, Field
 
 from shared.api.models import RequestBody, Resource
@@ -17,7 +15,7 @@ class ReportRun(RequestBody):
 class StatisticsReport(Resource):
     province: str
     month: str
-    figures: dict[str, Any] = Field(
+    figures: dict[str, object] = Field(
         description="Orders by state, product and SLA class, SLA overdue, "
         "compensation paid, tickets by type and priority, tickets open."
     )

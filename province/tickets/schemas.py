@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ConfigDict, Field
 
 from shared.api.models import (
@@ -75,7 +73,7 @@ class TroubleTicket(Identified):
     relatedParty: list[RelatedParty] | None = None
     customerGrade: str | None = None
     callbackDue: str | None = None
-    callback: dict[str, Any] | None = None
+    callback: dict[str, object] | None = None
     lastUpdate: str | None = None
     version: int | None = None
 

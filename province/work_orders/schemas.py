@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ConfigDict, Field
 
 from province.orders.schemas import TmfOrderState
@@ -26,15 +24,15 @@ class ServiceOrder(Identified):
     category: str | None = None
     description: str | None = None
     orderDate: str | None = None
-    externalReference: list[dict[str, Any]] | None = None
-    serviceOrderItem: list[dict[str, Any]] | None = None
-    productOrder: dict[str, Any] | None = None
+    externalReference: list[dict[str, object]] | None = None
+    serviceOrderItem: list[dict[str, object]] | None = None
+    productOrder: dict[str, object] | None = None
     workKind: str | None = None
     sequence: int | None = None
     deliveringProvince: str | None = None
     homeProvince: str | None = None
     relatedParty: list[RelatedParty] | None = None
-    productOrderItem: list[dict[str, Any]] | None = None
-    errorMessage: list[dict[str, Any]] | None = None
-    stateHistory: list[dict[str, Any]] | None = None
+    productOrderItem: list[dict[str, object]] | None = None
+    errorMessage: list[dict[str, object]] | None = None
+    stateHistory: list[dict[str, object]] | None = None
     version: int | None = None
