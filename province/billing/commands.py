@@ -10,6 +10,7 @@ from uuid import uuid4
 from province.billing.documents import BILL_BASE, bill_document, on_demand_document, payment_document
 from province.billing.schemas import BillOnDemandCreate, BillPatch, PaymentCreate
 from province.customers import CustomerCommands
+from province.customers.documents import manager_party
 from province.settlement import SettlementCommands
 from shared.api.documents import money
 from shared.application import CrmApplication, IdempotencyKey, Outcome, retried
@@ -257,18 +258,7 @@ class BillingCommands:
                     "role": "customer",
                     "@referredType": "Customer",
                 },
-                *(
-                    [
-                        {
-                            "id": manager["id"],
-                            "name": manager["name"],
-                            "role": "customerManager",
-                            "@referredType": "Individual",
-                        }
-                    ]
-                    if isinstance(manager, dict) and manager
-                    else []
-                ),
+                *manager_party(manager if isinstance(manager, dict) else None),
             ]
         return docs
 

@@ -13,6 +13,20 @@ from shared.persistence.protection import mask_phone
 BASE = "/tmf-api/customerManagement/v4/customer"
 
 
+def manager_party(manager: JSONObject | None) -> list[JSONObject]:
+    """The customer manager as a TMF relatedParty entry (none without a manager)."""
+    if not manager:
+        return []
+    return [
+        {
+            "id": manager["id"],
+            "name": manager["name"],
+            "role": "customerManager",
+            "@referredType": "Individual",
+        }
+    ]
+
+
 def customer_document(c: Customer) -> JSONObject:
     """The TMF629 Customer with our extensions (certificate, grade, kind, members)."""
     href = f"{BASE}/{c.id}"
@@ -37,18 +51,7 @@ def customer_document(c: Customer) -> JSONObject:
             "@referredType": "Organization" if c.is_group else "Individual",
         },
         "contactMedium": c.contacts,
-        "relatedParty": (
-            [
-                {
-                    "id": manager["id"],
-                    "name": manager["name"],
-                    "role": "customerManager",
-                    "@referredType": "Individual",
-                }
-            ]
-            if manager
-            else []
-        ),
+        "relatedParty": manager_party(manager),
         "customerManager": manager,
         "customerManagerHistory": c.managers,
         "validFor": {"startDateTime": c.created_on.isoformat()},
@@ -83,18 +86,7 @@ def remote_group_document(g: RemoteGroup) -> JSONObject:
         "homeProvince": v["homeProvince"],
         "readOnly": True,
         "engagedParty": {"id": v["id"], "name": v["name"], "@referredType": "Organization"},
-        "relatedParty": (
-            [
-                {
-                    "id": manager["id"],
-                    "name": manager["name"],
-                    "role": "customerManager",
-                    "@referredType": "Individual",
-                }
-            ]
-            if manager
-            else []
-        ),
+        "relatedParty": manager_party(manager),
         "customerManager": manager,
         "member": [
             {**m, "href": f"{BASE}/{v['id']}/member/{m['id']}", "groupId": v["id"]} for m in v["member"]
